@@ -1,0 +1,293 @@
+// Package node holds the parts of a LUMI node that do not depend on its
+// request loop: the config file, the datagram log and the admin console.
+package node
+
+import (
+	"bufio"
+	"bytes"
+	"errors"
+	"fmt"
+	"io"
+	"os"
+	"path/filepath"
+	"slices"
+	"syscall"
+	"unicode"
+	"unicode/utf8"
+)
+
+// Config is what a node's config file holds: the node's domain and the user
+// names (the part before '@') that belong to it.
+type Config struct {
+	Domain string
+	Users  []string
+}
+
+// maxWord bounds one word of the config file; a longer word is certainly
+// not a name (a datagram is at most 100 bytes) and would only waste memory.
+const maxWord = 64 << 10
+
+// LoadConfig reads the config file at path. Errors name the file and, when
+// the problem is a word, its line.
+func LoadConfig(path string) (Config, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return Config{}, err
+	}
+	defer f.Close()
+	var hint int
+	if fi, err := f.Stat(); err == nil {
+		hint = sizeHint(fi.Size())
+	}
+	return parseConfig(f, path, hint)
+}
+
+// sizeHint guesses the number of users in a file of size bytes. Sizing the
+// table up front halves the time of a 1M-user load, which otherwise goes on
+// growing the map; names are rarely shorter than about 10 bytes.
+func sizeHint(size int64) int {
+	return int(min(size/10, 10_000_000))
+}
+
+// ParseConfig reads the reference config format from r: whitespace separated
+// words, the first the domain, the rest user names. name is used in errors.
+func ParseConfig(r io.Reader, name string) (Config, error) {
+	return parseConfig(r, name, 0)
+}
+
+// parseConfig is ParseConfig with room for about hint users reserved.
+func parseConfig(r io.Reader, name string, hint int) (Config, error) {
+	p := configParser{
+		c:     Config{Users: make([]string, 0, hint)},
+		seen:  make(map[string]struct{}, hint),
+		lines: make([]int32, 0, hint),
+	}
+	sc := bufio.NewScanner(r)
+	sc.Buffer(make([]byte, maxWord), maxWord)
+	sc.Split(p.ws.split)
+	for sc.Scan() {
+		if err := p.word(sc.Text()); err != nil {
+			return Config{}, fmt.Errorf("%s:%d: %w", name, p.ws.tokLine, err)
+		}
+	}
+	if err := sc.Err(); err != nil {
+		return Config{}, fmt.Errorf("%s:%d: %w", name, p.ws.line+1, err)
+	}
+	if p.c.Domain == "" {
+		return Config{}, fmt.Errorf("%s: empty config: no domain", name)
+	}
+	if len(p.c.Users) == 0 {
+		p.c.Users = nil // the same Config whether or not a hint was given
+	}
+	return p.c, nil
+}
+
+type configParser struct {
+	ws    wordScanner
+	c     Config
+	seen  map[string]struct{}
+	lines []int32 // lines[i] is where c.Users[i] was, for duplicate errors
+}
+
+func (p *configParser) word(w string) error {
+	if p.c.Domain == "" {
+		if err := checkDomain(w); err != nil {
+			return err
+		}
+		p.c.Domain = w
+		return nil
+	}
+	if err := checkUserName(w); err != nil {
+		return err
+	}
+	// One map operation per word: a 1M-user load spends most of its time
+	// in the map, so a duplicate shows as a map that did not grow.
+	n := len(p.seen)
+	p.seen[w] = struct{}{}
+	if len(p.seen) == n {
+		first := p.lines[slices.Index(p.c.Users, w)]
+		return fmt.Errorf("duplicate user %q (first on line %d)", w, first)
+	}
+	p.c.Users = append(p.c.Users, w)
+	p.lines = append(p.lines, int32(p.ws.tokLine))
+	return nil
+}
+
+// wordScanner is bufio.ScanWords plus line counting, so that errors can
+// point at a line without splitting the input twice.
+type wordScanner struct {
+	line    int // line of the next unread byte, minus one
+	tokLine int // line of the last token returned
+}
+
+func (s *wordScanner) split(data []byte, atEOF bool) (int, []byte, error) {
+	adv, tok, err := bufio.ScanWords(data, atEOF)
+	if tok != nil {
+		// tok is data[start:end], so its capacity tells where it starts.
+		start := cap(data) - cap(tok)
+		s.tokLine = s.line + 1 + bytes.Count(data[:start], newline)
+	}
+	s.line += bytes.Count(data[:adv], newline)
+	return adv, tok, err
+}
+
+var newline = []byte{'\n'}
+
+// checkUserName says why name cannot be a user name, or returns nil.
+// The rules keep an address user@domain splittable on the wire (no '@',
+// no ':') and a name printable in the log and the console.
+func checkUserName(name string) error {
+	if name == "" {
+		return errors.New("invalid user name \"\": empty")
+	}
+	if why := badNameChar(name); why != "" {
+		return fmt.Errorf("invalid user name %q: %s", name, why)
+	}
+	return nil
+}
+
+func checkDomain(domain string) error {
+	if why := badNameChar(domain); why != "" {
+		return fmt.Errorf("invalid domain %q: %s", domain, why)
+	}
+	return nil
+}
+
+// badNameChar describes the first character that is not allowed in a name,
+// or returns "". ASCII is checked byte by byte because a 1M-user file goes
+// through here once per word.
+func badNameChar(s string) string {
+	for i := 0; i < len(s); {
+		b := s[i]
+		if b < utf8.RuneSelf {
+			if why := badASCII(b); why != "" {
+				return why
+			}
+			i++
+			continue
+		}
+		r, size := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && size == 1:
+			return "not valid UTF-8"
+		case unicode.IsControl(r):
+			return fmt.Sprintf("contains control character %U", r)
+		case unicode.IsSpace(r):
+			return fmt.Sprintf("contains whitespace %U", r)
+		}
+		i += size
+	}
+	return ""
+}
+
+func badASCII(b byte) string {
+	switch {
+	case b == '@':
+		return "contains '@'"
+	case b == ':':
+		return "contains ':'"
+	case b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r':
+		return "contains whitespace"
+	case b < 0x20 || b == 0x7f:
+		return fmt.Sprintf("contains control character %#02x", b)
+	}
+	return ""
+}
+
+// validate rejects what ParseConfig would reject, so that WriteFile never
+// produces a file the node cannot load again.
+func (c Config) validate() error {
+	if c.Domain == "" {
+		return errors.New("config has no domain")
+	}
+	if err := checkDomain(c.Domain); err != nil {
+		return err
+	}
+	seen := make(map[string]struct{}, len(c.Users))
+	for _, u := range c.Users {
+		if err := checkUserName(u); err != nil {
+			return err
+		}
+		if _, dup := seen[u]; dup {
+			return fmt.Errorf("duplicate user %q", u)
+		}
+		seen[u] = struct{}{}
+	}
+	return nil
+}
+
+// WriteFile replaces the file at path with c: the domain on the first line,
+// then one user per line. The replacement is atomic (temp file in the same
+// directory, fsync, rename, fsync of the directory), so a crash at any
+// moment leaves either the old or the new file, never a mix. An existing
+// file's mode is kept; a new file gets 0644.
+func (c Config) WriteFile(path string) (err error) {
+	if err := c.validate(); err != nil {
+		return fmt.Errorf("write %s: %w", path, err)
+	}
+	mode := os.FileMode(0o644)
+	if fi, err := os.Stat(path); err == nil {
+		mode = fi.Mode().Perm()
+	}
+	dir, base := filepath.Split(path)
+	if dir == "" {
+		dir = "."
+	}
+	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
+	if err != nil {
+		return err
+	}
+	defer func() {
+		if err != nil {
+			tmp.Close()
+			os.Remove(tmp.Name())
+		}
+	}()
+	if err := c.writeTo(tmp, mode); err != nil {
+		return err
+	}
+	if err := tmp.Close(); err != nil {
+		return err
+	}
+	if err := os.Rename(tmp.Name(), path); err != nil {
+		return err
+	}
+	return syncDir(dir)
+}
+
+// writeTo fills the temp file f and makes it durable before it is renamed,
+// otherwise the rename could reach the disk before the data.
+func (c Config) writeTo(f *os.File, mode os.FileMode) error {
+	if err := f.Chmod(mode); err != nil {
+		return err
+	}
+	w := bufio.NewWriterSize(f, 64<<10)
+	w.WriteString(c.Domain)
+	w.WriteByte('\n')
+	for _, u := range c.Users {
+		w.WriteString(u)
+		w.WriteByte('\n')
+	}
+	if err := w.Flush(); err != nil {
+		return err
+	}
+	return f.Sync()
+}
+
+// syncDir makes a rename in dir durable.
+func syncDir(dir string) error {
+	d, err := os.Open(dir)
+	if err != nil {
+		return err
+	}
+	err = d.Sync()
+	if cerr := d.Close(); err == nil {
+		err = cerr
+	}
+	if errors.Is(err, syscall.EINVAL) {
+		// Some file systems cannot fsync a directory; the rename is then as
+		// durable as they can make it.
+		return nil
+	}
+	return err
+}

@@ -1,0 +1,366 @@
+package node
+
+import (
+	"bufio"
+	"fmt"
+	"math/rand/v2"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+	"github.com/google/go-cmp/cmp/cmpopts"
+)
+
+func TestParseConfig(t *testing.T) {
+	tests := []struct {
+		name    string
+		in      string
+		want    Config
+		wantErr string // substring of the error; "" means no error
+	}{
+		{"reference file", "david-nuclear\ndavid.perez\nlaura.galera\npere.vila\n",
+			Config{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}}, ""},
+		{"one line", "PC-c u1 u2", Config{"PC-c", []string{"u1", "u2"}}, ""},
+		{"mixed whitespace", " \t\nPC-c\t\tu1 \r\n\n  u2\v\fu3  ", Config{"PC-c", []string{"u1", "u2", "u3"}}, ""},
+		{"unicode space separates", "d\u00a0u1\u2003u2", Config{"d", []string{"u1", "u2"}}, ""},
+		{"domain only", "bb.com\n", Config{Domain: "bb.com"}, ""},
+		{"utf-8 names", "d ñandú 李", Config{"d", []string{"ñandú", "李"}}, ""},
+		{"empty", "", Config{}, "t.cfg: empty config"},
+		{"only blanks", " \n\t\n", Config{}, "t.cfg: empty config"},
+		{"duplicate", "d\na\nb\n\na\n", Config{}, `t.cfg:5: duplicate user "a" (first on line 2)`},
+		{"duplicate same line", "d a b a", Config{}, `t.cfg:1: duplicate user "a" (first on line 1)`},
+		{"at sign", "d\nu1\nu2@d\n", Config{}, `t.cfg:3: invalid user name "u2@d": contains '@'`},
+		{"colon", "d\n\n\nu:1", Config{}, `t.cfg:4: invalid user name "u:1": contains ':'`},
+		{"control", "d\nu\x01", Config{}, `t.cfg:2: invalid user name "u\x01": contains control character 0x01`},
+		{"delete", "d\nu\x7f", Config{}, `t.cfg:2: invalid user name "u\x7f": contains control character 0x7f`},
+		{"c1 control", "d\nu\u0080", Config{}, `t.cfg:2: invalid user name "u\u0080": contains control character U+0080`},
+		{"bad utf-8", "d\nu\xff", Config{}, `t.cfg:2: invalid user name "u\xff": not valid UTF-8`},
+		{"bad domain", "a@b u", Config{}, `t.cfg:1: invalid domain "a@b": contains '@'`},
+		{"word too long", "d " + strings.Repeat("x", maxWord+1), Config{}, "t.cfg:1: bufio.Scanner: token too long"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			got, err := ParseConfig(strings.NewReader(tt.in), "t.cfg")
+			if tt.wantErr != "" {
+				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
+					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			if diff := cmp.Diff(tt.want, got); diff != "" {
+				t.Errorf("ParseConfig mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// The line count must survive the scanner refilling its buffer mid-file.
+func TestParseConfigLineNumbersAcrossBuffers(t *testing.T) {
+	var b strings.Builder
+	b.WriteString("d\n")
+	for i := range 200000 {
+		fmt.Fprintf(&b, "user%d\n", i)
+	}
+	b.WriteString("\n\nbad@x\n")
+	_, err := ParseConfig(strings.NewReader(b.String()), "big.cfg")
+	want := `big.cfg:200004: invalid user name "bad@x"`
+	if err == nil || !strings.Contains(err.Error(), want) {
+		t.Fatalf("error = %v, want one containing %q", err, want)
+	}
+}
+
+func TestLoadConfig(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "nodelumi.cfg")
+	if err := os.WriteFile(path, []byte("PC-c\nu1\nu2\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	got, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(Config{"PC-c", []string{"u1", "u2"}}, got); diff != "" {
+		t.Errorf("LoadConfig mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestLoadConfigErrorsNameTheFile(t *testing.T) {
+	dir := t.TempDir()
+	empty := filepath.Join(dir, "empty.cfg")
+	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(dir, "missing.cfg")
+	for _, path := range []string{empty, missing} {
+		_, err := LoadConfig(path)
+		if err == nil || !strings.Contains(err.Error(), path) {
+			t.Errorf("LoadConfig(%s) error = %v, want one naming the file", path, err)
+		}
+	}
+}
+
+// The real file from the reference, when the shared captures are at hand.
+func TestLoadConfigReferenceFile(t *testing.T) {
+	path := filepath.Join("..", "..", "shared", "captures", "nodelumi.cfg")
+	if _, err := os.Stat(path); err != nil {
+		t.Skip("../shared/captures not present: ", err)
+	}
+	got, err := LoadConfig(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := Config{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("LoadConfig mismatch (-want +got):\n%s", diff)
+	}
+}
+
+// Allocations must grow with the user strings only, not with extra work
+// per word.
+func TestParseConfigAllocs(t *testing.T) {
+	const n = 10000
+	var b strings.Builder
+	b.WriteString("d\n")
+	for i := range n {
+		fmt.Fprintf(&b, "user%d\n", i)
+	}
+	in := b.String()
+	allocs := testing.AllocsPerRun(5, func() {
+		if _, err := ParseConfig(strings.NewReader(in), "x"); err != nil {
+			t.Fatal(err)
+		}
+	})
+	if limit := float64(n + n/4 + 100); allocs > limit {
+		t.Errorf("ParseConfig of %d users: %.0f allocs, want at most %.0f", n, allocs, limit)
+	}
+}
+
+func TestConfigRoundTrip(t *testing.T) {
+	configs := []Config{
+		{Domain: "PC-c"},
+		{"PC-c", []string{"u1", "u2"}},
+		{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}},
+		{"d", []string{"ñandú", "李", "a.b-c_d"}},
+	}
+	path := filepath.Join(t.TempDir(), "n.cfg")
+	for _, c := range configs {
+		if err := c.WriteFile(path); err != nil {
+			t.Fatal(err)
+		}
+		got, err := LoadConfig(path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if diff := cmp.Diff(c, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Errorf("round trip mismatch (-wrote +loaded):\n%s", diff)
+		}
+	}
+}
+
+func TestWriteFileFormat(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.cfg")
+	if err := (Config{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}}).WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	got, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want := "david-nuclear\ndavid.perez\nlaura.galera\npere.vila\n"
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("file mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestWriteFileLeavesNoTempFiles(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "n.cfg")
+	for range 3 {
+		if err := (Config{"d", []string{"a", "b"}}).WriteFile(path); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := (Config{"d", []string{"a", "a"}}).WriteFile(path); err == nil {
+		t.Fatal("WriteFile with a duplicate user succeeded")
+	}
+	if got := dirNames(t, dir); !cmp.Equal(got, []string{"n.cfg"}) {
+		t.Errorf("directory holds %q, want only n.cfg", got)
+	}
+}
+
+func dirNames(t *testing.T, dir string) []string {
+	t.Helper()
+	entries, err := os.ReadDir(dir)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var names []string
+	for _, e := range entries {
+		names = append(names, e.Name())
+	}
+	return names
+}
+
+func TestWriteFileKeepsMode(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.cfg")
+	if err := os.WriteFile(path, []byte("d\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(path, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := (Config{"d", []string{"a"}}).WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	fi, err := os.Stat(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := fi.Mode().Perm(); got != 0o640 {
+		t.Errorf("mode = %v, want 0640", got)
+	}
+}
+
+func TestWriteFileRejectsInvalid(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "n.cfg")
+	for _, c := range []Config{
+		{},
+		{Domain: "d@x"},
+		{"d", []string{""}},
+		{"d", []string{"a b"}},
+		{"d", []string{"a:b"}},
+		{"d", []string{"a", "b", "a"}},
+	} {
+		if err := c.WriteFile(path); err == nil {
+			t.Errorf("WriteFile(%+v) succeeded, want an error", c)
+		}
+	}
+	if _, err := os.Stat(path); !os.IsNotExist(err) {
+		t.Errorf("a rejected config left a file behind (stat: %v)", err)
+	}
+}
+
+const crashChildEnv = "NODE_CONFIG_CRASH_CHILD"
+
+var (
+	crashA = Config{"alpha.example", manyUsers("a", 5000)}
+	crashB = Config{"beta.example", manyUsers("b", 7)}
+)
+
+func manyUsers(prefix string, n int) []string {
+	users := make([]string, n)
+	for i := range users {
+		users[i] = fmt.Sprintf("%s%d", prefix, i)
+	}
+	return users
+}
+
+// TestWriteFileCrashSafety kills a process that keeps rewriting the config
+// and checks that the file is always one whole config, never a mix.
+func TestWriteFileCrashSafety(t *testing.T) {
+	if path := os.Getenv(crashChildEnv); path != "" {
+		crashChild(path)
+		return
+	}
+	path := filepath.Join(t.TempDir(), "n.cfg")
+	if err := crashA.WriteFile(path); err != nil {
+		t.Fatal(err)
+	}
+	rounds := 8
+	if testing.Short() {
+		rounds = 3
+	}
+	for round := range rounds {
+		killWriter(t, path, time.Duration(50+rand.IntN(250))*time.Millisecond)
+		got, err := LoadConfig(path)
+		if err != nil {
+			t.Fatalf("round %d: after SIGKILL: %v", round, err)
+		}
+		if !cmp.Equal(got, crashA) && !cmp.Equal(got, crashB) {
+			t.Fatalf("round %d: after SIGKILL the file is neither A nor B: domain %q, %d users",
+				round, got.Domain, len(got.Users))
+		}
+	}
+}
+
+// killWriter runs the child writer, lets it write for about d and kills it.
+func killWriter(t *testing.T, path string, d time.Duration) {
+	t.Helper()
+	cmd := exec.Command(os.Args[0], "-test.run=^TestWriteFileCrashSafety$")
+	cmd.Env = append(os.Environ(), crashChildEnv+"="+path)
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	// Wait until the child is writing, so the kill lands among the writes.
+	if _, err := bufio.NewReader(stdout).ReadString('\n'); err != nil {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("child did not start writing: %v", err)
+	}
+	time.Sleep(d)
+	if err := cmd.Process.Signal(syscall.SIGKILL); err != nil {
+		t.Fatal(err)
+	}
+	cmd.Wait()
+}
+
+// crashChild alternates A and B until killed; the deadline only stops an
+// orphan if the parent dies first.
+func crashChild(path string) {
+	deadline := time.Now().Add(10 * time.Second)
+	for i := 0; time.Now().Before(deadline); i++ {
+		c := crashA
+		if i%2 == 0 {
+			c = crashB
+		}
+		if err := c.WriteFile(path); err != nil {
+			fmt.Fprintln(os.Stderr, err)
+			os.Exit(2)
+		}
+		if i == 0 {
+			fmt.Println("writing")
+		}
+	}
+	os.Exit(0)
+}
+
+func BenchmarkLoadConfig1M(b *testing.B) {
+	path := filepath.Join(b.TempDir(), "big.cfg")
+	f, err := os.Create(path)
+	if err != nil {
+		b.Fatal(err)
+	}
+	w := bufio.NewWriter(f)
+	w.WriteString("bench.example\n")
+	for i := range 1000000 {
+		fmt.Fprintf(w, "user%07d\n", i)
+	}
+	if err := w.Flush(); err != nil {
+		b.Fatal(err)
+	}
+	if err := f.Close(); err != nil {
+		b.Fatal(err)
+	}
+	b.ReportAllocs()
+	b.ResetTimer()
+	for b.Loop() {
+		c, err := LoadConfig(path)
+		if err != nil {
+			b.Fatal(err)
+		}
+		if len(c.Users) != 1000000 {
+			b.Fatalf("%d users", len(c.Users))
+		}
+	}
+}
