@@ -1,0 +1,253 @@
+// Package spec reads the wire specification language (spec/*.spec) into a
+// checked model that the generator's back ends walk. The language is
+// described in spec/README.md.
+package spec
+
+import "fmt"
+
+// Spec is a whole, checked specification.
+type Spec struct {
+	File      string
+	Kinds     []*Kind
+	Protocols []*Protocol
+	Messages  []*Message
+	Sequences []*Sequence
+	Consts    []*Const
+}
+
+// Kind bases: the lexical shapes the generator knows how to code.
+const (
+	Text    = "text"    // bytes from an allowed set, length-bounded
+	DNSName = "dnsname" // a text that must also be a valid DNS name
+	Struct  = "struct"  // literals and sub-fields, one Go struct
+	IPv4    = "ipv4"    // dotted quad, canonical decimal octets
+	Uint16  = "uint16"  // canonical decimal (no sign, no leading zero)
+	Codes   = "codes"   // one ASCII digit from a closed list
+)
+
+// Kind is a field's lexical rule.
+type Kind struct {
+	Name   string
+	Base   string
+	GoType string // named Go type for struct and codes kinds
+	Doc    string
+	Line   int
+
+	Min, Max       int
+	UTF8           bool
+	NoControl      bool
+	Deny, AllowSrc string
+	Allowed        [256]bool // text and dnsname: the bytes a value may hold
+
+	Parts  []Item  // struct
+	Values []*Code // codes
+}
+
+// Item is one element of a message or struct: a literal, a field, or a
+// conditional group (only as the last item of a message).
+type Item struct {
+	Literal string
+	Field   *Field
+	Cond    *Cond
+}
+
+// Field is a named use of a kind.
+type Field struct {
+	Name string
+	Kind *Kind
+	Line int
+}
+
+// Cond is a group present exactly when a codes field holds one value.
+type Cond struct {
+	Field *Field
+	Code  *Code
+	Items []Item
+}
+
+// Code is one value of a codes kind.
+type Code struct {
+	Value int
+	Name  string
+	Doc   string
+}
+
+// Protocol holds the framing facts of one protocol.
+type Protocol struct {
+	Name, Doc    string
+	Transport    string
+	Port         int // 0: dynamic
+	PortDoc      string
+	TagLen       int
+	LengthDigits int // 0: no length prefix (the datagram is the frame)
+	LengthDoc    string
+	Max          int // largest whole message, in bytes
+	Line         int
+}
+
+// Message is one message type.
+type Message struct {
+	Proto    *Protocol
+	Tag      string
+	GoType   string
+	Doc      string
+	Items    []Item
+	Examples []string
+	Invalid  []Invalid
+	Line     int
+}
+
+// Invalid is an input every decoder must refuse, with the error it must give.
+type Invalid struct {
+	Input string
+	Err   string // one of ErrNames
+	Field string
+	Line  int
+}
+
+// ErrNames are the error classes an invalid example may name; the Go back
+// end maps each to a sentinel error.
+var ErrNames = []string{"truncated", "too_long", "unknown_type", "bad_field", "bad_separator", "trailing"}
+
+// Sequence is an exchange of messages shown in the reference page.
+type Sequence struct {
+	Proto *Protocol
+	Title string
+	Steps []Step
+	Notes []string
+}
+
+// Step is one message of a sequence.
+type Step struct {
+	From, To string
+	Msg      *Message
+	Example  string
+}
+
+// Const is a behaviour constant; Unit "ms" makes it a duration.
+type Const struct {
+	Name  string
+	Value int
+	Unit  string
+	Doc   string
+}
+
+// Fields lists a message's fields in wire order, descending into conditions.
+func (m *Message) Fields() []*Field { return fieldsOf(m.Items) }
+
+func fieldsOf(items []Item) []*Field {
+	var out []*Field
+	for _, it := range items {
+		switch {
+		case it.Field != nil:
+			out = append(out, it.Field)
+		case it.Cond != nil:
+			out = append(out, fieldsOf(it.Cond.Items)...)
+		}
+	}
+	return out
+}
+
+// CondOf returns the condition a field of m depends on, or nil.
+func (m *Message) CondOf(f *Field) *Cond {
+	for _, it := range m.Items {
+		if it.Cond != nil {
+			for _, g := range fieldsOf(it.Cond.Items) {
+				if g == f {
+					return it.Cond
+				}
+			}
+		}
+	}
+	return nil
+}
+
+// HasString reports whether decoding m keeps any part of the input as a
+// string, which decides whether the decoder converts its input once.
+func (m *Message) HasString() bool {
+	for _, f := range m.Fields() {
+		if f.Kind.HasString() {
+			return true
+		}
+	}
+	return false
+}
+
+// HasString reports whether a value of k holds text from the input.
+func (k *Kind) HasString() bool {
+	return k.Base == Text || k.Base == DNSName || k.Base == Struct
+}
+
+// MinLen and MaxLen bound the encoded length of a value of k.
+func (k *Kind) MinLen() int {
+	switch k.Base {
+	case IPv4:
+		return 7
+	case Uint16:
+		return len(fmt.Sprint(k.Min))
+	case Codes:
+		return 1
+	case Struct:
+		return itemsLen(k.Parts, (*Kind).MinLen)
+	}
+	return k.Min
+}
+
+// MaxLen is the longest encoding of a value of k.
+func (k *Kind) MaxLen() int {
+	switch k.Base {
+	case IPv4:
+		return 15
+	case Uint16:
+		return len(fmt.Sprint(k.Max))
+	case Codes:
+		return 1
+	case Struct:
+		if k.Max > 0 {
+			return k.Max
+		}
+		return itemsLen(k.Parts, (*Kind).MaxLen)
+	}
+	return k.Max
+}
+
+func itemsLen(items []Item, f func(*Kind) int) int {
+	n := 0
+	for _, it := range items {
+		switch {
+		case it.Field != nil:
+			n += f(it.Field.Kind)
+		case it.Cond != nil:
+			n += itemsLen(it.Cond.Items, f)
+		default:
+			n += len(it.Literal)
+		}
+	}
+	return n
+}
+
+// MaxLen is the longest encoding of m, tag and length prefix included.
+func (m *Message) MaxLen() int {
+	return len(m.Tag) + m.Proto.LengthDigits + itemsLen(m.Items, (*Kind).MaxLen)
+}
+
+// Kind returns the kind named name, or nil.
+func (s *Spec) Kind(name string) *Kind {
+	for _, k := range s.Kinds {
+		if k.Name == name {
+			return k
+		}
+	}
+	return nil
+}
+
+// MessagesOf lists the messages of protocol p in spec order.
+func (s *Spec) MessagesOf(p *Protocol) []*Message {
+	var out []*Message
+	for _, m := range s.Messages {
+		if m.Proto == p {
+			out = append(out, m)
+		}
+	}
+	return out
+}
