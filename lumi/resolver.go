@@ -146,7 +146,10 @@ func dnsServer(s string) (string, error) {
 		}
 		return s, nil
 	}
-	host := strings.TrimSuffix(strings.TrimPrefix(s, "["), "]")
+	host := s
+	if strings.HasPrefix(s, "[") && strings.HasSuffix(s, "]") {
+		host = s[1 : len(s)-1]
+	}
 	if host == "" || strings.ContainsAny(host, "[]") {
 		return "", fmt.Errorf("%w: DNS server %q is not host:port", ErrBadConfig, s)
 	}
