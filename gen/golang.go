@@ -39,7 +39,7 @@ func (g w) p(format string, args ...any) {
 }
 
 func genConsts(b *bytes.Buffer, s *spec.Spec) {
-	header(b, s, "wire", "strconv", "time")
+	header(b, s, "wire", "errors", "strconv", "time")
 	g := w{b}
 	g.p("// Protocol facts.")
 	g.p("const (")
@@ -118,6 +118,18 @@ func genCodes(g w, k *spec.Kind) {
 		g.p("return %q + strconv.Itoa(int(c)) + \")\"", k.GoType+"(")
 		g.p("}\n")
 	}
+	g.p("// MarshalText returns the code's name, so JSON reads %q rather than a digit.", k.Values[0].Name)
+	g.p("func (c %s) MarshalText() ([]byte, error) { return []byte(c.String()), nil }\n", k.GoType)
+	g.p("// UnmarshalText reads a code's name.")
+	g.p("func (c *%s) UnmarshalText(b []byte) error {", k.GoType)
+	g.p("switch string(b) {")
+	for _, c := range k.Values {
+		g.p("case %q: *c = %s", c.Name, codeConst(k, c))
+	}
+	g.p("default: return errors.New(%q + strconv.Quote(string(b)))", "wire: no such "+k.GoType+": ")
+	g.p("}")
+	g.p("return nil")
+	g.p("}")
 }
 
 func genKinds(b *bytes.Buffer, s *spec.Spec) {
@@ -356,7 +368,16 @@ func genStruct(g w, s *spec.Spec, k *spec.Kind) {
 	g.p("return string(v.AppendTo(make([]byte, 0, len%s(v))))", n)
 	g.p("}\n")
 	g.p("// AppendTo appends v in its wire form, valid or not.")
-	g.p("func (v %s) AppendTo(b []byte) []byte { return append%s(b, v) }", n, n)
+	g.p("func (v %s) AppendTo(b []byte) []byte { return append%s(b, v) }\n", n, n)
+	g.p("// MarshalText returns the wire form, so v reads naturally in JSON.")
+	g.p("func (v %s) MarshalText() ([]byte, error) { return v.AppendTo(nil), nil }\n", n)
+	g.p("// UnmarshalText parses the wire form.")
+	g.p("func (v *%s) UnmarshalText(b []byte) error {", n)
+	g.p("p, err := Parse%s(string(b))", n)
+	g.p("if err != nil { return err }")
+	g.p("*v = p")
+	g.p("return nil")
+	g.p("}")
 }
 
 func fieldsOfItems(items []spec.Item) []*spec.Field {

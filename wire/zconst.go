@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"errors"
 	"strconv"
 	"time"
 )
@@ -80,6 +81,22 @@ func (c RegisterCode) Doc() string {
 	return "RegisterCode(" + strconv.Itoa(int(c)) + ")"
 }
 
+// MarshalText returns the code's name, so JSON reads "OK" rather than a digit.
+func (c RegisterCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code's name.
+func (c *RegisterCode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "OK":
+		*c = RegisterOK
+	case "Refused":
+		*c = RegisterRefused
+	default:
+		return errors.New("wire: no such RegisterCode: " + strconv.Quote(string(b)))
+	}
+	return nil
+}
+
 // DeregisterCode is the outcome of a deregistration: one ASCII digit on the wire.
 type DeregisterCode uint8
 
@@ -108,6 +125,22 @@ func (c DeregisterCode) Doc() string {
 		return "refused: the user is not in this domain"
 	}
 	return "DeregisterCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// MarshalText returns the code's name, so JSON reads "OK" rather than a digit.
+func (c DeregisterCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code's name.
+func (c *DeregisterCode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "OK":
+		*c = DeregisterOK
+	case "Refused":
+		*c = DeregisterRefused
+	default:
+		return errors.New("wire: no such DeregisterCode: " + strconv.Quote(string(b)))
+	}
+	return nil
 }
 
 // LocateCode is the outcome of a locate: one ASCII digit on the wire.
@@ -148,4 +181,24 @@ func (c LocateCode) Doc() string {
 		return "the target is offline"
 	}
 	return "LocateCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// MarshalText returns the code's name, so JSON reads "Found" rather than a digit.
+func (c LocateCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code's name.
+func (c *LocateCode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "Found":
+		*c = LocateFound
+	case "Busy":
+		*c = LocateBusy
+	case "Unknown":
+		*c = LocateUnknown
+	case "Offline":
+		*c = LocateOffline
+	default:
+		return errors.New("wire: no such LocateCode: " + strconv.Quote(string(b)))
+	}
+	return nil
 }

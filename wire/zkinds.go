@@ -195,6 +195,19 @@ func (v Address) String() string {
 // AppendTo appends v in its wire form, valid or not.
 func (v Address) AppendTo(b []byte) []byte { return appendAddress(b, v) }
 
+// MarshalText returns the wire form, so v reads naturally in JSON.
+func (v Address) MarshalText() ([]byte, error) { return v.AppendTo(nil), nil }
+
+// UnmarshalText parses the wire form.
+func (v *Address) UnmarshalText(b []byte) error {
+	p, err := ParseAddress(string(b))
+	if err != nil {
+		return err
+	}
+	*v = p
+	return nil
+}
+
 // Kind ip (ipv4): dotted-quad IPv4 address, decimal octets without leading zeros.
 func parseIP(s string, off, limit int, field string) (netip.Addr, error) {
 	var a [4]byte
