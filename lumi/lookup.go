@@ -15,8 +15,13 @@ import (
 // srvPrefix names the LUMI service in SRV records (RFC 2782).
 const srvPrefix = "_lumi._udp."
 
-// maxCNAMEHops bounds CNAME chains followed inside one answer.
-const maxCNAMEHops = 8
+const (
+	// maxCNAMEHops bounds CNAME chains followed inside one answer.
+	maxCNAMEHops = 8
+	// maxSRVTargets bounds the A queries one lookup may send for SRV
+	// targets, since a reply may list any number of them.
+	maxSRVTargets = 3
+)
 
 // attempt is one lookup of a domain: the steps tried, for the error message,
 // and how long the answer may be cached (the minimum over every DNS fact it
@@ -108,7 +113,7 @@ func (a *attempt) viaSRV(ctx context.Context) (netip.AddrPort, bool) {
 		a.stop = true
 		return netip.AddrPort{}, false
 	}
-	for _, s := range srvs {
+	for _, s := range srvs[:min(len(srvs), maxSRVTargets)] {
 		if ap, ok := a.srvTarget(ctx, s, resp); ok {
 			a.limit(ttl)
 			return ap, true

@@ -49,7 +49,15 @@ type Config struct {
 	Now         func() time.Time          // for tests; default time.Now
 }
 
-// Resolver finds LUMI nodes. It is safe for concurrent use.
+// Resolver finds LUMI nodes. Create one with NewResolver; it is safe for
+// concurrent use.
+//
+// Answers found through DNS are cached for the lowest TTL of the records
+// they rest on, failures for Config.NegativeTTL. An answer from the hosts
+// file is cached too when an SRV query came first: its lifetime is that of
+// the SRV record's absence (the zone's SOA, else NegativeTTL, or only
+// NegativeTTL if the query failed), so that a dead DNS server does not cost
+// a timeout on every lookup. Static peers are never cached.
 type Resolver struct {
 	peers   map[string]netip.AddrPort
 	server  string
@@ -174,6 +182,9 @@ func (r *Resolver) Resolve(ctx context.Context, domain string) (netip.AddrPort, 
 	}
 	if ap, ok := r.peers[key]; ok {
 		return ap, nil
+	}
+	if err := ctx.Err(); err != nil {
+		return netip.AddrPort{}, fmt.Errorf("lumi: resolve %s: %w", display(key), err)
 	}
 	c, hit, ok := r.join(ctx, key)
 	if ok {

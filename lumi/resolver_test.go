@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"net/netip"
+	"slices"
 	"strings"
 	"sync"
 	"testing"
@@ -33,6 +34,12 @@ var zoneRecords = []string{
 	"lost.com. 60 IN A 127.0.0.6",
 	// CNAME to the address.
 	"alias.com. 60 IN CNAME cc.com.",
+	// More SRV targets than a lookup tries, none with an address.
+	"_lumi._udp.many.com. 60 IN SRV 0 0 1 t1.many.com.",
+	"_lumi._udp.many.com. 60 IN SRV 0 0 1 t2.many.com.",
+	"_lumi._udp.many.com. 60 IN SRV 0 0 1 t3.many.com.",
+	"_lumi._udp.many.com. 60 IN SRV 0 0 1 t4.many.com.",
+	"_lumi._udp.many.com. 60 IN SRV 0 0 1 t5.many.com.",
 	// A name with records, but neither SRV nor A.
 	"txt.com. 60 IN TXT \"hello\"",
 }
@@ -53,6 +60,7 @@ func TestResolve(t *testing.T) {
 		{"SRV target dot", "none.com", "", ErrNoSuchDomain, 1},
 		{"SRV target without address", "lost.com", "127.0.0.6:3344", nil, 3},
 		{"CNAME", "alias.com", "127.0.0.3:3344", nil, 2},
+		{"SRV targets tried are bounded", "many.com", "", ErrNoSuchDomain, 1 + maxSRVTargets + 1},
 		{"NXDOMAIN", "nx.com", "", ErrNoSuchDomain, 2},
 		{"NODATA", "txt.com", "", ErrNoSuchDomain, 2},
 		{"empty name", "", "", ErrNoSuchDomain, 0},
@@ -437,6 +445,14 @@ func TestResolveHonoursCancel(t *testing.T) {
 	f := startFake(t, holdIf(all, release, forward(z, true)))
 	r := newTestResolver(t, Config{DNSServer: f.Addr(), Timeout: time.Minute})
 	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	if _, err := r.Resolve(ctx, "bb.com"); !errors.Is(err, context.Canceled) {
+		t.Errorf("cancelled before the call: error = %v, want context.Canceled", err)
+	}
+	if q := f.received.Load(); q != 0 {
+		t.Errorf("cancelled before the call: %d queries, want 0", q)
+	}
+	ctx, cancel = context.WithCancel(context.Background())
 	errc := make(chan error, 1)
 	go func() {
 		_, err := r.Resolve(ctx, "bb.com")
@@ -455,5 +471,27 @@ func TestResolveHonoursCancel(t *testing.T) {
 	}
 	if q := f.received.Load(); q != 1 {
 		t.Errorf("%d queries, want 1", q)
+	}
+}
+
+func TestCacheSweepsExpiredEntries(t *testing.T) {
+	clock := newFakeClock()
+	r := newTestResolver(t, Config{Now: clock.Now, DNSServer: "127.0.0.1:1"})
+	r.sweepAt = 3
+	ap := netip.MustParseAddrPort("127.0.0.1:3344")
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	r.store("old1.", ap, time.Second, nil, clock.Now())
+	r.store("old2.", ap, time.Second, nil, clock.Now())
+	r.store("live.", ap, time.Hour, nil, clock.Now())
+	clock.Advance(time.Minute)
+	r.store("new.", ap, time.Hour, nil, clock.Now())
+	var keys []string
+	for k := range r.cache {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	if diff := cmp.Diff([]string{"live.", "new."}, keys); diff != "" {
+		t.Errorf("cache keys mismatch (-want +got):\n%s", diff)
 	}
 }
