@@ -2,7 +2,6 @@ package main
 
 import "mi/gen/spec"
 
-func rapidFiles(s *spec.Spec) ([]file, error)   { return nil, nil }
 func corpusFiles(s *spec.Spec) ([]file, error)  { return nil, nil }
 func docFiles(s *spec.Spec) ([]file, error)     { return nil, nil }
 func pruneCorpus(root string, out []file) error { return nil }

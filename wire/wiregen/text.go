@@ -1,0 +1,133 @@
+// Package wiregen has rapid generators for every wire message and field
+// kind, valid and invalid, generated from spec/mi.spec. Property tests and
+// fuzz harnesses draw from them.
+package wiregen
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"pgregory.net/rapid"
+)
+
+// textRule is a text kind's rule as the generator needs it.
+type textRule struct {
+	min, max int
+	set      string // the ASCII bytes a value may hold
+	high     bool   // bytes >= 0x80 allowed
+	utf8     bool   // the value must be valid UTF-8
+	deny     string // bytes a value may not hold, for invalid values
+}
+
+// wideRunes are the multi-byte characters valid text draws from.
+var wideRunes = []rune{'é', 'ç', 'à', 'ñ', '€', '日', '本', '😀'}
+
+// text draws a valid value of r between min and max bytes long.
+func text(r textRule, min, max int) *rapid.Generator[string] {
+	return rapid.Custom(func(t *rapid.T) string {
+		n := rapid.IntRange(min, max).Draw(t, "len")
+		b := make([]byte, 0, n)
+		for len(b) < n {
+			if r.high && rapid.IntRange(0, 5).Draw(t, "wide") == 0 {
+				if !r.utf8 {
+					b = append(b, byte(rapid.IntRange(0x80, 0xff).Draw(t, "byte")))
+					continue
+				}
+				if c := rapid.SampledFrom(wideRunes).Draw(t, "rune"); len(b)+utf8.RuneLen(c) <= n {
+					b = utf8.AppendRune(b, c)
+					continue
+				}
+			}
+			b = append(b, r.set[rapid.IntRange(0, len(r.set)-1).Draw(t, "char")])
+		}
+		return string(b)
+	})
+}
+
+// dnsName draws a DNS name from r's set: labels of letters and digits,
+// hyphens inside, joined by dots.
+func dnsName(r textRule, min, max int) *rapid.Generator[string] {
+	alnum := strings.Map(func(c rune) rune {
+		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
+			return c
+		}
+		return -1
+	}, r.set)
+	hyphen := strings.IndexByte(r.set, '-') >= 0
+	return rapid.Custom(func(t *rapid.T) string {
+		n := rapid.IntRange(min, max).Draw(t, "len")
+		var b []byte
+		for len(b) < n {
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			// Never leave one byte: it could only be a dot with no label.
+			rem := n - len(b)
+			l := rapid.IntRange(1, min2(63, rem)).Draw(t, "label")
+			if rem-l == 1 {
+				if l < 63 {
+					l++
+				} else {
+					l--
+				}
+			}
+			for i := 0; i < l; i++ {
+				if hyphen && i > 0 && i < l-1 && rapid.IntRange(0, 7).Draw(t, "hyphen") == 0 {
+					b = append(b, '-')
+					continue
+				}
+				b = append(b, alnum[rapid.IntRange(0, len(alnum)-1).Draw(t, "char")])
+			}
+		}
+		return string(b)
+	})
+}
+
+func min2(a, b int) int {
+	if a < b {
+		return a
+	}
+	return b
+}
+
+// badText draws values that break r: too short, too long, a denied byte,
+// or broken UTF-8.
+func badText(r textRule, dns bool) *rapid.Generator[string] {
+	gens := []*rapid.Generator[string]{
+		rapid.Map(rapid.IntRange(r.max+1, r.max+20), func(n int) string { return strings.Repeat(r.set[:1], n) }),
+	}
+	if r.min > 0 {
+		gens = append(gens, rapid.Just(""))
+	}
+	if r.deny != "" {
+		gens = append(gens, withByte(r, rapid.SampledFrom([]byte(r.deny))))
+	}
+	if r.utf8 {
+		gens = append(gens, withByte(r, rapid.Just(byte(0xff))))
+	}
+	if dns && r.max >= 4 {
+		gens = append(gens, rapid.Just("a..b"))
+	}
+	return rapid.OneOf(gens...)
+}
+
+// withByte inserts a drawn byte into a valid value that has room for it.
+func withByte(r textRule, bad *rapid.Generator[byte]) *rapid.Generator[string] {
+	return rapid.Custom(func(t *rapid.T) string {
+		v := text(r, 0, r.max-1).Draw(t, "valid")
+		i := rapid.IntRange(0, len(v)).Draw(t, "at")
+		return v[:i] + string([]byte{bad.Draw(t, "bad")}) + v[i:]
+	})
+}
+
+// outside draws integers in [lo, hi] that are not in valid.
+func outside(lo, hi int, valid ...int) *rapid.Generator[int] {
+	return rapid.IntRange(lo, hi).Filter(func(v int) bool {
+		for _, x := range valid {
+			if v == x {
+				return false
+			}
+		}
+		return true
+	})
+}
