@@ -211,6 +211,9 @@ func (p *parser) kindAttr(k *Kind, a stmt) error {
 			k.Max = v
 		}
 		return err
+	case "example":
+		k.Examples = append(k.Examples, a.word(1))
+		return p.args(a, 2, 1)
 	case "utf8":
 		k.UTF8 = true
 		return p.args(a, 1)

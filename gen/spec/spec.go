@@ -39,8 +39,9 @@ type Kind struct {
 	Deny, AllowSrc string
 	Allowed        [256]bool // text and dnsname: the bytes a value may hold
 
-	Parts  []Item  // struct
-	Values []*Code // codes
+	Parts    []Item   // struct
+	Values   []*Code  // codes
+	Examples []string // valid values, for seeds and docs
 }
 
 // Item is one element of a message or struct: a literal, a field, or a
