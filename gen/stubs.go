@@ -1,5 +1,0 @@
-package main
-
-import "mi/gen/spec"
-
-func docFiles(s *spec.Spec) ([]file, error) { return nil, nil }
