@@ -10,12 +10,11 @@ import (
 
 // itemCtx says how item code reads and fails inside one function.
 type itemCtx struct {
-	dst    string              // value prefix: "m." or "v."
-	wrap   func(string) string // wraps an error expression
-	ret    string              // what precedes the error in a return
-	limit  string              // end of the current span
-	framed bool                // the protocol has a length prefix: no "truncated" inside
-	owner  *spec.Kind          // the struct kind, or nil in a message
+	dst   string              // value prefix: "m." or "v."
+	wrap  func(string) string // wraps an error expression
+	ret   string              // what precedes the error in a return
+	limit string              // end of the current span
+	owner *spec.Kind          // the struct kind, or nil in a message
 }
 
 func (c *itemCtx) fail(sentinel, field, off, reason string) string {
