@@ -1,0 +1,17 @@
+// Command lumictl inspects the MI protocols: it decodes single PMI and PLUMI
+// messages and lists the messages of pcap captures.
+//
+// Usage:
+//
+//	lumictl COMMAND [flags] [arguments]
+//
+// Run "lumictl -h" for the commands and "lumictl COMMAND -h" for one
+// command's flags. Exit status: 0 success, 1 a message or payload failed to
+// decode (or a file could not be read), 2 bad usage.
+package main
+
+import "os"
+
+func main() {
+	os.Exit(run(os.Args[1:], &env{stdin: os.Stdin, stdout: os.Stdout, stderr: os.Stderr}))
+}

@@ -1,0 +1,217 @@
+package main
+
+import (
+	"bytes"
+	"cmp"
+	"encoding/json"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"net/netip"
+	"slices"
+	"time"
+
+	"mi/internal/pcap"
+	"mi/wire"
+)
+
+var pcapCommand = &command{
+	name:     "pcap",
+	synopsis: "[-json] FILE...",
+	summary:  "list the MI messages of pcap capture files",
+	help: `
+Prints one line per message: capture time (UTC), source -> destination,
+protocol, type and fields, or the decode error. UDP payloads are PLUMI
+datagrams; TCP payloads are PMI streams, put together per direction and
+framed by the message lengths, so a message split over segments, or several
+in one segment, are still one line each. DNS (port 53) is skipped: it is how
+nodes find each other, not MI. Exits 1 if any payload fails to decode.
+
+Files are classic pcap (tcpdump -w), not pcapng.
+
+Example:
+  lumictl pcap /work/shared/captures/*.pcap`,
+	setup: func(fs *flag.FlagSet) func(*env, []string) error {
+		asJSON := fs.Bool("json", false, "print one JSON object per line")
+		return func(e *env, args []string) error {
+			if len(args) == 0 {
+				return usagef("missing FILE")
+			}
+			return pcapMain(e, args, *asJSON)
+		}
+	},
+}
+
+// capMessage is one MI message, or one payload that failed, of a capture.
+type capMessage struct {
+	File     string
+	Time     time.Time
+	Index    int // record that completed the message, for ordering
+	Src, Dst netip.AddrPort
+	Proto    string // "PLUMI" or "PMI"
+	Msg      wire.Message
+	Err      error
+	Payload  []byte // on an error: the datagram, or the rest of the stream
+}
+
+// jsonMessage is the -json form of a capMessage.
+type jsonMessage struct {
+	File     string          `json:"file"`
+	Time     string          `json:"time"`
+	Src      string          `json:"src"`
+	Dst      string          `json:"dst"`
+	Protocol string          `json:"protocol"`
+	Type     string          `json:"type,omitempty"`
+	Fields   json.RawMessage `json:"fields,omitempty"`
+	Error    string          `json:"error,omitempty"`
+	Payload  *string         `json:"payload,omitempty"`
+}
+
+const (
+	textTime = "2006-01-02T15:04:05.000Z07:00"
+	dnsPort  = 53
+)
+
+func pcapMain(e *env, files []string, asJSON bool) error {
+	failed := false
+	for i, file := range files {
+		msgs, err := readCapture(file)
+		if !asJSON && len(files) > 1 {
+			if i > 0 {
+				fmt.Fprintln(e.stdout)
+			}
+			fmt.Fprintf(e.stdout, "==> %s <==\n", file)
+		}
+		for _, m := range msgs {
+			if m.Err != nil {
+				failed = true
+			}
+			if err := printMessage(e.stdout, m, asJSON); err != nil {
+				return err
+			}
+		}
+		if err != nil {
+			fmt.Fprintf(e.stderr, "lumictl pcap: %v\n", err)
+			failed = true
+		}
+	}
+	if failed {
+		return errFailed
+	}
+	return nil
+}
+
+// readCapture decodes the MI messages of a capture file, in time order. On
+// a read error it returns the messages of the packets read before it.
+func readCapture(file string) ([]capMessage, error) {
+	pkts, err := pcap.ReadFile(file)
+	if len(pkts) == 0 {
+		return nil, err
+	}
+	return captureMessages(file, pkts), err
+}
+
+// captureMessages decodes UDP payloads as PLUMI datagrams and TCP streams as
+// PMI messages.
+func captureMessages(file string, pkts []pcap.Packet) []capMessage {
+	var out []capMessage
+	var tcp []pcap.Packet
+	for _, p := range pkts {
+		if p.Src.Port() == dnsPort || p.Dst.Port() == dnsPort {
+			continue
+		}
+		if p.Proto == "tcp" {
+			tcp = append(tcp, p)
+			continue
+		}
+		m := capMessage{File: file, Time: p.Time, Index: p.Index, Src: p.Src, Dst: p.Dst, Proto: protoPLUMI}
+		if m.Msg, m.Err = wire.DecodePLUMI(p.Payload); m.Err != nil {
+			m.Payload = p.Payload
+		}
+		out = append(out, m)
+	}
+	for _, s := range pcap.TCPStreams(tcp) {
+		out = append(out, streamMessages(file, s)...)
+	}
+	// Stable: messages of one segment keep their order.
+	slices.SortStableFunc(out, func(a, b capMessage) int {
+		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Index, b.Index))
+	})
+	return out
+}
+
+// streamMessages reads one direction of a TCP connection as PMI messages.
+// A message is dated by the segment that completed it. After an error the
+// stream cannot be framed any further, so it ends there.
+func streamMessages(file string, s *pcap.Stream) []capMessage {
+	var out []capMessage
+	r := wire.NewReader(bytes.NewReader(s.Data))
+	off := 0
+	for {
+		m, err := r.ReadMessage()
+		if err == io.EOF {
+			return out
+		}
+		cm := capMessage{File: file, Src: s.Src, Dst: s.Dst, Proto: protoPMI, Msg: m, Err: err}
+		if err != nil {
+			if s.Gaps > 0 {
+				cm.Err = fmt.Errorf("%w (the capture missed %d bytes of this stream)", err, s.Gaps)
+			}
+			cm.Msg = nil
+			cm.Payload = s.Data[off:]
+			seg := s.At(off)
+			cm.Time, cm.Index = seg.Time, seg.Index
+			return append(out, cm)
+		}
+		off += m.Len()
+		seg := s.At(off - 1)
+		cm.Time, cm.Index = seg.Time, seg.Index
+		out = append(out, cm)
+	}
+}
+
+// maxShown bounds the payload bytes an error line shows.
+const maxShown = 120
+
+func printMessage(w io.Writer, m capMessage, asJSON bool) error {
+	var fields json.RawMessage
+	if m.Msg != nil {
+		var err error
+		if fields, err = messageFields(m.Msg); err != nil {
+			m.Err = err
+		}
+	}
+	payload := m.Payload
+	if len(payload) > maxShown {
+		payload = payload[:maxShown]
+	}
+	if asJSON {
+		j := jsonMessage{File: m.File, Time: m.Time.UTC().Format(time.RFC3339Nano),
+			Src: m.Src.String(), Dst: m.Dst.String(), Protocol: m.Proto}
+		if m.Err != nil {
+			s := string(payload)
+			j.Error, j.Payload = m.Err.Error(), &s
+			var we *wire.Error
+			if errors.As(m.Err, &we) {
+				j.Type = we.Tag
+			}
+		} else {
+			j.Type, j.Fields = m.Msg.Tag(), fields
+		}
+		b, err := json.Marshal(j)
+		if err != nil {
+			return err
+		}
+		_, err = fmt.Fprintf(w, "%s\n", b)
+		return err
+	}
+	prefix := fmt.Sprintf("%s %s -> %s %s", m.Time.UTC().Format(textTime), m.Src, m.Dst, m.Proto)
+	var err error
+	if m.Err != nil {
+		_, err = fmt.Fprintf(w, "%s error: %v; payload %q\n", prefix, m.Err, payload)
+	} else {
+		_, err = fmt.Fprintf(w, "%s %s %s\n", prefix, m.Msg.Tag(), compactFields(fields))
+	}
+	return err
+}
