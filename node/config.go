@@ -11,9 +11,10 @@ import (
 	"os"
 	"path/filepath"
 	"slices"
+	"strings"
 	"syscall"
-	"unicode"
-	"unicode/utf8"
+
+	"mi/wire"
 )
 
 // Config is what a node's config file holds: the node's domain and the user
@@ -102,11 +103,15 @@ func (p *configParser) word(w string) error {
 	}
 	// One map operation per word: a 1M-user load spends most of its time
 	// in the map, so a duplicate shows as a map that did not grow.
+	// Names are compared without case, as the node looks them up.
 	n := len(p.seen)
-	p.seen[w] = struct{}{}
+	p.seen[strings.ToLower(w)] = struct{}{}
 	if len(p.seen) == n {
-		first := p.lines[slices.Index(p.c.Users, w)]
-		return fmt.Errorf("duplicate user %q (first on line %d)", w, first)
+		i := slices.IndexFunc(p.c.Users, func(u string) bool { return strings.EqualFold(u, w) })
+		if p.c.Users[i] != w {
+			return fmt.Errorf("duplicate user %q (first on line %d as %q)", w, p.lines[i], p.c.Users[i])
+		}
+		return fmt.Errorf("duplicate user %q (first on line %d)", w, p.lines[i])
 	}
 	p.c.Users = append(p.c.Users, w)
 	p.lines = append(p.lines, int32(p.ws.tokLine))
@@ -133,65 +138,22 @@ func (s *wordScanner) split(data []byte, atEOF bool) (int, []byte, error) {
 
 var newline = []byte{'\n'}
 
-// checkUserName says why name cannot be a user name, or returns nil.
-// The rules keep an address user@domain splittable on the wire (no '@',
-// no ':') and a name printable in the log and the console.
+// checkUserName says why name cannot be a user name, or returns nil. The
+// rule is the spec's (wire.CheckUser), so that every name in the table can
+// appear in an address on the wire.
 func checkUserName(name string) error {
-	if name == "" {
-		return errors.New("invalid user name \"\": empty")
-	}
-	if why := badNameChar(name); why != "" {
-		return fmt.Errorf("invalid user name %q: %s", name, why)
+	if err := wire.CheckUser(name); err != nil {
+		return fmt.Errorf("invalid user name %q: %w", name, err)
 	}
 	return nil
 }
 
+// checkDomain says why domain cannot be the node's domain (wire.CheckDomain).
 func checkDomain(domain string) error {
-	if why := badNameChar(domain); why != "" {
-		return fmt.Errorf("invalid domain %q: %s", domain, why)
+	if err := wire.CheckDomain(domain); err != nil {
+		return fmt.Errorf("invalid domain %q: %w", domain, err)
 	}
 	return nil
-}
-
-// badNameChar describes the first character that is not allowed in a name,
-// or returns "". ASCII is checked byte by byte because a 1M-user file goes
-// through here once per word.
-func badNameChar(s string) string {
-	for i := 0; i < len(s); {
-		b := s[i]
-		if b < utf8.RuneSelf {
-			if why := badASCII(b); why != "" {
-				return why
-			}
-			i++
-			continue
-		}
-		r, size := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && size == 1:
-			return "not valid UTF-8"
-		case unicode.IsControl(r):
-			return fmt.Sprintf("contains control character %U", r)
-		case unicode.IsSpace(r):
-			return fmt.Sprintf("contains whitespace %U", r)
-		}
-		i += size
-	}
-	return ""
-}
-
-func badASCII(b byte) string {
-	switch {
-	case b == '@':
-		return "contains '@'"
-	case b == ':':
-		return "contains ':'"
-	case b == ' ' || b == '\t' || b == '\n' || b == '\v' || b == '\f' || b == '\r':
-		return "contains whitespace"
-	case b < 0x20 || b == 0x7f:
-		return fmt.Sprintf("contains control character %#02x", b)
-	}
-	return ""
 }
 
 // validate rejects what ParseConfig would reject, so that WriteFile never
@@ -208,10 +170,11 @@ func (c Config) validate() error {
 		if err := checkUserName(u); err != nil {
 			return err
 		}
-		if _, dup := seen[u]; dup {
+		k := strings.ToLower(u)
+		if _, dup := seen[k]; dup {
 			return fmt.Errorf("duplicate user %q", u)
 		}
-		seen[u] = struct{}{}
+		seen[k] = struct{}{}
 	}
 	return nil
 }

@@ -130,11 +130,11 @@ func TestRunConsole(t *testing.T) {
 			script: "add\nremove\nadd a@b\n/alta x:y\nadd two words\nadd tab\tname\nadd ctl\x01\nquit\n",
 			want: "usage: add NAME\n" +
 				"usage: remove NAME\n" +
-				"invalid user name \"a@b\": contains '@'\n" +
-				"invalid user name \"x:y\": contains ':'\n" +
-				"invalid user name \"two words\": contains whitespace\n" +
-				"invalid user name \"tab\\tname\": contains whitespace\n" +
-				"invalid user name \"ctl\\x01\": contains control character 0x01\n",
+				"invalid user name \"a@b\": field \"user\" at offset 1: bad field: byte '@' not allowed\n" +
+				"invalid user name \"x:y\": field \"user\" at offset 1: bad field: byte ':' not allowed\n" +
+				"invalid user name \"two words\": field \"user\" at offset 3: bad field: byte ' ' not allowed\n" +
+				"invalid user name \"tab\\tname\": field \"user\" at offset 3: bad field: byte 0x09 not allowed\n" +
+				"invalid user name \"ctl\\x01\": field \"user\" at offset 3: bad field: byte 0x01 not allowed\n",
 		},
 		{
 			name:   "unknown commands and blank lines",
