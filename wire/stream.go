@@ -29,7 +29,7 @@ func (r *Reader) ReadFrame(f *PMIFrame) error {
 	if err != nil {
 		return err
 	}
-	return r.offset(f.Decode(frame))
+	return r.done(frame, f.Decode(frame))
 }
 
 // ReadMessage reads the next message; see ReadFrame.
@@ -39,7 +39,14 @@ func (r *Reader) ReadMessage() (Message, error) {
 		return nil, err
 	}
 	m, err := DecodePMI(frame)
-	return m, r.offset(err)
+	return m, r.done(frame, err)
+}
+
+// done counts a message read, placing its error, if any, in the stream.
+func (r *Reader) done(frame []byte, err error) error {
+	err = r.offset(err)
+	r.off += int64(len(frame))
+	return err
 }
 
 // next returns the bytes of the next whole message, valid until the next call.
@@ -59,7 +66,6 @@ func (r *Reader) next() ([]byte, error) {
 	if err != nil {
 		return nil, r.truncated(err, got, "info")
 	}
-	r.off += int64(n)
 	return r.buf[:n], nil
 }
 
