@@ -1,0 +1,636 @@
+// Package agent is an MI agent: it registers its user with the LUMI node of
+// the user's domain, answers the node's locate requests, locates other
+// users and chats with them peer to peer over TCP (PMI), one conversation
+// at a time.
+//
+// One goroutine owns the agent's state. The LUMI client's socket reader,
+// the TCP accept loop, each conversation's reader and each call in progress
+// run beside it and hand it what they get; what happens is reported as
+// Events.
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+
+	"mi/lumi"
+	"mi/node"
+	"mi/wire"
+)
+
+// Config configures an Agent.
+type Config struct {
+	Addr wire.Address // the user's MI address
+	Nick string       // shown to peers; default Addr.User
+
+	// Node is the agent's LUMI node. If it is not set, the domain of Addr
+	// is resolved with Resolver (a default one if nil).
+	Node     netip.AddrPort
+	Resolver *lumi.Resolver
+
+	Listen    string     // TCP address for chats; default ":0"
+	Advertise netip.Addr // ip sent in RL0; default the listener's ip if it is bound to one, else the local ip that reaches the node
+
+	Attempts         int           // LUMI request attempts; default wire.Attempts
+	RetryInterval    time.Duration // default wire.RetryInterval
+	HandshakeTimeout time.Duration // for the nickname exchange; default 5s
+	DialTimeout      time.Duration // to connect to a located peer; default 5s
+	WriteTimeout     time.Duration // for one line to the peer; default 5s
+
+	LogPath string       // the p2p datagram log; "" for none
+	Logger  *slog.Logger // diagnostics; nil: discarded
+}
+
+const defaultTimeout = 5 * time.Second
+
+// Agent is a running MI agent. Create one with New; read its Events until
+// the channel closes; Close it at the end.
+type Agent struct {
+	cfg       Config
+	addr      wire.Address
+	nick      string
+	client    *Client
+	ln        net.Listener
+	advertise netip.AddrPort
+	datalog   *node.DataLog
+	log       *slog.Logger
+
+	ops       chan func()
+	events    chan Event
+	quit      chan struct{}
+	loopWG    chan struct{} // closed when the loop has ended
+	closeOnce sync.Once
+
+	// Owned by the loop goroutine.
+	queue       []Event
+	conv        *conversation
+	handshaking int  // TCP connections between connect and the end of the nickname exchange
+	calling     bool // a Call in progress
+	nextID      int
+	locator     wire.Address // the last asker answered RL0, for peer_addr
+	locatorAt   time.Time
+}
+
+// conversation is the one open chat. Owned by the loop.
+type conversation struct {
+	id        int
+	conn      net.Conn
+	w         *wire.Writer
+	peerNick  string
+	peerAddr  string
+	initiator bool
+}
+
+// PeerInfo describes the current peer (see Agent.Peer).
+type PeerInfo struct {
+	Nick      string
+	Addr      string // "" when not known
+	Remote    string // ip:port
+	Initiator bool
+}
+
+// New finds the node, opens the UDP socket, the TCP listener and the log,
+// and starts the agent. It does not register: call Register.
+func New(ctx context.Context, cfg Config) (*Agent, error) {
+	if err := cfg.Addr.Check(); err != nil {
+		return nil, failWith(ErrBadAddress, "address "+cfg.Addr.String(), err)
+	}
+	if cfg.Nick == "" {
+		cfg.Nick = cfg.Addr.User
+	}
+	if err := wire.CheckNick(cfg.Nick); err != nil {
+		return nil, failWith(ErrBadAddress, "nickname "+cfg.Nick, err)
+	}
+	if cfg.Listen == "" {
+		cfg.Listen = ":0"
+	}
+	for _, d := range []*time.Duration{&cfg.HandshakeTimeout, &cfg.DialTimeout, &cfg.WriteTimeout} {
+		if *d <= 0 {
+			*d = defaultTimeout
+		}
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	if !cfg.Node.IsValid() {
+		if cfg.Resolver == nil {
+			r, err := lumi.NewResolver(lumi.Config{})
+			if err != nil {
+				return nil, failWith(ErrDomainUnknown, "resolver", err)
+			}
+			cfg.Resolver = r
+		}
+		ap, err := cfg.Resolver.Resolve(ctx, cfg.Addr.Domain)
+		if err != nil {
+			return nil, failWith(ErrDomainUnknown, "no LUMI node for domain "+cfg.Addr.Domain, err)
+		}
+		cfg.Node = ap
+	}
+	a := &Agent{
+		cfg:    cfg,
+		addr:   cfg.Addr,
+		nick:   cfg.Nick,
+		log:    lg,
+		ops:    make(chan func()),
+		events: make(chan Event),
+		quit:   make(chan struct{}),
+		loopWG: make(chan struct{}),
+	}
+	ok := false
+	defer func() {
+		if !ok {
+			a.release()
+		}
+	}()
+	if cfg.LogPath != "" {
+		dl, err := node.OpenDataLog(cfg.LogPath)
+		if err != nil {
+			return nil, failWith(ErrNetwork, "open log", err)
+		}
+		a.datalog = dl
+	}
+	c, err := NewClient(ClientConfig{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Log: a.datalog, Logger: lg})
+	if err != nil {
+		return nil, err
+	}
+	a.client = c
+	ln, err := net.Listen("tcp", cfg.Listen)
+	if err != nil {
+		return nil, failWith(ErrNetwork, "listen for chats on "+cfg.Listen, err)
+	}
+	a.ln = ln
+	lap := ln.Addr().(*net.TCPAddr).AddrPort()
+	ip := cfg.Advertise
+	if !ip.IsValid() {
+		ip = lap.Addr().Unmap()
+		if ip.IsUnspecified() {
+			ip = c.LocalAddr().Addr()
+		}
+	}
+	if !ip.Is4() {
+		return nil, fail(ErrBadAddress, "advertised ip "+ip.String()+" is not IPv4, which RL0 requires")
+	}
+	a.advertise = netip.AddrPortFrom(ip, lap.Port())
+	ok = true
+	go a.loop()
+	go a.accept()
+	return a, nil
+}
+
+// release closes what New opened.
+func (a *Agent) release() {
+	if a.ln != nil {
+		a.ln.Close()
+	}
+	if a.client != nil {
+		a.client.Close()
+	}
+	a.datalog.Close()
+}
+
+// Addr is the agent's MI address.
+func (a *Agent) Addr() wire.Address { return a.addr }
+
+// Nick is the agent's nickname.
+func (a *Agent) Nick() string { return a.nick }
+
+// Node is the agent's LUMI node.
+func (a *Agent) Node() netip.AddrPort { return a.cfg.Node }
+
+// ChatAddr is the ip:port the agent advertises for chats.
+func (a *Agent) ChatAddr() netip.AddrPort { return a.advertise }
+
+// Client is the agent's LUMI client.
+func (a *Agent) Client() *Client { return a.client }
+
+// Events delivers what happens, in order. It is closed after Close; read
+// it until then, or the agent stalls.
+func (a *Agent) Events() <-chan Event { return a.events }
+
+// do runs f on the loop goroutine and waits for it.
+func (a *Agent) do(f func()) error {
+	done := make(chan struct{})
+	select {
+	case a.ops <- func() { f(); close(done) }:
+	case <-a.quit:
+		return fail(ErrClosed, "agent closed")
+	}
+	select {
+	case <-done:
+		return nil
+	case <-a.loopWG:
+		return fail(ErrClosed, "agent closed")
+	}
+}
+
+// emit queues an event. Loop only.
+func (a *Agent) emit(e Event) {
+	e.Time = time.Now()
+	a.queue = append(a.queue, e)
+}
+
+// emitErr queues an error event for err. Loop only.
+func (a *Agent) emitErr(err error) {
+	a.emit(Event{Kind: EventError, Reason: ReasonOf(err), Message: err.Error()})
+}
+
+// post emits e from any goroutine.
+func (a *Agent) post(e Event) { a.do(func() { a.emit(e) }) }
+
+// postErr emits an error event for err from any goroutine and returns err.
+func (a *Agent) postErr(err error) error {
+	a.do(func() { a.emitErr(err) })
+	return err
+}
+
+func (a *Agent) loop() {
+	defer close(a.loopWG)
+	locates := a.client.Locates()
+	for {
+		var out chan Event
+		var next Event
+		if len(a.queue) > 0 {
+			out, next = a.events, a.queue[0]
+		}
+		select {
+		case f := <-a.ops:
+			f()
+		case out <- next:
+			a.queue[0] = Event{}
+			a.queue = a.queue[1:]
+		case pl, ok := <-locates:
+			if !ok {
+				locates = nil
+				continue
+			}
+			a.answerLocate(pl)
+		case <-a.quit:
+			if a.conv != nil {
+				a.endConv(ByLocal, nil)
+			}
+			return
+		}
+	}
+}
+
+// busy reports whether a locate should be answered RL1. Loop only.
+func (a *Agent) busy() bool { return a.conv != nil || a.handshaking > 0 }
+
+// answerLocate answers a PL from the node. Loop only.
+func (a *Agent) answerLocate(pl wire.Locate) {
+	if !sameAddr(pl.To, a.addr) {
+		a.log.Warn("ignored a locate request for another user", "from", pl.From.String(), "to", pl.To.String())
+		return
+	}
+	rl := wire.LocateReply{Code: wire.LocateBusy, From: pl.From, To: pl.To}
+	if !a.busy() {
+		rl.Code, rl.IP, rl.Port = wire.LocateFound, a.advertise.Addr(), a.advertise.Port()
+		a.locator, a.locatorAt = pl.From, time.Now()
+	}
+	if err := a.client.AnswerLocate(&rl); err != nil {
+		a.log.Warn("answer locate", "err", err)
+	}
+}
+
+// accept hands each incoming TCP connection to the loop.
+func (a *Agent) accept() {
+	for {
+		conn, err := a.ln.Accept()
+		if err != nil {
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			a.log.Warn("accept", "err", err)
+			time.Sleep(50 * time.Millisecond)
+			continue
+		}
+		if a.do(func() { a.incoming(conn) }) != nil {
+			conn.Close()
+			return
+		}
+	}
+}
+
+// incoming takes a new connection if free. Loop only.
+func (a *Agent) incoming(conn net.Conn) {
+	if a.busy() {
+		a.log.Info("refused a chat connection: busy", "remote", conn.RemoteAddr().String())
+		conn.Close()
+		return
+	}
+	a.handshaking++
+	go func() {
+		r, nick, err := a.handshake(conn, false)
+		a.do(func() {
+			a.handshaking--
+			if err != nil {
+				conn.Close()
+				a.emitErr(err)
+				return
+			}
+			peerAddr := ""
+			if a.locator.User != "" && time.Since(a.locatorAt) < 30*time.Second {
+				peerAddr = a.locator.String()
+			}
+			a.locator = wire.Address{}
+			a.startConv(conn, r, nick, peerAddr, false)
+		})
+	}()
+}
+
+// handshake exchanges nicknames: the caller sends its own first, the
+// callee answers with its own. It bounds the exchange by HandshakeTimeout.
+func (a *Agent) handshake(conn net.Conn, caller bool) (*wire.Reader, string, error) {
+	remote := conn.RemoteAddr().String()
+	conn.SetDeadline(time.Now().Add(a.cfg.HandshakeTimeout))
+	r, w := wire.NewReader(conn), wire.NewWriter(conn)
+	if caller {
+		if err := w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
+			return nil, "", failWith(ErrHandshake, "send nickname to "+remote, err)
+		}
+	}
+	m, err := r.ReadMessage()
+	if err != nil {
+		var ne net.Error
+		switch {
+		case errors.As(err, &ne) && ne.Timeout():
+			return nil, "", fail(ErrHandshake, fmt.Sprintf("dropped %s: no nickname within %v", remote, a.cfg.HandshakeTimeout))
+		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
+			return nil, "", fail(ErrHandshake, "dropped "+remote+": it closed the connection before its nickname")
+		}
+		return nil, "", failWith(ErrHandshake, "dropped "+remote+": not a nickname", err)
+	}
+	n, ok := m.(*wire.Nick)
+	if !ok {
+		return nil, "", fail(ErrHandshake, fmt.Sprintf("dropped %s: sent %q before its nickname", remote, m.Tag()))
+	}
+	if !caller {
+		if err := w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
+			return nil, "", failWith(ErrHandshake, "send nickname to "+remote, err)
+		}
+	}
+	conn.SetDeadline(time.Time{})
+	return r, n.Nick, nil
+}
+
+// startConv makes conn the conversation. Loop only.
+func (a *Agent) startConv(conn net.Conn, r *wire.Reader, nick, peerAddr string, initiator bool) {
+	a.nextID++
+	c := &conversation{id: a.nextID, conn: conn, w: wire.NewWriter(conn), peerNick: nick, peerAddr: peerAddr, initiator: initiator}
+	a.conv = c
+	a.emit(Event{Kind: EventConnected, PeerNick: nick, PeerAddr: peerAddr,
+		Local: unmapString(conn.LocalAddr()), Remote: unmapString(conn.RemoteAddr()), Initiator: initiator})
+	go a.readConv(c, r)
+}
+
+// readConv reads the peer's lines until the connection ends.
+func (a *Agent) readConv(c *conversation, r *wire.Reader) {
+	for {
+		m, err := r.ReadMessage()
+		if err != nil {
+			a.do(func() {
+				if a.conv != c {
+					return // already ended here
+				}
+				if errors.Is(err, io.EOF) {
+					a.endConv(ByPeer, nil)
+				} else if errors.Is(err, io.ErrUnexpectedEOF) {
+					a.endConv(ByPeer, fail(ErrPeer, c.peerNick+" closed the connection inside a message"))
+				} else {
+					a.endConv(ByPeer, failWith(ErrPeer, "dropped "+c.peerNick, err))
+				}
+			})
+			return
+		}
+		switch m := m.(type) {
+		case *wire.Line:
+			text := m.Text
+			a.do(func() {
+				if a.conv == c {
+					a.emit(Event{Kind: EventLine, From: c.peerNick, Text: text})
+				}
+			})
+		default:
+			a.log.Warn("ignored a message other than a line", "peer", c.peerNick, "tag", m.Tag())
+		}
+	}
+}
+
+// endConv closes the conversation. Loop only.
+func (a *Agent) endConv(by string, err error) {
+	a.conv.conn.Close()
+	a.conv = nil
+	if err != nil {
+		a.emitErr(err)
+	}
+	a.emit(Event{Kind: EventHangup, By: by})
+}
+
+// Register registers the agent with its node.
+func (a *Agent) Register(ctx context.Context) error {
+	if err := a.client.Register(ctx, a.addr); err != nil {
+		return a.postErr(err)
+	}
+	a.post(Event{Kind: EventRegistered, Addr: a.addr.String(), Node: a.cfg.Node.String()})
+	return nil
+}
+
+// Deregister tells the node the user leaves.
+func (a *Agent) Deregister(ctx context.Context) error {
+	if err := a.client.Deregister(ctx, a.addr); err != nil {
+		return a.postErr(err)
+	}
+	a.post(Event{Kind: EventDeregistered, Addr: a.addr.String()})
+	return nil
+}
+
+// Locate asks the node where target is, reporting locating and located.
+func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, error) {
+	to, err := wire.ParseAddress(target)
+	if err != nil {
+		return netip.AddrPort{}, a.postErr(failWith(ErrBadAddress, "bad address "+fmt.Sprintf("%q", target), err))
+	}
+	a.post(Event{Kind: EventLocating, Target: to.String()})
+	ap, err := a.client.Locate(ctx, a.addr, to)
+	if err != nil {
+		if errors.Is(err, ErrUserUnknown) {
+			err = a.refineUnknown(ctx, to, err)
+		}
+		return netip.AddrPort{}, a.postErr(err)
+	}
+	a.post(Event{Kind: EventLocated, Target: to.String(), IP: ap.Addr().String(), Port: int(ap.Port())})
+	return ap, nil
+}
+
+// refineUnknown tells an unknown domain from an unknown user (RL2 means
+// either) when the agent has a resolver to ask.
+func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, err error) error {
+	if a.cfg.Resolver == nil || sameDomain(to.Domain, a.addr.Domain) {
+		return err
+	}
+	if _, rerr := a.cfg.Resolver.Resolve(ctx, to.Domain); errors.Is(rerr, lumi.ErrNoSuchDomain) {
+		return fail(ErrDomainUnknown, to.String()+": no such domain "+to.Domain)
+	}
+	return fail(ErrUserUnknown, to.String()+": no such user in "+to.Domain)
+}
+
+// Call locates target and opens a conversation with it. It reports every
+// step as events, failures included, and returns when the conversation is
+// open or the call has failed.
+func (a *Agent) Call(ctx context.Context, target string) error {
+	var err error
+	if a.do(func() {
+		switch {
+		case a.conv != nil:
+			err = fail(ErrInConvers, "already talking to "+a.conv.peerNick+"; /hangup first")
+		case a.calling:
+			err = fail(ErrInConvers, "a call is already in progress")
+		default:
+			a.calling = true
+		}
+	}) != nil {
+		return fail(ErrClosed, "agent closed")
+	}
+	if err != nil {
+		return a.postErr(err)
+	}
+	defer a.do(func() { a.calling = false })
+	ap, err := a.Locate(ctx, target)
+	if err != nil {
+		return err
+	}
+	to, _ := wire.ParseAddress(target)
+	return a.connect(ctx, ap, to.String())
+}
+
+// connect opens the chat with a located peer.
+func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string) error {
+	var err error
+	a.do(func() {
+		if a.conv != nil || a.handshaking > 0 {
+			err = fail(ErrInConvers, "another conversation started while locating "+peerAddr)
+			return
+		}
+		a.handshaking++
+	})
+	if err != nil {
+		return a.postErr(err)
+	}
+	done := func() { a.do(func() { a.handshaking-- }) }
+	d := net.Dialer{Timeout: a.cfg.DialTimeout}
+	conn, derr := d.DialContext(ctx, "tcp", ap.String())
+	if derr != nil {
+		done()
+		return a.postErr(failWith(ErrConnect, "connect to "+peerAddr+" at "+ap.String(), derr))
+	}
+	r, nick, herr := a.handshake(conn, true)
+	a.do(func() {
+		a.handshaking--
+		switch {
+		case herr != nil:
+			err = herr
+		case a.conv != nil:
+			err = fail(ErrInConvers, "another conversation started while calling "+peerAddr)
+		default:
+			a.startConv(conn, r, nick, peerAddr, true)
+			return
+		}
+		conn.Close()
+		a.emitErr(err)
+	})
+	return err
+}
+
+// Send sends text to the peer; a long text goes as several lines.
+func (a *Agent) Send(text string) error {
+	var err error
+	if derr := a.do(func() {
+		c := a.conv
+		if c == nil {
+			err = fail(ErrNotConnected, "not in a conversation; /call user@domain first")
+			a.emitErr(err)
+			return
+		}
+		c.conn.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout))
+		if werr := c.w.WriteLine(text); werr != nil {
+			err = failWith(ErrSend, "send to "+c.peerNick, werr)
+			a.endConv(ByPeer, err)
+		}
+	}); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// Hangup ends the conversation; the agent stays registered.
+func (a *Agent) Hangup() error {
+	var err error
+	if derr := a.do(func() {
+		if a.conv == nil {
+			err = fail(ErrNotConnected, "not in a conversation")
+			a.emitErr(err)
+			return
+		}
+		a.endConv(ByLocal, nil)
+	}); derr != nil {
+		return derr
+	}
+	return err
+}
+
+// Peer returns the current peer, if in a conversation.
+func (a *Agent) Peer() (PeerInfo, bool) {
+	var p PeerInfo
+	var ok bool
+	a.do(func() {
+		if c := a.conv; c != nil {
+			p = PeerInfo{Nick: c.peerNick, Addr: c.peerAddr, Remote: unmapString(c.conn.RemoteAddr()), Initiator: c.initiator}
+			ok = true
+		}
+	})
+	return p, ok
+}
+
+// Close hangs up, stops the agent and closes its sockets and log; the
+// events queued before are still delivered, then Events is closed. It does
+// not deregister: call Deregister first.
+func (a *Agent) Close() error {
+	var err error
+	a.closeOnce.Do(func() { err = a.shutdown() })
+	return err
+}
+
+func (a *Agent) shutdown() error {
+	close(a.quit)
+	<-a.loopWG
+	a.ln.Close()
+	a.client.Close()
+	err := a.datalog.Close()
+	rest := a.queue
+	a.queue = nil
+	go func() {
+		for _, e := range rest {
+			a.events <- e
+		}
+		close(a.events)
+	}()
+	return err
+}
+
+func sameDomain(a, b string) bool { return sameAddr(wire.Address{Domain: a}, wire.Address{Domain: b}) }
+
+func unmapString(addr net.Addr) string {
+	if t, ok := addr.(*net.TCPAddr); ok {
+		ap := t.AddrPort()
+		return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()).String()
+	}
+	return addr.String()
+}

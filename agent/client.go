@@ -1,0 +1,318 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"net/netip"
+	"strings"
+	"sync"
+	"time"
+
+	"mi/node"
+	"mi/wire"
+)
+
+// ClientConfig configures a Client.
+type ClientConfig struct {
+	Node          netip.AddrPort // the agent's own LUMI node
+	Attempts      int            // sends per request; default wire.Attempts
+	RetryInterval time.Duration  // wait for a reply before sending again; default wire.RetryInterval
+	Log           *node.DataLog  // every datagram sent and received, in the reference's format; nil: none
+	Logger        *slog.Logger   // diagnostics (stray and malformed datagrams); nil: discarded
+}
+
+// Client speaks PLUMI to one LUMI node from one UDP socket: it sends
+// requests, retransmitting until the matching reply comes, and hands the
+// node's locate requests (PL) to the agent through Locates. It is safe for
+// concurrent use; requests are sent one at a time.
+type Client struct {
+	cfg   ClientConfig
+	conn  *net.UDPConn
+	local netip.AddrPort
+	log   *slog.Logger
+
+	sem     chan struct{} // one request in flight
+	mu      sync.Mutex    // guards pending
+	pending *pending
+
+	locates chan wire.Locate
+	done    chan struct{}
+	readers sync.WaitGroup
+	once    sync.Once
+}
+
+// pending is the request waiting for its reply.
+type pending struct {
+	match func(*wire.PLUMIDatagram) bool
+	reply chan wire.PLUMIDatagram
+}
+
+// locateQueue bounds the PLs waiting for the agent; more are dropped (the
+// node counts them unanswered, as it would if they were lost).
+const locateQueue = 64
+
+// NewClient opens a UDP socket towards cfg.Node. The socket is bound to the
+// local address the system routes to the node through, so that LocalAddr
+// is the address the node sees.
+func NewClient(cfg ClientConfig) (*Client, error) {
+	if !cfg.Node.IsValid() {
+		return nil, fail(ErrBadAddress, "no node address")
+	}
+	if cfg.Attempts <= 0 {
+		cfg.Attempts = wire.Attempts
+	}
+	if cfg.RetryInterval <= 0 {
+		cfg.RetryInterval = wire.RetryInterval
+	}
+	lg := cfg.Logger
+	if lg == nil {
+		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
+	}
+	nodeAddr := net.UDPAddrFromAddrPort(cfg.Node)
+	probe, err := net.DialUDP("udp", nil, nodeAddr)
+	if err != nil {
+		return nil, failWith(ErrNetwork, "no route to node "+cfg.Node.String(), err)
+	}
+	localIP := probe.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+	probe.Close()
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(localIP, 0)))
+	if err != nil {
+		return nil, failWith(ErrNetwork, "open UDP socket", err)
+	}
+	c := &Client{
+		cfg:     cfg,
+		conn:    conn,
+		local:   netip.AddrPortFrom(localIP, conn.LocalAddr().(*net.UDPAddr).AddrPort().Port()),
+		log:     lg,
+		sem:     make(chan struct{}, 1),
+		locates: make(chan wire.Locate, locateQueue),
+		done:    make(chan struct{}),
+	}
+	c.readers.Add(1)
+	go c.read()
+	return c, nil
+}
+
+// LocalAddr is the client's UDP address, as its node sees it.
+func (c *Client) LocalAddr() netip.AddrPort { return c.local }
+
+// Node is the node the client talks to.
+func (c *Client) Node() netip.AddrPort { return c.cfg.Node }
+
+// Locates delivers the locate requests (PL) the node forwards to this
+// agent; answer each with AnswerLocate.
+func (c *Client) Locates() <-chan wire.Locate { return c.locates }
+
+// Close closes the socket; requests in progress fail with ErrClosed.
+func (c *Client) Close() error {
+	var err error
+	c.once.Do(func() {
+		close(c.done)
+		err = c.conn.Close()
+		c.readers.Wait()
+	})
+	return err
+}
+
+// Register asks the node to register addr at this client's address.
+func (c *Client) Register(ctx context.Context, addr wire.Address) error {
+	d, err := c.request(ctx, &wire.Register{Addr: addr}, func(d *wire.PLUMIDatagram) bool {
+		return d.Tag == wire.TagRegisterReply
+	})
+	if err != nil {
+		return err
+	}
+	if d.RegisterReply.Code != wire.RegisterOK {
+		return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.cfg.Node, addr))
+	}
+	return nil
+}
+
+// Deregister asks the node to mark addr offline.
+func (c *Client) Deregister(ctx context.Context, addr wire.Address) error {
+	d, err := c.request(ctx, &wire.Deregister{Addr: addr}, func(d *wire.PLUMIDatagram) bool {
+		return d.Tag == wire.TagDeregisterReply
+	})
+	if err != nil {
+		return err
+	}
+	if d.DeregisterReply.Code != wire.DeregisterOK {
+		return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to deregister %s: no such user in its domain", c.cfg.Node, addr))
+	}
+	return nil
+}
+
+// Locate asks the node where to is, on behalf of from, and returns the ip
+// and TCP port of to's chat socket. Only an RL for the same from and to is
+// taken as the answer.
+func (c *Client) Locate(ctx context.Context, from, to wire.Address) (netip.AddrPort, error) {
+	d, err := c.request(ctx, &wire.Locate{From: from, To: to}, func(d *wire.PLUMIDatagram) bool {
+		return d.Tag == wire.TagLocateReply && sameAddr(d.LocateReply.From, from) && sameAddr(d.LocateReply.To, to)
+	})
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	rl := d.LocateReply
+	switch rl.Code {
+	case wire.LocateFound:
+		return netip.AddrPortFrom(rl.IP, rl.Port), nil
+	case wire.LocateBusy:
+		return netip.AddrPort{}, fail(ErrBusy, to.String()+" is busy in another conversation")
+	case wire.LocateOffline:
+		return netip.AddrPort{}, fail(ErrOffline, to.String()+" is offline")
+	default:
+		return netip.AddrPort{}, fail(ErrUserUnknown, to.String()+": no such user, or no such domain")
+	}
+}
+
+// AnswerLocate sends rl to the node, once: a lost answer is covered by the
+// asker's retransmission.
+func (c *Client) AnswerLocate(rl *wire.LocateReply) error {
+	var buf [wire.PLUMIMax]byte
+	b, err := rl.Append(buf[:0])
+	if err != nil {
+		return failWith(ErrBadAddress, "encode locate reply", err)
+	}
+	return c.send(b)
+}
+
+func (c *Client) send(b []byte) error {
+	c.cfg.Log.Sent(c.cfg.Node, b)
+	if _, err := c.conn.WriteToUDPAddrPort(b, c.cfg.Node); err != nil {
+		select {
+		case <-c.done:
+			return fail(ErrClosed, "client closed")
+		default:
+		}
+		return failWith(ErrNetwork, "send to node "+c.cfg.Node.String(), err)
+	}
+	return nil
+}
+
+// request sends m until a datagram that match accepts comes back, at most
+// Attempts times, RetryInterval apart.
+func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.PLUMIDatagram) bool) (wire.PLUMIDatagram, error) {
+	var zero wire.PLUMIDatagram
+	var buf [wire.PLUMIMax]byte
+	b, err := m.Append(buf[:0])
+	if err != nil {
+		return zero, failWith(ErrBadAddress, "encode "+m.Tag(), err)
+	}
+	select {
+	case c.sem <- struct{}{}:
+		defer func() { <-c.sem }()
+	case <-ctx.Done():
+		return zero, ctx.Err()
+	case <-c.done:
+		return zero, fail(ErrClosed, "client closed")
+	}
+	p := &pending{match: match, reply: make(chan wire.PLUMIDatagram, 1)}
+	c.mu.Lock()
+	c.pending = p
+	c.mu.Unlock()
+	defer func() {
+		c.mu.Lock()
+		c.pending = nil
+		c.mu.Unlock()
+	}()
+	t := time.NewTimer(c.cfg.RetryInterval)
+	defer t.Stop()
+	for i := 0; i < c.cfg.Attempts; i++ {
+		if err := c.send(b); err != nil {
+			if errors.Is(err, ErrClosed) {
+				return zero, err
+			}
+			c.log.Warn("send failed; will retry", "attempt", i+1, "err", err)
+		}
+		t.Reset(c.cfg.RetryInterval)
+		select {
+		case d := <-p.reply:
+			return d, nil
+		case <-t.C:
+		case <-ctx.Done():
+			return zero, ctx.Err()
+		case <-c.done:
+			return zero, fail(ErrClosed, "client closed")
+		}
+	}
+	return zero, fail(ErrNodeTimeout, fmt.Sprintf("node %s did not answer %s after %d attempts %v apart",
+		c.cfg.Node, m.Tag(), c.cfg.Attempts, c.cfg.RetryInterval))
+}
+
+// read receives every datagram: replies go to the waiting request, PLs to
+// Locates, and anything else is logged and dropped.
+func (c *Client) read() {
+	defer c.readers.Done()
+	defer close(c.locates)
+	buf := make([]byte, 2048)
+	for {
+		n, from, err := c.conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			select {
+			case <-c.done:
+				return
+			default:
+			}
+			if errors.Is(err, net.ErrClosed) {
+				return
+			}
+			c.log.Warn("UDP read", "err", err)
+			time.Sleep(10 * time.Millisecond) // e.g. ICMP errors; do not spin
+			continue
+		}
+		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
+		b := buf[:n]
+		c.cfg.Log.Received(from, b)
+		if from != c.cfg.Node {
+			c.log.Warn("dropped a datagram not from our node", "from", from, "node", c.cfg.Node, "datagram", printable(b))
+			continue
+		}
+		var d wire.PLUMIDatagram
+		if err := d.Decode(b); err != nil {
+			c.log.Warn("dropped a malformed datagram", "from", from, "datagram", printable(b), "err", err)
+			continue
+		}
+		switch d.Tag {
+		case wire.TagLocate:
+			select {
+			case c.locates <- d.Locate:
+			default:
+				c.log.Warn("dropped a locate request: too many waiting", "datagram", printable(b))
+			}
+			continue
+		case wire.TagRegister, wire.TagDeregister:
+			c.log.Warn("dropped a request an agent does not serve", "datagram", printable(b))
+			continue
+		}
+		c.mu.Lock()
+		p := c.pending
+		if p != nil && p.match(&d) {
+			c.pending = nil
+			p.reply <- d
+			p = nil
+		} else {
+			p = &pending{}
+		}
+		c.mu.Unlock()
+		if p != nil {
+			c.log.Warn("dropped a reply that answers no request in progress", "datagram", printable(b))
+		}
+	}
+}
+
+// sameAddr compares addresses as the DNS does: the domain regardless of case.
+func sameAddr(a, b wire.Address) bool {
+	return a.User == b.User && strings.EqualFold(a.Domain, b.Domain)
+}
+
+// printable quotes a datagram for a log line.
+func printable(b []byte) string {
+	if len(b) > wire.PLUMIMax {
+		return fmt.Sprintf("%q... (%d bytes)", b[:wire.PLUMIMax], len(b))
+	}
+	return fmt.Sprintf("%q", b)
+}

@@ -1,0 +1,103 @@
+package agent
+
+import (
+	"bytes"
+	"encoding/json"
+	"time"
+)
+
+// Kind names an event; it is the -json "event" field.
+type Kind string
+
+// The events an agent reports.
+const (
+	EventRegistered   Kind = "registered"   // Addr, Node
+	EventLocating     Kind = "locating"     // Target
+	EventLocated      Kind = "located"      // Target, IP, Port
+	EventConnected    Kind = "connected"    // PeerNick, PeerAddr (when known), Local, Remote, Initiator
+	EventLine         Kind = "line"         // From (the peer's nick), Text
+	EventHangup       Kind = "hangup"       // By: "local" or "peer"
+	EventError        Kind = "error"        // Reason, Message
+	EventDeregistered Kind = "deregistered" // Addr
+)
+
+// Who ended a conversation (Event.By).
+const (
+	ByLocal = "local"
+	ByPeer  = "peer"
+)
+
+// Event is something that happened to the agent. Only the fields listed
+// for its Kind are set.
+type Event struct {
+	Kind Kind
+	Time time.Time
+
+	Addr      string // registered, deregistered: the agent's address
+	Node      string // registered: the node's ip:port
+	Target    string // locating, located: the address asked for
+	IP        string // located
+	Port      int    // located
+	PeerNick  string // connected
+	PeerAddr  string // connected, when known
+	Local     string // connected: the TCP connection's local ip:port
+	Remote    string // connected: its remote ip:port
+	Initiator bool   // connected: this agent called
+	From      string // line: the peer's nick
+	Text      string // line
+	By        string // hangup: ByLocal or ByPeer
+	Reason    string // error: a snake_case word (see ReasonOf)
+	Message   string // error: for people
+}
+
+// MarshalJSON writes the event as one object with "event", "time" (RFC
+// 3339) and the fields of its kind, named in snake_case.
+func (e Event) MarshalJSON() ([]byte, error) {
+	var b bytes.Buffer
+	b.WriteByte('{')
+	n := 0
+	field := func(name string, v any) {
+		if n > 0 {
+			b.WriteByte(',')
+		}
+		n++
+		k, _ := json.Marshal(name)
+		b.Write(k)
+		b.WriteByte(':')
+		val, _ := json.Marshal(v)
+		b.Write(val)
+	}
+	field("event", string(e.Kind))
+	field("time", e.Time.Format(time.RFC3339Nano))
+	switch e.Kind {
+	case EventRegistered:
+		field("addr", e.Addr)
+		field("node", e.Node)
+	case EventLocating:
+		field("target", e.Target)
+	case EventLocated:
+		field("target", e.Target)
+		field("ip", e.IP)
+		field("port", e.Port)
+	case EventConnected:
+		field("peer_nick", e.PeerNick)
+		if e.PeerAddr != "" {
+			field("peer_addr", e.PeerAddr)
+		}
+		field("local", e.Local)
+		field("remote", e.Remote)
+		field("initiator", e.Initiator)
+	case EventLine:
+		field("from", e.From)
+		field("text", e.Text)
+	case EventHangup:
+		field("by", e.By)
+	case EventError:
+		field("reason", e.Reason)
+		field("message", e.Message)
+	case EventDeregistered:
+		field("addr", e.Addr)
+	}
+	b.WriteByte('}')
+	return b.Bytes(), nil
+}
