@@ -1,0 +1,452 @@
+package node
+
+import (
+	"bytes"
+	"errors"
+	"log/slog"
+	"net/netip"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"mi/wire"
+)
+
+// Addresses in the state machine tests.
+var (
+	agentU1  = netip.MustParseAddrPort("10.0.0.1:5001")
+	agentU1b = netip.MustParseAddrPort("10.0.0.1:5002") // u1's agent after a restart
+	agentU2  = netip.MustParseAddrPort("10.0.0.2:6001")
+	intruder = netip.MustParseAddrPort("10.0.0.66:6666")
+	nodeC    = netip.MustParseAddrPort("10.0.1.1:3344") // the node of c.com
+	t0       = time.Unix(1_700_000_000, 0)
+)
+
+// sent is a send as tests compare it.
+type sent struct{ To, Datagram string }
+
+// view is a user as tests compare it.
+type view struct {
+	Agent      string
+	Online     bool
+	Unanswered int
+}
+
+type harness struct {
+	t    *testing.T
+	c    *core
+	logs *bytes.Buffer
+	now  time.Time
+}
+
+// newHarness starts a core for bb.com with users u1, u2, Laura.
+func newHarness(t *testing.T) *harness {
+	t.Helper()
+	var logs bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{
+		ReplaceAttr: func(_ []string, a slog.Attr) slog.Attr {
+			if a.Key == slog.TimeKey {
+				return slog.Attr{}
+			}
+			return a
+		},
+	}))
+	c := newCore(Config{Domain: "bb.com", Users: []string{"u1", "u2", "Laura"}}, DefaultPendingTTL, log)
+	return &harness{t: t, c: c, logs: &logs, now: t0}
+}
+
+// recv runs datagram from src and returns what the core sends.
+func (h *harness) recv(datagram string, src netip.AddrPort) ([]sent, []resolveRequest) {
+	h.t.Helper()
+	sends, resolves, _ := h.c.handle([]byte(datagram), src, h.now)
+	checkInvariants(h.t, h.c)
+	return copySends(sends), resolves
+}
+
+func copySends(sends []send) []sent {
+	var out []sent
+	for _, s := range sends {
+		out = append(out, sent{s.to.String(), string(s.b)})
+	}
+	return out
+}
+
+// expect runs datagram from src and checks that exactly want is sent.
+func (h *harness) expect(datagram string, src netip.AddrPort, want ...sent) {
+	h.t.Helper()
+	got, res := h.recv(datagram, src)
+	if len(res) != 0 {
+		h.t.Errorf("%s from %v: unexpected resolve requests %v", datagram, src, res)
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		h.t.Errorf("%s from %v: sends (-want +got):\n%s", datagram, src, diff)
+	}
+}
+
+func (h *harness) table() map[string]view {
+	m := make(map[string]view)
+	for _, u := range h.c.users {
+		v := view{Online: u.online, Unanswered: int(u.unanswered)}
+		if u.agent.IsValid() {
+			v.Agent = u.agent.String()
+		}
+		m[u.name] = v
+	}
+	return m
+}
+
+func (h *harness) checkTable(want map[string]view) {
+	h.t.Helper()
+	if diff := cmp.Diff(want, h.table()); diff != "" {
+		h.t.Errorf("table (-want +got):\n%s", diff)
+	}
+}
+
+func (h *harness) checkLogged(substr string) {
+	h.t.Helper()
+	if !strings.Contains(h.logs.String(), substr) {
+		h.t.Errorf("log lacks %q; log:\n%s", substr, h.logs)
+	}
+}
+
+func to(ap netip.AddrPort, datagram string) sent { return sent{ap.String(), datagram} }
+
+// checkInvariants holds after every event, whatever the input.
+func checkInvariants(t testing.TB, c *core) {
+	t.Helper()
+	for k, u := range c.users {
+		if k != strings.ToLower(u.name) {
+			t.Fatalf("user %q under key %q", u.name, k)
+		}
+		if err := wire.CheckUser(u.name); err != nil {
+			t.Fatalf("user %q: %v", u.name, err)
+		}
+		if u.unanswered < 0 || u.unanswered >= wire.OfflineAfter {
+			t.Fatalf("user %q: %d unanswered", u.name, u.unanswered)
+		}
+		if u.online && !u.agent.IsValid() {
+			t.Fatalf("user %q online without an agent address", u.name)
+		}
+		if !u.online && u.unanswered != 0 {
+			t.Fatalf("user %q offline with %d unanswered", u.name, u.unanswered)
+		}
+	}
+	for k, p := range c.pending {
+		if !p.forwardedTo.IsValid() || !p.requester.IsValid() {
+			t.Fatalf("pending %v: invalid address %+v", k, p)
+		}
+		if k.fromDomain != strings.ToLower(k.fromDomain) || k.toUser != strings.ToLower(k.toUser) {
+			t.Fatalf("pending key %v not lower-cased", k)
+		}
+	}
+}
+
+func TestRegister(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRnobody@bb.com", agentU2, to(agentU2, "RR1"))
+	h.expect("PRu2@elsewhere", agentU2, to(agentU2, "RR1")) // the reference said RR0
+	h.expect("PRLAURA@BB.COM", agentU2, to(agentU2, "RR0")) // names and domains without case
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {},
+		"Laura": {Agent: agentU2.String(), Online: true},
+	})
+}
+
+func TestRegisterTakeover(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu1@bb.com", agentU1b, to(agentU1b, "RR0"))
+	h.checkLogged(`msg="registration takeover: user online from another address" user=u1 old=10.0.0.1:5001 new=10.0.0.1:5002`)
+	h.checkTable(map[string]view{"u1": {Agent: agentU1b.String(), Online: true}, "u2": {}, "Laura": {}})
+}
+
+func TestDeregister(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PDnobody@bb.com", agentU1, to(agentU1, "RD1"))
+	h.expect("PDu1@elsewhere", agentU1, to(agentU1, "RD1"))
+	h.expect("PDu2@bb.com", agentU2, to(agentU2, "RD1")) // never registered
+	h.expect("PDu1@bb.com", agentU1, to(agentU1, "RD0"))
+	h.expect("PDu1@bb.com", agentU1, to(agentU1, "RD0")) // a retry after a lost RD0
+	h.checkTable(map[string]view{"u1": {Agent: agentU1.String()}, "u2": {}, "Laura": {}})
+}
+
+func TestDeregisterOnlyFromRegisteredAddress(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PDu1@bb.com", intruder, to(intruder, "RD1"))
+	h.checkLogged(`msg="deregistration refused: not from the user's registered address" user=u1 agent=10.0.0.1:5001 from=10.0.0.66:6666`)
+	h.checkTable(map[string]view{"u1": {Agent: agentU1.String(), Online: true}, "u2": {}, "Laura": {}})
+}
+
+func TestLocateSameDomain(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	// found: forwarded to u2's agent, which answers; the answer goes to u1.
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
+		"Laura": {},
+	})
+	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.2:40000", agentU2, to(agentU1, "RL0u1@bb.com:u2@bb.com:10.0.0.2:40000"))
+	// busy
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.expect("RL1u1@bb.com:u2@bb.com", agentU2, to(agentU1, "RL1u1@bb.com:u2@bb.com"))
+	// unknown and offline
+	h.expect("PLu1@bb.com:nobody@bb.com", agentU1, to(agentU1, "RL2u1@bb.com:nobody@bb.com"))
+	h.expect("PLu1@bb.com:Laura@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:Laura@bb.com"))
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String(), Online: true},
+		"Laura": {},
+	})
+}
+
+// offlineSetup registers u1 and u2 and forwards four PLs for u2 that its
+// agent never answers.
+func offlineSetup(t *testing.T) *harness {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	for range wire.OfflineAfter - 1 {
+		h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	}
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: wire.OfflineAfter - 1},
+		"Laura": {},
+	})
+	return h
+}
+
+func TestOfflineOnFifthUnansweredPL(t *testing.T) {
+	h := offlineSetup(t)
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:u2@bb.com"))
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String()},
+		"Laura": {},
+	})
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:u2@bb.com"))
+}
+
+func TestOfflineCountResetByRL(t *testing.T) {
+	h := offlineSetup(t)
+	h.expect("RL1u1@bb.com:u2@bb.com", agentU2, to(agentU1, "RL1u1@bb.com:u2@bb.com"))
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
+		"Laura": {},
+	})
+}
+
+func TestOfflineCountResetByPR(t *testing.T) {
+	h := offlineSetup(t)
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
+		"Laura": {},
+	})
+}
+
+func TestRLWithoutForwardedPLDropped(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.66:1", intruder)
+	h.checkLogged(`msg="RL dropped: no PL forwarded for it" from=10.0.0.66:6666`)
+}
+
+func TestRLFromWrongAddressDropped(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.66:1", intruder)
+	h.checkLogged(`msg="RL dropped: not from where its PL was forwarded" from=10.0.0.66:6666 want=10.0.0.2:6001`)
+	// The real answer still goes through.
+	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.2:1", agentU2, to(agentU1, "RL0u1@bb.com:u2@bb.com:10.0.0.2:1"))
+	// And only once.
+	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.2:1", agentU2)
+}
+
+func TestRLAfterPendingExpiryDropped(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.now = h.now.Add(DefaultPendingTTL)
+	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.2:1", agentU2)
+	h.c.sweep(h.now)
+	if len(h.c.pending) != 0 {
+		t.Errorf("sweep left %d pending locates", len(h.c.pending))
+	}
+}
+
+func TestLocateOtherDomain(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	const pl = "PLu1@bb.com:x@c.com"
+	got, res := h.recv(pl, agentU1)
+	if len(got) != 0 {
+		t.Fatalf("sends before resolving: %v", got)
+	}
+	if len(res) != 1 || res[0].domain != "c.com" || string(res[0].datagram) != pl || res[0].requester != agentU1 {
+		t.Fatalf("resolve requests = %+v", res)
+	}
+	sends := copySends(h.c.resolved(res[0], nodeC, nil, h.now))
+	if diff := cmp.Diff([]sent{to(nodeC, pl)}, sends); diff != "" {
+		t.Fatalf("after resolving (-want +got):\n%s", diff)
+	}
+	// Only the node it was forwarded to may answer, and the answer goes
+	// to the requester.
+	h.expect("RL0u1@bb.com:x@c.com:10.0.1.7:9", intruder)
+	h.expect("RL0u1@bb.com:x@c.com:10.0.1.7:9", nodeC, to(agentU1, "RL0u1@bb.com:x@c.com:10.0.1.7:9"))
+}
+
+func TestLocateUnresolvableDomain(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	_, res := h.recv("PLu1@bb.com:x@nowhere.example", agentU1)
+	if len(res) != 1 {
+		t.Fatalf("resolve requests = %+v", res)
+	}
+	sends := copySends(h.c.resolved(res[0], netip.AddrPort{}, errors.New("lumi: no such domain"), h.now))
+	if diff := cmp.Diff([]sent{to(agentU1, "RL2u1@bb.com:x@nowhere.example")}, sends); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	if len(h.c.pending) != 0 {
+		t.Errorf("pending = %v", h.c.pending)
+	}
+}
+
+func TestLocateFromOtherNode(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	h.expect("PLx@c.com:nobody@bb.com", nodeC, to(nodeC, "RL2x@c.com:nobody@bb.com"))
+	h.expect("PLx@c.com:Laura@bb.com", nodeC, to(nodeC, "RL3x@c.com:Laura@bb.com"))
+	h.expect("PLx@c.com:u2@bb.com", nodeC, to(agentU2, "PLx@c.com:u2@bb.com"))
+	h.expect("RL1x@c.com:u2@bb.com", agentU2, to(nodeC, "RL1x@c.com:u2@bb.com"))
+}
+
+func TestNoRelayBetweenOtherDomains(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PLx@c.com:y@d.com", nodeC)
+	h.checkLogged(`PL between two other domains dropped`)
+}
+
+func TestSelfLoopRefused(t *testing.T) {
+	h := newHarness(t)
+	h.c.self = netip.MustParseAddrPort("10.0.0.9:3344")
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	_, res := h.recv("PLu1@bb.com:x@c.com", agentU1)
+	sends := copySends(h.c.resolved(res[0], h.c.self, nil, h.now))
+	if diff := cmp.Diff([]sent{to(agentU1, "RL2u1@bb.com:x@c.com")}, sends); diff != "" {
+		t.Errorf("(-want +got):\n%s", diff)
+	}
+	h.expect("PRu1@bb.com", h.c.self)
+}
+
+func TestBadDatagramsDropped(t *testing.T) {
+	long := "PR" + strings.Repeat("a", 30) + "@" + strings.Repeat("b", 68)
+	for _, tc := range []struct{ name, datagram, logged string }{
+		{"empty", "", `field \"type\" at offset 0: truncated: missing`},
+		{"one byte", "P", `field \"type\" at offset 1: truncated: missing`},
+		{"unknown type", "XX", `field \"type\" at offset 0: unknown type`},
+		{"PR without address", "PR", `field \"addr\" at offset 2: truncated: missing`},
+		{"PR without domain", "PRu1", `field \"addr.user\" at offset 4: bad separator`},
+		{"PL without target", "PLu1@PC-c", `bad separator`},
+		{"over 100 bytes", long, `field \"datagram\" at offset 100: too long: length 101, limit 100`},
+		{"reply sent to the node", "RR0", `reply-only datagram sent to the node dropped`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			h := newHarness(t)
+			h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+			before := h.table()
+			h.expect(tc.datagram, intruder)
+			h.checkTable(before)
+			h.checkLogged(tc.logged)
+			h.checkLogged("from=10.0.0.66:6666")
+			h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+		})
+	}
+}
+
+func TestAdminChanges(t *testing.T) {
+	h := newHarness(t)
+	h.c.addUser("Nou")
+	if name, ok := h.c.lookupUser("NOU"); !ok || name != "Nou" {
+		t.Errorf("lookupUser(NOU) = %q, %v", name, ok)
+	}
+	h.expect("PRnou@bb.com", agentU1, to(agentU1, "RR0"))
+	h.c.removeUser("nou")
+	h.expect("PRnou@bb.com", agentU1, to(agentU1, "RR1"))
+	got := h.c.userList()
+	var names []string
+	for _, u := range got {
+		names = append(names, u.Name)
+	}
+	if diff := cmp.Diff([]string{"Laura", "u1", "u2"}, names); diff != "" {
+		t.Errorf("userList (-want +got):\n%s", diff)
+	}
+}
+
+// FuzzHandle sends arbitrary datagrams from a few sources to the state
+// machine: it must never panic, and the table must keep its invariants
+// and its set of users.
+func FuzzHandle(f *testing.F) {
+	for _, s := range []string{
+		"PRu1@bb.com", "PDu1@bb.com", "PLu1@bb.com:u2@bb.com", "PLx@c.com:u2@bb.com",
+		"RL0u1@bb.com:u2@bb.com:10.0.0.2:1", "RL3x@c.com:u2@bb.com", "PLu1@bb.com:x@c.com",
+		"", "P", "XX", "PR", "PRu1", "RR0",
+	} {
+		f.Add(byte(0), []byte(s))
+	}
+	srcs := []netip.AddrPort{agentU1, agentU2, nodeC, intruder}
+	c := newCore(Config{Domain: "bb.com", Users: []string{"u1", "u2", "Laura"}}, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	// Put state in place that the fuzzed datagrams can act on.
+	c.handle([]byte("PRu1@bb.com"), agentU1, t0)
+	c.handle([]byte("PRu2@bb.com"), agentU2, t0)
+	now := t0
+	f.Fuzz(func(t *testing.T, from byte, b []byte) {
+		now = now.Add(time.Millisecond)
+		src := srcs[int(from)%len(srcs)]
+		sends, resolves, _ := c.handle(b, src, now)
+		for _, s := range sends {
+			if len(s.b) > wire.PLUMIMax || !s.to.IsValid() {
+				t.Fatalf("bad send %+v", s)
+			}
+			var d wire.PLUMIDatagram
+			if err := d.Decode(s.b); err != nil {
+				t.Fatalf("sent %q, which does not decode: %v", s.b, err)
+			}
+		}
+		for i, r := range resolves {
+			if i%2 == 0 {
+				c.resolved(r, nodeC, nil, now)
+			} else {
+				c.resolved(r, netip.AddrPort{}, errors.New("no"), now)
+			}
+		}
+		if from%16 == 0 {
+			c.sweep(now)
+		}
+		checkInvariants(t, c)
+		if len(c.users) != 3 {
+			t.Fatalf("%d users after %q", len(c.users), b)
+		}
+		for _, name := range []string{"u1", "u2", "laura"} {
+			if _, ok := c.users[name]; !ok {
+				t.Fatalf("user %s lost after %q", name, b)
+			}
+		}
+	})
+}
