@@ -18,6 +18,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"syscall"
 	"time"
 
 	"mi/lumi"
@@ -400,7 +401,7 @@ func (a *Agent) readConv(c *conversation, r *wire.Reader) {
 				if a.conv != c {
 					return // already ended here
 				}
-				if errors.Is(err, io.EOF) {
+				if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
 					a.endConv(ByPeer, nil)
 				} else if errors.Is(err, io.ErrUnexpectedEOF) {
 					a.endConv(ByPeer, fail(ErrPeer, c.peerNick+" closed the connection inside a message"))

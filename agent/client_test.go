@@ -1,0 +1,190 @@
+package agent
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"mi/wire"
+)
+
+func TestRegisterRetransmitsUntilAnswered(t *testing.T) {
+	n := newFakeNode(t)
+	c := newTestClient(t, n, 5)
+	errc := make(chan error, 1)
+	go func() { errc <- c.Register(context.Background(), addr(t, "laura@bb.com")) }()
+	var from netip.AddrPort
+	var gaps []time.Duration
+	last := time.Now()
+	for i := 0; i < 3; i++ { // ignore two, answer the third
+		var dg wire.PLUMIDatagram
+		dg, from = n.recv(time.Second)
+		gaps = append(gaps, time.Since(last))
+		last = time.Now()
+		if dg.Tag != wire.TagRegister || dg.Register.Addr.String() != "laura@bb.com" {
+			t.Fatalf("attempt %d: got %+v", i+1, dg)
+		}
+	}
+	n.send(from, &wire.RegisterReply{Code: wire.RegisterOK})
+	if err := <-errc; err != nil {
+		t.Fatal(err)
+	}
+	for i, g := range gaps[1:] {
+		if g < fastRetry*8/10 {
+			t.Errorf("attempt %d came %v after the previous one, want about %v", i+2, g, fastRetry)
+		}
+	}
+	if _, _, ok := n.tryRecv(3 * fastRetry); ok {
+		t.Error("client sent again after the reply")
+	}
+	if from != c.LocalAddr() {
+		t.Errorf("node saw %v, client says %v", from, c.LocalAddr())
+	}
+}
+
+func TestNodeTimeoutAfterAttempts(t *testing.T) {
+	for _, attempts := range []int{1, 3, 5} {
+		n := newFakeNode(t)
+		c := newTestClient(t, n, attempts)
+		start := time.Now()
+		err := c.Register(context.Background(), addr(t, "laura@bb.com"))
+		if !errors.Is(err, ErrNodeTimeout) || ReasonOf(err) != "node_timeout" {
+			t.Fatalf("attempts %d: err %v (%s), want node_timeout", attempts, err, ReasonOf(err))
+		}
+		if d := time.Since(start); d < time.Duration(attempts)*fastRetry {
+			t.Errorf("attempts %d: gave up after %v", attempts, d)
+		}
+		got := 0
+		for {
+			if _, _, ok := n.tryRecv(20 * time.Millisecond); !ok {
+				break
+			}
+			got++
+		}
+		if got != attempts {
+			t.Errorf("node got %d requests, want %d", got, attempts)
+		}
+	}
+}
+
+func TestLocateTakesOnlyTheMatchingReply(t *testing.T) {
+	n := newFakeNode(t)
+	c := newTestClient(t, n, 5)
+	from, to := addr(t, "laura@bb.com"), addr(t, "pau@cc.org")
+	type result struct {
+		ap  netip.AddrPort
+		err error
+	}
+	res := make(chan result, 1)
+	go func() {
+		ap, err := c.Locate(context.Background(), from, to)
+		res <- result{ap, err}
+	}()
+	dg, src := n.recv(time.Second)
+	if dg.Tag != wire.TagLocate || dg.Locate.From != from || dg.Locate.To != to {
+		t.Fatalf("got %+v", dg)
+	}
+	// A stranger's datagram: right bytes, wrong source.
+	other, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	good := &wire.LocateReply{Code: wire.LocateFound, From: from, To: to, IP: netip.MustParseAddr("10.0.0.9"), Port: 4000}
+	gb, _ := good.Append(nil)
+	other.WriteToUDPAddrPort(gb, src)
+	// From the node, but not the answer.
+	n.send(src, &wire.LocateReply{Code: wire.LocateFound, From: from, To: addr(t, "joan@cc.org"), IP: netip.MustParseAddr("10.0.0.1"), Port: 1})
+	n.send(src, &wire.LocateReply{Code: wire.LocateBusy, From: addr(t, "marc@bb.com"), To: to})
+	n.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
+	for _, raw := range []string{"", "X", "XX", "RL", "RL0laura@bb.com", "RL9laura@bb.com:pau@cc.org", string(make([]byte, 200))} {
+		n.sendRaw(src, []byte(raw))
+	}
+	time.Sleep(fastRetry / 4)
+	n.send(src, good)
+	r := <-res
+	if r.err != nil || r.ap != netip.MustParseAddrPort("10.0.0.9:4000") {
+		t.Fatalf("Locate = %v, %v; want 10.0.0.9:4000", r.ap, r.err)
+	}
+}
+
+func TestReasons(t *testing.T) {
+	from, to := addr(t, "laura@bb.com"), addr(t, "pau@cc.org")
+	cases := []struct {
+		name   string
+		op     string
+		reply  wire.Message // nil: no answer
+		reason *Reason
+	}{
+		{"register refused", "PR", &wire.RegisterReply{Code: wire.RegisterRefused}, ErrUserUnknown},
+		{"deregister refused", "PD", &wire.DeregisterReply{Code: wire.DeregisterRefused}, ErrUserUnknown},
+		{"busy", "PL", &wire.LocateReply{Code: wire.LocateBusy, From: from, To: to}, ErrBusy},
+		{"unknown", "PL", &wire.LocateReply{Code: wire.LocateUnknown, From: from, To: to}, ErrUserUnknown},
+		{"offline", "PL", &wire.LocateReply{Code: wire.LocateOffline, From: from, To: to}, ErrOffline},
+		{"no answer", "PL", nil, ErrNodeTimeout},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			n := newFakeNode(t)
+			c := newTestClient(t, n, 2)
+			errc := make(chan error, 1)
+			go func() {
+				var err error
+				switch tc.op {
+				case "PR":
+					err = c.Register(context.Background(), from)
+				case "PD":
+					err = c.Deregister(context.Background(), from)
+				case "PL":
+					_, err = c.Locate(context.Background(), from, to)
+				}
+				errc <- err
+			}()
+			dg, src := n.recv(time.Second)
+			if dg.Tag != tc.op {
+				t.Fatalf("sent %s, want %s", dg.Tag, tc.op)
+			}
+			if tc.reply != nil {
+				n.send(src, tc.reply)
+			}
+			err := <-errc
+			if !errors.Is(err, tc.reason) || ReasonOf(err) != tc.reason.Word() {
+				t.Fatalf("err %v, reason %q; want %q", err, ReasonOf(err), tc.reason.Word())
+			}
+		})
+	}
+}
+
+func TestBadAddressAndUnknownDomain(t *testing.T) {
+	n := newFakeNode(t)
+	a := newTestAgent(t, n, "laura@bb.com", nil)
+	for _, target := range []string{"nobody", "a@", "@b", "a b@c"} {
+		if err := a.Call(context.Background(), target); !errors.Is(err, ErrBadAddress) {
+			t.Errorf("Call(%q) = %v, want bad_address", target, err)
+		}
+		if e := want(t, a, EventError); e.Reason != "bad_address" {
+			t.Errorf("Call(%q): event %+v", target, e)
+		}
+	}
+	if _, err := New(context.Background(), Config{Addr: wire.Address{User: "x", Domain: ""}}); !errors.Is(err, ErrBadAddress) {
+		t.Errorf("New with a bad address: %v", err)
+	}
+}
+
+func TestClientCloseEndsRequest(t *testing.T) {
+	n := newFakeNode(t)
+	c, err := NewClient(ClientConfig{Node: n.addr(), RetryInterval: time.Hour})
+	if err != nil {
+		t.Fatal(err)
+	}
+	errc := make(chan error, 1)
+	go func() { errc <- c.Register(context.Background(), addr(t, "laura@bb.com")) }()
+	n.recv(time.Second)
+	c.Close()
+	if err := <-errc; !errors.Is(err, ErrClosed) {
+		t.Fatalf("err %v, want closed", err)
+	}
+}
