@@ -8,10 +8,12 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"strconv"
 	"strings"
 	"sync"
 	"time"
 
+	"mi/lumi"
 	"mi/node"
 	"mi/wire"
 )
@@ -315,4 +317,22 @@ func printable(b []byte) string {
 		return fmt.Sprintf("%q... (%d bytes)", b[:wire.PLUMIMax], len(b))
 	}
 	return fmt.Sprintf("%q", b)
+}
+
+// ParseNode parses a node address for -node flags: "ip[:port]" or
+// "host[:port]", the port 3344 by default.
+func ParseNode(s string) (netip.AddrPort, error) {
+	if _, ap, err := lumi.ParsePeer("node=" + s); err == nil {
+		return ap, nil
+	}
+	host, port := s, strconv.Itoa(wire.PLUMIPort)
+	if h, p, err := net.SplitHostPort(s); err == nil {
+		host, port = h, p
+	}
+	ua, err := net.ResolveUDPAddr("udp4", net.JoinHostPort(host, port))
+	if err != nil {
+		return netip.AddrPort{}, failWith(ErrBadAddress, "node address "+strconv.Quote(s), err)
+	}
+	ap := ua.AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
 }

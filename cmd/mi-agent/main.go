@@ -1,0 +1,28 @@
+// Command mi-agent is an MI agent for people and for scripts: it registers
+// an MI address with its LUMI node, answers locates, and chats with other
+// agents peer to peer.
+//
+// Usage:
+//
+//	mi-agent -addr laura@bb.com [-nick laura] [-node host:port] [-dns host:port] [-listen :0] [-json]
+//
+// Commands on stdin: /call user@domain, /hangup, /who, /help, /quit; any
+// other line is sent to the peer. It deregisters on /quit, at the end of
+// stdin and on SIGINT or SIGTERM.
+//
+// With -json, stdout carries one JSON object per event and nothing else;
+// see the README for the schema. Exit status: 0 after a clean deregister, 1
+// when it cannot start, register or deregister, 2 bad usage.
+package main
+
+import (
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	sig := make(chan os.Signal, 1)
+	signal.Notify(sig, syscall.SIGINT, syscall.SIGTERM)
+	os.Exit(run(os.Args[1:], os.Stdin, os.Stdout, os.Stderr, sig, os.Getenv))
+}

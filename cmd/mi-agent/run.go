@@ -1,0 +1,351 @@
+package main
+
+import (
+	"bufio"
+	"context"
+	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"os"
+	"strings"
+	"sync"
+	"time"
+
+	"mi/agent"
+	"mi/lumi"
+	"mi/wire"
+)
+
+const (
+	exitOK    = 0
+	exitFail  = 1
+	exitUsage = 2
+)
+
+// options are mi-agent's flags.
+type options struct {
+	addr, nick, node, dns, hosts, listen, advertise, logPath string
+	json, verbose                                            bool
+	attempts                                                 int
+	retry, handshake                                         time.Duration
+}
+
+func parseFlags(args []string, stderr io.Writer) (options, error) {
+	var o options
+	fs := flag.NewFlagSet("mi-agent", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.StringVar(&o.addr, "addr", "", "your MI address, user@domain (required)")
+	fs.StringVar(&o.nick, "nick", "", "nickname shown to peers (default: the user part of -addr)")
+	fs.StringVar(&o.node, "node", "", "your LUMI node's host:port (default: resolve the domain of -addr)")
+	fs.StringVar(&o.dns, "dns", "", "DNS server host:port for finding nodes (default: /etc/resolv.conf)")
+	fs.StringVar(&o.hosts, "hosts", "", `hosts file for finding nodes (default /etc/hosts; "-" for none)`)
+	fs.StringVar(&o.listen, "listen", ":0", "TCP address for chats")
+	fs.StringVar(&o.advertise, "advertise", "", "ip to give peers (default: the local ip that reaches the node)")
+	fs.StringVar(&o.logPath, "log", "", `datagram log (default p2p-<nick>.log; "-" for none)`)
+	fs.BoolVar(&o.json, "json", false, "one JSON object per event on stdout")
+	fs.BoolVar(&o.verbose, "v", false, "diagnostics on stderr")
+	fs.IntVar(&o.attempts, "attempts", wire.Attempts, "sends per LUMI request")
+	fs.DurationVar(&o.retry, "retry", wire.RetryInterval, "wait for a LUMI reply before sending again")
+	fs.DurationVar(&o.handshake, "handshake-timeout", 5*time.Second, "time a peer has to send its nickname")
+	if err := fs.Parse(args); err != nil {
+		return o, err
+	}
+	if fs.NArg() > 0 {
+		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
+	}
+	if o.addr == "" {
+		return o, fmt.Errorf("-addr is required")
+	}
+	return o, nil
+}
+
+// run is mi-agent; it returns the exit status.
+func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os.Signal, getenv func(string) string) int {
+	o, err := parseFlags(args, stderr)
+	if err != nil {
+		if err != flag.ErrHelp {
+			fmt.Fprintf(stderr, "mi-agent: %v\n", err)
+			return exitUsage
+		}
+		return exitOK
+	}
+	out := newPrinter(stdout, stderr, o.json, useColour(stdout, getenv))
+	level := slog.LevelWarn
+	if o.verbose {
+		level = slog.LevelDebug
+	}
+	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	cfg, err := agentConfig(o, logger)
+	if err != nil {
+		out.fail(err)
+		return exitUsage
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	a, err := agent.New(ctx, cfg)
+	if err != nil {
+		out.fail(err)
+		return exitFail
+	}
+	printed := make(chan struct{})
+	go func() {
+		defer close(printed)
+		for e := range a.Events() {
+			out.event(e)
+		}
+	}()
+	finish := func(code int) int {
+		a.Close()
+		<-printed
+		return code
+	}
+	if err := a.Register(ctx); err != nil {
+		return finish(exitFail) // the error event says why
+	}
+	out.note(fmt.Sprintf("chat address %s; /help for commands", a.ChatAddr()))
+
+	lines := make(chan string)
+	go func() {
+		defer close(lines)
+		sc := bufio.NewScanner(stdin)
+		sc.Buffer(make([]byte, 64<<10), 1<<20)
+		for sc.Scan() {
+			lines <- sc.Text()
+		}
+	}()
+	callCtx, cancelCalls := context.WithCancel(ctx)
+	var calls sync.WaitGroup
+loop:
+	for {
+		select {
+		case s := <-sig:
+			out.note("got " + s.String() + "; leaving")
+			break loop
+		case line, ok := <-lines:
+			if !ok {
+				break loop
+			}
+			if !command(a, out, line, callCtx, &calls) {
+				break loop
+			}
+		}
+	}
+	cancelCalls()
+	calls.Wait()
+	if _, ok := a.Peer(); ok {
+		a.Hangup()
+	}
+	dctx, dcancel := context.WithTimeout(ctx, time.Duration(o.attempts+1)*o.retry)
+	defer dcancel()
+	if err := a.Deregister(dctx); err != nil {
+		return finish(exitFail)
+	}
+	return finish(exitOK)
+}
+
+// command runs one line of input; false means quit.
+func command(a *agent.Agent, out *printer, line string, ctx context.Context, calls *sync.WaitGroup) bool {
+	if !strings.HasPrefix(line, "/") {
+		a.Send(line) // not in a conversation: an error event says so
+		return true
+	}
+	fields := strings.Fields(line)
+	switch fields[0] {
+	case "/quit", "/exit":
+		return false
+	case "/call":
+		if len(fields) != 2 {
+			out.fail(badCommand("usage: /call user@domain"))
+			return true
+		}
+		calls.Add(1)
+		go func() {
+			defer calls.Done()
+			a.Call(ctx, fields[1])
+		}()
+	case "/hangup":
+		a.Hangup()
+	case "/who":
+		if p, ok := a.Peer(); ok {
+			who := p.Nick
+			if p.Addr != "" {
+				who += " (" + p.Addr + ")"
+			}
+			out.note("talking to " + who + " at " + p.Remote)
+		} else {
+			out.note("not in a conversation; you are " + a.Addr().String() + ", chat address " + a.ChatAddr().String())
+		}
+	case "/help":
+		out.note(help)
+	default:
+		out.fail(badCommand("unknown command " + fields[0] + "; /help lists them"))
+	}
+	return true
+}
+
+const help = `commands:
+  /call user@domain   locate someone and start a conversation
+  /hangup             end the conversation (you stay registered)
+  /who                who you are talking to
+  /help               this list
+  /quit               deregister and leave (so do end of input and Ctrl-C)
+any other line is sent to the peer`
+
+type commandError struct{ msg string }
+
+func (e *commandError) Error() string { return e.msg }
+func (e *commandError) Unwrap() error { return agent.ErrBadCommand }
+func badCommand(msg string) error     { return &commandError{msg} }
+
+// agentConfig turns the flags into the agent's config.
+func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
+	addr, err := wire.ParseAddress(o.addr)
+	if err != nil {
+		return agent.Config{}, fmt.Errorf("%w: -addr %q: %v", agent.ErrBadAddress, o.addr, err)
+	}
+	nick := o.nick
+	if nick == "" {
+		nick = addr.User
+	}
+	logPath := o.logPath
+	switch logPath {
+	case "":
+		logPath = "p2p-" + nick + ".log"
+	case "-":
+		logPath = ""
+	}
+	cfg := agent.Config{
+		Addr: addr, Nick: nick, Listen: o.listen, Attempts: o.attempts, RetryInterval: o.retry,
+		HandshakeTimeout: o.handshake, LogPath: logPath, Logger: logger,
+	}
+	if o.advertise != "" {
+		ip, err := netip.ParseAddr(o.advertise)
+		if err != nil {
+			return cfg, fmt.Errorf("%w: -advertise: %v", agent.ErrBadAddress, err)
+		}
+		cfg.Advertise = ip
+	}
+	if o.node != "" {
+		ap, err := agent.ParseNode(o.node)
+		if err != nil {
+			return cfg, err
+		}
+		cfg.Node = ap
+	}
+	res, err := lumi.NewResolver(lumi.Config{DNSServer: o.dns, HostsFile: o.hosts})
+	if err != nil {
+		return cfg, fmt.Errorf("%w: %v", agent.ErrDomainUnknown, err)
+	}
+	cfg.Resolver = res
+	return cfg, nil
+}
+
+// printer writes events for people or, with -json, for programs.
+type printer struct {
+	mu     sync.Mutex
+	w      io.Writer
+	notes  io.Writer // where notes go with -json
+	json   bool
+	colour bool
+	peer   string // the nick of the current or last peer
+}
+
+func newPrinter(w, notes io.Writer, asJSON, colour bool) *printer {
+	return &printer{w: w, notes: notes, json: asJSON, colour: colour && !asJSON}
+}
+
+// useColour: only on a terminal, never with NO_COLOR.
+func useColour(w io.Writer, getenv func(string) string) bool {
+	if getenv("NO_COLOR") != "" || getenv("TERM") == "dumb" {
+		return false
+	}
+	f, ok := w.(*os.File)
+	if !ok {
+		return false
+	}
+	fi, err := f.Stat()
+	return err == nil && fi.Mode()&os.ModeCharDevice != 0
+}
+
+const (
+	cBold  = "\x1b[1m"
+	cDim   = "\x1b[2m"
+	cRed   = "\x1b[31m"
+	cGreen = "\x1b[32m"
+	cCyan  = "\x1b[36m"
+	cReset = "\x1b[0m"
+)
+
+func (p *printer) paint(code, s string) string {
+	if !p.colour {
+		return s
+	}
+	return code + s + cReset
+}
+
+// event prints one event.
+func (p *printer) event(e agent.Event) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		b, _ := json.Marshal(e)
+		p.w.Write(append(b, '\n'))
+		return
+	}
+	var s string
+	switch e.Kind {
+	case agent.EventRegistered:
+		s = p.paint(cDim, fmt.Sprintf("* registered %s with node %s", e.Addr, e.Node))
+	case agent.EventLocating:
+		s = p.paint(cDim, fmt.Sprintf("* locating %s...", e.Target))
+	case agent.EventLocated:
+		s = p.paint(cDim, fmt.Sprintf("* %s is at %s:%d", e.Target, e.IP, e.Port))
+	case agent.EventConnected:
+		p.peer = e.PeerNick
+		who := e.PeerNick
+		if e.PeerAddr != "" {
+			who += " (" + e.PeerAddr + ")"
+		}
+		how := "called you"
+		if e.Initiator {
+			how = "answered"
+		}
+		s = p.paint(cGreen, fmt.Sprintf("* %s %s, from %s; type to chat, /hangup to end", who, how, e.Remote))
+	case agent.EventLine:
+		s = p.paint(cBold+cCyan, e.From+">") + " " + e.Text
+	case agent.EventHangup:
+		by := "you"
+		if e.By == agent.ByPeer {
+			by = p.peer
+		}
+		s = p.paint(cGreen, "* conversation ended by "+by)
+	case agent.EventError:
+		s = p.paint(cRed, fmt.Sprintf("! %s: %s", strings.ReplaceAll(e.Reason, "_", " "), e.Message))
+	case agent.EventDeregistered:
+		s = p.paint(cDim, "* deregistered "+e.Addr)
+	default:
+		s = fmt.Sprintf("* %s", e.Kind)
+	}
+	fmt.Fprintln(p.w, s)
+}
+
+// fail reports an error that no agent reported: as an error event.
+func (p *printer) fail(err error) {
+	p.event(agent.Event{Kind: agent.EventError, Time: time.Now(), Reason: agent.ReasonOf(err), Message: err.Error()})
+}
+
+// note prints information for people; with -json it goes to stderr, as
+// stdout carries only events.
+func (p *printer) note(s string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.json {
+		fmt.Fprintln(p.notes, s)
+		return
+	}
+	fmt.Fprintln(p.w, p.paint(cDim, s))
+}
