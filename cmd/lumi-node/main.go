@@ -1,0 +1,26 @@
+// Command lumi-node is a LUMI node: the registrar and location proxy of one
+// MI domain. It serves PLUMI on one UDP socket, reads the users of its
+// domain from a config file, logs every datagram in the reference format
+// and takes admin commands on stdin.
+//
+// Usage:
+//
+//	lumi-node [-config nodelumi.cfg] [-listen :3344] [-peer domain=host:port]... [-dns host:port] [-hosts file] [-log file] [-v]
+//
+// Exit status: 0 after SIGINT, SIGTERM or the quit command; 1 a runtime
+// error; 2 bad usage.
+package main
+
+import (
+	"context"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	code := run(ctx, os.Args[1:], os.Stdin, os.Stdout, os.Stderr, nil)
+	stop()
+	os.Exit(code)
+}

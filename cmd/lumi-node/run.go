@@ -1,0 +1,124 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/netip"
+	"strings"
+
+	"mi/lumi"
+	"mi/node"
+)
+
+// Exit statuses.
+const (
+	exitOK    = 0
+	exitError = 1
+	exitUsage = 2
+)
+
+// peerFlag collects -peer domain=host:port entries.
+type peerFlag map[string]netip.AddrPort
+
+func (p peerFlag) String() string {
+	var s []string
+	for d, ap := range p {
+		s = append(s, d+"="+ap.String())
+	}
+	return strings.Join(s, ",")
+}
+
+func (p peerFlag) Set(v string) error {
+	d, ap, err := lumi.ParsePeer(v)
+	if err != nil {
+		return err
+	}
+	p[d] = ap
+	return nil
+}
+
+const usageText = `usage: lumi-node [flags]
+
+lumi-node serves one MI domain: agents register with it and locate users
+of this and other domains over PLUMI (UDP). The admin console reads
+commands on stdin (type help); when stdin ends the node goes on serving.
+SIGINT or SIGTERM stop it cleanly.
+
+Flags:
+`
+
+// run runs the node until ctx ends or the console says quit, and returns
+// the exit status. ready, if not nil, is called with the node's address
+// once it is listening.
+func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, ready func(netip.AddrPort)) int {
+	fs := flag.NewFlagSet("lumi-node", flag.ContinueOnError)
+	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		io.WriteString(stderr, usageText)
+		fs.PrintDefaults()
+	}
+	peers := peerFlag{}
+	cfgPath := fs.String("config", "nodelumi.cfg", "config file: the domain, then its user names")
+	listen := fs.String("listen", ":3344", "UDP address to serve on")
+	fs.Var(peers, "peer", "static node of another domain, `domain=host:port` (repeatable)")
+	dnsServer := fs.String("dns", "", "DNS server `host:port` (default: the first of /etc/resolv.conf)")
+	hosts := fs.String("hosts", "", "hosts file (default /etc/hosts; - for none)")
+	logPath := fs.String("log", "", "datagram log file (default nodelumi-<domain>.log; - for none)")
+	verbose := fs.Bool("v", false, "log debug events")
+	if err := fs.Parse(args); err != nil {
+		if errors.Is(err, flag.ErrHelp) {
+			return exitOK
+		}
+		return exitUsage
+	}
+	if fs.NArg() > 0 {
+		fmt.Fprintf(stderr, "lumi-node: unexpected arguments %q\n", fs.Args())
+		fs.Usage()
+		return exitUsage
+	}
+	level := slog.LevelInfo
+	if *verbose {
+		level = slog.LevelDebug
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+
+	n, err := node.New(node.Options{
+		ConfigPath: *cfgPath,
+		Listen:     *listen,
+		Peers:      peers,
+		DNSServer:  *dnsServer,
+		HostsFile:  *hosts,
+		LogPath:    *logPath,
+		Logger:     log,
+	})
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return exitError
+	}
+	if ready != nil {
+		ready(n.Addr())
+	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	go func() {
+		err := node.RunConsole(ctx, stdin, stdout, n)
+		switch {
+		case err == nil: // quit
+			log.Info("quit from the console")
+			cancel()
+		case errors.Is(err, node.ErrConsoleEOF):
+			log.Info("console input ended; serving on")
+		case ctx.Err() == nil:
+			log.Warn("console stopped", "err", err)
+		}
+	}()
+	if err := n.Run(ctx); err != nil {
+		log.Error("node failed", "err", err)
+		return exitError
+	}
+	return exitOK
+}
