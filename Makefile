@@ -48,3 +48,12 @@ lint:
 
 clean:
 	rm -rf bin
+
+.PHONY: demo demo-live
+# The whole system on loopback: DNS, two nodes, two agents chatting.
+demo:
+	$(GO) run ./cmd/mi-demo
+
+# DNS and two nodes, left running to chat by hand with mi-agent.
+demo-live:
+	$(GO) run ./cmd/mi-demo -live
