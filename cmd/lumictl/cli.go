@@ -37,6 +37,8 @@ type command struct {
 var commands = []*command{
 	decodeCommand,
 	pcapCommand,
+	registerCommand, deregisterCommand, locateCommand,
+	benchCommand,
 }
 
 // usageError is bad arguments: the command's usage follows the message and
