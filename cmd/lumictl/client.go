@@ -1,0 +1,176 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"net/netip"
+	"os"
+	"time"
+
+	"mi/agent"
+	"mi/lumi"
+	"mi/wire"
+)
+
+// Exit statuses of the client subcommands, one per outcome; 0 and 2 are
+// success and bad usage as for every subcommand.
+var clientExit = map[string]int{
+	"internal":       exitFailed,
+	"network_error":  exitFailed,
+	"user_unknown":   3,
+	"domain_unknown": 4,
+	"busy":           5,
+	"offline":        6,
+	"node_timeout":   7,
+	"refused":        8,
+}
+
+const clientExitHelp = `Exit status: 0 done; 2 bad usage or address; 3 user unknown; 4 domain
+unknown (no node found for it); 5 busy; 6 offline; 7 the node did not
+answer; 8 refused; 1 anything else. The reason is printed to stderr as
+"REASON: message", REASON a snake_case word (user_unknown, busy, ...).`
+
+// clientFlags are the flags shared by the client subcommands.
+type clientFlags struct {
+	node, dns, hosts string
+	attempts         int
+	retry            time.Duration
+}
+
+func (f *clientFlags) define(fs *flag.FlagSet) {
+	fs.StringVar(&f.node, "node", "", "the node's host:port (default: resolve the domain of the address)")
+	fs.StringVar(&f.dns, "dns", "", "DNS server host:port for finding the node (default: /etc/resolv.conf)")
+	fs.StringVar(&f.hosts, "hosts", "", `hosts file for finding the node (default /etc/hosts; "-" for none)`)
+	fs.IntVar(&f.attempts, "attempts", wire.Attempts, "sends per request")
+	fs.DurationVar(&f.retry, "retry", wire.RetryInterval, "wait for a reply before sending again")
+}
+
+// client opens a LUMI client to the node of addr's domain.
+func (f *clientFlags) client(ctx context.Context, addr wire.Address) (*agent.Client, error) {
+	var ap netip.AddrPort
+	if f.node != "" {
+		var err error
+		if ap, err = agent.ParseNode(f.node); err != nil {
+			return nil, usagef("-node: %v", err)
+		}
+	} else {
+		res, err := lumi.NewResolver(lumi.Config{DNSServer: f.dns, HostsFile: f.hosts})
+		if err != nil {
+			return nil, usagef("%v", err)
+		}
+		if ap, err = res.Resolve(ctx, addr.Domain); err != nil {
+			return nil, fmt.Errorf("%w: no LUMI node for %s: %v", agent.ErrDomainUnknown, addr.Domain, err)
+		}
+	}
+	return agent.NewClient(agent.ClientConfig{Node: ap, Attempts: f.attempts, RetryInterval: f.retry})
+}
+
+// outcome turns a client error into the exit status, printing the reason.
+func outcome(e *env, err error) error {
+	var ue *usageError
+	if err == nil || errors.As(err, &ue) {
+		return err
+	}
+	reason := agent.ReasonOf(err)
+	fmt.Fprintf(e.stderr, "%s: %v\n", reason, err)
+	code, ok := clientExit[reason]
+	if !ok || code == exitFailed {
+		return errFailed
+	}
+	// The command table maps errors to 0, 1 or 2 only; the outcomes have
+	// their own statuses, so end here.
+	exitFunc(code)
+	return errFailed // reached when exitFunc returns (tests)
+}
+
+// exitFunc ends the process; tests replace it.
+var exitFunc = os.Exit
+
+func parseAddrArg(name, s string) (wire.Address, error) {
+	a, err := wire.ParseAddress(s)
+	if err != nil {
+		return a, usagef("%s %q: %v", name, s, err)
+	}
+	return a, nil
+}
+
+// addrCommand makes register and deregister, which differ in one call.
+func addrCommand(name, summary string, do func(context.Context, *agent.Client, wire.Address) error) *command {
+	return &command{
+		name:     name,
+		synopsis: "[-node host:port] [-dns host:port] ADDR",
+		summary:  summary,
+		help:     "ADDR is user@domain. Prints \"ok\" on success.\n\n" + clientExitHelp,
+		setup: func(fs *flag.FlagSet) func(*env, []string) error {
+			var f clientFlags
+			f.define(fs)
+			return func(e *env, args []string) error {
+				if len(args) != 1 {
+					return usagef("want ADDR, got %d arguments", len(args))
+				}
+				a, err := parseAddrArg("ADDR", args[0])
+				if err != nil {
+					return err
+				}
+				ctx := context.Background()
+				c, err := f.client(ctx, a)
+				if err != nil {
+					return outcome(e, err)
+				}
+				defer c.Close()
+				if err := do(ctx, c, a); err != nil {
+					return outcome(e, err)
+				}
+				fmt.Fprintln(e.stdout, "ok")
+				return nil
+			}
+		},
+	}
+}
+
+var registerCommand = addrCommand("register", "register ADDR with its node from this command's socket (PR)",
+	func(ctx context.Context, c *agent.Client, a wire.Address) error { return c.Register(ctx, a) })
+
+var deregisterCommand = addrCommand("deregister", "deregister ADDR (PD); the node accepts it from the registered address only",
+	func(ctx context.Context, c *agent.Client, a wire.Address) error { return c.Deregister(ctx, a) })
+
+var locateCommand = &command{
+	name:     "locate",
+	synopsis: "[-node host:port] [-dns host:port] FROM TO",
+	summary:  "ask FROM's node where TO chats (PL) and print its ip:port",
+	help: `FROM and TO are user@domain; the request goes to the node of FROM's
+domain. Prints the ip:port of TO's chat socket.
+
+` + clientExitHelp,
+	setup: func(fs *flag.FlagSet) func(*env, []string) error {
+		var f clientFlags
+		f.define(fs)
+		return func(e *env, args []string) error {
+			if len(args) != 2 {
+				return usagef("want FROM TO, got %d arguments", len(args))
+			}
+			from, err := parseAddrArg("FROM", args[0])
+			if err != nil {
+				return err
+			}
+			to, err := parseAddrArg("TO", args[1])
+			if err != nil {
+				return err
+			}
+			ctx := context.Background()
+			c, err := f.client(ctx, from)
+			if err != nil {
+				return outcome(e, err)
+			}
+			defer c.Close()
+			ap, err := c.Locate(ctx, from, to)
+			if err != nil {
+				return outcome(e, err)
+			}
+			fmt.Fprintln(e.stdout, ap)
+			return nil
+		}
+	},
+}

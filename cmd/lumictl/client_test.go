@@ -1,0 +1,72 @@
+package main
+
+import (
+	"net"
+	"net/netip"
+	"strings"
+	"testing"
+
+	"mi/wire"
+)
+
+// serveOnce plays a node that answers the first request with reply.
+func serveOnce(t *testing.T, reply wire.Message) string {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 512)
+		_, from, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil || reply == nil {
+			return
+		}
+		b, _ := reply.Append(nil)
+		conn.WriteToUDPAddrPort(b, from)
+	}()
+	return conn.LocalAddr().String()
+}
+
+func TestClientCommands(t *testing.T) {
+	from, _ := wire.ParseAddress("laura@bb.com")
+	to, _ := wire.ParseAddress("pau@cc.org")
+	tests := []struct {
+		name   string
+		args   []string
+		reply  wire.Message
+		code   int
+		stdout string
+		stderr string
+	}{
+		{"register", []string{"register", "laura@bb.com"}, &wire.RegisterReply{Code: wire.RegisterOK}, 0, "ok\n", ""},
+		{"register refused", []string{"register", "laura@bb.com"}, &wire.RegisterReply{Code: wire.RegisterRefused}, 3, "", "user_unknown: "},
+		{"deregister", []string{"deregister", "laura@bb.com"}, &wire.DeregisterReply{Code: wire.DeregisterOK}, 0, "ok\n", ""},
+		{"deregister refused", []string{"deregister", "laura@bb.com"}, &wire.DeregisterReply{Code: wire.DeregisterRefused}, 8, "", "refused: "},
+		{"locate", []string{"locate", "laura@bb.com", "pau@cc.org"},
+			&wire.LocateReply{Code: wire.LocateFound, From: from, To: to, IP: netip.MustParseAddr("10.1.2.3"), Port: 4321}, 0, "10.1.2.3:4321\n", ""},
+		{"locate busy", []string{"locate", "laura@bb.com", "pau@cc.org"}, &wire.LocateReply{Code: wire.LocateBusy, From: from, To: to}, 5, "", "busy: "},
+		{"locate unknown", []string{"locate", "laura@bb.com", "pau@cc.org"}, &wire.LocateReply{Code: wire.LocateUnknown, From: from, To: to}, 3, "", "user_unknown: "},
+		{"locate offline", []string{"locate", "laura@bb.com", "pau@cc.org"}, &wire.LocateReply{Code: wire.LocateOffline, From: from, To: to}, 6, "", "offline: "},
+		{"no answer", []string{"locate", "laura@bb.com", "pau@cc.org"}, nil, 7, "", "node_timeout: "},
+		{"bad address", []string{"locate", "laura", "pau@cc.org"}, nil, exitUsage, "", "FROM \"laura\""},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			node := serveOnce(t, tt.reply)
+			code := -1
+			saved := exitFunc
+			exitFunc = func(c int) { code = c }
+			defer func() { exitFunc = saved }()
+			args := append([]string{tt.args[0], "-node", node, "-attempts", "2", "-retry", "50ms"}, tt.args[1:]...)
+			ret, stdout, stderr := runLumictl(args...)
+			if code == -1 {
+				code = ret
+			}
+			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.stderr) {
+				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
+			}
+		})
+	}
+}
