@@ -143,7 +143,7 @@ func (c *Client) Deregister(ctx context.Context, addr wire.Address) error {
 		return err
 	}
 	if d.DeregisterReply.Code != wire.DeregisterOK {
-		return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to deregister %s: no such user in its domain", c.cfg.Node, addr))
+		return fail(ErrRefused, fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.cfg.Node, addr))
 	}
 	return nil
 }

@@ -120,7 +120,7 @@ func TestReasons(t *testing.T) {
 		reason *Reason
 	}{
 		{"register refused", "PR", &wire.RegisterReply{Code: wire.RegisterRefused}, ErrUserUnknown},
-		{"deregister refused", "PD", &wire.DeregisterReply{Code: wire.DeregisterRefused}, ErrUserUnknown},
+		{"deregister refused", "PD", &wire.DeregisterReply{Code: wire.DeregisterRefused}, ErrRefused},
 		{"busy", "PL", &wire.LocateReply{Code: wire.LocateBusy, From: from, To: to}, ErrBusy},
 		{"unknown", "PL", &wire.LocateReply{Code: wire.LocateUnknown, From: from, To: to}, ErrUserUnknown},
 		{"offline", "PL", &wire.LocateReply{Code: wire.LocateOffline, From: from, To: to}, ErrOffline},

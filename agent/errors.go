@@ -33,7 +33,7 @@ var (
 	ErrClosed        = &Reason{"closed", "agent closed"}                       // the agent or client was closed
 	ErrNetwork       = &Reason{"network_error", "network error"}               // a socket failed
 	ErrBadCommand    = &Reason{"bad_command", "bad command"}                   // mi-agent: unknown command or missing argument
-	ErrNotRegistered = &Reason{"not_registered", "not registered with a node"} // the node refused the request or was never asked
+	ErrRefused       = &Reason{"refused", "refused by the node"}               // RD1: not a user of the domain, or not registered from this address
 )
 
 // ReasonOf returns the snake_case word of the reason err wraps, or
