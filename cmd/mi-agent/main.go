@@ -6,7 +6,8 @@
 //
 //	mi-agent -addr laura@bb.com [-nick laura] [-node host:port] [-dns host:port] [-listen :0] [-json]
 //
-// Commands on stdin: /call user@domain, /hangup, /who, /help, /quit; any
+// Commands on stdin: /call user@domain, /hangup, /who, /register, /help,
+// /quit; any
 // other line is sent to the peer. It deregisters on /quit, at the end of
 // stdin and on SIGINT or SIGTERM.
 //

@@ -169,6 +169,12 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 		}()
 	case "/hangup":
 		a.Hangup()
+	case "/register":
+		calls.Add(1)
+		go func() {
+			defer calls.Done()
+			a.Register(ctx)
+		}()
 	case "/who":
 		if p, ok := a.Peer(); ok {
 			who := p.Nick
@@ -191,6 +197,7 @@ const help = `commands:
   /call user@domain   locate someone and start a conversation
   /hangup             end the conversation (you stay registered)
   /who                who you are talking to
+  /register           register again (say, after the node restarted)
   /help               this list
   /quit               deregister and leave (so do end of input and Ctrl-C)
 any other line is sent to the peer`
