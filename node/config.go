@@ -31,16 +31,33 @@ const maxWord = 64 << 10
 // LoadConfig reads the config file at path. Errors name the file and, when
 // the problem is a word, its line.
 func LoadConfig(path string) (Config, error) {
+	c, _, err := loadTable(path)
+	return c, err
+}
+
+// loadTable is LoadConfig that also returns the node's table of the users,
+// built while reading: the same map finds the duplicates, so a 1M-user
+// file is hashed once.
+func loadTable(path string) (Config, map[string]userState, error) {
 	f, err := os.Open(path)
 	if err != nil {
-		return Config{}, err
+		return Config{}, nil, err
 	}
 	defer f.Close()
 	var hint int
 	if fi, err := f.Stat(); err == nil {
 		hint = sizeHint(fi.Size())
 	}
-	return parseConfig(f, path, hint)
+	users := make(map[string]userState, hint)
+	c, err := parseConfig(f, path, hint, func(key, name string) bool {
+		n := len(users)
+		users[key] = userState{name: name}
+		return len(users) != n
+	})
+	if err != nil {
+		return Config{}, nil, err
+	}
+	return c, users, nil
 }
 
 // sizeHint guesses the number of users in a file of size bytes. Sizing the
@@ -53,14 +70,21 @@ func sizeHint(size int64) int {
 // ParseConfig reads the reference config format from r: whitespace separated
 // words, the first the domain, the rest user names. name is used in errors.
 func ParseConfig(r io.Reader, name string) (Config, error) {
-	return parseConfig(r, name, 0)
+	seen := make(map[string]struct{})
+	return parseConfig(r, name, 0, func(key, _ string) bool {
+		n := len(seen)
+		seen[key] = struct{}{}
+		return len(seen) != n
+	})
 }
 
-// parseConfig is ParseConfig with room for about hint users reserved.
-func parseConfig(r io.Reader, name string, hint int) (Config, error) {
+// parseConfig is ParseConfig with room for about hint users reserved. add
+// is called with each user's lower-cased name and the name, and says
+// whether the user is new.
+func parseConfig(r io.Reader, name string, hint int, add func(key, name string) bool) (Config, error) {
 	p := configParser{
 		c:     Config{Users: make([]string, 0, hint)},
-		seen:  make(map[string]struct{}, hint),
+		add:   add,
 		lines: make([]int32, 0, hint),
 	}
 	sc := bufio.NewScanner(r)
@@ -86,7 +110,7 @@ func parseConfig(r io.Reader, name string, hint int) (Config, error) {
 type configParser struct {
 	ws    wordScanner
 	c     Config
-	seen  map[string]struct{}
+	add   func(key, name string) bool
 	lines []int32 // lines[i] is where c.Users[i] was, for duplicate errors
 }
 
@@ -104,9 +128,7 @@ func (p *configParser) word(w string) error {
 	// One map operation per word: a 1M-user load spends most of its time
 	// in the map, so a duplicate shows as a map that did not grow.
 	// Names are compared without case, as the node looks them up.
-	n := len(p.seen)
-	p.seen[strings.ToLower(w)] = struct{}{}
-	if len(p.seen) == n {
+	if !p.add(strings.ToLower(w), w) {
 		i := slices.IndexFunc(p.c.Users, func(u string) bool { return strings.EqualFold(u, w) })
 		if p.c.Users[i] != w {
 			return fmt.Errorf("duplicate user %q (first on line %d as %q)", w, p.lines[i], p.c.Users[i])

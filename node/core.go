@@ -68,19 +68,24 @@ type resolveRequest struct {
 }
 
 func newCore(cfg Config, ttl time.Duration, log *slog.Logger) *core {
-	c := &core{
-		domain:    cfg.Domain,
-		domainKey: strings.ToLower(cfg.Domain),
+	users := make(map[string]userState, len(cfg.Users))
+	for _, u := range cfg.Users {
+		users[strings.ToLower(u)] = userState{name: u}
+	}
+	return newCoreTable(cfg.Domain, users, ttl, log)
+}
+
+// newCoreTable starts a core on a table already built (loadTable).
+func newCoreTable(domain string, users map[string]userState, ttl time.Duration, log *slog.Logger) *core {
+	return &core{
+		domain:    domain,
+		domainKey: strings.ToLower(domain),
 		ttl:       ttl,
 		log:       log,
-		users:     make(map[string]userState, len(cfg.Users)),
+		users:     users,
 		pending:   make(map[pendingKey]pendingLocate),
 		buf:       make([]byte, 0, 4*wire.PLUMIMax),
 	}
-	for _, u := range cfg.Users {
-		c.users[strings.ToLower(u)] = userState{name: u}
-	}
-	return c
 }
 
 func (c *core) ours(domain string) bool { return strings.EqualFold(domain, c.domainKey) }

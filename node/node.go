@@ -82,13 +82,14 @@ func New(opts Options) (*Node, error) {
 	if opts.ConfigPath == "" {
 		return nil, errors.New("node: no config file")
 	}
-	cfg, err := LoadConfig(opts.ConfigPath)
-	if err != nil {
-		return nil, fmt.Errorf("node: %w", err)
-	}
 	log := opts.Logger
 	if log == nil {
 		log = slog.New(slog.DiscardHandler)
+	}
+	t0 := time.Now()
+	cfg, users, err := loadTable(opts.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
 	}
 	res := opts.Resolver
 	if res == nil {
@@ -127,7 +128,8 @@ func New(opts Options) (*Node, error) {
 	if ttl <= 0 {
 		ttl = DefaultPendingTTL
 	}
-	c := newCore(cfg, ttl, log)
+	c := newCoreTable(cfg.Domain, users, ttl, log)
+	log.Info("config loaded", "path", opts.ConfigPath, "domain", cfg.Domain, "users", len(cfg.Users), "took", time.Since(t0).Round(time.Millisecond))
 	if !addr.Addr().IsUnspecified() {
 		c.self = addr
 	}

@@ -1,6 +1,8 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
 	"errors"
 	"flag"
@@ -8,7 +10,9 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"os"
 	"strings"
+	"time"
 
 	"mi/lumi"
 	"mi/node"
@@ -86,6 +90,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	t0 := time.Now()
 	n, err := node.New(node.Options{
 		ConfigPath: *cfgPath,
 		Listen:     *listen,
@@ -99,6 +104,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		log.Error("cannot start", "err", err)
 		return exitError
 	}
+	log.Info("node ready", "addr", n.Addr(), "domain", n.Domain(),
+		"start", time.Since(t0).Round(time.Millisecond), "rss", procStatus("VmRSS"))
 	if ready != nil {
 		ready(n.Addr())
 	}
@@ -121,4 +128,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	return exitOK
+}
+
+// procStatus returns a field of /proc/self/status, e.g. "123456 kB", or "?"
+// where there is no such file.
+func procStatus(field string) string {
+	f, err := os.Open("/proc/self/status")
+	if err != nil {
+		return "?"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := bytes.Cut(sc.Bytes(), []byte(":")); ok && string(k) == field {
+			return string(bytes.TrimSpace(v))
+		}
+	}
+	return "?"
 }

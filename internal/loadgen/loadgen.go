@@ -42,6 +42,8 @@ type Config struct {
 	Timeout  time.Duration // a request without a reply for this long is lost; default 1s
 	// Echo says the target echoes datagrams back: requests are sent as for
 	// Kind, any reply counts, and there is no registration or target agent.
+	// A pl request is then two echo round trips (the PL, then the RL), so
+	// that the echo server carries the same datagrams as a node does.
 	Echo bool
 }
 
@@ -88,6 +90,7 @@ func (r Result) String() string {
 type client struct {
 	conn    *net.UDPConn
 	req     []byte // the request it sends
+	req2    []byte // with Echo and KindPL: the second datagram of a request
 	want    []byte // the expected reply; nil accepts any
 	samples []time.Duration
 	sent    int64
@@ -148,7 +151,11 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 		case KindPL:
 			to := wire.Address{User: targetUser(i), Domain: cfg.Domain}
 			c.req, err = (&wire.Locate{From: from, To: to}).Append(nil)
-			if err != nil || cfg.Echo {
+			if err != nil {
+				break
+			}
+			if cfg.Echo {
+				c.req2, err = (&wire.LocateReply{Code: wire.LocateFound, From: from, To: to, IP: netip.AddrFrom4([4]byte{127, 0, 0, 1}), Port: 40000}).Append(nil)
 				break
 			}
 			var tconn *net.UDPConn
@@ -208,19 +215,21 @@ func Run(ctx context.Context, cfg Config) (Result, error) {
 func (c *client) run(ctx context.Context, target netip.AddrPort, timeout time.Duration) {
 	buf := make([]byte, 2048)
 	c.samples = make([]time.Duration, 0, 1<<16)
+	exchange := func(req []byte, t0 time.Time) (int, error) {
+		if _, err := c.conn.WriteToUDPAddrPort(req, target); err != nil {
+			return 0, err
+		}
+		c.conn.SetReadDeadline(t0.Add(timeout))
+		n, _, err := c.conn.ReadFromUDPAddrPort(buf)
+		return n, err
+	}
 	for ctx.Err() == nil {
 		t0 := time.Now()
-		if _, err := c.conn.WriteToUDPAddrPort(c.req, target); err != nil {
-			c.lost++
-			continue
-		}
 		c.sent++
-		deadline := t0.Add(timeout)
-		if d, ok := ctx.Deadline(); ok && d.Before(deadline) {
-			deadline = d.Add(timeout) // let the last request finish
+		n, err := exchange(c.req, t0)
+		if err == nil && c.req2 != nil {
+			n, err = exchange(c.req2, t0)
 		}
-		c.conn.SetReadDeadline(deadline)
-		n, _, err := c.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			c.lost++
 			continue
