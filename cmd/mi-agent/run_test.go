@@ -1,0 +1,91 @@
+package main
+
+import (
+	"bytes"
+	"encoding/json"
+	"os"
+	"strings"
+	"testing"
+	"time"
+
+	"mi/agent"
+)
+
+func TestUseColour(t *testing.T) {
+	env := func(kv ...string) func(string) string {
+		return func(k string) string {
+			for i := 0; i+1 < len(kv); i += 2 {
+				if kv[i] == k {
+					return kv[i+1]
+				}
+			}
+			return ""
+		}
+	}
+	if useColour(&bytes.Buffer{}, env()) {
+		t.Error("colour on a buffer")
+	}
+	f, err := os.CreateTemp(t.TempDir(), "out")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer f.Close()
+	if useColour(f, env()) {
+		t.Error("colour on a regular file")
+	}
+	if tty, err := os.OpenFile("/dev/tty", os.O_WRONLY, 0); err == nil {
+		defer tty.Close()
+		if !useColour(tty, env("TERM", "xterm")) {
+			t.Error("no colour on a terminal")
+		}
+		if useColour(tty, env("NO_COLOR", "1", "TERM", "xterm")) {
+			t.Error("colour with NO_COLOR")
+		}
+	}
+}
+
+func TestPrinter(t *testing.T) {
+	tm := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
+	events := []agent.Event{
+		{Kind: agent.EventConnected, Time: tm, PeerNick: "pau", PeerAddr: "pau@cc.org", Remote: "127.0.0.1:9"},
+		{Kind: agent.EventLine, Time: tm, From: "pau", Text: "hola"},
+		{Kind: agent.EventHangup, Time: tm, By: agent.ByPeer},
+		{Kind: agent.EventError, Time: tm, Reason: "busy", Message: "pau@cc.org is busy"},
+	}
+	var human, js, notes bytes.Buffer
+	hp, jp := newPrinter(&human, &notes, false, false), newPrinter(&js, &notes, true, true)
+	for _, e := range events {
+		hp.event(e)
+		jp.event(e)
+	}
+	jp.note("a note")
+	want := "* pau (pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! busy: pau@cc.org is busy\n"
+	if human.String() != want {
+		t.Errorf("human:\n%s\nwant:\n%s", human.String(), want)
+	}
+	lines := strings.Split(strings.TrimSpace(js.String()), "\n")
+	if len(lines) != len(events) {
+		t.Fatalf("json: %d lines, want %d:\n%s", len(lines), len(events), js.String())
+	}
+	for _, l := range lines {
+		var m map[string]any
+		if err := json.Unmarshal([]byte(l), &m); err != nil || m["event"] == nil || m["time"] != "2026-01-02T03:04:05Z" {
+			t.Errorf("json line %q: %v", l, err)
+		}
+	}
+	if strings.Contains(js.String(), "\x1b") || notes.String() != "a note\n" {
+		t.Errorf("json mode: colour or notes on stdout; notes %q", notes.String())
+	}
+}
+
+func TestCommandLineErrors(t *testing.T) {
+	var out, errOut bytes.Buffer
+	if code := run([]string{"-nick", "x"}, strings.NewReader(""), &out, &errOut, nil, os.Getenv); code != exitUsage {
+		t.Errorf("no -addr: exit %d", code)
+	}
+	out.Reset()
+	if code := run([]string{"-addr", "nobody", "-json"}, strings.NewReader(""), &out, &errOut, nil, os.Getenv); code != exitUsage ||
+		!strings.Contains(out.String(), `"reason":"bad_address"`) {
+		t.Errorf("bad -addr: exit %d, stdout %q", code, out.String())
+	}
+}
