@@ -1,5 +1,8 @@
-// Package node holds the parts of a LUMI node that do not depend on its
-// request loop: the config file, the datagram log and the admin console.
+// Package node is a LUMI node: the registrar and location proxy of one MI
+// domain. Node serves PLUMI on one UDP socket; one goroutine owns the
+// registration table and runs the state machine (core), DNS lookups run
+// beside it. The package also holds the config file, the datagram log in
+// the reference format and the admin console.
 package node
 
 import (

@@ -299,7 +299,9 @@ func (n *Node) do(f func(*core)) error {
 }
 
 // AddUser adds name to the domain and writes the config file before it
-// returns. It is safe to call from any goroutine while Run runs.
+// returns. It is safe to call from any goroutine while Run runs; called
+// before Run, the admin methods wait for it, and after it they return
+// ErrStopped (Users returns nil).
 func (n *Node) AddUser(name string) error {
 	if err := checkUserName(name); err != nil {
 		return err
