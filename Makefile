@@ -4,7 +4,10 @@ SHELL := /bin/bash
 GO          ?= go
 FUZZTIME    ?= 30s
 STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
-FUZZ_TARGETS = FuzzDecodePLUMI FuzzDecodePMI FuzzPMIStream FuzzParseAddress
+# package:target for every fuzz target of the project.
+FUZZ_TARGETS = ./fuzz/:FuzzDecodePLUMI ./fuzz/:FuzzDecodePMI ./fuzz/:FuzzPMIStream \
+               ./fuzz/:FuzzParseAddress ./node/:FuzzHandle ./lumi/:FuzzParsePeer \
+               ./internal/pcap/:FuzzRead
 # Generated files live here; make test fails if generating changes them.
 GENERATED    = wire docs fuzz/testdata
 
@@ -34,9 +37,10 @@ test: check-generated
 	$(GO) test -race -count=1 ./...
 
 fuzz:
-	@for t in $(FUZZ_TARGETS); do \
-		echo "fuzz $$t for $(FUZZTIME)"; \
-		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) ./fuzz/ || exit 1; \
+	@for pt in $(FUZZ_TARGETS); do \
+		pkg=$${pt%%:*}; t=$${pt##*:}; \
+		echo "fuzz $$t in $$pkg for $(FUZZTIME)"; \
+		$(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg || exit 1; \
 	done
 
 bench:
