@@ -151,13 +151,3 @@ func want(t *testing.T, a *Agent, k Kind) Event {
 	}
 	return e
 }
-
-// noEvent checks that a reports nothing for d.
-func noEvent(t *testing.T, a *Agent, d time.Duration) {
-	t.Helper()
-	select {
-	case e := <-a.Events():
-		t.Fatalf("%s: unexpected event %+v", a.Nick(), e)
-	case <-time.After(d):
-	}
-}

@@ -13,7 +13,6 @@ import (
 	"os"
 	"os/exec"
 	"path/filepath"
-	"runtime"
 	"slices"
 	"strings"
 	"sync"
@@ -35,7 +34,14 @@ func TestMain(m *testing.M) {
 		fmt.Fprintln(os.Stderr, err)
 		os.Exit(1)
 	}
-	gobin := filepath.Join(runtime.GOROOT(), "bin", "go")
+	gobin, err := exec.LookPath("go")
+	if err != nil && os.Getenv("GOROOT") != "" {
+		gobin, err = filepath.Join(os.Getenv("GOROOT"), "bin", "go"), nil
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "e2e: no go command in PATH to build the binaries:", err)
+		os.Exit(1)
+	}
 	cmd := exec.Command(gobin, "build", "-o", dir+"/", "mi/cmd/lumi-node", "mi/cmd/mi-agent", "mi/cmd/lumictl")
 	cmd.Stderr = os.Stderr
 	if err := cmd.Run(); err != nil {

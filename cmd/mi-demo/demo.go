@@ -11,6 +11,7 @@ import (
 	"path/filepath"
 	"strings"
 	"sync"
+	"syscall"
 	"time"
 
 	"mi/agent"
@@ -71,14 +72,12 @@ func startSystem(dir string, logger *slog.Logger) (*system, error) {
 			return s, nil
 		}
 		lastErr = err
-		if !errors.Is(err, syscallAddrInUse) {
+		if !errors.Is(err, syscall.EADDRINUSE) {
 			break
 		}
 	}
 	return nil, lastErr
 }
-
-var syscallAddrInUse = errors.New("address in use")
 
 func tryStartSystem(dir string, logger *slog.Logger) (*system, error) {
 	ports := make([]int, len(demoDomains))
@@ -125,9 +124,6 @@ func tryStartSystem(dir string, logger *slog.Logger) (*system, error) {
 		})
 		if err != nil {
 			s.close()
-			if strings.Contains(err.Error(), "address already in use") {
-				return nil, fmt.Errorf("%w: %v", syscallAddrInUse, err)
-			}
 			return nil, step("start the node of "+d.name, err)
 		}
 		s.nodes = append(s.nodes, n)
