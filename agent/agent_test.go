@@ -93,6 +93,11 @@ func TestAnswersLocateFreeAndBusy(t *testing.T) {
 	if rl = askLocate(t, n, a, "joan@cc.org"); rl.Code != wire.LocateFound {
 		t.Fatalf("after hangup: got %+v, want RL0", rl)
 	}
+	// A PL for the same address in other case is for us.
+	n.send(a.Client().LocalAddr(), &wire.Locate{From: addr(t, "pau@cc.org"), To: addr(t, "Laura@BB.com")})
+	if dg, _ := n.recv(2 * time.Second); dg.Tag != wire.TagLocateReply || dg.LocateReply.Code != wire.LocateFound || dg.LocateReply.To.String() != "Laura@BB.com" {
+		t.Errorf("PL in other case: answered %+v", dg)
+	}
 	// A PL for someone else is not answered.
 	n.send(a.Client().LocalAddr(), &wire.Locate{From: addr(t, "pau@cc.org"), To: addr(t, "marc@bb.com")})
 	if dg, _, ok := n.tryRecv(200 * time.Millisecond); ok {

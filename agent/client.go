@@ -306,9 +306,11 @@ func (c *Client) read() {
 	}
 }
 
-// sameAddr compares addresses as the DNS does: the domain regardless of case.
+// sameAddr compares addresses regardless of case, as nodes look users up
+// and as the DNS compares domains: a node that takes "Laura@BB.com" for
+// laura@bb.com forwards its PL to laura's agent, which must answer it.
 func sameAddr(a, b wire.Address) bool {
-	return a.User == b.User && strings.EqualFold(a.Domain, b.Domain)
+	return strings.EqualFold(a.User, b.User) && strings.EqualFold(a.Domain, b.Domain)
 }
 
 // printable quotes a datagram for a log line.
