@@ -1,16 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"log/slog"
+	"mi/internal/procstat"
 	"net/netip"
-	"os"
 	"strings"
 	"time"
 
@@ -105,7 +103,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	log.Info("node ready", "addr", n.Addr(), "domain", n.Domain(),
-		"start", time.Since(t0).Round(time.Millisecond), "rss", procStatus("VmRSS"))
+		"start", time.Since(t0).Round(time.Millisecond), "rss", procstat.Field("VmRSS"))
 	if ready != nil {
 		ready(n.Addr())
 	}
@@ -128,21 +126,4 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	return exitOK
-}
-
-// procStatus returns a field of /proc/self/status, e.g. "123456 kB", or "?"
-// where there is no such file.
-func procStatus(field string) string {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "?"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := bytes.Cut(sc.Bytes(), []byte(":")); ok && string(k) == field {
-			return string(bytes.TrimSpace(v))
-		}
-	}
-	return "?"
 }

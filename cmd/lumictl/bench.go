@@ -1,11 +1,10 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"flag"
 	"fmt"
+	"mi/internal/procstat"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -147,7 +146,7 @@ func startSelf(e *env, o benchOptions, kind loadgen.Kind) (netip.AddrPort, func(
 		return netip.AddrPort{}, nil, err
 	}
 	fmt.Fprintf(e.stdout, "config: %d users loaded in %v; RSS %s (peak %s)\n",
-		o.users+len(loadgen.Users(kind, o.clients)), load.Round(time.Millisecond), procStatus("VmRSS"), procStatus("VmHWM"))
+		o.users+len(loadgen.Users(kind, o.clients)), load.Round(time.Millisecond), procstat.Field("VmRSS"), procstat.Field("VmHWM"))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
@@ -156,24 +155,8 @@ func startSelf(e *env, o benchOptions, kind loadgen.Kind) (netip.AddrPort, func(
 		if err := <-done; err != nil {
 			fmt.Fprintf(e.stderr, "lumictl bench: node: %v\n", err)
 		}
-		fmt.Fprintf(e.stdout, "after the run: RSS %s (peak %s)\n", procStatus("VmRSS"), procStatus("VmHWM"))
+		fmt.Fprintf(e.stdout, "after the run: RSS %s (peak %s)\n", procstat.Field("VmRSS"), procstat.Field("VmHWM"))
 		os.RemoveAll(dir)
 	}
 	return n.Addr(), stop, nil
-}
-
-// procStatus returns a field of /proc/self/status, e.g. "123456 kB", or "?".
-func procStatus(field string) string {
-	f, err := os.Open("/proc/self/status")
-	if err != nil {
-		return "?"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := bytes.Cut(sc.Bytes(), []byte(":")); ok && string(k) == field {
-			return string(bytes.TrimSpace(v))
-		}
-	}
-	return "?"
 }
