@@ -101,34 +101,34 @@ func checkItems(g w, c *itemCtx, items []spec.Item) {
 	}
 }
 
-func appendItems(g w, dst string, items []spec.Item) {
+// walkItems writes, for each item in wire order, the line lit or field
+// gives, with a condition's items under an if: the shape that the encoder
+// and the length computation share.
+func walkItems(g w, dst string, items []spec.Item, lit func(string) string, field func(*spec.Field) string) {
 	for _, it := range items {
 		switch {
 		case it.Literal != "":
-			g.p("%s", appendLit(it.Literal))
+			g.p("%s", lit(it.Literal))
 		case it.Field != nil:
-			g.p("b = append%s(b, %s%s)", kindName(it.Field.Kind), dst, exported(it.Field.Name))
+			g.p("%s", field(it.Field))
 		case it.Cond != nil:
 			g.p("if %s%s == %s {", dst, exported(it.Cond.Field.Name), codeConst(it.Cond.Field.Kind, it.Cond.Code))
-			appendItems(g, dst, it.Cond.Items)
+			walkItems(g, dst, it.Cond.Items, lit, field)
 			g.p("}")
 		}
 	}
 }
 
+func appendItems(g w, dst string, items []spec.Item) {
+	walkItems(g, dst, items, appendLit, func(f *spec.Field) string {
+		return fmt.Sprintf("b = append%s(b, %s%s)", kindName(f.Kind), dst, exported(f.Name))
+	})
+}
+
 func lenItems(g w, dst string, items []spec.Item) {
-	for _, it := range items {
-		switch {
-		case it.Literal != "":
-			g.p("n += %d", len(it.Literal))
-		case it.Field != nil:
-			g.p("n += len%s(%s%s)", kindName(it.Field.Kind), dst, exported(it.Field.Name))
-		case it.Cond != nil:
-			g.p("if %s%s == %s {", dst, exported(it.Cond.Field.Name), codeConst(it.Cond.Field.Kind, it.Cond.Code))
-			lenItems(g, dst, it.Cond.Items)
-			g.p("}")
-		}
-	}
+	walkItems(g, dst, items, func(l string) string { return fmt.Sprintf("n += %d", len(l)) }, func(f *spec.Field) string {
+		return fmt.Sprintf("n += len%s(%s%s)", kindName(f.Kind), dst, exported(f.Name))
+	})
 }
 
 func genMessages(b *bytes.Buffer, s *spec.Spec) {
