@@ -53,6 +53,12 @@ func usagef(format string, a ...any) error { return &usageError{fmt.Sprintf(form
 // 1, no further message.
 var errFailed = errors.New("failed")
 
+// exitError ends a command that has already said what failed with its own
+// exit status (the client commands have one per outcome).
+type exitError struct{ code int }
+
+func (e *exitError) Error() string { return fmt.Sprintf("exit status %d", e.code) }
+
 // run runs lumictl with args (without the program name) and returns the
 // exit status.
 func run(args []string, e *env) int {
@@ -105,9 +111,12 @@ func (c *command) run(args []string, e *env) int {
 	}
 	err := main(e, fs.Args())
 	var ue *usageError
+	var xe *exitError
 	switch {
 	case err == nil:
 		return exitOK
+	case errors.As(err, &xe):
+		return xe.code
 	case errors.As(err, &ue):
 		fmt.Fprintf(e.stderr, "lumictl %s: %s\n", c.name, ue.msg)
 		c.shortUsage(e.stderr)
@@ -152,5 +161,5 @@ func topUsage(w io.Writer) {
 		fmt.Fprintf(w, "  %-*s  %s\n", width, c.name, c.summary)
 	}
 	fmt.Fprintf(w, "\nRun 'lumictl COMMAND -h' for a command's flags and arguments.\n")
-	fmt.Fprintf(w, "Exit status: 0 success, 1 a message failed to decode, 2 bad usage.\n")
+	fmt.Fprintf(w, "Exit status: 0 success, 1 failure (a message that does not decode, a bad\npayload), 2 bad usage; the client commands have one status per outcome\n(see lumictl locate -h).\n")
 }

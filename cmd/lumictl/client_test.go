@@ -55,15 +55,8 @@ func TestClientCommands(t *testing.T) {
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			node := serveOnce(t, tt.reply)
-			code := -1
-			saved := exitFunc
-			exitFunc = func(c int) { code = c }
-			defer func() { exitFunc = saved }()
 			args := append([]string{tt.args[0], "-node", node, "-attempts", "2", "-retry", "50ms"}, tt.args[1:]...)
-			ret, stdout, stderr := runLumictl(args...)
-			if code == -1 {
-				code = ret
-			}
+			code, stdout, stderr := runLumictl(args...)
 			if code != tt.code || stdout != tt.stdout || !strings.Contains(stderr, tt.stderr) {
 				t.Errorf("exit %d, stdout %q, stderr %q; want %d, %q, %q", code, stdout, stderr, tt.code, tt.stdout, tt.stderr)
 			}
