@@ -15,6 +15,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"mi/internal/datalog"
 	"net"
 	"net/netip"
 	"sync"
@@ -22,7 +23,6 @@ import (
 	"time"
 
 	"mi/lumi"
-	"mi/node"
 	"mi/wire"
 )
 
@@ -60,7 +60,7 @@ type Agent struct {
 	client    *Client
 	ln        net.Listener
 	advertise netip.AddrPort
-	datalog   *node.DataLog
+	datalog   *datalog.DataLog
 	log       *slog.Logger
 
 	ops       chan func()
@@ -152,7 +152,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 	}()
 	if cfg.LogPath != "" {
-		dl, err := node.OpenDataLog(cfg.LogPath)
+		dl, err := datalog.OpenDataLog(cfg.LogPath)
 		if err != nil {
 			return nil, failWith(ErrNetwork, "open log", err)
 		}

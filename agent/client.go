@@ -13,18 +13,18 @@ import (
 	"sync"
 	"time"
 
+	"mi/internal/datalog"
 	"mi/lumi"
-	"mi/node"
 	"mi/wire"
 )
 
 // ClientConfig configures a Client.
 type ClientConfig struct {
-	Node          netip.AddrPort // the agent's own LUMI node
-	Attempts      int            // sends per request; default wire.Attempts
-	RetryInterval time.Duration  // wait for a reply before sending again; default wire.RetryInterval
-	Log           *node.DataLog  // every datagram sent and received, in the reference's format; nil: none
-	Logger        *slog.Logger   // diagnostics (stray and malformed datagrams); nil: discarded
+	Node          netip.AddrPort   // the agent's own LUMI node
+	Attempts      int              // sends per request; default wire.Attempts
+	RetryInterval time.Duration    // wait for a reply before sending again; default wire.RetryInterval
+	Log           *datalog.DataLog // every datagram sent and received, in the reference's format; nil: none
+	Logger        *slog.Logger     // diagnostics (stray and malformed datagrams); nil: discarded
 }
 
 // Client speaks PLUMI to one LUMI node from one UDP socket: it sends

@@ -293,7 +293,7 @@ func (w *world) launchAgent(addr string, extra ...string) *agentProc {
 		a.cmd.Process.Kill()
 		<-a.done
 		if t.Failed() {
-			t.Logf("%s stderr:\n%s", user, a.stderr.String())
+			t.Logf("%s (exit status %d) stderr:\n%s", user, a.code, a.stderr.String())
 		}
 	})
 	return a

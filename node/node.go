@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"mi/internal/datalog"
 	"net"
 	"net/netip"
 	"slices"
@@ -50,7 +51,7 @@ type Node struct {
 	log      *slog.Logger
 	conn     *net.UDPConn
 	addr     netip.AddrPort
-	dlog     *DataLog
+	dlog     *datalog.DataLog
 	resolver *lumi.Resolver
 	core     *core
 	cfgPath  string
@@ -111,7 +112,7 @@ func New(opts Options) (*Node, error) {
 		return nil, fmt.Errorf("node: %w", err)
 	}
 	addr := unmap(conn.LocalAddr().(*net.UDPAddr).AddrPort())
-	var dlog *DataLog
+	var dlog *datalog.DataLog
 	switch opts.LogPath {
 	case "-":
 	default:
@@ -119,7 +120,7 @@ func New(opts Options) (*Node, error) {
 		if path == "" {
 			path = DefaultLogPath(cfg.Domain)
 		}
-		if dlog, err = OpenDataLog(path); err != nil {
+		if dlog, err = datalog.OpenDataLog(path); err != nil {
 			conn.Close()
 			return nil, fmt.Errorf("node: %w", err)
 		}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"mi/internal/datalog"
 	"net"
 	"net/netip"
 	"os"
@@ -149,7 +150,7 @@ func checkLog(t *testing.T, path string, lines ...string) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	want := logStart + strings.Join(lines, "") + logEnd
+	want := datalog.Start + strings.Join(lines, "") + datalog.End
 	if diff := cmp.Diff(want, string(b)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", path, diff)
 	}
@@ -296,7 +297,7 @@ func TestSameDomainRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(b), "XX") || !strings.HasSuffix(string(b), logEnd) {
+	if strings.Contains(string(b), "XX") || !strings.HasSuffix(string(b), datalog.End) {
 		t.Errorf("log:\n%s", b)
 	}
 }

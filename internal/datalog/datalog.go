@@ -1,4 +1,4 @@
-package node
+package datalog
 
 import (
 	"bufio"
@@ -10,10 +10,10 @@ import (
 	"time"
 )
 
-// The lines that frame one run in the log, as the reference writes them.
+// Start and End frame one run in the log, as the reference writes them.
 const (
-	logStart = "------ INICI LOG ------\n"
-	logEnd   = "------ FINAL LOG ------\n"
+	Start = "------ INICI LOG ------\n"
+	End   = "------ FINAL LOG ------\n"
 )
 
 // flushEvery bounds how stale the log file can be. The reference wrote with
@@ -62,7 +62,7 @@ func newDataLog(w io.Writer) *DataLog {
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
 	}
-	l.w.WriteString(logStart)
+	l.w.WriteString(Start)
 	go l.flusher()
 	return l
 }
@@ -138,7 +138,7 @@ func (l *DataLog) Close() error {
 		return nil
 	}
 	l.closed = true
-	l.w.WriteString(logEnd)
+	l.w.WriteString(End)
 	err := l.w.Flush()
 	l.mu.Unlock()
 

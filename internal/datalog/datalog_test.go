@@ -1,4 +1,4 @@
-package node
+package datalog
 
 import (
 	"bytes"
@@ -103,7 +103,7 @@ func TestDataLogReference(t *testing.T) {
 // TestDataLogCaptureFiles replays every log of the reference and compares
 // the result with the file, byte for byte.
 func TestDataLogCaptureFiles(t *testing.T) {
-	dir := filepath.Join("..", "..", "shared", "captures")
+	dir := filepath.Join("..", "..", "..", "shared", "captures")
 	if _, err := os.Stat(dir); err != nil {
 		t.Skip("../shared/captures not present: ", err)
 	}
@@ -141,7 +141,7 @@ func TestParseLogMatchesTable(t *testing.T) {
 func parseLog(t *testing.T, text string) []logEvent {
 	t.Helper()
 	lines := strings.SplitAfter(text, "\n")
-	if len(lines) < 3 || lines[0] != logStart || lines[len(lines)-2] != logEnd || lines[len(lines)-1] != "" {
+	if len(lines) < 3 || lines[0] != Start || lines[len(lines)-2] != End || lines[len(lines)-1] != "" {
 		t.Fatalf("not one framed run: %q", text)
 	}
 	var events []logEvent
@@ -218,7 +218,7 @@ func TestDataLogCloseTwice(t *testing.T) {
 		t.Errorf("second Close = %v", err)
 	}
 	l.Sent(netip.MustParseAddrPort("1.2.3.4:5"), []byte("RR0")) // after Close: dropped
-	if diff := cmp.Diff(logStart+logEnd, out.String()); diff != "" {
+	if diff := cmp.Diff(Start+End, out.String()); diff != "" {
 		t.Errorf("log mismatch (-want +got):\n%s", diff)
 	}
 }
@@ -259,7 +259,7 @@ func TestDataLogFlushesInBackground(t *testing.T) {
 	}
 	defer l.Close()
 	l.Received(netip.MustParseAddrPort("10.0.0.1:4000"), []byte("PRu1@d"))
-	want := logStart + "R: 10.0.0.1:UDP:4000, PRu1@d, 6\n"
+	want := Start + "R: 10.0.0.1:UDP:4000, PRu1@d, 6\n"
 	var got []byte
 	for deadline := time.Now().Add(5 * time.Second); time.Now().Before(deadline); {
 		if got, err = os.ReadFile(path); err != nil {
@@ -285,7 +285,7 @@ func TestDataLogAppends(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
-	run := logStart + "E: 1.2.3.4:UDP:3344, RR0, 3\n" + logEnd
+	run := Start + "E: 1.2.3.4:UDP:3344, RR0, 3\n" + End
 	got, err := os.ReadFile(path)
 	if err != nil {
 		t.Fatal(err)
