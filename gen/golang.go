@@ -199,11 +199,17 @@ func genText(g w, k *spec.Kind) {
 		g.p("if len(v) < %d { return fieldErr(ErrBadField, field, off, reasonShort(len(v), %d)) }", k.Min, k.Min)
 	}
 	g.p("if len(v) > %d { return fieldErr(ErrTooLong, field, off, reasonLength(len(v), %d)) }", k.Max, k.Max)
+	if k.UTF8 {
+		g.p("var hi byte // any byte >= 0x80 means UTF-8 to check")
+	}
 	g.p("for i := 0; i < len(v); i++ {")
 	g.p("if !%s.has(v[i]) { return fieldErr(ErrBadField, field, off+i, reasonByte(v[i])) }", set)
+	if k.UTF8 {
+		g.p("hi |= v[i]")
+	}
 	g.p("}")
 	if k.UTF8 {
-		g.p("if !utf8.ValidString(v) { return fieldErr(ErrBadField, field, off+badUTF8(v), \"invalid UTF-8\") }")
+		g.p("if hi >= 0x80 && !utf8.ValidString(v) { return fieldErr(ErrBadField, field, off+badUTF8(v), \"invalid UTF-8\") }")
 	}
 	if k.Base == spec.DNSName {
 		g.p("if _, ok := dns.IsDomainName(v); !ok { return fieldErr(ErrBadField, field, off, \"not a DNS name\") }")

@@ -296,12 +296,17 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("// %sFrameLen returns the length of the %s message whose header starts", lower(p.Name), p.Name)
 	g.p("// hdr (at least %d bytes), so a stream reader knows how much to read.", h)
 	g.p("func %sFrameLen(hdr string) (int, error) {", lower(p.Name))
+	// The error names the tag by its constant: keeping a slice of hdr would
+	// make every caller's header escape to the heap.
+	g.p("var tag string")
 	g.p("switch hdr[:%d] {", p.TagLen)
-	g.p("case %s:", tagList(ms))
+	for _, m := range ms {
+		g.p("case Tag%s: tag = Tag%s", m.GoType, m.GoType)
+	}
 	g.p("default: return 0, inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(hdr[:%d], \"\")), %q, \"\")", p.TagLen, p.Name)
 	g.p("}")
 	g.p("n, err := %sInfoLen(hdr)", lower(p.Name))
-	g.p("if err != nil { return 0, inMessage(err, %q, hdr[:%d]) }", p.Name, p.TagLen)
+	g.p("if err != nil { return 0, inMessage(err, %q, tag) }", p.Name)
 	g.p("return %d + n, nil", h)
 	g.p("}")
 }

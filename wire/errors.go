@@ -11,12 +11,12 @@ import (
 // Sentinel errors. Every error the codecs return is an *Error that matches
 // exactly one of these with errors.Is.
 var (
-	ErrTruncated    = errors.New("truncated")          // the input ends before the message does
-	ErrTooLong      = errors.New("too long")           // over a length limit
-	ErrUnknownType  = errors.New("unknown type")       // the type tag names no message
-	ErrBadField     = errors.New("bad field")          // a field breaks its kind's rules
-	ErrBadSeparator = errors.New("bad separator")      // a separator is missing
-	ErrTrailing     = errors.New("trailing data")      // bytes after a complete message
+	ErrTruncated    = errors.New("truncated")           // the input ends before the message does
+	ErrTooLong      = errors.New("too long")            // over a length limit
+	ErrUnknownType  = errors.New("unknown type")        // the type tag names no message
+	ErrBadField     = errors.New("bad field")           // a field breaks its kind's rules
+	ErrBadSeparator = errors.New("bad separator")       // a separator is missing
+	ErrTrailing     = errors.New("trailing data")       // bytes after a complete message
 	ErrAbsent       = errors.New("field must be empty") // encoding: a field set that its condition excludes
 )
 

@@ -80,6 +80,9 @@ func (r *Reader) truncated(err error, have int, field string) error {
 
 // offset makes a message error's offset count from the start of the stream.
 func (r *Reader) offset(err error) error {
+	if err == nil {
+		return nil // before errors.As, whose target would escape on every call
+	}
 	var e *Error
 	if errors.As(err, &e) {
 		e.Offset += int(r.off)

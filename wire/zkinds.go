@@ -52,12 +52,14 @@ func checkUser(v string, field string, off int) error {
 	if len(v) > 35 {
 		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 35))
 	}
+	var hi byte // any byte >= 0x80 means UTF-8 to check
 	for i := 0; i < len(v); i++ {
 		if !userBytes.has(v[i]) {
 			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
 		}
+		hi |= v[i]
 	}
-	if !utf8.ValidString(v) {
+	if hi >= 0x80 && !utf8.ValidString(v) {
 		return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
 	}
 	return nil
@@ -280,12 +282,14 @@ func checkNick(v string, field string, off int) error {
 	if len(v) > 99 {
 		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 99))
 	}
+	var hi byte // any byte >= 0x80 means UTF-8 to check
 	for i := 0; i < len(v); i++ {
 		if !nickBytes.has(v[i]) {
 			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
 		}
+		hi |= v[i]
 	}
-	if !utf8.ValidString(v) {
+	if hi >= 0x80 && !utf8.ValidString(v) {
 		return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
 	}
 	return nil

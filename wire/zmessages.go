@@ -27,14 +27,18 @@ func pmiInfoLen(s string) (int, error) {
 // pmiFrameLen returns the length of the PMI message whose header starts
 // hdr (at least 3 bytes), so a stream reader knows how much to read.
 func pmiFrameLen(hdr string) (int, error) {
+	var tag string
 	switch hdr[:1] {
-	case TagNick, TagLine:
+	case TagNick:
+		tag = TagNick
+	case TagLine:
+		tag = TagLine
 	default:
 		return 0, inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(hdr[:1], "")), "PMI", "")
 	}
 	n, err := pmiInfoLen(hdr)
 	if err != nil {
-		return 0, inMessage(err, "PMI", hdr[:1])
+		return 0, inMessage(err, "PMI", tag)
 	}
 	return 3 + n, nil
 }
