@@ -311,13 +311,6 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("}")
 }
 
-func tagList(ms []*spec.Message) string {
-	var tags []string
-	for _, m := range ms {
-		tags = append(tags, "Tag"+m.GoType)
-	}
-	return strings.Join(tags, ", ")
-}
 
 // unionName is the reusable holder of any one message of p.
 func unionName(p *spec.Protocol) string {
