@@ -311,7 +311,6 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("}")
 }
 
-
 // unionName is the reusable holder of any one message of p.
 func unionName(p *spec.Protocol) string {
 	if p.Transport == "udp" {
