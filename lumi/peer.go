@@ -3,6 +3,7 @@ package lumi
 import (
 	"errors"
 	"fmt"
+	"mi/wire"
 	"net/netip"
 	"strings"
 
@@ -41,8 +42,11 @@ func peerKey(domain string) (string, error) {
 	if domain == "" || domain == "." {
 		return "", errors.New("empty domain")
 	}
-	if _, ok := dns.IsDomainName(domain); !ok {
-		return "", fmt.Errorf("invalid domain name %q", domain)
+	// The spec's domain rule (ASCII letters, digits, "-", ".", "_", and a
+	// DNS name by miekg/dns): a name no MI address can carry needs no node,
+	// and lower-casing anything else could change it.
+	if err := wire.CheckDomain(domain); err != nil {
+		return "", fmt.Errorf("invalid domain name %q: %v", domain, err)
 	}
 	return strings.ToLower(dns.Fqdn(domain)), nil
 }
