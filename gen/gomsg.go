@@ -360,6 +360,18 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("}")
 	g.p("return nil")
 	g.p("}\n")
+	g.p("// Is%sTag reports whether b starts with the tag of a %s message.", p.Name, p.Name)
+	g.p("func Is%sTag(b []byte) bool {", p.Name)
+	g.p("if len(b) < %d { return false }", p.TagLen)
+	g.p("switch string(b[:%d]) {", p.TagLen)
+	var tags []string
+	for _, m := range ms {
+		tags = append(tags, "Tag"+m.GoType)
+	}
+	g.p("case %s: return true", strings.Join(tags, ", "))
+	g.p("}")
+	g.p("return false")
+	g.p("}\n")
 	g.p("// Decode%s decodes b, which must hold exactly one %s message.", p.Name, p.Name)
 	g.p("func Decode%s(b []byte) (Message, error) {", p.Name)
 	g.p("m, err := func() (Message, error) {")

@@ -80,3 +80,19 @@ func TestSpecInvalid(t *testing.T) {
 		}
 	}
 }
+
+func TestIsTag(t *testing.T) {
+	for in, want := range map[string]bool{
+		"PR": true, "RR0": true, "PDx": true, "RD": true, "PL": true, "RL3": true,
+		"": false, "P": false, "N02u1": false, "L00": false, "XX": false, "pr": false, "LR": false,
+	} {
+		if got := wire.IsPLUMITag([]byte(in)); got != want {
+			t.Errorf("IsPLUMITag(%q) = %v", in, got)
+		}
+	}
+	for in, want := range map[string]bool{"N": true, "L99": true, "": false, "PR": false, "n": false} {
+		if got := wire.IsPMITag([]byte(in)); got != want {
+			t.Errorf("IsPMITag(%q) = %v", in, got)
+		}
+	}
+}

@@ -233,6 +233,18 @@ func (d *PMIFrame) Message() Message {
 	return nil
 }
 
+// IsPMITag reports whether b starts with the tag of a PMI message.
+func IsPMITag(b []byte) bool {
+	if len(b) < 1 {
+		return false
+	}
+	switch string(b[:1]) {
+	case TagNick, TagLine:
+		return true
+	}
+	return false
+}
+
 // DecodePMI decodes b, which must hold exactly one PMI message.
 func DecodePMI(b []byte) (Message, error) {
 	m, err := func() (Message, error) {
@@ -889,6 +901,18 @@ func (d *PLUMIDatagram) Message() Message {
 		return &d.LocateReply
 	}
 	return nil
+}
+
+// IsPLUMITag reports whether b starts with the tag of a PLUMI message.
+func IsPLUMITag(b []byte) bool {
+	if len(b) < 2 {
+		return false
+	}
+	switch string(b[:2]) {
+	case TagRegister, TagRegisterReply, TagDeregister, TagDeregisterReply, TagLocate, TagLocateReply:
+		return true
+	}
+	return false
 }
 
 // DecodePLUMI decodes b, which must hold exactly one PLUMI message.

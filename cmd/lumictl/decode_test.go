@@ -96,17 +96,6 @@ func TestDecodeFailures(t *testing.T) {
 	}
 }
 
-func TestIsPLUMITag(t *testing.T) {
-	for in, want := range map[string]bool{
-		"PR": true, "RR0": true, "PDx": true, "RD": true, "PL": true, "RL3": true,
-		"": false, "P": false, "N02u1": false, "L00": false, "XX": false, "pr": false, "LR": false,
-	} {
-		if got := isPLUMITag([]byte(in)); got != want {
-			t.Errorf("isPLUMITag(%q) = %v", in, got)
-		}
-	}
-}
-
 func TestCompactFields(t *testing.T) {
 	tests := []struct{ in, want string }{
 		{`{"addr":"u1@PC-c"}`, `addr=u1@PC-c`},

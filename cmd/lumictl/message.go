@@ -17,22 +17,9 @@ const (
 	protoPLUMI = "PLUMI"
 )
 
-// isPLUMITag reports whether b starts with a PLUMI type tag.
-func isPLUMITag(b []byte) bool {
-	if len(b) < wire.PLUMITagLen {
-		return false
-	}
-	switch string(b[:wire.PLUMITagLen]) {
-	case wire.TagRegister, wire.TagRegisterReply, wire.TagDeregister,
-		wire.TagDeregisterReply, wire.TagLocate, wire.TagLocateReply:
-		return true
-	}
-	return false
-}
-
 // decodeAny decodes b as PLUMI if it starts with a PLUMI tag, else as PMI.
 func decodeAny(b []byte) (proto string, m wire.Message, err error) {
-	if isPLUMITag(b) {
+	if wire.IsPLUMITag(b) {
 		m, err = wire.DecodePLUMI(b)
 		return protoPLUMI, m, err
 	}
