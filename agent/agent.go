@@ -15,12 +15,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mi/internal/datalog"
 	"net"
 	"net/netip"
 	"sync"
 	"syscall"
 	"time"
+
+	"mi/internal/datalog"
 
 	"mi/lumi"
 	"mi/wire"

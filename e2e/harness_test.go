@@ -15,10 +15,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"sync"
 	"syscall"
 	"testing"
 	"time"
+
+	"mi/internal/syncbuf"
 
 	"mi/lumi/dnszone"
 
@@ -110,8 +111,8 @@ func (w *world) nodeLog(d string) string { return filepath.Join(w.dir, "nodelumi
 type nodeProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
-	out    *syncBuffer // console answers
-	errOut *syncBuffer // its log
+	out    *syncbuf.Buffer // console answers
+	errOut *syncbuf.Buffer // its log
 	done   chan struct{}
 }
 
@@ -125,7 +126,7 @@ func (w *world) startNode(d string) *nodeProc {
 			t.Fatal(err)
 		}
 	}
-	p := &nodeProc{out: &syncBuffer{}, errOut: &syncBuffer{}, done: make(chan struct{})}
+	p := &nodeProc{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}, done: make(chan struct{})}
 	p.cmd = exec.Command(filepath.Join(bin, "lumi-node"), "-config", cfg, "-listen", w.nodeAddr(d),
 		"-dns", w.zone.Addr(), "-hosts", "-", "-log", w.nodeLog(d))
 	stdin, err := p.cmd.StdinPipe()
@@ -183,7 +184,7 @@ type agentProc struct {
 	cmd    *exec.Cmd
 	stdin  io.WriteCloser
 	events chan event
-	stderr *syncBuffer
+	stderr *syncbuf.Buffer
 	done   chan struct{}
 	code   int
 }
@@ -253,7 +254,7 @@ func (w *world) launchAgent(addr string, extra ...string) *agentProc {
 	args := []string{"-addr", addr, "-json", "-dns", w.zone.Addr(), "-hosts", "-", "-listen", "127.0.0.1:0",
 		"-log", filepath.Join(w.dir, "p2p-"+user+".log"), "-retry", "200ms", "-handshake-timeout", "2s"}
 	args = append(args, extra...)
-	a := &agentProc{t: t, name: user, events: make(chan event, 256), stderr: &syncBuffer{}, done: make(chan struct{})}
+	a := &agentProc{t: t, name: user, events: make(chan event, 256), stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
 	a.cmd = exec.Command(filepath.Join(bin, "mi-agent"), args...)
 	a.cmd.Env = append(os.Environ(), "NO_COLOR=1")
 	stdin, err := a.cmd.StdinPipe()
@@ -366,25 +367,6 @@ func waitFor(t *testing.T, d time.Duration, what string, cond func() bool) {
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-}
-
-// syncBuffer is a bytes.Buffer safe for a process to write while a test
-// reads it.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // lumictl runs lumictl and returns its exit status and output.

@@ -3,9 +3,10 @@ package lumi
 import (
 	"errors"
 	"fmt"
-	"mi/wire"
 	"net/netip"
 	"strings"
+
+	"mi/wire"
 
 	"github.com/miekg/dns"
 )

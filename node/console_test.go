@@ -9,9 +9,10 @@ import (
 	"runtime"
 	"slices"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"mi/internal/syncbuf"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -186,24 +187,6 @@ func TestRunConsole(t *testing.T) {
 	}
 }
 
-// syncBuilder lets the test read the console's output while it runs.
-type syncBuilder struct {
-	mu sync.Mutex
-	sb strings.Builder
-}
-
-func (b *syncBuilder) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.Write(p)
-}
-
-func (b *syncBuilder) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.sb.String()
-}
-
 // After cancel the console returns at once, and its reader goroutine ends
 // as soon as its pending Read returns, whatever that Read brings.
 func TestRunConsoleContextCancel(t *testing.T) {
@@ -217,7 +200,7 @@ func TestRunConsoleContextCancel(t *testing.T) {
 			pr, pw := io.Pipe()
 			defer pw.Close()
 			ctx, cancel := context.WithCancel(context.Background())
-			var out syncBuilder
+			var out syncbuf.Buffer
 			result := make(chan error, 1)
 			go func() { result <- RunConsole(ctx, pr, &out, newFakeAdmin()) }()
 

@@ -5,13 +5,14 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"mi/internal/datalog"
 	"net"
 	"net/netip"
 	"slices"
 	"strings"
 	"sync"
 	"time"
+
+	"mi/internal/datalog"
 
 	"mi/lumi"
 	"mi/wire"

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"mi/internal/datalog"
 	"net"
 	"net/netip"
 	"os"
@@ -12,6 +11,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mi/internal/datalog"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"

@@ -7,10 +7,11 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"mi/internal/procstat"
 	"net/netip"
 	"strings"
 	"time"
+
+	"mi/internal/procstat"
 
 	"mi/lumi"
 	"mi/node"

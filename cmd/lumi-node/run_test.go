@@ -1,7 +1,6 @@
 package main
 
 import (
-	"bytes"
 	"context"
 	"io"
 	"net"
@@ -9,28 +8,11 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"testing"
 	"time"
+
+	"mi/internal/syncbuf"
 )
-
-// syncBuffer is a bytes.Buffer that the node and the test can share.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
-}
 
 func TestUsage(t *testing.T) {
 	for _, tc := range []struct {
@@ -44,7 +26,7 @@ func TestUsage(t *testing.T) {
 		{[]string{"extra"}, exitUsage, "unexpected arguments"},
 		{[]string{"-config", filepath.Join(t.TempDir(), "missing.cfg")}, exitError, "cannot start"},
 	} {
-		var stderr syncBuffer
+		var stderr syncbuf.Buffer
 		code := run(context.Background(), tc.args, strings.NewReader(""), io.Discard, &stderr, nil)
 		if code != tc.code || !strings.Contains(stderr.String(), tc.out) {
 			t.Errorf("run(%q) = %d, stderr:\n%s\nwant %d and %q", tc.args, code, stderr.String(), tc.code, tc.out)
@@ -64,7 +46,7 @@ func TestServe(t *testing.T) {
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
 	addrc := make(chan netip.AddrPort, 1)
-	var stderr syncBuffer
+	var stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(ctx, []string{"-config", cfg, "-listen", "127.0.0.1:0", "-log", logPath, "-hosts", "-"},
@@ -90,6 +72,14 @@ func TestServe(t *testing.T) {
 	if err != nil || string(buf[:n]) != "RR0" {
 		t.Fatalf("reply %q, %v", buf[:n], err)
 	}
+	// The console reads its empty stdin concurrently with serving: wait
+	// for it to have said so before stopping the node.
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "console input ended; serving on"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("the node did not report the end of its console input:\n%s", stderr.String())
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 	cancel()
 	select {
 	case code := <-done:
@@ -106,9 +96,6 @@ func TestServe(t *testing.T) {
 	if !strings.HasPrefix(string(b), "------ INICI LOG ------\nR: 127.0.0.1:UDP:") || !strings.HasSuffix(string(b), "------ FINAL LOG ------\n") {
 		t.Errorf("log:\n%s", b)
 	}
-	if !strings.Contains(stderr.String(), "console input ended; serving on") {
-		t.Errorf("stderr:\n%s", stderr.String())
-	}
 }
 
 // TestQuit: the console's quit command stops the node with status 0.
@@ -118,7 +105,7 @@ func TestQuit(t *testing.T) {
 	if err := os.WriteFile(cfg, []byte("bb.com\nu1\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	var stdout, stderr syncBuffer
+	var stdout, stderr syncbuf.Buffer
 	done := make(chan int, 1)
 	go func() {
 		done <- run(context.Background(), []string{"-config", cfg, "-listen", "127.0.0.1:0", "-log", "-", "-hosts", "-"},

@@ -4,12 +4,13 @@ import (
 	"context"
 	"flag"
 	"fmt"
-	"mi/internal/procstat"
 	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"time"
+
+	"mi/internal/procstat"
 
 	"mi/internal/loadgen"
 	"mi/node"

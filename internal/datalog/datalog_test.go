@@ -1,7 +1,6 @@
 package datalog
 
 import (
-	"bytes"
 	"errors"
 	"fmt"
 	"io"
@@ -13,6 +12,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"mi/internal/syncbuf"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -52,29 +53,10 @@ var pcC = struct {
 		"------ FINAL LOG ------\n",
 }
 
-// syncBuffer is a bytes.Buffer that the background flush may write while
-// the test reads it.
-type syncBuffer struct {
-	mu  sync.Mutex
-	buf bytes.Buffer
-}
-
-func (b *syncBuffer) Write(p []byte) (int, error) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.Write(p)
-}
-
-func (b *syncBuffer) String() string {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	return b.buf.String()
-}
-
 // replay logs events through a new DataLog and returns what it wrote.
 func replay(t *testing.T, events []logEvent) string {
 	t.Helper()
-	var out syncBuffer
+	var out syncbuf.Buffer
 	l := NewDataLog(&out)
 	for _, e := range events {
 		peer := netip.MustParseAddrPort(e.peer)
@@ -209,7 +191,7 @@ func TestDataLogNil(t *testing.T) {
 }
 
 func TestDataLogCloseTwice(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	l := NewDataLog(&out)
 	if err := l.Close(); err != nil {
 		t.Fatal(err)
@@ -298,7 +280,7 @@ func TestDataLogAppends(t *testing.T) {
 // Lines logged from many goroutines come out whole.
 func TestDataLogConcurrent(t *testing.T) {
 	const goroutines, each = 8, 500
-	var out syncBuffer
+	var out syncbuf.Buffer
 	l := NewDataLog(&out)
 	var wg sync.WaitGroup
 	for g := range goroutines {
@@ -334,7 +316,7 @@ func TestDataLogCloseReportsWriteError(t *testing.T) {
 }
 
 func TestDataLogDoesNotAllocate(t *testing.T) {
-	var out syncBuffer
+	var out syncbuf.Buffer
 	l := NewDataLog(&out)
 	defer l.Close()
 	peer := netip.MustParseAddrPort("[::ffff:10.100.100.101]:51189")
