@@ -16,6 +16,8 @@ package wire
 
 //go:generate go run ../gen -spec ../spec/mi.spec -root ..
 
+import "strings"
+
 // Message is any PMI or PLUMI message.
 type Message interface {
 	// Tag returns the message's type tag, e.g. "PR".
@@ -33,3 +35,16 @@ type Message interface {
 type byteSet [8]uint32
 
 func (s *byteSet) has(c byte) bool { return s[c>>5]&(1<<(c&31)) != 0 }
+
+// indexAnyByte returns the index of the first byte of s that is in set, or
+// -1. For the few bytes a text field denies, one IndexByte per byte beats a
+// test of every byte.
+func indexAnyByte(s, set string) int {
+	first := -1
+	for i := 0; i < len(set); i++ {
+		if j := strings.IndexByte(s, set[i]); j >= 0 {
+			first, s = j, s[:j]
+		}
+	}
+	return first
+}

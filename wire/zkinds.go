@@ -315,10 +315,8 @@ func checkLine(v string, field string, off int) error {
 	if len(v) > 99 {
 		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 99))
 	}
-	for i := 0; i < len(v); i++ {
-		if !lineBytes.has(v[i]) {
-			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
-		}
+	if i := indexAnyByte(v, "\n\r"); i >= 0 {
+		return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
 	}
 	return nil
 }
@@ -334,9 +332,6 @@ func lenLine(v string) int { return len(v) }
 
 // CheckLine reports whether v is a valid line.
 func CheckLine(v string) error { return checkLine(v, "line", 0) }
-
-// lineBytes holds the bytes a line may contain.
-var lineBytes = byteSet{0xffffdbff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}
 
 // Kind RegisterCode (codes): outcome of a registration.
 func parseRegisterCode(s string, off, limit int, field string) (RegisterCode, error) {
