@@ -85,6 +85,36 @@ func genConsts(b *bytes.Buffer, s *spec.Spec) {
 			genCodes(g, k)
 		}
 	}
+	genRoles(g, s)
+}
+
+// genRoles writes what each message is for, so that a server tells a
+// request it does not serve from a reply sent to it by mistake.
+func genRoles(g w, s *spec.Spec) {
+	g.p("\n// Role is what a message is for.")
+	g.p("type Role uint8\n")
+	g.p("const (")
+	g.p("RoleOther Role = iota // neither asks nor answers: exchanged freely")
+	g.p("RoleRequest // a reply answers it")
+	g.p("RoleReply // it answers a request")
+	g.p(")")
+	for _, p := range s.Protocols {
+		g.p("\n// %sRole returns the role of the %s message with tag and, for a", p.Name, p.Name)
+		g.p("// reply, the tag of the request it answers. An unknown tag is RoleOther.")
+		g.p("func %sRole(tag string) (Role, string) {", p.Name)
+		g.p("switch tag {")
+		for _, m := range s.MessagesOf(p) {
+			switch s.Role(m) {
+			case spec.RoleRequest:
+				g.p("case Tag%s: return RoleRequest, \"\"", m.GoType)
+			case spec.RoleReply:
+				g.p("case Tag%s: return RoleReply, Tag%s", m.GoType, m.Answers.GoType)
+			}
+		}
+		g.p("}")
+		g.p("return RoleOther, \"\"")
+		g.p("}")
+	}
 }
 
 func pow10(d int) int {

@@ -24,6 +24,7 @@ func rapidFiles(s *spec.Spec) ([]file, error) {
 		rapidMessage(g, m)
 	}
 	rapidCases(g, s)
+	rapidExamples(g, s)
 	f, err := gofile("wire/wiregen/zgen.go", &b)
 	return []file{f}, err
 }
@@ -222,6 +223,35 @@ func rapidCases(g w, s *spec.Spec) {
 	for _, m := range s.Messages {
 		g.p("{Proto: %q, Tag: %q, New: func() wire.Message { return new(wire.%s) }, Valid: asMessage(Msg%s()), Bad: asMessage(BadMsg%s())},",
 			m.Proto.Name, m.Tag, m.GoType, m.GoType, m.GoType)
+	}
+	g.p("}")
+}
+
+// rapidExamples exports the spec's examples and invalid inputs, so that
+// seed lists and tests outside the wire package take them from the spec.
+func rapidExamples(g w, s *spec.Spec) {
+	g.p("\n// Example is a message of the spec's examples.")
+	g.p("type Example struct{ Proto, Tag, Input string }\n")
+	g.p("// Examples lists every example message of the spec, in spec order.")
+	g.p("var Examples = []Example{")
+	for _, m := range s.Messages {
+		for _, e := range m.Examples {
+			g.p("{%q, %q, %q},", m.Proto.Name, m.Tag, e)
+		}
+	}
+	g.p("}\n")
+	g.p("// Invalid is an input every decoder must refuse, with the sentinel and field.")
+	g.p("type Invalid struct {")
+	g.p("Proto, Input string")
+	g.p("Err error")
+	g.p("Field string")
+	g.p("}\n")
+	g.p("// Invalids lists every invalid input of the spec, in spec order.")
+	g.p("var Invalids = []Invalid{")
+	for _, m := range s.Messages {
+		for _, in := range m.Invalid {
+			g.p("{%q, %q, %s, %q},", m.Proto.Name, in.Input, errSentinel[in.Err], in.Field)
+		}
 	}
 	g.p("}")
 }

@@ -202,3 +202,40 @@ func (c *LocateCode) UnmarshalText(b []byte) error {
 	}
 	return nil
 }
+
+// Role is what a message is for.
+type Role uint8
+
+const (
+	RoleOther   Role = iota // neither asks nor answers: exchanged freely
+	RoleRequest             // a reply answers it
+	RoleReply               // it answers a request
+)
+
+// PMIRole returns the role of the PMI message with tag and, for a
+// reply, the tag of the request it answers. An unknown tag is RoleOther.
+func PMIRole(tag string) (Role, string) {
+	switch tag {
+	}
+	return RoleOther, ""
+}
+
+// PLUMIRole returns the role of the PLUMI message with tag and, for a
+// reply, the tag of the request it answers. An unknown tag is RoleOther.
+func PLUMIRole(tag string) (Role, string) {
+	switch tag {
+	case TagRegister:
+		return RoleRequest, ""
+	case TagRegisterReply:
+		return RoleReply, TagRegister
+	case TagDeregister:
+		return RoleRequest, ""
+	case TagDeregisterReply:
+		return RoleReply, TagDeregister
+	case TagLocate:
+		return RoleRequest, ""
+	case TagLocateReply:
+		return RoleReply, TagLocate
+	}
+	return RoleOther, ""
+}

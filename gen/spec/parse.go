@@ -413,6 +413,17 @@ func (p *parser) messageStmt(m *Message, a stmt) error {
 		return nil
 	case "if":
 		return p.cond(m, a)
+	case "answers":
+		if err := p.args(a, 2); err != nil {
+			return err
+		}
+		for _, o := range p.s.MessagesOf(m.Proto) {
+			if o.Tag == a.word(1) && o != m {
+				m.Answers = o
+				return nil
+			}
+		}
+		return p.errf(a.line, "answers: no %s request %q declared before %s", m.Proto.Name, a.word(1), m.Tag)
 	}
 	if err := p.noBlock(a); err != nil {
 		return err

@@ -95,7 +95,30 @@ type Message struct {
 	Items    []Item
 	Examples []string
 	Invalid  []Invalid
+	Answers  *Message // for a reply: the request it answers
 	Line     int
+}
+
+// Role is what a message is for.
+type Role int
+
+const (
+	RoleOther   Role = iota // neither asks nor answers: exchanged freely
+	RoleRequest             // some reply answers it
+	RoleReply               // it answers a request
+)
+
+// Role says whether m is a request, a reply or neither.
+func (s *Spec) Role(m *Message) Role {
+	if m.Answers != nil {
+		return RoleReply
+	}
+	for _, o := range s.Messages {
+		if o.Answers == m {
+			return RoleRequest
+		}
+	}
+	return RoleOther
 }
 
 // Invalid is an input every decoder must refuse, with the error it must give.

@@ -366,3 +366,91 @@ var Cases = []Case{
 	{Proto: "PLUMI", Tag: "PL", New: func() wire.Message { return new(wire.Locate) }, Valid: asMessage(MsgLocate()), Bad: asMessage(BadMsgLocate())},
 	{Proto: "PLUMI", Tag: "RL", New: func() wire.Message { return new(wire.LocateReply) }, Valid: asMessage(MsgLocateReply()), Bad: asMessage(BadMsgLocateReply())},
 }
+
+// Example is a message of the spec's examples.
+type Example struct{ Proto, Tag, Input string }
+
+// Examples lists every example message of the spec, in spec order.
+var Examples = []Example{
+	{"PMI", "N", "N02u1"},
+	{"PMI", "N", "N02u2"},
+	{"PMI", "N", "N05laura"},
+	{"PMI", "L", "L08Hola u2!"},
+	{"PMI", "L", "L14Hola! Que tal?"},
+	{"PMI", "L", "L24Be, haig de marxar, adeu"},
+	{"PMI", "L", "L00"},
+	{"PLUMI", "PR", "PRu1@PC-c"},
+	{"PLUMI", "PR", "PRu2@PC-d"},
+	{"PLUMI", "PR", "PRlaura@bb.com"},
+	{"PLUMI", "RR", "RR0"},
+	{"PLUMI", "RR", "RR1"},
+	{"PLUMI", "PD", "PDu1@PC-c"},
+	{"PLUMI", "PD", "PDu2@PC-d"},
+	{"PLUMI", "RD", "RD0"},
+	{"PLUMI", "RD", "RD1"},
+	{"PLUMI", "PL", "PLu1@PC-c:u2@PC-d"},
+	{"PLUMI", "PL", "PLlaura@bb.com:pere@cc.org"},
+	{"PLUMI", "RL", "RL0u1@PC-c:u2@PC-d:10.100.100.102:43038"},
+	{"PLUMI", "RL", "RL1u1@PC-c:u2@PC-d"},
+	{"PLUMI", "RL", "RL2laura@bb.com:x@nowhere.net"},
+	{"PLUMI", "RL", "RL3u1@bb.com:x@bb.com"},
+	{"PLUMI", "RL", "RL0a@b.c:d@e.f:0.0.0.0:1"},
+	{"PLUMI", "RL", "RL0abcdefghijklmnopqrstuvwxyz0123456@b.c:abcdefghijklmnopqrstuvwxyz0123456@b.c:255.255.255.255:65535"},
+}
+
+// Invalid is an input every decoder must refuse, with the sentinel and field.
+type Invalid struct {
+	Proto, Input string
+	Err          error
+	Field        string
+}
+
+// Invalids lists every invalid input of the spec, in spec order.
+var Invalids = []Invalid{
+	{"PMI", "", wire.ErrTruncated, "type"},
+	{"PMI", "N", wire.ErrTruncated, "length"},
+	{"PMI", "N0", wire.ErrTruncated, "length"},
+	{"PMI", "N00", wire.ErrBadField, "nick"},
+	{"PMI", "N0x", wire.ErrBadField, "length"},
+	{"PMI", "N05u1", wire.ErrTruncated, "nick"},
+	{"PMI", "N02u1x", wire.ErrTrailing, "nick"},
+	{"PMI", "N02u\x01", wire.ErrBadField, "nick"},
+	{"PMI", "X02ab", wire.ErrUnknownType, "type"},
+	{"PMI", "L-1", wire.ErrBadField, "length"},
+	{"PMI", "L03a\nb", wire.ErrBadField, "text"},
+	{"PLUMI", "PR", wire.ErrTruncated, "addr"},
+	{"PLUMI", "PRu1", wire.ErrBadSeparator, "addr.user"},
+	{"PLUMI", "PR@PC-c", wire.ErrBadField, "addr.user"},
+	{"PLUMI", "PRu1@", wire.ErrTruncated, "addr.domain"},
+	{"PLUMI", "PRu1@PC c", wire.ErrBadField, "addr.domain"},
+	{"PLUMI", "PRa b@PC-c", wire.ErrBadField, "addr.user"},
+	{"PLUMI", "PRu1@PC-c:x", wire.ErrBadField, "addr.domain"},
+	{"PLUMI", "PRabcdefghijklmnopqrstuvwxyz0123@bbbbbbbb.com", wire.ErrTooLong, "addr"},
+	{"PLUMI", "P", wire.ErrTruncated, "type"},
+	{"PLUMI", "XX", wire.ErrUnknownType, "type"},
+	{"PLUMI", "PRu1@PC-cxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", wire.ErrTooLong, "datagram"},
+	{"PLUMI", "RR", wire.ErrTruncated, "code"},
+	{"PLUMI", "RR2", wire.ErrBadField, "code"},
+	{"PLUMI", "RRx", wire.ErrBadField, "code"},
+	{"PLUMI", "RR00", wire.ErrTrailing, "code"},
+	{"PLUMI", "PDu1@PC-c ", wire.ErrBadField, "addr.domain"},
+	{"PLUMI", "RD9", wire.ErrBadField, "code"},
+	{"PLUMI", "PLu1@PC-c", wire.ErrBadSeparator, "from"},
+	{"PLUMI", "PLu1@PC-c:", wire.ErrTruncated, "to"},
+	{"PLUMI", "PLu1@PC-c:u2", wire.ErrBadSeparator, "to.user"},
+	{"PLUMI", "PLu1@PC-c:u2@PC-d:", wire.ErrBadField, "to.domain"},
+	{"PLUMI", "RL", wire.ErrTruncated, "code"},
+	{"PLUMI", "RL5u1@PC-c:u2@PC-d", wire.ErrBadField, "code"},
+	{"PLUMI", "RL0u1@PC-c:u2@PC-d", wire.ErrBadSeparator, "to"},
+	{"PLUMI", "RL1u1@PC-c:u2@PC-d:1.2.3.4:5", wire.ErrBadField, "to.domain"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4:080", wire.ErrBadField, "port"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4:0", wire.ErrBadField, "port"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4:65536", wire.ErrBadField, "port"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4:", wire.ErrTruncated, "port"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4:+80", wire.ErrBadField, "port"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.04:80", wire.ErrBadField, "ip"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.256:80", wire.ErrBadField, "ip"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3:80", wire.ErrBadField, "ip"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4.5:80", wire.ErrBadField, "ip"},
+	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4", wire.ErrBadSeparator, "ip"},
+}
