@@ -148,9 +148,32 @@ func (c *core) handle(b []byte, src netip.AddrPort, now time.Time) (_ []send, _ 
 	case wire.TagLocateReply:
 		c.locateReply(&d.LocateReply, b, src, now)
 	default:
-		c.log.Warn("reply-only datagram sent to the node dropped", "from", src, "datagram", string(b))
+		c.unserved(d.Tag, b, src)
 	}
 	return c.sends, c.resolves, true
+}
+
+// unserved logs the drop of a valid datagram whose type the node does not
+// handle, saying by the type's role in the spec what it was.
+func (c *core) unserved(tag string, b []byte, src netip.AddrPort) {
+	role, answers := wire.PLUMIRole(tag)
+	if role == wire.RoleReply {
+		c.log.Warn(unservedMsg(role), "tag", tag, "answers", answers, "from", src, "datagram", string(b))
+		return
+	}
+	c.log.Warn(unservedMsg(role), "tag", tag, "from", src, "datagram", string(b))
+}
+
+// unservedMsg is the log message of a datagram dropped because the node
+// does not handle its type, by the type's role.
+func unservedMsg(role wire.Role) string {
+	switch role {
+	case wire.RoleRequest:
+		return "request type not served here"
+	case wire.RoleReply:
+		return "reply sent to the node dropped"
+	}
+	return "message type not handled by the node dropped"
 }
 
 func (c *core) register(a wire.Address, src netip.AddrPort, now time.Time) {

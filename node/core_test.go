@@ -3,8 +3,10 @@ package node
 import (
 	"bytes"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/netip"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
@@ -12,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mi/wire"
+	"mi/wire/wiregen"
 )
 
 // Addresses in the state machine tests.
@@ -53,9 +56,12 @@ func newHarness(t *testing.T) *harness {
 			return a
 		},
 	}))
-	c := newCore(Config{Domain: "bb.com", Users: []string{"u1", "u2", "Laura"}}, DefaultPendingTTL, log)
+	c := newCore(harnessConfig, DefaultPendingTTL, log)
 	return &harness{t: t, c: c, logs: &logs, now: t0}
 }
+
+// harnessConfig is the node of the state machine tests.
+var harnessConfig = Config{Domain: "bb.com", Users: []string{"u1", "u2", "Laura"}}
 
 // recv runs datagram from src and returns what the core sends.
 func (h *harness) recv(datagram string, src netip.AddrPort) ([]sent, []resolveRequest) {
@@ -355,28 +361,128 @@ func TestSelfLoopRefused(t *testing.T) {
 	h.expect("PRu1@bb.com", h.c.self)
 }
 
+// TestBadDatagramsDropped sends every invalid PLUMI input of the spec: the
+// node drops it, saying which field is wrong, and goes on as before.
 func TestBadDatagramsDropped(t *testing.T) {
-	long := "PR" + strings.Repeat("a", 30) + "@" + strings.Repeat("b", 68)
-	for _, tc := range []struct{ name, datagram, logged string }{
-		{"empty", "", `field \"type\" at offset 0: truncated: missing`},
-		{"one byte", "P", `field \"type\" at offset 1: truncated: missing`},
-		{"unknown type", "XX", `field \"type\" at offset 0: unknown type`},
-		{"PR without address", "PR", `field \"addr\" at offset 2: truncated: missing`},
-		{"PR without domain", "PRu1", `field \"addr.user\" at offset 4: bad separator`},
-		{"PL without target", "PLu1@PC-c", `bad separator`},
-		{"over 100 bytes", long, `field \"datagram\" at offset 100: too long: length 101, limit 100`},
-		{"reply sent to the node", "RR0", `reply-only datagram sent to the node dropped`},
-	} {
-		t.Run(tc.name, func(t *testing.T) {
+	for _, inv := range wiregen.Invalids {
+		if inv.Proto != "PLUMI" {
+			continue
+		}
+		t.Run(inv.Input, func(t *testing.T) {
 			h := newHarness(t)
 			h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
 			before := h.table()
-			h.expect(tc.datagram, intruder)
+			h.expect(inv.Input, intruder)
 			h.checkTable(before)
-			h.checkLogged(tc.logged)
-			h.checkLogged("from=10.0.0.66:6666")
+			var d wire.PLUMIDatagram
+			err := d.Decode([]byte(inv.Input))
+			if !errors.Is(err, inv.Err) {
+				t.Fatalf("Decode(%q) = %v, want %v", inv.Input, err, inv.Err)
+			}
+			h.checkLogged(`msg="bad datagram dropped" from=10.0.0.66:6666 datagram=`)
+			h.checkLogged(`err=` + strconv.Quote(err.Error()))
+			h.checkLogged(`field \"` + inv.Field + `\"`)
 			h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
 		})
+	}
+}
+
+// served are the PLUMI types the node acts on; it drops the others.
+var served = map[string]bool{
+	wire.TagRegister:    true,
+	wire.TagDeregister:  true,
+	wire.TagLocate:      true,
+	wire.TagLocateReply: true,
+}
+
+// plumiInputs returns valid datagrams of every PLUMI type: the spec's
+// examples and n generated ones a type.
+func plumiInputs(t *testing.T, n int) []wiregen.Example {
+	t.Helper()
+	var ins []wiregen.Example
+	for _, ex := range wiregen.Examples {
+		if ex.Proto == "PLUMI" {
+			ins = append(ins, ex)
+		}
+	}
+	for _, c := range wiregen.Cases {
+		if c.Proto != "PLUMI" {
+			continue
+		}
+		for i := range n {
+			b, err := c.Valid.Example(i).Append(nil)
+			if err != nil {
+				t.Fatalf("%s example %d: %v", c.Tag, i, err)
+			}
+			ins = append(ins, wiregen.Example{Proto: c.Proto, Tag: c.Tag, Input: string(b)})
+		}
+	}
+	return ins
+}
+
+// unservedLogged is the log of handle for a datagram of type tag that the
+// node does not serve, from src.
+func unservedLogged(tag string, src netip.AddrPort) string {
+	role, answers := wire.PLUMIRole(tag)
+	s := fmt.Sprintf("msg=%q tag=%s", unservedMsg(role), tag)
+	if role == wire.RoleReply {
+		s += " answers=" + answers
+	}
+	return s + " from=" + src.String()
+}
+
+// TestUnservedDropped sends a valid datagram of every PLUMI type to the
+// node. One of a type it does not serve is dropped, and the log says what
+// the spec makes of it (a reply names its request); one it serves is not.
+func TestUnservedDropped(t *testing.T) {
+	for _, in := range plumiInputs(t, 20) {
+		h := newHarness(t)
+		h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+		h.logs.Reset()
+		before := h.table()
+		if !served[in.Tag] {
+			h.expect(in.Input, intruder)
+			h.checkTable(before)
+			h.checkLogged(unservedLogged(in.Tag, intruder))
+			continue
+		}
+		h.recv(in.Input, intruder)
+		for _, role := range []wire.Role{wire.RoleRequest, wire.RoleReply, wire.RoleOther} {
+			if msg := fmt.Sprintf("msg=%q", unservedMsg(role)); strings.Contains(h.logs.String(), msg) {
+				t.Errorf("%s, of a type the node serves, logged %s", in.Input, msg)
+			}
+		}
+	}
+}
+
+// TestUnservedMessages checks the drop message of every role, and the log
+// of a drop of every PLUMI type, served or not.
+func TestUnservedMessages(t *testing.T) {
+	seen := map[string]wire.Role{}
+	for _, tc := range []struct {
+		role wire.Role
+		want string
+	}{
+		{wire.RoleRequest, "request type not served here"},
+		{wire.RoleReply, "reply sent to the node dropped"},
+		{wire.RoleOther, "message type not handled by the node dropped"},
+	} {
+		got := unservedMsg(tc.role)
+		if got != tc.want {
+			t.Errorf("unservedMsg(%d) = %q, want %q", tc.role, got, tc.want)
+		}
+		if r, ok := seen[got]; ok {
+			t.Errorf("roles %d and %d log the same %q", r, tc.role, got)
+		}
+		seen[got] = tc.role
+	}
+	for _, c := range wiregen.Cases {
+		if c.Proto != "PLUMI" {
+			continue
+		}
+		h := newHarness(t)
+		h.c.unserved(c.Tag, []byte(c.Tag), intruder)
+		h.checkLogged(unservedLogged(c.Tag, intruder))
 	}
 }
 
@@ -411,7 +517,7 @@ func FuzzHandle(f *testing.F) {
 		f.Add(byte(0), []byte(s))
 	}
 	srcs := []netip.AddrPort{agentU1, agentU2, nodeC, intruder}
-	c := newCore(Config{Domain: "bb.com", Users: []string{"u1", "u2", "Laura"}}, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
 	// Put state in place that the fuzzed datagrams can act on.
 	c.handle([]byte("PRu1@bb.com"), agentU1, t0)
 	c.handle([]byte("PRu2@bb.com"), agentU2, t0)
