@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/netip"
+	"slices"
 	"strconv"
 	"strings"
 	"testing"
@@ -60,8 +61,11 @@ func newHarness(t *testing.T) *harness {
 	return &harness{t: t, c: c, logs: &logs, now: t0}
 }
 
-// harnessConfig is the node of the state machine tests.
+// harnessConfig is the node of the state machine tests; remoteDomain is
+// another domain, whose node is nodeC.
 var harnessConfig = Config{Domain: "bb.com", Users: []string{"u1", "u2", "Laura"}}
+
+const remoteDomain = "c.com"
 
 // recv runs datagram from src and returns what the core sends.
 func (h *harness) recv(datagram string, src netip.AddrPort) ([]sent, []resolveRequest) {
@@ -509,18 +513,27 @@ func TestAdminChanges(t *testing.T) {
 // machine: it must never panic, and the table must keep its invariants
 // and its set of users.
 func FuzzHandle(f *testing.F) {
-	for _, s := range []string{
-		"PRu1@bb.com", "PDu1@bb.com", "PLu1@bb.com:u2@bb.com", "PLx@c.com:u2@bb.com",
-		"RL0u1@bb.com:u2@bb.com:10.0.0.2:1", "RL3x@c.com:u2@bb.com", "PLu1@bb.com:x@c.com",
-		"", "P", "XX", "PR", "PRu1", "RR0",
-	} {
-		f.Add(byte(0), []byte(s))
-	}
 	srcs := []netip.AddrPort{agentU1, agentU2, nodeC, intruder}
+	for _, b := range fuzzHandleSeeds(f) {
+		for i := range srcs {
+			f.Add(byte(i), b)
+		}
+	}
 	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
-	// Put state in place that the fuzzed datagrams can act on.
-	c.handle([]byte("PRu1@bb.com"), agentU1, t0)
-	c.handle([]byte("PRu2@bb.com"), agentU2, t0)
+	// Put state in place that the fuzzed datagrams can act on: u1 and u2
+	// online, a PL of u1 forwarded to u2's agent and one to c.com's node.
+	u1 := wire.Address{User: "u1", Domain: harnessConfig.Domain}
+	u2 := wire.Address{User: "u2", Domain: harnessConfig.Domain}
+	c.handle(encode(f, &wire.Register{Addr: u1}), agentU1, t0)
+	c.handle(encode(f, &wire.Register{Addr: u2}), agentU2, t0)
+	c.handle(encode(f, &wire.Locate{From: u1, To: u2}), agentU1, t0)
+	_, res, _ := c.handle(encode(f, &wire.Locate{From: u1, To: wire.Address{User: "x", Domain: remoteDomain}}), agentU1, t0)
+	for _, r := range res {
+		c.resolved(r, nodeC, nil, t0)
+	}
+	if len(c.pending) != 2 {
+		f.Fatalf("setup left %d pending locates, want 2", len(c.pending))
+	}
 	now := t0
 	f.Fuzz(func(t *testing.T, from byte, b []byte) {
 		now = now.Add(time.Millisecond)
@@ -555,4 +568,61 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 	})
+}
+
+// encode returns the wire form of m.
+func encode(t testing.TB, m wire.Message) []byte {
+	t.Helper()
+	b, err := m.Append(nil)
+	if err != nil {
+		t.Fatalf("encode %+v: %v", m, err)
+	}
+	return b
+}
+
+// fuzzHandleSeeds returns the seeds of FuzzHandle: every PLUMI example and
+// invalid input of the spec, and the messages of the harness's users, of a
+// user it does not have and of a user of another domain, in every case the
+// node acts on.
+func fuzzHandleSeeds(f *testing.F) [][]byte {
+	var seeds [][]byte
+	for _, ex := range wiregen.Examples {
+		if ex.Proto == "PLUMI" {
+			seeds = append(seeds, []byte(ex.Input))
+		}
+	}
+	for _, inv := range wiregen.Invalids {
+		if inv.Proto == "PLUMI" {
+			seeds = append(seeds, []byte(inv.Input))
+		}
+	}
+	var ours []wire.Address
+	for _, u := range append(slices.Clone(harnessConfig.Users), "nobody") {
+		ours = append(ours, wire.Address{User: u, Domain: harnessConfig.Domain})
+	}
+	u1, remote := ours[0], wire.Address{User: "x", Domain: remoteDomain}
+	add := func(m wire.Message) { seeds = append(seeds, encode(f, m)) }
+	replies := func(from, to wire.Address) {
+		for _, code := range []wire.LocateCode{wire.LocateFound, wire.LocateBusy, wire.LocateUnknown, wire.LocateOffline} {
+			m := &wire.LocateReply{Code: code, From: from, To: to}
+			if code == wire.LocateFound {
+				m.IP, m.Port = agentU2.Addr(), agentU2.Port()
+			}
+			add(m)
+		}
+	}
+	for _, a := range ours {
+		add(&wire.Register{Addr: a})
+		add(&wire.Deregister{Addr: a})
+		add(&wire.Locate{From: u1, To: a})
+		add(&wire.Locate{From: a, To: remote})
+		add(&wire.Locate{From: remote, To: a})
+		replies(u1, a)
+		replies(a, remote)
+		replies(remote, a)
+	}
+	add(&wire.Register{Addr: remote})
+	add(&wire.RegisterReply{Code: wire.RegisterOK})
+	add(&wire.DeregisterReply{Code: wire.DeregisterOK})
+	return seeds
 }
