@@ -12,7 +12,7 @@ import (
 )
 
 // DefaultPort is the UDP port every LUMI node listens on.
-const DefaultPort = 3344
+const DefaultPort = wire.PLUMIPort
 
 // ErrBadPeer is wrapped by errors about a static peer entry.
 var ErrBadPeer = errors.New("lumi: bad peer")

@@ -6,7 +6,15 @@ import (
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"mi/wire"
 )
+
+// onNodePort is ip on the port of the spec, where a node listens when
+// nothing says otherwise.
+func onNodePort(ip string) string {
+	return netip.AddrPortFrom(netip.MustParseAddr(ip), wire.PLUMIPort).String()
+}
 
 func TestParsePeer(t *testing.T) {
 	type result struct {
@@ -19,13 +27,13 @@ func TestParsePeer(t *testing.T) {
 		want result
 	}{
 		{"bb.com=127.0.0.2:3344", result{"bb.com", "127.0.0.2:3344", false}},
-		{"bb.com=127.0.0.2", result{"bb.com", "127.0.0.2:3344", false}},
+		{"bb.com=127.0.0.2", result{"bb.com", onNodePort("127.0.0.2"), false}},
 		{"BB.Com.=127.0.0.2:4000", result{"bb.com", "127.0.0.2:4000", false}},
 		{"bb.com=[::1]:5000", result{"bb.com", "[::1]:5000", false}},
-		{"bb.com=::1", result{"bb.com", "[::1]:3344", false}},
-		{"bb.com=[::1]", result{"bb.com", "[::1]:3344", false}},
+		{"bb.com=::1", result{"bb.com", onNodePort("::1"), false}},
+		{"bb.com=[::1]", result{"bb.com", onNodePort("::1"), false}},
 		{"bb.com=[::ffff:10.0.0.1]:9", result{"bb.com", "10.0.0.1:9", false}},
-		{"localhost=127.0.0.1", result{"localhost", "127.0.0.1:3344", false}},
+		{"localhost=127.0.0.1", result{"localhost", onNodePort("127.0.0.1"), false}},
 		{"bb.com", result{Err: true}},
 		{"=127.0.0.1", result{Err: true}},
 		{".=127.0.0.1", result{Err: true}},

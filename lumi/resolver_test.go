@@ -54,12 +54,12 @@ func TestResolve(t *testing.T) {
 		wantQueries int
 	}{
 		{"SRV with additional", "bb.com", "127.0.0.2:4000", nil, 1},
-		{"A only", "cc.com", "127.0.0.3:3344", nil, 2},
-		{"case and trailing dot", "CC.Com.", "127.0.0.3:3344", nil, 2},
+		{"A only", "cc.com", onNodePort("127.0.0.3"), nil, 2},
+		{"case and trailing dot", "CC.Com.", onNodePort("127.0.0.3"), nil, 2},
 		{"SRV priority and weight", "multi.com", "127.0.0.4:5003", nil, 1},
 		{"SRV target dot", "none.com", "", ErrNoSuchDomain, 1},
-		{"SRV target without address", "lost.com", "127.0.0.6:3344", nil, 3},
-		{"CNAME", "alias.com", "127.0.0.3:3344", nil, 2},
+		{"SRV target without address", "lost.com", onNodePort("127.0.0.6"), nil, 3},
+		{"CNAME", "alias.com", onNodePort("127.0.0.3"), nil, 2},
 		{"SRV targets tried are bounded", "many.com", "", ErrNoSuchDomain, 1 + maxSRVTargets + 1},
 		{"NXDOMAIN", "nx.com", "", ErrNoSuchDomain, 2},
 		{"NODATA", "txt.com", "", ErrNoSuchDomain, 2},
@@ -136,9 +136,9 @@ func TestHostsFileWithDeadDNS(t *testing.T) {
 `)
 	r := newTestResolver(t, Config{DNSServer: dead.Addr(), HostsFile: hosts, Timeout: 200 * time.Millisecond})
 	tests := map[string]string{
-		"dd.com":      "127.0.0.5:3344",
-		"Node.DD.com": "127.0.0.5:3344",
-		"ee.com.":     "127.0.0.7:3344",
+		"dd.com":      onNodePort("127.0.0.5"),
+		"Node.DD.com": onNodePort("127.0.0.5"),
+		"ee.com.":     onNodePort("127.0.0.7"),
 	}
 	got := make(map[string]string)
 	for domain := range tests {
@@ -407,8 +407,8 @@ func TestSlowDomainDoesNotBlockOthers(t *testing.T) {
 
 	want := map[string]string{
 		"static.com": peer.String(),
-		"cc.com":     "127.0.0.3:3344", // cached
-		"bb.com":     "127.0.0.2:4000", // through DNS
+		"cc.com":     onNodePort("127.0.0.3"), // cached
+		"bb.com":     "127.0.0.2:4000",        // through DNS
 	}
 	// In a goroutine so that a resolver blocking here fails the test
 	// instead of hanging it.

@@ -15,6 +15,7 @@ import (
 
 	"mi/lumi"
 	"mi/node"
+	"mi/wire"
 )
 
 // Exit statuses.
@@ -66,7 +67,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	peers := peerFlag{}
 	cfgPath := fs.String("config", "nodelumi.cfg", "config file: the domain, then its user names")
-	listen := fs.String("listen", ":3344", "UDP address to serve on")
+	listen := fs.String("listen", fmt.Sprintf(":%d", wire.PLUMIPort), "UDP address to serve on")
 	fs.Var(peers, "peer", "static node of another domain, `domain=host:port` (repeatable)")
 	dnsServer := fs.String("dns", "", "DNS server `host:port` (default: the first of /etc/resolv.conf)")
 	hosts := fs.String("hosts", "", "hosts file (default /etc/hosts; - for none)")
