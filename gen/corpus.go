@@ -29,7 +29,7 @@ func corpusFiles(s *spec.Spec) ([]file, error) {
 	for _, m := range s.Messages {
 		target := "FuzzDecode" + m.Proto.Name
 		for i, e := range m.Examples {
-			seed(target, fmt.Sprintf("%s-%d", m.Tag, i+1), e)
+			seed(target, fmt.Sprintf("%s-%d", m.Tag, i+1), e.Input)
 		}
 		for i, in := range m.Invalid {
 			seed(target, fmt.Sprintf("%s-invalid-%d", m.Tag, i+1), in.Input)
@@ -47,7 +47,7 @@ func corpusFiles(s *spec.Spec) ([]file, error) {
 	}
 	for _, k := range s.Kinds {
 		for i, e := range k.Examples {
-			seed("FuzzParse"+kindName(k), fmt.Sprintf("%d", i+1), e)
+			seed("FuzzParse"+kindName(k), fmt.Sprintf("%d", i+1), e.Input)
 		}
 	}
 	return out, nil

@@ -109,7 +109,7 @@ func docMessage(d w, m *spec.Message) {
 		}
 	}
 	if len(m.Examples) > 0 {
-		d.p("\nExamples: %s", codeList(m.Examples))
+		d.p("\nExamples: %s", codeList(inputs(m.Examples)))
 	}
 	if len(m.Invalid) > 0 {
 		d.p("\n| refused input | error | field |")
@@ -141,7 +141,7 @@ func docKinds(d w, s *spec.Spec) {
 			d.p("- %s", r)
 		}
 		if len(k.Examples) > 0 {
-			d.p("\nExamples: %s", codeList(k.Examples))
+			d.p("\nExamples: %s", codeList(inputs(k.Examples)))
 		}
 		d.p("")
 	}
@@ -173,6 +173,14 @@ func kindRules(k *spec.Kind) []string {
 		r = append(r, "a valid DNS name")
 	}
 	return r
+}
+
+func inputs(xs []spec.Example) []string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, x.Input)
+	}
+	return out
 }
 
 func codeList(xs []string) string {

@@ -82,7 +82,7 @@ func rapidKind(g w, k *spec.Kind) error {
 		g.p("\n// %s draws a valid %s.", n, k.Name)
 		g.p("func %s() *rapid.Generator[uint16] { return rapid.Uint16Range(%d, %d) }\n", n, k.Min, k.Max)
 		if k.Min == 0 && k.Max == 65535 {
-			return fmt.Errorf("%s:%d: kind %s has no invalid value", "spec", k.Line, k.Name)
+			return fmt.Errorf("kind %s has no invalid value", k.Name)
 		}
 		g.p("// Bad%s draws an out-of-range %s.", n, k.Name)
 		g.p("func Bad%s() *rapid.Generator[uint16] {", n)
@@ -236,7 +236,7 @@ func rapidExamples(g w, s *spec.Spec) {
 	g.p("var Examples = []Example{")
 	for _, m := range s.Messages {
 		for _, e := range m.Examples {
-			g.p("{%q, %q, %q},", m.Proto.Name, m.Tag, e)
+			g.p("{%q, %q, %q},", m.Proto.Name, m.Tag, e.Input)
 		}
 	}
 	g.p("}\n")

@@ -28,7 +28,7 @@ func tableFiles(s *spec.Spec) ([]file, error) {
 	g.p("var specExamples = []specExample{")
 	for _, m := range s.Messages {
 		for _, e := range m.Examples {
-			g.p("{Proto: %q, Tag: %q, Input: %q, Line: %d},", m.Proto.Name, m.Tag, e, m.Line)
+			g.p("{Proto: %q, Tag: %q, Input: %q, Line: %d},", m.Proto.Name, m.Tag, e.Input, e.Pos.Line)
 		}
 	}
 	for _, sq := range s.Sequences {
@@ -43,9 +43,9 @@ func tableFiles(s *spec.Spec) ([]file, error) {
 		for _, in := range m.Invalid {
 			sentinel, ok := errSentinel[in.Err]
 			if !ok {
-				return nil, fmt.Errorf("%s:%d: no sentinel for %q", s.File, in.Line, in.Err)
+				return nil, fmt.Errorf("%s:%s: no sentinel for %q", s.File, in.Pos, in.Err)
 			}
-			g.p("{Proto: %q, Input: %q, Err: %s, Field: %q, Line: %d},", m.Proto.Name, in.Input, sentinel, in.Field, in.Line)
+			g.p("{Proto: %q, Input: %q, Err: %s, Field: %q, Line: %d},", m.Proto.Name, in.Input, sentinel, in.Field, in.Pos.Line)
 		}
 	}
 	g.p("}")

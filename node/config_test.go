@@ -14,9 +14,13 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/google/go-cmp/cmp/cmpopts"
+
+	"mi/wire"
 )
 
 func TestParseConfig(t *testing.T) {
+	longestUser, tooLongUser := strings.Repeat("u", wire.MaxUserLen), strings.Repeat("u", wire.MaxUserLen+1)
+	longestDomain, tooLongDomain := strings.Repeat("d", wire.MaxDomainLen), strings.Repeat("d", wire.MaxDomainLen+1)
 	tests := []struct {
 		name    string
 		in      string
@@ -39,7 +43,10 @@ func TestParseConfig(t *testing.T) {
 		{"control", "d\nu\x01", Config{}, `t.cfg:2: invalid user name "u\x01": field "user" at offset 1: bad field: byte 0x01 not allowed`},
 		{"delete", "d\nu\x7f", Config{}, `t.cfg:2: invalid user name "u\x7f": field "user" at offset 1: bad field: byte 0x7f not allowed`},
 		{"duplicate in another case", "d\nLaura\nlaura", Config{}, `t.cfg:3: duplicate user "laura" (first on line 2 as "Laura")`},
-		{"user too long", "d\n" + strings.Repeat("u", 36), Config{}, `t.cfg:2: invalid user name "` + strings.Repeat("u", 36) + `": field "user" at offset 0: too long: length 36, limit 35`},
+		{"user too long", "d\n" + tooLongUser, Config{}, fmt.Sprintf(`t.cfg:2: invalid user name %q: field "user" at offset 0: too long: length %d, limit %d`, tooLongUser, wire.MaxUserLen+1, wire.MaxUserLen)},
+		{"longest user", "d\n" + longestUser, Config{"d", []string{longestUser}}, ""},
+		{"longest domain", longestDomain + " u", Config{longestDomain, []string{"u"}}, ""},
+		{"domain too long", tooLongDomain + " u", Config{}, fmt.Sprintf(`t.cfg:1: invalid domain %q: field "domain" at offset 0: too long: length %d, limit %d`, tooLongDomain, wire.MaxDomainLen+1, wire.MaxDomainLen)},
 		{"bad utf-8", "d\nu\xff", Config{}, `t.cfg:2: invalid user name "u\xff": field "user" at offset 1: bad field: invalid UTF-8`},
 		{"bad domain", "a@b u", Config{}, `t.cfg:1: invalid domain "a@b": field "domain" at offset 1: bad field: byte '@' not allowed`},
 		{"word too long", "d " + strings.Repeat("x", maxWord+1), Config{}, "t.cfg:1: bufio.Scanner: token too long"},

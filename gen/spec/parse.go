@@ -1,8 +1,8 @@
 package spec
 
 import (
-	"fmt"
 	"os"
+	"sort"
 	"strconv"
 	"strings"
 )
@@ -16,46 +16,34 @@ func Load(path string) (*Spec, error) {
 	return Parse(path, string(src))
 }
 
-// Parse reads and checks a spec; every error starts with file:line.
+// Parse reads and checks a spec. When the spec does not check, the error is
+// an ErrorList of every problem found, each at its file:line:col.
 func Parse(file, src string) (*Spec, error) {
-	lines, err := lexLines(file, src)
-	if err != nil {
-		return nil, err
+	r := &errs{file: file}
+	p := &parser{errs: r, lines: lexLines(src, r), s: &Spec{File: file}, refused: map[string]bool{}}
+	p.top()
+	if len(r.list) == 0 {
+		p.s.check(r)
 	}
-	p := &parser{file: file, lines: lines, s: &Spec{File: file}}
-	if err := p.top(); err != nil {
-		return nil, err
-	}
-	if err := p.s.check(); err != nil {
-		return nil, err
+	if len(r.list) > 0 {
+		return nil, r.list.sorted()
 	}
 	return p.s, nil
 }
 
 type parser struct {
-	file  string
-	lines [][]token
-	pos   int
-	s     *Spec
+	*errs
+	lines   [][]token
+	pos     int
+	s       *Spec
+	refused map[string]bool // kinds declared but refused: uses are not errors again
 }
 
-// specError is an error at a line of the spec.
-type specError struct {
-	file string
-	line int
-	msg  string
-}
-
-func (e *specError) Error() string { return fmt.Sprintf("%s:%d: %s", e.file, e.line, e.msg) }
-
-func (p *parser) errf(line int, format string, args ...any) error {
-	return &specError{p.file, line, fmt.Sprintf(format, args...)}
-}
-
-// stmt is one statement: its words, its line, and whether it opens a block.
+// stmt is one statement: its words, its position, and whether it opens a
+// block.
 type stmt struct {
 	words []token
-	line  int
+	pos   Pos
 	block bool
 }
 
@@ -66,45 +54,109 @@ func (st stmt) word(i int) string {
 	return ""
 }
 
-// next returns the next statement, or ok=false at a closing brace or EOF.
-func (p *parser) next() (st stmt, ok bool) {
+// at is the position of word i, or of the statement when it has fewer.
+func (st stmt) at(i int) Pos {
+	if i < len(st.words) {
+		return st.words[i].pos
+	}
+	return st.pos
+}
+
+// topWords start the statements of the top level: met inside a block, one
+// of them means that block was never closed.
+var topWords = []string{"kind", "protocol", "codes", "message", "sequence", "const"}
+
+// peek classifies the next line: a statement, a closing brace, or the end.
+func (p *parser) peek() (st stmt, close, eof bool) {
 	if p.pos >= len(p.lines) {
-		return stmt{}, false
+		return stmt{}, false, true
 	}
 	toks := p.lines[p.pos]
 	if len(toks) == 1 && toks[0].text == "}" && !toks[0].quoted {
-		return stmt{line: toks[0].line}, false
+		return stmt{pos: toks[0].pos}, true, false
 	}
-	p.pos++
-	st = stmt{words: toks, line: toks[0].line}
+	st = stmt{words: toks, pos: toks[0].pos}
 	if last := toks[len(toks)-1]; last.text == "{" && !last.quoted {
 		st.words, st.block = toks[:len(toks)-1], true
 	}
-	return st, true
+	return st, false, false
 }
 
-// body calls f for each statement of the block just opened, then eats "}".
-func (p *parser) body(open int, f func(stmt) error) error {
+// rule says what shape a statement has and what to do with it.
+type rule struct {
+	words  int   // number of words, keyword included; 0: do checks
+	quoted []int // positions of the words that are quoted strings
+	block  int   // noBlock, needsBlock or mayBlock
+	do     func(st stmt)
+}
+
+const (
+	noBlock = iota
+	needsBlock
+	mayBlock
+)
+
+// top reads the top-level statements.
+func (p *parser) top() {
+	rules := map[string]rule{
+		"kind":     {0, nil, mayBlock, p.kind},
+		"protocol": {3, []int{2}, needsBlock, p.protocol},
+		"codes":    {3, []int{2}, needsBlock, p.codes},
+		"message":  {5, []int{4}, needsBlock, p.message},
+		"sequence": {3, []int{2}, needsBlock, p.sequence},
+		"const":    {4, []int{3}, noBlock, p.constant},
+	}
 	for {
-		st, ok := p.next()
-		if !ok {
-			if p.pos >= len(p.lines) {
-				return p.errf(open, "block is never closed")
-			}
-			p.pos++ // the "}"
-			return nil
-		}
-		if err := f(st); err != nil {
-			return err
+		st, close, eof := p.peek()
+		switch {
+		case eof:
+			return
+		case close:
+			p.errorf(st.pos, "unexpected }: no block is open")
+			p.pos++
+		default:
+			p.pos++
+			p.dispatch(st, "the top level", rules)
 		}
 	}
 }
 
-// args checks a statement's shape: n words, with the words at the listed
-// positions quoted.
-func (p *parser) args(st stmt, n int, quotedAt ...int) error {
-	if len(st.words) != n {
-		return p.errf(st.line, "%q takes %d words, has %d", st.word(0), n, len(st.words))
+// dispatch checks st against the rules of its context and runs it; a
+// statement that is refused has its block skipped.
+func (p *parser) dispatch(st stmt, where string, rules map[string]rule) {
+	r, ok := rules[st.word(0)]
+	if !ok || st.words[0].quoted {
+		var want []string
+		for w := range rules {
+			want = append(want, w)
+		}
+		sort.Strings(want)
+		p.errorf(st.pos, "unknown statement %q in %s (want %s)", st.word(0), where, strings.Join(want, ", "))
+		p.skipBlock(st)
+		return
+	}
+	if r.words > 0 && !p.shape(st, r.words, r.quoted...) {
+		p.skipBlock(st)
+		return
+	}
+	switch {
+	case r.block == noBlock && st.block:
+		p.errorf(st.at(len(st.words)), "%q takes no block", st.word(0))
+		p.skipBlock(st)
+		return
+	case r.block == needsBlock && !st.block:
+		p.errorf(st.pos, "%q needs a block: end the line with {", st.word(0))
+		return
+	}
+	r.do(st)
+}
+
+// shape checks that st has n words (if n > 0) and that exactly the words at
+// the positions listed are quoted.
+func (p *parser) shape(st stmt, n int, quotedAt ...int) bool {
+	if n > 0 && len(st.words) != n {
+		p.errorf(st.pos, "%q takes %d words, has %d", st.word(0), n, len(st.words))
+		return false
 	}
 	for i, w := range st.words {
 		want := false
@@ -113,335 +165,416 @@ func (p *parser) args(st stmt, n int, quotedAt ...int) error {
 		}
 		if w.quoted != want {
 			if want {
-				return p.errf(st.line, "%q: word %d must be a quoted string", st.word(0), i+1)
+				p.errorf(w.pos, "%q: word %d must be a quoted string", st.word(0), i+1)
+			} else {
+				p.errorf(w.pos, "%q: word %d must not be quoted", st.word(0), i+1)
 			}
-			return p.errf(st.line, "%q: word %d must not be quoted", st.word(0), i+1)
+			return false
 		}
 	}
-	return nil
+	return true
 }
 
-func (p *parser) int(st stmt, i int) (int, error) {
-	n, err := strconv.Atoi(st.word(i))
-	if err != nil || n < 0 {
-		return 0, p.errf(st.line, "%q: %q is not a number", st.word(0), st.word(i))
-	}
-	return n, nil
-}
-
-func (p *parser) top() error {
+// body runs f on each statement of the block st opened, through "}". A
+// top-level statement inside it means the "}" is missing: that is reported
+// at the block's start and the statement is left for the top level.
+func (p *parser) body(st stmt, f func(stmt)) {
 	for {
-		st, ok := p.next()
-		if !ok {
-			if p.pos < len(p.lines) {
-				return p.errf(st.line, "unexpected }")
-			}
-			return nil
+		b, close, eof := p.peek()
+		switch {
+		case eof:
+			p.errorf(st.pos, "%s block is never closed: add } after its last statement", st.word(0))
+			return
+		case close:
+			p.pos++
+			return
+		case !b.words[0].quoted && contains(topWords, b.word(0)):
+			p.errorf(st.pos, "%s block is not closed before the %s at line %d: add } after its last statement", st.word(0), b.word(0), b.pos.Line)
+			return
 		}
-		var err error
-		switch st.word(0) {
-		case "kind":
-			err = p.kind(st)
-		case "protocol":
-			err = p.protocol(st)
-		case "codes":
-			err = p.codes(st)
-		case "message":
-			err = p.message(st)
-		case "sequence":
-			err = p.sequence(st)
-		case "const":
-			err = p.constant(st)
-		default:
-			err = p.errf(st.line, "unknown statement %q (want kind, protocol, codes, message, sequence or const)", st.word(0))
-		}
-		if err != nil {
-			return err
-		}
+		p.pos++
+		f(b)
 	}
 }
 
-func (p *parser) noBlock(st stmt) error {
+// skipBlock passes over the block st opens, if any, nested blocks included.
+func (p *parser) skipBlock(st stmt) {
 	if st.block {
-		return p.errf(st.line, "%q takes no block", st.word(0))
+		p.body(st, p.skipBlock)
 	}
-	return nil
+}
+
+// name checks that word i of st is an identifier the back ends can use.
+func (p *parser) name(st stmt, i int, what string, exported bool) bool {
+	w := st.word(i)
+	ok := w != ""
+	for j := 0; j < len(w); j++ {
+		c := w[j]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		ok = ok && (letter || j > 0 && (c >= '0' && c <= '9' || c == '_'))
+	}
+	if ok && exported && !(w[0] >= 'A' && w[0] <= 'Z') {
+		p.errorf(st.at(i), "%s %q must start with a capital letter (it names a Go type)", what, w)
+		return false
+	}
+	if !ok {
+		p.errorf(st.at(i), "%s %q is not a name: letters, digits and _, starting with a letter", what, w)
+	}
+	return ok
+}
+
+func (p *parser) int(st stmt, i int) (int, bool) {
+	n, err := strconv.Atoi(st.word(i))
+	if err != nil || n < 0 || n > maxNumber {
+		p.errorf(st.at(i), "%q: %q is not a number from 0 to %d", st.word(0), st.word(i), maxNumber)
+		return 0, false
+	}
+	return n, true
+}
+
+// maxNumber bounds every number of a spec: far above any wire limit, far
+// below what could overflow a sum of them.
+const maxNumber = 1 << 20
+
+// setAttr records where an attribute was set; a second one is an error that
+// names the first.
+func (p *parser) setAttr(attrs map[string]Pos, owner string, a stmt) bool {
+	if first, ok := attrs[a.word(0)]; ok {
+		p.errorf(a.pos, "%s: %s set twice (first at %s)", owner, a.word(0), p.at(first))
+		return false
+	}
+	attrs[a.word(0)] = a.pos
+	return true
 }
 
 // kind: kind NAME BASE [GOTYPE] "doc" [{ attributes }]
-func (p *parser) kind(st stmt) error {
-	k := &Kind{Name: st.word(1), Base: st.word(2), Line: st.line}
+func (p *parser) kind(st stmt) {
+	k := &Kind{Name: st.word(1), Base: st.word(2), Pos: st.pos, Attrs: map[string]Pos{}}
 	n := 4
 	if k.Base == Struct {
 		n, k.GoType = 5, st.word(3)
 	}
-	if err := p.args(st, n, n-1); err != nil {
-		return err
+	if !p.shape(st, n, n-1) {
+		p.refused[k.Name] = true
+		p.skipBlock(st)
+		return
 	}
 	k.Doc = st.word(n - 1)
-	switch k.Base {
-	case Text, DNSName, Struct, IPv4, Uint16:
-	default:
-		return p.errf(st.line, "kind %s: unknown base %q (want text, dnsname, struct, ipv4 or uint16)", k.Name, k.Base)
+	ok := p.name(st, 1, "kind name", false)
+	if k.Base == Struct {
+		ok = p.name(st, 3, "Go type", true) && ok
 	}
-	if p.s.Kind(k.Name) != nil {
-		return p.errf(st.line, "kind %s declared twice", k.Name)
+	b := baseOf(k.Base)
+	if b == nil || k.Base == Codes {
+		p.errorf(st.at(2), "kind %s: unknown base %q (want %s)", k.Name, k.Base, strings.Join(declarableBases(), ", "))
+		ok = false
+	}
+	if first := p.s.Kind(k.Name); first != nil {
+		p.errorf(st.at(1), "kind %s declared twice (first at %s)", k.Name, p.at(first.Pos))
+		ok = false
+	}
+	if !ok {
+		p.refused[k.Name] = true
+		p.skipBlock(st)
+		return
 	}
 	p.s.Kinds = append(p.s.Kinds, k)
-	if !st.block {
-		return nil
+	if st.block {
+		p.body(st, func(a stmt) { p.kindAttr(k, b, a) })
 	}
-	return p.body(st.line, func(a stmt) error { return p.kindAttr(k, a) })
 }
 
-func (p *parser) kindAttr(k *Kind, a stmt) error {
-	if err := p.noBlock(a); err != nil {
-		return err
+// kindAttr reads one statement of a kind's block. Which attributes a kind
+// takes is its base's business.
+func (p *parser) kindAttr(k *Kind, b Base, a stmt) {
+	owner := "kind " + k.Name
+	rules := map[string]rule{
+		"example": {2, []int{1}, noBlock, func(a stmt) { k.Examples = append(k.Examples, Example{a.word(1), a.pos}) }},
+		"invalid": {4, []int{1, 3}, noBlock, func(a stmt) { p.invalid(&k.Invalid, a) }},
 	}
-	var err error
-	switch a.word(0) {
-	case "min", "max":
-		if err = p.args(a, 2); err != nil {
-			return err
+	attrs := b.Attrs()
+	add := func(name string, r rule) {
+		if contains(attrs, name) {
+			rules[name] = r
 		}
-		v, err := p.int(a, 1)
-		if a.word(0) == "min" {
-			k.Min = v
-		} else {
-			k.Max = v
-		}
-		return err
-	case "example":
-		k.Examples = append(k.Examples, a.word(1))
-		return p.args(a, 2, 1)
-	case "utf8":
-		k.UTF8 = true
-		return p.args(a, 1)
-	case "nocontrol":
-		k.NoControl = true
-		return p.args(a, 1)
-	case "deny":
-		err = p.args(a, 2, 1)
-		k.Deny += a.word(1)
-	case "allow":
-		err = p.args(a, 2, 1)
-		k.AllowSrc += a.word(1)
-	case "field", "literal":
-		if k.Base != Struct {
-			return p.errf(a.line, "kind %s: %q only in a struct kind", k.Name, a.word(0))
-		}
-		it, err := p.item(a, nil)
-		if err != nil {
-			return err
-		}
-		k.Parts = append(k.Parts, it)
-		return nil
-	default:
-		return p.errf(a.line, "kind %s: unknown attribute %q", k.Name, a.word(0))
 	}
-	return err
-}
-
-// item reads a field or literal of a message or struct.
-func (p *parser) item(a stmt, m *Message) (Item, error) {
-	switch a.word(0) {
-	case "literal":
-		if err := p.args(a, 2, 1); err != nil {
-			return Item{}, err
-		}
-		if a.word(1) == "" {
-			return Item{}, p.errf(a.line, "empty literal")
-		}
-		return Item{Literal: a.word(1)}, nil
-	case "field":
-		if err := p.args(a, 3); err != nil {
-			return Item{}, err
-		}
-		k := p.s.Kind(a.word(2))
-		if k == nil {
-			return Item{}, p.errf(a.line, "field %s: unknown kind %q", a.word(1), a.word(2))
-		}
-		f := &Field{Name: a.word(1), Kind: k, Line: a.line}
-		if m != nil {
-			for _, g := range m.Fields() {
-				if g.Name == f.Name {
-					return Item{}, p.errf(a.line, "field %s appears twice in message %s", f.Name, m.Tag)
-				}
+	number := func(dst *int) func(stmt) {
+		return func(a stmt) {
+			if v, ok := p.int(a, 1); ok && p.setAttr(k.Attrs, owner, a) {
+				*dst = v
 			}
 		}
-		return Item{Field: f}, nil
 	}
-	return Item{}, p.errf(a.line, "unknown statement %q", a.word(0))
+	flag := func(dst *bool) func(stmt) {
+		return func(a stmt) {
+			if p.setAttr(k.Attrs, owner, a) {
+				*dst = true
+			}
+		}
+	}
+	bytes := func(dst *string) func(stmt) {
+		return func(a stmt) {
+			if p.setAttr(k.Attrs, owner, a) {
+				*dst = a.word(1)
+			}
+		}
+	}
+	add("min", rule{2, nil, noBlock, number(&k.Min)})
+	add("max", rule{2, nil, noBlock, number(&k.Max)})
+	add("utf8", rule{1, nil, noBlock, flag(&k.UTF8)})
+	add("nocontrol", rule{1, nil, noBlock, flag(&k.NoControl)})
+	add("deny", rule{2, []int{1}, noBlock, bytes(&k.Deny)})
+	add("allow", rule{2, []int{1}, noBlock, bytes(&k.AllowSrc)})
+	add("field", rule{3, nil, noBlock, func(a stmt) { p.field(&k.Parts, a, owner, nil) }})
+	add("literal", rule{2, []int{1}, noBlock, func(a stmt) { p.literal(&k.Parts, a) }})
+	if _, ok := rules[a.word(0)]; !ok && knownAttr(a.word(0)) {
+		p.errorf(a.pos, "%s: %q means nothing for base %s (it takes %s)", owner, a.word(0), k.Base, strings.Join(append(attrs, "example", "invalid"), ", "))
+		p.skipBlock(a)
+		return
+	}
+	p.dispatch(a, owner, rules)
+}
+
+// knownAttr reports whether some base takes the attribute name.
+func knownAttr(name string) bool {
+	for _, b := range bases {
+		if contains(b.Attrs(), name) {
+			return true
+		}
+	}
+	return false
+}
+
+// invalid: invalid "input" CLASS "field"
+func (p *parser) invalid(dst *[]Invalid, a stmt) {
+	if !contains(ErrNames, a.word(2)) {
+		p.errorf(a.at(2), "invalid: unknown error %q (want one of %s)", a.word(2), strings.Join(ErrNames, ", "))
+		return
+	}
+	*dst = append(*dst, Invalid{Input: a.word(1), Err: a.word(2), Field: a.word(3), Pos: a.pos})
+}
+
+func (p *parser) literal(dst *[]Item, a stmt) {
+	if a.word(1) == "" {
+		p.errorf(a.at(1), "empty literal")
+		return
+	}
+	*dst = append(*dst, Item{Literal: a.word(1), Pos: a.at(1)})
+}
+
+// field: field NAME KIND, in a struct kind (m == nil) or a message.
+func (p *parser) field(dst *[]Item, a stmt, owner string, m *Message) {
+	if !p.name(a, 1, "field name", false) {
+		return
+	}
+	k := p.s.Kind(a.word(2))
+	if k == nil {
+		if !p.refused[a.word(2)] {
+			p.errorf(a.at(2), "field %s: unknown kind %q (declare it before use)", a.word(1), a.word(2))
+		}
+		return
+	}
+	f := &Field{Name: a.word(1), Kind: k, Pos: a.pos}
+	siblings := fieldsOf(*dst)
+	if m != nil {
+		siblings = m.Fields()
+	}
+	for _, g := range siblings {
+		if g.Name == f.Name {
+			p.errorf(a.at(1), "%s: field %s appears twice (first at %s)", owner, f.Name, p.at(g.Pos))
+			return
+		}
+	}
+	*dst = append(*dst, Item{Field: f, Pos: a.pos})
 }
 
 // protocol: protocol NAME "doc" { transport, port, tag, length, max }
-func (p *parser) protocol(st stmt) error {
-	if err := p.args(st, 3, 2); err != nil {
-		return err
-	}
-	if !st.block {
-		return p.errf(st.line, "protocol %s needs a block", st.word(1))
-	}
-	pr := &Protocol{Name: st.word(1), Doc: st.word(2), Line: st.line}
+func (p *parser) protocol(st stmt) {
+	pr := &Protocol{Name: st.word(1), Doc: st.word(2), Pos: st.pos, Attrs: map[string]Pos{}}
+	ok := p.name(st, 1, "protocol name", true)
 	for _, o := range p.s.Protocols {
 		if o.Name == pr.Name {
-			return p.errf(st.line, "protocol %s declared twice", pr.Name)
+			p.errorf(st.at(1), "protocol %s declared twice (first at %s)", pr.Name, p.at(o.Pos))
+			ok = false
 		}
 	}
+	if !ok {
+		p.skipBlock(st)
+		return
+	}
 	p.s.Protocols = append(p.s.Protocols, pr)
-	return p.body(st.line, func(a stmt) error {
-		if err := p.noBlock(a); err != nil {
-			return err
+	owner := "protocol " + pr.Name
+	set := func(f func(a stmt) bool) func(stmt) {
+		return func(a stmt) {
+			if f(a) {
+				p.setAttr(pr.Attrs, owner, a)
+			}
 		}
-		var err error
-		switch a.word(0) {
-		case "transport":
-			err = p.args(a, 2)
+	}
+	number := func(dst *int, i int) func(stmt) {
+		return set(func(a stmt) bool {
+			v, ok := p.int(a, i)
+			*dst = v
+			return ok
+		})
+	}
+	rules := map[string]rule{
+		"transport": {2, nil, noBlock, set(func(a stmt) bool {
 			pr.Transport = a.word(1)
 			if pr.Transport != "tcp" && pr.Transport != "udp" {
-				return p.errf(a.line, "transport must be tcp or udp")
+				p.errorf(a.at(1), "%s: transport must be tcp or udp, not %q", owner, pr.Transport)
+				return false
 			}
-		case "port":
-			if err = p.args(a, 3, 2); err != nil {
-				return err
-			}
+			return true
+		})},
+		"port": {3, []int{2}, noBlock, set(func(a stmt) bool {
 			pr.PortDoc = a.word(2)
-			if a.word(1) != "dynamic" {
-				pr.Port, err = p.int(a, 1)
+			if a.word(1) == "dynamic" {
+				return true
 			}
-		case "tag":
-			if err = p.args(a, 2); err == nil {
-				pr.TagLen, err = p.int(a, 1)
+			v, ok := p.int(a, 1)
+			if ok && (v < 1 || v > 65535) {
+				p.errorf(a.at(1), "%s: port %d is not 1..65535 (or dynamic)", owner, v)
+				ok = false
 			}
-		case "length":
-			if err = p.args(a, 3, 2); err == nil {
-				pr.LengthDoc = a.word(2)
-				pr.LengthDigits, err = p.int(a, 1)
-			}
-		case "max":
-			if err = p.args(a, 2); err == nil {
-				pr.Max, err = p.int(a, 1)
-			}
-		default:
-			err = p.errf(a.line, "protocol %s: unknown attribute %q", pr.Name, a.word(0))
-		}
-		return err
-	})
+			pr.Port = v
+			return ok
+		})},
+		"tag": {2, nil, noBlock, number(&pr.TagLen, 1)},
+		"length": {3, []int{2}, noBlock, func(a stmt) {
+			pr.LengthDoc = a.word(2)
+			number(&pr.LengthDigits, 1)(a)
+		}},
+		"max": {2, nil, noBlock, number(&pr.Max, 1)},
+	}
+	p.body(st, func(a stmt) { p.dispatch(a, owner, rules) })
 }
 
 // codes: codes GOTYPE "doc" { VALUE NAME "doc" ... }
-func (p *parser) codes(st stmt) error {
-	if err := p.args(st, 3, 2); err != nil {
-		return err
+func (p *parser) codes(st stmt) {
+	k := &Kind{Name: st.word(1), Base: Codes, GoType: st.word(1), Doc: st.word(2), Pos: st.pos, Attrs: map[string]Pos{}}
+	ok := p.name(st, 1, "codes type", true)
+	if first := p.s.Kind(k.Name); first != nil {
+		p.errorf(st.at(1), "kind %s declared twice (first at %s)", k.Name, p.at(first.Pos))
+		ok = false
 	}
-	if !st.block {
-		return p.errf(st.line, "codes %s needs a block", st.word(1))
-	}
-	k := &Kind{Name: st.word(1), Base: Codes, GoType: st.word(1), Doc: st.word(2), Line: st.line}
-	if p.s.Kind(k.Name) != nil {
-		return p.errf(st.line, "kind %s declared twice", k.Name)
+	if !ok {
+		p.refused[k.Name] = true
+		p.skipBlock(st)
+		return
 	}
 	p.s.Kinds = append(p.s.Kinds, k)
-	return p.body(st.line, func(a stmt) error {
-		if err := p.noBlock(a); err != nil {
-			return err
+	owner := "codes " + k.Name
+	p.body(st, func(a stmt) {
+		if a.block {
+			p.errorf(a.pos, "%s: a code takes no block", owner)
+			p.skipBlock(a)
+			return
 		}
-		if err := p.args(a, 3, 2); err != nil {
-			return err
+		if !p.shape(a, 3, 2) || !p.name(a, 1, "code name", true) {
+			return
 		}
-		v, err := p.int(a, 0)
-		if err != nil || v > 9 {
-			return p.errf(a.line, "codes %s: value %q is not one digit", k.Name, a.word(0))
+		v, err := strconv.Atoi(a.word(0))
+		if err != nil || v < 0 || v > 9 || len(a.word(0)) != 1 {
+			p.errorf(a.pos, "%s: value %q is not one digit 0..9", owner, a.word(0))
+			return
 		}
 		for _, c := range k.Values {
-			if c.Value == v || c.Name == a.word(1) {
-				return p.errf(a.line, "codes %s: %s repeats value or name", k.Name, a.word(1))
+			switch {
+			case c.Value == v:
+				p.errorf(a.pos, "%s: value %d given twice (first at %s)", owner, v, p.at(c.Pos))
+				return
+			case c.Name == a.word(1):
+				p.errorf(a.at(1), "%s: name %s given twice (first at %s)", owner, c.Name, p.at(c.Pos))
+				return
 			}
 		}
-		k.Values = append(k.Values, &Code{Value: v, Name: a.word(1), Doc: a.word(2)})
-		return nil
+		k.Values = append(k.Values, &Code{Value: v, Name: a.word(1), Doc: a.word(2), Pos: a.pos})
 	})
 }
 
-func (p *parser) proto(st stmt, name string) (*Protocol, error) {
+func (p *parser) proto(st stmt, i int) *Protocol {
 	for _, pr := range p.s.Protocols {
-		if pr.Name == name {
-			return pr, nil
+		if pr.Name == st.word(i) {
+			return pr
 		}
 	}
-	return nil, p.errf(st.line, "unknown protocol %q (declare it before use)", name)
+	p.errorf(st.at(i), "unknown protocol %q (declare it before use)", st.word(i))
+	return nil
 }
 
 // message: message PROTO TAG GOTYPE "doc" { items, examples, invalids }
-func (p *parser) message(st stmt) error {
-	if err := p.args(st, 5, 4); err != nil {
-		return err
-	}
-	pr, err := p.proto(st, st.word(1))
-	if err != nil {
-		return err
-	}
-	m := &Message{Proto: pr, Tag: st.word(2), GoType: st.word(3), Doc: st.word(4), Line: st.line}
+func (p *parser) message(st stmt) {
+	pr := p.proto(st, 1)
+	ok := p.name(st, 3, "Go type", true) && pr != nil
+	m := &Message{Proto: pr, Tag: st.word(2), GoType: st.word(3), Doc: st.word(4), Pos: st.pos}
 	for _, o := range p.s.Messages {
-		if (o.Proto == pr && o.Tag == m.Tag) || o.GoType == m.GoType {
-			return p.errf(st.line, "message %s %s declared twice", m.Tag, m.GoType)
+		switch {
+		case o.Proto == pr && o.Tag == m.Tag:
+			p.errorf(st.at(2), "message %s %s declared twice (first at %s)", pr.Name, m.Tag, p.at(o.Pos))
+			ok = false
+		case o.GoType == m.GoType:
+			p.errorf(st.at(3), "message type %s declared twice (first at %s)", m.GoType, p.at(o.Pos))
+			ok = false
 		}
+	}
+	if !ok {
+		p.skipBlock(st)
+		return
 	}
 	p.s.Messages = append(p.s.Messages, m)
-	if !st.block {
-		return p.errf(st.line, "message %s needs a block", m.Tag)
+	owner := "message " + m.Tag
+	rules := map[string]rule{
+		"example": {2, []int{1}, noBlock, func(a stmt) { m.Examples = append(m.Examples, Example{a.word(1), a.pos}) }},
+		"invalid": {4, []int{1, 3}, noBlock, func(a stmt) { p.invalid(&m.Invalid, a) }},
+		"field":   {3, nil, noBlock, func(a stmt) { p.item(m, &m.Items, a) }},
+		"literal": {2, []int{1}, noBlock, func(a stmt) { p.item(m, &m.Items, a) }},
+		"if":      {3, nil, needsBlock, func(a stmt) { p.cond(m, a) }},
+		"answers": {2, nil, noBlock, func(a stmt) { p.answers(m, a) }},
 	}
-	return p.body(st.line, func(a stmt) error { return p.messageStmt(m, a) })
+	p.body(st, func(a stmt) { p.dispatch(a, owner, rules) })
 }
 
-func (p *parser) messageStmt(m *Message, a stmt) error {
-	switch a.word(0) {
-	case "example":
-		if err := p.args(a, 2, 1); err != nil {
-			return err
-		}
-		m.Examples = append(m.Examples, a.word(1))
-		return nil
-	case "invalid":
-		if err := p.args(a, 4, 1, 3); err != nil {
-			return err
-		}
-		if !strings.Contains(" "+strings.Join(ErrNames, " ")+" ", " "+a.word(2)+" ") {
-			return p.errf(a.line, "invalid: unknown error %q (want one of %s)", a.word(2), strings.Join(ErrNames, ", "))
-		}
-		m.Invalid = append(m.Invalid, Invalid{Input: a.word(1), Err: a.word(2), Field: a.word(3), Line: a.line})
-		return nil
-	case "if":
-		return p.cond(m, a)
-	case "answers":
-		if err := p.args(a, 2); err != nil {
-			return err
-		}
-		for _, o := range p.s.MessagesOf(m.Proto) {
-			if o.Tag == a.word(1) && o != m {
-				m.Answers = o
-				return nil
-			}
-		}
-		return p.errf(a.line, "answers: no %s request %q declared before %s", m.Proto.Name, a.word(1), m.Tag)
+// item adds a field or literal to dst, refusing it after an if group.
+func (p *parser) item(m *Message, dst *[]Item, a stmt) {
+	if n := len(m.Items); n > 0 && m.Items[n-1].Cond != nil {
+		p.errorf(a.pos, "message %s: %s after the if group (at %s): an if group must be the last item", m.Tag, a.word(0), p.at(m.Items[n-1].Pos))
+		return
 	}
-	if err := p.noBlock(a); err != nil {
-		return err
+	if a.word(0) == "literal" {
+		p.literal(dst, a)
+		return
 	}
-	it, err := p.item(a, m)
-	if err == nil {
-		m.Items = append(m.Items, it)
+	p.field(dst, a, "message "+m.Tag, m)
+}
+
+func (p *parser) answers(m *Message, a stmt) {
+	if m.Answers != nil {
+		p.errorf(a.pos, "message %s: answers given twice", m.Tag)
+		return
 	}
-	return err
+	for _, o := range p.s.MessagesOf(m.Proto) {
+		if o.Tag == a.word(1) && o != m {
+			m.Answers = o
+			return
+		}
+	}
+	p.errorf(a.at(1), "answers: no %s message %q declared before %s", m.Proto.Name, a.word(1), m.Tag)
 }
 
 // cond: if FIELD CODE { items }
-func (p *parser) cond(m *Message, a stmt) error {
-	if err := p.args(a, 3); err != nil {
-		return err
-	}
-	if !a.block {
-		return p.errf(a.line, "if needs a block")
+func (p *parser) cond(m *Message, a stmt) {
+	read := false
+	defer func() {
+		if !read {
+			p.skipBlock(a) // a refused group's items are not read
+		}
+	}()
+	for _, it := range m.Items {
+		if it.Cond != nil {
+			p.errorf(a.pos, "message %s: a second if group (first at %s): a message has at most one", m.Tag, p.at(it.Pos))
+			return
+		}
 	}
 	var f *Field
 	for _, g := range m.Fields() {
@@ -450,83 +583,84 @@ func (p *parser) cond(m *Message, a stmt) error {
 		}
 	}
 	if f == nil || f.Kind.Base != Codes {
-		return p.errf(a.line, "if: %q is not a codes field declared earlier in %s", a.word(1), m.Tag)
+		p.errorf(a.at(1), "if: %q is not a codes field declared earlier in %s", a.word(1), m.Tag)
+		return
 	}
-	c := &Cond{Field: f}
+	c := &Cond{Field: f, Pos: a.pos}
 	for _, v := range f.Kind.Values {
 		if v.Name == a.word(2) {
 			c.Code = v
 		}
 	}
 	if c.Code == nil {
-		return p.errf(a.line, "if: %s has no code %q", f.Kind.Name, a.word(2))
+		p.errorf(a.at(2), "if: %s has no code %q", f.Kind.Name, a.word(2))
+		return
 	}
-	m.Items = append(m.Items, Item{Cond: c})
-	return p.body(a.line, func(b stmt) error {
-		if err := p.noBlock(b); err != nil {
-			return err
-		}
-		it, err := p.item(b, m)
-		if err == nil {
-			c.Items = append(c.Items, it)
-		}
-		return err
+	owner := "message " + m.Tag
+	p.body(a, func(b stmt) {
+		p.dispatch(b, "an if group", map[string]rule{
+			"field":   {3, nil, noBlock, func(b stmt) { p.field(&c.Items, b, owner, m) }},
+			"literal": {2, []int{1}, noBlock, func(b stmt) { p.literal(&c.Items, b) }},
+		})
 	})
+	m.Items = append(m.Items, Item{Cond: c, Pos: a.pos})
+	read = true
 }
 
 // sequence: sequence PROTO "title" { step FROM TO TAG "example"; note "text" }
-func (p *parser) sequence(st stmt) error {
-	if err := p.args(st, 3, 2); err != nil {
-		return err
+func (p *parser) sequence(st stmt) {
+	pr := p.proto(st, 1)
+	if pr == nil {
+		p.skipBlock(st)
+		return
 	}
-	pr, err := p.proto(st, st.word(1))
-	if err != nil {
-		return err
-	}
-	sq := &Sequence{Proto: pr, Title: st.word(2)}
+	sq := &Sequence{Proto: pr, Title: st.word(2), Pos: st.pos}
 	p.s.Sequences = append(p.s.Sequences, sq)
-	return p.body(st.line, func(a stmt) error {
-		switch a.word(0) {
-		case "note":
-			if err := p.args(a, 2, 1); err != nil {
-				return err
-			}
-			sq.Notes = append(sq.Notes, a.word(1))
-			return nil
-		case "step":
-			if err := p.args(a, 5, 4); err != nil {
-				return err
-			}
+	rules := map[string]rule{
+		"note": {2, []int{1}, noBlock, func(a stmt) { sq.Notes = append(sq.Notes, a.word(1)) }},
+		"step": {5, []int{4}, noBlock, func(a stmt) {
 			for _, m := range p.s.MessagesOf(pr) {
 				if m.Tag == a.word(3) {
-					sq.Steps = append(sq.Steps, Step{From: a.word(1), To: a.word(2), Msg: m, Example: a.word(4)})
-					return nil
+					sq.Steps = append(sq.Steps, Step{From: a.word(1), To: a.word(2), Msg: m, Example: a.word(4), Pos: a.pos})
+					return
 				}
 			}
-			return p.errf(a.line, "step: no %s message %q declared before", pr.Name, a.word(3))
-		}
-		return p.errf(a.line, "sequence: unknown statement %q", a.word(0))
-	})
+			p.errorf(a.at(3), "step: no %s message %q declared before", pr.Name, a.word(3))
+		}},
+	}
+	p.body(st, func(a stmt) { p.dispatch(a, "sequence "+strconv.Quote(sq.Title), rules) })
 }
 
 // const: const NAME VALUE[ms] "doc"
-func (p *parser) constant(st stmt) error {
-	if err := p.args(st, 4, 3); err != nil {
-		return err
+func (p *parser) constant(st stmt) {
+	if !p.name(st, 1, "const name", true) {
+		return
 	}
-	if err := p.noBlock(st); err != nil {
-		return err
+	c := &Const{Name: st.word(1), Doc: st.word(3), Pos: st.pos}
+	for _, o := range p.s.Consts {
+		if o.Name == c.Name {
+			p.errorf(st.at(1), "const %s declared twice (first at %s)", c.Name, p.at(o.Pos))
+			return
+		}
 	}
-	c := &Const{Name: st.word(1), Doc: st.word(3)}
 	v := st.word(2)
 	if strings.HasSuffix(v, "ms") {
 		c.Unit, v = "ms", strings.TrimSuffix(v, "ms")
 	}
 	n, err := strconv.Atoi(v)
-	if err != nil {
-		return p.errf(st.line, "const %s: %q is not a number (a duration ends in ms)", c.Name, st.word(2))
+	if err != nil || n < 0 || n > maxNumber {
+		p.errorf(st.at(2), "const %s: %q is not a number from 0 to %d (a duration ends in ms)", c.Name, st.word(2), maxNumber)
+		return
 	}
 	c.Value = n
 	p.s.Consts = append(p.s.Consts, c)
-	return nil
+}
+
+func contains(list []string, s string) bool {
+	for _, x := range list {
+		if x == s {
+			return true
+		}
+	}
+	return false
 }

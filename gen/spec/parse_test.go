@@ -57,8 +57,8 @@ func TestParseErrors(t *testing.T) {
 	for _, tc := range []struct {
 		name, edit, want string
 	}{
-		{"unknown statement", "frobnicate x", "bad.spec:32: unknown statement"},
-		{"unknown kind", strings.Replace(okSpec, "field w word", "field w nope", 1), `bad.spec:23: field w: unknown kind "nope"`},
+		{"unknown statement", "frobnicate x", "bad.spec:32:1: unknown statement"},
+		{"unknown kind", strings.Replace(okSpec, "field w word", "field w nope", 1), `bad.spec:23:13: field w: unknown kind "nope"`},
 		{"separator inside field", strings.Replace(okSpec, `deny ": "`, `deny " "`, 1), `may contain ":", the separator after it`},
 		{"over the limit", strings.Replace(okSpec, "max 40", "max 10", 1), "over the P limit of 10"},
 		{"two variable fields", strings.Replace(okSpec, "field w word\n", "field w word\n    field x word\n", 1), "put a literal between them"},

@@ -3,8 +3,6 @@
 // described in spec/README.md.
 package spec
 
-import "fmt"
-
 // Spec is a whole, checked specification.
 type Spec struct {
 	File      string
@@ -28,10 +26,11 @@ const (
 // Kind is a field's lexical rule.
 type Kind struct {
 	Name   string
-	Base   string
+	Base   string // the base's name; Impl gives its behaviour
 	GoType string // named Go type for struct and codes kinds
 	Doc    string
-	Line   int
+	Pos    Pos
+	Attrs  map[string]Pos // where each attribute of the block was set
 
 	Min, Max       int
 	UTF8           bool
@@ -39,9 +38,10 @@ type Kind struct {
 	Deny, AllowSrc string
 	Allowed        [256]bool // text and dnsname: the bytes a value may hold
 
-	Parts    []Item   // struct
-	Values   []*Code  // codes
-	Examples []string // valid values, for seeds and docs
+	Parts    []Item    // struct
+	Values   []*Code   // codes
+	Examples []Example // valid values, checked, for seeds and docs
+	Invalid  []Invalid // values every parser of the kind must refuse
 }
 
 // Item is one element of a message or struct: a literal, a field, or a
@@ -50,13 +50,14 @@ type Item struct {
 	Literal string
 	Field   *Field
 	Cond    *Cond
+	Pos     Pos
 }
 
 // Field is a named use of a kind.
 type Field struct {
 	Name string
 	Kind *Kind
-	Line int
+	Pos  Pos
 }
 
 // Cond is a group present exactly when a codes field holds one value.
@@ -64,6 +65,7 @@ type Cond struct {
 	Field *Field
 	Code  *Code
 	Items []Item
+	Pos   Pos
 }
 
 // Code is one value of a codes kind.
@@ -71,6 +73,7 @@ type Code struct {
 	Value int
 	Name  string
 	Doc   string
+	Pos   Pos
 }
 
 // Protocol holds the framing facts of one protocol.
@@ -83,7 +86,8 @@ type Protocol struct {
 	LengthDigits int // 0: no length prefix (the datagram is the frame)
 	LengthDoc    string
 	Max          int // largest whole message, in bytes
-	Line         int
+	Pos          Pos
+	Attrs        map[string]Pos // where each attribute was set
 }
 
 // Message is one message type.
@@ -93,10 +97,16 @@ type Message struct {
 	GoType   string
 	Doc      string
 	Items    []Item
-	Examples []string
+	Examples []Example
 	Invalid  []Invalid
 	Answers  *Message // for a reply: the request it answers
-	Line     int
+	Pos      Pos
+}
+
+// Example is a valid input: it must decode and re-encode byte for byte.
+type Example struct {
+	Input string
+	Pos   Pos
 }
 
 // Role is what a message is for.
@@ -126,7 +136,7 @@ type Invalid struct {
 	Input string
 	Err   string // one of ErrNames
 	Field string
-	Line  int
+	Pos   Pos
 }
 
 // ErrNames are the error classes an invalid example may name; the Go back
@@ -139,6 +149,7 @@ type Sequence struct {
 	Title string
 	Steps []Step
 	Notes []string
+	Pos   Pos
 }
 
 // Step is one message of a sequence.
@@ -146,6 +157,7 @@ type Step struct {
 	From, To string
 	Msg      *Message
 	Example  string
+	Pos      Pos
 }
 
 // Const is a behaviour constant; Unit "ms" makes it a duration.
@@ -154,6 +166,7 @@ type Const struct {
 	Value int
 	Unit  string
 	Doc   string
+	Pos   Pos
 }
 
 // Fields lists a message's fields in wire order, descending into conditions.
@@ -184,75 +197,6 @@ func (m *Message) CondOf(f *Field) *Cond {
 		}
 	}
 	return nil
-}
-
-// HasString reports whether decoding m keeps any part of the input as a
-// string, which decides whether the decoder converts its input once.
-func (m *Message) HasString() bool {
-	for _, f := range m.Fields() {
-		if f.Kind.HasString() {
-			return true
-		}
-	}
-	return false
-}
-
-// HasString reports whether a value of k holds text from the input.
-func (k *Kind) HasString() bool {
-	return k.Base == Text || k.Base == DNSName || k.Base == Struct
-}
-
-// MinLen and MaxLen bound the encoded length of a value of k.
-func (k *Kind) MinLen() int {
-	switch k.Base {
-	case IPv4:
-		return 7
-	case Uint16:
-		return len(fmt.Sprint(k.Min))
-	case Codes:
-		return 1
-	case Struct:
-		return itemsLen(k.Parts, (*Kind).MinLen)
-	}
-	return k.Min
-}
-
-// MaxLen is the longest encoding of a value of k.
-func (k *Kind) MaxLen() int {
-	switch k.Base {
-	case IPv4:
-		return 15
-	case Uint16:
-		return len(fmt.Sprint(k.Max))
-	case Codes:
-		return 1
-	case Struct:
-		if k.Max > 0 {
-			return k.Max
-		}
-		return itemsLen(k.Parts, (*Kind).MaxLen)
-	}
-	return k.Max
-}
-
-func itemsLen(items []Item, f func(*Kind) int) int {
-	n := 0
-	for _, it := range items {
-		switch {
-		case it.Field != nil:
-			n += f(it.Field.Kind)
-		case it.Cond != nil:
-			n += itemsLen(it.Cond.Items, f)
-		default:
-			n += len(it.Literal)
-		}
-	}
-	return n
-}
-
-// MaxLen is the longest encoding of m, tag and length prefix included.
-func (m *Message) MaxLen() int {
-	return len(m.Tag) + m.Proto.LengthDigits + itemsLen(m.Items, (*Kind).MaxLen)
 }
 
 // Kind returns the kind named name, or nil.

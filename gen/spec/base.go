@@ -1,0 +1,57 @@
+package spec
+
+import "sort"
+
+// Base is a base kind: everything the toolchain knows about one lexical
+// shape of field. Each lives in a file of its own (kind_*.go) and is listed
+// in bases; a base that misses a part of this interface does not compile.
+type Base interface {
+	// Name is the word that names the base in a kind statement.
+	Name() string
+	// Attrs lists the block attributes a kind of this base takes, besides
+	// example and invalid.
+	Attrs() []string
+	// Check reports what is wrong with k's attributes and fills in what
+	// follows from them (a text's byte set, a number's default range).
+	Check(k *Kind, r *errs)
+	// Bounds are the shortest and longest encodings of a value.
+	Bounds(k *Kind) (min, max int)
+	// CanHold reports whether some value may contain byte c.
+	CanHold(k *Kind, c byte) bool
+	// Width is the length of every value, or 0 if values vary.
+	Width(k *Kind) int
+}
+
+// bases lists every base kind. Adding one is a new kind_*.go file and a line here.
+var bases = []Base{
+	textBase{},
+	dnsnameBase{},
+	ipv4Base{},
+	uint16Base{decimal{16}},
+	structBase{},
+	codesBase{},
+}
+
+func baseOf(name string) Base {
+	for _, b := range bases {
+		if b.Name() == name {
+			return b
+		}
+	}
+	return nil
+}
+
+// declarableBases are the bases a kind statement may name.
+func declarableBases() []string {
+	var out []string
+	for _, b := range bases {
+		if b.Name() != Codes {
+			out = append(out, b.Name())
+		}
+	}
+	sort.Strings(out)
+	return out
+}
+
+// Impl returns the behaviour of k's base.
+func (k *Kind) Impl() Base { return baseOf(k.Base) }

@@ -1,0 +1,20 @@
+package spec
+
+// codesBase is one ASCII digit from a closed list of named values.
+type codesBase struct{}
+
+func (codesBase) Name() string { return Codes }
+
+func (codesBase) Attrs() []string { return nil }
+
+func (codesBase) Check(k *Kind, r *errs) {
+	if len(k.Values) == 0 {
+		r.errorf(k.Pos, "codes %s: lists no value; a code field could never decode", k.Name)
+	}
+}
+
+func (codesBase) Bounds(*Kind) (int, int) { return 1, 1 }
+
+func (codesBase) CanHold(_ *Kind, c byte) bool { return isDigit(c) }
+
+func (codesBase) Width(*Kind) int { return 1 }

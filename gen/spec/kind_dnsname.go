@@ -1,0 +1,14 @@
+package spec
+
+// dnsnameBase is a text that must also be a DNS name, as miekg/dns
+// IsDomainName says.
+type dnsnameBase struct{ textBase }
+
+func (dnsnameBase) Name() string { return DNSName }
+
+func (b dnsnameBase) Check(k *Kind, r *errs) {
+	b.textBase.Check(k, r)
+	if k.Max > 255 {
+		r.errorf(k.limit(), "kind %s: max %d is over 255, the longest DNS name", k.Name, k.Max)
+	}
+}

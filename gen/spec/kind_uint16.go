@@ -1,0 +1,37 @@
+package spec
+
+import "strconv"
+
+// decimal is what the unsigned bases share: a canonical decimal number
+// (no sign, no leading zero) in a range that fits bits.
+type decimal struct{ bits int }
+
+func (decimal) Attrs() []string { return []string{"min", "max"} }
+
+func (d decimal) top() int { return 1<<d.bits - 1 }
+
+// Check defaults max to the type's top and checks the range.
+func (d decimal) Check(k *Kind, r *errs) {
+	if _, ok := k.Attrs["max"]; !ok {
+		k.Max = d.top()
+	}
+	switch {
+	case k.Max > d.top():
+		r.errorf(k.limit(), "kind %s: max %d does not fit %s (at most %d)", k.Name, k.Max, k.Base, d.top())
+	case k.Min > k.Max:
+		r.errorf(k.Attrs["min"], "kind %s: min %d is over max %d", k.Name, k.Min, k.Max)
+	}
+}
+
+func (decimal) Bounds(k *Kind) (int, int) {
+	return len(strconv.Itoa(k.Min)), len(strconv.Itoa(k.Max))
+}
+
+func (decimal) CanHold(_ *Kind, c byte) bool { return isDigit(c) }
+
+func (decimal) Width(*Kind) int { return 0 }
+
+// uint16Base is a decimal 0..65535.
+type uint16Base struct{ decimal }
+
+func (uint16Base) Name() string { return Uint16 }
