@@ -19,6 +19,8 @@ import (
 
 	"mi/lumi"
 	"mi/lumi/dnszone"
+	"mi/wire"
+	"mi/wire/wiregen"
 )
 
 // wait bounds every read in these tests; nothing waits longer.
@@ -253,9 +255,12 @@ func TestSameDomainRows(t *testing.T) {
 	a3.ask(addr, "PDnobody@bb.com", "RD1")
 	a3.ask(addr, "PDu3@bb.com", "RD0")
 
-	// malformed datagrams between valid ones: dropped, nothing answered.
-	for _, bad := range []string{"", "P", "XX", "PR", "PRu1", "PLu1@PC-c", strings.Repeat("PR", 60)} {
-		a1.send(addr, bad)
+	// the spec's invalid datagrams between valid ones: dropped, nothing
+	// answered.
+	for _, inv := range wiregen.Invalids {
+		if inv.Proto == "PLUMI" {
+			a1.send(addr, inv.Input)
+		}
 	}
 	// found
 	a1.send(addr, "PLu1@bb.com:u2@bb.com")
@@ -298,26 +303,34 @@ func TestSameDomainRows(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if strings.Contains(string(b), "XX") || !strings.HasSuffix(string(b), datalog.End) {
+	if !strings.Contains(string(b), loggedAs(`PRu1@bb.com`)) || !strings.HasSuffix(string(b), datalog.End) {
 		t.Errorf("log:\n%s", b)
+	}
+	for _, inv := range wiregen.Invalids {
+		if inv.Proto == "PLUMI" && strings.Contains(string(b), loggedAs(inv.Input)) {
+			t.Errorf("invalid datagram %q logged:\n%s", inv.Input, b)
+		}
 	}
 }
 
+// loggedAs is the end of the datagram log's line of datagram.
+func loggedAs(datagram string) string { return fmt.Sprintf(", %s, %d\n", datagram, len(datagram)) }
+
 // TestThreeNodes locates across domains found by an SRV record, by an A
-// record on port 3344 (the node on its own 127.0.0.x address) and by a
+// record on the spec's port (the node on its own 127.0.0.x address) and by a
 // static peer: found, busy, offline, unknown user, unknown domain.
 func TestThreeNodes(t *testing.T) {
-	// b.test is found by its A record, so its node must be on port 3344.
+	// b.test is found by its A record, so its node must be on the spec's port.
 	var nb *testNode
 	for x := 101; x < 140 && nb == nil; x++ {
-		listen := fmt.Sprintf("127.0.0.%d:3344", x)
+		listen := fmt.Sprintf("127.0.0.%d:%d", x, wire.PLUMIPort)
 		if c, err := net.ListenPacket("udp4", listen); err == nil {
 			c.Close()
 			nb = startNode(t, listen, "b.test", []string{"bob", "bea"}, nil)
 		}
 	}
 	if nb == nil {
-		t.Skip("no free 127.0.0.x:3344")
+		t.Skipf("no free 127.0.0.x:%d", wire.PLUMIPort)
 	}
 	nc := startNode(t, "127.0.0.1:0", "c.test", []string{"cat"}, nil)
 	z := startZone(t,
