@@ -126,7 +126,7 @@ func TestAdvertise(t *testing.T) {
 func TestPeerFraming(t *testing.T) {
 	n := newFakeNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
-	lines := []string{"hola", "", "què tal?", strings.Repeat("x", 99)}
+	lines := []string{"hola", "", "què tal?", strings.Repeat("x", wire.MaxLineLen)}
 	var stream []byte
 	stream, _ = (&wire.Nick{Nick: "pau"}).Append(stream)
 	for _, l := range lines {
@@ -271,7 +271,7 @@ func TestCall(t *testing.T) {
 	if p, ok := a.Peer(); !ok || p.Nick != "Pau" {
 		t.Errorf("Peer = %+v, %v", p, ok)
 	}
-	long := strings.Repeat("ça va ", 40)
+	long := strings.Repeat("ça va ", 3*wire.MaxLineLen/len("ça va ")) // about three lines
 	a.Send("bon dia")
 	a.Send(long)
 	b.Send("hola!")

@@ -9,6 +9,7 @@ import (
 	"time"
 
 	"mi/wire"
+	"mi/wire/wiregen"
 )
 
 func TestRegisterRetransmitsUntilAnswered(t *testing.T) {
@@ -100,9 +101,14 @@ func TestLocateTakesOnlyTheMatchingReply(t *testing.T) {
 	n.send(src, &wire.LocateReply{Code: wire.LocateFound, From: from, To: addr(t, "joan@cc.org"), IP: netip.MustParseAddr("10.0.0.1"), Port: 1})
 	n.send(src, &wire.LocateReply{Code: wire.LocateBusy, From: addr(t, "marc@bb.com"), To: to})
 	n.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
-	for _, raw := range []string{"", "X", "XX", "RL", "RL0laura@bb.com", "RL9laura@bb.com:pau@cc.org", string(make([]byte, 200))} {
-		n.sendRaw(src, []byte(raw))
+	// From the node, but no PLUMI datagram: the spec's invalid inputs, and
+	// one twice the largest datagram.
+	for _, inv := range wiregen.Invalids {
+		if inv.Proto == "PLUMI" {
+			n.sendRaw(src, []byte(inv.Input))
+		}
 	}
+	n.sendRaw(src, make([]byte, 2*wire.PLUMIMax))
 	time.Sleep(fastRetry / 4)
 	n.send(src, good)
 	r := <-res
@@ -115,16 +121,16 @@ func TestReasons(t *testing.T) {
 	from, to := addr(t, "laura@bb.com"), addr(t, "pau@cc.org")
 	cases := []struct {
 		name   string
-		op     string
+		op     string       // the tag of the request
 		reply  wire.Message // nil: no answer
 		reason *Reason
 	}{
-		{"register refused", "PR", &wire.RegisterReply{Code: wire.RegisterRefused}, ErrUserUnknown},
-		{"deregister refused", "PD", &wire.DeregisterReply{Code: wire.DeregisterRefused}, ErrRefused},
-		{"busy", "PL", &wire.LocateReply{Code: wire.LocateBusy, From: from, To: to}, ErrBusy},
-		{"unknown", "PL", &wire.LocateReply{Code: wire.LocateUnknown, From: from, To: to}, ErrUserUnknown},
-		{"offline", "PL", &wire.LocateReply{Code: wire.LocateOffline, From: from, To: to}, ErrOffline},
-		{"no answer", "PL", nil, ErrNodeTimeout},
+		{"register refused", wire.TagRegister, &wire.RegisterReply{Code: wire.RegisterRefused}, ErrUserUnknown},
+		{"deregister refused", wire.TagDeregister, &wire.DeregisterReply{Code: wire.DeregisterRefused}, ErrRefused},
+		{"busy", wire.TagLocate, &wire.LocateReply{Code: wire.LocateBusy, From: from, To: to}, ErrBusy},
+		{"unknown", wire.TagLocate, &wire.LocateReply{Code: wire.LocateUnknown, From: from, To: to}, ErrUserUnknown},
+		{"offline", wire.TagLocate, &wire.LocateReply{Code: wire.LocateOffline, From: from, To: to}, ErrOffline},
+		{"no answer", wire.TagLocate, nil, ErrNodeTimeout},
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -134,11 +140,11 @@ func TestReasons(t *testing.T) {
 			go func() {
 				var err error
 				switch tc.op {
-				case "PR":
+				case wire.TagRegister:
 					err = c.Register(context.Background(), from)
-				case "PD":
+				case wire.TagDeregister:
 					err = c.Deregister(context.Background(), from)
-				case "PL":
+				case wire.TagLocate:
 					_, err = c.Locate(context.Background(), from, to)
 				}
 				errc <- err
