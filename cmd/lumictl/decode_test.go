@@ -2,10 +2,14 @@ package main
 
 import (
 	"encoding/json"
+	"fmt"
 	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
+
+	"mi/wire"
+	"mi/wire/wiregen"
 )
 
 func TestDecode(t *testing.T) {
@@ -67,7 +71,8 @@ func TestDecodeFailures(t *testing.T) {
 		{"unknown type", []string{"XX"}, exitFailed, []string{`PMI: field "type" at offset 0: unknown type`}},
 		{"empty message", []string{""}, exitFailed, []string{`field "type" at offset 0: truncated`}},
 		{"PMI length past the data", []string{"L99abc"}, exitFailed, []string{`PMI L: field "text" at offset 6: truncated`}},
-		{"datagram of 101 bytes", []string{"PR" + strings.Repeat("x", 99)}, exitFailed, []string{`field "datagram" at offset 100: too long`}},
+		{"datagram one byte too long", []string{wire.TagRegister + strings.Repeat("x", wire.PLUMIMax-len(wire.TagRegister)+1)}, exitFailed,
+			[]string{fmt.Sprintf(`field "datagram" at offset %d: too long`, wire.PLUMIMax)}},
 		{"hex input that does not decode", []string{"-hex", "52 52 39"}, exitFailed, []string{`PLUMI RR: field "code" at offset 2`, "\n  RR9\n    ^\n"}},
 		{"hex control bytes: no pointer", []string{"-hex", "4e 30 32 75 01"}, exitFailed, []string{`field "nick" at offset 4`}},
 		{"no message", nil, exitUsage, []string{"lumictl decode: missing MESSAGE", "usage: lumictl decode [-hex] MESSAGE"}},
@@ -93,6 +98,36 @@ func TestDecodeFailures(t *testing.T) {
 				t.Errorf("pointer under an unprintable message:\n%s", stderr)
 			}
 		})
+	}
+}
+
+// TestDecodeSpec decodes every example and invalid input of the spec: an
+// example comes out as its protocol and type; an invalid input fails and,
+// when read as the protocol the spec gives it, names the spec's field.
+func TestDecodeSpec(t *testing.T) {
+	for _, ex := range wiregen.Examples {
+		code, stdout, stderr := runLumictl("decode", ex.Input)
+		var got struct{ Protocol, Type string }
+		if code != exitOK || stderr != "" || json.Unmarshal([]byte(stdout), &got) != nil {
+			t.Errorf("decode %q: exit %d, stdout %q, stderr %q", ex.Input, code, stdout, stderr)
+			continue
+		}
+		if got.Protocol != ex.Proto || got.Type != ex.Tag {
+			t.Errorf("decode %q: %s %s, want %s %s", ex.Input, got.Protocol, got.Type, ex.Proto, ex.Tag)
+		}
+	}
+	for _, inv := range wiregen.Invalids {
+		code, stdout, stderr := runLumictl("decode", inv.Input)
+		if code != exitFailed || stdout != "" {
+			t.Errorf("decode %q: exit %d, stdout %q; want exit %d", inv.Input, code, stdout, exitFailed)
+			continue
+		}
+		if proto, _, _ := decodeAny([]byte(inv.Input)); proto != inv.Proto {
+			continue
+		}
+		if want := fmt.Sprintf("field %q", inv.Field); !strings.Contains(stderr, want) || !strings.Contains(stderr, inv.Err.Error()) {
+			t.Errorf("decode %q: stderr %q, want %s and %q", inv.Input, stderr, want, inv.Err)
+		}
 	}
 }
 
