@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"mi/internal/syncbuf"
+	"mi/wire"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -157,6 +158,7 @@ func parseLogLine(line string) (logEvent, error) {
 }
 
 func TestDataLogLineFormat(t *testing.T) {
+	largest := strings.Repeat("a", wire.PLUMIMax)
 	tests := []struct {
 		name     string
 		dir      byte
@@ -169,7 +171,7 @@ func TestDataLogLineFormat(t *testing.T) {
 		{"ipv6", 'E', netip.MustParseAddrPort("[2001:db8::1]:3344"), "RR1", "E: 2001:db8::1:UDP:3344, RR1, 3\n"},
 		{"empty datagram", 'R', netip.MustParseAddrPort("1.2.3.4:0"), "", "R: 1.2.3.4:UDP:0, , 0\n"},
 		{"bytes as is", 'R', netip.MustParseAddrPort("1.2.3.4:65535"), "X\x00, y", "R: 1.2.3.4:UDP:65535, X\x00, y, 5\n"},
-		{"100 bytes", 'R', netip.MustParseAddrPort("1.2.3.4:1"), strings.Repeat("a", 100), "R: 1.2.3.4:UDP:1, " + strings.Repeat("a", 100) + ", 100\n"},
+		{"largest datagram", 'R', netip.MustParseAddrPort("1.2.3.4:1"), largest, fmt.Sprintf("R: 1.2.3.4:UDP:1, %s, %d\n", largest, wire.PLUMIMax)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
