@@ -61,7 +61,7 @@ func TestDemoScenario(t *testing.T) {
 	if ed.str("peer_nick") != "laura" || ed.str("peer_addr") != "laura@bb.com" {
 		t.Errorf("callee's connected %v", ed)
 	}
-	long := strings.Repeat("llarg ", 30) // over 99 bytes: sent as several lines
+	long := strings.Repeat("llarg ", 2*wire.MaxLineLen/len("llarg ")) // twice the longest line: sent as several lines
 	laura.say("Hola Pau!")
 	pau.say("Hola Laura, què tal?")
 	laura.say(long)
