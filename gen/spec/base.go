@@ -20,6 +20,11 @@ type Base interface {
 	CanHold(k *Kind, c byte) bool
 	// Width is the length of every value, or 0 if values vary.
 	Width(k *Kind) int
+	// Decode reads a value from s[off:limit], the whole field. An error
+	// with no field names the field itself; offsets count in s.
+	Decode(k *Kind, s string, off, limit int) (any, *WireError)
+	// Encode appends the wire form of a value Decode returned.
+	Encode(k *Kind, b []byte, v any) []byte
 }
 
 // bases lists every base kind. Adding one is a new kind_*.go file and a line here.

@@ -30,6 +30,9 @@ func (s *Spec) check(r *errs) {
 	for _, m := range s.Messages {
 		s.checkMessage(m, r)
 	}
+	if len(r.list) == 0 {
+		s.checkExamples(r) // the decoder needs a coherent model
+	}
 }
 
 // limit is where a kind's length limit is set, for errors about it.
@@ -187,5 +190,63 @@ func (k *Kind) buildAllowed(r *errs) {
 			k.Allowed[c] = false
 		}
 		k.Allowed[0x7f] = false
+	}
+}
+
+// checkExamples decodes every example and invalid input with the model's
+// own decoder: an example must decode as its message (or kind) and encode
+// back to the same bytes; an invalid input must be refused with the class
+// and in the field it names.
+func (s *Spec) checkExamples(r *errs) {
+	for _, k := range s.Kinds {
+		for _, e := range k.Examples {
+			v, err := k.ParseKind(e.Input)
+			switch {
+			case err != nil:
+				r.errorf(e.Pos, "kind %s: example %q is refused: %v", k.Name, e.Input, err)
+			case string(k.Impl().Encode(k, nil, v)) != e.Input:
+				r.errorf(e.Pos, "kind %s: example %q encodes back as %q", k.Name, e.Input, k.Impl().Encode(k, nil, v))
+			}
+		}
+		for _, in := range k.Invalid {
+			_, err := k.ParseKind(in.Input)
+			checkRefusal(r, "kind "+k.Name, in, err)
+		}
+	}
+	for _, m := range s.Messages {
+		for _, e := range m.Examples {
+			s.checkExample(r, m, e.Input, e.Pos)
+		}
+		for _, in := range m.Invalid {
+			_, err := s.Decode(m.Proto, []byte(in.Input))
+			checkRefusal(r, "message "+m.Tag, in, err)
+		}
+	}
+	for _, sq := range s.Sequences {
+		for _, st := range sq.Steps {
+			s.checkExample(r, st.Msg, st.Example, st.Pos)
+		}
+	}
+}
+
+func (s *Spec) checkExample(r *errs, m *Message, input string, pos Pos) {
+	d, err := s.Decode(m.Proto, []byte(input))
+	switch {
+	case err != nil:
+		r.errorf(pos, "message %s: example %q is refused: %v", m.Tag, input, err)
+	case d.Msg != m:
+		r.errorf(pos, "message %s: example %q decodes as message %s", m.Tag, input, d.Msg.Tag)
+	case string(d.Encode()) != input:
+		r.errorf(pos, "message %s: example %q encodes back as %q", m.Tag, input, d.Encode())
+	}
+}
+
+func checkRefusal(r *errs, owner string, in Invalid, err *WireError) {
+	switch {
+	case err == nil:
+		r.errorf(in.Pos, "%s: invalid input %q is accepted; want %s in field %q", owner, in.Input, in.Err, in.Field)
+	case err.Class != in.Err || err.Field != in.Field:
+		r.errorf(in.Pos, "%s: invalid input %q is refused with %s in field %q (%s at offset %d), not %s in field %q",
+			owner, in.Input, err.Class, err.Field, err.Reason, err.Offset, in.Err, in.Field)
 	}
 }

@@ -18,3 +18,14 @@ func (codesBase) Bounds(*Kind) (int, int) { return 1, 1 }
 func (codesBase) CanHold(_ *Kind, c byte) bool { return isDigit(c) }
 
 func (codesBase) Width(*Kind) int { return 1 }
+
+func (codesBase) Decode(k *Kind, s string, off, _ int) (any, *WireError) {
+	for _, c := range k.Values {
+		if int(s[off]-'0') == c.Value {
+			return c, nil
+		}
+	}
+	return nil, wireErr("bad_field", "", off, "byte %q: no such code", s[off])
+}
+
+func (codesBase) Encode(_ *Kind, b []byte, v any) []byte { return append(b, byte('0'+v.(*Code).Value)) }

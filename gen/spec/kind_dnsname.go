@@ -1,5 +1,7 @@
 package spec
 
+import "github.com/miekg/dns"
+
 // dnsnameBase is a text that must also be a DNS name, as miekg/dns
 // IsDomainName says.
 type dnsnameBase struct{ textBase }
@@ -11,4 +13,14 @@ func (b dnsnameBase) Check(k *Kind, r *errs) {
 	if k.Max > 255 {
 		r.errorf(k.limit(), "kind %s: max %d is over 255, the longest DNS name", k.Name, k.Max)
 	}
+}
+
+func (dnsnameBase) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
+	v, err := decodeText(k, s, off, limit)
+	if err == nil {
+		if _, ok := dns.IsDomainName(v.(string)); !ok {
+			return nil, wireErr("bad_field", "", off, "not a DNS name")
+		}
+	}
+	return v, err
 }

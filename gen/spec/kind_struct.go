@@ -47,3 +47,9 @@ func (structBase) CanHold(k *Kind, c byte) bool {
 }
 
 func (structBase) Width(*Kind) int { return 0 }
+
+func (structBase) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
+	return decodeStruct(k, s, off, limit)
+}
+
+func (structBase) Encode(k *Kind, b []byte, v any) []byte { return encodeStruct(k, b, v) }

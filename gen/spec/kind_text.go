@@ -34,3 +34,9 @@ func (textBase) Bounds(k *Kind) (int, int) { return k.Min, k.Max }
 func (textBase) CanHold(k *Kind, c byte) bool { return k.Allowed[c] }
 
 func (textBase) Width(*Kind) int { return 0 }
+
+func (textBase) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
+	return decodeText(k, s, off, limit)
+}
+
+func (textBase) Encode(_ *Kind, b []byte, v any) []byte { return append(b, v.(string)...) }

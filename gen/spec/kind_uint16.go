@@ -35,3 +35,20 @@ func (decimal) Width(*Kind) int { return 0 }
 type uint16Base struct{ decimal }
 
 func (uint16Base) Name() string { return Uint16 }
+
+func (decimal) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
+	v, next, reason := scanDecimal(s, off, limit, k.Max)
+	switch {
+	case reason != "":
+	case next != limit:
+		reason = "not a decimal number"
+	case v < k.Min:
+		reason = "under " + strconv.Itoa(k.Min)
+	}
+	if reason != "" {
+		return nil, wireErr("bad_field", "", off, "%s", reason)
+	}
+	return v, nil
+}
+
+func (decimal) Encode(k *Kind, b []byte, v any) []byte { return encodeDecimal(k, b, v) }
