@@ -1,0 +1,678 @@
+package spec
+
+import (
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"unicode/utf8"
+)
+
+// IRVersion is the version of the IR schema that IR writes and FromIR
+// reads. docs/ir.md says what it guarantees; a change that removes, renames
+// or changes the meaning of a field increments it, a new field does not.
+const IRVersion = 1
+
+// IR is the checked model as data: what a back end written in another
+// language, or an editor, reads instead of the spec. Every field is always
+// written (empty lists as []), except the *Hex fields, which appear only when
+// the string beside them is not valid UTF-8.
+//
+// Byte strings (example and invalid inputs, literals, deny, allow, step
+// examples) are lossless: X holds the bytes when they are valid UTF-8;
+// otherwise X holds them for display, each byte that is not part of valid
+// UTF-8 replaced by U+FFFD, and XHex ("x_hex") holds every byte in lowercase
+// hex, and is the value. Prose (docs, titles, notes, the field an invalid
+// input names) is text: bytes that are not valid UTF-8 become U+FFFD.
+type IR struct {
+	Version   int          `json:"version"`
+	File      string       `json:"file"`
+	Kinds     []IRKind     `json:"kinds"`
+	Protocols []IRProtocol `json:"protocols"`
+	Messages  []IRMessage  `json:"messages"`
+	Sequences []IRSequence `json:"sequences"`
+	Consts    []IRConst    `json:"consts"`
+}
+
+// IRPos is a place in the spec file: line and column, both from 1.
+type IRPos struct {
+	Line int `json:"line"`
+	Col  int `json:"col"`
+}
+
+// IRKind is a kind. Allowed, CanHold, Width, MinLen and MaxLen are derived:
+// FromIR recomputes them and refuses an IR whose values disagree.
+type IRKind struct {
+	Name      string           `json:"name"`
+	Base      string           `json:"base"`
+	GoType    string           `json:"go_type"`
+	Doc       string           `json:"doc"`
+	Pos       IRPos            `json:"pos"`
+	Attrs     map[string]IRPos `json:"attrs"`
+	Min       int              `json:"min"`
+	Max       int              `json:"max"`
+	UTF8      bool             `json:"utf8"`
+	NoControl bool             `json:"nocontrol"`
+	Deny      string           `json:"deny"`
+	DenyHex   string           `json:"deny_hex,omitempty"`
+	Allow     string           `json:"allow"`
+	AllowHex  string           `json:"allow_hex,omitempty"`
+	Allowed   [][2]int         `json:"allowed"`  // text, dnsname: the byte set; [] for other bases
+	CanHold   [][2]int         `json:"can_hold"` // every base: the bytes some value may contain
+	Width     int              `json:"width"`    // length of every value; 0 if values vary
+	MinLen    int              `json:"min_len"`
+	MaxLen    int              `json:"max_len"`
+	Parts     []IRItem         `json:"parts"`
+	Values    []IRCode         `json:"values"`
+	Examples  []IRExample      `json:"examples"`
+	Invalid   []IRInvalid      `json:"invalid"`
+}
+
+// IRItem is one item of a message or a struct kind: exactly one of Literal,
+// Field and If is set. Pos is the item's place: the literal's string, or
+// the same place as Field.Pos or If.Pos.
+type IRItem struct {
+	Literal    string   `json:"literal,omitempty"`
+	LiteralHex string   `json:"literal_hex,omitempty"`
+	Field      *IRField `json:"field,omitempty"`
+	If         *IRCond  `json:"if,omitempty"`
+	Pos        IRPos    `json:"pos"`
+}
+
+// IRField is a named use of a kind, which it names.
+type IRField struct {
+	Name string `json:"name"`
+	Kind string `json:"kind"`
+	Pos  IRPos  `json:"pos"`
+}
+
+// IRCond is a group present exactly when the codes field named Field, an
+// earlier field of the same message, holds the code named Code (whose digit
+// is Value, derived).
+type IRCond struct {
+	Field string   `json:"field"`
+	Code  string   `json:"code"`
+	Value int      `json:"value"`
+	Items []IRItem `json:"items"`
+	Pos   IRPos    `json:"pos"`
+}
+
+// IRCode is one value of a codes kind.
+type IRCode struct {
+	Value int    `json:"value"`
+	Name  string `json:"name"`
+	Doc   string `json:"doc"`
+	Pos   IRPos  `json:"pos"`
+}
+
+// IRExample is a valid input.
+type IRExample struct {
+	Input    string `json:"input"`
+	InputHex string `json:"input_hex,omitempty"`
+	Pos      IRPos  `json:"pos"`
+}
+
+// IRInvalid is an input every decoder must refuse with error class Error in
+// field Field.
+type IRInvalid struct {
+	Input    string `json:"input"`
+	InputHex string `json:"input_hex,omitempty"`
+	Error    string `json:"error"`
+	Field    string `json:"field"`
+	Pos      IRPos  `json:"pos"`
+}
+
+// IRProtocol holds the framing facts of a protocol.
+type IRProtocol struct {
+	Name         string           `json:"name"`
+	Doc          string           `json:"doc"`
+	Transport    string           `json:"transport"`
+	Port         int              `json:"port"` // 0: dynamic
+	PortDoc      string           `json:"port_doc"`
+	TagLen       int              `json:"tag_len"`
+	LengthDigits int              `json:"length_digits"` // 0: no length prefix
+	LengthDoc    string           `json:"length_doc"`
+	Max          int              `json:"max"`
+	Pos          IRPos            `json:"pos"`
+	Attrs        map[string]IRPos `json:"attrs"`
+}
+
+// IRMessage is a message type. Role and MaxLen are derived; Answers is the
+// tag of the request a reply answers, "" for other messages.
+type IRMessage struct {
+	Proto    string      `json:"proto"`
+	Tag      string      `json:"tag"`
+	GoType   string      `json:"go_type"`
+	Doc      string      `json:"doc"`
+	Pos      IRPos       `json:"pos"`
+	Role     string      `json:"role"` // "request", "reply" or "other"
+	Answers  string      `json:"answers"`
+	Items    []IRItem    `json:"items"`
+	MaxLen   int         `json:"max_len"`
+	Examples []IRExample `json:"examples"`
+	Invalid  []IRInvalid `json:"invalid"`
+}
+
+// IRSequence is an exchange of messages of one protocol.
+type IRSequence struct {
+	Proto string   `json:"proto"`
+	Title string   `json:"title"`
+	Pos   IRPos    `json:"pos"`
+	Steps []IRStep `json:"steps"`
+	Notes []string `json:"notes"`
+}
+
+// IRStep is one message of a sequence, named by its tag.
+type IRStep struct {
+	From       string `json:"from"`
+	To         string `json:"to"`
+	Tag        string `json:"tag"`
+	Example    string `json:"example"`
+	ExampleHex string `json:"example_hex,omitempty"`
+	Pos        IRPos  `json:"pos"`
+}
+
+// IRConst is a behaviour constant; Unit "ms" makes it a duration.
+type IRConst struct {
+	Name  string `json:"name"`
+	Value int    `json:"value"`
+	Unit  string `json:"unit"`
+	Doc   string `json:"doc"`
+	Pos   IRPos  `json:"pos"`
+}
+
+// roleName is the name of a role as the IR writes it.
+func roleName(r Role) string {
+	switch r {
+	case RoleRequest:
+		return "request"
+	case RoleReply:
+		return "reply"
+	}
+	return "other"
+}
+
+// IR returns the model as data. Encoded with encoding/json it loses nothing
+// that FromIR needs, byte strings included.
+func (s *Spec) IR() *IR {
+	ir := &IR{
+		Version:   IRVersion,
+		File:      text(s.File),
+		Kinds:     []IRKind{},
+		Protocols: []IRProtocol{},
+		Messages:  []IRMessage{},
+		Sequences: []IRSequence{},
+		Consts:    []IRConst{},
+	}
+	for _, k := range s.Kinds {
+		ik := IRKind{
+			Name: k.Name, Base: k.Base, GoType: k.GoType, Doc: text(k.Doc), Pos: irPos(k.Pos), Attrs: irAttrs(k.Attrs),
+			Min: k.Min, Max: k.Max, UTF8: k.UTF8, NoControl: k.NoControl,
+			Allowed: byteRanges(func(c byte) bool { return k.Allowed[c] }),
+			CanHold: byteRanges(k.CanHold),
+			Width:   k.Impl().Width(k), MinLen: k.MinLen(), MaxLen: k.MaxLen(),
+			Parts: irItems(k.Parts), Values: []IRCode{},
+			Examples: irExamples(k.Examples), Invalid: irInvalid(k.Invalid),
+		}
+		ik.Deny, ik.DenyHex = byteString(k.Deny)
+		ik.Allow, ik.AllowHex = byteString(k.AllowSrc)
+		for _, c := range k.Values {
+			ik.Values = append(ik.Values, IRCode{c.Value, c.Name, text(c.Doc), irPos(c.Pos)})
+		}
+		ir.Kinds = append(ir.Kinds, ik)
+	}
+	for _, p := range s.Protocols {
+		ir.Protocols = append(ir.Protocols, IRProtocol{
+			Name: p.Name, Doc: text(p.Doc), Transport: p.Transport, Port: p.Port, PortDoc: text(p.PortDoc),
+			TagLen: p.TagLen, LengthDigits: p.LengthDigits, LengthDoc: text(p.LengthDoc), Max: p.Max,
+			Pos: irPos(p.Pos), Attrs: irAttrs(p.Attrs),
+		})
+	}
+	for _, m := range s.Messages {
+		im := IRMessage{
+			Proto: m.Proto.Name, Tag: m.Tag, GoType: m.GoType, Doc: text(m.Doc), Pos: irPos(m.Pos),
+			Role: roleName(s.Role(m)), Items: irItems(m.Items), MaxLen: m.MaxLen(),
+			Examples: irExamples(m.Examples), Invalid: irInvalid(m.Invalid),
+		}
+		if m.Answers != nil {
+			im.Answers = m.Answers.Tag
+		}
+		ir.Messages = append(ir.Messages, im)
+	}
+	for _, sq := range s.Sequences {
+		is := IRSequence{Proto: sq.Proto.Name, Title: text(sq.Title), Pos: irPos(sq.Pos), Steps: []IRStep{}, Notes: []string{}}
+		for _, st := range sq.Steps {
+			ist := IRStep{From: st.From, To: st.To, Tag: st.Msg.Tag, Pos: irPos(st.Pos)}
+			ist.Example, ist.ExampleHex = byteString(st.Example)
+			is.Steps = append(is.Steps, ist)
+		}
+		for _, n := range sq.Notes {
+			is.Notes = append(is.Notes, text(n))
+		}
+		ir.Sequences = append(ir.Sequences, is)
+	}
+	for _, c := range s.Consts {
+		ir.Consts = append(ir.Consts, IRConst{c.Name, c.Value, c.Unit, text(c.Doc), irPos(c.Pos)})
+	}
+	return ir
+}
+
+func irPos(p Pos) IRPos { return IRPos{p.Line, p.Col} }
+
+func (p IRPos) pos() Pos { return Pos{p.Line, p.Col} }
+
+func irAttrs(attrs map[string]Pos) map[string]IRPos {
+	out := map[string]IRPos{}
+	for a, p := range attrs {
+		out[a] = irPos(p)
+	}
+	return out
+}
+
+func irItems(items []Item) []IRItem {
+	out := []IRItem{}
+	for _, it := range items {
+		ii := IRItem{Pos: irPos(it.Pos)}
+		switch {
+		case it.Field != nil:
+			ii.Field = &IRField{it.Field.Name, it.Field.Kind.Name, irPos(it.Field.Pos)}
+		case it.Cond != nil:
+			ii.If = &IRCond{it.Cond.Field.Name, it.Cond.Code.Name, it.Cond.Code.Value, irItems(it.Cond.Items), irPos(it.Cond.Pos)}
+		default:
+			ii.Literal, ii.LiteralHex = byteString(it.Literal)
+		}
+		out = append(out, ii)
+	}
+	return out
+}
+
+func irExamples(xs []Example) []IRExample {
+	out := []IRExample{}
+	for _, e := range xs {
+		ie := IRExample{Pos: irPos(e.Pos)}
+		ie.Input, ie.InputHex = byteString(e.Input)
+		out = append(out, ie)
+	}
+	return out
+}
+
+func irInvalid(xs []Invalid) []IRInvalid {
+	out := []IRInvalid{}
+	for _, in := range xs {
+		ii := IRInvalid{Error: in.Err, Field: text(in.Field), Pos: irPos(in.Pos)}
+		ii.Input, ii.InputHex = byteString(in.Input)
+		out = append(out, ii)
+	}
+	return out
+}
+
+// byteRanges lists the bytes in a set as inclusive runs [lo, hi], ascending.
+func byteRanges(in func(byte) bool) [][2]int {
+	out := [][2]int{}
+	for c := 0; c < 256; c++ {
+		if !in(byte(c)) {
+			continue
+		}
+		if n := len(out); n > 0 && out[n-1][1] == c-1 {
+			out[n-1][1] = c
+		} else {
+			out = append(out, [2]int{c, c})
+		}
+	}
+	return out
+}
+
+// text is s as JSON keeps it: each byte that is not part of valid UTF-8
+// becomes U+FFFD, as encoding/json would do.
+func text(s string) string {
+	if utf8.ValidString(s) {
+		return s
+	}
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		if r == utf8.RuneError && n == 1 {
+			b.WriteRune(utf8.RuneError)
+		} else {
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
+}
+
+// byteString is the lossless form of a byte string: the text, and its hex
+// when the text alone would lose bytes.
+func byteString(s string) (txt, hx string) {
+	if utf8.ValidString(s) {
+		return s, ""
+	}
+	return text(s), hex.EncodeToString([]byte(s))
+}
+
+// FromIR rebuilds the model that ir describes, resolving the names it uses
+// for references: kinds (declared before use, as in a spec), protocols,
+// message tags (answers: an earlier message of the same protocol; steps: a
+// message of the sequence's protocol), and the field and code of a
+// condition. It then checks the model as Parse does and recomputes the
+// derived fields, refusing an IR whose derived values disagree. An IR of
+// another version is refused; any other problem is reported in an
+// ErrorList, each at the place the IR gives.
+func FromIR(ir *IR) (*Spec, error) {
+	if ir == nil {
+		return nil, errors.New("spec IR: nil")
+	}
+	if ir.Version != IRVersion {
+		return nil, fmt.Errorf("spec IR: version %d; this reader takes version %d", ir.Version, IRVersion)
+	}
+	b := &irReader{errs: &errs{file: ir.File}, s: &Spec{File: ir.File}, kinds: map[string]*Kind{}, protos: map[string]*Protocol{}}
+	for i := range ir.Kinds {
+		b.kind(&ir.Kinds[i])
+	}
+	for i := range ir.Protocols {
+		b.protocol(&ir.Protocols[i])
+	}
+	for i := range ir.Messages {
+		b.message(&ir.Messages[i])
+	}
+	for i := range ir.Sequences {
+		b.sequence(&ir.Sequences[i])
+	}
+	for _, ic := range ir.Consts {
+		for _, o := range b.s.Consts {
+			if o.Name == ic.Name {
+				b.errorf(ic.Pos.pos(), "const %s given twice (first at %s)", ic.Name, b.at(o.Pos))
+			}
+		}
+		b.s.Consts = append(b.s.Consts, &Const{Name: ic.Name, Value: ic.Value, Unit: ic.Unit, Doc: ic.Doc, Pos: ic.Pos.pos()})
+	}
+	if len(b.list) == 0 {
+		b.s.check(b.errs)
+	}
+	if len(b.list) == 0 {
+		b.derived(ir)
+	}
+	if len(b.list) > 0 {
+		return nil, b.list.sorted()
+	}
+	return b.s, nil
+}
+
+// irReader builds a Spec from an IR.
+type irReader struct {
+	*errs
+	s      *Spec
+	kinds  map[string]*Kind
+	protos map[string]*Protocol
+}
+
+func (b *irReader) kind(ik *IRKind) {
+	k := &Kind{
+		Name: ik.Name, Base: ik.Base, GoType: ik.GoType, Doc: ik.Doc, Pos: ik.Pos.pos(), Attrs: posMap(ik.Attrs),
+		Min: ik.Min, Max: ik.Max, UTF8: ik.UTF8, NoControl: ik.NoControl,
+	}
+	owner := "kind " + k.Name
+	k.Deny = b.bytes(ik.Deny, ik.DenyHex, k.Pos, owner+": deny")
+	k.AllowSrc = b.bytes(ik.Allow, ik.AllowHex, k.Pos, owner+": allow")
+	k.Examples = b.examples(ik.Examples, owner)
+	k.Invalid = b.invalid(ik.Invalid, owner)
+	for _, ic := range ik.Values {
+		for _, o := range k.Values {
+			if o.Name == ic.Name || o.Value == ic.Value {
+				b.errorf(ic.Pos.pos(), "%s: code %d %s repeats code %d %s (at %s)", owner, ic.Value, ic.Name, o.Value, o.Name, b.at(o.Pos))
+			}
+		}
+		k.Values = append(k.Values, &Code{Value: ic.Value, Name: ic.Name, Doc: ic.Doc, Pos: ic.Pos.pos()})
+	}
+	if len(ik.Values) > 0 && k.Base != Codes {
+		b.errorf(k.Pos, "%s: values given to base %s (only codes kinds have values)", owner, k.Base)
+	}
+	// Parts may name only kinds declared before this one, so kinds cannot
+	// refer to themselves.
+	k.Parts = b.items(ik.Parts, owner, nil, false)
+	if len(ik.Parts) > 0 && k.Base != Struct {
+		b.errorf(k.Pos, "%s: parts given to base %s (only struct kinds have parts)", owner, k.Base)
+	}
+	ok := true
+	if baseOf(k.Base) == nil {
+		b.errorf(k.Pos, "%s: unknown base %q", owner, k.Base)
+		ok = false
+	}
+	if first := b.kinds[k.Name]; first != nil {
+		b.errorf(k.Pos, "kind %s given twice (first at %s)", k.Name, b.at(first.Pos))
+		ok = false
+	}
+	if ok {
+		b.kinds[k.Name] = k
+		b.s.Kinds = append(b.s.Kinds, k)
+	}
+}
+
+func (b *irReader) protocol(ip *IRProtocol) {
+	p := &Protocol{
+		Name: ip.Name, Doc: ip.Doc, Transport: ip.Transport, Port: ip.Port, PortDoc: ip.PortDoc,
+		TagLen: ip.TagLen, LengthDigits: ip.LengthDigits, LengthDoc: ip.LengthDoc, Max: ip.Max,
+		Pos: ip.Pos.pos(), Attrs: posMap(ip.Attrs),
+	}
+	if first := b.protos[p.Name]; first != nil {
+		b.errorf(p.Pos, "protocol %s given twice (first at %s)", p.Name, b.at(first.Pos))
+		return
+	}
+	b.protos[p.Name] = p
+	b.s.Protocols = append(b.s.Protocols, p)
+}
+
+func (b *irReader) message(im *IRMessage) {
+	m := &Message{Tag: im.Tag, GoType: im.GoType, Doc: im.Doc, Pos: im.Pos.pos()}
+	owner := "message " + im.Proto + " " + im.Tag
+	m.Proto = b.protos[im.Proto]
+	if m.Proto == nil {
+		b.errorf(m.Pos, "%s: unknown protocol %q", owner, im.Proto)
+		return
+	}
+	for _, o := range b.s.Messages {
+		switch {
+		case o.Proto == m.Proto && o.Tag == m.Tag:
+			b.errorf(m.Pos, "%s given twice (first at %s)", owner, b.at(o.Pos))
+			return
+		case o.GoType == m.GoType:
+			b.errorf(m.Pos, "%s: Go type %s given twice (first at %s)", owner, m.GoType, b.at(o.Pos))
+			return
+		}
+	}
+	m.Items = b.items(im.Items, owner, m, true)
+	m.Examples = b.examples(im.Examples, owner)
+	m.Invalid = b.invalid(im.Invalid, owner)
+	if im.Answers != "" {
+		for _, o := range b.s.MessagesOf(m.Proto) {
+			if o.Tag == im.Answers {
+				m.Answers = o
+			}
+		}
+		if m.Answers == nil {
+			b.errorf(m.Pos, "%s: answers %q: no %s message of that tag before it", owner, im.Answers, m.Proto.Name)
+		}
+	}
+	b.s.Messages = append(b.s.Messages, m)
+}
+
+// items rebuilds a list of items. m is the message they belong to (nil for
+// a struct's parts); an if group is allowed only when cond is set, as the
+// last item, and its field must be a codes field of m before it.
+func (b *irReader) items(iis []IRItem, owner string, m *Message, cond bool) []Item {
+	var out []Item
+	for i, ii := range iis {
+		pos := ii.Pos.pos()
+		n := 0
+		for _, set := range []bool{ii.Literal != "" || ii.LiteralHex != "", ii.Field != nil, ii.If != nil} {
+			if set {
+				n++
+			}
+		}
+		if n != 1 {
+			b.errorf(pos, "%s: item %d has %d of literal, field and if; want exactly one", owner, i+1, n)
+			continue
+		}
+		switch {
+		case ii.Field != nil:
+			f := &Field{Name: ii.Field.Name, Pos: ii.Field.Pos.pos()}
+			f.Kind = b.kinds[ii.Field.Kind]
+			if f.Kind == nil {
+				b.errorf(f.Pos, "%s: field %s: unknown kind %q (a kind is declared before use)", owner, f.Name, ii.Field.Kind)
+				continue
+			}
+			siblings := fieldsOf(out)
+			if m != nil {
+				siblings = append(fieldsOf(m.Items), siblings...)
+			}
+			for _, g := range siblings {
+				if g.Name == f.Name {
+					b.errorf(f.Pos, "%s: field %s appears twice (first at %s)", owner, f.Name, b.at(g.Pos))
+				}
+			}
+			out = append(out, Item{Field: f, Pos: pos})
+		case ii.If != nil:
+			if !cond || i != len(iis)-1 {
+				b.errorf(pos, "%s: an if group may only be the last item of a message", owner)
+				continue
+			}
+			c := &Cond{Pos: ii.If.Pos.pos()}
+			for _, g := range fieldsOf(out) {
+				if g.Name == ii.If.Field {
+					c.Field = g
+				}
+			}
+			if c.Field == nil || c.Field.Kind.Base != Codes {
+				b.errorf(c.Pos, "%s: if: %q is not a codes field before the group", owner, ii.If.Field)
+				continue
+			}
+			for _, v := range c.Field.Kind.Values {
+				if v.Name == ii.If.Code {
+					c.Code = v
+				}
+			}
+			if c.Code == nil {
+				b.errorf(c.Pos, "%s: if: %s has no code %q", owner, c.Field.Kind.Name, ii.If.Code)
+				continue
+			}
+			// The group's fields must not repeat the message's: m.Items
+			// does not hold out yet, so check against both.
+			tmp := &Message{Items: out}
+			c.Items = b.items(ii.If.Items, owner, tmp, false)
+			out = append(out, Item{Cond: c, Pos: pos})
+		default:
+			out = append(out, Item{Literal: b.bytes(ii.Literal, ii.LiteralHex, pos, owner+": literal"), Pos: pos})
+		}
+	}
+	return out
+}
+
+func (b *irReader) examples(xs []IRExample, owner string) []Example {
+	var out []Example
+	for _, e := range xs {
+		out = append(out, Example{Input: b.bytes(e.Input, e.InputHex, e.Pos.pos(), owner+": example"), Pos: e.Pos.pos()})
+	}
+	return out
+}
+
+func (b *irReader) invalid(xs []IRInvalid, owner string) []Invalid {
+	var out []Invalid
+	for _, in := range xs {
+		if !contains(ErrNames, in.Error) {
+			b.errorf(in.Pos.pos(), "%s: invalid: unknown error %q (want one of %s)", owner, in.Error, strings.Join(ErrNames, ", "))
+		}
+		out = append(out, Invalid{Input: b.bytes(in.Input, in.InputHex, in.Pos.pos(), owner+": invalid"), Err: in.Error, Field: in.Field, Pos: in.Pos.pos()})
+	}
+	return out
+}
+
+func (b *irReader) sequence(is *IRSequence) {
+	sq := &Sequence{Title: is.Title, Pos: is.Pos.pos()}
+	owner := fmt.Sprintf("sequence %q", is.Title)
+	sq.Proto = b.protos[is.Proto]
+	if sq.Proto == nil {
+		b.errorf(sq.Pos, "%s: unknown protocol %q", owner, is.Proto)
+		return
+	}
+	for _, ist := range is.Steps {
+		st := Step{From: ist.From, To: ist.To, Pos: ist.Pos.pos()}
+		st.Example = b.bytes(ist.Example, ist.ExampleHex, st.Pos, owner+": step")
+		for _, m := range b.s.MessagesOf(sq.Proto) {
+			if m.Tag == ist.Tag {
+				st.Msg = m
+			}
+		}
+		if st.Msg == nil {
+			b.errorf(st.Pos, "%s: step: no %s message %q", owner, sq.Proto.Name, ist.Tag)
+			continue
+		}
+		sq.Steps = append(sq.Steps, st)
+	}
+	if len(is.Notes) > 0 {
+		sq.Notes = append([]string(nil), is.Notes...)
+	}
+	b.s.Sequences = append(b.s.Sequences, sq)
+}
+
+// bytes decodes a lossless byte string: hx when given, after checking that
+// txt is its display form.
+func (b *irReader) bytes(txt, hx string, pos Pos, what string) string {
+	if hx == "" {
+		return txt
+	}
+	raw, err := hex.DecodeString(hx)
+	if err != nil {
+		b.errorf(pos, "%s: bad hex %q: %v", what, clip(hx), err)
+		return txt
+	}
+	if text(string(raw)) != txt {
+		b.errorf(pos, "%s: the text %q and the hex %s disagree", what, clip(txt), clip(hx))
+	}
+	return string(raw)
+}
+
+// derived refuses an IR whose derived fields disagree with the model that
+// its source fields give.
+func (b *irReader) derived(ir *IR) {
+	for i, k := range b.s.Kinds {
+		ik := &ir.Kinds[i]
+		for _, d := range []struct {
+			name string
+			ok   bool
+		}{
+			{"allowed", slices.Equal(ik.Allowed, byteRanges(func(c byte) bool { return k.Allowed[c] }))},
+			{"can_hold", slices.Equal(ik.CanHold, byteRanges(k.CanHold))},
+			{"width", ik.Width == k.Impl().Width(k)},
+			{"min_len", ik.MinLen == k.MinLen()},
+			{"max_len", ik.MaxLen == k.MaxLen()},
+		} {
+			if !d.ok {
+				b.errorf(k.Pos, "kind %s: %s disagrees with the kind's other fields (it is derived from them)", k.Name, d.name)
+			}
+		}
+	}
+	for i, m := range b.s.Messages {
+		im := &ir.Messages[i]
+		if im.MaxLen != m.MaxLen() {
+			b.errorf(m.Pos, "message %s: max_len %d, but its items give %d", m.Tag, im.MaxLen, m.MaxLen())
+		}
+		if r := roleName(b.s.Role(m)); im.Role != r {
+			b.errorf(m.Pos, "message %s: role %q, but answers make it %q", m.Tag, im.Role, r)
+		}
+		if n := len(m.Items); n > 0 && m.Items[n-1].Cond != nil {
+			c := m.Items[n-1].Cond
+			if v := im.Items[len(im.Items)-1].If.Value; v != c.Code.Value {
+				b.errorf(c.Pos, "message %s: if: value %d, but code %s is %d", m.Tag, v, c.Code.Name, c.Code.Value)
+			}
+		}
+	}
+}
+
+func posMap(attrs map[string]IRPos) map[string]Pos {
+	out := map[string]Pos{}
+	for a, p := range attrs {
+		out[a] = p.pos()
+	}
+	return out
+}
