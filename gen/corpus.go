@@ -47,7 +47,7 @@ func corpusFiles(s *spec.Spec) ([]file, error) {
 	}
 	for _, k := range s.Kinds {
 		for i, e := range k.Examples {
-			seed("FuzzParse"+kindName(k), fmt.Sprintf("%d", i+1), e.Input)
+			seed("FuzzParse"+k.GoName(), fmt.Sprintf("%d", i+1), e.Input)
 		}
 	}
 	return out, nil

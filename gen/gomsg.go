@@ -8,132 +8,9 @@ import (
 	"mi/gen/spec"
 )
 
-// itemCtx says how item code reads and fails inside one function.
-type itemCtx struct {
-	dst   string              // value prefix: "m." or "v."
-	wrap  func(string) string // wraps an error expression
-	ret   string              // what precedes the error in a return
-	limit string              // end of the current span
-	owner *spec.Kind          // the struct kind, or nil in a message
-}
-
-func (c *itemCtx) fail(sentinel, field, off, reason string) string {
-	return fmt.Sprintf("return %s%s", c.ret, c.wrap(fmt.Sprintf("fieldErr(%s, %q, %s, %s)", sentinel, field, off, reason)))
-}
-
-// rest is the unread span.
-func (c *itemCtx) rest() string {
-	if c.limit == "len(s)" {
-		return "s[off:]"
-	}
-	return "s[off:" + c.limit + "]"
-}
-
-// decodeItems writes code that reads items from s[off:limit]; prev names the
-// field before them, for errors about a missing separator.
-func decodeItems(g w, c *itemCtx, items []spec.Item, framed, tail bool) {
-	prev, found := "type", false
-	for i, it := range items {
-		if it.Literal != "" {
-			if found && len(it.Literal) == 1 {
-				// The field before ended where IndexByte found this literal.
-				g.p("off++")
-				continue
-			}
-			g.p("if !strings.HasPrefix(%s, %q) { %s }", c.rest(), it.Literal, c.fail("ErrBadSeparator", prev, "off", q("want "+q(it.Literal))))
-			g.p("off += %d", len(it.Literal))
-			continue
-		}
-		f := it.Field
-		prev, found = f.Name, false
-		switch {
-		case f.Kind.FixedWidth():
-			g.p("if off >= %s { %s }", c.limit, c.fail("ErrTruncated", f.Name, "off", q("missing")))
-			g.p("end = off + 1")
-		case !framed:
-			g.p("if off == len(s) { %s }", c.fail("ErrTruncated", f.Name, "off", q("missing")))
-		}
-		if !f.Kind.FixedWidth() {
-			if i+1 < len(items) {
-				sep := items[i+1].Literal
-				g.p("if end = strings.IndexByte(%s, %q); end < 0 { %s }", c.rest(), sep[0], c.fail("ErrBadSeparator", f.Name, c.limit, q("missing "+q(sep[:1]))))
-				g.p("end += off")
-				found = true
-			} else {
-				g.p("end = %s", c.limit)
-			}
-		}
-		g.p("if %s%s, err = parse%s(s, off, end, %q); err != nil { return %s%s }", c.dst, exported(f.Name), kindName(f.Kind), f.Name, c.ret, c.wrap("err"))
-		if tail || i+1 < len(items) {
-			g.p("off = end")
-		}
-	}
-}
-
-// checkItems writes the encoder's validation of items, tracking the offset
-// each field would have on the wire.
-func checkItems(g w, c *itemCtx, items []spec.Item) {
-	for i, it := range items {
-		last := i == len(items)-1
-		switch {
-		case it.Literal != "":
-			if !last {
-				g.p("off += %d", len(it.Literal))
-			}
-		case it.Field != nil:
-			f := it.Field
-			v := c.dst + exported(f.Name)
-			g.p("if err := check%s(%s, %q, off); err != nil { return %s }", kindName(f.Kind), v, f.Name, c.wrap("err"))
-			if !last {
-				g.p("off += len%s(%s)", kindName(f.Kind), v)
-			}
-		case it.Cond != nil:
-			cd := it.Cond
-			g.p("if %s%s == %s {", c.dst, exported(cd.Field.Name), codeConst(cd.Field.Kind, cd.Code))
-			checkItems(g, c, cd.Items)
-			g.p("} else {")
-			for _, f := range fieldsOfItems(cd.Items) {
-				g.p("if %s%s != %s { %s }", c.dst, exported(f.Name), zero(f.Kind),
-					c.fail("ErrAbsent", f.Name, "off", q(fmt.Sprintf("set, but %s is not %s", cd.Field.Name, cd.Code.Name))))
-			}
-			g.p("}")
-		}
-	}
-}
-
-// walkItems writes, for each item in wire order, the line lit or field
-// gives, with a condition's items under an if: the shape that the encoder
-// and the length computation share.
-func walkItems(g w, dst string, items []spec.Item, lit func(string) string, field func(*spec.Field) string) {
-	for _, it := range items {
-		switch {
-		case it.Literal != "":
-			g.p("%s", lit(it.Literal))
-		case it.Field != nil:
-			g.p("%s", field(it.Field))
-		case it.Cond != nil:
-			g.p("if %s%s == %s {", dst, exported(it.Cond.Field.Name), codeConst(it.Cond.Field.Kind, it.Cond.Code))
-			walkItems(g, dst, it.Cond.Items, lit, field)
-			g.p("}")
-		}
-	}
-}
-
-func appendItems(g w, dst string, items []spec.Item) {
-	walkItems(g, dst, items, appendLit, func(f *spec.Field) string {
-		return fmt.Sprintf("b = append%s(b, %s%s)", kindName(f.Kind), dst, exported(f.Name))
-	})
-}
-
-func lenItems(g w, dst string, items []spec.Item) {
-	walkItems(g, dst, items, func(l string) string { return fmt.Sprintf("n += %d", len(l)) }, func(f *spec.Field) string {
-		return fmt.Sprintf("n += len%s(%s%s)", kindName(f.Kind), dst, exported(f.Name))
-	})
-}
-
 func genMessages(b *bytes.Buffer, s *spec.Spec) {
 	header(b, s, "wire", "net/netip", "strings")
-	g := w{b}
+	g := newW(b)
 	g.p("var _ netip.Addr // not every spec needs every import")
 	for _, p := range s.Protocols {
 		ms := s.MessagesOf(p)
@@ -153,22 +30,7 @@ func wireFormat(m *spec.Message) string {
 	if m.Proto.LengthDigits > 0 {
 		parts = append(parts, fmt.Sprintf("length(%d digits)", m.Proto.LengthDigits))
 	}
-	return strings.Join(append(parts, itemsFormat(m.Items)...), " ")
-}
-
-func itemsFormat(items []spec.Item) []string {
-	var parts []string
-	for _, it := range items {
-		switch {
-		case it.Literal != "":
-			parts = append(parts, q(it.Literal))
-		case it.Field != nil:
-			parts = append(parts, it.Field.Name)
-		case it.Cond != nil:
-			parts = append(parts, "[", strings.Join(itemsFormat(it.Cond.Items), " "), "] if "+it.Cond.Field.Name+" is "+it.Cond.Code.Name)
-		}
-	}
-	return parts
+	return strings.Join(append(parts, spec.FormatItems(m.Items)...), " ")
 }
 
 func hdrLen(p *spec.Protocol) int { return p.TagLen + p.LengthDigits }
@@ -182,7 +44,7 @@ func genMessage(g w, m *spec.Message) {
 		if m.CondOf(f) != nil {
 			tag += ",omitzero"
 		}
-		g.p("%s %s `json:%q` // %s", exported(f.Name), goType(f.Kind), tag, f.Kind.Doc)
+		g.p("%s %s `json:%q` // %s", spec.Exported(f.Name), f.Kind.Impl().GoType(f.Kind), tag, f.Kind.Doc)
 	}
 	g.p("}\n")
 	g.p("// Tag returns %q.", m.Tag)
@@ -190,7 +52,7 @@ func genMessage(g w, m *spec.Message) {
 	g.p("// Len returns the length of m's wire form.")
 	g.p("func (m *%s) Len() int {", t)
 	g.p("n := %d", hdrLen(p))
-	lenItems(g, "m.", m.Items)
+	g.LenItems("m.", m.Items)
 	g.p("return n")
 	g.p("}\n")
 	g.p("// Append appends m's wire form to b. If a field is invalid it returns b")
@@ -204,20 +66,22 @@ func genMessage(g w, m *spec.Message) {
 			g.p("b = append(b, byte('0'+info/%d%%10))", pow10(i))
 		}
 	}
-	appendItems(g, "m.", m.Items)
+	g.AppendItems("m.", m.Items)
 	g.p("return b, nil")
 	g.p("}\n")
-	ctx := &itemCtx{dst: "m.", wrap: func(e string) string { return e }, limit: "len(s)"}
+	ctx := &spec.GoCtx{Dst: "m.", Wrap: func(e string) string { return e }, Limit: "len(s)"}
 	g.p("func (m *%s) check() error {", t)
-	g.p("off := %d", hdrLen(p))
-	checkItems(g, ctx, m.Items)
+	if len(m.Fields()) > 0 {
+		g.p("off := %d", hdrLen(p))
+	}
+	g.CheckItems(ctx, m.Items)
 	g.p("return nil")
 	g.p("}\n")
 	genDecode(g, m, ctx)
 }
 
-func genDecode(g w, m *spec.Message, ctx *itemCtx) {
-	t, p := m.GoType, m.Proto
+func genDecode(g w, m *spec.Message, ctx *spec.GoCtx) {
+	t, p, pl := m.GoType, m.Proto, m.Plan()
 	g.p("// Decode sets m from b, which must hold exactly one %s message. It", m.Tag)
 	g.p("// keeps no reference to b.")
 	g.p("func (m *%s) Decode(b []byte) error {", t)
@@ -232,49 +96,46 @@ func genDecode(g w, m *spec.Message, ctx *itemCtx) {
 	g.p("*m = %s{}", t)
 	g.p("if len(s) < %d { return fieldErr(ErrTruncated, \"type\", len(s), \"missing\") }", p.TagLen)
 	g.p("if s[:%d] != Tag%s { return fieldErr(ErrUnknownType, \"type\", 0, reasonTag(s[:%d], Tag%s)) }", p.TagLen, t, p.TagLen, t)
-	fields := m.Fields()
-	first, last := fields[0].Name, fields[len(fields)-1].Name
 	if p.LengthDigits > 0 {
-		g.p("info, err := %sInfoLen(s)", lower(p.Name))
+		g.p("info, err := %sInfoLen(s)", spec.Lower(p.Name))
 		g.p("if err != nil { return err }")
-		g.p("if n := %d + info; len(s) < n { return fieldErr(ErrTruncated, %q, len(s), reasonLength(len(s), n)) }", hdrLen(p), first)
-		g.p("if n := %d + info; len(s) > n { return fieldErr(ErrTrailing, %q, n, reasonLength(len(s), n)) }", hdrLen(p), last)
-	} else {
+		g.p("if n := %d + info; len(s) < n { return fieldErr(ErrTruncated, %q, len(s), reasonLength(len(s), n)) }", hdrLen(p), pl.First)
+		g.p("if n := %d + info; len(s) > n { return fieldErr(ErrTrailing, %q, n, reasonLength(len(s), n)) }", hdrLen(p), pl.Last)
+	} else if len(m.Fields()) > 0 {
 		g.p("var err error")
 	}
-	g.p("off, end := %d, 0", hdrLen(p))
-	items := m.Items
-	var cond *spec.Cond
-	if it := items[len(items)-1]; it.Cond != nil {
-		cond, items = it.Cond, items[:len(items)-1]
+	if len(m.Fields()) > 0 {
+		g.p("var end int")
 	}
-	if cond == nil {
-		decodeItems(g, ctx, items, p.LengthDigits > 0, fields[len(fields)-1].Kind.FixedWidth())
-		trailing(g, fields[len(fields)-1])
-	} else {
-		// Read through the condition's field, then each shape to its end:
-		// the field before the group ends at the group's literal or at the end.
-		at := 0
-		for i, it := range items {
-			if it.Field == cond.Field {
-				at = i + 1
-			}
-		}
-		decodeItems(g, ctx, items[:at], p.LengthDigits > 0, true)
-		g.p("if m.%s == %s {", exported(cond.Field.Name), codeConst(cond.Field.Kind, cond.Code))
-		with := append(append([]spec.Item{}, items[at:]...), cond.Items...)
-		decodeItems(g, ctx, with, p.LengthDigits > 0, fields[len(fields)-1].Kind.FixedWidth())
-		trailing(g, fields[len(fields)-1])
+	g.p("off := %d", hdrLen(p))
+	framed := p.LengthDigits > 0
+	if pl.Cond == nil {
+		open := spec.EndsOpen(pl.Head)
+		g.DecodeOps(ctx, pl.Head, framed, !open)
+		trailing(g, open, pl.LastThen)
 		g.p("}")
-		decodeItems(g, ctx, items[at:], p.LengthDigits > 0, items[len(items)-1].Field.Kind.FixedWidth())
-		trailing(g, items[len(items)-1].Field)
+		return
 	}
+	g.DecodeOps(ctx, pl.Head, framed, true)
+	g.p("if m.%s == %s {", spec.Exported(pl.Cond.Field.Name), spec.CodeConst(pl.Cond.Field.Kind, pl.Cond.Code))
+	branch(g, ctx, pl.Then, framed, pl.LastThen)
+	g.p("}")
+	branch(g, ctx, pl.Else, framed, pl.LastElse)
 	g.p("}")
 }
 
-func trailing(g w, last *spec.Field) {
-	if last.Kind.FixedWidth() {
-		g.p("if off != len(s) { return fieldErr(ErrTrailing, %q, off, reasonLength(len(s), off)) }", last.Name)
+// branch writes one shape of a message with an if group, after its head.
+func branch(g w, ctx *spec.GoCtx, ops []spec.Op, framed bool, last string) {
+	open := spec.EndsOpen(ops)
+	g.DecodeOps(ctx, ops, framed, !open)
+	trailing(g, open, last)
+}
+
+// trailing ends a decoder: unless its last field ran to the end of the
+// input, bytes may follow what it read.
+func trailing(g w, open bool, last string) {
+	if !open {
+		g.p("if off != len(s) { return fieldErr(ErrTrailing, %q, off, reasonLength(len(s), off)) }", last)
 	}
 	g.p("return nil")
 }
@@ -283,8 +144,8 @@ func trailing(g w, last *spec.Field) {
 // decimal digits after the tag.
 func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	h := hdrLen(p)
-	g.p("\n// %sInfoLen reads the info length of a %s message: %s.", lower(p.Name), p.Name, p.LengthDoc)
-	g.p("func %sInfoLen(s string) (int, error) {", lower(p.Name))
+	g.p("\n// %sInfoLen reads the info length of a %s message: %s.", spec.Lower(p.Name), p.Name, p.LengthDoc)
+	g.p("func %sInfoLen(s string) (int, error) {", spec.Lower(p.Name))
 	g.p("if len(s) < %d { return 0, fieldErr(ErrTruncated, \"length\", len(s), \"missing\") }", h)
 	g.p("n := 0")
 	g.p("for i := %d; i < %d; i++ {", p.TagLen, h)
@@ -293,9 +154,9 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("}")
 	g.p("return n, nil")
 	g.p("}\n")
-	g.p("// %sFrameLen returns the length of the %s message whose header starts", lower(p.Name), p.Name)
+	g.p("// %sFrameLen returns the length of the %s message whose header starts", spec.Lower(p.Name), p.Name)
 	g.p("// hdr (at least %d bytes), so a stream reader knows how much to read.", h)
-	g.p("func %sFrameLen(hdr string) (int, error) {", lower(p.Name))
+	g.p("func %sFrameLen(hdr string) (int, error) {", spec.Lower(p.Name))
 	// The error names the tag by its constant: keeping a slice of hdr would
 	// make every caller's header escape to the heap.
 	g.p("var tag string")
@@ -305,7 +166,7 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	}
 	g.p("default: return 0, inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(hdr[:%d], \"\")), %q, \"\")", p.TagLen, p.Name)
 	g.p("}")
-	g.p("n, err := %sInfoLen(hdr)", lower(p.Name))
+	g.p("n, err := %sInfoLen(hdr)", spec.Lower(p.Name))
 	g.p("if err != nil { return 0, inMessage(err, %q, tag) }", p.Name)
 	g.p("return %d + n, nil", h)
 	g.p("}")

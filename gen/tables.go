@@ -22,7 +22,7 @@ var errSentinel = map[string]string{
 func tableFiles(s *spec.Spec) ([]file, error) {
 	var b bytes.Buffer
 	header(&b, s, "wire_test", "mi/wire")
-	g := w{&b}
+	g := newW(&b)
 	g.p("// specExamples are the spec's example messages: each must decode and")
 	g.p("// re-encode to the same bytes.")
 	g.p("var specExamples = []specExample{")

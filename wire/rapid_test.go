@@ -62,6 +62,9 @@ func TestRoundTrip(t *testing.T) {
 // Append returns an error matching a sentinel and the buffer unchanged.
 func TestEncodeRefusesInvalid(t *testing.T) {
 	for _, c := range wiregen.Cases {
+		if c.Bad == nil {
+			continue // every value of every field is valid
+		}
 		t.Run(c.Tag, rapid.MakeCheck(func(t *rapid.T) {
 			m := c.Bad.Draw(t, "m")
 			buf := []byte("keep")

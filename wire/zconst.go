@@ -3,8 +3,6 @@
 package wire
 
 import (
-	"errors"
-	"strconv"
 	"time"
 )
 
@@ -20,6 +18,8 @@ const (
 	PLUMIPort   = 3344 // every node listens on 3344; nodes talk from 3344 to 3344
 	PLUMITagLen = 2    // bytes of the type tag
 )
+
+var _ time.Duration // not every spec needs every import
 
 // Behaviour constants.
 const (
@@ -50,158 +50,6 @@ const (
 	TagLocate          = "PL" // locate request: from asks where to is; forwarded node to node and to the target's agent unchanged
 	TagLocateReply     = "RL" // locate reply: travels back to from's agent, routed by from's domain
 )
-
-// RegisterCode is the outcome of a registration: one ASCII digit on the wire.
-type RegisterCode uint8
-
-const (
-	RegisterOK      RegisterCode = 0 // registered: the node now reaches the user at the request's source address
-	RegisterRefused RegisterCode = 1 // refused: the user is not in this domain
-)
-
-// String returns the code's name.
-func (c RegisterCode) String() string {
-	switch c {
-	case RegisterOK:
-		return "OK"
-	case RegisterRefused:
-		return "Refused"
-	}
-	return "RegisterCode(" + strconv.Itoa(int(c)) + ")"
-}
-
-// Doc returns what the code means.
-func (c RegisterCode) Doc() string {
-	switch c {
-	case RegisterOK:
-		return "registered: the node now reaches the user at the request's source address"
-	case RegisterRefused:
-		return "refused: the user is not in this domain"
-	}
-	return "RegisterCode(" + strconv.Itoa(int(c)) + ")"
-}
-
-// MarshalText returns the code's name, so JSON reads "OK" rather than a digit.
-func (c RegisterCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// UnmarshalText reads a code's name.
-func (c *RegisterCode) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "OK":
-		*c = RegisterOK
-	case "Refused":
-		*c = RegisterRefused
-	default:
-		return errors.New("wire: no such RegisterCode: " + strconv.Quote(string(b)))
-	}
-	return nil
-}
-
-// DeregisterCode is the outcome of a deregistration: one ASCII digit on the wire.
-type DeregisterCode uint8
-
-const (
-	DeregisterOK      DeregisterCode = 0 // deregistered: the user is now offline
-	DeregisterRefused DeregisterCode = 1 // refused: the user is not in this domain
-)
-
-// String returns the code's name.
-func (c DeregisterCode) String() string {
-	switch c {
-	case DeregisterOK:
-		return "OK"
-	case DeregisterRefused:
-		return "Refused"
-	}
-	return "DeregisterCode(" + strconv.Itoa(int(c)) + ")"
-}
-
-// Doc returns what the code means.
-func (c DeregisterCode) Doc() string {
-	switch c {
-	case DeregisterOK:
-		return "deregistered: the user is now offline"
-	case DeregisterRefused:
-		return "refused: the user is not in this domain"
-	}
-	return "DeregisterCode(" + strconv.Itoa(int(c)) + ")"
-}
-
-// MarshalText returns the code's name, so JSON reads "OK" rather than a digit.
-func (c DeregisterCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// UnmarshalText reads a code's name.
-func (c *DeregisterCode) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "OK":
-		*c = DeregisterOK
-	case "Refused":
-		*c = DeregisterRefused
-	default:
-		return errors.New("wire: no such DeregisterCode: " + strconv.Quote(string(b)))
-	}
-	return nil
-}
-
-// LocateCode is the outcome of a locate: one ASCII digit on the wire.
-type LocateCode uint8
-
-const (
-	LocateFound   LocateCode = 0 // found: the ip and TCP port of the target's chat socket follow
-	LocateBusy    LocateCode = 1 // the target is in another conversation
-	LocateUnknown LocateCode = 2 // the target user, or its domain, does not exist
-	LocateOffline LocateCode = 3 // the target is offline
-)
-
-// String returns the code's name.
-func (c LocateCode) String() string {
-	switch c {
-	case LocateFound:
-		return "Found"
-	case LocateBusy:
-		return "Busy"
-	case LocateUnknown:
-		return "Unknown"
-	case LocateOffline:
-		return "Offline"
-	}
-	return "LocateCode(" + strconv.Itoa(int(c)) + ")"
-}
-
-// Doc returns what the code means.
-func (c LocateCode) Doc() string {
-	switch c {
-	case LocateFound:
-		return "found: the ip and TCP port of the target's chat socket follow"
-	case LocateBusy:
-		return "the target is in another conversation"
-	case LocateUnknown:
-		return "the target user, or its domain, does not exist"
-	case LocateOffline:
-		return "the target is offline"
-	}
-	return "LocateCode(" + strconv.Itoa(int(c)) + ")"
-}
-
-// MarshalText returns the code's name, so JSON reads "Found" rather than a digit.
-func (c LocateCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
-
-// UnmarshalText reads a code's name.
-func (c *LocateCode) UnmarshalText(b []byte) error {
-	switch string(b) {
-	case "Found":
-		*c = LocateFound
-	case "Busy":
-		*c = LocateBusy
-	case "Unknown":
-		*c = LocateUnknown
-	case "Offline":
-		*c = LocateOffline
-	default:
-		return errors.New("wire: no such LocateCode: " + strconv.Quote(string(b)))
-	}
-	return nil
-}
 
 // Role is what a message is for.
 type Role uint8

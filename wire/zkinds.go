@@ -3,6 +3,7 @@
 package wire
 
 import (
+	"errors"
 	"github.com/miekg/dns"
 	"net/netip"
 	"strconv"
@@ -11,6 +12,7 @@ import (
 )
 
 var _ = strings.IndexByte // not every spec needs every import
+var _ = errors.New
 var _ = utf8.ValidString
 var _ = dns.IsDomainName
 var _ netip.Addr
@@ -129,7 +131,7 @@ func parseAddress(s string, off, limit int, field string) (v Address, err error)
 		return v, inField(fieldErr(ErrTruncated, "user", off, "missing"), field)
 	}
 	if end = strings.IndexByte(s[off:limit], '@'); end < 0 {
-		return v, inField(fieldErr(ErrBadSeparator, "user", limit, "missing \"@\""), field)
+		return v, inField(fieldErr(ErrBadSeparator, "user", limit, "missing '@'"), field)
 	}
 	end += off
 	if v.User, err = parseUser(s, off, end, "user"); err != nil {
@@ -264,7 +266,7 @@ func parsePort(s string, off, limit int, field string) (uint16, error) {
 }
 
 func checkPort(v uint16, field string, off int) error {
-	if v < 1 || int(v) > 65535 {
+	if int(v) < 1 || int(v) > 65535 {
 		return fieldErr(ErrBadField, field, off, "out of range 1..65535: "+strconv.Itoa(int(v)))
 	}
 	return nil
@@ -334,6 +336,52 @@ func lenLine(v string) int { return len(v) }
 func CheckLine(v string) error { return checkLine(v, "line", 0) }
 
 // Kind RegisterCode (codes): outcome of a registration.
+// RegisterCode is the outcome of a registration: one ASCII digit on the wire.
+type RegisterCode uint8
+
+const (
+	RegisterOK      RegisterCode = 0 // registered: the node now reaches the user at the request's source address
+	RegisterRefused RegisterCode = 1 // refused: the user is not in this domain
+)
+
+// String returns the code's name.
+func (c RegisterCode) String() string {
+	switch c {
+	case RegisterOK:
+		return "OK"
+	case RegisterRefused:
+		return "Refused"
+	}
+	return "RegisterCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Doc returns what the code means.
+func (c RegisterCode) Doc() string {
+	switch c {
+	case RegisterOK:
+		return "registered: the node now reaches the user at the request's source address"
+	case RegisterRefused:
+		return "refused: the user is not in this domain"
+	}
+	return "RegisterCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// MarshalText returns the code's name, so JSON reads "OK" rather than a digit.
+func (c RegisterCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code's name.
+func (c *RegisterCode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "OK":
+		*c = RegisterOK
+	case "Refused":
+		*c = RegisterRefused
+	default:
+		return errors.New("wire: no such RegisterCode: " + strconv.Quote(string(b)))
+	}
+	return nil
+}
+
 func parseRegisterCode(s string, off, limit int, field string) (RegisterCode, error) {
 	switch s[off] {
 	case '0':
@@ -357,6 +405,52 @@ func appendRegisterCode(b []byte, v RegisterCode) []byte { return append(b, '0'+
 func lenRegisterCode(RegisterCode) int { return 1 }
 
 // Kind DeregisterCode (codes): outcome of a deregistration.
+// DeregisterCode is the outcome of a deregistration: one ASCII digit on the wire.
+type DeregisterCode uint8
+
+const (
+	DeregisterOK      DeregisterCode = 0 // deregistered: the user is now offline
+	DeregisterRefused DeregisterCode = 1 // refused: the user is not in this domain
+)
+
+// String returns the code's name.
+func (c DeregisterCode) String() string {
+	switch c {
+	case DeregisterOK:
+		return "OK"
+	case DeregisterRefused:
+		return "Refused"
+	}
+	return "DeregisterCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Doc returns what the code means.
+func (c DeregisterCode) Doc() string {
+	switch c {
+	case DeregisterOK:
+		return "deregistered: the user is now offline"
+	case DeregisterRefused:
+		return "refused: the user is not in this domain"
+	}
+	return "DeregisterCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// MarshalText returns the code's name, so JSON reads "OK" rather than a digit.
+func (c DeregisterCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code's name.
+func (c *DeregisterCode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "OK":
+		*c = DeregisterOK
+	case "Refused":
+		*c = DeregisterRefused
+	default:
+		return errors.New("wire: no such DeregisterCode: " + strconv.Quote(string(b)))
+	}
+	return nil
+}
+
 func parseDeregisterCode(s string, off, limit int, field string) (DeregisterCode, error) {
 	switch s[off] {
 	case '0':
@@ -380,6 +474,66 @@ func appendDeregisterCode(b []byte, v DeregisterCode) []byte { return append(b, 
 func lenDeregisterCode(DeregisterCode) int { return 1 }
 
 // Kind LocateCode (codes): outcome of a locate.
+// LocateCode is the outcome of a locate: one ASCII digit on the wire.
+type LocateCode uint8
+
+const (
+	LocateFound   LocateCode = 0 // found: the ip and TCP port of the target's chat socket follow
+	LocateBusy    LocateCode = 1 // the target is in another conversation
+	LocateUnknown LocateCode = 2 // the target user, or its domain, does not exist
+	LocateOffline LocateCode = 3 // the target is offline
+)
+
+// String returns the code's name.
+func (c LocateCode) String() string {
+	switch c {
+	case LocateFound:
+		return "Found"
+	case LocateBusy:
+		return "Busy"
+	case LocateUnknown:
+		return "Unknown"
+	case LocateOffline:
+		return "Offline"
+	}
+	return "LocateCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Doc returns what the code means.
+func (c LocateCode) Doc() string {
+	switch c {
+	case LocateFound:
+		return "found: the ip and TCP port of the target's chat socket follow"
+	case LocateBusy:
+		return "the target is in another conversation"
+	case LocateUnknown:
+		return "the target user, or its domain, does not exist"
+	case LocateOffline:
+		return "the target is offline"
+	}
+	return "LocateCode(" + strconv.Itoa(int(c)) + ")"
+}
+
+// MarshalText returns the code's name, so JSON reads "Found" rather than a digit.
+func (c LocateCode) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code's name.
+func (c *LocateCode) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "Found":
+		*c = LocateFound
+	case "Busy":
+		*c = LocateBusy
+	case "Unknown":
+		*c = LocateUnknown
+	case "Offline":
+		*c = LocateOffline
+	default:
+		return errors.New("wire: no such LocateCode: " + strconv.Quote(string(b)))
+	}
+	return nil
+}
+
 func parseLocateCode(s string, off, limit int, field string) (LocateCode, error) {
 	switch s[off] {
 	case '0':

@@ -109,7 +109,8 @@ func (m *Nick) decode(s string) error {
 	if n := 3 + info; len(s) > n {
 		return fieldErr(ErrTrailing, "nick", n, reasonLength(len(s), n))
 	}
-	off, end := 3, 0
+	var end int
+	off := 3
 	end = len(s)
 	if m.Nick, err = parseNick(s, off, end, "nick"); err != nil {
 		return err
@@ -183,7 +184,8 @@ func (m *Line) decode(s string) error {
 	if n := 3 + info; len(s) > n {
 		return fieldErr(ErrTrailing, "text", n, reasonLength(len(s), n))
 	}
-	off, end := 3, 0
+	var end int
+	off := 3
 	end = len(s)
 	if m.Text, err = parseLine(s, off, end, "text"); err != nil {
 		return err
@@ -325,7 +327,8 @@ func (m *Register) decode(s string) error {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagRegister))
 	}
 	var err error
-	off, end := 2, 0
+	var end int
+	off := 2
 	if off == len(s) {
 		return fieldErr(ErrTruncated, "addr", off, "missing")
 	}
@@ -393,8 +396,9 @@ func (m *RegisterReply) decode(s string) error {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagRegisterReply))
 	}
 	var err error
-	off, end := 2, 0
-	if off >= len(s) {
+	var end int
+	off := 2
+	if off+1 > len(s) {
 		return fieldErr(ErrTruncated, "code", off, "missing")
 	}
 	end = off + 1
@@ -465,7 +469,8 @@ func (m *Deregister) decode(s string) error {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagDeregister))
 	}
 	var err error
-	off, end := 2, 0
+	var end int
+	off := 2
 	if off == len(s) {
 		return fieldErr(ErrTruncated, "addr", off, "missing")
 	}
@@ -533,8 +538,9 @@ func (m *DeregisterReply) decode(s string) error {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagDeregisterReply))
 	}
 	var err error
-	off, end := 2, 0
-	if off >= len(s) {
+	var end int
+	off := 2
+	if off+1 > len(s) {
 		return fieldErr(ErrTruncated, "code", off, "missing")
 	}
 	end = off + 1
@@ -615,12 +621,13 @@ func (m *Locate) decode(s string) error {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagLocate))
 	}
 	var err error
-	off, end := 2, 0
+	var end int
+	off := 2
 	if off == len(s) {
 		return fieldErr(ErrTruncated, "from", off, "missing")
 	}
 	if end = strings.IndexByte(s[off:], ':'); end < 0 {
-		return fieldErr(ErrBadSeparator, "from", len(s), "missing \":\"")
+		return fieldErr(ErrBadSeparator, "from", len(s), "missing ':'")
 	}
 	end += off
 	if m.From, err = parseAddress(s, off, end, "from"); err != nil {
@@ -745,8 +752,9 @@ func (m *LocateReply) decode(s string) error {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagLocateReply))
 	}
 	var err error
-	off, end := 2, 0
-	if off >= len(s) {
+	var end int
+	off := 2
+	if off+1 > len(s) {
 		return fieldErr(ErrTruncated, "code", off, "missing")
 	}
 	end = off + 1
@@ -759,7 +767,7 @@ func (m *LocateReply) decode(s string) error {
 			return fieldErr(ErrTruncated, "from", off, "missing")
 		}
 		if end = strings.IndexByte(s[off:], ':'); end < 0 {
-			return fieldErr(ErrBadSeparator, "from", len(s), "missing \":\"")
+			return fieldErr(ErrBadSeparator, "from", len(s), "missing ':'")
 		}
 		end += off
 		if m.From, err = parseAddress(s, off, end, "from"); err != nil {
@@ -771,7 +779,7 @@ func (m *LocateReply) decode(s string) error {
 			return fieldErr(ErrTruncated, "to", off, "missing")
 		}
 		if end = strings.IndexByte(s[off:], ':'); end < 0 {
-			return fieldErr(ErrBadSeparator, "to", len(s), "missing \":\"")
+			return fieldErr(ErrBadSeparator, "to", len(s), "missing ':'")
 		}
 		end += off
 		if m.To, err = parseAddress(s, off, end, "to"); err != nil {
@@ -783,7 +791,7 @@ func (m *LocateReply) decode(s string) error {
 			return fieldErr(ErrTruncated, "ip", off, "missing")
 		}
 		if end = strings.IndexByte(s[off:], ':'); end < 0 {
-			return fieldErr(ErrBadSeparator, "ip", len(s), "missing \":\"")
+			return fieldErr(ErrBadSeparator, "ip", len(s), "missing ':'")
 		}
 		end += off
 		if m.IP, err = parseIP(s, off, end, "ip"); err != nil {
@@ -804,7 +812,7 @@ func (m *LocateReply) decode(s string) error {
 		return fieldErr(ErrTruncated, "from", off, "missing")
 	}
 	if end = strings.IndexByte(s[off:], ':'); end < 0 {
-		return fieldErr(ErrBadSeparator, "from", len(s), "missing \":\"")
+		return fieldErr(ErrBadSeparator, "from", len(s), "missing ':'")
 	}
 	end += off
 	if m.From, err = parseAddress(s, off, end, "from"); err != nil {

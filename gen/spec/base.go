@@ -25,6 +25,30 @@ type Base interface {
 	Decode(k *Kind, s string, off, limit int) (any, *WireError)
 	// Encode appends the wire form of a value Decode returned.
 	Encode(k *Kind, b []byte, v any) []byte
+
+	// GoType is the Go type of a value in the wire package; GoZero is its
+	// zero value, ready to compare with.
+	GoType(k *Kind) string
+	GoZero(k *Kind) string
+	// GoKind writes the kind's Go functions: parseN(s, off, limit, field),
+	// checkN(v, field, off), appendN(b, v), lenN(v), and what the wire
+	// package exports for it (N is k.GoName()).
+	GoKind(g Go, k *Kind)
+	// Rapid writes the rapid generator N() of valid values and, when
+	// HasBad, BadN() of invalid ones, in package wiregen.
+	Rapid(g Go, k *Kind)
+	// HasBad reports whether some value of the Go type is invalid.
+	HasBad(k *Kind) bool
+	// DocRules are the kind's rules for the reference page.
+	DocRules(k *Kind) []string
+}
+
+// RapidType is the Go type of a value as package wiregen names it.
+func RapidType(k *Kind) string {
+	if k.GoType != "" {
+		return "wire." + k.GoType
+	}
+	return k.Impl().GoType(k)
 }
 
 // bases lists every base kind. Adding one is a new kind_*.go file and a line here.

@@ -35,7 +35,7 @@ func BadDomain() *rapid.Generator[string] { return badText(ruleDomain, true) }
 // Address draws a valid an MI address user@domain.
 func Address() *rapid.Generator[wire.Address] {
 	return rapid.Custom(func(t *rapid.T) (v wire.Address) {
-		used := 1
+		used := 1 // literals, and the other parts at their longest
 		v.User = UserLen(1, min(35, 37-used-1)).Draw(t, "user")
 		used += len(v.User)
 		v.Domain = DomainLen(1, min(35, 37-used-0)).Draw(t, "domain")
@@ -55,7 +55,7 @@ func BadAddress() *rapid.Generator[wire.Address] {
 		case 1:
 			v.Domain = BadDomain().Draw(t, "domain")
 		default: // every part valid, the whole too long
-			used := 1
+			used := 1 // literals, and the other parts at their shortest
 			v.User = UserLen(max(1, 37+1-used-35), 35).Draw(t, "user")
 			used += len(v.User)
 			v.Domain = DomainLen(max(1, 37+1-used-0), 35).Draw(t, "domain")
@@ -82,7 +82,9 @@ func BadIP() *rapid.Generator[netip.Addr] {
 }
 
 // Port draws a valid port.
-func Port() *rapid.Generator[uint16] { return rapid.Uint16Range(1, 65535) }
+func Port() *rapid.Generator[uint16] {
+	return rapid.Map(rapid.IntRange(1, 65535), func(v int) uint16 { return uint16(v) })
+}
 
 // BadPort draws an out-of-range port.
 func BadPort() *rapid.Generator[uint16] {
@@ -347,8 +349,8 @@ func BadMsgLocateReply() *rapid.Generator[*wire.LocateReply] {
 // Case is one message type with its generators.
 type Case struct {
 	Proto, Tag string
-	New        func() wire.Message // a zero message to decode into
-	Valid, Bad *rapid.Generator[wire.Message]
+	New        func() wire.Message            // a zero message to decode into
+	Valid, Bad *rapid.Generator[wire.Message] // Bad is nil when no field can be invalid
 }
 
 func asMessage[M wire.Message](g *rapid.Generator[M]) *rapid.Generator[wire.Message] {
