@@ -167,4 +167,3 @@ func decimalLen(n int) int {
 	return d
 }`)
 }
-
