@@ -380,6 +380,11 @@ func FromIR(ir *IR) (*Spec, error) {
 		b.sequence(&ir.Sequences[i])
 	}
 	for _, ic := range ir.Consts {
+		b.name(ic.Pos.pos(), "const name", ic.Name, true)
+		b.number(ic.Pos.pos(), "const "+ic.Name, ic.Value)
+		if ic.Unit != "" && ic.Unit != "ms" {
+			b.errorf(ic.Pos.pos(), "const %s: unit %q; want \"\" or \"ms\"", ic.Name, ic.Unit)
+		}
 		for _, o := range b.s.Consts {
 			if o.Name == ic.Name {
 				b.errorf(ic.Pos.pos(), "const %s given twice (first at %s)", ic.Name, b.at(o.Pos))
@@ -413,11 +418,26 @@ func (b *irReader) kind(ik *IRKind) {
 		Min: ik.Min, Max: ik.Max, UTF8: ik.UTF8, NoControl: ik.NoControl,
 	}
 	owner := "kind " + k.Name
+	b.name(k.Pos, "kind name", k.Name, k.Base == Codes)
+	switch {
+	case k.Base == Struct:
+		b.name(k.Pos, owner+": Go type", k.GoType, true)
+	case k.Base == Codes && k.GoType != k.Name:
+		b.errorf(k.Pos, "%s: go_type %q; a codes kind's is its name", owner, k.GoType)
+	case k.Base != Codes && k.GoType != "":
+		b.errorf(k.Pos, "%s: go_type %q given to base %s (only struct and codes kinds have one)", owner, k.GoType, k.Base)
+	}
+	b.number(k.Pos, owner+": min", k.Min)
+	b.number(k.Pos, owner+": max", k.Max)
 	k.Deny = b.bytes(ik.Deny, ik.DenyHex, k.Pos, owner+": deny")
 	k.AllowSrc = b.bytes(ik.Allow, ik.AllowHex, k.Pos, owner+": allow")
 	k.Examples = b.examples(ik.Examples, owner)
 	k.Invalid = b.invalid(ik.Invalid, owner)
 	for _, ic := range ik.Values {
+		b.name(ic.Pos.pos(), owner+": code name", ic.Name, true)
+		if ic.Value < 0 || ic.Value > 9 {
+			b.errorf(ic.Pos.pos(), "%s: code %s: value %d is not one digit 0..9", owner, ic.Name, ic.Value)
+		}
 		for _, o := range k.Values {
 			if o.Name == ic.Name || o.Value == ic.Value {
 				b.errorf(ic.Pos.pos(), "%s: code %d %s repeats code %d %s (at %s)", owner, ic.Value, ic.Name, o.Value, o.Name, b.at(o.Pos))
@@ -455,6 +475,17 @@ func (b *irReader) protocol(ip *IRProtocol) {
 		TagLen: ip.TagLen, LengthDigits: ip.LengthDigits, LengthDoc: ip.LengthDoc, Max: ip.Max,
 		Pos: ip.Pos.pos(), Attrs: posMap(ip.Attrs),
 	}
+	owner := "protocol " + p.Name
+	b.name(p.Pos, "protocol name", p.Name, true)
+	if p.Transport != "tcp" && p.Transport != "udp" {
+		b.errorf(p.Pos, "%s: transport must be tcp or udp, not %q", owner, p.Transport)
+	}
+	if p.Port < 0 || p.Port > 65535 {
+		b.errorf(p.Pos, "%s: port %d is not 1..65535 (or 0, dynamic)", owner, p.Port)
+	}
+	b.number(p.Pos, owner+": tag_len", p.TagLen)
+	b.number(p.Pos, owner+": length_digits", p.LengthDigits)
+	b.number(p.Pos, owner+": max", p.Max)
 	if first := b.protos[p.Name]; first != nil {
 		b.errorf(p.Pos, "protocol %s given twice (first at %s)", p.Name, b.at(first.Pos))
 		return
@@ -466,6 +497,8 @@ func (b *irReader) protocol(ip *IRProtocol) {
 func (b *irReader) message(im *IRMessage) {
 	m := &Message{Tag: im.Tag, GoType: im.GoType, Doc: im.Doc, Pos: im.Pos.pos()}
 	owner := "message " + im.Proto + " " + im.Tag
+	b.word(m.Pos, owner+": tag", m.Tag)
+	b.name(m.Pos, owner+": Go type", m.GoType, true)
 	m.Proto = b.protos[im.Proto]
 	if m.Proto == nil {
 		b.errorf(m.Pos, "%s: unknown protocol %q", owner, im.Proto)
@@ -517,6 +550,7 @@ func (b *irReader) items(iis []IRItem, owner string, m *Message, cond bool) []It
 		switch {
 		case ii.Field != nil:
 			f := &Field{Name: ii.Field.Name, Pos: ii.Field.Pos.pos()}
+			b.name(f.Pos, owner+": field name", f.Name, false)
 			f.Kind = b.kinds[ii.Field.Kind]
 			if f.Kind == nil {
 				b.errorf(f.Pos, "%s: field %s: unknown kind %q (a kind is declared before use)", owner, f.Name, ii.Field.Kind)
@@ -597,6 +631,8 @@ func (b *irReader) sequence(is *IRSequence) {
 	}
 	for _, ist := range is.Steps {
 		st := Step{From: ist.From, To: ist.To, Pos: ist.Pos.pos()}
+		b.word(st.Pos, owner+": step from", st.From)
+		b.word(st.Pos, owner+": step to", st.To)
 		st.Example = b.bytes(ist.Example, ist.ExampleHex, st.Pos, owner+": step")
 		for _, m := range b.s.MessagesOf(sq.Proto) {
 			if m.Tag == ist.Tag {
@@ -666,6 +702,42 @@ func (b *irReader) derived(ir *IR) {
 				b.errorf(c.Pos, "message %s: if: value %d, but code %s is %d", m.Tag, v, c.Code.Name, c.Code.Value)
 			}
 		}
+	}
+}
+
+// name checks that w is a name as the parser reads one: letters, digits
+// and _, starting with a letter (a capital when it names a Go type).
+func (b *irReader) name(pos Pos, what, w string, exported bool) {
+	ok := w != ""
+	for j := 0; j < len(w); j++ {
+		c := w[j]
+		letter := c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z'
+		ok = ok && (letter || j > 0 && (isDigit(c) || c == '_'))
+	}
+	switch {
+	case !ok:
+		b.errorf(pos, "%s %q is not a name: letters, digits and _, starting with a letter", what, w)
+	case exported && !(w[0] >= 'A' && w[0] <= 'Z'):
+		b.errorf(pos, "%s %q must start with a capital letter", what, w)
+	}
+}
+
+// word checks that w could be an unquoted word of a spec: printable ASCII
+// without space, quote, # or braces.
+func (b *irReader) word(pos Pos, what, w string) {
+	ok := w != ""
+	for j := 0; j < len(w); j++ {
+		ok = ok && w[j] > ' ' && w[j] < 0x7f && !strings.ContainsRune("#{}\"", rune(w[j]))
+	}
+	if !ok {
+		b.errorf(pos, "%s %q is not a word: printable ASCII without space, #, braces or quotes", what, w)
+	}
+}
+
+// number checks that n is a number a spec could hold.
+func (b *irReader) number(pos Pos, what string, n int) {
+	if n < 0 || n > maxNumber {
+		b.errorf(pos, "%s: %d is not a number from 0 to %d", what, n, maxNumber)
 	}
 }
 

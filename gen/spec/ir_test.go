@@ -341,6 +341,13 @@ func TestFromIRRefuses(t *testing.T) {
 		{"derived max_len", func(ir *IR) { msg(ir, "N").MaxLen = 7 }, "message N: max_len 7, but its items give 102"},
 		{"derived role", func(ir *IR) { msg(ir, "PR").Role = "other" }, `role "other", but answers make it "request"`},
 		{"check", func(ir *IR) { ir.Protocols[1].Max = 99 }, "message RL: can be 100 bytes, over the PLUMI limit of 99"},
+		{"bad field name", func(ir *IR) { msg(ir, "PL").Items[0].Field.Name = "from addr" }, `field name "from addr" is not a name`},
+		{"bad Go type", func(ir *IR) { msg(ir, "PL").GoType = "locate" }, `Go type "locate" must start with a capital letter`},
+		{"bad tag", func(ir *IR) { msg(ir, "N").Tag = "{" }, `tag "{" is not a word`},
+		{"bad transport", func(ir *IR) { ir.Protocols[0].Transport = "sctp" }, `transport must be tcp or udp, not "sctp"`},
+		{"negative max", func(ir *IR) { ir.Kinds[0].Max = -1 }, "kind user: max: -1 is not a number"},
+		{"go_type on text", func(ir *IR) { ir.Kinds[0].GoType = "User" }, `go_type "User" given to base text`},
+		{"code digit", func(ir *IR) { ir.Kinds[len(ir.Kinds)-1].Values[0].Value = 10 }, "value 10 is not one digit"},
 		{"empty item", func(ir *IR) { msg(ir, "PL").Items[1] = IRItem{} }, "item 2 has 0 of literal, field and if"},
 	} {
 		ir := s.IR()
