@@ -1,0 +1,674 @@
+package spec
+
+import (
+	"fmt"
+	"sort"
+	"strconv"
+	"strings"
+)
+
+// Change is one difference between two specs that matters on the wire (or,
+// for consts, in behaviour). Breaking means that a peer built from one spec
+// and a peer built from the other can refuse or misread each other's
+// messages, in either direction; a compatible change still makes old
+// receivers refuse what is new, and Msg says so.
+type Change struct {
+	Breaking bool
+	// Old and New are the places of the change in each spec. When a side
+	// lacks the element itself (a message removed, a field added), its
+	// position is that of the nearest element standing for it there (the
+	// protocol, the message, the item before); it is zero only when that
+	// side has nothing at all (a protocol or const added or removed).
+	Old, New         Pos
+	OldFile, NewFile string
+	Msg              string
+}
+
+// String formats c as NEWFILE:L:C (was OLDFILE:L:C): message.
+func (c Change) String() string {
+	return fmt.Sprintf("%s (was %s): %s", compatAt(c.NewFile, c.New), compatAt(c.OldFile, c.Old), c.Msg)
+}
+
+func compatAt(file string, p Pos) string {
+	if p == (Pos{}) {
+		return file
+	}
+	return file + ":" + p.String()
+}
+
+// Compare lists the changes from old to new that matter on the wire:
+// framing, messages, the items of messages and struct kinds, the content of
+// the kinds their fields use (compared by content, not name, and reported
+// once per pair of kinds, at the kinds' own lines), codes, and consts. Docs,
+// examples, invalid inputs, sequences and answers lines are not compared.
+// The list is sorted by new position, then old.
+func Compare(old, new *Spec) []Change {
+	r := &compatRun{old: old, new: new, kinds: map[[2]*Kind]bool{}}
+	r.protocols()
+	r.consts()
+	sort.SliceStable(r.out, func(i, j int) bool {
+		a, b := r.out[i], r.out[j]
+		switch {
+		case a.New != b.New:
+			return a.New.Before(b.New)
+		case a.Old != b.Old:
+			return a.Old.Before(b.Old)
+		}
+		return a.Msg < b.Msg
+	})
+	return r.out
+}
+
+// compatRun is one comparison. kinds memoizes the pairs of kinds already
+// compared, so that a kind used by many fields is reported once.
+type compatRun struct {
+	old, new *Spec
+	out      []Change
+	kinds    map[[2]*Kind]bool
+}
+
+func (r *compatRun) add(breaking bool, o, n Pos, format string, args ...any) {
+	r.out = append(r.out, Change{Breaking: breaking, Old: o, New: n, OldFile: r.old.File, NewFile: r.new.File, Msg: fmt.Sprintf(format, args...)})
+}
+
+func compatProto(s *Spec, name string) *Protocol {
+	for _, p := range s.Protocols {
+		if p.Name == name {
+			return p
+		}
+	}
+	return nil
+}
+
+func (r *compatRun) protocols() {
+	for _, op := range r.old.Protocols {
+		np := compatProto(r.new, op.Name)
+		if np == nil {
+			var tags []string
+			for _, m := range r.old.MessagesOf(op) {
+				tags = append(tags, m.Tag)
+			}
+			r.add(true, op.Pos, Pos{}, "protocol %s removed, with its messages %s: old peers still speak it", op.Name, strings.Join(tags, ", "))
+			continue
+		}
+		r.protocol(op, np)
+		r.messages(op, np)
+	}
+	for _, np := range r.new.Protocols {
+		if compatProto(r.old, np.Name) == nil {
+			r.add(false, Pos{}, np.Pos, "protocol %s added: old peers do not speak it", np.Name)
+		}
+	}
+}
+
+func compatAttr(attrs map[string]Pos, name string, or Pos) Pos {
+	if p, ok := attrs[name]; ok {
+		return p
+	}
+	return or
+}
+
+func (r *compatRun) protocol(o, n *Protocol) {
+	at := func(name string) (Pos, Pos) {
+		return compatAttr(o.Attrs, name, o.Pos), compatAttr(n.Attrs, name, n.Pos)
+	}
+	what := "protocol " + n.Name
+	if o.Transport != n.Transport {
+		op, np := at("transport")
+		r.add(true, op, np, "%s: transport %s -> %s: old and new peers no longer reach each other", what, o.Transport, n.Transport)
+	}
+	if o.Port != n.Port {
+		port := func(p int) string {
+			if p == 0 {
+				return "dynamic"
+			}
+			return strconv.Itoa(p)
+		}
+		op, np := at("port")
+		r.add(true, op, np, "%s: port %s -> %s: old and new peers no longer reach each other", what, port(o.Port), port(n.Port))
+	}
+	if o.TagLen != n.TagLen {
+		op, np := at("tag")
+		r.add(true, op, np, "%s: tag length %d -> %d bytes: old and new peers read each other's message types wrong", what, o.TagLen, n.TagLen)
+	}
+	if o.LengthDigits != n.LengthDigits {
+		digits := func(d int) string {
+			if d == 0 {
+				return "none"
+			}
+			return fmt.Sprintf("%d digits", d)
+		}
+		op, np := at("length")
+		r.add(true, op, np, "%s: length prefix %s -> %s: old and new peers frame messages differently", what, digits(o.LengthDigits), digits(n.LengthDigits))
+	}
+	op, np := at("max")
+	switch {
+	case n.Max < o.Max:
+		r.add(true, op, np, "%s: max %d -> %d narrows it: a new receiver refuses the %s messages an old peer may send", what, o.Max, n.Max, compatSpan(n.Max+1, o.Max))
+	case n.Max > o.Max:
+		r.add(false, op, np, "%s: max %d -> %d widens it: an old receiver refuses the %s messages a new peer may send", what, o.Max, n.Max, compatSpan(o.Max+1, n.Max))
+	}
+}
+
+// compatSpan names a range of lengths: "36-byte", "21- to 35-byte".
+func compatSpan(lo, hi int) string {
+	switch {
+	case lo == hi && lo == 0:
+		return "empty"
+	case lo == hi:
+		return fmt.Sprintf("%d-byte", lo)
+	}
+	return fmt.Sprintf("%d- to %d-byte", lo, hi)
+}
+
+// compatRange names a range of numbers: "0", "1024..65535".
+func compatRange(lo, hi int) string {
+	if lo == hi {
+		return strconv.Itoa(lo)
+	}
+	return fmt.Sprintf("%d..%d", lo, hi)
+}
+
+func (r *compatRun) messages(op, np *Protocol) {
+	olds, news := r.old.MessagesOf(op), r.new.MessagesOf(np)
+	byTag := func(ms []*Message, tag string) *Message {
+		for _, m := range ms {
+			if m.Tag == tag {
+				return m
+			}
+		}
+		return nil
+	}
+	matched := map[*Message]bool{}
+	var pairs [][2]*Message
+	var gone []*Message
+	for _, om := range olds {
+		if nm := byTag(news, om.Tag); nm != nil {
+			pairs = append(pairs, [2]*Message{om, nm})
+			matched[nm] = true
+		} else {
+			gone = append(gone, om)
+		}
+	}
+	for _, om := range gone {
+		var nm *Message
+		for _, m := range news {
+			if !matched[m] && m.GoType == om.GoType && byTag(olds, m.Tag) == nil {
+				nm = m
+			}
+		}
+		if nm == nil {
+			r.add(true, om.Pos, np.Pos, "message %s (%s) removed: an old peer may still send it, and a new receiver refuses it as an unknown type", om.Tag, om.GoType)
+			continue
+		}
+		matched[nm] = true
+		pairs = append(pairs, [2]*Message{om, nm})
+		r.add(true, om.Pos, nm.Pos, "message %s renamed %s (Go type %s): a new receiver refuses %s from an old peer as an unknown type, and an old receiver refuses %s", om.Tag, nm.Tag, om.GoType, om.Tag, nm.Tag)
+	}
+	for _, nm := range news {
+		if !matched[nm] {
+			r.add(false, op.Pos, nm.Pos, "message %s (%s) added: an old receiver refuses it as an unknown type", nm.Tag, nm.GoType)
+		}
+	}
+	for _, p := range pairs {
+		om, nm := p[0], p[1]
+		if om.GoType != nm.GoType {
+			r.add(false, om.Pos, nm.Pos, "message %s: Go type %s -> %s (wire-invisible)", nm.Tag, om.GoType, nm.GoType)
+		}
+		r.items("message "+nm.Tag, om.Items, nm.Items, om.Pos, nm.Pos)
+	}
+}
+
+// compatToken is an item as the wire sees it: a field slot (whatever its
+// name), a literal's bytes, or the if group.
+func compatToken(it Item) string {
+	switch {
+	case it.Field != nil:
+		return "F"
+	case it.Cond != nil:
+		return "C"
+	}
+	return "L" + it.Literal
+}
+
+// compatAlign matches the items of two lists by their wire tokens (a
+// longest common subsequence): mo[i] is the new index matched to old item
+// i, or -1, and mn the reverse.
+func compatAlign(o, n []Item) (mo, mn []int) {
+	a, b := make([]string, len(o)), make([]string, len(n))
+	for i, it := range o {
+		a[i] = compatToken(it)
+	}
+	for j, it := range n {
+		b[j] = compatToken(it)
+	}
+	l := make([][]int, len(a)+1)
+	for i := range l {
+		l[i] = make([]int, len(b)+1)
+	}
+	for i := len(a) - 1; i >= 0; i-- {
+		for j := len(b) - 1; j >= 0; j-- {
+			if a[i] == b[j] {
+				l[i][j] = l[i+1][j+1] + 1
+			} else {
+				l[i][j] = max(l[i+1][j], l[i][j+1])
+			}
+		}
+	}
+	mo, mn = make([]int, len(a)), make([]int, len(b))
+	for i := range mo {
+		mo[i] = -1
+	}
+	for j := range mn {
+		mn[j] = -1
+	}
+	for i, j := 0, 0; i < len(a) && j < len(b); {
+		switch {
+		case a[i] == b[j]:
+			mo[i], mn[j] = j, i
+			i++
+			j++
+		case l[i+1][j] >= l[i][j+1]:
+			i++
+		default:
+			j++
+		}
+	}
+	return mo, mn
+}
+
+// items compares two item lists of the same owner (a message, a struct
+// kind, an if group): literals and the if group by their place on the
+// wire, fields by name (a field renamed in the same slot keeps its
+// identity), and each field's kind by content.
+func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
+	mo, mn := compatAlign(o, n)
+	// stand[i] is the place in the other list that stands for item i: its
+	// match, else the matched item before it, else the owner.
+	stand := func(m []int, other []Item, at Pos) []Pos {
+		out := make([]Pos, len(m))
+		for i, j := range m {
+			if j >= 0 {
+				at = other[j].Pos
+			}
+			out[i] = at
+		}
+		return out
+	}
+	oStand, nStand := stand(mo, n, nAt), stand(mn, o, oAt)
+
+	// Literals and if groups in each gap between matched items: paired in
+	// order (a literal changed), the rest added or removed.
+	i, j := 0, 0
+	for i <= len(o) || j <= len(n) {
+		var ol, nl, oc, nc []int
+		for ; i < len(o) && mo[i] < 0; i++ {
+			switch {
+			case o[i].Cond != nil:
+				oc = append(oc, i)
+			case o[i].Field == nil:
+				ol = append(ol, i)
+			}
+		}
+		for ; j < len(n) && mn[j] < 0; j++ {
+			switch {
+			case n[j].Cond != nil:
+				nc = append(nc, j)
+			case n[j].Field == nil:
+				nl = append(nl, j)
+			}
+		}
+		for k := 0; k < len(ol) || k < len(nl); k++ {
+			switch {
+			case k >= len(nl):
+				r.add(true, o[ol[k]].Pos, oStand[ol[k]], "%s: literal %s removed: old and new peers split the message differently", owner, strconv.Quote(o[ol[k]].Literal))
+			case k >= len(ol):
+				r.add(true, nStand[nl[k]], n[nl[k]].Pos, "%s: literal %s added: old and new peers split the message differently", owner, strconv.Quote(n[nl[k]].Literal))
+			default:
+				r.add(true, o[ol[k]].Pos, n[nl[k]].Pos, "%s: literal %s -> %s: old and new peers split the message differently", owner, strconv.Quote(o[ol[k]].Literal), strconv.Quote(n[nl[k]].Literal))
+			}
+		}
+		for _, k := range oc {
+			c := o[k].Cond
+			r.add(true, c.Pos, oStand[k], "%s: if group (if %s %s) removed: an old peer sends it, a new receiver refuses it as trailing bytes", owner, c.Field.Name, c.Code.Name)
+		}
+		for _, k := range nc {
+			c := n[k].Cond
+			r.add(true, nStand[k], c.Pos, "%s: if group (if %s %s) added: a new peer sends it, an old receiver refuses it as trailing bytes", owner, c.Field.Name, c.Code.Name)
+		}
+		i, j = i+1, j+1 // past the matched pair (or the end)
+	}
+
+	// Fields by name.
+	oNames, nNames := map[string]*Field{}, map[string]*Field{}
+	for _, it := range o {
+		if it.Field != nil {
+			oNames[it.Field.Name] = it.Field
+		}
+	}
+	for _, it := range n {
+		if it.Field != nil {
+			nNames[it.Field.Name] = it.Field
+		}
+	}
+	rename := map[string]string{} // old name -> new name
+	taken := map[string]bool{}    // new names with an old field
+	for name := range oNames {
+		if nNames[name] != nil {
+			rename[name], taken[name] = name, true
+		}
+	}
+	for i, it := range o {
+		if it.Field == nil || mo[i] < 0 || n[mo[i]].Field == nil {
+			continue
+		}
+		of, nf := it.Field, n[mo[i]].Field
+		if nNames[of.Name] == nil && oNames[nf.Name] == nil {
+			rename[of.Name], taken[nf.Name] = nf.Name, true
+			r.add(false, of.Pos, nf.Pos, "%s: field %s renamed %s (wire-invisible)", owner, of.Name, nf.Name)
+		}
+	}
+	var oOrder, nOrder []*Field // the fields of both lists, in each list's order
+	for i, it := range o {
+		if f := it.Field; f != nil {
+			if _, ok := rename[f.Name]; ok {
+				oOrder = append(oOrder, f)
+			} else {
+				r.add(true, f.Pos, oStand[i], "%s: field %s removed: old and new peers split the message differently", owner, f.Name)
+			}
+		}
+	}
+	for j, it := range n {
+		if f := it.Field; f != nil {
+			if taken[f.Name] {
+				nOrder = append(nOrder, f)
+			} else {
+				r.add(true, nStand[j], f.Pos, "%s: field %s added: old and new peers split the message differently", owner, f.Name)
+			}
+		}
+	}
+	for k := range oOrder {
+		if rename[oOrder[k].Name] != nOrder[k].Name {
+			names := func(fs []*Field) string {
+				var s []string
+				for _, f := range fs {
+					s = append(s, f.Name)
+				}
+				return strings.Join(s, ", ")
+			}
+			r.add(true, oOrder[k].Pos, nOrder[k].Pos, "%s: fields reordered (%s -> %s): old and new peers read each other's fields as others", owner, names(oOrder), names(nOrder))
+			break
+		}
+	}
+	for _, of := range oOrder {
+		r.kind(of.Kind, nNames[rename[of.Name]].Kind)
+	}
+
+	// The if group, when both lists have one in the same place.
+	for i, it := range o {
+		if it.Cond != nil && mo[i] >= 0 {
+			r.cond(owner, it.Cond, n[mo[i]].Cond, rename)
+		}
+	}
+}
+
+func (r *compatRun) cond(owner string, o, n *Cond, rename map[string]string) {
+	switch {
+	case rename[o.Field.Name] != n.Field.Name:
+		r.add(true, o.Pos, n.Pos, "%s: if condition %s %s -> %s %s: the group is sent on another field", owner, o.Field.Name, o.Code.Name, n.Field.Name, n.Code.Name)
+	case compatCodes(o.Field.Kind, n.Field.Kind)[o.Code] != n.Code:
+		r.add(true, o.Pos, n.Pos, "%s: if condition %s %s -> %s %s: the group is sent with another code", owner, o.Field.Name, o.Code.Name, n.Field.Name, n.Code.Name)
+	}
+	r.items(owner+" (if group)", o.Items, n.Items, o.Pos, n.Pos)
+}
+
+// compatCodes matches the codes of two codes kinds: by name, then an old
+// code left over with a new one of the same value (renamed).
+func compatCodes(o, n *Kind) map[*Code]*Code {
+	m := map[*Code]*Code{}
+	used := map[*Code]bool{}
+	for _, oc := range o.Values {
+		for _, nc := range n.Values {
+			if nc.Name == oc.Name {
+				m[oc], used[nc] = nc, true
+			}
+		}
+	}
+	for _, oc := range o.Values {
+		for _, nc := range n.Values {
+			if m[oc] == nil && !used[nc] && nc.Value == oc.Value {
+				m[oc], used[nc] = nc, true
+			}
+		}
+	}
+	return m
+}
+
+// kind compares the content of the kinds of one field in the two specs,
+// once per pair.
+func (r *compatRun) kind(o, n *Kind) {
+	key := [2]*Kind{o, n}
+	if r.kinds[key] {
+		return
+	}
+	r.kinds[key] = true
+	word := "kind"
+	if o.Base == Codes && n.Base == Codes {
+		word = "codes"
+	}
+	what := word + " " + o.Name
+	if o.Name != n.Name {
+		what = fmt.Sprintf("%s %s -> %s", word, o.Name, n.Name)
+	}
+	before := len(r.out)
+	switch {
+	case o.Base == n.Base:
+		switch o.Base {
+		case Text, DNSName:
+			r.text(what, o, n)
+		case Struct:
+			r.structure(what, o, n)
+		case Codes:
+			r.codes(what, o, n)
+		default: // the decimals, and bases with no attributes (min and max stay 0)
+			r.number(what, o, n)
+		}
+	case compatDecimal(o) && compatDecimal(n):
+		r.add(false, o.Pos, n.Pos, "%s: base %s -> %s: the same canonical decimal on the wire", what, o.Base, n.Base)
+		r.number(what, o, n)
+	case o.Base == Text && n.Base == DNSName:
+		r.add(true, o.Pos, n.Pos, "%s: base text -> dnsname: a new receiver refuses the values that are not DNS names, which an old peer may send", what)
+		r.text(what, o, n)
+	case o.Base == DNSName && n.Base == Text:
+		r.add(false, o.Pos, n.Pos, "%s: base dnsname -> text widens it: an old receiver refuses the values that are not DNS names, which a new peer may send", what)
+		r.text(what, o, n)
+	default:
+		r.add(true, o.Pos, n.Pos, "%s: base %s -> %s: old and new peers cannot read each other's values", what, o.Base, n.Base)
+	}
+	if o.Name != n.Name && len(r.out) == before {
+		r.add(false, o.Pos, n.Pos, "%s: other name, same content (wire-invisible)", what)
+	}
+}
+
+// compatDecimal reports whether k's base is a canonical decimal (uint16,
+// uint8): those differ only in their range.
+func compatDecimal(k *Kind) bool {
+	_, ok := k.Impl().(interface{ top() int })
+	return ok
+}
+
+// limit reports a change of a kind's lower or upper bound (attribute a),
+// where narrowed values are refused by new receivers and widened ones by
+// old receivers; refused names the values in between.
+func (r *compatRun) limit(what, a string, o, n *Kind, ov, nv int, refused func(lo, hi int) string) {
+	op, np := compatAttr(o.Attrs, a, o.Pos), compatAttr(n.Attrs, a, n.Pos)
+	narrows := nv < ov
+	if a == "min" {
+		narrows = nv > ov
+	}
+	lo, hi := min(ov, nv), max(ov, nv)
+	if a == "max" {
+		lo++
+	} else {
+		hi--
+	}
+	switch {
+	case ov == nv:
+	case narrows:
+		r.add(true, op, np, "%s: %s %d -> %d narrows it: a new receiver refuses %s, which an old peer may send", what, a, ov, nv, refused(lo, hi))
+	default:
+		r.add(false, op, np, "%s: %s %d -> %d widens it: an old receiver refuses %s, which a new peer may send", what, a, ov, nv, refused(lo, hi))
+	}
+}
+
+func compatLengths(lo, hi int) string { return "the " + compatSpan(lo, hi) + " values" }
+
+func (r *compatRun) text(what string, o, n *Kind) {
+	r.limit(what, "min", o, n, o.Min, n.Min, compatLengths)
+	r.limit(what, "max", o, n, o.Max, n.Max, compatLengths)
+	var lost, gained []byte
+	high := [2]bool{}
+	for c := 0; c < 256; c++ {
+		switch {
+		case o.Allowed[c] && !n.Allowed[c]:
+			lost = append(lost, byte(c))
+		case !o.Allowed[c] && n.Allowed[c]:
+			gained = append(gained, byte(c))
+		}
+		if c >= 0x80 {
+			high[0] = high[0] || o.Allowed[c]
+			high[1] = high[1] || n.Allowed[c]
+		}
+	}
+	// The attribute that made the difference: the first that changed.
+	op, np := o.Pos, n.Pos
+	for _, a := range []struct {
+		name    string
+		changed bool
+	}{{"allow", o.AllowSrc != n.AllowSrc}, {"deny", o.Deny != n.Deny}, {"nocontrol", o.NoControl != n.NoControl}} {
+		if a.changed {
+			op, np = compatAttr(o.Attrs, a.name, o.Pos), compatAttr(n.Attrs, a.name, n.Pos)
+			break
+		}
+	}
+	if len(lost) > 0 {
+		r.add(true, op, np, "%s: allowed bytes narrowed: %s no longer allowed; a new receiver refuses the values with them an old peer may send", what, compatBytes(lost))
+	}
+	if len(gained) > 0 {
+		r.add(false, op, np, "%s: allowed bytes widened: %s now allowed; an old receiver refuses the values with them a new peer may send", what, compatBytes(gained))
+	}
+	// utf8 matters only when both sides allow bytes above 0x7f.
+	if o.UTF8 != n.UTF8 && high[0] && high[1] {
+		op, np := compatAttr(o.Attrs, "utf8", o.Pos), compatAttr(n.Attrs, "utf8", n.Pos)
+		if n.UTF8 {
+			r.add(true, op, np, "%s: utf8 added: a new receiver refuses the invalid UTF-8 an old peer may send", what)
+		} else {
+			r.add(false, op, np, "%s: utf8 removed: an old receiver refuses the invalid UTF-8 a new peer may send", what)
+		}
+	}
+}
+
+// compatBytes lists bytes escaped, runs of three or more as X-Y:
+// "." or "\x00"-"\x09" "\v".
+func compatBytes(bs []byte) string {
+	q := func(c byte) string { return strconv.QuoteToASCII(string([]byte{c})) }
+	var out []string
+	for i := 0; i < len(bs); {
+		j := i
+		for j+1 < len(bs) && bs[j+1] == bs[j]+1 {
+			j++
+		}
+		if j-i >= 2 {
+			out = append(out, q(bs[i])+"-"+q(bs[j]))
+		} else {
+			for k := i; k <= j; k++ {
+				out = append(out, q(bs[k]))
+			}
+		}
+		i = j + 1
+	}
+	return strings.Join(out, " ")
+}
+
+func (r *compatRun) number(what string, o, n *Kind) {
+	numbers := func(lo, hi int) string { return compatRange(lo, hi) }
+	r.limit(what, "min", o, n, o.Min, n.Min, numbers)
+	r.limit(what, "max", o, n, o.Max, n.Max, numbers)
+}
+
+func (r *compatRun) structure(what string, o, n *Kind) {
+	if o.GoType != n.GoType {
+		r.add(false, o.Pos, n.Pos, "%s: Go type %s -> %s (wire-invisible)", what, o.GoType, n.GoType)
+	}
+	r.items(what, o.Parts, n.Parts, o.Pos, n.Pos)
+	// A declared max counts where it is under what the parts allow. Both
+	// are measured against the new parts: a change of the parts' own
+	// limits is reported at the parts' kinds.
+	if o.Max != n.Max {
+		hi := itemsLen(n.Parts, (*Kind).MaxLen)
+		eff := func(declared int) int {
+			if declared > 0 && declared < hi {
+				return declared
+			}
+			return hi
+		}
+		r.limit(what, "max", o, n, eff(o.Max), eff(n.Max), compatLengths)
+	}
+}
+
+func (r *compatRun) codes(what string, o, n *Kind) {
+	m := compatCodes(o, n)
+	image := map[*Code]bool{}
+	meaning := func(v int) string {
+		for _, c := range n.Values {
+			if c.Value == v {
+				return "now means " + c.Name
+			}
+		}
+		return "is now refused"
+	}
+	for _, oc := range o.Values {
+		nc := m[oc]
+		if nc == nil {
+			r.add(true, oc.Pos, n.Pos, "%s: %d %s removed: an old peer may send it, a new receiver refuses it", what, oc.Value, oc.Name)
+			continue
+		}
+		image[nc] = true
+		if nc.Name != oc.Name {
+			r.add(false, oc.Pos, nc.Pos, "%s: %d %s renamed %s (wire-invisible)", what, oc.Value, oc.Name, nc.Name)
+		}
+		if nc.Value != oc.Value {
+			r.add(true, oc.Pos, nc.Pos, "%s: %s %d -> %d: the digit %d %s, so old and new peers misread each other", what, oc.Name, oc.Value, nc.Value, oc.Value, meaning(oc.Value))
+		}
+	}
+	for _, nc := range n.Values {
+		if !image[nc] {
+			r.add(false, o.Pos, nc.Pos, "%s: new value %d %s: an old receiver refuses it", what, nc.Value, nc.Name)
+		}
+	}
+}
+
+func (r *compatRun) consts() {
+	val := func(c *Const) string { return strconv.Itoa(c.Value) + c.Unit }
+	find := func(s *Spec, name string) *Const {
+		for _, c := range s.Consts {
+			if c.Name == name {
+				return c
+			}
+		}
+		return nil
+	}
+	for _, oc := range r.old.Consts {
+		switch nc := find(r.new, oc.Name); {
+		case nc == nil:
+			r.add(false, oc.Pos, Pos{}, "const %s (%s) removed: a behaviour change, not a wire one", oc.Name, val(oc))
+		case val(nc) != val(oc):
+			r.add(false, oc.Pos, nc.Pos, "const %s %s -> %s: a behaviour change, not a wire one", oc.Name, val(oc), val(nc))
+		}
+	}
+	for _, nc := range r.new.Consts {
+		if find(r.old, nc.Name) == nil {
+			r.add(false, Pos{}, nc.Pos, "const %s (%s) added: a behaviour change, not a wire one", nc.Name, val(nc))
+		}
+	}
+}

@@ -1,0 +1,427 @@
+package spec
+
+import (
+	"os"
+	"regexp"
+	"strings"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+)
+
+// compatSpec is a small spec for what mi.spec cannot show without
+// rewriting it: other framing, a base change, a second codes field.
+const compatSpec = `
+kind word text "a word" {
+    min 1
+    max 10
+    deny ": "
+}
+kind port uint16 "a port" {
+    min 1
+    max 65535
+}
+codes Result "a result" {
+    0 Yes "yes"
+    1 No "no"
+}
+protocol P "a protocol" {
+    transport udp
+    port 9 "where"
+    tag 2
+    max 40
+}
+message P AB Ab "a message" {
+    field r Result
+    field s Result
+    field w word
+    if r Yes {
+        literal ":"
+        field port port
+    }
+}
+`
+
+// edit turns a spec source into another.
+type edit func(t *testing.T, src string) string
+
+// replace replaces the first old by new; old must occur.
+func replace(old, new string) edit {
+	return func(t *testing.T, src string) string {
+		t.Helper()
+		if !strings.Contains(src, old) {
+			t.Fatalf("edit: %q not in the spec", old)
+		}
+		return strings.Replace(src, old, new, 1)
+	}
+}
+
+// block returns the bounds of the top-level block whose first line starts
+// with header.
+func block(t *testing.T, src, header string) (int, int) {
+	t.Helper()
+	i := strings.Index(src, "\n"+header)
+	if i < 0 {
+		t.Fatalf("edit: no block %q in the spec", header)
+	}
+	n := strings.Index(src[i:], "\n}\n")
+	if n < 0 {
+		t.Fatalf("edit: block %q is not closed", header)
+	}
+	return i + 1, i + n + 3
+}
+
+// in replaces the first old by new inside the block that starts with header.
+func in(header, old, new string) edit {
+	return func(t *testing.T, src string) string {
+		t.Helper()
+		lo, hi := block(t, src, header)
+		return src[:lo] + replace(old, new)(t, src[lo:hi]) + src[hi:]
+	}
+}
+
+// cut removes the block that starts with header.
+func cut(header string) edit {
+	return func(t *testing.T, src string) string {
+		t.Helper()
+		lo, hi := block(t, src, header)
+		return src[:lo] + src[hi:]
+	}
+}
+
+func edits(es ...edit) edit {
+	return func(t *testing.T, src string) string {
+		t.Helper()
+		for _, e := range es {
+			src = e(t, src)
+		}
+		return src
+	}
+}
+
+// blankExamples empties the example, invalid and step lines, keeping the
+// line numbers. Compare ignores them, and without them an edit that
+// narrows a kind needs no edit of the examples it would break.
+var exampleLine = regexp.MustCompile(`(?m)^[ \t]*(example|invalid|step) .*$`)
+
+func blankExamples(src string) string { return exampleLine.ReplaceAllString(src, "") }
+
+// found is a change as the cases state it: Msg is a prefix of the change's
+// message, OldAt and NewAt are text of the spec lines it names ("" is not
+// checked).
+type found struct {
+	Breaking     bool
+	Msg          string
+	OldAt, NewAt string
+}
+
+const (
+	breaking   = true
+	compatible = false
+)
+
+func TestCompare(t *testing.T) {
+	mi, err := os.ReadFile("../../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name    string
+		small   bool // edit compatSpec, not mi.spec
+		edit    edit
+		reverse bool // compare the edited spec to the original
+		want    []found
+	}{
+		// Framing.
+		{name: "port changed", edit: replace("port 3344", "port 3345"), want: []found{
+			{breaking, "protocol PLUMI: port 3344 -> 3345", "port 3344", "port 3345"}}},
+		{name: "port doc changed", edit: replace(`"every node listens on 3344`, `"nodes listen on 3344`)},
+		{name: "transport changed", edit: in("protocol PLUMI", "transport udp", "transport tcp"), want: []found{
+			{breaking, "protocol PLUMI: transport udp -> tcp", "transport udp", "transport tcp"}}},
+		{name: "protocol doc changed", edit: replace(`"LUMI location, agent`, `"location, agent`)},
+		{name: "tag length changed", small: true, edit: edits(replace("tag 2", "tag 3"), replace("message P AB Ab", "message P ABC Ab")), want: []found{
+			{breaking, "protocol P: tag length 2 -> 3 bytes", "tag 2", "tag 3"},
+			{breaking, "message AB renamed ABC (Go type Ab)", "message P AB", "message P ABC"}}},
+		{name: "comments and blank lines moved everything", small: true, edit: replace("\nkind word", "\n# a comment\n\n\nkind word")},
+		{name: "length prefix added", small: true, edit: replace("tag 2\n", "tag 2\n    length 2 \"the info length\"\n"), want: []found{
+			{breaking, "protocol P: length prefix none -> 2 digits", `protocol P "a protocol" {`, "length 2"}}},
+		{name: "length doc changed", edit: replace(`"the info length: 2 ASCII`, `"2 ASCII`)},
+		{name: "protocol max narrowed", small: true, edit: replace("max 40", "max 30"), want: []found{
+			{breaking, "protocol P: max 40 -> 30 narrows it: a new receiver refuses the 31- to 40-byte messages", "max 40", "max 30"}}},
+		{name: "protocol max widened", small: true, edit: replace("max 40", "max 50"), want: []found{
+			{compatible, "protocol P: max 40 -> 50 widens it: an old receiver refuses the 41- to 50-byte messages", "max 40", "max 50"}}},
+		{name: "protocol added", small: true, edit: replace("message P AB", "protocol Q \"another\" {\n    transport tcp\n    tag 1\n    max 9\n}\nmessage P AB"), want: []found{
+			{compatible, "protocol Q added", "", "protocol Q"}}},
+
+		// Messages.
+		{name: "message removed", edit: edits(cut("message PLUMI PD "), replace("    answers PD\n", "")), want: []found{
+			{breaking, "message PD (Deregister) removed", "message PLUMI PD", "protocol PLUMI"}}},
+		{name: "message added", edit: replace("\nsequence PLUMI", "\nmessage PLUMI PX Ping \"ping\" {\n    field addr addr\n}\n\nsequence PLUMI"), want: []found{
+			{compatible, "message PX (Ping) added: an old receiver refuses it", "protocol PLUMI", "message PLUMI PX"}}},
+		{name: "tag renamed", edit: edits(replace("message PLUMI PD Deregister", "message PLUMI PU Deregister"), replace("answers PD", "answers PU")), want: []found{
+			{breaking, "message PD renamed PU (Go type Deregister)", "message PLUMI PD", "message PLUMI PU"}}},
+		{name: "Go type renamed", edit: replace("message PLUMI PD Deregister", "message PLUMI PD Leave"), want: []found{
+			{compatible, "message PD: Go type Deregister -> Leave (wire-invisible)", "message PLUMI PD", "message PLUMI PD"}}},
+		{name: "answers removed", edit: replace("    answers PD\n", "")},
+
+		// Codes.
+		{name: "Busy and Unknown swap values", edit: edits(replace("1 Busy", "2 Busy"), replace("2 Unknown", "1 Unknown")), want: []found{
+			{breaking, "codes LocateCode: Busy 1 -> 2: the digit 1 now means Unknown", "1 Busy", "2 Busy"},
+			{breaking, "codes LocateCode: Unknown 2 -> 1: the digit 2 now means Busy", "2 Unknown", "1 Unknown"}}},
+		{name: "code renamed", edit: replace("1 Busy", "1 Engaged"), want: []found{
+			{compatible, "codes LocateCode: 1 Busy renamed Engaged (wire-invisible)", "1 Busy", "1 Engaged"}}},
+		{name: "code value changed", edit: replace("3 Offline", "4 Offline"), want: []found{
+			{breaking, "codes LocateCode: Offline 3 -> 4: the digit 3 is now refused", "3 Offline", "4 Offline"}}},
+		{name: "code added", edit: replace("    3 Offline", "    4 Moved \"moved\"\n    3 Offline"), want: []found{
+			{compatible, "codes LocateCode: new value 4 Moved: an old receiver refuses it", "codes LocateCode", "4 Moved"}}},
+		{name: "code removed", edit: in("codes LocateCode", "    3 Offline \"the target is offline\"\n", ""), want: []found{
+			{breaking, "codes LocateCode: 3 Offline removed", "3 Offline", "codes LocateCode"}}},
+		{name: "codes listed in another order", edit: in("codes LocateCode", "    2 Unknown \"the target user, or its domain, does not exist\"\n    3 Offline \"the target is offline\"\n", "    3 Offline \"the target is offline\"\n    2 Unknown \"the target user, or its domain, does not exist\"\n")},
+
+		// Limits, reported once at the kind however many messages use it.
+		{name: "user max narrowed", edit: in("kind user", "max 35", "max 20"), want: []found{
+			{breaking, "kind user: max 35 -> 20 narrows it: a new receiver refuses the 21- to 35-byte values, which an old peer may send", "max 35", "max 20"}}},
+		{name: "user max widened", edit: in("kind user", "max 35", "max 40"), want: []found{
+			{compatible, "kind user: max 35 -> 40 widens it: an old receiver refuses the 36- to 40-byte values, which a new peer may send", "max 35", "max 40"}}},
+		{name: "user min raised", edit: in("kind user", "min 1", "min 2"), want: []found{
+			{breaking, "kind user: min 1 -> 2 narrows it: a new receiver refuses the 1-byte values", "min 1", "min 2"}}},
+		{name: "user min lowered", edit: in("kind user", "min 1", "min 0"), want: []found{
+			{compatible, "kind user: min 1 -> 0 widens it: an old receiver refuses the empty values", "min 1", "min 0"}}},
+		{name: "domain max narrowed", edit: in("kind domain", "max 35", "max 30"), want: []found{
+			{breaking, "kind domain: max 35 -> 30 narrows it", "max 35", "max 30"}}},
+		{name: "domain max widened", edit: in("kind domain", "max 35", "max 36"), want: []found{
+			{compatible, "kind domain: max 35 -> 36 widens it", "max 35", "max 36"}}},
+		{name: "port range narrowed", edit: in("kind port", "max 65535", "max 65000"), want: []found{
+			{breaking, "kind port: max 65535 -> 65000 narrows it: a new receiver refuses 65001..65535", "max 65535", "max 65000"}}},
+		{name: "port range widened", edit: in("kind port", "min 1", "min 0"), want: []found{
+			{compatible, "kind port: min 1 -> 0 widens it: an old receiver refuses 0, which a new peer may send", "min 1", "min 0"}}},
+		{name: "struct max lowered", edit: in("kind addr", "max 37", "max 30"), want: []found{
+			{breaking, "kind addr: max 37 -> 30 narrows it: a new receiver refuses the 31- to 37-byte values", "max 37", "max 30"}}},
+		{name: "struct max raised", edit: in("kind addr", "max 37", "max 30"), reverse: true, want: []found{
+			{compatible, "kind addr: max 30 -> 37 widens it: an old receiver refuses the 31- to 37-byte values", "max 30", "max 37"}}},
+
+		// Byte sets.
+		{name: "deny grows", edit: replace(`deny "@: "`, `deny "@: ."`), want: []found{
+			{breaking, `kind user: allowed bytes narrowed: "." no longer allowed; a new receiver refuses`, `deny "@: "`, `deny "@: ."`}}},
+		{name: "deny shrinks", edit: replace(`deny "@: "`, `deny "@:"`), want: []found{
+			{compatible, `kind user: allowed bytes widened: " " now allowed; an old receiver refuses`, `deny "@: "`, `deny "@:"`}}},
+		{name: "allow shrinks", edit: replace(`allow "A-Z a-z 0-9 - . _"`, `allow "A-Z a-z 0-9 - ."`), want: []found{
+			{breaking, `kind domain: allowed bytes narrowed: "_" no longer allowed`, "allow", "allow"}}},
+		{name: "allow grows", edit: replace(`allow "A-Z a-z 0-9 - . _"`, `allow "A-Z a-z 0-9 - . _ +"`), want: []found{
+			{compatible, `kind domain: allowed bytes widened: "+" now allowed`, "allow", "allow"}}},
+		{name: "nocontrol added", edit: in("kind line", `deny "\r\n"`, `deny "\r\n"`+"\n    nocontrol"), want: []found{
+			{breaking, `kind line: allowed bytes narrowed: "\x00"-"\t" "\v" "\f" "\x0e"-"\x1f" "\x7f" no longer allowed`, "kind line", "nocontrol"}}},
+		{name: "deny of a byte nocontrol refuses", edit: in("kind nick", "nocontrol", "nocontrol\n    deny \"\\x7f\"")},
+
+		// utf8, bases.
+		{name: "utf8 added", edit: in("kind line", `deny "\r\n"`, `deny "\r\n"`+"\n    utf8"), want: []found{
+			{breaking, "kind line: utf8 added: a new receiver refuses the invalid UTF-8", "kind line", "utf8"}}},
+		{name: "utf8 added to an ASCII kind", edit: in("kind domain", "min 1", "min 1\n    utf8")},
+		{name: "utf8 removed", edit: in("kind nick", "    utf8\n", ""), want: []found{
+			{compatible, "kind nick: utf8 removed: an old receiver refuses the invalid UTF-8", "utf8", "kind nick"}}},
+		{name: "text becomes dnsname", edit: replace("kind nick text", "kind nick dnsname"), want: []found{
+			{breaking, "kind nick: base text -> dnsname: a new receiver refuses the values that are not DNS names", "kind nick text", "kind nick dnsname"}}},
+		{name: "dnsname becomes text", edit: replace("kind domain dnsname", "kind domain text"), want: []found{
+			{compatible, "kind domain: base dnsname -> text widens it", "kind domain dnsname", "kind domain text"}}},
+		{name: "base changed", small: true, edit: replace("kind port uint16 \"a port\" {\n    min 1\n    max 65535\n", "kind port text \"a port\" {\n    min 1\n    max 5\n    allow \"0-9\"\n"), want: []found{
+			{breaking, "kind port: base uint16 -> text", "kind port uint16", "kind port text"}}},
+		{name: "kind renamed", edit: edits(replace("kind nick text", "kind handle text"), replace("field nick nick", "field nick handle")), want: []found{
+			{compatible, "kind nick -> handle: other name, same content (wire-invisible)", "kind nick", "kind handle"}}},
+		{name: "field uses another kind of the same content", edit: edits(replace("\nkind port", "\nkind ip4 ipv4 \"another\"\n\nkind port"), replace("field ip ip", "field ip ip4")), want: []found{
+			{compatible, "kind ip -> ip4: other name, same content", "kind ip", "kind ip4"}}},
+		{name: "field kind narrowed", edit: replace("field text line", "field text nick"), want: []found{
+			{breaking, `kind line -> nick: allowed bytes narrowed: "\x00"-"\t"`, "", ""},
+			{breaking, "kind line -> nick: min 0 -> 1 narrows it", "min 0", "min 1"},
+			{breaking, "kind line -> nick: utf8 added", "", "utf8"}}},
+		{name: "field kind widened", edit: replace("field nick nick", "field nick line"), want: []found{
+			{compatible, "kind nick -> line: utf8 removed", "utf8", ""},
+			{compatible, "kind nick -> line: min 1 -> 0 widens it", "min 1", "min 0"},
+			{compatible, `kind nick -> line: allowed bytes widened: "\x00"-"\t"`, "", ""}}},
+
+		// Fields of messages.
+		{name: "field added", edit: in("message PLUMI PL ", "    field to addr\n", "    field to addr\n    literal \":\"\n    field hops port\n"), want: []found{
+			{breaking, `message PL: literal ":" added`, "field to addr", `literal ":"`},
+			{breaking, "message PL: field hops added", "field to addr", "field hops port"}}},
+		{name: "field renamed", edit: in("message PLUMI PL ", "field to addr", "field target addr"), want: []found{
+			{compatible, "message PL: field to renamed target (wire-invisible)", "field to addr", "field target addr"}}},
+		{name: "field removed", edit: in("message PLUMI PL ", "    literal \":\"\n    field to addr\n", ""), want: []found{
+			{breaking, `message PL: literal ":" removed`, `literal ":"`, "field from addr"},
+			{breaking, "message PL: field to removed", "field to addr", "field from addr"}}},
+		{name: "fields reordered", edit: in("message PLUMI PL ", "field from addr\n    literal \":\"\n    field to addr", "field to addr\n    literal \":\"\n    field from addr"), want: []found{
+			{breaking, "message PL: fields reordered (from, to -> to, from)", "field from addr", "field to addr"}}},
+		{name: "fields both renamed in place", edit: in("message PLUMI PL ", "field from addr\n    literal \":\"\n    field to addr", "field origin addr\n    literal \":\"\n    field target addr"), want: []found{
+			{compatible, "message PL: field from renamed origin", "field from", "field origin"},
+			{compatible, "message PL: field to renamed target", "field to", "field target"}}},
+
+		// Fields of a struct kind: reported once, not per message.
+		{name: "struct field added", edit: in("kind addr", "    field domain domain\n", "    field domain domain\n    literal \"/\"\n    field sub domain\n"), want: []found{
+			{breaking, `kind addr: literal "/" added`, "field domain", `literal "/"`},
+			{breaking, "kind addr: field sub added", "field domain", "field sub domain"}}},
+		{name: "struct field renamed", edit: in("kind addr", "field user user", "field name user"), want: []found{
+			{compatible, "kind addr: field user renamed name (wire-invisible)", "field user", "field name"}}},
+		{name: "struct Go type renamed", edit: replace("kind addr struct Address", "kind addr struct Addr"), want: []found{
+			{compatible, "kind addr: Go type Address -> Addr (wire-invisible)", "kind addr", "kind addr"}}},
+
+		// Literals.
+		{name: "separator changed", edit: in("message PLUMI RL ", "        literal \":\"\n        field port", "        literal \";\"\n        field port"), want: []found{
+			{breaking, `message RL (if group): literal ":" -> ";"`, `literal ":"`, `literal ";"`}}},
+		{name: "separator line restyled", edit: in("message PLUMI RL ", "        literal \":\"\n        field port", "        literal   \":\"   # ip:port\n        field port")},
+
+		// Conditions.
+		{name: "if code changed", edit: replace("if code Found", "if code Busy"), want: []found{
+			{breaking, "message RL: if condition code Found -> code Busy", "if code Found", "if code Busy"}}},
+		{name: "if code renamed with its code", edit: edits(replace("0 Found", "0 Located"), replace("if code Found", "if code Located")), want: []found{
+			{compatible, "codes LocateCode: 0 Found renamed Located", "0 Found", "0 Located"}}},
+		{name: "if group removed", edit: in("message PLUMI RL ", "    if code Found {\n        literal \":\"\n        field ip ip\n        literal \":\"\n        field port port\n    }\n", ""), want: []found{
+			{breaking, "message RL: if group (if code Found) removed", "if code Found", "field to addr"}}},
+		{name: "field renamed in the if group", edit: replace("field port port", "field tcpport port"), want: []found{
+			{compatible, "message RL (if group): field port renamed tcpport", "field port", "field tcpport"}}},
+		{name: "if field changed", small: true, edit: replace("if r Yes", "if s Yes"), want: []found{
+			{breaking, "message AB: if condition r Yes -> s Yes: the group is sent on another field", "if r Yes", "if s Yes"}}},
+		{name: "if group added to a message", small: true, edit: replace("    if r Yes {\n        literal \":\"\n        field port port\n    }\n", ""), reverse: true, want: []found{
+			{breaking, "message AB: if group (if r Yes) added", "field w word", "if r Yes"}}},
+		{name: "codes renamed", small: true, edit: edits(replace("codes Result", "codes Outcome"), replace("field r Result", "field r Outcome"), replace("field s Result", "field s Outcome")), want: []found{
+			{compatible, "codes Result -> Outcome: other name, same content", "codes Result", "codes Outcome"}}},
+
+		// Consts: behaviour, not wire.
+		{name: "const changed", edit: edits(replace("const Attempts 5", "const Attempts 3"), replace("RetryInterval 1000ms", "RetryInterval 2000ms")), want: []found{
+			{compatible, "const Attempts 5 -> 3: a behaviour change, not a wire one", "Attempts 5", "Attempts 3"},
+			{compatible, "const RetryInterval 1000ms -> 2000ms", "1000ms", "2000ms"}}},
+		{name: "const doc changed", edit: replace(`"an agent sends a request at most`, `"a request is sent at most`)},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := string(mi)
+			if tc.small {
+				src = compatSpec
+			}
+			edited := tc.edit(t, src)
+			oldSrc, newSrc := blankExamples(src), blankExamples(edited)
+			if tc.reverse {
+				oldSrc, newSrc = newSrc, oldSrc
+			}
+			old, err := Parse("old.spec", oldSrc)
+			if err != nil {
+				t.Fatalf("old spec: %v", err)
+			}
+			cur, err := Parse("new.spec", newSrc)
+			if err != nil {
+				t.Fatalf("new spec: %v", err)
+			}
+			got := Compare(old, cur)
+			if d := cmp.Diff(tc.want, stated(got, tc.want, oldSrc, newSrc)); d != "" {
+				t.Errorf("changes (-want +got):\n%s\nall:\n%s", d, lines(got))
+			}
+			for _, c := range got {
+				// Every finding names both lines, unless a side has no
+				// element at all.
+				if (c.Old == Pos{} || c.New == Pos{}) && !strings.HasPrefix(c.Msg, "protocol ") && !strings.HasPrefix(c.Msg, "const ") {
+					t.Errorf("%s: a side has no position", c)
+				}
+			}
+			if again := Compare(cur, cur); len(again) > 0 {
+				t.Errorf("the edited spec against itself:\n%s", lines(again))
+			}
+		})
+	}
+}
+
+// stated puts got in the terms of want, for a readable diff: a message
+// that starts with the wanted prefix becomes the prefix, a line that holds
+// the wanted text becomes the text.
+func stated(got []Change, want []found, oldSrc, newSrc string) []found {
+	line := func(src string, p Pos) string {
+		ls := strings.Split(src, "\n")
+		if p.Line < 1 || p.Line > len(ls) {
+			return ""
+		}
+		return strings.TrimSpace(ls[p.Line-1])
+	}
+	var out []found
+	for i, c := range got {
+		f := found{c.Breaking, c.Msg, line(oldSrc, c.Old), line(newSrc, c.New)}
+		if i < len(want) {
+			w := want[i]
+			if strings.HasPrefix(f.Msg, w.Msg) {
+				f.Msg = w.Msg
+			}
+			if w.OldAt == "" || strings.Contains(f.OldAt, w.OldAt) {
+				f.OldAt = w.OldAt
+			}
+			if w.NewAt == "" || strings.Contains(f.NewAt, w.NewAt) {
+				f.NewAt = w.NewAt
+			}
+		}
+		out = append(out, f)
+	}
+	return out
+}
+
+func lines(cs []Change) string {
+	var b strings.Builder
+	for _, c := range cs {
+		b.WriteString(c.String())
+		b.WriteByte('\n')
+	}
+	return b.String()
+}
+
+// TestCompareSelf: mi.spec against itself has no change.
+func TestCompareSelf(t *testing.T) {
+	a, err := Load("../../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, err := Load("../../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := Compare(a, b); len(got) > 0 {
+		t.Errorf("mi.spec against itself:\n%s", lines(got))
+	}
+}
+
+// TestChangeString: NEWFILE:L:C (was OLDFILE:L:C): message, and a side
+// with no element shows its file alone.
+func TestChangeString(t *testing.T) {
+	for _, tc := range []struct {
+		c    Change
+		want string
+	}{
+		{Change{Breaking: true, Old: Pos{18, 5}, New: Pos{17, 5}, OldFile: "old.spec", NewFile: "new.spec", Msg: "kind user: max 35 -> 20"},
+			"new.spec:17:5 (was old.spec:18:5): kind user: max 35 -> 20"},
+		{Change{New: Pos{3, 1}, OldFile: "old.spec", NewFile: "new.spec", Msg: "protocol Q added"},
+			"new.spec:3:1 (was old.spec): protocol Q added"},
+	} {
+		if got := tc.c.String(); got != tc.want {
+			t.Errorf("got  %s\nwant %s", got, tc.want)
+		}
+	}
+}
+
+// TestCompareOrder: changes come sorted by new position, then old.
+func TestCompareOrder(t *testing.T) {
+	mi, err := os.ReadFile("../../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := blankExamples(string(mi))
+	edited := strings.NewReplacer("port 3344", "port 3345", "max 35", "max 34", "1 Busy", "1 Engaged", "const Attempts 5", "const Attempts 4").Replace(src)
+	old, err := Parse("old.spec", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cur, err := Parse("new.spec", edited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	got := Compare(old, cur)
+	if len(got) != 5 { // user and domain max, port, Busy, Attempts
+		t.Errorf("%d changes, want 5:\n%s", len(got), lines(got))
+	}
+	for i := 1; i < len(got); i++ {
+		a, b := got[i-1], got[i]
+		if b.New.Before(a.New) || b.New == a.New && b.Old.Before(a.Old) {
+			t.Errorf("out of order:\n%s\n%s", a, b)
+		}
+	}
+}
