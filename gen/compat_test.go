@@ -1,0 +1,82 @@
+package main
+
+import (
+	"bytes"
+	"os"
+	"path/filepath"
+	"strings"
+	"testing"
+)
+
+// TestRunCompat: a breaking edit gives 1, a compatible one 0, a spec that
+// does not check 2 with its errors on stderr and nothing on stdout;
+// breaking changes are listed first, then the compatible ones, then the
+// summary.
+func TestRunCompat(t *testing.T) {
+	mi, err := os.ReadFile("../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	dir := t.TempDir()
+	oldPath, newPath := filepath.Join(dir, "old.spec"), filepath.Join(dir, "new.spec")
+	if err := os.WriteFile(oldPath, mi, 0o644); err != nil {
+		t.Fatal(err)
+	}
+	at := func(n, o string) string { return newPath + ":" + n + " (was " + oldPath + ":" + o + "): " }
+	for _, tc := range []struct {
+		name   string
+		edits  []string // old, new pairs applied to mi.spec
+		code   int
+		stdout []string // text that must appear, in this order
+		stderr []string
+	}{
+		{"same spec", nil, 0,
+			[]string{"compat: 0 breaking and 0 compatible changes (" + newPath + " against " + oldPath + ")\n"}, nil},
+		{"user max narrowed", []string{"    max 35\n    utf8", "    max 34\n    utf8"}, 1,
+			[]string{"BREAKING " + at("18:5", "18:5") + "kind user: max 35 -> 34 narrows it", "compat: 1 breaking and 0 compatible change "}, nil},
+		{"code added", []string{"    3 Offline", "    4 Moved \"moved\"\n    3 Offline"}, 0,
+			[]string{"compatible " + at("134:5", "130:1") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking and 1 compatible change "}, nil},
+		{"breaking first", []string{"    max 35\n    utf8", "    max 36\n    utf8", "port 3344", "port 3345"}, 1,
+			[]string{"BREAKING " + at("115:5", "115:5") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("18:5", "18:5") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking and 1 compatible changes "}, nil},
+		{"does not check", []string{"    max 35\n", "    max x\n"}, 2,
+			nil, []string{newPath + ":18:9: ", "compat: " + newPath + " does not check"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			src := string(mi)
+			for i := 0; i < len(tc.edits); i += 2 {
+				if !strings.Contains(src, tc.edits[i]) {
+					t.Fatalf("%q not in mi.spec", tc.edits[i])
+				}
+				src = strings.Replace(src, tc.edits[i], tc.edits[i+1], 1)
+			}
+			if err := os.WriteFile(newPath, []byte(src), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := runCompat(newPath, oldPath, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit code %d, want %d", code, tc.code)
+			}
+			for _, out := range []struct {
+				name string
+				got  string
+				want []string
+			}{{"stdout", stdout.String(), tc.stdout}, {"stderr", stderr.String(), tc.stderr}} {
+				if len(out.want) == 0 && out.got != "" {
+					t.Errorf("%s: want nothing, got:\n%s", out.name, out.got)
+				}
+				rest := out.got
+				for _, w := range out.want {
+					i := strings.Index(rest, w)
+					if i < 0 {
+						t.Errorf("%s: no %q (in this order) in:\n%s", out.name, w, out.got)
+						break
+					}
+					rest = rest[i+len(w):]
+				}
+			}
+			if n := strings.Count("\n"+stdout.String(), "\ncompat: "); tc.code != 2 && n != 1 {
+				t.Errorf("%d summary lines, want 1:\n%s", n, &stdout)
+			}
+		})
+	}
+}
