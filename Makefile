@@ -32,9 +32,30 @@ check-generated:
 build:
 	$(GO) build -o bin/ ./cmd/...
 
-test: check-generated
+test: check-generated compat
 	$(GO) vet ./...
 	$(GO) test -race -count=1 ./...
+
+# compat fails on a breaking wire change of spec/mi.spec since COMPAT_REF:
+# by default the latest tag, else the commit that added the spec. Without
+# that history (not a git checkout, a shallow clone) it says so and passes.
+COMPAT_REF ?= $(shell git describe --tags --abbrev=0 2>/dev/null || git log --diff-filter=A --format=%H -- spec/mi.spec 2>/dev/null | tail -1)
+
+.PHONY: compat
+compat:
+	@ref='$(COMPAT_REF)'; \
+	skip() { echo "compat: skipped: $$1; set COMPAT_REF to a commit or tag that has spec/mi.spec"; exit 0; }; \
+	[ -n "$$ref" ] || skip "no git history for spec/mi.spec (not a git checkout?)"; \
+	git cat-file -e "$$ref:spec/mi.spec" 2>/dev/null || skip "$$ref:spec/mi.spec is not in this checkout (a shallow clone?)"; \
+	if [ "$$(git rev-parse --is-shallow-repository)" = true ] && \
+		grep -qx "$$(git rev-parse "$$ref^{commit}")" "$$(git rev-parse --git-path shallow)" 2>/dev/null; then \
+		skip "this clone is shallow and $$ref is where its history is cut, not a version of the spec"; \
+	fi; \
+	tmp=$$(mktemp -d) || exit 1; trap 'rm -rf "$$tmp"' EXIT; \
+	old="$$tmp/mi.spec@$$(git rev-parse --short "$$ref")"; \
+	git show "$$ref:spec/mi.spec" > "$$old" || exit 1; \
+	echo "compat: spec/mi.spec against $$ref:spec/mi.spec"; \
+	$(GO) run ./gen -spec spec/mi.spec -compat "$$old"
 
 fuzz:
 	@# go test -fuzz sometimes ends with "context deadline exceeded" and no
