@@ -41,11 +41,7 @@ func runCompat(newPath, oldPath string, stdout, stderr io.Writer) int {
 			fmt.Fprintf(stdout, "compatible %s\n", c)
 		}
 	}
-	noun := "changes"
-	if len(changes) == 1 {
-		noun = "change"
-	}
-	fmt.Fprintf(stdout, "compat: %d breaking and %d compatible %s (%s against %s)\n", breaking, len(changes)-breaking, noun, newPath, oldPath)
+	fmt.Fprintf(stdout, "compat: %d breaking, %d compatible (%s against %s)\n", breaking, len(changes)-breaking, newPath, oldPath)
 	if breaking > 0 {
 		return 1
 	}

@@ -31,13 +31,13 @@ func TestRunCompat(t *testing.T) {
 		stderr []string
 	}{
 		{"same spec", nil, 0,
-			[]string{"compat: 0 breaking and 0 compatible changes (" + newPath + " against " + oldPath + ")\n"}, nil},
+			[]string{"compat: 0 breaking, 0 compatible (" + newPath + " against " + oldPath + ")\n"}, nil},
 		{"user max narrowed", []string{"    max 35\n    utf8", "    max 34\n    utf8"}, 1,
-			[]string{"BREAKING " + at("18:5", "18:5") + "kind user: max 35 -> 34 narrows it", "compat: 1 breaking and 0 compatible change "}, nil},
+			[]string{"BREAKING " + at("18:5", "18:5") + "kind user: max 35 -> 34 narrows it", "compat: 1 breaking, 0 compatible "}, nil},
 		{"code added", []string{"    3 Offline", "    4 Moved \"moved\"\n    3 Offline"}, 0,
-			[]string{"compatible " + at("134:5", "130:1") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking and 1 compatible change "}, nil},
+			[]string{"compatible " + at("134:5", "130:1") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 1 compatible "}, nil},
 		{"breaking first", []string{"    max 35\n    utf8", "    max 36\n    utf8", "port 3344", "port 3345"}, 1,
-			[]string{"BREAKING " + at("115:5", "115:5") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("18:5", "18:5") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking and 1 compatible changes "}, nil},
+			[]string{"BREAKING " + at("115:5", "115:5") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("18:5", "18:5") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking, 1 compatible "}, nil},
 		{"does not check", []string{"    max 35\n", "    max x\n"}, 2,
 			nil, []string{newPath + ":18:9: ", "compat: " + newPath + " does not check"}},
 	} {
