@@ -1,6 +1,7 @@
 package main
 
 import (
+	"bytes"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -46,11 +47,37 @@ func corpusFiles(s *spec.Spec) ([]file, error) {
 		seed("Fuzz"+sq.Proto.Name+"Stream", fmt.Sprintf("sequence-%d", i+1), stream.String())
 	}
 	for _, k := range s.Kinds {
+		if k.Impl().GoFuzz(k) == "" {
+			continue // no target reads seeds of this kind
+		}
 		for i, e := range k.Examples {
-			seed("FuzzParse"+k.GoName(), fmt.Sprintf("%d", i+1), e.Input)
+			seed(kindTarget(k), fmt.Sprintf("%d", i+1), e.Input)
+		}
+		for i, in := range k.Invalid {
+			seed(kindTarget(k), fmt.Sprintf("invalid-%d", i+1), in.Input)
 		}
 	}
-	return out, nil
+	f, err := kindFuzzFile(s)
+	return append(out, f), err
+}
+
+// kindTarget is the fuzz target of a kind's exported parser or checker.
+func kindTarget(k *spec.Kind) string { return "FuzzKind" + k.GoName() }
+
+// kindFuzzFile writes a fuzz target for every kind the wire package exports
+// a parser or checker of: each checks the generated code against the model.
+func kindFuzzFile(s *spec.Spec) (file, error) {
+	var b bytes.Buffer
+	header(&b, s, "fuzz", "testing", "mi/wire")
+	g := newW(&b)
+	g.p("var _ = wire.PLUMIMax // not every spec needs every import")
+	for _, k := range s.Kinds {
+		if call := k.Impl().GoFuzz(k); call != "" {
+			g.p("\n// %s checks the wire package's %s against the model.", kindTarget(k), k.Name)
+			g.p("func %s(f *testing.F) { %s }", kindTarget(k), call)
+		}
+	}
+	return gofile("fuzz/zkinds_test.go", &b)
 }
 
 // pruneCorpus removes seeds this back end wrote before but no longer writes,

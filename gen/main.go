@@ -43,12 +43,40 @@ var backends = []backend{
 	{"doc", docFiles},
 }
 
+const usage = `gen reads a wire spec and writes what is derived from it.
+
+Usage:
+  go run ./gen -spec spec/mi.spec -root .          generate every output
+  go run ./gen -spec spec/mi.spec -ir               print the checked model as JSON
+  go run ./gen -spec NEW.spec -compat OLD.spec      list wire-compatibility changes
+
+Exit status: 0 done (or: every change compatible), 1 a change breaks wire
+compatibility or an output could not be written, 2 a spec does not check.
+
+Flags:
+`
+
 func main() {
 	specPath := flag.String("spec", "spec/mi.spec", "the spec file")
 	root := flag.String("root", ".", "the repository root that output paths are relative to")
+	ir := flag.Bool("ir", false, "print the checked model as JSON (docs/ir.md) and write nothing")
+	compat := flag.String("compat", "", "compare -spec with this older spec and write nothing")
+	flag.Usage = func() {
+		fmt.Fprint(flag.CommandLine.Output(), usage)
+		flag.PrintDefaults()
+	}
 	flag.Parse()
+	switch {
+	case *ir:
+		os.Exit(runIR(*specPath, os.Stdout, os.Stderr))
+	case *compat != "":
+		os.Exit(runCompat(*specPath, *compat, os.Stdout, os.Stderr))
+	}
 	if err := run(*specPath, *root); err != nil {
-		fmt.Fprintln(os.Stderr, "gen:", err)
+		fmt.Fprintln(os.Stderr, err)
+		if _, ok := err.(spec.ErrorList); ok {
+			os.Exit(2)
+		}
 		os.Exit(1)
 	}
 }
@@ -59,13 +87,9 @@ func run(specPath, root string) error {
 		return err
 	}
 	s.File = filepath.ToSlash(filepath.Join("spec", filepath.Base(specPath)))
-	var out []file
-	for _, b := range backends {
-		fs, err := b.run(s)
-		if err != nil {
-			return fmt.Errorf("back end %s: %w", b.name, err)
-		}
-		out = append(out, fs...)
+	out, err := generate(s)
+	if err != nil {
+		return err
 	}
 	if err := pruneCorpus(root, out); err != nil {
 		return err
@@ -76,6 +100,19 @@ func run(specPath, root string) error {
 		}
 	}
 	return nil
+}
+
+// generate runs every back end on s.
+func generate(s *spec.Spec) ([]file, error) {
+	var out []file
+	for _, b := range backends {
+		fs, err := b.run(s)
+		if err != nil {
+			return nil, fmt.Errorf("back end %s: %w", b.name, err)
+		}
+		out = append(out, fs...)
+	}
+	return out, nil
 }
 
 // writeIfChanged leaves an up-to-date file untouched, so that a generate on

@@ -41,6 +41,10 @@ type Base interface {
 	HasBad(k *Kind) bool
 	// DocRules are the kind's rules for the reference page.
 	DocRules(k *Kind) []string
+	// GoFuzz is the Go call that fuzzes what the wire package exports to
+	// parse or check a whole value (package fuzz: fuzzParse or fuzzCheck),
+	// or "" when it exports nothing. The target is FuzzKind<GoName>.
+	GoFuzz(k *Kind) string
 }
 
 // RapidType is the Go type of a value as package wiregen names it.

@@ -24,6 +24,7 @@ func (s *Spec) check(r *errs) {
 			r.errorf(p.Attrs["length"], "protocol %s: length is %d digits; want 1 to 6", p.Name, p.LengthDigits)
 		}
 	}
+	s.checkGoNames(r)
 	if len(r.list) > 0 {
 		return // messages lean on their kinds and protocols
 	}
@@ -248,5 +249,40 @@ func checkRefusal(r *errs, owner string, in Invalid, err *WireError) {
 	case err.Class != in.Err || err.Field != in.Field:
 		r.errorf(in.Pos, "%s: invalid input %q is refused with %s in field %q (%s at offset %d), not %s in field %q",
 			owner, in.Input, err.Class, err.Field, err.Reason, err.Offset, in.Err, in.Field)
+	}
+}
+
+// goReserved are names the wire package declares by hand or for every spec.
+var goReserved = []string{"Message", "Error", "Role", "Reader", "Writer", "NewReader", "NewWriter", "Address"}
+
+// checkGoNames refuses specs whose names would collide once turned into Go:
+// kinds by their Go name, and the types and constants of messages and codes.
+func (s *Spec) checkGoNames(r *errs) {
+	seen := map[string]Pos{}
+	claim := func(name string, pos Pos, what string) {
+		if first, ok := seen[name]; ok {
+			r.errorf(pos, "%s becomes the Go name %s, already taken (at %s)", what, name, r.at(first))
+			return
+		}
+		seen[name] = pos
+	}
+	for _, k := range s.Kinds {
+		claim("kind:"+k.GoName(), k.Pos, "kind "+k.Name)
+	}
+	types := map[string]bool{}
+	for _, k := range s.Kinds {
+		if k.GoType != "" {
+			claim(k.GoType, k.Pos, "kind "+k.Name)
+			types[k.GoType] = true
+		}
+		for _, c := range k.Values {
+			claim(CodeConst(k, c), c.Pos, "code "+c.Name)
+		}
+	}
+	for _, m := range s.Messages {
+		if contains(goReserved, m.GoType) && !types[m.GoType] {
+			r.errorf(m.Pos, "message %s: Go type %s is a name the wire package already uses", m.Tag, m.GoType)
+		}
+		claim(m.GoType, m.Pos, "message "+m.Tag)
 	}
 }

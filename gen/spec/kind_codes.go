@@ -115,3 +115,6 @@ func (codesBase) HasBad(*Kind) bool { return true }
 
 // The codes are listed with each message that carries them.
 func (codesBase) DocRules(*Kind) []string { return nil }
+
+// The wire package exports no parser of a lone value of this base.
+func (codesBase) GoFuzz(*Kind) string { return "" }

@@ -110,3 +110,6 @@ func (ipv4Base) HasBad(*Kind) bool { return true }
 func (ipv4Base) DocRules(*Kind) []string {
 	return []string{"four decimal octets 0..255 joined by `.`; no sign, no leading zero"}
 }
+
+// The wire package exports no parser of a lone value of this base.
+func (ipv4Base) GoFuzz(*Kind) string { return "" }

@@ -283,3 +283,7 @@ func FormatItems(items []Item) []string {
 	}
 	return parts
 }
+
+func (structBase) GoFuzz(k *Kind) string {
+	return fmt.Sprintf("fuzzParse(f, %q, wire.Parse%s)", k.Name, k.GoType)
+}

@@ -188,4 +188,6 @@ func DocCode(s string) string {
 	return "`" + s + "`"
 }
 
-var _ = fmt.Sprint
+func (textBase) GoFuzz(k *Kind) string {
+	return fmt.Sprintf("fuzzCheck(f, %q, wire.Check%s)", k.Name, k.GoName())
+}

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // Load reads and checks a spec file.
@@ -77,7 +78,10 @@ func (p *parser) peek() (st stmt, close, eof bool) {
 	}
 	st = stmt{words: toks, pos: toks[0].pos}
 	if last := toks[len(toks)-1]; last.text == "{" && !last.quoted {
-		st.words, st.block = toks[:len(toks)-1], true
+		st.block = true
+		if len(toks) > 1 { // a lone "{" stays a word, so that it is reported
+			st.words = toks[:len(toks)-1]
+		}
 	}
 	return st, false, false
 }
@@ -148,7 +152,37 @@ func (p *parser) dispatch(st stmt, where string, rules map[string]rule) {
 		p.errorf(st.pos, "%q needs a block: end the line with {", st.word(0))
 		return
 	}
+	for _, i := range r.quoted {
+		if docWord(st.word(0), i) {
+			p.doc(st, i)
+		}
+	}
 	r.do(st)
+}
+
+// docWord reports whether word i of a statement is prose for people, which
+// the back ends put in comments, tables and dissector trees.
+func docWord(stmt string, i int) bool {
+	switch stmt {
+	case "example", "invalid", "literal", "deny", "allow", "step":
+		return false
+	}
+	return true
+}
+
+// doc checks that word i of st is one line of UTF-8 text.
+func (p *parser) doc(st stmt, i int) {
+	w := st.word(i)
+	if !utf8.ValidString(w) {
+		p.errorf(st.at(i), "%q: text %s is not UTF-8", st.word(0), strconv.Quote(clip(w)))
+		return
+	}
+	for _, c := range w {
+		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029 {
+			p.errorf(st.at(i), "%q: text %s holds a control character; write one line of text", st.word(0), strconv.Quote(clip(w)))
+			return
+		}
+	}
 }
 
 // shape checks that st has n words (if n > 0) and that exactly the words at
@@ -260,6 +294,7 @@ func (p *parser) kind(st stmt) {
 		return
 	}
 	k.Doc = st.word(n - 1)
+	p.doc(st, n-1)
 	ok := p.name(st, 1, "kind name", false)
 	if k.Base == Struct {
 		ok = p.name(st, 3, "Go type", true) && ok
@@ -474,6 +509,7 @@ func (p *parser) codes(st stmt) {
 		if !p.shape(a, 3, 2) || !p.name(a, 1, "code name", true) {
 			return
 		}
+		p.doc(a, 2)
 		v, err := strconv.Atoi(a.word(0))
 		if err != nil || v < 0 || v > 9 || len(a.word(0)) != 1 {
 			p.errorf(a.pos, "%s: value %q is not one digit 0..9", owner, a.word(0))

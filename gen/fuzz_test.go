@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"strings"
+	"testing"
+	"unicode/utf8"
+
+	"mi/gen/spec"
+)
+
+// FuzzSpec feeds arbitrary text to the spec parser and checker: they must
+// never panic, and must either refuse the text with positioned errors or
+// accept it. An accepted spec goes through every back end, whose Go output
+// must format (gofile checks it), and its model must decode its own
+// examples (the checker did so already; this is the back ends' turn).
+func FuzzSpec(f *testing.F) {
+	for _, p := range []string{"../spec/mi.spec", "testdata/extra.spec"} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			f.Fatal(err)
+		}
+		f.Add(string(b))
+	}
+	if b, err := os.ReadFile("../spec/mi.spec"); err == nil {
+		extra, _ := os.ReadFile("testdata/extra.spec")
+		f.Add(string(b) + string(extra))
+	}
+	for _, s := range []string{"", "# only a comment\n", "kind", "}", "{", "message P A B \"d\" {\n", "codes C \"d\" {\n}\n"} {
+		f.Add(s)
+	}
+	f.Fuzz(func(t *testing.T, src string) {
+		s, err := spec.Parse("fuzz.spec", src)
+		if err != nil {
+			list, ok := err.(spec.ErrorList)
+			if !ok || len(list) == 0 || len(list) > spec.MaxErrors+1 {
+				t.Fatalf("error %T %v: want an ErrorList of 1 to %d errors", err, err, spec.MaxErrors+1)
+			}
+			for i, e := range list {
+				if e.Pos.Line < 1 || e.Pos.Col < 1 || e.Pos.Line > strings.Count(src, "\n")+1 || e.Msg == "" || !utf8.ValidString(e.Msg) && utf8.ValidString(src) {
+					t.Fatalf("error %d %q: bad position or message", i, e)
+				}
+				if i > 0 && e.Pos.Before(list[i-1].Pos) {
+					t.Fatalf("errors out of order: %v before %v", list[i-1], e)
+				}
+			}
+			return
+		}
+		if _, err := generate(s); err != nil {
+			t.Fatalf("spec checks but a back end fails: %v", err)
+		}
+	})
+}
