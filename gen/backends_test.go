@@ -53,7 +53,7 @@ func TestScratchSpecThroughEveryBackEnd(t *testing.T) {
 		"type Ping struct":       "wire/zmessages.go",
 		"type Bye struct":        "wire/zmessages.go",
 		"PeerIP netip.Addr":      "wire/zmessages.go",
-		"TTL uint16":             "wire/zmessages.go",
+		"TTL uint8":              "wire/zmessages.go",
 		"func parseTTL(":         "wire/zkinds.go",
 		"PongAlive PongCode = 0": "wire/zkinds.go",
 		"func BadMsgTrace(":      "wire/wiregen/zgen.go",

@@ -61,6 +61,7 @@ var bases = []Base{
 	dnsnameBase{},
 	ipv4Base{},
 	uint16Base{decimal{16}},
+	uint8Base{decimal{8}},
 	structBase{},
 	codesBase{},
 }
