@@ -7,9 +7,14 @@ import (
 // check validates what the grammar cannot: that every field can be
 // delimited, that limits fit the protocols, that each base's attributes are
 // coherent, and that every example and invalid input behaves as it says.
-func (s *Spec) check(r *errs) {
+// Kinds and protocols are checked even when the parser found errors (their
+// checks stand alone); messages and examples only on a spec without errors,
+// which is what they lean on.
+func (s *Spec) check(r *errs, broken map[*Kind]bool) {
 	for _, k := range s.Kinds {
-		k.Impl().Check(k, r)
+		if !broken[k] {
+			k.Impl().Check(k, r)
+		}
 	}
 	for _, p := range s.Protocols {
 		for _, a := range []string{"transport", "tag", "max"} {
@@ -159,8 +164,10 @@ func (s *Spec) checkTerm(r *errs, owner string, f *Field, terms []string) {
 }
 
 // buildAllowed turns allow/deny/nocontrol into a byte set, reporting an
-// allow item that is neither a byte nor a range.
-func (k *Kind) buildAllowed(r *errs) {
+// allow item that is neither a byte nor a range; ok says there was none.
+func (k *Kind) buildAllowed(r *errs) (ok bool) {
+	before := len(r.list)
+	defer func() { ok = len(r.list) == before }()
 	for c := 0; c < 256; c++ {
 		k.Allowed[c] = k.AllowSrc == ""
 	}
@@ -192,6 +199,7 @@ func (k *Kind) buildAllowed(r *errs) {
 		}
 		k.Allowed[0x7f] = false
 	}
+	return ok
 }
 
 // checkExamples decodes every example and invalid input with the model's

@@ -393,7 +393,7 @@ func FromIR(ir *IR) (*Spec, error) {
 		b.s.Consts = append(b.s.Consts, &Const{Name: ic.Name, Value: ic.Value, Unit: ic.Unit, Doc: ic.Doc, Pos: ic.Pos.pos()})
 	}
 	if len(b.list) == 0 {
-		b.s.check(b.errs)
+		b.s.check(b.errs, nil)
 	}
 	if len(b.list) == 0 {
 		b.derived(ir)

@@ -20,8 +20,7 @@ func (textBase) Check(k *Kind, r *errs) {
 	if k.Min > k.Max {
 		r.errorf(k.Attrs["min"], "kind %s: min %d is over max %d", k.Name, k.Min, k.Max)
 	}
-	k.buildAllowed(r)
-	if k.Min > 0 && !k.holdsAny() {
+	if k.buildAllowed(r) && k.Min > 0 && !k.holdsAny() {
 		r.errorf(k.Pos, "kind %s: allow, deny and nocontrol leave no byte a value could hold", k.Name)
 	}
 }

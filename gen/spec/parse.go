@@ -21,11 +21,9 @@ func Load(path string) (*Spec, error) {
 // an ErrorList of every problem found, each at its file:line:col.
 func Parse(file, src string) (*Spec, error) {
 	r := &errs{file: file}
-	p := &parser{errs: r, lines: lexLines(src, r), s: &Spec{File: file}, refused: map[string]bool{}}
+	p := &parser{errs: r, lines: lexLines(src, r), s: &Spec{File: file}, refused: map[string]bool{}, broken: map[*Kind]bool{}}
 	p.top()
-	if len(r.list) == 0 {
-		p.s.check(r)
-	}
+	p.s.check(r, p.broken)
 	if len(r.list) > 0 {
 		return nil, r.list.sorted()
 	}
@@ -38,6 +36,7 @@ type parser struct {
 	pos     int
 	s       *Spec
 	refused map[string]bool // kinds declared but refused: uses are not errors again
+	broken  map[*Kind]bool  // kinds with a refused attribute: not checked further
 }
 
 // stmt is one statement: its words, its position, and whether it opens a
@@ -335,7 +334,12 @@ func (p *parser) kindAttr(k *Kind, b Base, a stmt) {
 	}
 	number := func(dst *int) func(stmt) {
 		return func(a stmt) {
-			if v, ok := p.int(a, 1); ok && p.setAttr(k.Attrs, owner, a) {
+			v, ok := p.int(a, 1)
+			if !ok {
+				p.broken[k] = true // its checks would only repeat this
+				return
+			}
+			if p.setAttr(k.Attrs, owner, a) {
 				*dst = v
 			}
 		}
@@ -527,6 +531,9 @@ func (p *parser) codes(st stmt) {
 		}
 		k.Values = append(k.Values, &Code{Value: v, Name: a.word(1), Doc: a.word(2), Pos: a.pos})
 	})
+	if len(k.Values) == 0 {
+		p.errorf(st.pos, "%s: lists no value; a code field could never decode", owner)
+	}
 }
 
 func (p *parser) proto(st stmt, i int) *Protocol {

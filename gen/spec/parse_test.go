@@ -4,6 +4,8 @@ import (
 	"os"
 	"strings"
 	"testing"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 const okSpec = `
@@ -11,6 +13,7 @@ kind word text "a word" {
     min 1
     max 10
     deny ": "
+    example "abc"
 }
 kind port uint16 "a port" {
     min 1
@@ -34,6 +37,7 @@ message P AB Ab "a message" {
         field port port
     }
     example "AB0x:1"
+    example "AB1x"
     invalid "AB" truncated "r"
 }
 `
@@ -52,30 +56,130 @@ func TestParseOK(t *testing.T) {
 	}
 }
 
-// TestParseErrors: every bad spec is refused with file:line and a reason.
-func TestParseErrors(t *testing.T) {
-	for _, tc := range []struct {
-		name, edit, want string
-	}{
-		{"unknown statement", "frobnicate x", "bad.spec:32:1: unknown statement"},
-		{"unknown kind", strings.Replace(okSpec, "field w word", "field w nope", 1), `bad.spec:23:13: field w: unknown kind "nope"`},
-		{"separator inside field", strings.Replace(okSpec, `deny ": "`, `deny " "`, 1), `may contain ":", the separator after it`},
-		{"over the limit", strings.Replace(okSpec, "max 40", "max 10", 1), "over the P limit of 10"},
-		{"two variable fields", strings.Replace(okSpec, "field w word\n", "field w word\n    field x word\n", 1), "put a literal between them"},
-		{"unclosed block", "kind w text \"d\" {\n max 3\n", "block is never closed"},
-		{"bad string", "const X 1 \"oops", "unterminated string"},
-		{"bad condition", strings.Replace(okSpec, "if r Yes", "if r Maybe", 1), `has no code "Maybe"`},
-		{"tag length", strings.Replace(okSpec, "message P AB", "message P ABC", 1), "tag must be 2 bytes"},
-		{"unknown error class", strings.Replace(okSpec, "truncated \"r\"", "oops \"r\"", 1), `unknown error "oops"`},
-		{"duplicate field", strings.Replace(okSpec, "field port port", "field w port", 1), "field w appears twice"},
-	} {
-		src := tc.edit
-		if !strings.Contains(src, "protocol") {
-			src = okSpec + "\n" + src
+// errsOf parses src and returns its errors as "line:col: message".
+func errsOf(t *testing.T, src string) []string {
+	t.Helper()
+	_, err := Parse("bad.spec", src)
+	if err == nil {
+		return nil
+	}
+	list, ok := err.(ErrorList)
+	if !ok {
+		t.Fatalf("error %T, want ErrorList: %v", err, err)
+	}
+	var out []string
+	for _, e := range list {
+		if e.File != "bad.spec" {
+			t.Errorf("error names file %q", e.File)
 		}
-		_, err := Parse("bad.spec", src)
-		if err == nil || !strings.Contains(err.Error(), tc.want) || !strings.HasPrefix(err.Error(), "bad.spec:") {
-			t.Errorf("%s: error %v, want one starting bad.spec:N and containing %q", tc.name, err, tc.want)
+		out = append(out, e.Pos.String()+": "+e.Msg)
+	}
+	return out
+}
+
+// TestParseErrors: each bad spec is refused with every error it holds, at
+// the line and column that cause it. want lists "line:col: substring".
+func TestParseErrors(t *testing.T) {
+	edit := func(old, new string) string {
+		if !strings.Contains(okSpec, old) {
+			t.Fatalf("okSpec has no %q", old)
+		}
+		return strings.Replace(okSpec, old, new, 1)
+	}
+	for _, tc := range []struct {
+		name, src string
+		want      []string
+	}{
+		{"unknown statement", okSpec + "frobnicate x\n", []string{`33:1: unknown statement "frobnicate" in the top level`}},
+		{"unknown kind", edit("field w word", "field w nope"), []string{`24:13: field w: unknown kind "nope"`}},
+		{"separator inside field", edit(`deny ": "`, `deny " "`), []string{`24:5: message AB: field w (kind word) may contain ":", the separator after it`}},
+		{"over the limit", edit("max 40", "max 10"), []string{`22:1: message AB: can be 19 bytes, over the P limit of 10 (at bad.spec:20:5)`}},
+		{"two variable fields", edit("field w word\n", "field w word\n    field x word\n"), []string{`24:5: message AB: field w has variable width and is followed by another field`}},
+		{"unclosed block at the end", "kind w text \"d\" {\n max 3\n", []string{`1:1: kind block is never closed`}},
+		{"missing } before a message", edit("    max 40\n}\n", "    max 40\n"), []string{`16:1: protocol block is not closed before the message at line 21`}},
+		{"bad string", okSpec + "const X 1 \"oops\n", []string{`33:11: unterminated string "oops`}},
+		{"bad condition", edit("if r Yes", "if r Maybe"), []string{`25:10: if: Result has no code "Maybe"`}},
+		{"tag length", edit("message P AB", "message P ABC"), []string{`22:1: message ABC: tag must be 2 bytes in P`}},
+		{"unknown error class", edit(`truncated "r"`, `oops "r"`), []string{`31:18: invalid: unknown error "oops"`}},
+		{"duplicate field", edit("field port port", "field w port"), []string{`27:15: message AB: field w appears twice (first at bad.spec:24:5)`}},
+		{"duplicate kind", okSpec + "kind word text \"again\" {\n max 3\n}\n", []string{`33:6: kind word declared twice (first at bad.spec:2:1)`}},
+		{"duplicate tag", okSpec + "message P AB Other \"again\" {\n}\n", []string{`33:11: message P AB declared twice (first at bad.spec:22:1)`}},
+		{"duplicate code value", edit(`1 No "no"`, `0 No "no"`), []string{`14:5: codes Result: value 0 given twice (first at bad.spec:13:5)`}},
+		{"duplicate attribute", edit("    max 10\n", "    max 10\n    max 12\n"), []string{`5:5: kind word: max set twice (first at bad.spec:4:5)`}},
+		{"deny on uint16", edit("    max 65535\n", "    max 65535\n    deny \"x\"\n"), []string{`11:5: kind port: "deny" means nothing for base uint16`}},
+		{"utf8 on uint16", edit("    max 65535\n", "    max 65535\n    utf8\n"), []string{`11:5: kind port: "utf8" means nothing for base uint16`}},
+		{"allow on uint16", edit("    max 65535\n", "    max 65535\n    allow \"Z-A\"\n"), []string{`11:5: kind port: "allow" means nothing for base uint16`}},
+		{"empty allow range", edit(`deny ": "`, `allow "Z-A"`), []string{`5:5: kind word: allow range "Z-A" is empty`}},
+		{"allow item", edit(`deny ": "`, `allow "abc"`), []string{`5:5: kind word: allow item "abc" is neither a byte nor a range X-Y`}},
+		{"uint16 range", edit("max 65535", "max 70000"), []string{`10:5: kind port: max 70000 does not fit uint16 (at most 65535)`}},
+		{"min over max", edit("    min 1\n    max 10\n", "    min 11\n    max 10\n"), []string{`3:5: kind word: min 11 is over max 10`}},
+		{"empty codes", edit("    0 Yes \"yes\"\n    1 No \"no\"\n", ""), []string{`12:1: codes Result: lists no value`, `23:10: if: Result has no code "Yes"`}},
+		{"code not a digit", edit(`1 No "no"`, `12 No "no"`), []string{`14:5: codes Result: value "12" is not one digit 0..9`}},
+		{"huge number", edit("max 10\n", "max 99999999999999999999\n"), []string{`4:9: "max": "99999999999999999999" is not a number from 0 to 1048576`}},
+		{"unknown base", okSpec + "kind z float \"d\"\n", []string{`33:8: kind z: unknown base "float"`}},
+		{"block on a const", okSpec + "const X 1 \"d\" {\n}\n", []string{`33:1: "const" takes no block`}},
+		{"example refused", edit(`example "AB1x"`, `example "AB1x:1"`), []string{`30:5: message AB: example "AB1x:1" is refused: bad_field in field "w"`}},
+		{"example of another message", okSpec + "message P CD Cd \"d\" {\n    field w word\n    example \"AB1x\"\n}\n", []string{`35:5: message CD: example "AB1x" decodes as message AB`}},
+		{"invalid accepted", edit(`invalid "AB" truncated "r"`, `invalid "AB1x" truncated "r"`), []string{`31:5: message AB: invalid input "AB1x" is accepted`}},
+		{"invalid in another field", edit(`invalid "AB" truncated "r"`, `invalid "AB" truncated "w"`), []string{`31:5: message AB: invalid input "AB" is refused with truncated in field "r"`}},
+		{"kind example refused", edit(`example "abc"`, `example "a:c"`), []string{`6:5: kind word: example "a:c" is refused: bad_field in field "word" at offset 1`}},
+		{"doc with a newline", edit(`"a word"`, `"a\nword"`), []string{`2:16: "kind": text "a\nword" holds a control character`}},
+		{"colliding Go names", okSpec + "message P CD Result \"d\" {\n}\n", []string{`33:1: message CD becomes the Go name Result, already taken (at bad.spec:12:1)`}},
+		{"a second if group", edit("    example \"AB0x:1\"\n", "    if r No {\n        literal \";\"\n    }\n    example \"AB0x:1\"\n"), []string{`29:5: message AB: a second if group (first at bad.spec:25:5)`}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := errsOf(t, tc.src)
+			if len(got) != len(tc.want) {
+				t.Fatalf("got %d errors, want %d:\n%s", len(got), len(tc.want), strings.Join(got, "\n"))
+			}
+			for i := range got {
+				if !strings.HasPrefix(got[i], tc.want[i][:strings.Index(tc.want[i], ": ")]) || !strings.Contains(got[i], tc.want[i][strings.Index(tc.want[i], ": ")+2:]) {
+					t.Errorf("error %d:\n got %s\nwant %s", i, got[i], tc.want[i])
+				}
+			}
+		})
+	}
+}
+
+// TestEveryErrorInOneRun: a spec with several independent mistakes gets
+// them all, sorted by position, and a missing "}" does not hide the rest.
+func TestEveryErrorInOneRun(t *testing.T) {
+	src := strings.NewReplacer(
+		"    max 10\n", "    max 10\n    bogus 1\n",
+		"    max 65535\n}\n", "    max 65535\n",
+		`invalid "AB" truncated "r"`, `invalid "AB" wrong "r"`,
+	).Replace(okSpec) + "const x 1 \"lower-case name\"\n"
+	got := errsOf(t, src)
+	want := []string{
+		`5:5: unknown statement "bogus" in kind word (want allow, deny, example, invalid, max, min, nocontrol, utf8)`,
+		`9:1: kind block is not closed before the codes at line 12: add } after its last statement`,
+		`31:18: invalid: unknown error "wrong" (want one of truncated, too_long, unknown_type, bad_field, bad_separator, trailing)`,
+		`33:7: const name "x" must start with a capital letter (it names a Go type)`,
+	}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// TestErrorCap: a pathological spec reports at most MaxErrors errors and
+// says there were more.
+func TestErrorCap(t *testing.T) {
+	got := errsOf(t, strings.Repeat("nonsense\n", 100))
+	if len(got) != MaxErrors+1 || !strings.Contains(got[MaxErrors], "too many errors") {
+		t.Errorf("got %d errors, last %q", len(got), got[len(got)-1])
+	}
+}
+
+// TestShapesThatMustParse: a fieldless message, a one-value code list, an
+// empty spec and a spec of comments are all legal.
+func TestShapesThatMustParse(t *testing.T) {
+	for _, src := range []string{
+		"",
+		"# only a comment\n\n   # and another\n",
+		okSpec + "codes One \"one value\" {\n    0 Only \"the only one\"\n}\nmessage P PZ Ping \"a ping\" {\n    example \"PZ\"\n    invalid \"PZx\" trailing \"type\"\n}\nmessage P RZ Pong \"a pong\" {\n    answers PZ\n    field c One\n    example \"RZ0\"\n}\n",
+	} {
+		if _, err := Parse("ok.spec", src); err != nil {
+			t.Errorf("%q: %v", src, err)
 		}
 	}
 }
