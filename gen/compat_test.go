@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -22,7 +23,9 @@ func TestRunCompat(t *testing.T) {
 	if err := os.WriteFile(oldPath, mi, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	at := func(n, o string) string { return newPath + ":" + n + " (was " + oldPath + ":" + o + "): " }
+	// at is the "new (was old): " prefix of a change; each side names the
+	// text whose position it is, so the test follows edits of mi.spec.
+	at := func(n, o string) string { return newPath + ":{" + n + "} (was " + oldPath + ":[" + o + "]): " }
 	for _, tc := range []struct {
 		name   string
 		edits  []string // old, new pairs applied to mi.spec
@@ -33,11 +36,11 @@ func TestRunCompat(t *testing.T) {
 		{"same spec", nil, 0,
 			[]string{"compat: 0 breaking, 0 compatible (" + newPath + " against " + oldPath + ")\n"}, nil},
 		{"user max narrowed", []string{"    max 35\n    utf8", "    max 34\n    utf8"}, 1,
-			[]string{"BREAKING " + at("18:5", "18:5") + "kind user: max 35 -> 34 narrows it", "compat: 1 breaking, 0 compatible "}, nil},
+			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "compat: 1 breaking, 0 compatible "}, nil},
 		{"code added", []string{"    3 Offline", "    4 Moved \"moved\"\n    3 Offline"}, 0,
-			[]string{"compatible " + at("134:5", "130:1") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 1 compatible "}, nil},
+			[]string{"compatible " + at("4 Moved", "codes LocateCode") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 1 compatible "}, nil},
 		{"breaking first", []string{"    max 35\n    utf8", "    max 36\n    utf8", "port 3344", "port 3345"}, 1,
-			[]string{"BREAKING " + at("115:5", "115:5") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("18:5", "18:5") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking, 1 compatible "}, nil},
+			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking, 1 compatible "}, nil},
 		{"does not check", []string{"    max 35\n", "    max x\n"}, 2,
 			nil, []string{newPath + ":18:9: ", "compat: " + newPath + " does not check"}},
 	} {
@@ -51,6 +54,12 @@ func TestRunCompat(t *testing.T) {
 			}
 			if err := os.WriteFile(newPath, []byte(src), 0o644); err != nil {
 				t.Fatal(err)
+			}
+			for i, w := range tc.stdout {
+				tc.stdout[i] = resolve(t, resolve(t, w, "{", "}", src), "[", "]", string(mi))
+			}
+			for i, w := range tc.stderr {
+				tc.stderr[i] = resolve(t, w, "{", "}", src)
 			}
 			var stdout, stderr bytes.Buffer
 			if code := runCompat(newPath, oldPath, &stdout, &stderr); code != tc.code {
@@ -79,4 +88,25 @@ func TestRunCompat(t *testing.T) {
 			}
 		})
 	}
+}
+
+// resolve replaces open+TEXT+close in w with the line:col where TEXT first
+// appears in src (for "max x", where its value starts: the error's column).
+func resolve(t *testing.T, w, open, close, src string) string {
+	i := strings.Index(w, open)
+	j := strings.Index(w, close)
+	if i < 0 || j < i {
+		return w
+	}
+	needle := w[i+1 : j]
+	at := strings.Index(src, needle)
+	if at < 0 {
+		t.Fatalf("%q not in the spec", needle)
+	}
+	if needle == "max x" {
+		at += len("max ")
+	}
+	line := strings.Count(src[:at], "\n") + 1
+	col := at - strings.LastIndex(src[:at], "\n")
+	return w[:i] + fmt.Sprintf("%d:%d", line, col) + w[j+1:]
 }

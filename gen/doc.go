@@ -62,7 +62,7 @@ func docProtocol(d w, s *spec.Spec, p *spec.Protocol) {
 	}
 	d.p("- Largest message: %d bytes\n", p.Max)
 	for _, m := range s.MessagesOf(p) {
-		docMessage(d, m)
+		docMessage(d, s, m)
 	}
 	for _, sq := range s.Sequences {
 		if sq.Proto != p {
@@ -81,9 +81,21 @@ func docProtocol(d w, s *spec.Spec, p *spec.Protocol) {
 	}
 }
 
-func docMessage(d w, m *spec.Message) {
+func docMessage(d w, s *spec.Spec, m *spec.Message) {
 	d.p("### `%s` %s\n", m.Tag, m.GoType)
 	d.p("%s.\n", upperFirst(m.Doc))
+	switch s.Role(m) {
+	case spec.RoleRequest:
+		var by []string
+		for _, o := range s.MessagesOf(m.Proto) {
+			if o.Answers == m {
+				by = append(by, "`"+o.Tag+"`")
+			}
+		}
+		d.p("A request, answered by %s.\n", strings.Join(by, ", "))
+	case spec.RoleReply:
+		d.p("The reply to `%s`.\n", m.Answers.Tag)
+	}
 	d.p("Wire: `%s` (at most %d bytes)\n", wireFormat(m), m.MaxLen())
 	d.p("| field | kind | length | condition |")
 	d.p("|---|---|---|---|")
@@ -142,6 +154,13 @@ func docKinds(d w, s *spec.Spec) {
 		}
 		if len(k.Examples) > 0 {
 			d.p("\nExamples: %s", codeList(inputs(k.Examples)))
+		}
+		if len(k.Invalid) > 0 {
+			d.p("\n| refused value | error | field |")
+			d.p("|---|---|---|")
+			for _, in := range k.Invalid {
+				d.p("| %s | %s | %s |", mdCode(in.Input), in.Err, in.Field)
+			}
 		}
 		d.p("")
 	}
