@@ -1,6 +1,7 @@
 package main
 
 import (
+	"encoding/json"
 	"os"
 	"strings"
 	"testing"
@@ -12,8 +13,8 @@ import (
 // FuzzSpec feeds arbitrary text to the spec parser and checker: they must
 // never panic, and must either refuse the text with positioned errors or
 // accept it. An accepted spec goes through every back end, whose Go output
-// must format (gofile checks it), and its model must decode its own
-// examples (the checker did so already; this is the back ends' turn).
+// must format (gofile checks it); its IR must read back, and it must be
+// compatible with itself.
 func FuzzSpec(f *testing.F) {
 	for _, p := range []string{"../spec/mi.spec", "testdata/extra.spec"} {
 		b, err := os.ReadFile(p)
@@ -48,6 +49,20 @@ func FuzzSpec(f *testing.F) {
 		}
 		if _, err := generate(s); err != nil {
 			t.Fatalf("spec checks but a back end fails: %v", err)
+		}
+		j, err := json.Marshal(s.IR())
+		if err != nil {
+			t.Fatalf("IR does not marshal: %v", err)
+		}
+		var ir spec.IR
+		if err := json.Unmarshal(j, &ir); err != nil {
+			t.Fatalf("IR does not unmarshal: %v", err)
+		}
+		if _, err := spec.FromIR(&ir); err != nil {
+			t.Fatalf("spec checks but its IR does not: %v", err)
+		}
+		if ch := spec.Compare(s, s); len(ch) != 0 {
+			t.Fatalf("a spec compared with itself changes: %v", ch[0])
 		}
 	})
 }

@@ -244,7 +244,13 @@ func checkIP(v netip.Addr, field string, off int) error {
 
 func appendIP(b []byte, v netip.Addr) []byte { return v.AppendTo(b) }
 
+// lenIP is what appendIP writes, for any address: a struct's check
+// measures its parts before it checks them.
 func lenIP(v netip.Addr) int {
+	if !v.Is4() {
+		var b [64]byte
+		return len(v.AppendTo(b[:0]))
+	}
 	a := v.As4()
 	return 3 + decimalLen(int(a[0])) + decimalLen(int(a[1])) + decimalLen(int(a[2])) + decimalLen(int(a[3]))
 }

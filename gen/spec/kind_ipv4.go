@@ -82,7 +82,13 @@ func check%[1]s(v netip.Addr, field string, off int) error {
 
 func append%[1]s(b []byte, v netip.Addr) []byte { return v.AppendTo(b) }
 
+// len%[1]s is what append%[1]s writes, for any address: a struct's check
+// measures its parts before it checks them.
 func len%[1]s(v netip.Addr) int {
+	if !v.Is4() {
+		var b [64]byte
+		return len(v.AppendTo(b[:0]))
+	}
 	a := v.As4()
 	return 3 + decimalLen(int(a[0])) + decimalLen(int(a[1])) + decimalLen(int(a[2])) + decimalLen(int(a[3]))
 }`, k.GoName())

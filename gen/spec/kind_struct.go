@@ -24,6 +24,7 @@ func (structBase) Check(k *Kind, r *errs) {
 	for _, f := range fieldsOf(k.Parts) {
 		if f.Kind.Base == Struct {
 			r.errorf(f.Pos, "kind %s: field %s is a struct; structs do not nest", k.Name, f.Name)
+			return
 		}
 	}
 	var sp Spec

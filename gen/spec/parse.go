@@ -364,7 +364,13 @@ func (p *parser) kindAttr(k *Kind, b Base, a stmt) {
 	add("nocontrol", rule{1, nil, noBlock, flag(&k.NoControl)})
 	add("deny", rule{2, []int{1}, noBlock, bytes(&k.Deny)})
 	add("allow", rule{2, []int{1}, noBlock, bytes(&k.AllowSrc)})
-	add("field", rule{3, nil, noBlock, func(a stmt) { p.field(&k.Parts, a, owner, nil) }})
+	add("field", rule{3, nil, noBlock, func(a stmt) {
+		if a.word(2) == k.Name {
+			p.errorf(a.at(2), "%s: field %s is of the kind being declared", owner, a.word(1))
+			return
+		}
+		p.field(&k.Parts, a, owner, nil)
+	}})
 	add("literal", rule{2, []int{1}, noBlock, func(a stmt) { p.literal(&k.Parts, a) }})
 	if _, ok := rules[a.word(0)]; !ok && knownAttr(a.word(0)) {
 		p.errorf(a.pos, "%s: %q means nothing for base %s (it takes %s)", owner, a.word(0), k.Base, strings.Join(append(attrs, "example", "invalid"), ", "))
