@@ -92,9 +92,10 @@ func (m *Message) decode(s string) ([]Value, *WireError) {
 	if err := d.run(pl.Head, len(s)); err != nil {
 		return nil, err
 	}
-	rest, last := pl.Head, pl.LastThen
+	last := pl.LastThen
 	if pl.Cond != nil {
-		rest, last = pl.Else, pl.LastElse
+		rest := pl.Else
+		last = pl.LastElse
 		if v := d.value(pl.Cond.Field); v != nil && v.V == pl.Cond.Code {
 			rest, last = pl.Then, pl.LastThen
 		}

@@ -258,9 +258,9 @@ func (s *Spec) IR() *IR {
 	return ir
 }
 
-func irPos(p Pos) IRPos { return IRPos{p.Line, p.Col} }
+func irPos(p Pos) IRPos { return IRPos(p) }
 
-func (p IRPos) pos() Pos { return Pos{p.Line, p.Col} }
+func (p IRPos) pos() Pos { return Pos(p) }
 
 func irAttrs(attrs map[string]Pos) map[string]IRPos {
 	out := map[string]IRPos{}
