@@ -22,6 +22,7 @@ func docFiles(s *spec.Spec) ([]file, error) {
 		docProtocol(d, s, p)
 	}
 	docKinds(d, s)
+	docScenarios(d, s)
 	d.p("## Constants\n")
 	d.p("| name | value | meaning |")
 	d.p("|---|---|---|")
@@ -189,4 +190,31 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// docScenarios lists the conformance scenarios, with their steps.
+func docScenarios(d w, s *spec.Spec) {
+	if len(s.Scenarios) == 0 {
+		return
+	}
+	d.p("## Conformance scenarios\n")
+	d.p("What `lumictl conform node` and `lumictl conform agent` play against an implementation,")
+	d.p("over real sockets (README: \"Checking another implementation\"). `core` is what every")
+	d.p("implementation must do, `robust` what a trustworthy one does with bad input, `strict` this")
+	d.p("project's stricter rules.\n")
+	d.p("| variable | sample | meaning |")
+	d.p("|---|---|---|")
+	for _, v := range s.Vars {
+		d.p("| `$%s` | %s | %s |", v.Name, mdCode(v.Sample), v.Doc)
+	}
+	d.p("\n| id | target | class | what it checks |")
+	d.p("|---|---|---|---|")
+	for _, sc := range s.Scenarios {
+		title := sc.Title
+		if sc.Exec {
+			title += " (needs `-exec`)"
+		}
+		d.p("| [%s](../%s#L%d) | %s | %s | %s |", sc.ID, s.File, sc.Pos.Line, sc.Target, sc.Class, title)
+	}
+	d.p("")
 }

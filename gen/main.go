@@ -41,6 +41,7 @@ var backends = []backend{
 	{"tables", tableFiles},
 	{"corpus", corpusFiles},
 	{"doc", docFiles},
+	{"conform", conformFiles},
 }
 
 const usage = `gen reads a wire spec and writes what is derived from it.

@@ -38,6 +38,7 @@ func (s *Spec) check(r *errs, broken map[*Kind]bool) {
 	}
 	if len(r.list) == 0 {
 		s.checkExamples(r) // the decoder needs a coherent model
+		s.checkScenarios(r)
 	}
 }
 

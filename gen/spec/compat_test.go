@@ -104,7 +104,14 @@ func edits(es ...edit) edit {
 // narrows a kind needs no edit of the examples it would break.
 var exampleLine = regexp.MustCompile(`(?m)^[ \t]*(example|invalid|step) .*$`)
 
-func blankExamples(src string) string { return exampleLine.ReplaceAllString(src, "") }
+// scenarioSteps are the steps of scenarios, which send the examples and
+// invalid inputs the edits may break; the scenario lines stay, empty.
+var scenarioSteps = regexp.MustCompile(`(?m)^([ \t]*scenario .*\{)\n(?:[ \t]+.*\n|[ \t]*\n)*?(\})`)
+
+func blankExamples(src string) string {
+	src = scenarioSteps.ReplaceAllString(src, "$1\n$2")
+	return exampleLine.ReplaceAllString(src, "")
+}
 
 // found is a change as the cases state it: Msg is a prefix of the change's
 // message, OldAt and NewAt are text of the spec lines it names ("" is not

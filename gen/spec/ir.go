@@ -33,6 +33,42 @@ type IR struct {
 	Messages  []IRMessage  `json:"messages"`
 	Sequences []IRSequence `json:"sequences"`
 	Consts    []IRConst    `json:"consts"`
+	Vars      []IRVar      `json:"vars"`
+	Scenarios []IRScenario `json:"scenarios"`
+}
+
+// IRVar is a variable of the conformance scenarios.
+type IRVar struct {
+	Name   string `json:"name"`
+	Sample string `json:"sample"`
+	Doc    string `json:"doc"`
+	Pos    IRPos  `json:"pos"`
+}
+
+// IRScenario is a conformance scenario, its steps flat (repeat blocks and
+// invalid sends expanded).
+type IRScenario struct {
+	Target string           `json:"target"`
+	ID     string           `json:"id"`
+	Class  string           `json:"class"`
+	Title  string           `json:"title"`
+	Exec   bool             `json:"exec"`
+	Pos    IRPos            `json:"pos"`
+	Steps  []IRScenarioStep `json:"steps"`
+}
+
+// IRScenarioStep is one step: Op is the statement's word; Min and Max are
+// milliseconds; Text is a byte string like an example's.
+type IRScenarioStep struct {
+	Op       string `json:"op"`
+	Role     string `json:"role,omitempty"`
+	Text     string `json:"text,omitempty"`
+	TextHex  string `json:"text_hex,omitempty"`
+	Raw      bool   `json:"raw,omitempty"`
+	Bytewise bool   `json:"bytewise,omitempty"`
+	Min      int    `json:"min_ms"`
+	Max      int    `json:"max_ms"`
+	Pos      IRPos  `json:"pos"`
 }
 
 // IRPos is a place in the spec file: line and column, both from 1.
@@ -204,6 +240,8 @@ func (s *Spec) IR() *IR {
 		Messages:  []IRMessage{},
 		Sequences: []IRSequence{},
 		Consts:    []IRConst{},
+		Vars:      []IRVar{},
+		Scenarios: []IRScenario{},
 	}
 	for _, k := range s.Kinds {
 		ik := IRKind{
@@ -254,6 +292,18 @@ func (s *Spec) IR() *IR {
 	}
 	for _, c := range s.Consts {
 		ir.Consts = append(ir.Consts, IRConst{c.Name, c.Value, c.Unit, text(c.Doc), irPos(c.Pos)})
+	}
+	for _, v := range s.Vars {
+		ir.Vars = append(ir.Vars, IRVar{v.Name, text(v.Sample), text(v.Doc), irPos(v.Pos)})
+	}
+	for _, sc := range s.Scenarios {
+		is := IRScenario{Target: sc.Target, ID: sc.ID, Class: sc.Class, Title: text(sc.Title), Exec: sc.Exec, Pos: irPos(sc.Pos), Steps: []IRScenarioStep{}}
+		for _, st := range sc.Steps {
+			ist := IRScenarioStep{Op: st.Op, Role: st.Role, Raw: st.Raw, Bytewise: st.Bytewise, Min: st.Min, Max: st.Max, Pos: irPos(st.Pos)}
+			ist.Text, ist.TextHex = byteString(st.Text)
+			is.Steps = append(is.Steps, ist)
+		}
+		ir.Scenarios = append(ir.Scenarios, is)
 	}
 	return ir
 }
@@ -391,6 +441,12 @@ func FromIR(ir *IR) (*Spec, error) {
 			}
 		}
 		b.s.Consts = append(b.s.Consts, &Const{Name: ic.Name, Value: ic.Value, Unit: ic.Unit, Doc: ic.Doc, Pos: ic.Pos.pos()})
+	}
+	for _, iv := range ir.Vars {
+		b.s.Vars = append(b.s.Vars, &Var{Name: iv.Name, Sample: iv.Sample, Doc: iv.Doc, Pos: iv.Pos.pos()})
+	}
+	for _, is := range ir.Scenarios {
+		b.scenario(is)
 	}
 	if len(b.list) == 0 {
 		b.s.check(b.errs, nil)
@@ -649,6 +705,25 @@ func (b *irReader) sequence(is *IRSequence) {
 		sq.Notes = append([]string(nil), is.Notes...)
 	}
 	b.s.Sequences = append(b.s.Sequences, sq)
+}
+
+// scenario rebuilds a scenario, refusing words the parser would not read;
+// the checker does the rest.
+func (b *irReader) scenario(is IRScenario) {
+	sc := &Scenario{Target: is.Target, ID: is.ID, Class: is.Class, Title: is.Title, Exec: is.Exec, Pos: is.Pos.pos()}
+	owner := "scenario " + is.ID
+	if !contains(Targets, sc.Target) || !contains(Classes, sc.Class) || !validID(sc.ID) {
+		b.errorf(sc.Pos, "%s: target %q, class %q or id not as a spec would write them", owner, sc.Target, sc.Class)
+	}
+	for _, ist := range is.Steps {
+		st := ScenarioStep{Op: ist.Op, Role: ist.Role, Raw: ist.Raw, Bytewise: ist.Bytewise, Min: ist.Min, Max: ist.Max, Pos: ist.Pos.pos()}
+		if _, ok := stepShape[st.Op]; !ok {
+			b.errorf(st.Pos, "%s: unknown step %q", owner, st.Op)
+		}
+		st.Text = b.bytes(ist.Text, ist.TextHex, st.Pos, owner+": step")
+		sc.Steps = append(sc.Steps, st)
+	}
+	b.s.Scenarios = append(b.s.Scenarios, sc)
 }
 
 // bytes decodes a lossless byte string: hx when given, after checking that

@@ -64,7 +64,7 @@ func (st stmt) at(i int) Pos {
 
 // topWords start the statements of the top level: met inside a block, one
 // of them means that block was never closed.
-var topWords = []string{"kind", "protocol", "codes", "message", "sequence", "const"}
+var topWords = []string{"kind", "protocol", "codes", "message", "sequence", "const", "var", "scenario"}
 
 // peek classifies the next line: a statement, a closing brace, or the end.
 func (p *parser) peek() (st stmt, close, eof bool) {
@@ -108,6 +108,8 @@ func (p *parser) top() {
 		"message":  {5, []int{4}, needsBlock, p.message},
 		"sequence": {3, []int{2}, needsBlock, p.sequence},
 		"const":    {4, []int{3}, noBlock, p.constant},
+		"var":      {4, []int{2, 3}, noBlock, p.variable},
+		"scenario": {5, []int{4}, needsBlock, p.scenario},
 	}
 	for {
 		st, close, eof := p.peek()
@@ -165,6 +167,8 @@ func docWord(stmt string, i int) bool {
 	switch stmt {
 	case "example", "invalid", "literal", "deny", "allow", "step":
 		return false
+	case "var":
+		return i == 3 // word 2 is a sample value
 	}
 	return true
 }

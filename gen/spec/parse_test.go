@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"strings"
 	"testing"
@@ -191,5 +192,41 @@ func TestRealSpec(t *testing.T) {
 	}
 	if _, err := Load("../../spec/mi.spec"); err != nil {
 		t.Fatal(err)
+	}
+}
+
+// TestScenarioErrors: a scenario is checked against the rest of the spec.
+func TestScenarioErrors(t *testing.T) {
+	base := okSpec + "var d \"x\" \"a var\"\nvar w \"abc\" \"a word\"\n"
+	for _, tc := range []struct{ name, body, want string }{
+		{"unknown step", "    frob a1\n", `unknown step "frob"`},
+		{"role not played", "    send a1 \"AB1$w\"\n", `send: role a1 is not played`},
+		{"undeclared var", "    play a1 agent\n    send a1 \"AB1$nope\"\n", `no var "nope" is declared`},
+		{"capture used before", "    play a1 agent\n    send a1 \"AB1$w\"\n    expect a1 \"AB1{w}\"\n", `$w is used before the step that captures it`},
+		{"does not decode", "    play a1 agent\n    send a1 \"AB1$w:1\"\n", `with the samples "AB1abc:1" does not decode`},
+		{"agent step in a node scenario", "    start\n", `"start" is a step of agent scenarios, not node ones`},
+		{"bad window", "    play a1 agent\n    expect a1 \"AB1$w\" within 900ms..100ms\n", `window 900ms..100ms opens after it closes`},
+		{"repeat without count", "    repeat {\n    }\n", `repeat takes a count of 1 to 100 and a block`},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := errsOf(t, base+"scenario node S-1 core \"a scenario\" {\n"+tc.body+"}\n")
+			if len(got) != 1 || !strings.Contains(got[0], tc.want) {
+				t.Errorf("errors %q, want one containing %q", got, tc.want)
+			}
+		})
+	}
+	ok := base + "scenario node S-1 core \"ok\" {\n    play a1 agent\n    repeat 3 {\n        send a1 \"AB1$w\"\n    }\n    send a1 raw \"\\xff\"\n    expect a1 \"AB0{d}:1\" within 10ms..20ms\n    send a1 \"AB0$d:1\"\n}\n"
+	s, err := Parse("ok.spec", ok)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var ops []string
+	for _, st := range s.Scenarios[0].Steps {
+		ops = append(ops, fmt.Sprintf("%s %s %q %v %d..%d", st.Op, st.Role, st.Text, st.Raw, st.Min, st.Max))
+	}
+	want := []string{`play a1 "agent" false 0..0`, `send a1 "AB1$w" false 0..0`, `send a1 "AB1$w" false 0..0`, `send a1 "AB1$w" false 0..0`,
+		`send a1 "\xff" true 0..0`, `expect a1 "AB0{d}:1" false 10..20`, `send a1 "AB0$d:1" false 0..0`}
+	if diff := cmp.Diff(want, ops); diff != "" {
+		t.Errorf("steps (-want +got):\n%s", diff)
 	}
 }

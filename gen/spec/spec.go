@@ -11,6 +11,8 @@ type Spec struct {
 	Messages  []*Message
 	Sequences []*Sequence
 	Consts    []*Const
+	Vars      []*Var
+	Scenarios []*Scenario
 }
 
 // Kind bases: the lexical shapes the generator knows how to code.

@@ -18,7 +18,7 @@ const (
 	OpPlay    Op = iota + 1 // node scenarios: Role is a UDP socket the tool plays; Text is "agent" or "node" (the remote domain's node, on -remote-listen)
 	OpSend                  // Role sends Text to the implementation under test (a node scenario: the node; an agent scenario: the agent's last UDP source)
 	OpExpect                // Role receives, within [Min, Max] from the step's start, a datagram matching Text
-	OpSilent                // Role receives nothing for Max
+	OpSilent                // Role (a UDP role, or a TCP connection) receives nothing for Max
 	OpWait                  // nothing happens for Max
 	OpStart                 // agent scenarios: start the agent under test (-exec)
 	OpConnect               // agent scenarios: open TCP connection Role to Text ("$ip:$port" after substitution)
@@ -54,6 +54,14 @@ type Step struct {
 }
 
 // Scenario is one conformance check of a node or an agent.
+//
+// Agent scenarios without Exec run against one agent for the whole run:
+// started once by the tool with -exec before the first of them (or by the
+// operator), whose registration the tool answers RR0 before the first
+// scenario as setup; each ends with its connections closed. A scenario
+// with Exec starts its own agent (OpStart) and the tool stops it at the
+// end: its stdin closed, a PD it sends answered RD0, killed if it lingers.
+// A capture at the end of a pattern matches the rest of the message.
 type Scenario struct {
 	ID     string // short and stable, e.g. "REG-OK"
 	Target string // "node" or "agent": what is under test

@@ -1,0 +1,59 @@
+package main
+
+import (
+	"bytes"
+	"fmt"
+	"strings"
+
+	"mi/gen/spec"
+)
+
+// conformFiles is the conformance back end: the scenarios and their
+// variables as a Go table of package conform, which lumictl conform plays.
+func conformFiles(s *spec.Spec) ([]file, error) {
+	var b bytes.Buffer
+	header(&b, s, "conform", "time")
+	g := newW(&b)
+	g.p("var _ time.Duration // not every spec needs every import\n")
+	g.p("// Vars are the variables the scenarios use, bound by the tool or captured.")
+	g.p("var Vars = []Var{")
+	for _, v := range s.Vars {
+		g.p("{Name: %q, Sample: %q, Doc: %q},", v.Name, v.Sample, v.Doc)
+	}
+	g.p("}\n")
+	g.p("// Scenarios are every conformance scenario of the spec, in the order a run plays them.")
+	g.p("var Scenarios = []Scenario{")
+	for _, sc := range s.Scenarios {
+		g.p("{ID: %q, Target: %q, Class: %q, Title: %q, Exec: %v, Line: %d, Steps: []Step{", sc.ID, sc.Target, sc.Class, sc.Title, sc.Exec, sc.Pos.Line)
+		for _, st := range sc.Steps {
+			fields := []string{"Op: Op" + strings.ToUpper(st.Op[:1]) + st.Op[1:]}
+			if st.Op == "eof" {
+				fields[0] = "Op: OpEOF"
+			}
+			if st.Role != "" {
+				fields = append(fields, fmt.Sprintf("Role: %q", st.Role))
+			}
+			if st.Text != "" {
+				fields = append(fields, fmt.Sprintf("Text: %q", st.Text))
+			}
+			if st.Raw {
+				fields = append(fields, "Raw: true")
+			}
+			if st.Bytewise {
+				fields = append(fields, "Bytewise: true")
+			}
+			if st.Min > 0 {
+				fields = append(fields, fmt.Sprintf("Min: %d * time.Millisecond", st.Min))
+			}
+			if st.Max > 0 {
+				fields = append(fields, fmt.Sprintf("Max: %d * time.Millisecond", st.Max))
+			}
+			fields = append(fields, fmt.Sprintf("Line: %d", st.Pos.Line))
+			g.p("{%s},", strings.Join(fields, ", "))
+		}
+		g.p("}},")
+	}
+	g.p("}")
+	f, err := gofile("internal/conform/zscenarios.go", &b)
+	return []file{f}, err
+}
