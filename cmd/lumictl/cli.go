@@ -39,6 +39,7 @@ var commands = []*command{
 	pcapCommand,
 	registerCommand, deregisterCommand, locateCommand,
 	benchCommand,
+	conformCommand,
 }
 
 // usageError is bad arguments: the command's usage follows the message and
