@@ -47,7 +47,7 @@ type Step struct {
 	Op       Op
 	Role     string        // the role or connection the step acts on
 	Text     string        // bytes to send, or the pattern to match
-	Raw      bool          // OpSend: Text is sent as it is, valid or not (no $ substitution)
+	Raw      bool          // OpSend, OpWrite: Text is sent as it is, valid or not (no $ substitution)
 	Bytewise bool          // OpWrite: one byte per TCP segment
 	Min, Max time.Duration // the window of OpExpect, OpRead, OpClosed, OpExits; the time of OpSilent, OpWait
 	Line     int           // where the step is in spec/mi.spec
