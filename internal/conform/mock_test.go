@@ -236,10 +236,12 @@ func fakeAgent(node, addr string) int {
 					return
 				}
 				c.SetReadDeadline(time.Time{})
-				w := wire.NewWriter(c)
-				w.WriteMessage(&wire.Nick{Nick: a.User})
+				// In the conversation before the nickname goes out (under
+				// the lock the typed lines take): a line typed once the
+				// caller has it must reach the caller, after it.
 				mu.Lock()
 				peer = c
+				wire.NewWriter(c).WriteMessage(&wire.Nick{Nick: a.User})
 				mu.Unlock()
 				for {
 					m, err := r.ReadMessage()

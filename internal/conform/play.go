@@ -302,9 +302,14 @@ func (p *player) expect(st *Step) *stepFail {
 		return f
 	}
 	p.received(ro, d)
-	got := string(d.b)
-	f := &stepFail{expected: pat.String(), arrived: true, got: got}
-	after := max(d.at.Sub(start), 0)
+	f := &stepFail{expected: pat.String()}
+	return p.accept(st, pat, string(d.b), max(d.at.Sub(start), 0), window, f)
+}
+
+// accept ends a step that received got, after arriving that long into the
+// step: in its window and matching, its captures are bound; else f says why.
+func (p *player) accept(st *Step, pat pattern, got string, after, window time.Duration, f *stepFail) *stepFail {
+	f.arrived, f.got = true, got
 	if after < st.Min {
 		f.msg = fmt.Sprintf("%s: %s arrived after %v, before its window [%v, %v]", st.Role, strconv.Quote(got), ms(after), st.Min, window)
 		return f
@@ -531,18 +536,7 @@ func (p *player) read(st *Step) *stepFail {
 	c.tee.consumed(len(b))
 	got := string(b)
 	p.tr.add(now, st.Role, DirRecv, c.peer, got)
-	f.arrived, f.got = true, got
-	if after := now.Sub(start); after < st.Min {
-		f.msg = fmt.Sprintf("%s: %s arrived after %v, before its window [%v, %v]", st.Role, strconv.Quote(got), ms(after), st.Min, p.r.window(st))
-		return f
-	}
-	caps, ok := pat.match(got)
-	if !ok {
-		f.msg = fmt.Sprintf("%s: got %s, want %s", st.Role, strconv.Quote(got), strconv.Quote(pat.String()))
-		return f
-	}
-	p.bind(caps)
-	return nil
+	return p.accept(st, pat, got, now.Sub(start), p.r.window(st), f)
 }
 
 func (p *player) closed(st *Step) *stepFail {
