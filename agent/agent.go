@@ -344,12 +344,14 @@ func (a *Agent) incoming(conn net.Conn) {
 			}
 			a.locator = wire.Address{}
 			a.startConv(conn, r, nick, peerAddr, false)
+			a.answerNick(a.conv)
 		})
 	}()
 }
 
-// handshake exchanges nicknames: the caller sends its own first, the
-// callee answers with its own. It bounds the exchange by HandshakeTimeout.
+// handshake reads the peer's nickname, the caller sending its own first;
+// the callee answers with answerNick once the conversation is set up. It
+// bounds the exchange by HandshakeTimeout.
 func (a *Agent) handshake(conn net.Conn, caller bool) (*wire.Reader, string, error) {
 	remote := conn.RemoteAddr().String()
 	conn.SetDeadline(time.Now().Add(a.cfg.HandshakeTimeout))
@@ -374,13 +376,17 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*wire.Reader, string, err
 	if !ok {
 		return nil, "", fail(ErrHandshake, fmt.Sprintf("dropped %s: sent %q before its nickname", remote, m.Tag()))
 	}
-	if !caller {
-		if err := w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
-			return nil, "", failWith(ErrHandshake, "send nickname to "+remote, err)
-		}
-	}
 	conn.SetDeadline(time.Time{})
 	return r, n.Nick, nil
+}
+
+// answerNick sends the callee's nickname, once the conversation is the
+// agent's: a line typed the moment the caller has it is not lost. Loop only.
+func (a *Agent) answerNick(c *conversation) {
+	c.conn.SetWriteDeadline(time.Now().Add(a.cfg.HandshakeTimeout))
+	if err := c.w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
+		a.endConv(ByPeer, failWith(ErrHandshake, "send nickname to "+c.conn.RemoteAddr().String(), err))
+	}
 }
 
 // startConv makes conn the conversation. Loop only.

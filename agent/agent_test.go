@@ -429,3 +429,33 @@ func TestEventJSON(t *testing.T) {
 		}
 	}
 }
+
+// TestLineRightAfterNicknames: the callee is in the conversation by the
+// time its nickname reaches the caller, so a line sent at once is not
+// refused as "not in a conversation" (found by the conformance suite).
+func TestLineRightAfterNicknames(t *testing.T) {
+	n := newFakeNode(t)
+	a := newTestAgent(t, n, "laura@bb.com", nil)
+	for i := 0; i < 50; i++ {
+		conn, err := net.Dial("tcp", a.ChatAddr().String())
+		if err != nil {
+			t.Fatal(err)
+		}
+		w, r := wire.NewWriter(conn), wire.NewReader(conn)
+		w.WriteMessage(&wire.Nick{Nick: "pau"})
+		conn.SetReadDeadline(time.Now().Add(2 * time.Second))
+		if m, err := r.ReadMessage(); err != nil || m.Tag() != wire.TagNick {
+			t.Fatalf("round %d: nickname: %v %v", i, m, err)
+		}
+		if err := a.Send("hola"); err != nil {
+			t.Fatalf("round %d: a line sent as soon as the nickname arrived: %v", i, err)
+		}
+		if m, err := r.ReadMessage(); err != nil || m.Tag() != wire.TagLine {
+			t.Fatalf("round %d: line: %v %v", i, m, err)
+		}
+		conn.Close()
+		want(t, a, EventConnected)
+		for e := next(t, a); e.Kind != EventHangup; e = next(t, a) {
+		}
+	}
+}
