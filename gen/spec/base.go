@@ -45,6 +45,15 @@ type Base interface {
 	// parse or check a whole value (package fuzz: fuzzParse or fuzzCheck),
 	// or "" when it exports nothing. The target is FuzzKind<GoName>.
 	GoFuzz(k *Kind) string
+
+	// Lua is the kind's entry in the Wireshark dissector's table of
+	// kinds: a Lua table constructor whose decode mirrors Decode (the
+	// fields it must have are listed in lua.go).
+	Lua(k *Kind) string
+	// LuaFuncs are the Lua functions the entries of this base call, each
+	// a chunk of source the dissector holds once, however many kinds
+	// share it (a chunk two bases return is written once).
+	LuaFuncs() []string
 }
 
 // RapidType is the Go type of a value as package wiregen names it.

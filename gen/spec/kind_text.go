@@ -190,3 +190,80 @@ func DocCode(s string) string {
 func (textBase) GoFuzz(k *Kind) string {
 	return fmt.Sprintf("fuzzCheck(f, %q, wire.Check%s)", k.Name, k.GoName())
 }
+
+func (textBase) Lua(k *Kind) string { return luaText(k, "text_decode") }
+
+// luaText is the Lua entry of a text kind; decode names its decoder.
+func luaText(k *Kind, decode string) string {
+	return fmt.Sprintf("{ftype = \"STRING\", width = 0, min = %d, max = %d, utf8 = %v, allowed = byte_set(%s), decode = %s}",
+		k.Min, k.Max, k.UTF8, LuaRanges(&k.Allowed), decode)
+}
+
+func (textBase) LuaFuncs() []string { return []string{luaUTF8, luaTextDecode} }
+
+// luaUTF8 checks UTF-8 as Go does: no overlong form, no surrogate, nothing
+// over U+10FFFF, a truncated sequence invalid at its first byte.
+const luaUTF8 = `-- utf8_len is the length of the valid UTF-8 sequence at s[i] (from 1) that
+-- ends by s[e], or 0 if there is none there (Go's rules: no overlong form,
+-- no surrogate, nothing over U+10FFFF).
+local function utf8_len(s, i, e)
+  local c = byte(s, i)
+  if c < 0x80 then return 1 end
+  local n, lo, hi
+  if c >= 0xc2 and c <= 0xdf then n, lo, hi = 2, 0x80, 0xbf
+  elseif c == 0xe0 then n, lo, hi = 3, 0xa0, 0xbf
+  elseif c == 0xed then n, lo, hi = 3, 0x80, 0x9f
+  elseif c >= 0xe1 and c <= 0xef then n, lo, hi = 3, 0x80, 0xbf
+  elseif c == 0xf0 then n, lo, hi = 4, 0x90, 0xbf
+  elseif c == 0xf4 then n, lo, hi = 4, 0x80, 0x8f
+  elseif c >= 0xf1 and c <= 0xf3 then n, lo, hi = 4, 0x80, 0xbf
+  else return 0 end
+  if i + n - 1 > e then return 0 end
+  local c2 = byte(s, i + 1)
+  if c2 < lo or c2 > hi then return 0 end
+  for j = i + 2, i + n - 1 do
+    local cj = byte(s, j)
+    if cj < 0x80 or cj > 0xbf then return 0 end
+  end
+  return n
+end
+
+-- bad_utf8 is the offset (from 0) of the first byte of v that is not valid
+-- UTF-8, or #v.
+local function bad_utf8(v)
+  local i = 1
+  while i <= #v do
+    local n = utf8_len(v, i, #v)
+    if n == 0 then return i - 1 end
+    i = i + n
+  end
+  return #v
+end`
+
+// luaTextDecode is decodeText (decode.go) in Lua.
+const luaTextDecode = `-- byte_set turns {lo, hi} ranges into a set of bytes.
+local function byte_set(ranges)
+  local set = {}
+  for _, r in ipairs(ranges) do
+    for c = r[1], r[2] do set[c] = true end
+  end
+  return set
+end
+
+-- text_decode applies a text kind's rules to s[off:limit]: its length,
+-- then every byte, then UTF-8.
+local function text_decode(k, s, off, limit)
+  local n = limit - off
+  if n < k.min then return nil, werr("bad_field", "", off, fmt("length %d, at least %d", n, k.min)) end
+  if n > k.max then return nil, werr("too_long", "", off, fmt("length %d, limit %d", n, k.max)) end
+  for i = off, limit - 1 do
+    local c = byte(s, i + 1)
+    if not k.allowed[c] then return nil, werr("bad_field", "", i, "byte " .. quote_byte(c) .. " not allowed") end
+  end
+  local v = sub(s, off + 1, limit)
+  if k.utf8 then
+    local i = bad_utf8(v)
+    if i < n then return nil, werr("bad_field", "", off + i, "invalid UTF-8") end
+  end
+  return v
+end`
