@@ -9,7 +9,7 @@ STATICCHECK ?= honnef.co/go/tools/cmd/staticcheck@v0.8.2
 FUZZ_TARGETS = $(shell grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+' . | \
                sed -E 's|^\./(.*)/[^/]*:func (Fuzz.*)|./\1/:\2|' | sort -u)
 # Generated files live here; make test fails if generating changes them.
-GENERATED    = wire docs fuzz internal/conform
+GENERATED    = wire docs fuzz internal/conform dissector
 
 .PHONY: all generate check-generated build test fuzz bench lint clean
 

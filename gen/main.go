@@ -4,7 +4,7 @@
 // docs/protocol.md.
 //
 // Each output is a back end: a function from the checked model to files.
-// Adding one (a Wireshark dissector, a conformance suite) means adding a
+// Adding one (like the Wireshark dissector, dissector/mi.lua) means adding a
 // function to backends; the parser and model stay as they are.
 //
 // Usage (from wire/generate.go): go run ../gen -spec ../spec/mi.spec -root ..
@@ -42,6 +42,7 @@ var backends = []backend{
 	{"corpus", corpusFiles},
 	{"doc", docFiles},
 	{"conform", conformFiles},
+	{"wireshark", wiresharkFiles},
 }
 
 const usage = `gen reads a wire spec and writes what is derived from it.
