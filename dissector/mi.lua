@@ -797,22 +797,24 @@ local function heuristic_stream(P, tvb, pinfo, tree)
 end
 
 -- guard runs a dissector function under pcall: a failure of the dissector
--- is shown as an expert note, never raised.
-local function guard(P, fn, failed)
+-- is shown as an expert note, never raised. A heuristic that fails claims
+-- nothing; a dissector that fails has taken the bytes.
+local function guard(P, fn, heuristic)
   return function(tvb, pinfo, tree)
     local ok, r = pcall(fn, P, tvb, pinfo, tree)
     if ok then return r end
     pcall(function()
       tree:add(P.proto, tvb:range(0, tvb:len())):add_proto_expert_info(P.bug, "dissector error: " .. tostring(r))
     end)
-    return failed
+    if heuristic then return false end
+    return tvb:len()
   end
 end
 
 local function register(P)
   setup(P)
   local stream = P.transport == "tcp" and P.digits > 0
-  P.proto.dissector = guard(P, stream and dissect_stream or dissect_one, 0)
+  P.proto.dissector = guard(P, stream and dissect_stream or dissect_one, false)
   local ports = DissectorTable.get(P.transport .. ".port")
   if P.port > 0 then
     ports:add(P.port, P.proto)
@@ -820,11 +822,11 @@ local function register(P)
     ports:add_for_decode_as(P.proto)
   end
   if stream then
-    P.proto:register_heuristic(P.transport, guard(P, heuristic_stream, false))
+    P.proto:register_heuristic(P.transport, guard(P, heuristic_stream, true))
   else
     P.proto:register_heuristic(P.transport, guard(P, function(P, tvb, pinfo, tree)
       return dissect_one(P, tvb, pinfo, tree, true)
-    end, false))
+    end, true))
   end
 end
 
