@@ -96,7 +96,8 @@ type msg struct {
 }
 
 // fieldVal is a field: its path, the bytes it covers, and, for a value that
-// is not text, the value as tshark shows it (Show) and a code's name.
+// is not text, the value as tshark shows it (Show) and a code's name (Name,
+// PATH.name in the tree).
 type fieldVal struct {
 	Path, Bytes, Show, Name string
 }
@@ -298,18 +299,17 @@ func fromPDML(s *spec.Spec, p *spec.Protocol, n *pdmlNode) (msg, []string) {
 			case path == "malformed":
 			default:
 				path, _, _ = strings.Cut(path, "-") // a type suffix
+				if code, ok := strings.CutSuffix(path, ".name"); ok && len(m.Fields) > 0 && m.Fields[len(m.Fields)-1].Path == code {
+					if k := specKind(s, p, m.Type, code); k != nil && k.Base == spec.Codes {
+						m.Fields[len(m.Fields)-1].Name = f.Show // the code's name
+						continue
+					}
+				}
 				fv := fieldVal{Path: path, Bytes: string(raw)}
 				k := specKind(s, p, m.Type, path)
 				switch {
 				case k == nil:
 					problems = append(problems, fmt.Sprintf("field %s: message %q has no such field", f.Name, m.Type))
-				case k.Base == spec.Codes:
-					fv.Show = f.Show
-					for _, c := range k.Values {
-						if strconv.Itoa(c.Value) == f.Show && strings.Contains(f.ShowName, ": "+c.Name+" (") {
-							fv.Name = c.Name
-						}
-					}
 				case k.Base != spec.Text && k.Base != spec.DNSName && k.Base != spec.Struct:
 					fv.Show = f.Show
 				}

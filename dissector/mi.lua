@@ -565,6 +565,20 @@ local fixed = {
   unframed = {ftype = "FRAMENUM", doc = "stream data after a header that frames nothing, in this frame"},
 }
 
+local code_name = {ftype = "STRING", name = "", doc = "the name of the code"}
+
+-- describe is how the tree shows a value of kind k at path: its
+-- ProtoField, its title, the ProtoField of its name (a code's, PATH.name),
+-- and the descriptions of its parts.
+local function describe(P, path, k)
+  local d = {hf = field_hf(P, path, k), hname = P.titles[path] or human(path), sub = {}}
+  if k.vs then d.name_hf = field_hf(P, path .. ".name", code_name) end
+  for _, op in ipairs(k.parts or {}) do
+    if op.field then d.sub[op.field.name] = describe(P, path .. "." .. op.field.name, op.field.kind) end
+  end
+  return d
+end
+
 -- setup makes P's Proto, ProtoFields and experts, and resolves its tables.
 local function setup(P)
   P.abbr = P.name:lower()
@@ -585,13 +599,8 @@ local function setup(P)
     local byname = {}
     for _, f in ipairs(m.fields) do
       f.kind = kinds[f.kind]
-      f.hf, f.hname, f.sub = field_hf(P, f.name, f.kind), P.titles[f.name] or human(f.name), {}
-      for _, op in ipairs(f.kind.parts or {}) do
-        if op.field then
-          local path = f.name .. "." .. op.field.name
-          f.sub[op.field.name] = {hf = field_hf(P, path, op.field.kind), hname = P.titles[path] or human(path), sub = {}}
-        end
-      end
+      local d = describe(P, f.name, f.kind)
+      f.hf, f.hname, f.name_hf, f.sub = d.hf, d.hname, d.name_hf, d.sub
       byname[f.name] = f
     end
     for _, ops in ipairs({m.head, m.then_, m.else_}) do
@@ -615,8 +624,8 @@ local function range(tvb, off, n)
   return tvb:range(off, n)
 end
 
--- add_value adds one value v of field descriptor f at base in tvb, with its
--- parts below it.
+-- add_value adds one value v, as description f says, at base_off in tvb,
+-- with its name (a code's) and its parts below it.
 local function add_value(tree, tvb, base_off, s, f, v)
   local k = v.field.kind
   local raw = sub(s, v.off + 1, v.off + v.len)
@@ -628,6 +637,7 @@ local function add_value(tree, tvb, base_off, s, f, v)
     item = tree:add_packet_field(f.hf, r, ENC_UTF_8)
   end
   if k.label then item:set_text(f.hname .. ": " .. k.label(k, v.v, raw)) end
+  if f.name_hf then item:add(f.name_hf, r, k.show(k, v.v, raw)):set_generated() end
   if k.parts then
     for _, pv in ipairs(v.v) do add_value(item, tvb, base_off, s, f.sub[pv.field.name], pv) end
   end
