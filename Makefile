@@ -11,7 +11,7 @@ FUZZ_TARGETS = $(shell grep -rEo --include='*_test.go' '^func Fuzz[A-Za-z0-9_]+'
 # Generated files live here; make test fails if generating changes them.
 GENERATED    = wire docs fuzz internal/conform dissector
 
-.PHONY: all generate check-generated build test fuzz bench lint clean
+.PHONY: all generate check-generated build test fuzz bench lint clean wireshark
 
 all: build
 
@@ -82,6 +82,14 @@ lint:
 
 clean:
 	rm -rf bin
+
+# wireshark installs the generated dissector as a personal Lua plugin of
+# Wireshark and tshark (4.0 and later); they load it when they start.
+WIRESHARK_PLUGINS ?= $(HOME)/.local/lib/wireshark/plugins
+wireshark:
+	install -d '$(WIRESHARK_PLUGINS)'
+	install -m 0644 dissector/mi.lua '$(WIRESHARK_PLUGINS)/mi.lua'
+	@echo "installed $(WIRESHARK_PLUGINS)/mi.lua: restart Wireshark, or Analyze > Reload Lua Plugins"
 
 .PHONY: demo demo-live
 # The whole system on loopback: DNS, two nodes, two agents chatting.
