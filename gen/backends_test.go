@@ -24,19 +24,8 @@ func TestScratchSpecThroughEveryBackEnd(t *testing.T) {
 	if err != nil {
 		t.Skip("no go command on PATH")
 	}
-	base, err := os.ReadFile("../spec/mi.spec")
-	if err != nil {
-		t.Fatal(err)
-	}
-	extra, err := os.ReadFile("testdata/extra.spec")
-	if err != nil {
-		t.Fatal(err)
-	}
 	dir := t.TempDir()
-	specPath := filepath.Join(dir, "scratch.spec")
-	if err := os.WriteFile(specPath, append(base, extra...), 0o644); err != nil {
-		t.Fatal(err)
-	}
+	specPath := writeScratchSpec(t, dir)
 	out := filepath.Join(dir, "out")
 	if err := run(specPath, out); err != nil {
 		t.Fatal(err)
@@ -84,4 +73,23 @@ func TestScratchSpecThroughEveryBackEnd(t *testing.T) {
 		}
 		t.Logf("go %s: %v\n%s", args[0], time.Since(start).Round(time.Millisecond), b)
 	}
+}
+
+// writeScratchSpec writes mi.spec with testdata/extra.spec appended into
+// dir and returns its path.
+func writeScratchSpec(t *testing.T, dir string) string {
+	t.Helper()
+	base, err := os.ReadFile("../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	extra, err := os.ReadFile("testdata/extra.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	specPath := filepath.Join(dir, "scratch.spec")
+	if err := os.WriteFile(specPath, append(base, extra...), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	return specPath
 }
