@@ -744,6 +744,10 @@ end
 -- segment of a stream protocol without a length prefix. A heuristic call
 -- claims it only if it decodes.
 local function dissect_one(P, tvb, pinfo, tree, heuristic)
+  if heuristic then -- every datagram no one else took: refuse cheaply
+    if tvb:len() < P.taglen or (P.digits == 0 and tvb:len() > P.max) then return false end
+    if not P.bytag[tvb:raw(0, P.taglen)] then return false end
+  end
   local s = tvb:raw(0, tvb:len())
   local m, vals, err = decode(P, s)
   if heuristic and (err or (P.transport == "tcp" and not P.openers[m.tag])) then return false end
@@ -793,6 +797,8 @@ end
 -- a whole one that decodes (then the conversation is P's), or the start of
 -- one, reassembled until it is whole.
 local function heuristic_stream(P, tvb, pinfo, tree)
+  -- Every segment no one else took: refuse cheaply, by its first bytes.
+  if not plausible(P, tvb:raw(0, math.min(tvb:len(), P.taglen + P.digits))) then return false end
   local s = tvb:raw(0, tvb:len())
   local st, n = frame(P, s)
   if st == "ok" then
