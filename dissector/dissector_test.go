@@ -91,8 +91,18 @@ type msg struct {
 	Type   string
 	Length string
 	Fields []fieldVal
-	Err    string // "class in field F at offset N", or ""
+	Err    *refusal
 	Expert string // the dissector's expert note of the error
+}
+
+// refusal is what a malformed message is refused with.
+type refusal struct {
+	Class, Field string
+	Offset       int
+}
+
+func (r *refusal) String() string {
+	return fmt.Sprintf("%s in field %q at offset %d", r.Class, r.Field, r.Offset)
 }
 
 // fieldVal is a field: its path, the bytes it covers, and, for a value that
@@ -103,7 +113,7 @@ type fieldVal struct {
 }
 
 func (m msg) String() string {
-	if m.Err != "" {
+	if m.Err != nil {
 		return fmt.Sprintf("type %q, malformed: %s", m.Type, m.Err)
 	}
 	var b strings.Builder
@@ -124,10 +134,6 @@ func (m msg) String() string {
 	return b.String()
 }
 
-func errText(class, field string, off int) string {
-	return fmt.Sprintf("%s in field %q at offset %d", class, field, off)
-}
-
 // fromWire is what the wire package decodes from b, one message of p.
 func fromWire(s *spec.Spec, p *spec.Protocol, b []byte) msg {
 	var m msg
@@ -138,7 +144,7 @@ func fromWire(s *spec.Spec, p *spec.Protocol, b []byte) msg {
 	if err != nil {
 		var e *wire.Error
 		if !errors.As(err, &e) {
-			m.Err = "not a *wire.Error: " + err.Error()
+			m.Err = &refusal{Class: "not a *wire.Error: " + err.Error()}
 			return m
 		}
 		class := "unknown sentinel " + e.Err.Error()
@@ -147,7 +153,7 @@ func fromWire(s *spec.Spec, p *spec.Protocol, b []byte) msg {
 				class = c.class
 			}
 		}
-		m.Err = errText(class, e.Field, e.Offset)
+		m.Err = &refusal{class, e.Field, e.Offset}
 		return m
 	}
 	if p.LengthDigits > 0 {
@@ -324,7 +330,7 @@ func fromPDML(s *spec.Spec, p *spec.Protocol, n *pdmlNode) (msg, []string) {
 		if err != nil {
 			problems = append(problems, fmt.Sprintf("error offset %q", offset))
 		}
-		m.Err = errText(class, field, off)
+		m.Err = &refusal{class, field, off}
 	}
 	return m, problems
 }
@@ -555,15 +561,12 @@ func (c *capture) check(t *testing.T, s *spec.Spec) {
 // wire package's, showing both.
 func (c *capture) compare(t *testing.T, where string, in []byte, got, want msg) {
 	t.Helper()
-	ok := got.Type == want.Type && got.Err == want.Err
-	if want.Err == "" && got.Err == "" {
+	ok := got.Type == want.Type && reflect.DeepEqual(got.Err, want.Err)
+	if want.Err == nil && got.Err == nil {
 		ok = ok && got.Length == want.Length && reflect.DeepEqual(got.Fields, want.Fields)
 	}
-	if want.Err != "" && got.Err == want.Err {
-		var class, field string
-		var off int
-		fmt.Sscanf(want.Err, "%s in field %q at offset %d", &class, &field, &off)
-		note := fmt.Sprintf("field %q at offset %d: %s:", field, off, strings.ReplaceAll(class, "_", " "))
+	if e := want.Err; e != nil && ok {
+		note := fmt.Sprintf("field %q at offset %d: %s:", e.Field, e.Offset, strings.ReplaceAll(e.Class, "_", " "))
 		if !strings.Contains(got.Expert, note) {
 			t.Errorf("%s %s: %q: expert note %q does not say %q", c.name, where, in, got.Expert, note)
 		}
@@ -597,7 +600,7 @@ func TestReferenceCaptures(t *testing.T) {
 			if p.Proto == "udp" && udp != nil {
 				m := fromWire(s, udp, p.Payload)
 				onPort := int(p.Src.Port()) == udp.Port || int(p.Dst.Port()) == udp.Port
-				c.frames[p.Index+1] = &datagram{proto: udp, payload: p.Payload, claimed: onPort || m.Err == ""}
+				c.frames[p.Index+1] = &datagram{proto: udp, payload: p.Payload, claimed: onPort || m.Err == nil}
 			}
 		}
 		for _, st := range pcap.TCPStreams(pkts) {
@@ -701,7 +704,7 @@ func TestSpecDatagrams(t *testing.T) {
 	for _, in := range datagrams(udp) {
 		c.frames[w.udp(agent, nodePort, in)] = &datagram{proto: udp, payload: in, claimed: true}
 		m := fromWire(s, udp, in)
-		c.frames[w.udp(a, b, in)] = &datagram{proto: udp, payload: in, claimed: m.Err == ""}
+		c.frames[w.udp(a, b, in)] = &datagram{proto: udp, payload: in, claimed: m.Err == nil}
 	}
 	c.file = w.write(t, c.name)
 	c.check(t, s)

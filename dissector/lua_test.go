@@ -275,11 +275,8 @@ func TestDecodersAgree(t *testing.T) {
 // it: "ok", the tag in hex and each field path with its bytes, or the error.
 func wireVerdict(s *spec.Spec, p *spec.Protocol, b []byte) string {
 	m := fromWire(s, p, b)
-	if m.Err != "" {
-		var class, field string
-		var off int
-		fmt.Sscanf(m.Err, "%s in field %q at offset %d", &class, &field, &off)
-		return fmt.Sprintf("err %s %s %d", class, field, off)
+	if e := m.Err; e != nil {
+		return fmt.Sprintf("err %s %s %d", e.Class, e.Field, e.Offset)
 	}
 	words := []string{"ok", hex.EncodeToString([]byte(m.Type))}
 	for _, f := range m.Fields {
