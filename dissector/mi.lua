@@ -723,16 +723,20 @@ do
   if ok then stream_field = f end
 end
 
--- stream_key names the direction of the TCP stream being dissected.
+-- stream_key names the direction of the TCP stream being dissected: its
+-- tcp.stream index, or its addresses and ports when no tree is built
+-- (field extractors see only what a tree holds).
 local function stream_key(pinfo)
-  if not stream_field then return nil end
-  local all = {stream_field()}
+  local all = stream_field and {stream_field()} or {}
   local last = all[#all]
-  if last == nil then return nil end
-  return tostring(last.value) .. ":" .. tostring(pinfo.src_port)
+  if last ~= nil then return tostring(last.value) .. ":" .. tostring(pinfo.src_port) end
+  return tostring(pinfo.src) .. ":" .. tostring(pinfo.src_port) .. ">" .. tostring(pinfo.dst) .. ":" .. tostring(pinfo.dst_port)
 end
 
--- fin reports whether the TCP segment being dissected ends its stream.
+-- fin reports whether the TCP segment being dissected ends its stream. It
+-- cannot tell when no tree is built (tshark -2 without a filter: the first
+-- pass): then a message cut by the end of the stream stays a segment of a
+-- PDU being reassembled, as with any protocol over TCP.
 local function fin()
   if not fin_field then return false end
   local all = {fin_field()}
@@ -767,7 +771,7 @@ local function dissect_stream(P, tvb, pinfo, tree)
   local s = tvb:raw(0, tvb:len())
   local off, sums, ended = 0, {}, fin()
   local key = stream_key(pinfo)
-  local lost = key and P.lost[key]
+  local lost = P.lost[key]
   if lost and pinfo.number > lost then
     local t = tree:add(P.proto, tvb:range(0, tvb:len()))
     t:add(P.hf.unframed, tvb:range(0, tvb:len()), lost):set_text(fmt("After the header of frame %d, which frames nothing: not framed", lost))
@@ -783,7 +787,7 @@ local function dissect_stream(P, tvb, pinfo, tree)
       break
     end
     if st ~= "ok" then n = #rest end
-    if st == "bad" and key and not (P.lost[key] and P.lost[key] < pinfo.number) then P.lost[key] = pinfo.number end
+    if st == "bad" and not (P.lost[key] and P.lost[key] < pinfo.number) then P.lost[key] = pinfo.number end
     local msg = sub(rest, 1, n)
     local m, vals, err = decode(P, msg)
     sums[#sums + 1] = render(P, tvb, off, tree, m, vals, err, msg)
