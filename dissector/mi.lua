@@ -375,11 +375,13 @@ local protocols = {
      {tag = "N", name = "Nick", doc = "nickname: the caller sends its own first, the callee answers with its own", role = "other", answers = nil,
       fields = {{name = "nick", kind = "nick"}},
       first = "nick", last = "nick", last_then = "nick", last_else = "",
+      summary = {{field = "nick"}},
       head = {{field = "nick", kind = "nick"}},
       then_ = {}, else_ = {}},
      {tag = "L", name = "Line", doc = "one line of conversation; either side, at any time after the nicknames", role = "other", answers = nil,
       fields = {{name = "text", kind = "line"}},
       first = "text", last = "text", last_then = "text", last_else = "",
+      summary = {{field = "text"}},
       head = {{field = "text", kind = "line"}},
       then_ = {}, else_ = {}},
    }},
@@ -390,31 +392,37 @@ local protocols = {
      {tag = "PR", name = "Register", doc = "register request: an agent tells its node where its user is", role = "request", answers = nil,
       fields = {{name = "addr", kind = "addr"}},
       first = "addr", last = "addr", last_then = "addr", last_else = "",
+      summary = {{field = "addr"}},
       head = {{field = "addr", kind = "addr"}},
       then_ = {}, else_ = {}},
      {tag = "RR", name = "RegisterReply", doc = "register reply, node to agent", role = "reply", answers = "PR",
       fields = {{name = "code", kind = "RegisterCode"}},
       first = "code", last = "code", last_then = "code", last_else = "",
+      summary = {{field = "code"}},
       head = {{field = "code", kind = "RegisterCode"}},
       then_ = {}, else_ = {}},
      {tag = "PD", name = "Deregister", doc = "deregister request: the user leaves", role = "request", answers = nil,
       fields = {{name = "addr", kind = "addr"}},
       first = "addr", last = "addr", last_then = "addr", last_else = "",
+      summary = {{field = "addr"}},
       head = {{field = "addr", kind = "addr"}},
       then_ = {}, else_ = {}},
      {tag = "RD", name = "DeregisterReply", doc = "deregister reply, node to agent", role = "reply", answers = "PD",
       fields = {{name = "code", kind = "DeregisterCode"}},
       first = "code", last = "code", last_then = "code", last_else = "",
+      summary = {{field = "code"}},
       head = {{field = "code", kind = "DeregisterCode"}},
       then_ = {}, else_ = {}},
      {tag = "PL", name = "Locate", doc = "locate request: from asks where to is; forwarded node to node and to the target's agent unchanged", role = "request", answers = nil,
       fields = {{name = "from", kind = "addr"}, {name = "to", kind = "addr"}},
       first = "from", last = "to", last_then = "to", last_else = "",
+      summary = {{field = "from"}, {text = " -> "}, {field = "to"}},
       head = {{field = "from", kind = "addr", term = 58}, {lit = ":", after = "from", found = true}, {field = "to", kind = "addr"}},
       then_ = {}, else_ = {}},
      {tag = "RL", name = "LocateReply", doc = "locate reply: travels back to from's agent, routed by from's domain", role = "reply", answers = "PL",
       fields = {{name = "code", kind = "LocateCode"}, {name = "from", kind = "addr"}, {name = "to", kind = "addr"}, {name = "ip", kind = "ip"}, {name = "port", kind = "port"}},
       first = "code", last = "port", last_then = "port", last_else = "to",
+      summary = {{field = "code"}, {text = " "}, {field = "from"}, {text = " -> "}, {field = "to"}, {group = {{text = " at "}, {field = "ip"}, {text = ":"}, {field = "port"}}}},
       head = {{field = "code", kind = "LocateCode"}},
       cond = {field = "code", code = 0},
       then_ = {{field = "from", kind = "addr", term = 58}, {lit = ":", after = "from", found = true}, {field = "to", kind = "addr", term = 58}, {lit = ":", after = "to", found = true}, {field = "ip", kind = "ip", term = 58}, {lit = ":", after = "ip", found = true}, {field = "port", kind = "port"}},
@@ -643,22 +651,42 @@ local function add_value(tree, tvb, base_off, s, f, v)
   end
 end
 
+-- template renders a message's summary template from the spec: each
+-- field by its shown value, a group only when all its fields are there.
+local function template(parts, shown)
+  local out = {}
+  for _, p in ipairs(parts) do
+    if p.text then
+      out[#out + 1] = p.text
+    elseif p.field then
+      if shown[p.field] == nil then return nil end
+      out[#out + 1] = shown[p.field]
+    else
+      out[#out + 1] = template(p.group, shown) or ""
+    end
+  end
+  return concat(out)
+end
+
 -- summary is a message in the Info column: its tag (and a code that follows
--- it, RL0), the code's name, the other fields as name=value, and the error.
+-- it, RL0), then the spec's summary of it, or else the code's name and the
+-- other fields as name=value; and the error.
 local function summary(P, m, s, vals, err)
   local head = plain(sub(s, 1, P.taglen))
-  local words = {}
+  local words, shown = {}, {}
   for i, v in ipairs(vals) do
     local k = v.field.kind
     local raw = sub(s, v.off + 1, v.off + v.len)
-    local shown = k.show and k.show(k, v.v, raw) or plain(raw)
+    shown[v.field.name] = k.show and k.show(k, v.v, raw) or plain(raw)
     if k.code and i == 1 and v.off == P.taglen + P.digits then
       head = head .. raw
-      words[#words + 1] = shown
+      words[#words + 1] = shown[v.field.name]
     else
-      words[#words + 1] = v.field.name .. "=" .. shown
+      words[#words + 1] = v.field.name .. "=" .. shown[v.field.name]
     end
   end
+  local line = m and m.summary and not err and template(m.summary, shown)
+  if line then words = {line} end
   if err then words[#words + 1] = "[Malformed: " .. error_text(err) .. "]" end
   if #words == 0 then return head end
   return head .. " " .. concat(words, " ")

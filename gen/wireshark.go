@@ -98,6 +98,9 @@ func luaData(b *bytes.Buffer, s *spec.Spec) {
 			fmt.Fprintf(b, "     {tag = %s, name = %s, doc = %s, role = %s, answers = %s,\n", q(m.Tag), q(m.GoType), q(m.Doc), q(role), answers)
 			fmt.Fprintf(b, "      fields = {%s},\n", strings.Join(fields, ", "))
 			fmt.Fprintf(b, "      first = %s, last = %s, last_then = %s, last_else = %s,\n", q(pl.First), q(pl.Last), q(pl.LastThen), q(pl.LastElse))
+			if m.Summary != nil {
+				fmt.Fprintf(b, "      summary = %s,\n", luaSummary(m.Summary))
+			}
 			fmt.Fprintf(b, "      head = %s,\n", spec.LuaOps(pl.Head))
 			if pl.Cond != nil {
 				fmt.Fprintf(b, "      cond = {field = %s, code = %d},\n", q(pl.Cond.Field.Name), pl.Cond.Code.Value)
@@ -110,6 +113,22 @@ func luaData(b *bytes.Buffer, s *spec.Spec) {
 		b.WriteString("   }},\n")
 	}
 	b.WriteString("}\n")
+}
+
+// luaSummary is a message's summary template as a Lua list of parts.
+func luaSummary(parts []spec.SummaryPart) string {
+	var out []string
+	for _, p := range parts {
+		switch {
+		case p.Field != nil:
+			out = append(out, "{field = "+spec.LuaString(p.Field.Name)+"}")
+		case p.Group != nil:
+			out = append(out, "{group = "+luaSummary(p.Group)+"}")
+		default:
+			out = append(out, "{text = "+spec.LuaString(p.Text)+"}")
+		}
+	}
+	return "{" + strings.Join(out, ", ") + "}"
 }
 
 // luaTitle is a field path as a ProtoField's name: words, initialisms
@@ -475,22 +494,42 @@ local function add_value(tree, tvb, base_off, s, f, v)
   end
 end
 
+-- template renders a message's summary template from the spec: each
+-- field by its shown value, a group only when all its fields are there.
+local function template(parts, shown)
+  local out = {}
+  for _, p in ipairs(parts) do
+    if p.text then
+      out[#out + 1] = p.text
+    elseif p.field then
+      if shown[p.field] == nil then return nil end
+      out[#out + 1] = shown[p.field]
+    else
+      out[#out + 1] = template(p.group, shown) or ""
+    end
+  end
+  return concat(out)
+end
+
 -- summary is a message in the Info column: its tag (and a code that follows
--- it, RL0), the code's name, the other fields as name=value, and the error.
+-- it, RL0), then the spec's summary of it, or else the code's name and the
+-- other fields as name=value; and the error.
 local function summary(P, m, s, vals, err)
   local head = plain(sub(s, 1, P.taglen))
-  local words = {}
+  local words, shown = {}, {}
   for i, v in ipairs(vals) do
     local k = v.field.kind
     local raw = sub(s, v.off + 1, v.off + v.len)
-    local shown = k.show and k.show(k, v.v, raw) or plain(raw)
+    shown[v.field.name] = k.show and k.show(k, v.v, raw) or plain(raw)
     if k.code and i == 1 and v.off == P.taglen + P.digits then
       head = head .. raw
-      words[#words + 1] = shown
+      words[#words + 1] = shown[v.field.name]
     else
-      words[#words + 1] = v.field.name .. "=" .. shown
+      words[#words + 1] = v.field.name .. "=" .. shown[v.field.name]
     end
   end
+  local line = m and m.summary and not err and template(m.summary, shown)
+  if line then words = {line} end
   if err then words[#words + 1] = "[Malformed: " .. error_text(err) .. "]" end
   if #words == 0 then return head end
   return head .. " " .. concat(words, " ")

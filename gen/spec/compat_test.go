@@ -99,10 +99,10 @@ func edits(es ...edit) edit {
 	}
 }
 
-// blankExamples empties the example, invalid and step lines, keeping the
+// blankExamples empties the example, invalid, step and summary lines, keeping the
 // line numbers. Compare ignores them, and without them an edit that
 // narrows a kind needs no edit of the examples it would break.
-var exampleLine = regexp.MustCompile(`(?m)^[ \t]*(example|invalid|step) .*$`)
+var exampleLine = regexp.MustCompile(`(?m)^[ \t]*(example|invalid|step|summary) .*$`)
 
 // scenarioSteps are the steps of scenarios, which send the examples and
 // invalid inputs the edits may break; the scenario lines stay, empty.

@@ -184,6 +184,7 @@ type IRMessage struct {
 	Pos      IRPos       `json:"pos"`
 	Role     string      `json:"role"` // "request", "reply" or "other"
 	Answers  string      `json:"answers"`
+	Summary  string      `json:"summary"`
 	Items    []IRItem    `json:"items"`
 	MaxLen   int         `json:"max_len"`
 	Examples []IRExample `json:"examples"`
@@ -276,6 +277,7 @@ func (s *Spec) IR() *IR {
 		if m.Answers != nil {
 			im.Answers = m.Answers.Tag
 		}
+		im.Summary = text(m.SummarySrc)
 		ir.Messages = append(ir.Messages, im)
 	}
 	for _, sq := range s.Sequences {
@@ -582,6 +584,13 @@ func (b *irReader) message(im *IRMessage) {
 		if m.Answers == nil {
 			b.errorf(m.Pos, "%s: answers %q: no %s message of that tag before it", owner, im.Answers, m.Proto.Name)
 		}
+	}
+	if im.Summary != "" {
+		var msg string
+		if m.Summary, msg = ParseSummary(m, im.Summary); msg != "" {
+			b.errorf(m.Pos, "%s: summary: %s", owner, msg)
+		}
+		m.SummarySrc = im.Summary
 	}
 	b.s.Messages = append(b.s.Messages, m)
 }

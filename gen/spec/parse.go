@@ -169,6 +169,8 @@ func docWord(stmt string, i int) bool {
 		return false
 	case "var":
 		return i == 3 // word 2 is a sample value
+	case "summary":
+		return false // a template: checked as one
 	}
 	return true
 }
@@ -577,6 +579,7 @@ func (p *parser) message(st stmt) {
 	}
 	p.s.Messages = append(p.s.Messages, m)
 	owner := "message " + m.Tag
+	var summaries []stmt // read once the fields are known
 	rules := map[string]rule{
 		"example": {2, []int{1}, noBlock, func(a stmt) { m.Examples = append(m.Examples, Example{a.word(1), a.pos}) }},
 		"invalid": {4, []int{1, 3}, noBlock, func(a stmt) { p.invalid(&m.Invalid, a) }},
@@ -584,8 +587,81 @@ func (p *parser) message(st stmt) {
 		"literal": {2, []int{1}, noBlock, func(a stmt) { p.item(m, &m.Items, a) }},
 		"if":      {3, nil, needsBlock, func(a stmt) { p.cond(m, a) }},
 		"answers": {2, nil, noBlock, func(a stmt) { p.answers(m, a) }},
+		"summary": {2, []int{1}, noBlock, func(a stmt) { summaries = append(summaries, a) }},
 	}
 	p.body(st, func(a stmt) { p.dispatch(a, owner, rules) })
+	for i, a := range summaries {
+		if i > 0 {
+			p.errorf(a.pos, "%s: summary given twice (first at %s)", owner, p.at(summaries[0].pos))
+			continue
+		}
+		m.Summary = p.summary(m, a)
+	}
+}
+
+// summary reads a message's summary template, reporting what is wrong.
+func (p *parser) summary(m *Message, a stmt) []SummaryPart {
+	parts, msg := ParseSummary(m, a.word(1))
+	if msg != "" {
+		p.errorf(a.at(1), "message %s: summary: %s", m.Tag, msg)
+		return nil
+	}
+	m.SummarySrc = a.word(1)
+	return parts
+}
+
+// ParseSummary reads a summary template of m: text with $field references
+// and [groups] shown only when every field in them is present. msg says
+// what is wrong, if anything.
+func ParseSummary(m *Message, t string) (parts []SummaryPart, msg string) {
+	parts, rest, msg := summaryParts(m, t, false)
+	if msg == "" && rest != "" {
+		msg = "a ] closes no ["
+	}
+	return parts, msg
+}
+
+func summaryParts(m *Message, t string, inGroup bool) (parts []SummaryPart, rest, msg string) {
+	for t != "" {
+		switch c := t[0]; {
+		case c == '$':
+			j := 1
+			for j < len(t) && (t[j] == '_' || t[j] >= 'a' && t[j] <= 'z' || t[j] >= 'A' && t[j] <= 'Z' || isDigit(t[j])) {
+				j++
+			}
+			var f *Field
+			for _, g := range m.Fields() {
+				if g.Name == t[1:j] {
+					f = g
+				}
+			}
+			if f == nil {
+				return nil, "", strconv.Quote(t[:j]) + " is not a field of the message"
+			}
+			parts, t = append(parts, SummaryPart{Field: f}), t[j:]
+		case c == '[':
+			if inGroup {
+				return nil, "", "groups do not nest"
+			}
+			g, r, msg := summaryParts(m, t[1:], true)
+			switch {
+			case msg != "":
+				return nil, "", msg
+			case r == "":
+				return nil, "", "a [ is never closed"
+			}
+			parts, t = append(parts, SummaryPart{Group: g}), r[1:]
+		case c == ']':
+			return parts, t, ""
+		default:
+			j := strings.IndexAny(t, "$[]")
+			if j < 0 {
+				j = len(t)
+			}
+			parts, t = append(parts, SummaryPart{Text: t[:j]}), t[j:]
+		}
+	}
+	return parts, "", ""
 }
 
 // item adds a field or literal to dst, refusing it after an if group.

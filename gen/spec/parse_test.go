@@ -126,6 +126,9 @@ func TestParseErrors(t *testing.T) {
 		{"kind example refused", edit(`example "abc"`, `example "a:c"`), []string{`6:5: kind word: example "a:c" is refused: bad_field in field "word" at offset 1`}},
 		{"doc with a newline", edit(`"a word"`, `"a\nword"`), []string{`2:16: "kind": text "a\nword" holds a control character`}},
 		{"colliding Go names", okSpec + "message P CD Result \"d\" {\n}\n", []string{`33:1: message CD becomes the Go name Result, already taken (at bad.spec:12:1)`}},
+		{"summary of no field", edit(`example "AB1x"`, `summary "$r then $nope"`), []string{`30:13: message AB: summary: "$nope" is not a field of the message`}},
+		{"summary group never closed", edit(`example "AB1x"`, `summary "$w[:$port"`), []string{`30:13: message AB: summary: a [ is never closed`}},
+		{"summary twice", edit(`example "AB1x"`, `summary "$w"`+"\n"+`    summary "$r"`), []string{`31:5: message AB: summary given twice (first at bad.spec:30:5)`}},
 		{"a second if group", edit("    example \"AB0x:1\"\n", "    if r No {\n        literal \";\"\n    }\n    example \"AB0x:1\"\n"), []string{`29:5: message AB: a second if group (first at bad.spec:25:5)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

@@ -94,15 +94,26 @@ type Protocol struct {
 
 // Message is one message type.
 type Message struct {
-	Proto    *Protocol
-	Tag      string
-	GoType   string
-	Doc      string
-	Items    []Item
-	Examples []Example
-	Invalid  []Invalid
-	Answers  *Message // for a reply: the request it answers
-	Pos      Pos
+	Proto      *Protocol
+	Tag        string
+	GoType     string
+	Doc        string
+	Items      []Item
+	Examples   []Example
+	Invalid    []Invalid
+	Answers    *Message      // for a reply: the request it answers
+	Summary    []SummaryPart // how a dissector's one-line summary shows it; nil: generic
+	SummarySrc string        // the summary template as the spec wrote it
+	Pos        Pos
+}
+
+// SummaryPart is a piece of a message's summary: literal text, a field's
+// value (a code by its name), or a group shown only when all its fields are
+// present (an if group's fields).
+type SummaryPart struct {
+	Text  string
+	Field *Field
+	Group []SummaryPart
 }
 
 // Example is a valid input: it must decode and re-encode byte for byte.
