@@ -23,45 +23,6 @@ import (
 	"mi/wire/wiregen"
 )
 
-const luaCheck = `
-local api = assert(rawget(_G, "mi_dissector"), "mi.lua is not loaded")
-local out = assert(io.open(os.getenv("MI_LUA_OUT"), "wb"))
-local bytes, digits = {}, {}
-for c = 0, 255 do
-  local x = string.format("%02x", c)
-  bytes[x], digits[string.char(c)] = string.char(c), x
-end
-local function unhex(h) return (h:gsub("..", bytes)) end
-local function hex(s) return (s:gsub(".", digits)) end
-local function verdict(err) return string.format("err %s %s %d", err.class, err.field, err.offset) end
-for line in io.lines(os.getenv("MI_LUA_IN")) do
-  local what, name, h = line:match("^(%a) (%S+) (%x*)$")
-  local s = unhex(h)
-  local ok, res = pcall(function()
-    if what == "k" then
-      local _, err = api.parse_kind(name, s)
-      if err then return verdict(err) end
-      return "ok"
-    end
-    local m, vals, err = api.decode(name, s)
-    if err then return verdict(err) end
-    local words = {"ok", hex(m.tag)}
-    for _, v in ipairs(vals) do
-      words[#words + 1] = v.field.name .. "=" .. hex(s:sub(v.off + 1, v.off + v.len))
-      if v.field.kind.parts then
-        for _, pv in ipairs(v.v) do
-          words[#words + 1] = v.field.name .. "." .. pv.field.name .. "=" .. hex(s:sub(pv.off + 1, pv.off + pv.len))
-        end
-      end
-    end
-    return table.concat(words, " ")
-  end)
-  if not ok then res = "lua " .. (tostring(res):gsub("\n", " ")) end
-  out:write(res, "\n")
-end
-out:close()
-`
-
 // interesting are the bytes the mutations insert, and put in place of
 // others: separators, dots and escapes, digits, signs, control bytes, and
 // bytes of UTF-8 and not.
@@ -221,9 +182,11 @@ func TestDecodersAgree(t *testing.T) {
 		t.Fatal(err)
 	}
 	in.Close()
-	script := filepath.Join(dir, "check.lua")
+	script, err := filepath.Abs("testdata/verdicts.lua") // the Lua script that prints the verdicts
+	if err != nil {
+		t.Fatal(err)
+	}
 	empty := filepath.Join(dir, "empty.pcap")
-	os.WriteFile(script, []byte(luaCheck), 0o644)
 	os.WriteFile(empty, newPcap().buf, 0o644)
 	mi, _ := filepath.Abs("mi.lua")
 	cmd := exec.Command(ts, "-n", "-X", "lua_script:"+mi, "-X", "lua_script:"+script, "-r", empty)

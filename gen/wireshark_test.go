@@ -14,45 +14,8 @@ import (
 	"mi/gen/spec"
 )
 
-// luaVerdicts is a Lua script for tshark, run after a generated mi.lua: it
-// reads inputs from $MI_LUA_IN ("k KIND HEX" or "m PROTOCOL HEX") and
-// writes, a line for each, "ok" (and for a message its tag and each field
-// path with its bytes, in hex) or "err CLASS FIELD OFFSET".
-const luaVerdicts = `
-local api = assert(rawget(_G, "mi_dissector"), "mi.lua is not loaded")
-local out = assert(io.open(os.getenv("MI_LUA_OUT"), "wb"))
-local bytes, digits = {}, {}
-for c = 0, 255 do
-  local x = string.format("%02x", c)
-  bytes[x], digits[string.char(c)] = string.char(c), x
-end
-local function verdict(err) return string.format("err %s %s %d", err.class, err.field, err.offset) end
-for line in io.lines(os.getenv("MI_LUA_IN")) do
-  local what, name, h = line:match("^(%a) (%S+) (%x*)$")
-  local s = h:gsub("..", bytes)
-  local ok, res = pcall(function()
-    if what == "k" then
-      local _, err = api.parse_kind(name, s)
-      return err and verdict(err) or "ok"
-    end
-    local m, vals, err = api.decode(name, s)
-    if err then return verdict(err) end
-    local words = {"ok", (m.tag:gsub(".", digits))}
-    for _, v in ipairs(vals) do
-      words[#words + 1] = v.field.name .. "=" .. s:sub(v.off + 1, v.off + v.len):gsub(".", digits)
-      for _, pv in ipairs(v.field.kind.parts and v.v or {}) do
-        words[#words + 1] = v.field.name .. "." .. pv.field.name .. "=" .. s:sub(pv.off + 1, pv.off + pv.len):gsub(".", digits)
-      end
-    end
-    return table.concat(words, " ")
-  end)
-  if not ok then res = "lua " .. (tostring(res):gsub("\n", " ")) end
-  out:write(res, "\n")
-end
-out:close()
-`
-
-// modelVerdict is what the model says of a message, as luaVerdicts writes it.
+// modelVerdict is what the model says of a message, as
+// dissector/testdata/verdicts.lua writes it.
 func modelVerdict(s *spec.Spec, p *spec.Protocol, in string) string {
 	d, err := s.Decode(p, []byte(in))
 	if err != nil {
@@ -163,9 +126,11 @@ func TestScratchSpecDissector(t *testing.T) {
 	if err := os.WriteFile(in, []byte(strings.Join(cases, "\n")+"\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	script := filepath.Join(dir, "verdicts.lua")
+	script, err := filepath.Abs("../dissector/testdata/verdicts.lua") // the Lua script that prints the verdicts
+	if err != nil {
+		t.Fatal(err)
+	}
 	empty := filepath.Join(dir, "empty.pcap")
-	os.WriteFile(script, []byte(luaVerdicts), 0o644)
 	os.WriteFile(empty, binary.LittleEndian.AppendUint32([]byte{0xd4, 0xc3, 0xb2, 0xa1, 2, 0, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff, 0, 0}, 1), 0o644)
 	cmd := exec.Command(ts, "-n", "-X", "lua_script:"+lua, "-X", "lua_script:"+script, "-r", empty)
 	cmd.Env = append(os.Environ(), "HOME="+dir, "XDG_CONFIG_HOME="+dir, "MI_LUA_IN="+in, "MI_LUA_OUT="+filepath.Join(dir, "out"))
