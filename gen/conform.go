@@ -15,6 +15,8 @@ func conformFiles(s *spec.Spec) ([]file, error) {
 	header(&b, s, "conform", "time")
 	g := newW(&b)
 	g.p("var _ time.Duration // not every spec needs every import\n")
+	g.p("// Classes are the scenario classes of the spec language.")
+	g.p("var Classes = []string{%s}\n", quoteAll(spec.Classes))
 	g.p("// Vars are the variables the scenarios use, bound by the tool or captured.")
 	g.p("var Vars = []Var{")
 	for _, v := range s.Vars {
@@ -56,4 +58,12 @@ func conformFiles(s *spec.Spec) ([]file, error) {
 	g.p("}")
 	f, err := gofile("internal/conform/zscenarios.go", &b)
 	return []file{f}, err
+}
+
+func quoteAll(xs []string) string {
+	var out []string
+	for _, x := range xs {
+		out = append(out, q(x))
+	}
+	return strings.Join(out, ", ")
 }

@@ -291,6 +291,3 @@ func scanDecimal(s string, off, limit, max int) (n, next int, reason string) {
 
 // encodeStruct writes the parts of a struct value.
 func encodeStruct(k *Kind, b []byte, v any) []byte { return encodeItems(b, k.Parts, v.([]Value)) }
-
-// encodeDecimal writes a number in canonical decimal.
-func encodeDecimal(_ *Kind, b []byte, v any) []byte { return strconv.AppendInt(b, int64(v.(int)), 10) }

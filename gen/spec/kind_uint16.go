@@ -55,7 +55,7 @@ func (decimal) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
 	return v, nil
 }
 
-func (decimal) Encode(k *Kind, b []byte, v any) []byte { return encodeDecimal(k, b, v) }
+func (decimal) Encode(_ *Kind, b []byte, v any) []byte { return strconv.AppendInt(b, int64(v.(int)), 10) }
 
 func (d decimal) GoType(*Kind) string { return fmt.Sprintf("uint%d", d.bits) }
 

@@ -72,9 +72,6 @@ type Scenario struct {
 	Line   int
 }
 
-// Classes are the scenario classes, in the order a full run takes them.
-var Classes = []string{"core", "robust", "strict"}
-
 // Var is a variable scenarios use: bound by the tool at run time from its
 // flags (domain, users...), or by a {capture} in a pattern. Sample is the
 // value the generator substituted to check every datagram of the spec.

@@ -8,6 +8,9 @@ import (
 
 var _ time.Duration // not every spec needs every import
 
+// Classes are the scenario classes of the spec language.
+var Classes = []string{"core", "robust", "strict"}
+
 // Vars are the variables the scenarios use, bound by the tool or captured.
 var Vars = []Var{
 	{Name: "domain", Sample: "bb.com", Doc: "the domain of the node under test (-domain), or of the agent's address"},
