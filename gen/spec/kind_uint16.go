@@ -55,7 +55,9 @@ func (decimal) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
 	return v, nil
 }
 
-func (decimal) Encode(_ *Kind, b []byte, v any) []byte { return strconv.AppendInt(b, int64(v.(int)), 10) }
+func (decimal) Encode(_ *Kind, b []byte, v any) []byte {
+	return strconv.AppendInt(b, int64(v.(int)), 10)
+}
 
 func (d decimal) GoType(*Kind) string { return fmt.Sprintf("uint%d", d.bits) }
 
