@@ -208,6 +208,7 @@ func TestScenarioErrors(t *testing.T) {
 		{"capture used before", "    play a1 agent\n    send a1 \"AB1$w\"\n    expect a1 \"AB1{w}\"\n", `$w is used before the step that captures it`},
 		{"does not decode", "    play a1 agent\n    send a1 \"AB1$w:1\"\n", `with the samples "AB1abc:1" does not decode`},
 		{"agent step in a node scenario", "    start\n", `"start" is a step of agent scenarios, not node ones`},
+		{"captures in a row", "    play a1 agent\n    expect a1 \"AB0{d}{w}\"\n", `two captures in a row cannot be told apart`},
 		{"bad window", "    play a1 agent\n    expect a1 \"AB1$w\" within 900ms..100ms\n", `window 900ms..100ms opens after it closes`},
 		{"repeat without count", "    repeat {\n    }\n", `repeat takes a count of 1 to 100 and a block`},
 	} {

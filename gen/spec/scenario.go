@@ -444,6 +444,10 @@ func (c *scenarioCheck) substitute(st *ScenarioStep) (string, bool) {
 					return "", false
 				}
 				j++
+				if j < len(text) && text[j] == '{' {
+					c.errorf(st, "%q: two captures in a row cannot be told apart; put a literal between them", text)
+					return "", false
+				}
 			}
 			v := c.vars[name]
 			switch {
