@@ -104,6 +104,11 @@ func FuzzDecodePLUMI(f *testing.F) {
 			err := d.Decode(b)
 			return d.Message(), err
 		})
+		var ds wire.PLUMIDatagram
+		decodeAll(t, "PLUMI", in, m, err, func(b []byte) (wire.Message, error) {
+			err := ds.DecodeString(string(b))
+			return ds.Message(), err
+		})
 	})
 }
 
@@ -120,6 +125,11 @@ func FuzzDecodePMI(f *testing.F) {
 		decodeAll(t, "PMI", in, m, err, func(b []byte) (wire.Message, error) {
 			err := fr.Decode(b)
 			return fr.Message(), err
+		})
+		var fs wire.PMIFrame
+		decodeAll(t, "PMI", in, m, err, func(b []byte) (wire.Message, error) {
+			err := fs.DecodeString(string(b))
+			return fs.Message(), err
 		})
 	})
 }

@@ -189,6 +189,7 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 		g.p("if len(b) < %d { return %sinMessage(fieldErr(ErrTruncated, \"type\", len(b), \"missing\"), %q, \"\") }", p.TagLen, ret, p.Name)
 	}
 	unknown := fmt.Sprintf("inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(string(b[:%d]), \"\")), %q, \"\")", p.TagLen, p.Name)
+	unknownS := strings.Replace(unknown, "string(b[", "(s[", 1)
 
 	g.p("\n// %s holds any one %s message. Decoding into a reused %s allocates at", u, p.Name, u)
 	g.p("// most once: the string its fields share.")
@@ -198,19 +199,32 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 		g.p("%s %s", m.GoType, m.GoType)
 	}
 	g.p("}\n")
-	g.p("// Decode sets d from b, which must hold exactly one %s message.", p.Name)
+	g.p("// Decode sets d from b, which must hold exactly one %s message. It", p.Name)
+	g.p("// keeps no reference to b.")
 	g.p("func (d *%s) Decode(b []byte) error {", u)
 	g.p("d.Tag = \"\"")
 	pre("")
-	g.p("switch string(b[:%d]) {", p.TagLen)
+	g.p("return d.DecodeString(string(b))")
+	g.p("}\n")
+	g.p("// DecodeString is Decode of a string. The fields of d are substrings of")
+	g.p("// s, so it allocates nothing: a server that reads into a reused buffer")
+	g.p("// can decode without a copy, as long as nothing of d outlives the buffer's")
+	g.p("// contents.")
+	g.p("func (d *%s) DecodeString(s string) error {", u)
+	g.p("d.Tag = \"\"")
+	if p.LengthDigits == 0 {
+		g.p("if len(s) > %[1]s { return inMessage(fieldErr(ErrTooLong, \"datagram\", %[1]s, reasonLength(len(s), %[1]s)), %[2]q, \"\") }", constName(p, "Max"), p.Name)
+	}
+	g.p("if len(s) < %d { return inMessage(fieldErr(ErrTruncated, \"type\", len(s), \"missing\"), %q, \"\") }", p.TagLen, p.Name)
+	g.p("switch s[:%d] {", p.TagLen)
 	for _, m := range ms {
 		g.p("case Tag%s:", m.GoType)
-		g.p("if err := d.%s.Decode(b); err != nil { return err }", m.GoType)
+		g.p("if err := d.%s.decode(s); err != nil { return inMessage(err, %q, Tag%s) }", m.GoType, p.Name, m.GoType)
 		g.p("d.Tag = Tag%s", m.GoType)
 		g.p("return nil")
 	}
 	g.p("}")
-	g.p("return %s", unknown)
+	g.p("return %s", unknownS)
 	g.p("}\n")
 	g.p("// Message returns the message d holds, or nil.")
 	g.p("func (d *%s) Message() Message {", u)

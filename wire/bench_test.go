@@ -626,6 +626,14 @@ func TestAllocs(t *testing.T) {
 			}); n > 1 {
 				t.Errorf("PLUMIDatagram.Decode(%q): %v allocs, want at most 1", in, n)
 			}
+			s := string(in)
+			if n := testing.AllocsPerRun(100, func() {
+				if err := d.DecodeString(s); err != nil {
+					t.Fatal(err)
+				}
+			}); n != 0 {
+				t.Errorf("PLUMIDatagram.DecodeString(%q): %v allocs, want 0", in, n)
+			}
 			if !reflect.DeepEqual(d.Message(), c.msg) {
 				t.Errorf("decoded %#v, want %#v", d.Message(), c.msg)
 			}

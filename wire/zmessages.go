@@ -201,27 +201,40 @@ type PMIFrame struct {
 	Line Line
 }
 
-// Decode sets d from b, which must hold exactly one PMI message.
+// Decode sets d from b, which must hold exactly one PMI message. It
+// keeps no reference to b.
 func (d *PMIFrame) Decode(b []byte) error {
 	d.Tag = ""
 	if len(b) < 1 {
 		return inMessage(fieldErr(ErrTruncated, "type", len(b), "missing"), "PMI", "")
 	}
-	switch string(b[:1]) {
+	return d.DecodeString(string(b))
+}
+
+// DecodeString is Decode of a string. The fields of d are substrings of
+// s, so it allocates nothing: a server that reads into a reused buffer
+// can decode without a copy, as long as nothing of d outlives the buffer's
+// contents.
+func (d *PMIFrame) DecodeString(s string) error {
+	d.Tag = ""
+	if len(s) < 1 {
+		return inMessage(fieldErr(ErrTruncated, "type", len(s), "missing"), "PMI", "")
+	}
+	switch s[:1] {
 	case TagNick:
-		if err := d.Nick.Decode(b); err != nil {
-			return err
+		if err := d.Nick.decode(s); err != nil {
+			return inMessage(err, "PMI", TagNick)
 		}
 		d.Tag = TagNick
 		return nil
 	case TagLine:
-		if err := d.Line.Decode(b); err != nil {
-			return err
+		if err := d.Line.decode(s); err != nil {
+			return inMessage(err, "PMI", TagLine)
 		}
 		d.Tag = TagLine
 		return nil
 	}
-	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(string(b[:1]), "")), "PMI", "")
+	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag((s[:1]), "")), "PMI", "")
 }
 
 // Message returns the message d holds, or nil.
@@ -842,7 +855,8 @@ type PLUMIDatagram struct {
 	LocateReply     LocateReply
 }
 
-// Decode sets d from b, which must hold exactly one PLUMI message.
+// Decode sets d from b, which must hold exactly one PLUMI message. It
+// keeps no reference to b.
 func (d *PLUMIDatagram) Decode(b []byte) error {
 	d.Tag = ""
 	if len(b) > PLUMIMax {
@@ -851,45 +865,60 @@ func (d *PLUMIDatagram) Decode(b []byte) error {
 	if len(b) < 2 {
 		return inMessage(fieldErr(ErrTruncated, "type", len(b), "missing"), "PLUMI", "")
 	}
-	switch string(b[:2]) {
+	return d.DecodeString(string(b))
+}
+
+// DecodeString is Decode of a string. The fields of d are substrings of
+// s, so it allocates nothing: a server that reads into a reused buffer
+// can decode without a copy, as long as nothing of d outlives the buffer's
+// contents.
+func (d *PLUMIDatagram) DecodeString(s string) error {
+	d.Tag = ""
+	if len(s) > PLUMIMax {
+		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(s), PLUMIMax)), "PLUMI", "")
+	}
+	if len(s) < 2 {
+		return inMessage(fieldErr(ErrTruncated, "type", len(s), "missing"), "PLUMI", "")
+	}
+	switch s[:2] {
 	case TagRegister:
-		if err := d.Register.Decode(b); err != nil {
-			return err
+		if err := d.Register.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagRegister)
 		}
 		d.Tag = TagRegister
 		return nil
 	case TagRegisterReply:
-		if err := d.RegisterReply.Decode(b); err != nil {
-			return err
+		if err := d.RegisterReply.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagRegisterReply)
 		}
 		d.Tag = TagRegisterReply
 		return nil
 	case TagDeregister:
-		if err := d.Deregister.Decode(b); err != nil {
-			return err
+		if err := d.Deregister.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagDeregister)
 		}
 		d.Tag = TagDeregister
 		return nil
 	case TagDeregisterReply:
-		if err := d.DeregisterReply.Decode(b); err != nil {
-			return err
+		if err := d.DeregisterReply.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagDeregisterReply)
 		}
 		d.Tag = TagDeregisterReply
 		return nil
 	case TagLocate:
-		if err := d.Locate.Decode(b); err != nil {
-			return err
+		if err := d.Locate.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagLocate)
 		}
 		d.Tag = TagLocate
 		return nil
 	case TagLocateReply:
-		if err := d.LocateReply.Decode(b); err != nil {
-			return err
+		if err := d.LocateReply.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagLocateReply)
 		}
 		d.Tag = TagLocateReply
 		return nil
 	}
-	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(string(b[:2]), "")), "PLUMI", "")
+	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag((s[:2]), "")), "PLUMI", "")
 }
 
 // Message returns the message d holds, or nil.
