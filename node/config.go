@@ -39,9 +39,9 @@ func LoadConfig(path string) (Config, error) {
 }
 
 // loadTable is LoadConfig that also returns the node's table of the users,
-// built while reading: the same map finds the duplicates, so a 1M-user
+// built while reading: the same table finds the duplicates, so a 1M-user
 // file is hashed once.
-func loadTable(path string) (Config, map[string]userState, error) {
+func loadTable(path string) (Config, *table, error) {
 	f, err := os.Open(path)
 	if err != nil {
 		return Config{}, nil, err
@@ -51,16 +51,15 @@ func loadTable(path string) (Config, map[string]userState, error) {
 	if fi, err := f.Stat(); err == nil {
 		hint = sizeHint(fi.Size())
 	}
-	users := make(map[string]userState, hint)
-	c, err := parseConfig(f, path, hint, func(key, name string) bool {
-		n := len(users)
-		users[key] = userState{name: name}
-		return len(users) != n
+	t := newTable(hint)
+	c, err := parseConfig(f, path, hint, func(_, name string) bool {
+		_, added := t.add(name)
+		return added
 	})
 	if err != nil {
 		return Config{}, nil, err
 	}
-	return c, users, nil
+	return c, t, nil
 }
 
 // sizeHint guesses the number of users in a file of size bytes. Sizing the

@@ -1,55 +1,44 @@
 package node
 
 import (
-	"cmp"
 	"log/slog"
 	"net/netip"
 	"slices"
 	"strings"
 	"time"
+	"unsafe"
 
 	"mi/wire"
 )
 
-// core is the node's state machine, without sockets or goroutines: the
-// registration table and the locates in flight. Each call takes one event
-// (a datagram from a source at a time, a DNS answer, an admin change) and
-// returns what to send and which domains to resolve. Only the goroutine
-// that owns the core calls it, so it needs no locks.
+// core is the node's state machine, without sockets or goroutines: each
+// call takes one event (a datagram from a source at a time, a DNS answer, a
+// sweep) and returns what to send and which domains to resolve. Its state
+// is the table, whose shard locks make handle safe to call from every
+// worker at once; each caller brings its own scratch.
 type core struct {
 	domain    string         // as configured
 	domainKey string         // lower case, for comparisons
 	self      netip.AddrPort // our own socket, when known: never forward to it
 	ttl       time.Duration  // how long a forwarded PL waits for its RL
 	log       *slog.Logger
+	drops     *dropLog
+	t         *table
+}
 
-	users   map[string]userState // key: lower-cased user name
-	pending map[pendingKey]pendingLocate
-
-	d        wire.PLUMIDatagram // reused by every handle
-	buf      []byte             // replies of one call, back to back
+// scratch is what one goroutine's calls of the core reuse, so that a
+// request allocates nothing.
+type scratch struct {
+	d        wire.PLUMIDatagram
+	buf      []byte // replies of one call, back to back
 	sends    []send
 	resolves []resolveRequest
+	key      []byte // a folded name or pair of addresses
+	rl       wire.LocateReply
 }
 
-// userState is one user of the domain. It is kept small (no pointers but the
-// name) so that a million users fit in well under 100 MB.
-type userState struct {
-	name       string         // as configured
-	agent      netip.AddrPort // where the agent registered from; zero if never
-	lastSeen   int64          // unix nanoseconds of the last PR, PD or RL heard; 0 if never
-	unanswered int32          // PLs forwarded to the agent since its last RL or PR
-	online     bool
-}
-
-// pendingKey names a locate by its two addresses, lower-cased.
-type pendingKey struct{ fromUser, fromDomain, toUser, toDomain string }
-
-// pendingLocate is a PL this node forwarded and whose RL it will route.
-type pendingLocate struct {
-	forwardedTo netip.AddrPort // the RL must come from here
-	requester   netip.AddrPort // and goes back there
-	expires     int64          // unix nanoseconds
+func newScratch() *scratch {
+	return &scratch{buf: make([]byte, 0, 4*wire.PLUMIMax), key: make([]byte, 0, 4*wire.PLUMIMax)}
 }
 
 // send is one datagram to send. b points into the core's buffer and is
@@ -68,94 +57,119 @@ type resolveRequest struct {
 }
 
 func newCore(cfg Config, ttl time.Duration, log *slog.Logger) *core {
-	users := make(map[string]userState, len(cfg.Users))
+	t := newTable(len(cfg.Users))
 	for _, u := range cfg.Users {
-		users[strings.ToLower(u)] = userState{name: u}
+		t.add(u)
 	}
-	return newCoreTable(cfg.Domain, users, ttl, log)
+	return newCoreTable(cfg.Domain, t, ttl, log)
 }
 
 // newCoreTable starts a core on a table already built (loadTable).
-func newCoreTable(domain string, users map[string]userState, ttl time.Duration, log *slog.Logger) *core {
+func newCoreTable(domain string, t *table, ttl time.Duration, log *slog.Logger) *core {
 	return &core{
 		domain:    domain,
 		domainKey: strings.ToLower(domain),
 		ttl:       ttl,
 		log:       log,
-		users:     users,
-		pending:   make(map[pendingKey]pendingLocate),
-		buf:       make([]byte, 0, 4*wire.PLUMIMax),
+		drops:     newDropLog(log),
+		t:         t,
 	}
 }
 
 func (c *core) ours(domain string) bool { return strings.EqualFold(domain, c.domainKey) }
 
-func keyOf(from, to wire.Address) pendingKey {
-	return pendingKey{
-		strings.ToLower(from.User), strings.ToLower(from.Domain),
-		strings.ToLower(to.User), strings.ToLower(to.Domain),
-	}
+// userKey folds user into the scratch key.
+func (w *scratch) userKey(user string) []byte {
+	w.key = fold(w.key[:0], user)
+	return w.key
+}
+
+// keyOf is the pending key of the locate from -> to.
+func (c *core) keyOf(w *scratch, from, to wire.Address) pendingKey {
+	k := fold(w.key[:0], from.User)
+	k = append(k, '@')
+	k = fold(k, from.Domain)
+	k = append(k, 0)
+	k = fold(k, to.User)
+	k = append(k, '@')
+	k = fold(k, to.Domain)
+	w.key = k
+	return c.t.pendingKeyOf(k)
 }
 
 // reset starts the outputs of one call.
-func (c *core) reset() {
-	c.buf = c.buf[:0]
-	c.sends = c.sends[:0]
-	c.resolves = c.resolves[:0]
+func (w *scratch) reset() {
+	w.buf = w.buf[:0]
+	w.sends = w.sends[:0]
+	w.resolves = w.resolves[:0]
 }
 
-// emit queues the datagram m for to.
-func (c *core) emit(to netip.AddrPort, m wire.Message) {
-	start := len(c.buf)
-	b, err := m.Append(c.buf)
-	if err != nil {
-		// Every field comes from a decoded datagram or a valid config, so
-		// this is a bug; say so rather than send half a datagram.
-		c.log.Error("cannot encode reply", "to", to, "err", err)
-		return
-	}
-	c.buf = b
-	c.sends = append(c.sends, send{to: to, b: b[start:len(b):len(b)]})
+// emit queues the encoded reply b (ending w.buf, from start) for to.
+func (w *scratch) queue(to netip.AddrPort, start int) {
+	w.sends = append(w.sends, send{to: to, b: w.buf[start:len(w.buf):len(w.buf)]})
 }
 
 // forward queues the datagram b unchanged for to.
-func (c *core) forward(to netip.AddrPort, b []byte) {
-	start := len(c.buf)
-	c.buf = append(c.buf, b...)
-	c.sends = append(c.sends, send{to: to, b: c.buf[start:len(c.buf):len(c.buf)]})
+func (w *scratch) forward(to netip.AddrPort, b []byte) {
+	start := len(w.buf)
+	w.buf = append(w.buf, b...)
+	w.queue(to, start)
+}
+
+// locateReply queues an RL with code and no address for the locate m.
+func (c *core) locateReply(w *scratch, to netip.AddrPort, code wire.LocateCode, m *wire.Locate) {
+	w.rl = wire.LocateReply{Code: code, From: m.From, To: m.To}
+	start := len(w.buf)
+	b, err := w.rl.Append(w.buf)
+	if err != nil {
+		// Every field comes from a decoded datagram, so this is a bug;
+		// say so rather than send half a datagram.
+		c.log.Error("cannot encode reply", "to", to, "err", err)
+		return
+	}
+	w.buf = b
+	w.queue(to, start)
 }
 
 // handle runs one datagram b received from src at now. The results are
-// valid until the next call; valid says whether b decoded.
-func (c *core) handle(b []byte, src netip.AddrPort, now time.Time) (_ []send, _ []resolveRequest, valid bool) {
-	c.reset()
-	d := &c.d
-	if err := d.Decode(b); err != nil {
-		c.log.Warn("bad datagram dropped", "from", src, "datagram", string(b), "err", err)
+// valid until w's next call; valid says whether b decoded. b is decoded in
+// place: nothing handle keeps refers to it.
+func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (_ []send, _ []resolveRequest, valid bool) {
+	w.reset()
+	d := &w.d
+	if err := d.DecodeString(unsafeString(b)); err != nil {
+		if c.drops.allow(dropBad) {
+			c.log.Warn("bad datagram dropped", "from", src, "datagram", string(b), "err", err.Error())
+		}
 		return nil, nil, false
 	}
 	if src == c.self {
-		c.log.Warn("datagram from this node's own socket dropped", "datagram", string(b))
+		if c.drops.allow(dropSelf) {
+			c.log.Warn("datagram from this node's own socket dropped", "datagram", string(b))
+		}
 		return nil, nil, true
 	}
 	switch d.Tag {
 	case wire.TagRegister:
-		c.register(d.Register.Addr, src, now)
+		c.register(w, d.Register.Addr, src, now)
 	case wire.TagDeregister:
-		c.deregister(d.Deregister.Addr, src, now)
+		c.deregister(w, d.Deregister.Addr, src, now)
 	case wire.TagLocate:
-		c.locate(&d.Locate, b, src, now)
+		c.locate(w, &d.Locate, b, src, now)
 	case wire.TagLocateReply:
-		c.locateReply(&d.LocateReply, b, src, now)
+		c.routeReply(w, &d.LocateReply, b, src, now)
 	default:
 		c.unserved(d.Tag, b, src)
 	}
-	return c.sends, c.resolves, true
+	return w.sends, w.resolves, true
 }
 
 // unserved logs the drop of a valid datagram whose type the node does not
 // handle, saying by the type's role in the spec what it was.
 func (c *core) unserved(tag string, b []byte, src netip.AddrPort) {
+	if !c.drops.allow(dropUnserved) {
+		return
+	}
 	role, answers := wire.PLUMIRole(tag)
 	if role == wire.RoleReply {
 		c.log.Warn(unservedMsg(role), "tag", tag, "answers", answers, "from", src, "datagram", string(b))
@@ -176,168 +190,190 @@ func unservedMsg(role wire.Role) string {
 	return "message type not handled by the node dropped"
 }
 
-func (c *core) register(a wire.Address, src netip.AddrPort, now time.Time) {
-	k := strings.ToLower(a.User)
-	u, ok := c.users[k]
-	if !ok || !c.ours(a.Domain) {
-		c.log.Info("registration refused: not a user of this domain", "addr", a, "from", src)
-		c.emit(src, &wire.RegisterReply{Code: wire.RegisterRefused})
-		return
+// The replies without fields, encoded once.
+var (
+	replyRR0 = mustAppend(&wire.RegisterReply{Code: wire.RegisterOK})
+	replyRR1 = mustAppend(&wire.RegisterReply{Code: wire.RegisterRefused})
+	replyRD0 = mustAppend(&wire.DeregisterReply{Code: wire.DeregisterOK})
+	replyRD1 = mustAppend(&wire.DeregisterReply{Code: wire.DeregisterRefused})
+)
+
+func mustAppend(m wire.Message) []byte {
+	b, err := m.Append(nil)
+	if err != nil {
+		panic(err)
 	}
-	if u.online && u.agent != src {
-		c.log.Info("registration takeover: user online from another address", "user", u.name, "old", u.agent, "new", src)
-	}
-	u.online, u.agent, u.unanswered, u.lastSeen = true, src, 0, now.UnixNano()
-	c.users[k] = u
-	c.emit(src, &wire.RegisterReply{Code: wire.RegisterOK})
+	return b
 }
 
-func (c *core) deregister(a wire.Address, src netip.AddrPort, now time.Time) {
-	k := strings.ToLower(a.User)
-	u, ok := c.users[k]
+func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time.Time) {
+	var name string
+	var old netip.AddrPort
+	var takeover bool
+	ok := c.ours(a.Domain) && c.t.withUser(w.userKey(a.User), func(u *userState) {
+		name, old = u.name, u.agent()
+		takeover = u.online && old != src
+		u.online, u.unanswered, u.lastSeen = true, 0, now.UnixNano()
+		u.setAgent(src)
+	})
+	if !ok {
+		c.log.Info("registration refused: not a user of this domain", "addr", a.String(), "from", src)
+		w.forward(src, replyRR1)
+		return
+	}
+	if takeover {
+		c.log.Info("registration takeover: user online from another address", "user", name, "old", old, "new", src)
+	}
+	w.forward(src, replyRR0)
+}
+
+func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now time.Time) {
+	var name string
+	var agent netip.AddrPort
+	var done bool
+	ok := c.ours(a.Domain) && c.t.withUser(w.userKey(a.User), func(u *userState) {
+		name, agent = u.name, u.agent()
+		// Only the agent the user registered from may take it offline.
+		// The address is kept after a PD, so a retried PD is answered RD0
+		// again.
+		if agent == src {
+			u.online, u.unanswered, u.lastSeen = false, 0, now.UnixNano()
+			done = true
+		}
+	})
 	switch {
-	case !ok || !c.ours(a.Domain):
-		c.log.Info("deregistration refused: not a user of this domain", "addr", a, "from", src)
-	case u.agent != src:
-		// Only the agent the user registered from may take it offline. The
-		// address is kept after a PD, so a retried PD is answered RD0 again.
-		c.log.Warn("deregistration refused: not from the user's registered address", "user", u.name, "agent", u.agent, "from", src)
+	case !ok:
+		c.log.Info("deregistration refused: not a user of this domain", "addr", a.String(), "from", src)
+	case !done:
+		c.log.Warn("deregistration refused: not from the user's registered address", "user", name, "agent", agent, "from", src)
 	default:
-		u.online, u.unanswered, u.lastSeen = false, 0, now.UnixNano()
-		c.users[k] = u
-		c.emit(src, &wire.DeregisterReply{Code: wire.DeregisterOK})
+		w.forward(src, replyRD0)
 		return
 	}
-	c.emit(src, &wire.DeregisterReply{Code: wire.DeregisterRefused})
+	w.forward(src, replyRD1)
 }
 
-func (c *core) locate(m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
+func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
 	switch {
 	case c.ours(m.To.Domain):
-		c.locateHere(m, b, src, now)
+		c.locateHere(w, m, b, src, now)
 	case c.ours(m.From.Domain):
 		// One of our agents asks for another domain: find its node off
-		// the owner's loop, then forward (resolved).
-		c.resolves = append(c.resolves, resolveRequest{
-			domain:    m.To.Domain,
+		// the request path, then forward (resolved). The request keeps
+		// copies: b is a reused buffer.
+		w.resolves = append(w.resolves, resolveRequest{
+			domain:    strings.Clone(m.To.Domain),
 			datagram:  slices.Clone(b),
 			requester: src,
 		})
 	default:
-		c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", string(b))
+		if c.drops.allow(dropRelay) {
+			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", string(b))
+		}
 	}
 }
 
 // locateHere answers or forwards a PL for one of our users, whoever asks.
-func (c *core) locateHere(m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
-	k := strings.ToLower(m.To.User)
-	u, ok := c.users[k]
+func (c *core) locateHere(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
+	var (
+		agent              netip.AddrPort
+		online, markedDown bool
+		name               string
+		unanswered         int16
+	)
+	known := c.t.withUser(w.userKey(m.To.User), func(u *userState) {
+		switch {
+		case !u.online:
+		case u.unanswered+1 >= wire.OfflineAfter:
+			name, agent, unanswered = u.name, u.agent(), u.unanswered
+			u.online, u.unanswered = false, 0
+			markedDown = true
+		default:
+			u.unanswered++
+			agent, online = u.agent(), true
+		}
+	})
 	switch {
-	case !ok:
-		c.emit(src, &wire.LocateReply{Code: wire.LocateUnknown, From: m.From, To: m.To})
-	case !u.online:
-		c.emit(src, &wire.LocateReply{Code: wire.LocateOffline, From: m.From, To: m.To})
-	case u.unanswered+1 >= wire.OfflineAfter:
-		c.log.Info("user marked offline: locates unanswered", "user", u.name, "agent", u.agent, "unanswered", u.unanswered)
-		u.online, u.unanswered = false, 0
-		c.users[k] = u
-		c.emit(src, &wire.LocateReply{Code: wire.LocateOffline, From: m.From, To: m.To})
+	case !known:
+		c.locateReply(w, src, wire.LocateUnknown, m)
+	case markedDown:
+		c.log.Info("user marked offline: locates unanswered", "user", name, "agent", agent, "unanswered", unanswered)
+		c.locateReply(w, src, wire.LocateOffline, m)
+	case !online:
+		c.locateReply(w, src, wire.LocateOffline, m)
 	default:
-		u.unanswered++
-		c.users[k] = u
-		c.pending[keyOf(m.From, m.To)] = pendingLocate{
-			forwardedTo: u.agent,
+		c.t.putPending(c.keyOf(w, m.From, m.To), pendingLocate{
+			forwardedTo: agent,
 			requester:   src,
 			expires:     now.Add(c.ttl).UnixNano(),
-		}
-		c.forward(u.agent, b)
+		})
+		w.forward(agent, b)
 	}
 }
 
 // resolved goes on with a PL of ours for another domain once that domain's
 // node is known (ap) or is known not to be found (err).
-func (c *core) resolved(r resolveRequest, ap netip.AddrPort, err error, now time.Time) []send {
-	c.reset()
-	if err := c.d.Decode(r.datagram); err != nil || c.d.Tag != wire.TagLocate {
+func (c *core) resolved(w *scratch, r resolveRequest, ap netip.AddrPort, err error, now time.Time) []send {
+	w.reset()
+	if err := w.d.Decode(r.datagram); err != nil || w.d.Tag != wire.TagLocate {
 		c.log.Error("resolved a datagram that is not a PL", "datagram", string(r.datagram), "err", err)
 		return nil
 	}
-	m := &c.d.Locate
+	m := &w.d.Locate
 	switch {
 	case err != nil:
 		c.log.Warn("cannot find the node of a domain", "domain", r.domain, "err", err)
-		c.emit(r.requester, &wire.LocateReply{Code: wire.LocateUnknown, From: m.From, To: m.To})
+		c.locateReply(w, r.requester, wire.LocateUnknown, m)
 	case ap == c.self || !ap.IsValid():
 		c.log.Warn("domain resolves to this node itself", "domain", r.domain, "addr", ap)
-		c.emit(r.requester, &wire.LocateReply{Code: wire.LocateUnknown, From: m.From, To: m.To})
+		c.locateReply(w, r.requester, wire.LocateUnknown, m)
 	default:
-		c.pending[keyOf(m.From, m.To)] = pendingLocate{
+		c.t.putPending(c.keyOf(w, m.From, m.To), pendingLocate{
 			forwardedTo: ap,
 			requester:   r.requester,
 			expires:     now.Add(c.ttl).UnixNano(),
-		}
-		c.forward(ap, r.datagram)
+		})
+		w.forward(ap, r.datagram)
 	}
-	return c.sends
+	return w.sends
 }
 
-func (c *core) locateReply(m *wire.LocateReply, b []byte, src netip.AddrPort, now time.Time) {
-	if c.ours(m.To.Domain) {
-		k := strings.ToLower(m.To.User)
-		if u, ok := c.users[k]; ok && u.agent == src && u.agent.IsValid() {
-			// The user's agent answers: it is alive.
-			u.unanswered, u.lastSeen = 0, now.UnixNano()
-			c.users[k] = u
-		}
-	}
-	pk := keyOf(m.From, m.To)
-	p, ok := c.pending[pk]
-	switch {
-	case !ok || p.expires <= now.UnixNano():
-		c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", string(b))
-		return
-	case p.forwardedTo != src:
-		c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", string(b))
-		return
-	}
-	delete(c.pending, pk)
-	c.forward(p.requester, b)
-}
-
-// sweep forgets the locates that have waited too long.
-func (c *core) sweep(now time.Time) {
+// routeReply forwards an RL to whoever asked, if it answers a PL this node
+// forwarded and comes from where the PL went.
+func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.AddrPort, now time.Time) {
 	t := now.UnixNano()
-	for k, p := range c.pending {
-		if p.expires <= t {
-			delete(c.pending, k)
+	if c.ours(m.To.Domain) {
+		c.t.withUser(w.userKey(m.To.User), func(u *userState) {
+			if u.agentPort != 0 && u.agent() == src {
+				// The user's agent answers: it is alive.
+				u.unanswered, u.lastSeen = 0, t
+			}
+		})
+	}
+	p, found, taken := c.t.takePending(c.keyOf(w, m.From, m.To), src, t)
+	switch {
+	case taken:
+		w.forward(p.requester, b)
+	case !found:
+		if c.drops.allow(dropNoPL) {
+			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", string(b))
+		}
+	default:
+		if c.drops.allow(dropWrongSource) {
+			c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", string(b))
 		}
 	}
 }
 
-// lookupUser returns the configured name of user name.
-func (c *core) lookupUser(name string) (string, bool) {
-	u, ok := c.users[strings.ToLower(name)]
-	return u.name, ok
+// sweep forgets the locates that have waited too long, and ends the drop
+// log's window.
+func (c *core) sweep(now time.Time) {
+	c.t.sweep(now.UnixNano())
+	c.drops.flush(now)
 }
 
-func (c *core) addUser(name string) {
-	c.users[strings.ToLower(name)] = userState{name: name}
-}
-
-func (c *core) removeUser(name string) {
-	delete(c.users, strings.ToLower(name))
-}
-
-// userList returns every user, sorted by name.
-func (c *core) userList() []UserInfo {
-	list := make([]UserInfo, 0, len(c.users))
-	for _, u := range c.users {
-		info := UserInfo{Name: u.name, Agent: u.agent, Online: u.online}
-		if u.lastSeen != 0 {
-			info.LastSeen = time.Unix(0, u.lastSeen)
-		}
-		list = append(list, info)
-	}
-	slices.SortFunc(list, func(a, b UserInfo) int { return cmp.Compare(a.Name, b.Name) })
-	return list
-}
+// unsafeString is b as a string without a copy, for decoding in place. The string
+// changes when b does, so nothing made from it may outlive the call that
+// decodes it: what the core keeps it copies, and what it logs is copied by
+// the log call.
+func unsafeString(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }

@@ -41,6 +41,7 @@ type view struct {
 type harness struct {
 	t    *testing.T
 	c    *core
+	w    *scratch
 	logs *bytes.Buffer
 	now  time.Time
 }
@@ -58,7 +59,7 @@ func newHarness(t *testing.T) *harness {
 		},
 	}))
 	c := newCore(harnessConfig, DefaultPendingTTL, log)
-	return &harness{t: t, c: c, logs: &logs, now: t0}
+	return &harness{t: t, c: c, w: newScratch(), logs: &logs, now: t0}
 }
 
 // harnessConfig is the node of the state machine tests; remoteDomain is
@@ -70,7 +71,7 @@ const remoteDomain = "c.com"
 // recv runs datagram from src and returns what the core sends.
 func (h *harness) recv(datagram string, src netip.AddrPort) ([]sent, []resolveRequest) {
 	h.t.Helper()
-	sends, resolves, _ := h.c.handle([]byte(datagram), src, h.now)
+	sends, resolves, _ := h.c.handle(h.w, []byte(datagram), src, h.now)
 	checkInvariants(h.t, h.c)
 	return copySends(sends), resolves
 }
@@ -97,13 +98,13 @@ func (h *harness) expect(datagram string, src netip.AddrPort, want ...sent) {
 
 func (h *harness) table() map[string]view {
 	m := make(map[string]view)
-	for _, u := range h.c.users {
+	h.c.t.each(func(u userState) {
 		v := view{Online: u.online, Unanswered: int(u.unanswered)}
-		if u.agent.IsValid() {
-			v.Agent = u.agent.String()
+		if a := u.agent(); a.IsValid() {
+			v.Agent = a.String()
 		}
 		m[u.name] = v
-	}
+	})
 	return m
 }
 
@@ -126,31 +127,48 @@ func to(ap netip.AddrPort, datagram string) sent { return sent{ap.String(), data
 // checkInvariants holds after every event, whatever the input.
 func checkInvariants(t testing.TB, c *core) {
 	t.Helper()
-	for k, u := range c.users {
-		if k != strings.ToLower(u.name) {
-			t.Fatalf("user %q under key %q", u.name, k)
+	for i := range c.t.users {
+		sh := &c.t.users[i]
+		if len(sh.index) != len(sh.list) {
+			t.Fatalf("shard %d: %d names indexed, %d users", i, len(sh.index), len(sh.list))
 		}
-		if err := wire.CheckUser(u.name); err != nil {
-			t.Fatalf("user %q: %v", u.name, err)
-		}
-		if u.unanswered < 0 || u.unanswered >= wire.OfflineAfter {
-			t.Fatalf("user %q: %d unanswered", u.name, u.unanswered)
-		}
-		if u.online && !u.agent.IsValid() {
-			t.Fatalf("user %q online without an agent address", u.name)
-		}
-		if !u.online && u.unanswered != 0 {
-			t.Fatalf("user %q offline with %d unanswered", u.name, u.unanswered)
+		for k, j := range sh.index {
+			u := sh.list[j]
+			if k != strings.ToLower(u.name) {
+				t.Fatalf("user %q under key %q", u.name, k)
+			}
+			if c.t.userShard([]byte(k)) != sh {
+				t.Fatalf("user %q in the wrong shard", u.name)
+			}
+			if err := wire.CheckUser(u.name); err != nil {
+				t.Fatalf("user %q: %v", u.name, err)
+			}
+			if u.unanswered < 0 || u.unanswered >= wire.OfflineAfter {
+				t.Fatalf("user %q: %d unanswered", u.name, u.unanswered)
+			}
+			if u.online && !u.agent().IsValid() {
+				t.Fatalf("user %q online without an agent address", u.name)
+			}
+			if !u.online && u.unanswered != 0 {
+				t.Fatalf("user %q offline with %d unanswered", u.name, u.unanswered)
+			}
 		}
 	}
-	for k, p := range c.pending {
+	c.t.eachPending(func(k pendingKey, p pendingLocate) {
 		if !p.forwardedTo.IsValid() || !p.requester.IsValid() {
 			t.Fatalf("pending %v: invalid address %+v", k, p)
 		}
-		if k.fromDomain != strings.ToLower(k.fromDomain) || k.toUser != strings.ToLower(k.toUser) {
-			t.Fatalf("pending key %v not lower-cased", k)
+		if c.t.pendingShard(k) != &c.t.pending[k[0]%shards] {
+			t.Fatalf("pending %v in the wrong shard", k)
 		}
-	}
+	})
+}
+
+// pendingCount is how many locates are in flight.
+func pendingCount(c *core) int {
+	n := 0
+	c.t.eachPending(func(pendingKey, pendingLocate) { n++ })
+	return n
 }
 
 func TestRegister(t *testing.T) {
@@ -296,8 +314,8 @@ func TestRLAfterPendingExpiryDropped(t *testing.T) {
 	h.now = h.now.Add(DefaultPendingTTL)
 	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.2:1", agentU2)
 	h.c.sweep(h.now)
-	if len(h.c.pending) != 0 {
-		t.Errorf("sweep left %d pending locates", len(h.c.pending))
+	if pendingCount(h.c) != 0 {
+		t.Errorf("sweep left %d pending locates", pendingCount(h.c))
 	}
 }
 
@@ -312,7 +330,7 @@ func TestLocateOtherDomain(t *testing.T) {
 	if len(res) != 1 || res[0].domain != "c.com" || string(res[0].datagram) != pl || res[0].requester != agentU1 {
 		t.Fatalf("resolve requests = %+v", res)
 	}
-	sends := copySends(h.c.resolved(res[0], nodeC, nil, h.now))
+	sends := copySends(h.c.resolved(h.w, res[0], nodeC, nil, h.now))
 	if diff := cmp.Diff([]sent{to(nodeC, pl)}, sends); diff != "" {
 		t.Fatalf("after resolving (-want +got):\n%s", diff)
 	}
@@ -329,12 +347,12 @@ func TestLocateUnresolvableDomain(t *testing.T) {
 	if len(res) != 1 {
 		t.Fatalf("resolve requests = %+v", res)
 	}
-	sends := copySends(h.c.resolved(res[0], netip.AddrPort{}, errors.New("lumi: no such domain"), h.now))
+	sends := copySends(h.c.resolved(h.w, res[0], netip.AddrPort{}, errors.New("lumi: no such domain"), h.now))
 	if diff := cmp.Diff([]sent{to(agentU1, "RL2u1@bb.com:x@nowhere.example")}, sends); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
-	if len(h.c.pending) != 0 {
-		t.Errorf("pending = %v", h.c.pending)
+	if pendingCount(h.c) != 0 {
+		t.Errorf("%d pending locates", pendingCount(h.c))
 	}
 }
 
@@ -358,7 +376,7 @@ func TestSelfLoopRefused(t *testing.T) {
 	h.c.self = netip.MustParseAddrPort("10.0.0.9:3344")
 	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
 	_, res := h.recv("PLu1@bb.com:x@c.com", agentU1)
-	sends := copySends(h.c.resolved(res[0], h.c.self, nil, h.now))
+	sends := copySends(h.c.resolved(h.w, res[0], h.c.self, nil, h.now))
 	if diff := cmp.Diff([]sent{to(agentU1, "RL2u1@bb.com:x@c.com")}, sends); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
@@ -492,14 +510,14 @@ func TestUnservedMessages(t *testing.T) {
 
 func TestAdminChanges(t *testing.T) {
 	h := newHarness(t)
-	h.c.addUser("Nou")
-	if name, ok := h.c.lookupUser("NOU"); !ok || name != "Nou" {
+	h.c.t.add("Nou")
+	if name, ok := h.c.t.lookup("NOU"); !ok || name != "Nou" {
 		t.Errorf("lookupUser(NOU) = %q, %v", name, ok)
 	}
 	h.expect("PRnou@bb.com", agentU1, to(agentU1, "RR0"))
-	h.c.removeUser("nou")
+	h.c.t.remove("nou")
 	h.expect("PRnou@bb.com", agentU1, to(agentU1, "RR1"))
-	got := h.c.userList()
+	got := h.c.t.list()
 	var names []string
 	for _, u := range got {
 		names = append(names, u.Name)
@@ -520,25 +538,26 @@ func FuzzHandle(f *testing.F) {
 		}
 	}
 	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	w := newScratch()
 	// Put state in place that the fuzzed datagrams can act on: u1 and u2
 	// online, a PL of u1 forwarded to u2's agent and one to c.com's node.
 	u1 := wire.Address{User: "u1", Domain: harnessConfig.Domain}
 	u2 := wire.Address{User: "u2", Domain: harnessConfig.Domain}
-	c.handle(encode(f, &wire.Register{Addr: u1}), agentU1, t0)
-	c.handle(encode(f, &wire.Register{Addr: u2}), agentU2, t0)
-	c.handle(encode(f, &wire.Locate{From: u1, To: u2}), agentU1, t0)
-	_, res, _ := c.handle(encode(f, &wire.Locate{From: u1, To: wire.Address{User: "x", Domain: remoteDomain}}), agentU1, t0)
+	c.handle(w, encode(f, &wire.Register{Addr: u1}), agentU1, t0)
+	c.handle(w, encode(f, &wire.Register{Addr: u2}), agentU2, t0)
+	c.handle(w, encode(f, &wire.Locate{From: u1, To: u2}), agentU1, t0)
+	_, res, _ := c.handle(w, encode(f, &wire.Locate{From: u1, To: wire.Address{User: "x", Domain: remoteDomain}}), agentU1, t0)
 	for _, r := range res {
-		c.resolved(r, nodeC, nil, t0)
+		c.resolved(w, r, nodeC, nil, t0)
 	}
-	if len(c.pending) != 2 {
-		f.Fatalf("setup left %d pending locates, want 2", len(c.pending))
+	if pendingCount(c) != 2 {
+		f.Fatalf("setup left %d pending locates, want 2", pendingCount(c))
 	}
 	now := t0
 	f.Fuzz(func(t *testing.T, from byte, b []byte) {
 		now = now.Add(time.Millisecond)
 		src := srcs[int(from)%len(srcs)]
-		sends, resolves, _ := c.handle(b, src, now)
+		sends, resolves, _ := c.handle(w, b, src, now)
 		for _, s := range sends {
 			if len(s.b) > wire.PLUMIMax || !s.to.IsValid() {
 				t.Fatalf("bad send %+v", s)
@@ -550,20 +569,20 @@ func FuzzHandle(f *testing.F) {
 		}
 		for i, r := range resolves {
 			if i%2 == 0 {
-				c.resolved(r, nodeC, nil, now)
+				c.resolved(w, r, nodeC, nil, now)
 			} else {
-				c.resolved(r, netip.AddrPort{}, errors.New("no"), now)
+				c.resolved(w, r, netip.AddrPort{}, errors.New("no"), now)
 			}
 		}
 		if from%16 == 0 {
 			c.sweep(now)
 		}
 		checkInvariants(t, c)
-		if len(c.users) != 3 {
-			t.Fatalf("%d users after %q", len(c.users), b)
+		if n := c.t.len(); n != 3 {
+			t.Fatalf("%d users after %q", n, b)
 		}
 		for _, name := range []string{"u1", "u2", "laura"} {
-			if _, ok := c.users[name]; !ok {
+			if _, ok := c.t.lookup(name); !ok {
 				t.Fatalf("user %s lost after %q", name, b)
 			}
 		}

@@ -10,6 +10,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mi/internal/datalog"
@@ -27,6 +28,10 @@ type Options struct {
 	HostsFile  string                    // default /etc/hosts; "-" disables
 	LogPath    string                    // datagram log; default nodelumi-<domain>.log; "-" disables
 	Logger     *slog.Logger              // operational events; default discards them
+	// Workers is how many sockets serve Listen, each read and answered by
+	// its own goroutine; default GOMAXPROCS. More than one needs
+	// SO_REUSEPORT, with which the kernel spreads the peers over them.
+	Workers int
 	// PendingTTL is how long a forwarded PL waits for its RL; default the
 	// agent's whole retry window plus a second.
 	PendingTTL time.Duration
@@ -43,43 +48,26 @@ const DefaultPendingTTL = wire.Attempts*wire.RetryInterval + time.Second
 // made-up domains cannot start goroutines without end.
 const maxResolving = 4096
 
-// readBuf is larger than any PLUMI datagram so that an oversized one is seen
-// as such rather than cut to size as the reference did.
-const readBuf = 2048
-
 // Node is a LUMI node: the registrar and location proxy of one domain.
 type Node struct {
 	log      *slog.Logger
-	conn     *net.UDPConn
+	workers  []*worker
 	addr     netip.AddrPort
 	dlog     *datalog.DataLog
-	resolver *lumi.Resolver
+	resolver atomic.Pointer[lumi.Resolver] // atomic so that tests can point a running node at a zone
 	core     *core
 	cfgPath  string
 
-	admin   chan func(*core) // run on the owner goroutine
-	results chan resolveResult
-	stopped chan struct{} // closed when Run has returned
-	running sync.Once
+	resolving atomic.Int32 // DNS lookups in flight
+	stopped   chan struct{} // closed when Run has returned
+	running   sync.Once
 
 	adminMu sync.Mutex // serialises admin changes and guards cfg
 	cfg     Config     // as last written to cfgPath
 }
 
-type resolveResult struct {
-	req resolveRequest
-	ap  netip.AddrPort
-	err error
-}
-
-type packet struct {
-	buf []byte
-	n   int
-	src netip.AddrPort
-}
-
-// New loads the config, opens the UDP socket and the datagram log. The node
-// serves once Run is called; Addr is known at once.
+// New loads the config, opens the UDP sockets and the datagram log. The
+// node serves once Run is called; Addr is known at once.
 func New(opts Options) (*Node, error) {
 	if opts.ConfigPath == "" {
 		return nil, errors.New("node: no config file")
@@ -104,15 +92,11 @@ func New(opts Options) (*Node, error) {
 	if listen == "" {
 		listen = fmt.Sprintf(":%d", wire.PLUMIPort)
 	}
-	ua, err := net.ResolveUDPAddr("udp", listen)
-	if err != nil {
-		return nil, fmt.Errorf("node: listen address: %w", err)
-	}
-	conn, err := net.ListenUDP("udp", ua)
+	conns, err := listenWorkers(listen, opts.Workers, log)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	addr := unmap(conn.LocalAddr().(*net.UDPAddr).AddrPort())
+	addr := unmap(conns[0].LocalAddr().(*net.UDPAddr).AddrPort())
 	var dlog *datalog.DataLog
 	switch opts.LogPath {
 	case "-":
@@ -122,7 +106,7 @@ func New(opts Options) (*Node, error) {
 			path = DefaultLogPath(cfg.Domain)
 		}
 		if dlog, err = datalog.OpenDataLog(path); err != nil {
-			conn.Close()
+			closeAll(conns)
 			return nil, fmt.Errorf("node: %w", err)
 		}
 	}
@@ -135,19 +119,26 @@ func New(opts Options) (*Node, error) {
 	if !addr.Addr().IsUnspecified() {
 		c.self = addr
 	}
-	return &Node{
+	n := &Node{
 		log:      log,
-		conn:     conn,
 		addr:     addr,
 		dlog:     dlog,
-		resolver: res,
 		core:     c,
 		cfgPath:  opts.ConfigPath,
-		admin:    make(chan func(*core)),
-		results:  make(chan resolveResult, 64),
 		stopped:  make(chan struct{}),
 		cfg:      cfg,
-	}, nil
+	}
+	n.resolver.Store(res)
+	for _, conn := range conns {
+		n.workers = append(n.workers, newWorker(n, conn))
+	}
+	return n, nil
+}
+
+func closeAll(conns []*net.UDPConn) {
+	for _, c := range conns {
+		c.Close()
+	}
 }
 
 // DefaultLogPath is the reference's name for a node's datagram log.
@@ -159,11 +150,14 @@ func (n *Node) Addr() netip.AddrPort { return n.addr }
 // Domain returns the node's domain.
 func (n *Node) Domain() string { return n.core.domain }
 
+// Workers returns how many sockets serve the node's address.
+func (n *Node) Workers() int { return len(n.workers) }
+
 func unmap(ap netip.AddrPort) netip.AddrPort {
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port())
 }
 
-// Run serves until ctx is done, then closes the socket and the log (whose
+// Run serves until ctx is done, then closes the sockets and the log (whose
 // run it ends with the FINAL line). It returns nil after ctx ends, or the
 // error that stopped the node. It may be called once.
 func (n *Node) Run(ctx context.Context) error {
@@ -177,7 +171,9 @@ func (n *Node) run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	defer func() {
 		cancel()
-		n.conn.Close()
+		for _, w := range n.workers {
+			w.conn.Close()
+		}
 		wg.Wait()
 		if cerr := n.dlog.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("node: log: %w", cerr)
@@ -185,85 +181,55 @@ func (n *Node) run(ctx context.Context) (err error) {
 		close(n.stopped)
 		n.log.Info("node stopped", "domain", n.core.domain)
 	}()
-
-	const depth = 256
-	packets := make(chan *packet, depth)
-	free := make(chan *packet, depth)
-	for range depth {
-		free <- &packet{buf: make([]byte, readBuf)}
+	n.log.Info("node serving", "domain", n.core.domain, "addr", n.addr, "users", n.core.t.len(), "workers", len(n.workers))
+	failed := make(chan error, len(n.workers))
+	for _, w := range n.workers {
+		wg.Go(func() {
+			if err := w.serve(ctx, &wg); err != nil {
+				failed <- err
+			}
+		})
 	}
-	readErr := make(chan error, 1)
-	wg.Go(func() { readErr <- n.read(ctx, packets, free) })
-
 	sweep := time.NewTicker(time.Second)
 	defer sweep.Stop()
-	n.log.Info("node serving", "domain", n.core.domain, "addr", n.addr, "users", len(n.core.users))
-	resolving := 0
 	for {
 		select {
 		case <-ctx.Done():
 			return nil
-		case err := <-readErr:
+		case err := <-failed:
 			return fmt.Errorf("node: read: %w", err)
-		case p := <-packets:
-			b := p.buf[:p.n]
-			now := time.Now()
-			sends, resolves, valid := n.core.handle(b, p.src, now)
-			if valid {
-				// Only datagrams that decode go to the log: the others
-				// could hold anything, line breaks included.
-				n.dlog.Received(p.src, b)
-			}
-			n.send(sends)
-			free <- p
-			for _, r := range resolves {
-				if resolving >= maxResolving {
-					n.log.Warn("too many DNS lookups in flight; PL answered RL2", "domain", r.domain)
-					n.send(n.core.resolved(r, netip.AddrPort{}, errors.New("too many lookups in flight"), now))
-					continue
-				}
-				resolving++
-				wg.Go(func() { n.resolve(ctx, r) })
-			}
-		case res := <-n.results:
-			resolving--
-			n.send(n.core.resolved(res.req, res.ap, res.err, time.Now()))
-		case f := <-n.admin:
-			f(n.core)
 		case now := <-sweep.C:
 			n.core.sweep(now)
 		}
 	}
 }
 
-// read hands each datagram to the owner until the socket is closed.
-func (n *Node) read(ctx context.Context, packets chan<- *packet, free <-chan *packet) error {
-	for {
-		var p *packet
-		select {
-		case p = <-free:
-		case <-ctx.Done():
-			return nil
-		}
-		nr, src, err := n.conn.ReadFromUDPAddrPort(p.buf)
-		if err != nil {
-			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
-				return nil
-			}
-			return err
-		}
-		p.n, p.src = nr, unmap(src)
-		select {
-		case packets <- p:
-		case <-ctx.Done():
-			return nil
-		}
+// startResolve finds the node of r's domain off the request path and then
+// goes on with the PL, sending from w's socket.
+func (n *Node) startResolve(ctx context.Context, wg *sync.WaitGroup, w *worker, r resolveRequest, now time.Time) {
+	if n.resolving.Add(1) > maxResolving {
+		n.resolving.Add(-1)
+		n.log.Warn("too many DNS lookups in flight; PL answered RL2", "domain", r.domain)
+		n.sendAll(w.conn, n.core.resolved(newScratch(), r, netip.AddrPort{}, errors.New("too many lookups in flight"), now))
+		return
 	}
+	wg.Go(func() {
+		defer n.resolving.Add(-1)
+		ap, err := n.resolver.Load().Resolve(ctx, r.domain)
+		if ctx.Err() != nil {
+			return
+		}
+		if err == nil {
+			ap = unmap(ap)
+		}
+		n.sendAll(w.conn, n.core.resolved(newScratch(), r, ap, err, time.Now()))
+	})
 }
 
-func (n *Node) send(sends []send) {
+// sendAll sends datagrams one by one, off the batched path.
+func (n *Node) sendAll(conn *net.UDPConn, sends []send) {
 	for _, s := range sends {
-		if _, err := n.conn.WriteToUDPAddrPort(s.b, s.to); err != nil {
+		if _, err := conn.WriteToUDPAddrPort(s.b, s.to); err != nil {
 			n.log.Warn("send failed", "to", s.to, "datagram", string(s.b), "err", err)
 			continue
 		}
@@ -271,51 +237,32 @@ func (n *Node) send(sends []send) {
 	}
 }
 
-// resolve finds a domain's node off the owner's loop and hands the answer
-// back to it.
-func (n *Node) resolve(ctx context.Context, r resolveRequest) {
-	ap, err := n.resolver.Resolve(ctx, r.domain)
-	if err == nil {
-		ap = unmap(ap)
-	}
-	select {
-	case n.results <- resolveResult{r, ap, err}:
-	case <-ctx.Done():
-	}
-}
-
 // ErrStopped is returned by the admin methods once Run has returned.
 var ErrStopped = errors.New("node: stopped")
 
-// do runs f on the owner goroutine and waits for it. Before Run is called
-// it waits for Run.
-func (n *Node) do(f func(*core)) error {
-	done := make(chan struct{})
+func (n *Node) isStopped() bool {
 	select {
-	case n.admin <- func(c *core) { f(c); close(done) }:
 	case <-n.stopped:
-		return ErrStopped
+		return true
+	default:
+		return false
 	}
-	<-done
-	return nil
 }
 
 // AddUser adds name to the domain and writes the config file before it
-// returns. It is safe to call from any goroutine while Run runs; called
-// before Run, the admin methods wait for it, and after it they return
-// ErrStopped (Users returns nil).
+// returns. It is safe to call from any goroutine, before and while Run
+// runs; after Run has returned the admin methods return ErrStopped (Users
+// returns nil).
 func (n *Node) AddUser(name string) error {
 	if err := checkUserName(name); err != nil {
 		return err
 	}
 	n.adminMu.Lock()
 	defer n.adminMu.Unlock()
-	var have string
-	var exists bool
-	if err := n.do(func(c *core) { have, exists = c.lookupUser(name) }); err != nil {
-		return err
+	if n.isStopped() {
+		return ErrStopped
 	}
-	if exists {
+	if have, exists := n.core.t.lookup(name); exists {
 		return fmt.Errorf("%w: %s", ErrUserExists, have)
 	}
 	next := Config{Domain: n.cfg.Domain, Users: append(slices.Clip(n.cfg.Users), name)}
@@ -323,9 +270,7 @@ func (n *Node) AddUser(name string) error {
 		return err
 	}
 	n.cfg = next
-	if err := n.do(func(c *core) { c.addUser(name) }); err != nil {
-		return err
-	}
+	n.core.t.add(name)
 	n.log.Info("user added", "user", name)
 	return nil
 }
@@ -335,11 +280,10 @@ func (n *Node) AddUser(name string) error {
 func (n *Node) RemoveUser(name string) error {
 	n.adminMu.Lock()
 	defer n.adminMu.Unlock()
-	var have string
-	var exists bool
-	if err := n.do(func(c *core) { have, exists = c.lookupUser(name) }); err != nil {
-		return err
+	if n.isStopped() {
+		return ErrStopped
 	}
+	have, exists := n.core.t.lookup(name)
 	if !exists {
 		return fmt.Errorf("%w: %s", ErrUnknownUser, name)
 	}
@@ -349,16 +293,15 @@ func (n *Node) RemoveUser(name string) error {
 		return err
 	}
 	n.cfg = next
-	if err := n.do(func(c *core) { c.removeUser(have) }); err != nil {
-		return err
-	}
+	n.core.t.remove(have)
 	n.log.Info("user removed", "user", have)
 	return nil
 }
 
 // Users lists the users and their state, sorted by name.
 func (n *Node) Users() []UserInfo {
-	var list []UserInfo
-	n.do(func(c *core) { list = c.userList() })
-	return list
+	if n.isStopped() {
+		return nil
+	}
+	return n.core.t.list()
 }

@@ -226,17 +226,14 @@ func TestTwoNodesLikeTheCaptures(t *testing.T) {
 	)
 }
 
-// setResolver points n at the DNS server addr; the owner goroutine is not
-// running any lookup yet, so replacing the field through it is safe.
+// setResolver points n at the DNS server addr.
 func setResolver(t *testing.T, n *testNode, addr string) {
 	t.Helper()
 	r, err := lumi.NewResolver(lumi.Config{DNSServer: addr, HostsFile: "-", Timeout: time.Second})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := n.do(func(*core) { n.resolver = r }); err != nil {
-		t.Fatal(err)
-	}
+	n.resolver.Store(r)
 }
 
 // TestSameDomainRows covers the rows of one node: register ok/unknown,

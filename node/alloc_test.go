@@ -1,0 +1,68 @@
+package node
+
+import (
+	"log/slog"
+	"net/netip"
+	"testing"
+)
+
+// TestHandleAllocs: the request paths a busy node serves most allocate
+// nothing per datagram, once the scratch and the table have warmed up.
+func TestHandleAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	w := newScratch()
+	type step struct {
+		datagram string
+		from, to netip.AddrPort
+		want     string
+	}
+	handle := func(datagram []byte, src, wantTo netip.AddrPort, want string) {
+		sends, _, valid := c.handle(w, datagram, src, t0)
+		if !valid || len(sends) != 1 || sends[0].to != wantTo || string(sends[0].b) != want {
+			t.Fatalf("%s from %s: sends %+v, want %s to %s", datagram, src, sends, want, wantTo)
+		}
+	}
+	u1, u2, laura := agentU1, agentU2, agentU1b
+	handle([]byte("PRu2@bb.com"), u2, u2, "RR0")
+	handle([]byte("PRlaura@BB.com"), laura, laura, "RR0")
+	cases := []struct {
+		name  string
+		steps []step
+	}{
+		{"PR", []step{{"PRu1@bb.com", u1, u1, "RR0"}}},
+		{"PR folded", []step{{"PRLaura@bb.COM", laura, laura, "RR0"}}},
+		{"PD", []step{{"PDu1@bb.com", u1, u1, "RD0"}}},
+		{"PL and RL", []step{
+			{"PLu1@bb.com:u2@bb.com", u1, u2, "PLu1@bb.com:u2@bb.com"},
+			{"RL0u1@bb.com:u2@bb.com:10.0.0.2:7000", u2, u1, "RL0u1@bb.com:u2@bb.com:10.0.0.2:7000"},
+		}},
+		{"PL and RL folded", []step{
+			{"PLu1@bb.com:LAURA@bb.com", u1, laura, "PLu1@bb.com:LAURA@bb.com"},
+			{"RL0U1@bb.com:laura@BB.COM:10.0.0.1:7000", laura, u1, "RL0U1@bb.com:laura@BB.COM:10.0.0.1:7000"},
+		}},
+		{"PL unknown user", []step{{"PLu1@bb.com:nobody@bb.com", u1, u1, "RL2u1@bb.com:nobody@bb.com"}}},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			// The datagrams sit in one reused buffer, as the worker's
+			// read buffers do.
+			buf := make([]byte, 0, readBuf)
+			run := func() {
+				for _, s := range tc.steps {
+					buf = append(buf[:0], s.datagram...)
+					handle(buf, s.from, s.to, s.want)
+				}
+			}
+			run()
+			if n := testing.AllocsPerRun(200, run); n != 0 {
+				t.Errorf("%v allocs per run, want 0", n)
+			}
+		})
+	}
+	if n := pendingCount(c); n != 0 {
+		t.Errorf("%d locates left pending", n)
+	}
+}

@@ -1,0 +1,275 @@
+package node
+
+import (
+	"cmp"
+	"hash/maphash"
+	"net/netip"
+	"slices"
+	"strings"
+	"sync"
+	"time"
+	"unicode"
+	"unicode/utf8"
+)
+
+// shards is how many independently locked parts the table has. Every
+// request takes one or two shard locks, each for a few map operations; with
+// W workers the chance that two of them want the same shard at once is
+// about W/shards, so 64 keeps contention negligible well past 16 workers
+// while costing only 64 small maps.
+const shards = 64
+
+// table is the node's state, shared by every worker: the users of the
+// domain and the locates in flight, each split into shards by a hash of the
+// key under its own lock. No lock is held while another is taken, and none
+// around blocking work (sockets, DNS, disk).
+type table struct {
+	seed    maphash.Seed
+	seed2   maphash.Seed // the second half of a pending key
+	users   [shards]userShard
+	pending [shards]pendingShard
+}
+
+// userShard holds the users whose folded name hashes to it. The index maps
+// a folded name to its place in list, so that a request updates a user in
+// place: the key it looks up with may be a view of a reused read buffer,
+// which a map assignment would keep.
+type userShard struct {
+	mu    sync.Mutex
+	index map[string]int32
+	list  []userState
+	_     [64 - 8 - 8 - 24]byte // one cache line per shard's hot fields
+}
+
+// pendingShard holds locates in flight under their pendingKey.
+type pendingShard struct {
+	mu sync.Mutex
+	m  map[pendingKey]pendingLocate
+	_  [64 - 8 - 8]byte
+}
+
+// userState is one user of the domain. It holds no pointer but the name, so
+// that a million users cost the garbage collector little; the agent's
+// address is kept as 16 bytes and a port rather than a netip.AddrPort.
+type userState struct {
+	name       string   // as configured
+	lastSeen   int64    // unix nanoseconds of the last PR, PD or RL heard; 0 if never
+	agentIP    [16]byte // where the agent registered from (IPv4 mapped)
+	agentPort  uint16   // zero if it never registered
+	unanswered int16    // PLs forwarded to the agent since its last RL or PR
+	online     bool
+}
+
+func (u *userState) agent() netip.AddrPort {
+	if u.agentPort == 0 {
+		return netip.AddrPort{}
+	}
+	return netip.AddrPortFrom(netip.AddrFrom16(u.agentIP).Unmap(), u.agentPort)
+}
+
+func (u *userState) setAgent(ap netip.AddrPort) {
+	u.agentIP, u.agentPort = ap.Addr().As16(), ap.Port()
+}
+
+// pendingKey names a locate by a 128-bit keyed hash of its two folded
+// addresses. Two seeds chosen at start make a collision as unlikely as
+// guessing them, and a fixed-size key costs no allocation per locate.
+type pendingKey [2]uint64
+
+// pendingLocate is a PL this node forwarded and whose RL it will route.
+type pendingLocate struct {
+	forwardedTo netip.AddrPort // the RL must come from here
+	requester   netip.AddrPort // and goes back there
+	expires     int64          // unix nanoseconds
+}
+
+// newTable returns an empty table with room for about n users.
+func newTable(n int) *table {
+	t := &table{seed: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+	for i := range t.users {
+		t.users[i].index = make(map[string]int32, n/shards)
+		t.users[i].list = make([]userState, 0, n/shards)
+		t.pending[i].m = make(map[pendingKey]pendingLocate)
+	}
+	return t
+}
+
+// fold appends s lower-cased to dst, as strings.ToLower would write it, so
+// that names are compared the way the config's duplicates are found.
+func fold(dst []byte, s string) []byte {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if c >= utf8.RuneSelf {
+			for _, r := range s[i:] {
+				dst = utf8.AppendRune(dst, unicode.ToLower(r))
+			}
+			return dst
+		}
+		if 'A' <= c && c <= 'Z' {
+			c += 'a' - 'A'
+		}
+		dst = append(dst, c)
+	}
+	return dst
+}
+
+func (t *table) userShard(key []byte) *userShard {
+	return &t.users[maphash.Bytes(t.seed, key)%shards]
+}
+
+func (t *table) pendingShard(k pendingKey) *pendingShard {
+	return &t.pending[k[0]%shards]
+}
+
+// pendingKeyOf hashes a folded "from\x00to" (see core.keyOf).
+func (t *table) pendingKeyOf(folded []byte) pendingKey {
+	return pendingKey{maphash.Bytes(t.seed, folded), maphash.Bytes(t.seed2, folded)}
+}
+
+// withUser runs f on the user whose folded name is key, under its shard's
+// lock, and reports whether there is one. f must not block.
+func (t *table) withUser(key []byte, f func(u *userState)) bool {
+	sh := t.userShard(key)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i, ok := sh.index[string(key)]
+	if ok {
+		f(&sh.list[i])
+	}
+	return ok
+}
+
+// add adds a user named name, unless one of that folded name exists; it
+// returns the existing user's name and false then.
+func (t *table) add(name string) (string, bool) {
+	key := strings.ToLower(name)
+	sh := t.userShard([]byte(key))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	if i, ok := sh.index[key]; ok {
+		return sh.list[i].name, false
+	}
+	sh.index[key] = int32(len(sh.list))
+	sh.list = append(sh.list, userState{name: name})
+	return name, true
+}
+
+// remove removes the user of folded name key and returns its name.
+func (t *table) remove(name string) (string, bool) {
+	key := strings.ToLower(name)
+	sh := t.userShard([]byte(key))
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	i, ok := sh.index[key]
+	if !ok {
+		return "", false
+	}
+	have := sh.list[i].name
+	last := len(sh.list) - 1
+	if int(i) != last {
+		sh.list[i] = sh.list[last]
+		sh.index[strings.ToLower(sh.list[i].name)] = i
+	}
+	sh.list[last] = userState{}
+	sh.list = sh.list[:last]
+	delete(sh.index, key)
+	return have, true
+}
+
+// lookup returns the configured name of the user name.
+func (t *table) lookup(name string) (string, bool) {
+	var have string
+	ok := t.withUser([]byte(strings.ToLower(name)), func(u *userState) { have = u.name })
+	return have, ok
+}
+
+// each calls f with a copy of every user, one shard at a time.
+func (t *table) each(f func(u userState)) {
+	for i := range t.users {
+		sh := &t.users[i]
+		sh.mu.Lock()
+		for _, u := range sh.list {
+			f(u)
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// len returns the number of users.
+func (t *table) len() int {
+	n := 0
+	for i := range t.users {
+		sh := &t.users[i]
+		sh.mu.Lock()
+		n += len(sh.list)
+		sh.mu.Unlock()
+	}
+	return n
+}
+
+// list returns every user, sorted by name.
+func (t *table) list() []UserInfo {
+	var list []UserInfo
+	t.each(func(u userState) {
+		info := UserInfo{Name: u.name, Agent: u.agent(), Online: u.online}
+		if u.lastSeen != 0 {
+			info.LastSeen = time.Unix(0, u.lastSeen)
+		}
+		list = append(list, info)
+	})
+	slices.SortFunc(list, func(a, b UserInfo) int { return cmp.Compare(a.Name, b.Name) })
+	return list
+}
+
+// putPending records a locate in flight.
+func (t *table) putPending(k pendingKey, p pendingLocate) {
+	sh := t.pendingShard(k)
+	sh.mu.Lock()
+	sh.m[k] = p
+	sh.mu.Unlock()
+}
+
+// takePending removes and returns the locate k if it is in flight at now
+// and its RL comes from src. Otherwise it says why not: found false means
+// no such locate (or it expired), and a found one from elsewhere is left in
+// place and returned for the log.
+func (t *table) takePending(k pendingKey, src netip.AddrPort, now int64) (p pendingLocate, found, taken bool) {
+	sh := t.pendingShard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	p, found = sh.m[k]
+	switch {
+	case !found || p.expires <= now:
+		return p, false, false
+	case p.forwardedTo != src:
+		return p, true, false
+	}
+	delete(sh.m, k)
+	return p, true, true
+}
+
+// sweep forgets the locates that have waited too long, one shard at a time.
+func (t *table) sweep(now int64) {
+	for i := range t.pending {
+		sh := &t.pending[i]
+		sh.mu.Lock()
+		for k, p := range sh.m {
+			if p.expires <= now {
+				delete(sh.m, k)
+			}
+		}
+		sh.mu.Unlock()
+	}
+}
+
+// eachPending calls f with every locate in flight.
+func (t *table) eachPending(f func(k pendingKey, p pendingLocate)) {
+	for i := range t.pending {
+		sh := &t.pending[i]
+		sh.mu.Lock()
+		for k, p := range sh.m {
+			f(k, p)
+		}
+		sh.mu.Unlock()
+	}
+}

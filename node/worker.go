@@ -1,0 +1,169 @@
+package node
+
+import (
+	"context"
+	"errors"
+	"net"
+	"net/netip"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"golang.org/x/net/ipv4"
+	"golang.org/x/net/ipv6"
+
+	"mi/internal/datalog"
+	"mi/wire"
+)
+
+// batch is how many datagrams one syscall reads or writes at most. Under
+// load recvmmsg returns what is queued, up to this; a lone request is read
+// alone, so batching never waits for company.
+const batch = 64
+
+// readBuf is larger than any PLUMI datagram so that an oversized one is seen
+// as such rather than cut to size as the reference did.
+const readBuf = 2048
+
+// batchConn reads and writes several datagrams per syscall (recvmmsg and
+// sendmmsg on Linux; one per call elsewhere). ipv4.PacketConn and
+// ipv6.PacketConn both are one.
+type batchConn interface {
+	ReadBatch(ms []ipv4.Message, flags int) (int, error)
+	WriteBatch(ms []ipv4.Message, flags int) (int, error)
+}
+
+// worker serves one socket: it reads a batch, runs each datagram through
+// the core on this goroutine, and writes the replies of the batch in one
+// batch. Nothing on this path hands a datagram to another goroutine.
+type worker struct {
+	n    *Node
+	conn *net.UDPConn
+	pc   batchConn
+	s    *scratch
+	log  *datalog.Writer
+
+	handled atomic.Int64 // datagrams read
+
+	in  []ipv4.Message
+	out []ipv4.Message
+	// outAddr and outBuf back out: one address and one datagram per slot,
+	// allocated once.
+	outAddr []net.UDPAddr
+	outIP   [][16]byte
+	outBuf  []byte
+}
+
+func newWorker(n *Node, conn *net.UDPConn) *worker {
+	w := &worker{
+		n:       n,
+		conn:    conn,
+		s:       newScratch(),
+		log:     n.dlog.Writer(),
+		in:      make([]ipv4.Message, batch),
+		outAddr: make([]net.UDPAddr, 2*batch),
+		outIP:   make([][16]byte, 2*batch),
+		outBuf:  make([]byte, 0, 2*batch*wire.PLUMIMax),
+	}
+	if ap := conn.LocalAddr().(*net.UDPAddr).AddrPort(); ap.Addr().Is4() {
+		w.pc = ipv4.NewPacketConn(conn)
+	} else {
+		w.pc = ipv6.NewPacketConn(conn)
+	}
+	for i := range w.in {
+		w.in[i].Buffers = [][]byte{make([]byte, readBuf)}
+	}
+	w.out = make([]ipv4.Message, 2*batch)
+	for i := range w.out {
+		w.out[i].Buffers = make([][]byte, 1)
+	}
+	w.out = w.out[:0]
+	return w
+}
+
+// serve reads until the socket is closed. wg counts the DNS lookups it
+// starts.
+func (w *worker) serve(ctx context.Context, wg *sync.WaitGroup) error {
+	for {
+		k, err := w.pc.ReadBatch(w.in, 0)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		now := time.Now()
+		w.handled.Add(int64(k))
+		for i := range w.in[:k] {
+			m := &w.in[i]
+			ua, ok := m.Addr.(*net.UDPAddr)
+			if !ok {
+				continue
+			}
+			src := unmap(ua.AddrPort())
+			b := m.Buffers[0][:m.N]
+			sends, resolves, valid := w.n.core.handle(w.s, b, src, now)
+			if valid {
+				// Only datagrams that decode go to the log: the others
+				// could hold anything, line breaks included.
+				w.log.Received(src, b)
+			}
+			for _, s := range sends {
+				w.queue(s)
+			}
+			for _, r := range resolves {
+				w.n.startResolve(ctx, wg, w, r, now)
+			}
+		}
+		w.flush()
+	}
+}
+
+// queue adds s to the batch of replies, copying it out of the scratch.
+func (w *worker) queue(s send) {
+	if len(w.out) == cap(w.out) || len(w.outBuf)+len(s.b) > cap(w.outBuf) {
+		w.flush()
+	}
+	i := len(w.out)
+	start := len(w.outBuf)
+	w.outBuf = append(w.outBuf, s.b...)
+	ip := &w.outIP[i]
+	*ip = s.to.Addr().As16()
+	a := &w.outAddr[i]
+	a.IP, a.Port = ip[:], int(s.to.Port())
+	if s.to.Addr().Is4() {
+		a.IP = ip[12:16]
+	}
+	w.out = w.out[:i+1]
+	m := &w.out[i]
+	m.Addr = a
+	m.Buffers[0] = w.outBuf[start:len(w.outBuf)]
+}
+
+// flush writes the queued replies, as few syscalls as the kernel allows.
+func (w *worker) flush() {
+	ms := w.out
+	for len(ms) > 0 {
+		k, err := w.pc.WriteBatch(ms, 0)
+		if err != nil {
+			// The first datagram of ms failed; say so and go on with the
+			// rest, as a plain write loop would.
+			w.n.log.Warn("send failed", "to", ms[0].Addr.String(), "datagram", string(ms[0].Buffers[0]), "err", err)
+			k = 1
+		} else {
+			for _, m := range ms[:k] {
+				w.log.Sent(addrPortOf(m.Addr), m.Buffers[0])
+			}
+		}
+		ms = ms[k:]
+	}
+	w.out = w.out[:0]
+	w.outBuf = w.outBuf[:0]
+}
+
+func addrPortOf(a net.Addr) netip.AddrPort {
+	if ua, ok := a.(*net.UDPAddr); ok {
+		return unmap(ua.AddrPort())
+	}
+	return netip.AddrPort{}
+}
