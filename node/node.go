@@ -58,7 +58,7 @@ type Node struct {
 	core     *core
 	cfgPath  string
 
-	resolving atomic.Int32 // DNS lookups in flight
+	resolving atomic.Int32  // DNS lookups in flight
 	stopped   chan struct{} // closed when Run has returned
 	running   sync.Once
 
@@ -120,13 +120,13 @@ func New(opts Options) (*Node, error) {
 		c.self = addr
 	}
 	n := &Node{
-		log:      log,
-		addr:     addr,
-		dlog:     dlog,
-		core:     c,
-		cfgPath:  opts.ConfigPath,
-		stopped:  make(chan struct{}),
-		cfg:      cfg,
+		log:     log,
+		addr:    addr,
+		dlog:    dlog,
+		core:    c,
+		cfgPath: opts.ConfigPath,
+		stopped: make(chan struct{}),
+		cfg:     cfg,
 	}
 	n.resolver.Store(res)
 	for _, conn := range conns {
