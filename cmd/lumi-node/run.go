@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"net/netip"
+	"runtime"
 	"strings"
 	"time"
 
@@ -72,6 +73,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	dnsServer := fs.String("dns", "", "DNS server `host:port` (default: the first of /etc/resolv.conf)")
 	hosts := fs.String("hosts", "", "hosts file (default /etc/hosts; - for none)")
 	logPath := fs.String("log", "", "datagram log file (default nodelumi-<domain>.log; - for none)")
+	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sockets serving -listen, one goroutine each (SO_REUSEPORT)")
 	verbose := fs.Bool("v", false, "log debug events")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -82,6 +84,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if fs.NArg() > 0 {
 		fmt.Fprintf(stderr, "lumi-node: unexpected arguments %q\n", fs.Args())
 		fs.Usage()
+		return exitUsage
+	}
+	if *workers < 1 {
+		fmt.Fprintf(stderr, "lumi-node: -workers must be at least 1, not %d\n", *workers)
 		return exitUsage
 	}
 	level := slog.LevelInfo
@@ -99,12 +105,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		HostsFile:  *hosts,
 		LogPath:    *logPath,
 		Logger:     log,
+		Workers:    *workers,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)
 		return exitError
 	}
-	log.Info("node ready", "addr", n.Addr(), "domain", n.Domain(),
+	log.Info("node ready", "addr", n.Addr(), "domain", n.Domain(), "workers", n.Workers(),
 		"start", time.Since(t0).Round(time.Millisecond), "rss", procstat.Field("VmRSS"))
 	if ready != nil {
 		ready(n.Addr())
