@@ -42,19 +42,17 @@ func LoadConfig(path string) (Config, error) {
 // built while reading: the same table finds the duplicates, so a 1M-user
 // file is hashed once.
 func loadTable(path string) (Config, *table, error) {
-	f, err := os.Open(path)
+	data, err := os.ReadFile(path)
 	if err != nil {
 		return Config{}, nil, err
 	}
-	defer f.Close()
-	var hint int
-	if fi, err := f.Stat(); err == nil {
-		hint = sizeHint(fi.Size())
-	}
-	t := newTable(hint)
-	c, err := parseConfig(f, path, hint, func(_, name string) bool {
-		_, added := t.add(name)
-		return added
+	var t *table
+	c, err := parseConfig(data, path, func(words int) func(string) bool {
+		t = newTable(words)
+		return func(name string) bool {
+			_, added := t.add(name)
+			return added
+		}
 	})
 	if err != nil {
 		return Config{}, nil, err
@@ -62,61 +60,88 @@ func loadTable(path string) (Config, *table, error) {
 	return c, t, nil
 }
 
-// sizeHint guesses the number of users in a file of size bytes. Sizing the
-// table up front halves the time of a 1M-user load, which otherwise goes on
-// growing the map; names are rarely shorter than about 10 bytes.
-func sizeHint(size int64) int {
-	return int(min(size/10, 10_000_000))
-}
-
 // ParseConfig reads the reference config format from r: whitespace separated
 // words, the first the domain, the rest user names. name is used in errors.
 func ParseConfig(r io.Reader, name string) (Config, error) {
-	seen := make(map[string]struct{})
-	return parseConfig(r, name, 0, func(key, _ string) bool {
-		n := len(seen)
-		seen[key] = struct{}{}
-		return len(seen) != n
+	data, err := io.ReadAll(r)
+	if err != nil {
+		return Config{}, fmt.Errorf("%s: %w", name, err)
+	}
+	return parseConfig(data, name, func(words int) func(string) bool {
+		seen := make(map[string]struct{}, words)
+		return func(u string) bool {
+			k := strings.ToLower(u)
+			if _, dup := seen[k]; dup {
+				return false
+			}
+			seen[k] = struct{}{}
+			return true
+		}
 	})
 }
 
-// parseConfig is ParseConfig with room for about hint users reserved. add
-// is called with each user's lower-cased name and the name, and says
-// whether the user is new.
-func parseConfig(r io.Reader, name string, hint int, add func(key, name string) bool) (Config, error) {
+// parseConfig parses the whole file data, which it takes over: the names
+// are substrings of it, so a 1M-user file costs one allocation for its
+// names instead of a million. start is called once the number of words is
+// known, and returns the function that adds a user and says whether it is
+// new (no other user has its name, compared without case).
+func parseConfig(data []byte, name string, start func(words int) func(string) bool) (Config, error) {
+	s := unsafeString(data) // data is never written again
+	words := countWords(data)
 	p := configParser{
-		c:     Config{Users: make([]string, 0, hint)},
-		add:   add,
-		lines: make([]int32, 0, hint),
+		c:     Config{Users: make([]string, 0, max(words-1, 0))},
+		add:   start(words),
+		lines: make([]int32, 0, max(words-1, 0)),
 	}
-	sc := bufio.NewScanner(r)
-	sc.Buffer(make([]byte, maxWord), maxWord)
-	sc.Split(p.ws.split)
-	for sc.Scan() {
-		if err := p.word(sc.Text()); err != nil {
-			return Config{}, fmt.Errorf("%s:%d: %w", name, p.ws.tokLine, err)
+	line, pos := 1, 0
+	for pos < len(data) {
+		adv, tok, _ := bufio.ScanWords(data[pos:], true)
+		if tok == nil {
+			break
 		}
-	}
-	if err := sc.Err(); err != nil {
-		return Config{}, fmt.Errorf("%s:%d: %w", name, p.ws.line+1, err)
+		// tok is data[at:at+len(tok)]: its capacity tells where it starts.
+		at := cap(data) - cap(tok)
+		line += bytes.Count(data[pos:at], newline)
+		if len(tok) > maxWord {
+			return Config{}, fmt.Errorf("%s:%d: %w", name, line, bufio.ErrTooLong)
+		}
+		if err := p.word(s[at:at+len(tok)], line); err != nil {
+			return Config{}, fmt.Errorf("%s:%d: %w", name, line, err)
+		}
+		line += bytes.Count(data[at:pos+adv], newline)
+		pos += adv
 	}
 	if p.c.Domain == "" {
 		return Config{}, fmt.Errorf("%s: empty config: no domain", name)
 	}
 	if len(p.c.Users) == 0 {
-		p.c.Users = nil // the same Config whether or not a hint was given
+		p.c.Users = nil // the same Config whatever the capacity
 	}
 	return p.c, nil
 }
 
+// countWords counts the words of data closely enough to size the table:
+// the ASCII-separated ones exactly, which is every word of a config file
+// written by WriteFile.
+func countWords(data []byte) int {
+	n, in := 0, false
+	for _, c := range data {
+		space := c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
+		if !space && !in {
+			n++
+		}
+		in = !space
+	}
+	return n
+}
+
 type configParser struct {
-	ws    wordScanner
 	c     Config
-	add   func(key, name string) bool
+	add   func(name string) bool
 	lines []int32 // lines[i] is where c.Users[i] was, for duplicate errors
 }
 
-func (p *configParser) word(w string) error {
+func (p *configParser) word(w string, line int) error {
 	if p.c.Domain == "" {
 		if err := checkDomain(w); err != nil {
 			return err
@@ -128,36 +153,19 @@ func (p *configParser) word(w string) error {
 		return err
 	}
 	// One map operation per word: a 1M-user load spends most of its time
-	// in the map, so a duplicate shows as a map that did not grow.
+	// in the map, so a duplicate shows as an add that did not add.
 	// Names are compared without case, as the node looks them up.
-	if !p.add(strings.ToLower(w), w) {
-		i := slices.IndexFunc(p.c.Users, func(u string) bool { return strings.EqualFold(u, w) })
+	if !p.add(w) {
+		k := strings.ToLower(w)
+		i := slices.IndexFunc(p.c.Users, func(u string) bool { return strings.ToLower(u) == k })
 		if p.c.Users[i] != w {
 			return fmt.Errorf("duplicate user %q (first on line %d as %q)", w, p.lines[i], p.c.Users[i])
 		}
 		return fmt.Errorf("duplicate user %q (first on line %d)", w, p.lines[i])
 	}
 	p.c.Users = append(p.c.Users, w)
-	p.lines = append(p.lines, int32(p.ws.tokLine))
+	p.lines = append(p.lines, int32(line))
 	return nil
-}
-
-// wordScanner is bufio.ScanWords plus line counting, so that errors can
-// point at a line without splitting the input twice.
-type wordScanner struct {
-	line    int // line of the next unread byte, minus one
-	tokLine int // line of the last token returned
-}
-
-func (s *wordScanner) split(data []byte, atEOF bool) (int, []byte, error) {
-	adv, tok, err := bufio.ScanWords(data, atEOF)
-	if tok != nil {
-		// tok is data[start:end], so its capacity tells where it starts.
-		start := cap(data) - cap(tok)
-		s.tokLine = s.line + 1 + bytes.Count(data[:start], newline)
-	}
-	s.line += bytes.Count(data[:adv], newline)
-	return adv, tok, err
 }
 
 var newline = []byte{'\n'}

@@ -3,6 +3,7 @@ package node
 import (
 	"cmp"
 	"hash/maphash"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -86,9 +87,14 @@ type pendingLocate struct {
 // newTable returns an empty table with room for about n users.
 func newTable(n int) *table {
 	t := &table{seed: maphash.MakeSeed(), seed2: maphash.MakeSeed()}
+	// A shard gets n/shards users give or take a few standard deviations
+	// of the hash's spread; room for that keeps a full load from doubling
+	// half the lists.
+	per := n / shards
+	per += 4*int(math.Sqrt(float64(per))) + 8
 	for i := range t.users {
-		t.users[i].index = make(map[string]int32, n/shards)
-		t.users[i].list = make([]userState, 0, n/shards)
+		t.users[i].index = make(map[string]int32, per)
+		t.users[i].list = make([]userState, 0, per)
 		t.pending[i].m = make(map[pendingKey]pendingLocate)
 	}
 	return t
