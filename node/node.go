@@ -229,11 +229,10 @@ func (n *Node) startResolve(ctx context.Context, wg *sync.WaitGroup, w *worker, 
 // sendAll sends datagrams one by one, off the batched path.
 func (n *Node) sendAll(conn *net.UDPConn, sends []send) {
 	for _, s := range sends {
+		n.dlog.Sent(s.to, s.b) // first, as worker.queue does
 		if _, err := conn.WriteToUDPAddrPort(s.b, s.to); err != nil {
 			n.log.Warn("send failed", "to", s.to, "datagram", string(s.b), "err", err)
-			continue
 		}
-		n.dlog.Sent(s.to, s.b)
 	}
 }
 

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"net"
-	"net/netip"
 	"sync"
 	"sync/atomic"
 	"time"
@@ -119,8 +118,11 @@ func (w *worker) serve(ctx context.Context, wg *sync.WaitGroup) error {
 	}
 }
 
-// queue adds s to the batch of replies, copying it out of the scratch.
+// queue adds s to the batch of replies, copying it out of the scratch. The
+// log line goes first, before the datagram can cause anything another
+// worker logs: that is what keeps the log in causal order (datalog).
 func (w *worker) queue(s send) {
+	w.log.Sent(s.to, s.b)
 	if len(w.out) == cap(w.out) || len(w.outBuf)+len(s.b) > cap(w.outBuf) {
 		w.flush()
 	}
@@ -150,20 +152,9 @@ func (w *worker) flush() {
 			// rest, as a plain write loop would.
 			w.n.log.Warn("send failed", "to", ms[0].Addr.String(), "datagram", string(ms[0].Buffers[0]), "err", err)
 			k = 1
-		} else {
-			for _, m := range ms[:k] {
-				w.log.Sent(addrPortOf(m.Addr), m.Buffers[0])
-			}
 		}
 		ms = ms[k:]
 	}
 	w.out = w.out[:0]
 	w.outBuf = w.outBuf[:0]
-}
-
-func addrPortOf(a net.Addr) netip.AddrPort {
-	if ua, ok := a.(*net.UDPAddr); ok {
-		return unmap(ua.AddrPort())
-	}
-	return netip.AddrPort{}
 }
