@@ -7,9 +7,11 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"runtime"
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -54,18 +56,35 @@ var pcC = struct {
 		"------ FINAL LOG ------\n",
 }
 
-// replay logs events through a new DataLog and returns what it wrote.
-func replay(t *testing.T, events []logEvent) string {
+// logger is what a caller logs through: the DataLog itself or a Writer.
+type logger interface {
+	Sent(to netip.AddrPort, datagram []byte)
+	Received(from netip.AddrPort, datagram []byte)
+}
+
+// loggers are the ways to log into a DataLog; each must write the same.
+var loggers = []struct {
+	name string
+	get  func(*DataLog) logger
+}{
+	{"DataLog", func(l *DataLog) logger { return l }},
+	{"Writer", func(l *DataLog) logger { return l.Writer() }},
+}
+
+// replay logs events through get's logger on a new DataLog and returns
+// what it wrote.
+func replay(t *testing.T, get func(*DataLog) logger, events []logEvent) string {
 	t.Helper()
 	var out syncbuf.Buffer
 	l := NewDataLog(&out)
+	lg := get(l)
 	for _, e := range events {
 		peer := netip.MustParseAddrPort(e.peer)
 		switch e.dir {
 		case 'E':
-			l.Sent(peer, []byte(e.datagram))
+			lg.Sent(peer, []byte(e.datagram))
 		case 'R':
-			l.Received(peer, []byte(e.datagram))
+			lg.Received(peer, []byte(e.datagram))
 		default:
 			t.Fatalf("bad direction %q", e.dir)
 		}
@@ -77,9 +96,13 @@ func replay(t *testing.T, events []logEvent) string {
 }
 
 func TestDataLogReference(t *testing.T) {
-	got := replay(t, pcC.events)
-	if diff := cmp.Diff(pcC.text, got); diff != "" {
-		t.Errorf("log mismatch (-nodelumi-PC-c.log +DataLog):\n%s", diff)
+	for _, lg := range loggers {
+		t.Run(lg.name, func(t *testing.T) {
+			got := replay(t, lg.get, pcC.events)
+			if diff := cmp.Diff(pcC.text, got); diff != "" {
+				t.Errorf("log mismatch (-nodelumi-PC-c.log +%s):\n%s", lg.name, diff)
+			}
+		})
 	}
 }
 
@@ -103,9 +126,12 @@ func TestDataLogCaptureFiles(t *testing.T) {
 			if err != nil {
 				t.Fatal(err)
 			}
-			got := replay(t, parseLog(t, string(want)))
-			if diff := cmp.Diff(string(want), got); diff != "" {
-				t.Errorf("log mismatch (-%s +DataLog):\n%s", file, diff)
+			events := parseLog(t, string(want))
+			for _, lg := range loggers {
+				got := replay(t, lg.get, events)
+				if diff := cmp.Diff(string(want), got); diff != "" {
+					t.Errorf("log mismatch (-%s +%s):\n%s", file, lg.name, diff)
+				}
 			}
 		})
 	}
@@ -329,6 +355,336 @@ func TestDataLogDoesNotAllocate(t *testing.T) {
 	})
 	if allocs != 0 {
 		t.Errorf("%.1f allocs per Received+Sent, want 0", allocs)
+	}
+}
+
+// wholeLines records what the DataLog writes and counts the writes that
+// do not end a line: a line split across two writes.
+type wholeLines struct {
+	mu      sync.Mutex
+	b       strings.Builder
+	writes  int
+	split   int
+	largest int // bytes in the largest write
+}
+
+func (w *wholeLines) Write(p []byte) (int, error) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.writes++
+	if len(p) == 0 || p[len(p)-1] != '\n' {
+		w.split++
+	}
+	w.largest = max(w.largest, len(p))
+	return w.b.Write(p)
+}
+
+func (w *wholeLines) String() string {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	return w.b.String()
+}
+
+// Many goroutines, each with its own Writer, log at once while Close runs.
+// Every line comes out whole, each Writer's lines in order and without a
+// gap, and all that was logged before Close began is in the file.
+func TestWritersConcurrent(t *testing.T) {
+	const (
+		early = 8    // writers logging from the start
+		late  = 4    // writers taken as Close begins
+		half  = 4000 // lines each early writer logs before Close: 4 buffers
+	)
+	var out wholeLines
+	l := NewDataLog(&out)
+	peerOf := func(g int) netip.AddrPort {
+		return netip.AddrPortFrom(netip.AddrFrom4([4]byte{10, 0, 0, byte(g)}), uint16(1000+g))
+	}
+	var closed atomic.Bool
+	logged := make([]int, early+late) // lines each writer logged in all
+	// logUntilClosed logs numbered lines until Close has returned (or a
+	// bound, should it be slow). From half on it yields after each line,
+	// to let Close run among the writers.
+	logUntilClosed := func(g int, halfway func()) {
+		w := l.Writer()
+		var datagram []byte
+		i := 0
+		for ; !closed.Load() && i < 10*half; i++ {
+			if i == half && halfway != nil {
+				halfway()
+			}
+			if i >= half || halfway == nil {
+				runtime.Gosched()
+			}
+			datagram = fmt.Appendf(datagram[:0], "PRu%d@d", i)
+			if i%2 == 0 {
+				w.Sent(peerOf(g), datagram)
+			} else {
+				w.Received(peerOf(g), datagram)
+			}
+		}
+		logged[g] = i
+	}
+	var wg, halfway sync.WaitGroup
+	halfway.Add(early)
+	for g := range early {
+		wg.Go(func() { logUntilClosed(g, halfway.Done) })
+	}
+	halfway.Wait()
+	for g := early; g < early+late; g++ {
+		wg.Go(func() { logUntilClosed(g, nil) })
+	}
+	if err := l.Close(); err != nil { // while the writers still log
+		t.Fatal(err)
+	}
+	closed.Store(true)
+	wg.Wait()
+
+	if out.split != 0 {
+		t.Errorf("%d of %d writes split a line", out.split, out.writes)
+	}
+	if out.largest > writerSize {
+		t.Errorf("a write of %d bytes, more than a Writer's %d", out.largest, writerSize)
+	}
+	got := make(map[string][]int) // peer: the lines' numbers in file order
+	for _, e := range parseLog(t, out.String()) {
+		var i int
+		if _, err := fmt.Sscanf(e.datagram, "PRu%d@d", &i); err != nil {
+			t.Fatalf("line %+v: %v", e, err)
+		}
+		if want := "ER"[i%2]; e.dir != want {
+			t.Errorf("line %+v: direction %c, want %c", e, e.dir, want)
+		}
+		got[e.peer] = append(got[e.peer], i)
+	}
+	dropped := 0
+	for g := range early + late {
+		lines := got[peerOf(g).String()]
+		for k, i := range lines {
+			if i != k {
+				t.Errorf("writer %d: line %d of the file is its number %d, want %d", g, k, i, k)
+				break
+			}
+		}
+		if g < early && len(lines) < half {
+			t.Errorf("writer %d: %d lines, want at least the %d logged before Close", g, len(lines), half)
+		}
+		dropped += logged[g] - len(lines)
+	}
+	if dropped == 0 {
+		t.Log("no line was logged after Close: Close did not race the writers")
+	}
+}
+
+func TestWriterNil(t *testing.T) {
+	var l *DataLog
+	w := l.Writer()
+	if w != nil {
+		t.Fatalf("Writer of a nil DataLog = %p, want nil", w)
+	}
+	w.Sent(netip.MustParseAddrPort("1.2.3.4:5"), []byte("RR0"))
+	w.Received(netip.MustParseAddrPort("1.2.3.4:5"), []byte("PRu@d"))
+}
+
+func TestWriterClose(t *testing.T) {
+	peer := netip.MustParseAddrPort("1.2.3.4:3344")
+	line := func(datagram string) string {
+		return "E: 1.2.3.4:UDP:3344, " + datagram + ", " + strconv.Itoa(len(datagram)) + "\n"
+	}
+	tests := []struct {
+		name string
+		run  func(t *testing.T, l *DataLog)
+		want string
+	}{
+		{"Close writes what is buffered", func(t *testing.T, l *DataLog) {
+			l.Writer().Sent(peer, []byte("RR0"))
+			mustClose(t, l)
+		}, Start + line("RR0") + End},
+		{"taken before Close, logging after", func(t *testing.T, l *DataLog) {
+			w := l.Writer()
+			w.Sent(peer, []byte("RR0"))
+			mustClose(t, l)
+			w.Sent(peer, []byte("RR1"))
+			w.Received(peer, []byte("RR1"))
+		}, Start + line("RR0") + End},
+		{"taken after Close", func(t *testing.T, l *DataLog) {
+			mustClose(t, l)
+			w := l.Writer()
+			if w == nil {
+				t.Fatal("Writer after Close = nil")
+			}
+			w.Sent(peer, []byte("RR0"))
+			w.Received(peer, []byte("RR0"))
+		}, Start + End},
+		{"Close twice", func(t *testing.T, l *DataLog) {
+			w := l.Writer()
+			mustClose(t, l)
+			mustClose(t, l)
+			w.Sent(peer, []byte("RR0"))
+		}, Start + End},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var out syncbuf.Buffer
+			l := NewDataLog(&out)
+			tt.run(t, l)
+			if diff := cmp.Diff(tt.want, out.String()); diff != "" {
+				t.Errorf("log mismatch (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+func mustClose(t *testing.T, l *DataLog) {
+	t.Helper()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+}
+
+// A Writer whose buffer is full writes it at once, not at the next flush,
+// and no short line makes it grow.
+func TestWriterFullBuffer(t *testing.T) {
+	peer := netip.MustParseAddrPort("[2001:db8::1]:3344")
+	datagram := []byte("RL0u1@PC-c:u2@PC-d:10.100.100.102:43038")
+	var out wholeLines
+	l := NewDataLog(&out)
+	defer l.Close()
+	w := l.Writer()
+	line := len(appendLogLine(nil, 'E', peer, datagram))
+	for range 3*writerSize/line + 1 {
+		w.Sent(peer, datagram)
+	}
+	out.mu.Lock()
+	defer out.mu.Unlock()
+	if out.writes < 4 {
+		t.Errorf("%d writes after 3 buffers' worth of lines, want Start and at least 3", out.writes)
+	}
+	if out.largest > writerSize {
+		t.Errorf("a write of %d bytes, more than a Writer's %d", out.largest, writerSize)
+	}
+}
+
+// A line longer than a Writer's whole buffer still comes out whole, in
+// its place.
+func TestWriterLongLine(t *testing.T) {
+	peer := netip.MustParseAddrPort("[fe80::1%eth0]:3344")
+	long := strings.Repeat("x", writerSize+writerSize/2)
+	var out wholeLines
+	l := NewDataLog(&out)
+	w := l.Writer()
+	var want strings.Builder
+	want.WriteString(Start)
+	for _, datagram := range []string{"RR0", long, "RR1", long, long, "RR2"} {
+		w.Received(peer, []byte(datagram))
+		want.Write(appendLogLine(nil, 'R', peer, []byte(datagram)))
+	}
+	mustClose(t, l)
+	want.WriteString(End)
+	if out.split != 0 {
+		t.Errorf("%d of %d writes split a line", out.split, out.writes)
+	}
+	if got := out.String(); got != want.String() {
+		t.Errorf("log of %d bytes differs from the %d bytes logged", len(got), want.Len())
+	}
+}
+
+// flaky succeeds ok writes, fails the next one with errDiskFull, and
+// succeeds again after that: a DataLog must not write after the failure.
+type flaky struct {
+	mu     sync.Mutex
+	ok     int
+	writes int
+}
+
+func (f *flaky) Write(p []byte) (int, error) {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	f.writes++
+	if f.writes == f.ok+1 {
+		return 0, errDiskFull
+	}
+	return len(p), nil
+}
+
+func (f *flaky) count() int {
+	f.mu.Lock()
+	defer f.mu.Unlock()
+	return f.writes
+}
+
+// The first write error sticks: nothing more is written, and it comes out
+// of Close, whichever write met it.
+func TestWriterCloseReportsWriteError(t *testing.T) {
+	peer := netip.MustParseAddrPort("1.2.3.4:5")
+	datagram := []byte("RL0u1@PC-c:u2@PC-d:10.100.100.102:43038")
+	tests := []struct {
+		name string
+		ok   int // writes that succeed: Start is the first
+		run  func(f *flaky, w *Writer)
+	}{
+		{"Start", 0, func(f *flaky, w *Writer) { w.Sent(peer, datagram) }},
+		{"End", 1, func(f *flaky, w *Writer) {}},
+		{"full buffer", 1, func(f *flaky, w *Writer) {
+			for range 4 * writerSize / len(datagram) {
+				w.Sent(peer, datagram)
+			}
+		}},
+		{"background flush", 1, func(f *flaky, w *Writer) {
+			w.Sent(peer, datagram)
+			for deadline := time.Now().Add(5 * time.Second); f.count() < 2 && time.Now().Before(deadline); {
+				time.Sleep(time.Millisecond)
+			}
+			w.Sent(peer, datagram)
+		}},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			f := &flaky{ok: tt.ok}
+			l := NewDataLog(f)
+			tt.run(f, l.Writer())
+			if err := l.Close(); !errors.Is(err, errDiskFull) {
+				t.Errorf("Close = %v, want %v", err, errDiskFull)
+			}
+			if f.writes != tt.ok+1 {
+				t.Errorf("%d writes, want %d: none after the failing one", f.writes, tt.ok+1)
+			}
+		})
+	}
+}
+
+// Logging a line allocates nothing, however the line is logged, also
+// across the writes of full buffers.
+func TestLogDoesNotAllocate(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	peers := []netip.AddrPort{
+		netip.MustParseAddrPort("[::ffff:10.100.100.101]:51189"),
+		netip.MustParseAddrPort("[fe80::1%eth0]:3344"),
+	}
+	datagram := []byte("RL0u1@PC-c:u2@PC-d:10.100.100.102:43038")
+	for _, lg := range loggers {
+		t.Run(lg.name, func(t *testing.T) {
+			l := NewDataLog(io.Discard)
+			defer l.Close()
+			w := lg.get(l)
+			// 4000 lines of about 80 bytes: some ten full buffers.
+			// Collect first, so that no cleanup or finalizer of earlier
+			// tests' garbage runs, and allocates, while this counts.
+			runtime.GC()
+			runtime.GC()
+			allocs := testing.AllocsPerRun(5, func() {
+				for range 1000 {
+					for _, p := range peers {
+						w.Received(p, datagram)
+						w.Sent(p, datagram)
+					}
+				}
+			})
+			if allocs != 0 {
+				t.Errorf("%.0f allocs per 4000 lines, want 0", allocs)
+			}
+		})
 	}
 }
 
