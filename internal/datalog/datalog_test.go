@@ -688,13 +688,47 @@ func TestLogDoesNotAllocate(t *testing.T) {
 	}
 }
 
-func BenchmarkDataLog(b *testing.B) {
-	l := NewDataLog(io.Discard)
-	defer l.Close()
+// BenchmarkLog logs one line per op into a DataLog on io.Discard: what a
+// line costs is formatting it and its lock.
+func BenchmarkLog(b *testing.B) {
 	peer := netip.MustParseAddrPort("10.100.100.101:51189")
 	datagram := []byte("RL0u1@PC-c:u2@PC-d:10.100.100.102:43038")
-	b.ReportAllocs()
-	for b.Loop() {
-		l.Sent(peer, datagram)
-	}
+	b.Run("writer", func(b *testing.B) {
+		l := NewDataLog(io.Discard)
+		defer l.Close()
+		w := l.Writer()
+		b.ReportAllocs()
+		for b.Loop() {
+			w.Sent(peer, datagram)
+		}
+	})
+	b.Run("writers-parallel", func(b *testing.B) {
+		l := NewDataLog(io.Discard)
+		defer l.Close()
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			w := l.Writer()
+			for pb.Next() {
+				w.Sent(peer, datagram)
+			}
+		})
+	})
+	b.Run("shared", func(b *testing.B) {
+		l := NewDataLog(io.Discard)
+		defer l.Close()
+		b.ReportAllocs()
+		for b.Loop() {
+			l.Sent(peer, datagram)
+		}
+	})
+	b.Run("shared-parallel", func(b *testing.B) {
+		l := NewDataLog(io.Discard)
+		defer l.Close()
+		b.ReportAllocs()
+		b.RunParallel(func(pb *testing.PB) {
+			for pb.Next() {
+				l.Sent(peer, datagram)
+			}
+		})
+	})
 }
