@@ -42,12 +42,15 @@ const lineOverhead = 3 + 39 + 5 + 5 + 2 + 2 + 20 + 1
 // worker. Each Writer's buffer reaches the file in one write, when it is
 // full, on the background flush every flushEvery, or on Close.
 //
-// Order in the file: the Start line is first and the End line last; the
-// lines of one Writer are in the order they were logged; lines of
-// different Writers interleave only at whole buffers, never inside a line.
-// So a reader of the log sees each worker's lines in order, but not the
-// order between workers: a datagram received by one worker may show after
-// one that another worker sent later.
+// Order in the file: the Start line is first and the End line last, and
+// the lines are in causal order. Every line carries, in memory, the time it
+// was logged; a flush takes the buffers of all Writers at one instant
+// (holding every Writer's lock) and merges them by that time, the lines of
+// one Writer staying in the order they were logged. So if a line X is
+// logged before the event that makes another goroutine log Y (log a
+// datagram before sending it, as the node does), X is in the same flush as
+// Y or an earlier one, and before Y within it. Lines of events that did not
+// cause each other may come in either order across two flushes.
 type DataLog struct {
 	fmu    sync.Mutex // the file: out and err
 	out    io.Writer
@@ -57,6 +60,11 @@ type DataLog struct {
 	mu      sync.Mutex // writers and closed
 	writers []*Writer  // to drain on each flush and on Close
 	closed  bool
+
+	flushMu sync.Mutex // one flush at a time; guards the fields below
+	taken   []batch    // the buffers a flush took, one per Writer
+	merged  []byte     // the lines of one flush in order
+	base    time.Time  // lines are stamped with the monotonic time since
 
 	shared *Writer // for DataLog.Sent and Received
 
@@ -72,9 +80,21 @@ type DataLog struct {
 // nothing.
 type Writer struct {
 	l      *DataLog
-	mu     sync.Mutex // buf and closed; taken by the owner and the flusher
-	buf    []byte     // whole lines not yet written
+	mu     sync.Mutex // b and closed; taken by the owner and the flusher
+	b      batch      // whole lines not yet written
 	closed bool
+}
+
+// batch is lines and when each was logged.
+type batch struct {
+	buf   []byte
+	marks []mark
+}
+
+// mark ends one line of a batch.
+type mark struct {
+	at  int64 // nanoseconds since DataLog.base
+	end int
 }
 
 // OpenDataLog appends a new run to the log file at path, creating it if
@@ -99,6 +119,7 @@ func NewDataLog(w io.Writer) *DataLog {
 
 func newDataLog(w io.Writer) *DataLog {
 	l := &DataLog{
+		base: time.Now(),
 		out:  w,
 		stop: make(chan struct{}),
 		done: make(chan struct{}),
@@ -120,7 +141,7 @@ func (l *DataLog) Writer() *Writer {
 	if l.closed {
 		return &Writer{l: l, closed: true}
 	}
-	w := &Writer{l: l, buf: make([]byte, 0, writerSize)}
+	w := &Writer{l: l, b: newBatch()}
 	l.writers = append(l.writers, w)
 	return w
 }
@@ -150,15 +171,7 @@ func (l *DataLog) flusher() {
 		case <-l.stop:
 			return
 		case <-t.C:
-			l.mu.Lock()
-			// Writers only ever appends, so the snapshot's elements stay put.
-			ws := l.writers
-			l.mu.Unlock()
-			for _, w := range ws {
-				w.mu.Lock()
-				w.flushLocked()
-				w.mu.Unlock()
-			}
+			l.flush(false)
 		}
 	}
 }
@@ -194,25 +207,87 @@ func (w *Writer) log(dir byte, peer netip.AddrPort, datagram []byte) {
 		return
 	}
 	w.mu.Lock()
-	defer w.mu.Unlock()
 	if w.closed {
+		w.mu.Unlock()
 		return
 	}
-	if len(w.buf)+lineOverhead+len(peer.Addr().Zone())+len(datagram) > cap(w.buf) {
-		// Write what is buffered first, so the line stays whole in the
-		// next write. A line longer than the whole buffer grows it.
-		w.flushLocked()
+	w.b.buf = appendLogLine(w.b.buf, dir, peer, datagram)
+	w.b.marks = append(w.b.marks, mark{at: int64(time.Since(w.l.base)), end: len(w.b.buf)})
+	full := len(w.b.buf) >= writerSize
+	w.mu.Unlock()
+	if full {
+		// The merge needs every Writer's lines up to now, so a full
+		// buffer is written by a flush of all of them.
+		w.l.flush(false)
 	}
-	w.buf = appendLogLine(w.buf, dir, peer, datagram)
 }
 
-// flushLocked writes w's buffer to the file. w.mu must be held.
-func (w *Writer) flushLocked() {
-	if len(w.buf) == 0 {
-		return
+func newBatch() batch {
+	return batch{buf: make([]byte, 0, writerSize+256), marks: make([]mark, 0, writerSize/32)}
+}
+
+// flush takes the lines of every Writer at one instant, merges them by the
+// time they were logged and writes them in one write. With final, the
+// Writers are closed in the same instant, so nothing logged later is kept.
+func (l *DataLog) flush(final bool) {
+	l.flushMu.Lock()
+	defer l.flushMu.Unlock()
+	l.mu.Lock()
+	ws := l.writers
+	if final {
+		l.writers = nil
 	}
-	w.l.write(w.buf)
-	w.buf = w.buf[:0]
+	l.mu.Unlock()
+	for len(l.taken) < len(ws) {
+		l.taken = append(l.taken, newBatch())
+	}
+	taken := l.taken[:len(ws)]
+	for _, w := range ws {
+		w.mu.Lock()
+	}
+	for i, w := range ws {
+		w.b, taken[i] = taken[i], w.b
+		w.closed = w.closed || final
+	}
+	for _, w := range ws {
+		w.mu.Unlock()
+	}
+	l.merged = merge(l.merged[:0], taken)
+	if len(l.merged) > 0 {
+		l.write(l.merged)
+	}
+	for i := range taken {
+		taken[i].buf, taken[i].marks = taken[i].buf[:0], taken[i].marks[:0]
+	}
+}
+
+// merge appends the lines of bs to dst, earliest first; lines logged at
+// the same time keep the order of bs, and each batch keeps its own order.
+func merge(dst []byte, bs []batch) []byte {
+	var next [16]int // the next mark of each batch; more batches spill
+	idx := next[:0]
+	if len(bs) > len(next) {
+		idx = make([]int, 0, len(bs))
+	}
+	idx = idx[:len(bs)]
+	for {
+		best := -1
+		for i, b := range bs {
+			if idx[i] < len(b.marks) && (best < 0 || b.marks[idx[i]].at < bs[best].marks[idx[best]].at) {
+				best = i
+			}
+		}
+		if best < 0 {
+			return dst
+		}
+		b, j := bs[best], idx[best]
+		start := 0
+		if j > 0 {
+			start = b.marks[j-1].end
+		}
+		dst = append(dst, b.buf[start:b.marks[j].end]...)
+		idx[best]++
+	}
 }
 
 // appendLogLine appends "E: ip:UDP:port, datagram, length\n". The datagram
@@ -245,19 +320,11 @@ func (l *DataLog) Close() error {
 		return nil
 	}
 	l.closed = true
-	ws := l.writers
-	l.writers = nil
 	l.mu.Unlock()
 
 	close(l.stop)
 	<-l.done
-	for _, w := range ws {
-		w.mu.Lock()
-		w.flushLocked()
-		w.closed = true
-		w.buf = nil
-		w.mu.Unlock()
-	}
+	l.flush(true)
 	l.write([]byte(End))
 	l.fmu.Lock()
 	err := l.err
