@@ -38,7 +38,7 @@ var commands = []*command{
 	decodeCommand,
 	pcapCommand,
 	registerCommand, deregisterCommand, locateCommand,
-	benchCommand,
+	benchCommand, echoCommand,
 	conformCommand,
 }
 
