@@ -1,54 +1,118 @@
 package main
 
 import (
+	"bufio"
+	"bytes"
 	"context"
+	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"net"
 	"net/netip"
 	"os"
+	"os/exec"
+	"os/signal"
 	"path/filepath"
+	"slices"
 	"strconv"
+	"strings"
+	"syscall"
 	"time"
 
-	"mi/internal/procstat"
-
 	"mi/internal/loadgen"
+	"mi/internal/procstat"
 	"mi/node"
 )
 
 var benchCommand = &command{
 	name:     "bench",
-	synopsis: "(-target HOST:PORT | -self) [-echo] [-c 16] [-d 5s] [-kind pr|pl]",
-	summary:  "load a LUMI node with concurrent clients and print requests/s and latency",
+	synopsis: "(-spawn LUMI-NODE | -target HOST:PORT [-target2 HOST:PORT] | -self) [-echo | -echo-addr HOST:PORT[,HOST:PORT]] [-kind pr|pl|xpl] [-c 16] [-d 2s] [-rounds 5] [-malformed F] [-json]",
+	summary:  "load a LUMI node with concurrent clients and compare it with a UDP echo server",
 	help: `
 Each of the -c clients keeps one request outstanding for -d and counts the
 answers, their latency (p50, p99) and the requests lost (no answer within
-1s). -kind pr registers the client's user again and again; -kind pl locates
-a user of the same domain whose agent the bench plays, so one request is
-two round trips through the node.
+1s). Workloads (-kind):
+  pr   the client registers its user again and again (PR -> RR0)
+  pl   it locates a user of the same domain whose agent the bench plays:
+       PL client -> node -> agent, RL agent -> node -> client, two round
+       trips through the node
+  xpl  it locates a user of another domain: the client's user is in -domain
+       at node a, the target's in -domain2 at node b, which know each other
+       as static peers; PL client -> a -> b -> agent, RL agent -> b -> a ->
+       client, two round trips through each node
 
--target loads a running node, which must have the users bench-a0.. (and
-bench-b0.. for pl) in -domain. -self starts a node in this process on
-loopback with a generated config (plus -users more users) and its datagram
-log on, and prints how long the config took to load and the process's RSS.
--echo also loads a minimal UDP echo server on loopback with the same
-datagrams and prints the node's rate as a fraction of the echo's.
+The node under test, one of:
+  -spawn PATH   start the lumi-node binary PATH in its own process (two for
+                xpl, each with -peer naming the other) on 127.0.0.1, port
+                chosen by the system, with a generated config (the bench's
+                users plus -users more), -hosts - and its datagram log on, in
+                a new directory under -logdir; -workers N is passed on when
+                not 0. Every process bench starts is stopped (SIGTERM, then
+                SIGKILL after 5s) and waited for when it ends, also on an
+                error or SIGINT; -keep keeps the directory.
+  -target       a node started by hand, which must have the users bench-a0..
+                (and bench-b0.. for pl) in -domain; for xpl -target is node a
+                with bench-a0.. in -domain and -target2 node b with bench-b0..
+                in -domain2, each with the other as a peer.
+  -self         a node inside this process, for a quick look only: it shares
+                the load generator's scheduler, so its figures do not compare.
+
+The baseline: -echo starts 'lumictl echo' (this executable) in its own
+process on loopback, two for xpl; -echo-addr uses echo servers started by
+hand (one address, or two for xpl). An echo server carries the same
+datagrams as the node(s): pr sends the PR; pl the PL, then the RL (two echo
+round trips a request); xpl the PL and the RL to echo 1, then the same two
+to echo 2 (four).
+
+-rounds alternates the node and the echo, each for -d, prints every round,
+then the medians of the rates and latencies of each side and the median of
+the rounds' ratios node/echo. -malformed F makes F of the datagrams each
+client sends malformed (0.5: one before each request): the spec's invalid
+PLUMI inputs in turn, sent to the node (node a; echo 1) without waiting for
+a reply; they are not counted, and their echoes are ignored. -json prints
+one JSON object instead of the text.
+
+-logdir defaults to the system's temporary directory ($TMPDIR, else /tmp).
+On the machine of BENCHMARKS.md /tmp is on a disk (ext4), not tmpfs; bench
+prints the file system of the directory it uses and warns if it is tmpfs,
+where a datagram log costs less than on a disk.
+
+Exit status: 0 success; 1 a round where the node or the echo answered no
+request or answered wrongly (said on stderr), a server that would not start
+or stopped, or SIGINT; 2 bad usage.
 
 Examples:
-  lumictl bench -self -echo -kind pr
-  lumictl bench -self -echo -kind pl -c 16 -d 5s
-  lumictl bench -self -users 1000000 -d 1s`,
+  go build -o /tmp/lumi-node ./cmd/lumi-node
+  lumictl bench -spawn /tmp/lumi-node -echo -kind pr -c 16 -rounds 5
+  lumictl bench -spawn /tmp/lumi-node -echo -kind pl -malformed 0.5
+  lumictl bench -spawn /tmp/lumi-node -echo -kind xpl -d 5s -json
+  lumictl bench -spawn /tmp/lumi-node -users 1000000 -rounds 1 -d 1s
+  lumictl bench -target 127.0.0.1:3344 -echo -kind pr
+  lumictl bench -target 127.0.0.1:3344 -target2 127.0.0.1:3345 -domain a.test -domain2 b.test -kind xpl
+  lumictl bench -self -echo -kind pr -rounds 1`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o benchOptions
-		fs.StringVar(&o.target, "target", "", "`host:port` of the node to load")
-		fs.BoolVar(&o.self, "self", false, "start a node in this process on loopback")
-		fs.BoolVar(&o.echo, "echo", false, "also measure a UDP echo server and print the ratio")
+		fs.StringVar(&o.spawn, "spawn", "", "start the lumi-node binary at `path` in its own process(es)")
+		fs.StringVar(&o.target, "target", "", "`host:port` of a running node (node a for xpl)")
+		fs.StringVar(&o.target2, "target2", "", "with -target and -kind xpl: `host:port` of node b")
+		fs.BoolVar(&o.self, "self", false, "start a node in this process (not a fair comparison)")
+		fs.BoolVar(&o.echo, "echo", false, "also measure a UDP echo server in its own process and print the ratio")
+		fs.StringVar(&o.echoAddr, "echo-addr", "", "echo server(s) started by hand instead of starting them, `host:port`, two comma separated for xpl (implies -echo)")
 		fs.IntVar(&o.clients, "c", 16, "concurrent clients")
-		fs.DurationVar(&o.duration, "d", 5*time.Second, "how long to run")
-		fs.StringVar(&o.kind, "kind", "pr", "workload: pr or pl")
-		fs.StringVar(&o.domain, "domain", "bench.test", "the users' domain")
-		fs.IntVar(&o.users, "users", 0, "with -self: this many more users in the config")
-		fs.StringVar(&o.log, "log", "", "with -self: the node's datagram log (default a temporary file; - for none)")
+		fs.DurationVar(&o.duration, "d", 2*time.Second, "how long each side runs in each round")
+		fs.IntVar(&o.rounds, "rounds", 5, "rounds, each running the node then the echo for -d")
+		fs.StringVar(&o.kind, "kind", "pr", "workload: pr, pl or xpl")
+		fs.StringVar(&o.domain, "domain", "bench.test", "the clients' domain (node a's)")
+		fs.StringVar(&o.domain2, "domain2", "bench2.test", "xpl: the targets' domain (node b's)")
+		fs.IntVar(&o.users, "users", 0, "with -spawn or -self: this many more users in each config")
+		fs.StringVar(&o.log, "log", "", "with -self: the node's datagram log (default a temporary file); with -self or -spawn, - for none")
+		fs.StringVar(&o.logdir, "logdir", "", "with -spawn or -echo: the `directory` under which bench makes its own for configs, datagram logs and output (default the system's temporary directory)")
+		fs.BoolVar(&o.keep, "keep", false, "keep bench's directory (configs, datagram logs, the servers' output)")
+		fs.IntVar(&o.workers, "workers", 0, "with -spawn: passed to lumi-node as -workers when not 0")
+		fs.Float64Var(&o.malformed, "malformed", 0, "fraction of the datagrams sent that are malformed, 0 <= F < 1")
+		fs.BoolVar(&o.json, "json", false, "print the results as one JSON object")
 		return func(e *env, args []string) error {
 			if len(args) > 0 {
 				return usagef("unexpected arguments %q", args)
@@ -59,83 +123,317 @@ Examples:
 }
 
 type benchOptions struct {
-	target            string
-	self, echo        bool
-	clients, users    int
-	duration          time.Duration
-	kind, domain, log string
+	target, target2, spawn, echoAddr, logdir string
+	self, echo, keep, json                   bool
+	clients, users, rounds, workers          int
+	duration                                 time.Duration
+	kind, domain, domain2, log               string
+	malformed                                float64
+}
+
+// readyTimeout bounds the wait for a started server's address line.
+const readyTimeout = 10 * time.Second
+
+// stopTimeout is how long a server has to stop after SIGTERM.
+const stopTimeout = 5 * time.Second
+
+// check validates the options and returns the workload.
+func (o *benchOptions) check() (loadgen.Kind, error) {
+	kind := loadgen.Kind(o.kind)
+	modes := 0
+	for _, set := range []bool{o.spawn != "", o.target != "", o.self} {
+		if set {
+			modes++
+		}
+	}
+	switch {
+	case !slices.Contains(loadgen.Kinds, kind):
+		return "", usagef("-kind must be pr, pl or xpl, not %q", o.kind)
+	case modes != 1:
+		return "", usagef("give one of -spawn, -target and -self")
+	case o.clients <= 0 || o.duration <= 0 || o.rounds <= 0:
+		return "", usagef("-c, -d and -rounds must be positive")
+	case o.users < 0 || o.workers < 0:
+		return "", usagef("-users and -workers must not be negative")
+	case o.malformed < 0 || o.malformed >= 1:
+		return "", usagef("-malformed must be at least 0 and less than 1, not %v", o.malformed)
+	case kind == loadgen.KindXPL && o.self:
+		return "", usagef("-kind xpl needs two nodes: -spawn, or -target and -target2")
+	case kind == loadgen.KindXPL && o.target != "" && o.target2 == "":
+		return "", usagef("-kind xpl with -target needs -target2 (node b)")
+	case o.target2 != "" && (kind != loadgen.KindXPL || o.target == ""):
+		return "", usagef("-target2 goes with -target and -kind xpl")
+	case kind == loadgen.KindXPL && strings.EqualFold(o.domain, o.domain2):
+		return "", usagef("-kind xpl needs two domains: -domain and -domain2 are both %q", o.domain)
+	case o.workers != 0 && o.spawn == "":
+		return "", usagef("-workers goes with -spawn")
+	case o.users != 0 && o.target != "":
+		return "", usagef("-users goes with -spawn or -self")
+	case o.log != "" && (o.target != "" || o.spawn != "" && o.log != "-"):
+		return "", usagef("-log goes with -self; with -spawn only -log - (no datagram log)")
+	}
+	for _, a := range []struct{ flag, v string }{{"-target", o.target}, {"-target2", o.target2}} {
+		if a.v == "" {
+			continue
+		}
+		if _, err := netip.ParseAddrPort(a.v); err != nil {
+			return "", usagef("%s: %v", a.flag, err)
+		}
+	}
+	if o.echoAddr != "" {
+		o.echo = true
+		addrs := strings.Split(o.echoAddr, ",")
+		if len(addrs) > 2 || len(addrs) == 2 && kind != loadgen.KindXPL {
+			return "", usagef("-echo-addr: one address, or two for xpl")
+		}
+		for _, a := range addrs {
+			if _, err := netip.ParseAddrPort(a); err != nil {
+				return "", usagef("-echo-addr: %v", err)
+			}
+		}
+	}
+	return kind, nil
+}
+
+// server is a node or an echo server the bench loads.
+type server struct {
+	role    string // "node a", "node b", "echo 1", "echo 2"
+	addr    netip.AddrPort
+	how     string // "own process", "in-process", "started by hand"
+	path    string // the binary, when the bench started it
+	proc    *child
+	logPath string // a node's datagram log, when the bench chose it
+	info    string // what the server said about itself when it started
+	rss     [2]string
+}
+
+// bench is one run of the command.
+type bench struct {
+	e       *env
+	o       benchOptions
+	kind    loadgen.Kind
+	info    io.Writer // where the text that is not results goes
+	dir     string    // bench's own directory, if it made one
+	nodes   []*server
+	echoes  []*server
+	stopFns []func()
 }
 
 func benchMain(e *env, o benchOptions) error {
-	kind := loadgen.Kind(o.kind)
-	switch {
-	case kind != loadgen.KindPR && kind != loadgen.KindPL:
-		return usagef("-kind must be pr or pl, not %q", o.kind)
-	case o.self == (o.target != ""):
-		return usagef("give either -target or -self")
-	case o.clients <= 0 || o.duration <= 0 || o.users < 0:
-		return usagef("-c, -d and -users must be positive")
+	kind, err := o.check()
+	if err != nil {
+		return err
 	}
-	ctx := context.Background()
-	var target netip.AddrPort
-	if o.self {
-		ap, stop, err := startSelf(e, o, kind)
+	ctx, stopSignals := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stopSignals()
+	b := &bench{e: e, o: o, kind: kind, info: e.stdout}
+	if o.json {
+		b.info = e.stderr
+	}
+	defer b.cleanup()
+	if err := b.startNodes(ctx); err != nil {
+		return b.failed(ctx, err)
+	}
+	if o.echo {
+		if err := b.startEchoes(ctx); err != nil {
+			return b.failed(ctx, err)
+		}
+	}
+	return b.runRounds(ctx)
+}
+
+// failed turns an error into the interrupted message when the bench was
+// interrupted.
+func (b *bench) failed(ctx context.Context, err error) error {
+	if ctx.Err() != nil {
+		fmt.Fprintf(b.e.stderr, "lumictl bench: interrupted\n")
+		return errFailed
+	}
+	return err
+}
+
+// workDir returns bench's own directory, making it the first time.
+func (b *bench) workDir() (string, error) {
+	if b.dir != "" {
+		return b.dir, nil
+	}
+	dir, err := os.MkdirTemp(b.o.logdir, "lumictl-bench-")
+	if err != nil {
+		return "", err
+	}
+	b.dir = dir
+	fs := fsType(dir)
+	note := ""
+	switch fs {
+	case "":
+		fs = "file system unknown"
+	case "tmpfs", "ramfs":
+		note = " (in memory, not a disk: -logdir for a directory on a disk)"
+	}
+	fmt.Fprintf(b.info, "files: %s (%s)%s\n", dir, fs, note)
+	return dir, nil
+}
+
+// cleanup stops every server bench started and removes its directory.
+func (b *bench) cleanup() {
+	var procs []*child
+	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
+		if s.proc != nil {
+			procs = append(procs, s.proc)
+		}
+	}
+	stopAll(procs)
+	for _, f := range slices.Backward(b.stopFns) {
+		f()
+	}
+	if b.dir != "" {
+		if b.o.keep {
+			fmt.Fprintf(b.info, "kept %s\n", b.dir)
+		} else {
+			os.RemoveAll(b.dir)
+		}
+	}
+}
+
+func (b *bench) startNodes(ctx context.Context) error {
+	switch {
+	case b.o.target != "":
+		b.nodes = append(b.nodes, &server{role: "node a", addr: netip.MustParseAddrPort(b.o.target), how: "started by hand"})
+		if b.o.target2 != "" {
+			b.nodes = append(b.nodes, &server{role: "node b", addr: netip.MustParseAddrPort(b.o.target2), how: "started by hand"})
+		}
+		for _, s := range b.nodes {
+			fmt.Fprintf(b.info, "%s: at %v, started by hand\n", s.role, s.addr)
+		}
+		return nil
+	case b.o.self:
+		return b.startSelf()
+	}
+	if b.kind != loadgen.KindXPL {
+		s, err := b.spawnNode(ctx, "a", b.o.domain, loadgen.Users(b.kind, b.o.clients), "127.0.0.1:0", nil)
 		if err != nil {
 			return err
 		}
-		defer stop()
-		target = ap
-	} else {
-		ap, err := netip.ParseAddrPort(o.target)
-		if err != nil {
-			return usagef("-target: %v", err)
-		}
-		target = ap
-	}
-	cfg := loadgen.Config{Target: target, Kind: kind, Domain: o.domain, Clients: o.clients, Duration: o.duration}
-	res, err := loadgen.Run(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "node %s c=%d d=%v: %v\n", kind, o.clients, o.duration, res)
-	if !o.echo {
+		b.nodes = append(b.nodes, s)
+		b.printNodes()
 		return nil
 	}
-	s, err := loadgen.StartEcho("127.0.0.1:0")
-	if err != nil {
-		return err
+	// Each node names the other as its peer: b's port is chosen first, a
+	// is started with it, then b on it with a's address. Another process
+	// may take the port in between; then both start again.
+	var err error
+	for range 3 {
+		var bAddr netip.AddrPort
+		if bAddr, err = freeUDPPort(); err != nil {
+			return err
+		}
+		var a, bn *server
+		a, err = b.spawnNode(ctx, "a", b.o.domain, loadgen.Users(b.kind, b.o.clients), "127.0.0.1:0", []string{b.o.domain2 + "=" + bAddr.String()})
+		if err != nil {
+			return err
+		}
+		b.nodes = append(b.nodes, a)
+		bn, err = b.spawnNode(ctx, "b", b.o.domain2, loadgen.Users2(b.kind, b.o.clients), bAddr.String(), []string{b.o.domain + "=" + a.addr.String()})
+		if err == nil {
+			b.nodes = append(b.nodes, bn)
+			b.printNodes()
+			return nil
+		}
+		if ctx.Err() != nil {
+			return err
+		}
+		fmt.Fprintf(b.e.stderr, "lumictl bench: %v; starting both nodes again\n", err)
+		stopAll([]*child{a.proc})
+		b.nodes = nil
 	}
-	defer s.Close()
-	cfg.Target, cfg.Echo = s.Addr(), true
-	er, err := loadgen.Run(ctx, cfg)
-	if err != nil {
-		return err
-	}
-	fmt.Fprintf(e.stdout, "echo %s c=%d d=%v: %v\n", kind, o.clients, o.duration, er)
-	if er.PerSecond() > 0 {
-		fmt.Fprintf(e.stdout, "ratio node/echo: %.2f\n", res.PerSecond()/er.PerSecond())
-	}
-	return nil
+	return err
 }
 
-// startSelf runs a node on loopback with a generated config and returns
-// its address and a function that stops it.
-func startSelf(e *env, o benchOptions, kind loadgen.Kind) (netip.AddrPort, func(), error) {
-	dir, err := os.MkdirTemp("", "lumictl-bench")
+func (b *bench) printNodes() {
+	for _, s := range b.nodes {
+		fmt.Fprintf(b.info, "%s: %s in its own process, pid %d, at %v; %s\n", s.role, s.path, s.proc.pid(), s.addr, s.info)
+	}
+}
+
+// spawnNode starts lumi-node as node name of domain with users (plus
+// -users more) on listen, and waits for its address.
+func (b *bench) spawnNode(ctx context.Context, name, domain string, users []string, listen string, peers []string) (*server, error) {
+	dir, err := b.workDir()
 	if err != nil {
-		return netip.AddrPort{}, nil, err
+		return nil, err
 	}
-	users := loadgen.Users(kind, o.clients)
-	for i := range o.users {
-		users = append(users, "user"+strconv.Itoa(i))
+	cfg := filepath.Join(dir, "node-"+name+".cfg")
+	if err := loadgen.WriteConfig(cfg, domain, users, b.o.users); err != nil {
+		return nil, err
 	}
+	logPath := filepath.Join(dir, "node-"+name+".log")
+	if b.o.log == "-" {
+		logPath = "-"
+	}
+	args := []string{"-config", cfg, "-listen", listen, "-hosts", "-", "-log", logPath}
+	for _, p := range peers {
+		args = append(args, "-peer", p)
+	}
+	if b.o.workers != 0 {
+		args = append(args, "-workers", strconv.Itoa(b.o.workers))
+	}
+	c, err := startChild(b.o.spawn, args, filepath.Join(dir, "node-"+name+".out"), true)
+	if err != nil {
+		return nil, fmt.Errorf("node %s: %w", name, err)
+	}
+	s := &server{role: "node " + name, how: "own process", path: b.o.spawn, proc: c}
+	if logPath != "-" {
+		s.logPath = logPath
+	}
+	var loaded string
+	line, err := c.waitLine(ctx, func(line string) (bool, error) {
+		kv := logfmt(line)
+		switch kv["msg"] {
+		case "config loaded":
+			loaded = fmt.Sprintf("%s, %s users loaded in %s", kv["domain"], kv["users"], kv["took"])
+		case "cannot start", "node failed":
+			return false, errors.New(kv["err"])
+		case "node ready":
+			ap, err := netip.ParseAddrPort(kv["addr"])
+			if err != nil {
+				return false, fmt.Errorf("ready line: addr: %v", err)
+			}
+			if ap.Addr().IsUnspecified() {
+				ap = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), ap.Port())
+			}
+			s.addr = ap
+			return true, nil
+		}
+		return false, nil
+	})
+	if err != nil {
+		stopAll([]*child{c})
+		return nil, fmt.Errorf("node %s: %w", name, err)
+	}
+	kv := logfmt(line)
+	s.info = loaded
+	for _, k := range []string{"workers", "rss"} {
+		if v, ok := kv[k]; ok {
+			s.info += fmt.Sprintf("; %s %s", k, v)
+		}
+	}
+	return s, nil
+}
+
+// startSelf runs a node in this process on loopback with a generated
+// config.
+func (b *bench) startSelf() error {
+	dir, err := os.MkdirTemp("", "lumictl-bench-self-")
+	if err != nil {
+		return err
+	}
+	b.stopFns = append(b.stopFns, func() { os.RemoveAll(dir) })
+	users := loadgen.Users(b.kind, b.o.clients)
 	cfgPath := filepath.Join(dir, "nodelumi.cfg")
-	if err := (node.Config{Domain: o.domain, Users: users}).WriteFile(cfgPath); err != nil {
-		os.RemoveAll(dir)
-		return netip.AddrPort{}, nil, err
+	if err := loadgen.WriteConfig(cfgPath, b.o.domain, users, b.o.users); err != nil {
+		return err
 	}
-	users = nil
-	logPath := o.log
+	logPath := b.o.log
 	if logPath == "" {
 		logPath = filepath.Join(dir, "nodelumi.log")
 	}
@@ -143,21 +441,624 @@ func startSelf(e *env, o benchOptions, kind loadgen.Kind) (netip.AddrPort, func(
 	n, err := node.New(node.Options{ConfigPath: cfgPath, Listen: "127.0.0.1:0", LogPath: logPath, HostsFile: "-", DNSServer: "127.0.0.1:1"})
 	load := time.Since(t0)
 	if err != nil {
-		os.RemoveAll(dir)
-		return netip.AddrPort{}, nil, err
+		return err
 	}
-	fmt.Fprintf(e.stdout, "config: %d users loaded in %v; RSS %s (peak %s)\n",
-		o.users+len(loadgen.Users(kind, o.clients)), load.Round(time.Millisecond), procstat.Field("VmRSS"), procstat.Field("VmHWM"))
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
-	stop := func() {
+	b.stopFns = append(b.stopFns, func() {
 		cancel()
 		if err := <-done; err != nil {
-			fmt.Fprintf(e.stderr, "lumictl bench: node: %v\n", err)
+			fmt.Fprintf(b.e.stderr, "lumictl bench: node: %v\n", err)
 		}
-		fmt.Fprintf(e.stdout, "after the run: RSS %s (peak %s)\n", procstat.Field("VmRSS"), procstat.Field("VmHWM"))
-		os.RemoveAll(dir)
+	})
+	s := &server{role: "node a", addr: n.Addr(), how: "in-process"}
+	if logPath != "-" {
+		s.logPath = logPath
 	}
-	return n.Addr(), stop, nil
+	b.nodes = append(b.nodes, s)
+	fmt.Fprintf(b.info, "node a: in-process node (shares this process's scheduler; not a fair comparison) at %v\n", n.Addr())
+	fmt.Fprintf(b.info, "config: %d users loaded in %v; RSS %s (peak %s)\n",
+		len(users)+b.o.users, load.Round(time.Millisecond), procstat.Field("VmRSS"), procstat.Field("VmHWM"))
+	return nil
+}
+
+func (b *bench) startEchoes(ctx context.Context) error {
+	n := 1
+	if b.kind == loadgen.KindXPL {
+		n = 2
+	}
+	if b.o.echoAddr != "" {
+		for i, a := range strings.Split(b.o.echoAddr, ",") {
+			b.echoes = append(b.echoes, &server{role: fmt.Sprintf("echo %d", i+1), addr: netip.MustParseAddrPort(a), how: "started by hand"})
+		}
+		for _, s := range b.echoes {
+			fmt.Fprintf(b.info, "%s: at %v, started by hand\n", s.role, s.addr)
+		}
+		if len(b.echoes) < n {
+			fmt.Fprintf(b.info, "echo 2: the same server as echo 1\n")
+		}
+		return nil
+	}
+	exe, err := os.Executable()
+	if err != nil {
+		return err
+	}
+	dir, err := b.workDir()
+	if err != nil {
+		return err
+	}
+	for i := range n {
+		name := strconv.Itoa(i + 1)
+		c, err := startChild(exe, []string{"echo", "-listen", "127.0.0.1:0"}, filepath.Join(dir, "echo-"+name+".out"), false)
+		if err != nil {
+			return fmt.Errorf("echo %s: %w", name, err)
+		}
+		s := &server{role: "echo " + name, how: "own process", path: exe, proc: c}
+		b.echoes = append(b.echoes, s)
+		if _, err := c.waitLine(ctx, func(line string) (bool, error) {
+			a, ok := strings.CutPrefix(strings.TrimSpace(line), "echo listening on ")
+			if !ok {
+				return false, nil
+			}
+			ap, err := netip.ParseAddrPort(a)
+			if err != nil {
+				return false, fmt.Errorf("address line %q: %v", line, err)
+			}
+			s.addr = ap
+			return true, nil
+		}); err != nil {
+			return fmt.Errorf("echo %s: %w", name, err)
+		}
+		fmt.Fprintf(b.info, "%s: lumictl echo in its own process, pid %d, at %v\n", s.role, c.pid(), s.addr)
+	}
+	return nil
+}
+
+// workload says what one request is on each side.
+func (b *bench) workload() string {
+	var node, echo string
+	switch b.kind {
+	case loadgen.KindPR:
+		node, echo = "PR -> RR0", "the PR echoed"
+	case loadgen.KindPL:
+		node, echo = "PL client -> node -> agent, RL agent -> node -> client", "the PL, then the RL echoed (2 round trips)"
+	case loadgen.KindXPL:
+		node, echo = "PL client -> a -> b -> agent, RL agent -> b -> a -> client", "the PL and the RL echoed by echo 1, then by echo 2 (4 round trips)"
+	}
+	s := fmt.Sprintf("%s c=%d d=%v rounds=%d malformed=%v: a request is %s", b.kind, b.o.clients, b.o.duration, b.o.rounds, b.o.malformed, node)
+	if b.o.echo {
+		s += "; on the echo " + echo
+	}
+	return s
+}
+
+// round is what one round measured.
+type round struct {
+	node, echo loadgen.Result
+}
+
+func (b *bench) runRounds(ctx context.Context) error {
+	cfg := loadgen.Config{Kind: b.kind, Domain: b.o.domain, Clients: b.o.clients, Duration: b.o.duration, Malformed: b.o.malformed}
+	cfg.Target = b.nodes[0].addr
+	if b.kind == loadgen.KindXPL {
+		cfg.Target2, cfg.Domain2 = b.nodes[1].addr, b.o.domain2
+	}
+	ng, err := loadgen.New(cfg)
+	if err != nil {
+		return b.failed(ctx, err)
+	}
+	defer ng.Close()
+	var eg *loadgen.Gen
+	if b.o.echo {
+		ecfg := cfg
+		ecfg.Echo = true
+		ecfg.Target = b.echoes[0].addr
+		if b.kind == loadgen.KindXPL {
+			ecfg.Target2 = b.echoes[len(b.echoes)-1].addr
+		}
+		if eg, err = loadgen.New(ecfg); err != nil {
+			return b.failed(ctx, err)
+		}
+		defer eg.Close()
+	}
+	if !b.o.json {
+		fmt.Fprintf(b.e.stdout, "%s\n", b.workload())
+	}
+	var rounds []round
+	for i := range b.o.rounds {
+		var r round
+		r.node = ng.Run(ctx, b.o.duration)
+		if ctx.Err() == nil && eg != nil {
+			r.echo = eg.Run(ctx, b.o.duration)
+		}
+		if ctx.Err() != nil {
+			break
+		}
+		rounds = append(rounds, r)
+		if !b.o.json {
+			fmt.Fprintf(b.e.stdout, "round %d/%d node: %v\n", i+1, b.o.rounds, r.node)
+			if eg != nil {
+				fmt.Fprintf(b.e.stdout, "round %d/%d echo: %v  ratio %.2f\n", i+1, b.o.rounds, r.echo, ratio(r))
+			}
+		}
+	}
+	b.measureServers()
+	failures := b.failures(rounds)
+	if ctx.Err() != nil {
+		failures = append(failures, fmt.Sprintf("interrupted after %d of %d rounds", len(rounds), b.o.rounds))
+	}
+	failures = append(failures, b.exited(ctx)...)
+	if b.o.json {
+		b.printJSON(rounds, failures)
+	} else if len(rounds) > 0 {
+		b.printMedians(rounds)
+	}
+	for _, f := range failures {
+		fmt.Fprintf(b.e.stderr, "lumictl bench: %s\n", f)
+	}
+	if len(failures) > 0 {
+		return errFailed
+	}
+	return nil
+}
+
+func ratio(r round) float64 {
+	if r.echo.PerSecond() == 0 {
+		return 0
+	}
+	return r.node.PerSecond() / r.echo.PerSecond()
+}
+
+// failures lists the rounds where a side answered nothing or wrongly.
+func (b *bench) failures(rounds []round) []string {
+	var f []string
+	for i, r := range rounds {
+		sides := []struct {
+			name string
+			res  loadgen.Result
+		}{{"node", r.node}}
+		if b.o.echo {
+			sides = append(sides, struct {
+				name string
+				res  loadgen.Result
+			}{"echo", r.echo})
+		}
+		for _, s := range sides {
+			if s.res.Replies == 0 {
+				f = append(f, fmt.Sprintf("round %d: the %s answered no request (%d sent, %d lost)", i+1, s.name, s.res.Requests, s.res.Lost))
+			}
+			if s.res.Bad > 0 {
+				f = append(f, fmt.Sprintf("round %d: the %s answered %d requests wrongly (not the expected reply)", i+1, s.name, s.res.Bad))
+			}
+		}
+	}
+	return f
+}
+
+// exited lists the servers bench started that stopped before it asked.
+func (b *bench) exited(ctx context.Context) []string {
+	if ctx.Err() != nil {
+		return nil // a SIGINT from the terminal reaches them too
+	}
+	var f []string
+	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
+		if s.proc != nil && s.proc.exited() {
+			f = append(f, fmt.Sprintf("%s (pid %d) stopped during the run: %v%s", s.role, s.proc.pid(), s.proc.waitErr, s.proc.tail()))
+		}
+	}
+	return f
+}
+
+// measureServers reads the started servers' memory while they still run.
+func (b *bench) measureServers() {
+	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
+		if s.proc != nil && !s.proc.exited() {
+			s.rss = [2]string{procField(s.proc.pid(), "VmRSS"), procField(s.proc.pid(), "VmHWM")}
+		}
+	}
+}
+
+func median(v []float64) float64 {
+	if len(v) == 0 {
+		return 0
+	}
+	v = slices.Clone(v)
+	slices.Sort(v)
+	if len(v)%2 == 1 {
+		return v[len(v)/2]
+	}
+	return (v[len(v)/2-1] + v[len(v)/2]) / 2
+}
+
+// sideMedian is the medians over the rounds of one side.
+type sideMedian struct {
+	PerSecond float64 `json:"req_per_s"`
+	P50       float64 `json:"p50_us"`
+	P99       float64 `json:"p99_us"`
+}
+
+func medians(rounds []round, side func(round) loadgen.Result) sideMedian {
+	var rate, p50, p99 []float64
+	for _, r := range rounds {
+		res := side(r)
+		rate = append(rate, res.PerSecond())
+		p50 = append(p50, us(res.P50))
+		p99 = append(p99, us(res.P99))
+	}
+	return sideMedian{median(rate), median(p50), median(p99)}
+}
+
+func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
+
+func (m sideMedian) String() string {
+	return fmt.Sprintf("%.0f req/s  p50 %v  p99 %v", m.PerSecond,
+		time.Duration(m.P50*float64(time.Microsecond)).Round(time.Microsecond),
+		time.Duration(m.P99*float64(time.Microsecond)).Round(time.Microsecond))
+}
+
+func (b *bench) printMedians(rounds []round) {
+	w := b.e.stdout
+	fmt.Fprintf(w, "median of %d rounds node: %v\n", len(rounds), medians(rounds, func(r round) loadgen.Result { return r.node }))
+	if b.o.echo {
+		fmt.Fprintf(w, "median of %d rounds echo: %v\n", len(rounds), medians(rounds, func(r round) loadgen.Result { return r.echo }))
+		var ratios []string
+		var rv []float64
+		for _, r := range rounds {
+			rv = append(rv, ratio(r))
+			ratios = append(ratios, fmt.Sprintf("%.2f", ratio(r)))
+		}
+		note := ""
+		if b.o.self {
+			note = "; in-process node: not a fair comparison"
+		}
+		fmt.Fprintf(w, "median ratio node/echo: %.2f (rounds %s%s)\n", median(rv), strings.Join(ratios, " "), note)
+	}
+	for _, s := range b.nodes {
+		var parts []string
+		if s.rss[0] != "" {
+			parts = append(parts, fmt.Sprintf("RSS %s (peak %s)", s.rss[0], s.rss[1]))
+		} else if s.how == "in-process" {
+			parts = append(parts, fmt.Sprintf("RSS of this process %s (peak %s)", procstat.Field("VmRSS"), procstat.Field("VmHWM")))
+		}
+		if s.logPath != "" {
+			if fi, err := os.Stat(s.logPath); err == nil {
+				parts = append(parts, fmt.Sprintf("datagram log %.1f MB", float64(fi.Size())/1e6))
+			}
+		}
+		if len(parts) > 0 {
+			fmt.Fprintf(w, "after the run: %s %s\n", s.role, strings.Join(parts, ", "))
+		}
+	}
+}
+
+// The JSON form of the results.
+type (
+	benchJSON struct {
+		Config   benchJSONConfig  `json:"config"`
+		Servers  []benchJSONServ  `json:"servers"`
+		Rounds   []benchJSONRound `json:"rounds"`
+		Median   benchJSONMedian  `json:"median"`
+		OK       bool             `json:"ok"`
+		Failures []string         `json:"failures,omitempty"`
+	}
+	benchJSONConfig struct {
+		Kind      string  `json:"kind"`
+		Mode      string  `json:"mode"` // spawn, target or self
+		InProcess bool    `json:"in_process"`
+		Clients   int     `json:"clients"`
+		Duration  float64 `json:"duration_s"`
+		Rounds    int     `json:"rounds"`
+		Malformed float64 `json:"malformed"`
+		Domain    string  `json:"domain"`
+		Domain2   string  `json:"domain2,omitempty"`
+		Users     int     `json:"extra_users"`
+		Workers   int     `json:"workers,omitempty"`
+		Echo      bool    `json:"echo"`
+		Dir       string  `json:"dir,omitempty"`
+		DirFS     string  `json:"dir_fs,omitempty"`
+	}
+	benchJSONServ struct {
+		Role       string `json:"role"`
+		Addr       string `json:"addr"`
+		How        string `json:"how"`
+		Path       string `json:"path,omitempty"`
+		PID        int    `json:"pid,omitempty"`
+		Info       string `json:"info,omitempty"`
+		RSS        string `json:"rss,omitempty"`
+		PeakRSS    string `json:"peak_rss,omitempty"`
+		DatagramLg *int64 `json:"datagram_log_bytes,omitempty"`
+	}
+	benchJSONResult struct {
+		PerSecond float64 `json:"req_per_s"`
+		P50       float64 `json:"p50_us"`
+		P99       float64 `json:"p99_us"`
+		Sent      int64   `json:"sent"`
+		Answered  int64   `json:"answered"`
+		Lost      int64   `json:"lost"`
+		Bad       int64   `json:"bad"`
+		Malformed int64   `json:"malformed"`
+		Ignored   int64   `json:"ignored"`
+		Elapsed   float64 `json:"elapsed_s"`
+	}
+	benchJSONRound struct {
+		Node  benchJSONResult  `json:"node"`
+		Echo  *benchJSONResult `json:"echo,omitempty"`
+		Ratio *float64         `json:"ratio,omitempty"`
+	}
+	benchJSONMedian struct {
+		Node  sideMedian  `json:"node"`
+		Echo  *sideMedian `json:"echo,omitempty"`
+		Ratio *float64    `json:"ratio,omitempty"`
+	}
+)
+
+func jsonResult(r loadgen.Result) benchJSONResult {
+	return benchJSONResult{r.PerSecond(), us(r.P50), us(r.P99), r.Requests, r.Replies, r.Lost, r.Bad, r.Malformed, r.Ignored, r.Elapsed.Seconds()}
+}
+
+func (b *bench) printJSON(rounds []round, failures []string) {
+	mode := "target"
+	switch {
+	case b.o.spawn != "":
+		mode = "spawn"
+	case b.o.self:
+		mode = "self"
+	}
+	out := benchJSON{
+		Config: benchJSONConfig{
+			Kind: string(b.kind), Mode: mode, InProcess: b.o.self, Clients: b.o.clients,
+			Duration: b.o.duration.Seconds(), Rounds: b.o.rounds, Malformed: b.o.malformed,
+			Domain: b.o.domain, Users: b.o.users, Workers: b.o.workers, Echo: b.o.echo, Dir: b.dir,
+		},
+		Rounds:   []benchJSONRound{},
+		OK:       len(failures) == 0,
+		Failures: failures,
+	}
+	if b.kind == loadgen.KindXPL {
+		out.Config.Domain2 = b.o.domain2
+	}
+	if b.dir != "" {
+		out.Config.DirFS = fsType(b.dir)
+	}
+	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
+		js := benchJSONServ{Role: s.role, Addr: s.addr.String(), How: s.how, Path: s.path, Info: s.info, RSS: s.rss[0], PeakRSS: s.rss[1]}
+		if s.proc != nil {
+			js.PID = s.proc.pid()
+		}
+		if s.logPath != "" {
+			if fi, err := os.Stat(s.logPath); err == nil {
+				n := fi.Size()
+				js.DatagramLg = &n
+			}
+		}
+		out.Servers = append(out.Servers, js)
+	}
+	var rv []float64
+	for _, r := range rounds {
+		jr := benchJSONRound{Node: jsonResult(r.node)}
+		if b.o.echo {
+			e, x := jsonResult(r.echo), ratio(r)
+			jr.Echo, jr.Ratio = &e, &x
+			rv = append(rv, x)
+		}
+		out.Rounds = append(out.Rounds, jr)
+	}
+	out.Median.Node = medians(rounds, func(r round) loadgen.Result { return r.node })
+	if b.o.echo {
+		m, x := medians(rounds, func(r round) loadgen.Result { return r.echo }), median(rv)
+		out.Median.Echo, out.Median.Ratio = &m, &x
+	}
+	enc := json.NewEncoder(b.e.stdout)
+	enc.SetIndent("", "  ")
+	enc.Encode(out)
+}
+
+// child is a server process bench started.
+type child struct {
+	cmd     *exec.Cmd
+	stdin   io.Closer // a node's console, kept open
+	outPath string    // its stdout and stderr
+	done    chan struct{}
+	waitErr error // once done is closed
+}
+
+// startChild starts path with args, its stdout and stderr going to the
+// file outPath and, with keepStdin, its stdin a pipe left open.
+func startChild(path string, args []string, outPath string, keepStdin bool) (*child, error) {
+	out, err := os.Create(outPath)
+	if err != nil {
+		return nil, err
+	}
+	defer out.Close()
+	c := &child{cmd: exec.Command(path, args...), outPath: outPath, done: make(chan struct{})}
+	c.cmd.Stdout, c.cmd.Stderr = out, out
+	if keepStdin {
+		w, err := c.cmd.StdinPipe()
+		if err != nil {
+			return nil, err
+		}
+		c.stdin = w
+	}
+	if err := c.cmd.Start(); err != nil {
+		return nil, err
+	}
+	go func() {
+		c.waitErr = c.cmd.Wait()
+		close(c.done)
+	}()
+	return c, nil
+}
+
+func (c *child) pid() int { return c.cmd.Process.Pid }
+
+func (c *child) exited() bool {
+	select {
+	case <-c.done:
+		return true
+	default:
+		return false
+	}
+}
+
+// waitLine reads the child's output as it grows until match says a line
+// is the one wanted (or fails), and returns that line.
+func (c *child) waitLine(ctx context.Context, match func(string) (bool, error)) (string, error) {
+	deadline := time.NewTimer(readyTimeout)
+	defer deadline.Stop()
+	tick := time.NewTicker(10 * time.Millisecond)
+	defer tick.Stop()
+	for seen := 0; ; {
+		b, _ := os.ReadFile(c.outPath)
+		// Only whole lines, each once.
+		for {
+			i := bytes.IndexByte(b[seen:], '\n')
+			if i < 0 {
+				break
+			}
+			line := string(b[seen : seen+i])
+			seen += i + 1
+			ok, err := match(line)
+			if err != nil {
+				return "", err
+			}
+			if ok {
+				return line, nil
+			}
+		}
+		select {
+		case <-c.done:
+			return "", fmt.Errorf("exited before it was ready: %v%s", c.waitErr, c.tail())
+		case <-deadline.C:
+			return "", fmt.Errorf("not ready after %v%s", readyTimeout, c.tail())
+		case <-ctx.Done():
+			return "", ctx.Err()
+		case <-tick.C:
+		}
+	}
+}
+
+// tail is the end of the child's output, for an error message.
+func (c *child) tail() string {
+	b, err := os.ReadFile(c.outPath)
+	if err != nil || len(bytes.TrimSpace(b)) == 0 {
+		return ""
+	}
+	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
+	if len(lines) > 5 {
+		lines = lines[len(lines)-5:]
+	}
+	return "; its last output:\n\t" + strings.Join(lines, "\n\t")
+}
+
+// stopAll sends SIGTERM to the children still running, closes their
+// stdin, and waits for them; one that has not stopped after stopTimeout
+// is killed.
+func stopAll(cs []*child) {
+	for _, c := range cs {
+		if !c.exited() {
+			if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
+				c.cmd.Process.Kill()
+			}
+		}
+	}
+	timeout := time.After(stopTimeout)
+	for _, c := range cs {
+		select {
+		case <-c.done:
+		case <-timeout:
+			c.cmd.Process.Kill()
+			<-c.done
+		}
+		if c.stdin != nil {
+			c.stdin.Close()
+		}
+	}
+}
+
+// logfmt reads the key=value pairs of a slog text line; a quoted value is
+// unquoted.
+func logfmt(line string) map[string]string {
+	kv := map[string]string{}
+	for {
+		line = strings.TrimLeft(line, " ")
+		if line == "" {
+			return kv
+		}
+		i := strings.IndexAny(line, "= ")
+		if i <= 0 || line[i] == ' ' { // a word without a value
+			_, line, _ = strings.Cut(line, " ")
+			continue
+		}
+		key, rest := line[:i], line[i+1:]
+		var v string
+		if strings.HasPrefix(rest, `"`) {
+			q, err := strconv.QuotedPrefix(rest)
+			if err != nil {
+				kv[key] = rest
+				return kv
+			}
+			v, _ = strconv.Unquote(q)
+			rest = rest[len(q):]
+		} else {
+			v, rest, _ = strings.Cut(rest, " ")
+		}
+		kv[key] = v
+		line = rest
+	}
+}
+
+// freeUDPPort returns a loopback UDP port that was free a moment ago.
+func freeUDPPort() (netip.AddrPort, error) {
+	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		return netip.AddrPort{}, err
+	}
+	defer c.Close()
+	ap := c.LocalAddr().(*net.UDPAddr).AddrPort()
+	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
+}
+
+// procField returns a field of /proc/PID/status, or "?".
+func procField(pid int, name string) string {
+	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
+	if err != nil {
+		return "?"
+	}
+	defer f.Close()
+	sc := bufio.NewScanner(f)
+	for sc.Scan() {
+		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && k == name {
+			return strings.TrimSpace(v)
+		}
+	}
+	return "?"
+}
+
+// fsType returns the type of the file system dir is on, from /proc/mounts,
+// or "" where that cannot be told.
+func fsType(dir string) string {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return ""
+	}
+	best, typ := -1, ""
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			continue
+		}
+		mp := strings.ReplaceAll(f[1], `\040`, " ")
+		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= best {
+			best, typ = len(mp), f[2]
+		}
+	}
+	return typ
 }
