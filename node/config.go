@@ -1,8 +1,11 @@
 // Package node is a LUMI node: the registrar and location proxy of one MI
-// domain. Node serves PLUMI on one UDP socket; one goroutine owns the
-// registration table and runs the state machine (core), DNS lookups run
-// beside it. The package also holds the config file, the datagram log in
-// the reference format and the admin console.
+// domain. Node serves PLUMI on one UDP address with one or more worker
+// sockets (SO_REUSEPORT); each worker reads datagrams in batches and runs
+// them through the state machine (core) on its own goroutine, against a
+// table of users and locates in flight split into independently locked
+// shards. DNS lookups run beside the workers. The package also holds the
+// config file, the datagram log in the reference format and the admin
+// console.
 package node
 
 import (

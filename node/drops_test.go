@@ -1,0 +1,52 @@
+package node
+
+import (
+	"bytes"
+	"log/slog"
+	"strings"
+	"testing"
+	"time"
+)
+
+// TestDropLogBounded: a flood of datagrams the node drops costs a few full
+// log lines per reason and window, then one summary line; at debug level
+// every drop is logged.
+func TestDropLogBounded(t *testing.T) {
+	for _, tc := range []struct {
+		level       slog.Level
+		full, total int
+	}{
+		{slog.LevelInfo, dropBurst, 1},
+		{slog.LevelDebug, 100, 0},
+	} {
+		t.Run(tc.level.String(), func(t *testing.T) {
+			var logs bytes.Buffer
+			c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: tc.level})))
+			w := newScratch()
+			for range 100 {
+				c.handle(w, []byte("PRu1@bb com\x1b[2J"), intruder, t0)
+				c.handle(w, []byte("RL3u1@bb.com:u2@bb.com"), intruder, t0)
+			}
+			c.sweep(t0.Add(10 * time.Second))
+			for _, msg := range []string{`msg="bad datagram dropped"`, `msg="RL dropped: no PL forwarded for it"`} {
+				if n := strings.Count(logs.String(), msg); n != tc.full {
+					t.Errorf("%d lines %s, want %d", n, msg, tc.full)
+				}
+			}
+			for _, sum := range []string{`reason="bad datagram" count=100`, `reason="RL without PL" count=100`} {
+				if n := strings.Count(logs.String(), sum); n != tc.total {
+					t.Errorf("%d summaries %s, want %d; log:\n%s", n, sum, tc.total, logs.String())
+				}
+			}
+			if strings.Contains(logs.String(), "\x1b") {
+				t.Errorf("the log holds a raw escape byte from the network:\n%q", logs.String())
+			}
+			// The next window starts from nothing.
+			logs.Reset()
+			c.handle(w, []byte("PRu1@bb com"), intruder, t0)
+			if n := strings.Count(logs.String(), `msg="bad datagram dropped"`); n != 1 {
+				t.Errorf("after the window: %d lines, want 1", n)
+			}
+		})
+	}
+}
