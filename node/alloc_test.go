@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/netip"
 	"testing"
+
+	"mi/wire/wiregen"
 )
 
 // TestHandleAllocs: the request paths a busy node serves most allocate
@@ -64,5 +66,48 @@ func TestHandleAllocs(t *testing.T) {
 	}
 	if n := pendingCount(c); n != 0 {
 		t.Errorf("%d locates left pending", n)
+	}
+}
+
+// BenchmarkHandle is the state machine's cost per datagram, without
+// sockets: a PR, a same-domain PL and its RL, and each of the spec's
+// invalid PLUMI inputs, which a flood of malformed datagrams would send.
+func BenchmarkHandle(b *testing.B) {
+	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	w := newScratch()
+	c.handle(w, []byte("PRu2@bb.com"), agentU2, t0)
+	cases := []struct {
+		name  string
+		steps []string // datagrams from agentU1, then agentU2 alternately
+	}{
+		{"PR", []string{"PRu1@bb.com"}},
+		{"PL+RL", []string{"PLu1@bb.com:u2@bb.com", "RL0u1@bb.com:u2@bb.com:10.0.0.2:7000"}},
+	}
+	var bad []string
+	for _, inv := range wiregen.Invalids {
+		if inv.Proto == "PLUMI" {
+			bad = append(bad, inv.Input)
+		}
+	}
+	cases = append(cases, struct {
+		name  string
+		steps []string
+	}{"malformed", bad})
+	for _, tc := range cases {
+		b.Run(tc.name, func(b *testing.B) {
+			buf := make([]byte, 0, readBuf)
+			b.ReportAllocs()
+			for b.Loop() {
+				for i, s := range tc.steps {
+					src := agentU1
+					if i%2 == 1 && tc.name != "malformed" {
+						src = agentU2
+					}
+					buf = append(buf[:0], s...)
+					c.handle(w, buf, src, t0)
+				}
+			}
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(tc.steps)), "ns/datagram")
+		})
 	}
 }
