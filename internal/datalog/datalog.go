@@ -21,16 +21,9 @@ const (
 // reading the log with tail -f.
 const flushEvery = 100 * time.Millisecond
 
-// writerSize is how much a Writer buffers before it writes to the file
-// itself rather than wait for the next flush.
+// writerSize is how much a Writer buffers before it flushes every Writer
+// itself rather than wait for the next tick.
 const writerSize = 32 << 10
-
-// lineOverhead bounds the bytes of a line besides its datagram and the
-// peer's zone: "E: ", an IPv6 address (39), ":UDP:", a port (5), two ", ",
-// a count (20) and the newline. A Writer checks it before appending, so a
-// line never straddles two writes, and one that fits in an empty buffer
-// never grows it.
-const lineOverhead = 3 + 39 + 5 + 5 + 2 + 2 + 20 + 1
 
 // DataLog writes one line per LUMI datagram sent or received, in the
 // reference's log format. It is safe for concurrent use. A nil *DataLog
