@@ -689,6 +689,18 @@ func medians(rounds []round, side func(round) loadgen.Result) sideMedian {
 	return sideMedian{median(rate), median(p50), median(p99)}
 }
 
+// p50Diff is the median over the rounds of the node's p50 minus the
+// echo's of the same round, in µs. Pairing the rounds keeps out a machine
+// whose speed drifts between rounds, which the difference of the two
+// medians would not.
+func p50Diff(rounds []round) float64 {
+	var d []float64
+	for _, r := range rounds {
+		d = append(d, us(r.node.P50)-us(r.echo.P50))
+	}
+	return median(d)
+}
+
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
 func (m sideMedian) String() string {
@@ -713,6 +725,8 @@ func (b *bench) printMedians(rounds []round) {
 			note = "; in-process node: not a fair comparison"
 		}
 		fmt.Fprintf(w, "median ratio node/echo: %.2f (rounds %s%s)\n", median(rv), strings.Join(ratios, " "), note)
+		fmt.Fprintf(w, "median p50 difference node-echo: %v (each round's node p50 minus its echo's)\n",
+			time.Duration(p50Diff(rounds)*float64(time.Microsecond)).Round(time.Microsecond))
 	}
 	for _, s := range b.nodes {
 		var parts []string
@@ -790,6 +804,8 @@ type (
 		Node  sideMedian  `json:"node"`
 		Echo  *sideMedian `json:"echo,omitempty"`
 		Ratio *float64    `json:"ratio,omitempty"`
+		// P50Diff is the median of the rounds' node p50 minus echo p50.
+		P50Diff *float64 `json:"p50_diff_us,omitempty"`
 	}
 )
 
@@ -847,7 +863,8 @@ func (b *bench) printJSON(rounds []round, failures []string) {
 	out.Median.Node = medians(rounds, func(r round) loadgen.Result { return r.node })
 	if b.o.echo {
 		m, x := medians(rounds, func(r round) loadgen.Result { return r.echo }), median(rv)
-		out.Median.Echo, out.Median.Ratio = &m, &x
+		d := p50Diff(rounds)
+		out.Median.Echo, out.Median.Ratio, out.Median.P50Diff = &m, &x, &d
 	}
 	enc := json.NewEncoder(b.e.stdout)
 	enc.SetIndent("", "  ")

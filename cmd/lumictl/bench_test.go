@@ -208,6 +208,7 @@ func TestBenchSpawn(t *testing.T) {
 				`median of 2 rounds node: \d+ req/s`,
 				`median of 2 rounds echo: \d+ req/s`,
 				`median ratio node/echo: \d+\.\d\d \(rounds \S+ \S+\)\n`,
+				`median p50 difference node-echo: -?\S+ \(each round's`,
 				`after the run: node a RSS \d+ kB \(peak \d+ kB\), datagram log \d+\.\d MB`,
 			}
 			if tc.kind == "xpl" {
@@ -351,4 +352,16 @@ wait:
 		t.Errorf("after SIGINT: %v\n%s%s", err, all.String(), stderr.String())
 	}
 	checkGone(t, "SIGINT", all.String(), 4)
+}
+
+// The p50 difference pairs each round's node with that round's echo, so a
+// machine that slows down between rounds does not show up as a difference.
+func TestP50Diff(t *testing.T) {
+	r := func(node, echo time.Duration) round {
+		return round{node: loadgen.Result{P50: node * time.Microsecond}, echo: loadgen.Result{P50: echo * time.Microsecond}}
+	}
+	rounds := []round{r(30, 25), r(80, 79), r(200, 60)}
+	if got := p50Diff(rounds); got != 5 {
+		t.Errorf("p50Diff = %v µs, want 5 (the medians alone differ by 20)", got)
+	}
 }
