@@ -42,6 +42,7 @@ func TestParseConfig(t *testing.T) {
 		{"colon", "d\n\n\nu:1", Config{}, `t.cfg:4: invalid user name "u:1": field "user" at offset 1: bad field: byte ':' not allowed`},
 		{"control", "d\nu\x01", Config{}, `t.cfg:2: invalid user name "u\x01": field "user" at offset 1: bad field: byte 0x01 not allowed`},
 		{"delete", "d\nu\x7f", Config{}, `t.cfg:2: invalid user name "u\x7f": field "user" at offset 1: bad field: byte 0x7f not allowed`},
+		{"duplicate only by strings.ToLower", "d\n\u0130\ni", Config{}, `t.cfg:3: duplicate user "i" (first on line 2 as "İ")`},
 		{"duplicate in another case", "d\nLaura\nlaura", Config{}, `t.cfg:3: duplicate user "laura" (first on line 2 as "Laura")`},
 		{"user too long", "d\n" + tooLongUser, Config{}, fmt.Sprintf(`t.cfg:2: invalid user name %q: field "user" at offset 0: too long: length %d, limit %d`, tooLongUser, wire.MaxUserLen+1, wire.MaxUserLen)},
 		{"longest user", "d\n" + longestUser, Config{"d", []string{longestUser}}, ""},
