@@ -7,6 +7,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"os"
 	"slices"
 	"strings"
 	"sync"
@@ -57,6 +58,7 @@ type Node struct {
 	resolver atomic.Pointer[lumi.Resolver] // atomic so that tests can point a running node at a zone
 	core     *core
 	cfgPath  string
+	lock     *os.File // held while the node owns its config (lockConfig)
 
 	resolving atomic.Int32  // DNS lookups in flight
 	stopped   chan struct{} // closed when Run has returned
@@ -77,6 +79,26 @@ func New(opts Options) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	t0 := time.Now()
+	lock, stale, err := lockConfig(opts.ConfigPath)
+	if err != nil {
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	if len(stale) > 0 {
+		log.Info("removed temp files of unfinished config writes", "files", len(stale), "first", stale[0])
+	}
+	n, err := open(opts, log, t0)
+	if err != nil {
+		if lock != nil {
+			lock.Close()
+		}
+		return nil, err
+	}
+	n.lock = lock
+	return n, nil
+}
+
+// open is New once the config is locked.
+func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	cfg, users, err := loadTable(opts.ConfigPath)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
@@ -179,6 +201,9 @@ func (n *Node) run(ctx context.Context) (err error) {
 			err = fmt.Errorf("node: log: %w", cerr)
 		}
 		close(n.stopped)
+		if n.lock != nil {
+			n.lock.Close()
+		}
 		n.log.Info("node stopped", "domain", n.core.domain)
 	}()
 	n.log.Info("node serving", "domain", n.core.domain, "addr", n.addr, "users", n.core.t.len(), "workers", len(n.workers))
