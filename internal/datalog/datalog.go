@@ -2,11 +2,14 @@ package datalog
 
 import (
 	"io"
+	"math/bits"
 	"net/netip"
 	"os"
 	"strconv"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 )
 
 // Start and End frame one run in the log, as the reference writes them.
@@ -284,7 +287,8 @@ func merge(dst []byte, bs []batch) []byte {
 }
 
 // appendLogLine appends "E: ip:UDP:port, datagram, length\n". The datagram
-// goes in as is, like the reference, so the log keeps the exact bytes.
+// goes in as the reference wrote it, except for what a terminal would act
+// on (appendText); the length is always the datagram's own.
 func appendLogLine(b []byte, dir byte, peer netip.AddrPort, datagram []byte) []byte {
 	b = append(b, dir, ':', ' ')
 	// A dual-stack socket reports IPv4 peers as ::ffff:a.b.c.d; the log
@@ -293,7 +297,7 @@ func appendLogLine(b []byte, dir byte, peer netip.AddrPort, datagram []byte) []b
 	b = append(b, ":UDP:"...)
 	b = strconv.AppendUint(b, uint64(peer.Port()), 10)
 	b = append(b, ", "...)
-	b = append(b, datagram...)
+	b = appendText(b, datagram)
 	b = append(b, ", "...)
 	b = strconv.AppendInt(b, int64(len(datagram)), 10)
 	return append(b, '\n')
@@ -329,4 +333,54 @@ func (l *DataLog) Close() error {
 		}
 	}
 	return err
+}
+
+// appendText appends datagram with every byte or character that would act
+// on a terminal or a reader rather than show escaped: C0 controls and DEL
+// as \xNN, invalid UTF-8 as \xNN, and C1 controls, format characters (the
+// bidirectional overrides among them) and the line and paragraph
+// separators as \uNNNN. Someone who can send a datagram can choose a user
+// name; with this, reading the log with cat or tail cannot clear the
+// screen, move the cursor, forge a line or turn text around. Everything
+// else, and so every datagram of the reference's captures, is written as
+// is.
+func appendText(b, datagram []byte) []byte {
+	for i := 0; i < len(datagram); {
+		// Printable ASCII, the whole of nearly every datagram, in bulk.
+		j := i
+		for j < len(datagram) && datagram[j] >= 0x20 && datagram[j] < 0x7f {
+			j++
+		}
+		b = append(b, datagram[i:j]...)
+		if i = j; i == len(datagram) {
+			break
+		}
+		c := datagram[i]
+		if c < utf8.RuneSelf {
+			b = appendEscape(b, 'x', uint32(c), 2)
+			i++
+			continue
+		}
+		r, n := utf8.DecodeRune(datagram[i:])
+		switch {
+		case r == utf8.RuneError && n == 1:
+			b = appendEscape(b, 'x', uint32(c), 2)
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.Is(unicode.Zl, r) || unicode.Is(unicode.Zp, r):
+			b = appendEscape(b, 'u', uint32(r), 4)
+		default:
+			b = append(b, datagram[i:i+n]...)
+		}
+		i += n
+	}
+	return b
+}
+
+// appendEscape appends \ kind and v as digits hex digits (more if needed).
+func appendEscape(b []byte, kind byte, v uint32, digits int) []byte {
+	const hex = "0123456789abcdef"
+	b = append(b, '\\', kind)
+	for d := max(digits, (bits.Len32(v)+3)/4); d > 0; d-- {
+		b = append(b, hex[v>>(4*(d-1))&0xf])
+	}
+	return b
 }

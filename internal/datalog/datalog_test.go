@@ -196,7 +196,11 @@ func TestDataLogLineFormat(t *testing.T) {
 		{"ipv4-mapped ipv6 shows as ipv4", 'E', netip.MustParseAddrPort("[::ffff:10.100.100.104]:3344"), "RR0", "E: 10.100.100.104:UDP:3344, RR0, 3\n"},
 		{"ipv6", 'E', netip.MustParseAddrPort("[2001:db8::1]:3344"), "RR1", "E: 2001:db8::1:UDP:3344, RR1, 3\n"},
 		{"empty datagram", 'R', netip.MustParseAddrPort("1.2.3.4:0"), "", "R: 1.2.3.4:UDP:0, , 0\n"},
-		{"bytes as is", 'R', netip.MustParseAddrPort("1.2.3.4:65535"), "X\x00, y", "R: 1.2.3.4:UDP:65535, X\x00, y, 5\n"},
+		{"printable bytes as is", 'R', netip.MustParseAddrPort("1.2.3.4:65535"), "PLa b\\c, ñandú@李:x", "R: 1.2.3.4:UDP:65535, PLa b\\c, ñandú@李:x, 22\n"},
+		{"C0 and DEL escaped", 'R', netip.MustParseAddrPort("1.2.3.4:1"), "X\x00\x1b[2J\n\x7f", `R: 1.2.3.4:UDP:1, X\x00\x1b[2J\x0a\x7f, 8` + "\n"},
+		{"C1 controls escaped", 'R', netip.MustParseAddrPort("1.2.3.4:1"), "PRu\u009b2J\u0085@d", `R: 1.2.3.4:UDP:1, PRu\u009b2J\u0085@d, 11` + "\n"},
+		{"bidi and separators escaped", 'R', netip.MustParseAddrPort("1.2.3.4:1"), "PRu\u202egnp.exe\u2028\u2029\u200b@d", `R: 1.2.3.4:UDP:1, PRu\u202egnp.exe\u2028\u2029\u200b@d, 24` + "\n"},
+		{"invalid utf-8 escaped", 'R', netip.MustParseAddrPort("1.2.3.4:1"), "PRu\xff\xc3@d", `R: 1.2.3.4:UDP:1, PRu\xff\xc3@d, 7` + "\n"},
 		{"largest datagram", 'R', netip.MustParseAddrPort("1.2.3.4:1"), largest, fmt.Sprintf("R: 1.2.3.4:UDP:1, %s, %d\n", largest, wire.PLUMIMax)},
 	}
 	for _, tt := range tests {
