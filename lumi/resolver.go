@@ -198,6 +198,26 @@ func (r *Resolver) Resolve(ctx context.Context, domain string) (netip.AddrPort, 
 	}
 }
 
+// Known returns domain's node when it can be told without a lookup: a
+// static peer, or an answer or failure still in the cache. known is false
+// when only Resolve can tell. A caller that limits lookups in flight uses
+// it so that what is known never waits for a lookup slot.
+func (r *Resolver) Known(domain string) (ap netip.AddrPort, known bool, err error) {
+	key, err := peerKey(domain)
+	if err != nil {
+		return netip.AddrPort{}, true, fmt.Errorf("%w: %v", ErrNoSuchDomain, err)
+	}
+	if ap, ok := r.peers[key]; ok {
+		return ap, true, nil
+	}
+	r.mu.Lock()
+	defer r.mu.Unlock()
+	if e, ok := r.cache[key]; ok && r.now().Before(e.expires) {
+		return e.ap, true, e.err
+	}
+	return netip.AddrPort{}, false, nil
+}
+
 // join returns the cached answer for key, or else the lookup in flight for
 // key, starting one if there is none.
 func (r *Resolver) join(ctx context.Context, key string) (*call, cacheEntry, bool) {

@@ -495,3 +495,35 @@ func TestCacheSweepsExpiredEntries(t *testing.T) {
 		t.Errorf("cache keys mismatch (-want +got):\n%s", diff)
 	}
 }
+
+// Known tells what needs no lookup (a static peer, a cached answer or
+// failure, a name that cannot be a domain) and sends no query for it.
+func TestKnown(t *testing.T) {
+	z := startZone(t, zoneRecords...)
+	peer := netip.MustParseAddrPort("127.0.0.9:5000")
+	r := newTestResolver(t, Config{DNSServer: z.Addr(), Peers: map[string]netip.AddrPort{"peer.com": peer}})
+	check := func(domain string, wantAP netip.AddrPort, wantKnown bool, wantErr error) {
+		t.Helper()
+		ap, known, err := r.Known(domain)
+		if ap != wantAP || known != wantKnown || !errors.Is(err, wantErr) {
+			t.Errorf("Known(%q) = %v, %v, %v; want %v, %v, %v", domain, ap, known, err, wantAP, wantKnown, wantErr)
+		}
+	}
+	check("PEER.com", peer, true, nil)
+	check("cc.com", netip.AddrPort{}, false, nil)
+	check("nosuch.com", netip.AddrPort{}, false, nil)
+	check("a..b", netip.AddrPort{}, true, ErrNoSuchDomain)
+	if q := z.Queries(); q != 0 {
+		t.Fatalf("Known sent %d DNS queries", q)
+	}
+	cc, err := r.Resolve(context.Background(), "cc.com")
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, nerr := r.Resolve(context.Background(), "nosuch.com")
+	if !errors.Is(nerr, ErrNoSuchDomain) {
+		t.Fatalf("Resolve(nosuch.com): %v, want ErrNoSuchDomain", nerr)
+	}
+	check("cc.com", cc, true, nil)
+	check("nosuch.com", netip.AddrPort{}, true, nerr)
+}

@@ -232,6 +232,17 @@ func (n *Node) run(ctx context.Context) (err error) {
 // startResolve finds the node of r's domain off the request path and then
 // goes on with the PL, sending from w's socket.
 func (n *Node) startResolve(ctx context.Context, wg *sync.WaitGroup, w *worker, r resolveRequest, now time.Time) {
+	if ap, known, err := n.resolver.Load().Known(r.domain); known {
+		// A static peer or a cached answer: go on at once, on the worker,
+		// whatever the lookups in flight.
+		if err == nil {
+			ap = unmap(ap)
+		}
+		for _, s := range n.core.resolved(w.rs, r, ap, err, now) {
+			w.queue(s)
+		}
+		return
+	}
 	if n.resolving.Add(1) > maxResolving {
 		n.resolving.Add(-1)
 		n.log.Warn("too many DNS lookups in flight; PL answered RL2", "domain", r.domain)

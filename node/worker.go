@@ -46,6 +46,7 @@ type worker struct {
 	conn *net.UDPConn
 	pc   batchConn
 	s    *scratch
+	rs   *scratch // for PLs to other domains whose node is known at once
 	log  *datalog.Writer
 
 	handled atomic.Int64 // datagrams read
@@ -65,6 +66,7 @@ func newWorker(n *Node, conn *net.UDPConn) *worker {
 		n:       n,
 		conn:    conn,
 		s:       newScratch(),
+		rs:      newScratch(),
 		log:     n.dlog.Writer(),
 		in:      make([]ipv4.Message, batch),
 		size:    minBatch,

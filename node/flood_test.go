@@ -1,0 +1,57 @@
+package node
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"mi/lumi"
+)
+
+// TestStaticPeerDuringDNSFlood: with every DNS lookup slot taken by
+// locates for made-up domains whose DNS never answers, a locate for a
+// domain given as a static peer is still forwarded, not answered RL2.
+func TestStaticPeerDuringDNSFlood(t *testing.T) {
+	blackHole, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blackHole.Close() })
+	peer := dialAgent(t) // plays cc.test's node
+	res, err := lumi.NewResolver(lumi.Config{
+		Peers:     map[string]netip.AddrPort{"cc.test": peer.addr()},
+		DNSServer: blackHole.LocalAddr().String(),
+		HostsFile: "-",
+		Timeout:   20 * time.Second, // the flood's lookups stay in flight
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, "127.0.0.1:0", "bb.com", []string{"u1"}, func(o *Options) { o.Resolver = res })
+	a := newAgent(t)
+	a.ask(n.Addr(), "PRu1@bb.com", "RR0")
+
+	deadline := time.Now().Add(wait)
+	for i := 0; n.resolving.Load() < maxResolving; i++ {
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d lookups in flight after %d PLs", n.resolving.Load(), i)
+		}
+		a.send(n.Addr(), fmt.Sprintf("PLu1@bb.com:x@d%d.test", i))
+		if i%256 == 255 {
+			time.Sleep(10 * time.Millisecond) // let the node keep up
+		}
+	}
+	want := "PLu1@bb.com:y@cc.test"
+	a.send(n.Addr(), want)
+	buf := make([]byte, readBuf)
+	peer.conn.SetReadDeadline(time.Now().Add(wait))
+	k, src, err := peer.conn.ReadFromUDPAddrPort(buf)
+	if err != nil {
+		t.Fatalf("the static peer got nothing: %v", err)
+	}
+	if string(buf[:k]) != want || src != n.Addr() {
+		t.Fatalf("the static peer got %q from %v, want %q from %v", buf[:k], src, want, n.Addr())
+	}
+}
