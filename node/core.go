@@ -139,13 +139,13 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 	d := &w.d
 	if err := d.DecodeString(unsafeString(b)); err != nil {
 		if c.drops.allow(dropBad) {
-			c.log.Warn("bad datagram dropped", "from", src, "datagram", string(b), "err", err.Error())
+			c.log.Warn("bad datagram dropped", "from", src, "datagram", shown(b), "err", err.Error())
 		}
 		return nil, nil, false
 	}
 	if src == c.self {
 		if c.drops.allow(dropSelf) {
-			c.log.Warn("datagram from this node's own socket dropped", "datagram", string(b))
+			c.log.Warn("datagram from this node's own socket dropped", "datagram", shown(b))
 		}
 		return nil, nil, true
 	}
@@ -172,10 +172,10 @@ func (c *core) unserved(tag string, b []byte, src netip.AddrPort) {
 	}
 	role, answers := wire.PLUMIRole(tag)
 	if role == wire.RoleReply {
-		c.log.Warn(unservedMsg(role), "tag", tag, "answers", answers, "from", src, "datagram", string(b))
+		c.log.Warn(unservedMsg(role), "tag", tag, "answers", answers, "from", src, "datagram", shown(b))
 		return
 	}
-	c.log.Warn(unservedMsg(role), "tag", tag, "from", src, "datagram", string(b))
+	c.log.Warn(unservedMsg(role), "tag", tag, "from", src, "datagram", shown(b))
 }
 
 // unservedMsg is the log message of a datagram dropped because the node
@@ -268,7 +268,7 @@ func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, 
 		})
 	default:
 		if c.drops.allow(dropRelay) {
-			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", string(b))
+			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", shown(b))
 		}
 	}
 }
@@ -316,7 +316,7 @@ func (c *core) locateHere(w *scratch, m *wire.Locate, b []byte, src netip.AddrPo
 func (c *core) resolved(w *scratch, r resolveRequest, ap netip.AddrPort, err error, now time.Time) []send {
 	w.reset()
 	if err := w.d.Decode(r.datagram); err != nil || w.d.Tag != wire.TagLocate {
-		c.log.Error("resolved a datagram that is not a PL", "datagram", string(r.datagram), "err", err)
+		c.log.Error("resolved a datagram that is not a PL", "datagram", shown(r.datagram), "err", err)
 		return nil
 	}
 	m := &w.d.Locate
@@ -356,11 +356,11 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 		w.forward(p.requester, b)
 	case !found:
 		if c.drops.allow(dropNoPL) {
-			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", string(b))
+			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", shown(b))
 		}
 	default:
 		if c.drops.allow(dropWrongSource) {
-			c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", string(b))
+			c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", shown(b))
 		}
 	}
 }

@@ -3,8 +3,11 @@ package node
 import (
 	"context"
 	"log/slog"
+	"strconv"
 	"sync/atomic"
 	"time"
+
+	"mi/wire"
 )
 
 // dropReason is why the node dropped a datagram without an answer.
@@ -67,4 +70,18 @@ func (d *dropLog) flush(now time.Time) {
 				"logged", dropBurst, "in", now.Sub(since).Round(time.Millisecond))
 		}
 	}
+}
+
+// shownMax is how much of a datagram a log line shows: all of a valid one,
+// never the 2 KB an attacker can fill.
+const shownMax = wire.PLUMIMax
+
+// shown is datagram b as a log line shows it: cut to shownMax bytes with
+// the full length said, and quoted by the log handler, which escapes what
+// is not printable.
+func shown(b []byte) string {
+	if len(b) <= shownMax {
+		return string(b)
+	}
+	return string(b[:shownMax]) + "... (" + strconv.Itoa(len(b)) + " bytes)"
 }

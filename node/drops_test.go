@@ -50,3 +50,20 @@ func TestDropLogBounded(t *testing.T) {
 		})
 	}
 }
+
+// A datagram in a log line is cut to what a valid one can be, with its
+// length said, so that one log line cannot carry kilobytes of attacker's
+// bytes.
+func TestShownCut(t *testing.T) {
+	long := bytes.Repeat([]byte("x"), 2000)
+	var logs bytes.Buffer
+	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.NewTextHandler(&logs, nil)))
+	c.handle(newScratch(), long, intruder, t0)
+	line := logs.String()
+	if !strings.Contains(line, "... (2000 bytes)") || len(line) > 600 {
+		t.Errorf("log line of %d bytes for a 2000-byte datagram:\n%s", len(line), line)
+	}
+	if got := shown([]byte("PRu1@bb.com")); got != "PRu1@bb.com" {
+		t.Errorf("shown cut a valid datagram: %q", got)
+	}
+}

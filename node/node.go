@@ -267,7 +267,7 @@ func (n *Node) sendAll(conn *net.UDPConn, sends []send) {
 	for _, s := range sends {
 		n.dlog.Sent(s.to, s.b) // first, as worker.queue does
 		if _, err := conn.WriteToUDPAddrPort(s.b, s.to); err != nil {
-			n.log.Warn("send failed", "to", s.to, "datagram", string(s.b), "err", err)
+			n.log.Warn("send failed", "to", s.to, "datagram", shown(s.b), "err", err)
 		}
 	}
 }

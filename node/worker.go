@@ -172,7 +172,7 @@ func (w *worker) flush() {
 		if err != nil {
 			// The first datagram of ms failed; say so and go on with the
 			// rest, as a plain write loop would.
-			w.n.log.Warn("send failed", "to", ms[0].Addr.String(), "datagram", string(ms[0].Buffers[0]), "err", err)
+			w.n.log.Warn("send failed", "to", ms[0].Addr.String(), "datagram", shown(ms[0].Buffers[0]), "err", err)
 			k = 1
 		}
 		ms = ms[k:]
