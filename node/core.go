@@ -138,13 +138,13 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 	w.reset()
 	d := &w.d
 	if err := d.DecodeString(unsafeString(b)); err != nil {
-		if c.drops.allow(dropBad) {
+		if c.drops.note(dropBad, src, b) {
 			c.log.Warn("bad datagram dropped", "from", src, "datagram", shown(b), "err", err.Error())
 		}
 		return nil, nil, false
 	}
 	if src == c.self {
-		if c.drops.allow(dropSelf) {
+		if c.drops.note(dropSelf, src, b) {
 			c.log.Warn("datagram from this node's own socket dropped", "datagram", shown(b))
 		}
 		return nil, nil, true
@@ -167,7 +167,7 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 // unserved logs the drop of a valid datagram whose type the node does not
 // handle, saying by the type's role in the spec what it was.
 func (c *core) unserved(tag string, b []byte, src netip.AddrPort) {
-	if !c.drops.allow(dropUnserved) {
+	if !c.drops.note(dropUnserved, src, b) {
 		return
 	}
 	role, answers := wire.PLUMIRole(tag)
@@ -267,7 +267,7 @@ func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, 
 			requester: src,
 		})
 	default:
-		if c.drops.allow(dropRelay) {
+		if c.drops.note(dropRelay, src, b) {
 			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", shown(b))
 		}
 	}
@@ -355,11 +355,11 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 	case taken:
 		w.forward(p.requester, b)
 	case !found:
-		if c.drops.allow(dropNoPL) {
+		if c.drops.note(dropNoPL, src, b) {
 			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", shown(b))
 		}
 	default:
-		if c.drops.allow(dropWrongSource) {
+		if c.drops.note(dropWrongSource, src, b) {
 			c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", shown(b))
 		}
 	}

@@ -3,7 +3,9 @@ package node
 import (
 	"context"
 	"log/slog"
+	"net/netip"
 	"strconv"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -34,41 +36,72 @@ var dropNames = [dropReasons]string{
 
 // dropBurst is how many drops of one reason are logged in full per window;
 // the rest are counted and summed up in one line when the window ends.
-const dropBurst = 5
+const (
+	dropBurst  = 5
+	dropWindow = 10 * time.Second
+)
 
 // dropLog keeps whoever can send datagrams from flooding the node's log:
 // anyone can send a million bad ones a second, and a formatted line each
 // would cost more than the datagram. At debug level every drop is logged.
 // The counters are atomic so that workers do not contend on a lock over
-// input that is worth nothing.
+// input that is worth nothing; only the first drop past the burst, once a
+// window, takes a lock, to keep an example for the summary.
 type dropLog struct {
 	log    *slog.Logger
 	all    bool // debug level: log every drop
 	counts [dropReasons]atomic.Int64
-	since  atomic.Int64 // unix nanoseconds the window began
+	since  time.Time // the window began; 0 before the first flush
+
+	mu       sync.Mutex
+	examples [dropReasons]dropExample
+}
+
+// dropExample is the first drop of a window not logged in full.
+type dropExample struct {
+	from     netip.AddrPort
+	datagram string
 }
 
 func newDropLog(log *slog.Logger) *dropLog {
-	d := &dropLog{log: log, all: log.Enabled(context.Background(), slog.LevelDebug)}
-	d.since.Store(time.Now().UnixNano())
-	return d
+	return &dropLog{log: log, all: log.Enabled(context.Background(), slog.LevelDebug)}
 }
 
-// allow counts a drop and says whether to log it in full.
-func (d *dropLog) allow(r dropReason) bool {
-	return d.counts[r].Add(1) <= dropBurst || d.all
+// note counts a drop of datagram b from src and says whether to log it in
+// full.
+func (d *dropLog) note(r dropReason, src netip.AddrPort, b []byte) bool {
+	n := d.counts[r].Add(1)
+	if n == dropBurst+1 {
+		d.mu.Lock()
+		d.examples[r] = dropExample{src, shown(b)}
+		d.mu.Unlock()
+	}
+	return n <= dropBurst || d.all
 }
 
-// flush ends the window at now: it logs how many drops of each reason were
-// not logged in full, and starts counting again.
+// flush ends the window once it has lasted dropWindow: it logs, per reason,
+// how many drops were not logged in full, with the first of them, and
+// starts counting again. Only the sweep calls it.
 func (d *dropLog) flush(now time.Time) {
-	since := time.Unix(0, d.since.Swap(now.UnixNano()))
+	if d.since.IsZero() {
+		d.since = now
+		return
+	}
+	if now.Sub(d.since) < dropWindow {
+		return
+	}
+	in := now.Sub(d.since).Round(time.Second)
+	d.since = now
 	for r := range dropReasons {
 		n := d.counts[r].Swap(0)
-		if n > dropBurst && !d.all {
-			d.log.Warn("datagrams dropped", "reason", dropNames[r], "count", n,
-				"logged", dropBurst, "in", now.Sub(since).Round(time.Millisecond))
+		if n <= dropBurst || d.all {
+			continue
 		}
+		d.mu.Lock()
+		ex := d.examples[r]
+		d.mu.Unlock()
+		d.log.Warn("datagrams dropped", "reason", dropNames[r], "count", n, "logged", dropBurst,
+			"in", in, "first_unlogged_from", ex.from, "first_unlogged", ex.datagram)
 	}
 }
 

@@ -23,6 +23,7 @@ func TestDropLogBounded(t *testing.T) {
 			var logs bytes.Buffer
 			c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: tc.level})))
 			w := newScratch()
+			c.sweep(t0) // the window starts
 			for range 100 {
 				c.handle(w, []byte("PRu1@bb com\x1b[2J"), intruder, t0)
 				c.handle(w, []byte("RL3u1@bb.com:u2@bb.com"), intruder, t0)
@@ -33,7 +34,10 @@ func TestDropLogBounded(t *testing.T) {
 					t.Errorf("%d lines %s, want %d", n, msg, tc.full)
 				}
 			}
-			for _, sum := range []string{`reason="bad datagram" count=100`, `reason="RL without PL" count=100`} {
+			for _, sum := range []string{
+				`reason="bad datagram" count=100 logged=5 in=10s first_unlogged_from=10.0.0.66:6666 first_unlogged="PRu1@bb com\x1b[2J"`,
+				`reason="RL without PL" count=100`,
+			} {
 				if n := strings.Count(logs.String(), sum); n != tc.total {
 					t.Errorf("%d summaries %s, want %d; log:\n%s", n, sum, tc.total, logs.String())
 				}
