@@ -127,3 +127,56 @@ func TestQuit(t *testing.T) {
 		t.Errorf("config:\n%s", b)
 	}
 }
+
+// TestBadDatagramFloodStderr: 10,000 bad datagrams, each of 2,000 bytes of
+// escape sequences, cost stderr a bounded handful of lines, not one each,
+// and none of their raw bytes.
+func TestBadDatagramFloodStderr(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nodelumi.cfg")
+	if err := os.WriteFile(cfg, []byte("bb.com\nu1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan netip.AddrPort, 1)
+	var stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-config", cfg, "-listen", "127.0.0.1:0", "-log", "-", "-hosts", "-"},
+			strings.NewReader(""), io.Discard, &stderr, func(ap netip.AddrPort) { addrc <- ap })
+	}()
+	addr := <-addrc
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	before := len(stderr.String())
+	bad := []byte(strings.Repeat("\x1b[2J\x1b[1A", 200))
+	for i := range 10000 {
+		if _, err := conn.WriteToUDPAddrPort(bad, addr); err != nil {
+			t.Fatal(err)
+		}
+		if i%500 == 499 {
+			time.Sleep(5 * time.Millisecond) // not to overrun the socket buffer
+		}
+	}
+	// A valid request after the flood is answered: the flood is behind it.
+	conn.WriteToUDPAddrPort([]byte("PRu1@bb.com"), addr)
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 128)
+	if n, _, err := conn.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "RR0" {
+		t.Fatalf("after the flood: %q, %v", buf[:n], err)
+	}
+	cancel()
+	<-done
+	out := stderr.String()[before:]
+	if n := len(out); n > 5000 {
+		t.Errorf("%d bytes on stderr for 10,000 bad datagrams, want under 5,000:\n%.2000s", n, out)
+	}
+	if strings.Contains(out, "\x1b") {
+		t.Errorf("a raw escape byte reached stderr")
+	}
+	t.Logf("stderr: %d bytes for 10,000 bad datagrams of %d bytes", len(out), len(bad))
+}
