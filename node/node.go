@@ -172,6 +172,10 @@ func (n *Node) Addr() netip.AddrPort { return n.addr }
 // Domain returns the node's domain.
 func (n *Node) Domain() string { return n.core.domain }
 
+// ReopenLog moves the datagram log to a new file at its path, for log
+// rotation (lumi-node does it on SIGHUP): see datalog.DataLog.Reopen.
+func (n *Node) ReopenLog() error { return n.dlog.Reopen() }
+
 // Workers returns how many sockets serve the node's address.
 func (n *Node) Workers() int { return len(n.workers) }
 

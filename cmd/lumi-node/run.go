@@ -9,9 +9,11 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"os/signal"
 	"runtime"
 	"runtime/pprof"
 	"strings"
+	"syscall"
 	"time"
 
 	"mi/internal/procstat"
@@ -53,7 +55,8 @@ const usageText = `usage: lumi-node [flags]
 lumi-node serves one MI domain: agents register with it and locate users
 of this and other domains over PLUMI (UDP). The admin console reads
 commands on stdin (type help); when stdin ends the node goes on serving.
-SIGINT or SIGTERM stop it cleanly.
+SIGINT or SIGTERM stop it cleanly; SIGHUP reopens the datagram log
+(for logrotate: rename the file, then send SIGHUP).
 
 Flags:
 `
@@ -116,11 +119,29 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	log.Info("node ready", "addr", n.Addr(), "domain", n.Domain(), "workers", n.Workers(),
 		"start", time.Since(t0).Round(time.Millisecond), "rss", procstat.Field("VmRSS"))
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	// SIGHUP reopens the datagram log, as logrotate expects.
+	hup := make(chan os.Signal, 1)
+	signal.Notify(hup, syscall.SIGHUP)
+	defer signal.Stop(hup)
+	go func() {
+		for {
+			select {
+			case <-ctx.Done():
+				return
+			case <-hup:
+			}
+			if err := n.ReopenLog(); err != nil {
+				log.Error("cannot reopen the datagram log", "err", err)
+				continue
+			}
+			log.Info("datagram log reopened")
+		}
+	}()
 	if ready != nil {
 		ready(n.Addr())
 	}
-	ctx, cancel := context.WithCancel(ctx)
-	defer cancel()
 	go func() {
 		err := node.RunConsole(ctx, stdin, stdout, n)
 		switch {

@@ -8,6 +8,7 @@ import (
 	"os"
 	"path/filepath"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
@@ -179,4 +180,66 @@ func TestBadDatagramFloodStderr(t *testing.T) {
 		t.Errorf("a raw escape byte reached stderr")
 	}
 	t.Logf("stderr: %d bytes for 10,000 bad datagrams of %d bytes", len(out), len(bad))
+}
+
+// TestSIGHUPReopensLog: after the log is renamed away, SIGHUP makes the
+// node go on in a new file at the path, as logrotate expects.
+func TestSIGHUPReopensLog(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nodelumi.cfg")
+	logPath := filepath.Join(dir, "node.log")
+	if err := os.WriteFile(cfg, []byte("bb.com\nu1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	addrc := make(chan netip.AddrPort, 1)
+	var stderr syncbuf.Buffer
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, []string{"-config", cfg, "-listen", "127.0.0.1:0", "-log", logPath, "-hosts", "-"},
+			strings.NewReader(""), io.Discard, &stderr, func(ap netip.AddrPort) { addrc <- ap })
+	}()
+	addr := <-addrc // SIGHUP is caught from here on
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ask := func() {
+		t.Helper()
+		conn.WriteToUDPAddrPort([]byte("PRu1@bb.com"), addr)
+		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+		buf := make([]byte, 16)
+		if n, _, err := conn.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "RR0" {
+			t.Fatalf("reply %q, %v", buf[:n], err)
+		}
+	}
+	ask()
+	if err := os.Rename(logPath, logPath+".1"); err != nil {
+		t.Fatal(err)
+	}
+	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "datagram log reopened"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no reopen after SIGHUP:\n%s", stderr.String())
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	ask()
+	cancel()
+	if code := <-done; code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, stderr.String())
+	}
+	for _, p := range []string{logPath + ".1", logPath} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if got := strings.Count(string(b), "PRu1@bb.com"); got != 1 || !strings.HasSuffix(string(b), "------ FINAL LOG ------\n") {
+			t.Errorf("%s: %d PR lines, want 1, in one whole run:\n%s", p, got, b)
+		}
+	}
 }

@@ -50,8 +50,10 @@ const writerSize = 32 << 10
 type DataLog struct {
 	fmu    sync.Mutex // the file: out and err
 	out    io.Writer
-	err    error     // the first write error; once set, nothing more is written
-	closer io.Closer // the file from OpenDataLog; nil for NewDataLog
+	err    error      // the first write error; once set, nothing more is written
+	closer io.Closer  // the file from OpenDataLog; nil for NewDataLog
+	path   string     // where OpenDataLog opened it, for Reopen
+	rotMu  sync.Mutex // one Reopen or Close at a time
 
 	mu      sync.Mutex // writers and closed
 	writers []*Writer  // to drain on each flush and on Close
@@ -101,8 +103,44 @@ func OpenDataLog(path string) (*DataLog, error) {
 		return nil, err
 	}
 	l := newDataLog(f)
-	l.closer = f
+	l.closer, l.path = f, path
 	return l, nil
+}
+
+// Reopen moves the log to a new file at its path, for log rotation: the
+// old file's run is ended with the FINAL line after everything logged so
+// far, and a new run starts in a file opened at the path again (created if
+// a rotation renamed the old one away). It does nothing for a log made by
+// NewDataLog or after Close. If the path cannot be opened the log goes on
+// in the old file.
+func (l *DataLog) Reopen() error {
+	if l == nil || l.path == "" {
+		return nil
+	}
+	l.rotMu.Lock()
+	defer l.rotMu.Unlock()
+	l.mu.Lock()
+	closed := l.closed
+	l.mu.Unlock()
+	if closed {
+		return nil
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		return err
+	}
+	l.flush(false)
+	l.write([]byte(End))
+	l.fmu.Lock()
+	old := l.closer
+	err = l.err
+	l.out, l.closer, l.err = f, f, nil
+	l.fmu.Unlock()
+	l.write([]byte(Start))
+	if cerr := old.Close(); err == nil {
+		err = cerr
+	}
+	return err
 }
 
 // NewDataLog starts a run of the log on w. Close does not close w: the
@@ -311,6 +349,8 @@ func (l *DataLog) Close() error {
 	if l == nil {
 		return nil
 	}
+	l.rotMu.Lock()
+	defer l.rotMu.Unlock()
 	l.mu.Lock()
 	if l.closed {
 		l.mu.Unlock()
@@ -324,11 +364,11 @@ func (l *DataLog) Close() error {
 	l.flush(true)
 	l.write([]byte(End))
 	l.fmu.Lock()
-	err := l.err
+	err, closer := l.err, l.closer
 	l.fmu.Unlock()
 
-	if l.closer != nil {
-		if cerr := l.closer.Close(); err == nil {
+	if closer != nil {
+		if cerr := closer.Close(); err == nil {
 			err = cerr
 		}
 	}

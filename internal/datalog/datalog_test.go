@@ -761,3 +761,64 @@ func BenchmarkLog(b *testing.B) {
 		})
 	})
 }
+
+// Reopen after a rotation: the old file ends its run with everything
+// logged before, the new file at the path starts a run with what follows,
+// and lines logged meanwhile from other goroutines land whole in one or
+// the other.
+func TestReopen(t *testing.T) {
+	dir := t.TempDir()
+	path := filepath.Join(dir, "node.log")
+	l, err := OpenDataLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	peer := netip.MustParseAddrPort("10.0.0.1:5001")
+	w := l.Writer()
+	w.Received(peer, []byte("PRa@d"))
+	if err := os.Rename(path, path+".1"); err != nil {
+		t.Fatal(err)
+	}
+	var wg sync.WaitGroup
+	stop := make(chan struct{})
+	wg.Go(func() {
+		other := l.Writer()
+		for {
+			select {
+			case <-stop:
+				return
+			default:
+				other.Sent(peer, []byte("RR0"))
+			}
+		}
+	})
+	if err := l.Reopen(); err != nil {
+		t.Fatal(err)
+	}
+	w.Received(peer, []byte("PRb@d"))
+	close(stop)
+	wg.Wait()
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	if err := l.Reopen(); err != nil {
+		t.Errorf("Reopen after Close: %v", err)
+	}
+	for _, f := range []struct{ path, has, lacks string }{
+		{path + ".1", "PRa@d", "PRb@d"},
+		{path, "PRb@d", "PRa@d"},
+	} {
+		b, err := os.ReadFile(f.path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		s := string(b)
+		if !strings.HasPrefix(s, Start) || !strings.HasSuffix(s, End) || strings.Count(s, Start) != 1 || strings.Count(s, End) != 1 {
+			t.Errorf("%s is not one whole run:\n%.300s", f.path, s)
+		}
+		if !strings.Contains(s, f.has) || strings.Contains(s, f.lacks) {
+			t.Errorf("%s: want %q and not %q:\n%.300s", f.path, f.has, f.lacks, s)
+		}
+		parseLog(t, s) // every line whole
+	}
+}
