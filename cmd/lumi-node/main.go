@@ -1,11 +1,13 @@
 // Command lumi-node is a LUMI node: the registrar and location proxy of one
-// MI domain. It serves PLUMI on one UDP socket, reads the users of its
+// MI domain. It serves PLUMI on one UDP address (-workers sockets), reads the users of its
 // domain from a config file, logs every datagram in the reference format
 // and takes admin commands on stdin.
 //
 // Usage:
 //
-//	lumi-node [-config nodelumi.cfg] [-listen :3344] [-peer domain=host:port]... [-dns host:port] [-hosts file] [-log file] [-v]
+//	lumi-node [-config nodelumi.cfg] [-listen :3344] [-peer domain=host:port]... [-dns host:port] [-hosts file] [-log file] [-workers N] [-cpuprofile file] [-v]
+//
+// SIGHUP reopens the datagram log (for logrotate).
 //
 // Exit status: 0 after SIGINT, SIGTERM or the quit command; 1 a runtime
 // error; 2 bad usage.
