@@ -28,6 +28,7 @@ type Options struct {
 	DNSServer  string                    // "host:port"; default from /etc/resolv.conf
 	HostsFile  string                    // default /etc/hosts; "-" disables
 	LogPath    string                    // datagram log; default nodelumi-<domain>.log; "-" disables
+	LogMax     int64                     // bytes after which the log moves to LogPath.1; 0: no cap
 	Logger     *slog.Logger              // operational events; default discards them
 	// Workers is how many sockets serve Listen, each read and answered by
 	// its own goroutine; default GOMAXPROCS. More than one needs
@@ -131,6 +132,7 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 			closeAll(conns)
 			return nil, fmt.Errorf("node: %w", err)
 		}
+		dlog.SetMaxSize(opts.LogMax)
 	}
 	ttl := opts.PendingTTL
 	if ttl <= 0 {

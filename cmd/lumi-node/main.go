@@ -5,7 +5,7 @@
 //
 // Usage:
 //
-//	lumi-node [-config nodelumi.cfg] [-listen :3344] [-peer domain=host:port]... [-dns host:port] [-hosts file] [-log file] [-workers N] [-cpuprofile file] [-v]
+//	lumi-node [-config nodelumi.cfg] [-listen :3344] [-peer domain=host:port]... [-dns host:port] [-hosts file] [-log file] [-log-max size] [-workers N] [-cpuprofile file] [-v]
 //
 // SIGHUP reopens the datagram log (for logrotate).
 //

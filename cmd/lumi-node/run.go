@@ -7,11 +7,13 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"math"
 	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -78,6 +80,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	dnsServer := fs.String("dns", "", "DNS server `host:port` (default: the first of /etc/resolv.conf)")
 	hosts := fs.String("hosts", "", "hosts file (default /etc/hosts; - for none)")
 	logPath := fs.String("log", "", "datagram log file (default nodelumi-<domain>.log; - for none)")
+	var logMax sizeFlag
+	fs.Var(&logMax, "log-max", "cap the datagram log at `size` (e.g. 100M): when full it moves to FILE.1 and a new file starts; 0 for no cap")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sockets serving -listen, one goroutine each (SO_REUSEPORT)")
 	verbose := fs.Bool("v", false, "log debug events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
@@ -110,6 +114,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		DNSServer:  *dnsServer,
 		HostsFile:  *hosts,
 		LogPath:    *logPath,
+		LogMax:     int64(logMax),
 		Logger:     log,
 		Workers:    *workers,
 	})
@@ -184,4 +189,28 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// sizeFlag is a byte count written with an optional K, M or G (powers of
+// 1024).
+type sizeFlag int64
+
+func (s *sizeFlag) String() string { return strconv.FormatInt(int64(*s), 10) }
+
+func (s *sizeFlag) Set(v string) error {
+	mult := int64(1)
+	switch {
+	case strings.HasSuffix(v, "K"):
+		mult, v = 1<<10, strings.TrimSuffix(v, "K")
+	case strings.HasSuffix(v, "M"):
+		mult, v = 1<<20, strings.TrimSuffix(v, "M")
+	case strings.HasSuffix(v, "G"):
+		mult, v = 1<<30, strings.TrimSuffix(v, "G")
+	}
+	n, err := strconv.ParseInt(v, 10, 64)
+	if err != nil || n < 0 || n > math.MaxInt64/mult {
+		return fmt.Errorf("want a size in bytes, with K, M or G if you like: %q", v)
+	}
+	*s = sizeFlag(n * mult)
+	return nil
 }

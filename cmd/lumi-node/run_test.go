@@ -24,6 +24,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"-h"}, exitOK, "usage: lumi-node [flags]"},
 		{[]string{"-nosuchflag"}, exitUsage, "flag provided but not defined"},
 		{[]string{"-peer", "nonsense"}, exitUsage, "-peer"},
+		{[]string{"-log-max", "12X"}, exitUsage, "want a size in bytes"},
+		{[]string{"-log-max", "-1"}, exitUsage, "want a size in bytes"},
 		{[]string{"extra"}, exitUsage, "unexpected arguments"},
 		{[]string{"-config", filepath.Join(t.TempDir(), "missing.cfg")}, exitError, "cannot start"},
 	} {
@@ -240,6 +242,21 @@ func TestSIGHUPReopensLog(t *testing.T) {
 		}
 		if got := strings.Count(string(b), "PRu1@bb.com"); got != 1 || !strings.HasSuffix(string(b), "------ FINAL LOG ------\n") {
 			t.Errorf("%s: %d PR lines, want 1, in one whole run:\n%s", p, got, b)
+		}
+	}
+}
+
+func TestSizeFlag(t *testing.T) {
+	for in, want := range map[string]int64{"0": 0, "4096": 4096, "64K": 64 << 10, "100M": 100 << 20, "2G": 2 << 30} {
+		var s sizeFlag
+		if err := s.Set(in); err != nil || int64(s) != want {
+			t.Errorf("Set(%q) = %d, %v; want %d", in, s, err, want)
+		}
+	}
+	for _, in := range []string{"", "M", "1.5M", "-3", "10T", "9999999999G"} {
+		var s sizeFlag
+		if err := s.Set(in); err == nil {
+			t.Errorf("Set(%q) = %d, want an error", in, s)
 		}
 	}
 }

@@ -1,6 +1,7 @@
 package datalog
 
 import (
+	"fmt"
 	"io"
 	"math/bits"
 	"net/netip"
@@ -54,6 +55,8 @@ type DataLog struct {
 	closer io.Closer  // the file from OpenDataLog; nil for NewDataLog
 	path   string     // where OpenDataLog opened it, for Reopen
 	rotMu  sync.Mutex // one Reopen or Close at a time
+	max    int64      // SetMaxSize; guarded by fmu
+	size   int64      // bytes in the file; guarded by fmu
 
 	mu      sync.Mutex // writers and closed
 	writers []*Writer  // to drain on each flush and on Close
@@ -102,8 +105,14 @@ func OpenDataLog(path string) (*DataLog, error) {
 	if err != nil {
 		return nil, err
 	}
+	var size int64
+	if fi, err := f.Stat(); err == nil {
+		size = fi.Size()
+	}
 	l := newDataLog(f)
-	l.closer, l.path = f, path
+	l.fmu.Lock()
+	l.closer, l.path, l.size = f, path, l.size+size
+	l.fmu.Unlock()
 	return l, nil
 }
 
@@ -134,7 +143,10 @@ func (l *DataLog) Reopen() error {
 	l.fmu.Lock()
 	old := l.closer
 	err = l.err
-	l.out, l.closer, l.err = f, f, nil
+	l.out, l.closer, l.err, l.size = f, f, nil, 0
+	if fi, serr := f.Stat(); serr == nil {
+		l.size = fi.Size()
+	}
 	l.fmu.Unlock()
 	l.write([]byte(Start))
 	if cerr := old.Close(); err == nil {
@@ -188,11 +200,57 @@ func (l *DataLog) write(p []byte) {
 	if l.err != nil {
 		return
 	}
+	if l.max > 0 && l.size+int64(len(p)) > l.max && l.size > int64(len(Start)) {
+		l.rotateLocked()
+		if l.err != nil {
+			return
+		}
+	}
 	n, err := l.out.Write(p)
 	if err == nil && n < len(p) {
 		err = io.ErrShortWrite
 	}
+	l.size += int64(n)
 	l.err = err
+}
+
+// SetMaxSize caps the log file at about max bytes (0: no cap): a write that
+// would pass it first ends the run in the file, renames the file to
+// PATH.1 (replacing an older one) and starts a new run in a new file at
+// the path, so the log takes at most about twice max on disk. Only a log
+// from OpenDataLog can be capped.
+func (l *DataLog) SetMaxSize(max int64) {
+	if l == nil || l.path == "" {
+		return
+	}
+	l.fmu.Lock()
+	l.max = max
+	l.fmu.Unlock()
+}
+
+// rotateLocked moves the full file to PATH.1 and opens a new one; l.fmu
+// must be held. A failure sticks in l.err.
+func (l *DataLog) rotateLocked() {
+	if _, err := io.WriteString(l.out, End); err != nil {
+		l.err = err
+		return
+	}
+	if err := l.closer.Close(); err != nil {
+		l.err = err
+		return
+	}
+	if err := os.Rename(l.path, l.path+".1"); err != nil {
+		l.err = fmt.Errorf("rotate: %w", err)
+		return
+	}
+	f, err := os.OpenFile(l.path, os.O_WRONLY|os.O_APPEND|os.O_CREATE, 0o644)
+	if err != nil {
+		l.err = fmt.Errorf("rotate: %w", err)
+		return
+	}
+	l.out, l.closer, l.size = f, f, 0
+	n, err := io.WriteString(f, Start)
+	l.size, l.err = int64(n), err
 }
 
 // flusher keeps the file at most flushEvery behind until Close.

@@ -822,3 +822,46 @@ func TestReopen(t *testing.T) {
 		parseLog(t, s) // every line whole
 	}
 }
+
+// A capped log moves to PATH.1 when full: both files hold whole runs and
+// whole lines, and together every line logged since the rotation before.
+func TestMaxSize(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "node.log")
+	if err := os.WriteFile(path, []byte(Start+End), 0o644); err != nil { // an earlier run
+		t.Fatal(err)
+	}
+	l, err := OpenDataLog(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	const max = 40 << 10
+	l.SetMaxSize(max)
+	w := l.Writer()
+	peer := netip.MustParseAddrPort("10.0.0.1:5001")
+	const lines = 1500 // about 60 KB
+	for i := range lines {
+		w.Received(peer, []byte(fmt.Sprintf("PRu%d@bb.com", i)))
+	}
+	if err := l.Close(); err != nil {
+		t.Fatal(err)
+	}
+	total := 0
+	for _, p := range []string{path + ".1", path} {
+		b, err := os.ReadFile(p)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(b) > max+2*writerSize {
+			t.Errorf("%s: %d bytes, cap %d", p, len(b), max)
+		}
+		s := string(b)
+		if !strings.HasPrefix(s, Start) || !strings.HasSuffix(s, End) {
+			t.Errorf("%s does not hold whole runs:\n%.200s", p, s)
+		}
+		total += strings.Count(s, "PRu")
+		parseLog(t, strings.TrimPrefix(s, Start+End))
+	}
+	if total != lines {
+		t.Errorf("%d lines in the two files, want %d", total, lines)
+	}
+}
