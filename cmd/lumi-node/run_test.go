@@ -40,57 +40,19 @@ func TestUsage(t *testing.T) {
 // TestServe starts the command with stdin at EOF (it must go on serving),
 // registers a user over UDP, and stops it as a signal would.
 func TestServe(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "nodelumi.cfg")
-	logPath := filepath.Join(dir, "node.log")
-	if err := os.WriteFile(cfg, []byte("bb.com\nu1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan netip.AddrPort, 1)
-	var stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-config", cfg, "-listen", "127.0.0.1:0", "-log", logPath, "-hosts", "-"},
-			strings.NewReader(""), io.Discard, &stderr, func(ap netip.AddrPort) { addrc <- ap })
-	}()
-	var addr netip.AddrPort
-	select {
-	case addr = <-addrc:
-	case code := <-done:
-		t.Fatalf("exited %d:\n%s", code, stderr.String())
-	}
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	if _, err := conn.WriteToUDPAddrPort([]byte("PRu1@bb.com"), addr); err != nil {
-		t.Fatal(err)
-	}
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 128)
-	n, _, err := conn.ReadFromUDPAddrPort(buf)
-	if err != nil || string(buf[:n]) != "RR0" {
-		t.Fatalf("reply %q, %v", buf[:n], err)
-	}
+	logPath := filepath.Join(t.TempDir(), "node.log")
+	n := start(t, "-log", logPath)
+	n.register(t, loopbackConn(t))
 	// The console reads its empty stdin concurrently with serving: wait
 	// for it to have said so before stopping the node.
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "console input ended; serving on"); {
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(n.stderr.String(), "console input ended; serving on"); {
 		if time.Now().After(deadline) {
-			t.Fatalf("the node did not report the end of its console input:\n%s", stderr.String())
+			t.Fatalf("the node did not report the end of its console input:\n%s", n.stderr.String())
 		}
 		time.Sleep(5 * time.Millisecond)
 	}
-	cancel()
-	select {
-	case code := <-done:
-		if code != exitOK {
-			t.Errorf("exit %d:\n%s", code, stderr.String())
-		}
-	case <-time.After(10 * time.Second):
-		t.Fatal("did not stop")
+	if code := n.stop(); code != exitOK {
+		t.Errorf("exit %d:\n%s", code, n.stderr.String())
 	}
 	b, err := os.ReadFile(logPath)
 	if err != nil {
@@ -131,52 +93,27 @@ func TestQuit(t *testing.T) {
 	}
 }
 
-// TestBadDatagramFloodStderr: 10,000 bad datagrams, each of 2,000 bytes of
+// TestBadDatagramFloodStderr: 10,000 bad datagrams, each of 1,600 bytes of
 // escape sequences, cost stderr a bounded handful of lines, not one each,
 // and none of their raw bytes.
 func TestBadDatagramFloodStderr(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "nodelumi.cfg")
-	if err := os.WriteFile(cfg, []byte("bb.com\nu1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan netip.AddrPort, 1)
-	var stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-config", cfg, "-listen", "127.0.0.1:0", "-log", "-", "-hosts", "-"},
-			strings.NewReader(""), io.Discard, &stderr, func(ap netip.AddrPort) { addrc <- ap })
-	}()
-	addr := <-addrc
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	before := len(stderr.String())
+	n := start(t, "-log", "-")
+	conn := loopbackConn(t)
+	before := len(n.stderr.String())
 	bad := []byte(strings.Repeat("\x1b[2J\x1b[1A", 200))
 	for i := range 10000 {
-		if _, err := conn.WriteToUDPAddrPort(bad, addr); err != nil {
+		if _, err := conn.WriteToUDPAddrPort(bad, n.addr); err != nil {
 			t.Fatal(err)
 		}
 		if i%500 == 499 {
 			time.Sleep(5 * time.Millisecond) // not to overrun the socket buffer
 		}
 	}
-	// A valid request after the flood is answered: the flood is behind it.
-	conn.WriteToUDPAddrPort([]byte("PRu1@bb.com"), addr)
-	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-	buf := make([]byte, 128)
-	if n, _, err := conn.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "RR0" {
-		t.Fatalf("after the flood: %q, %v", buf[:n], err)
-	}
-	cancel()
-	<-done
-	out := stderr.String()[before:]
-	if n := len(out); n > 5000 {
-		t.Errorf("%d bytes on stderr for 10,000 bad datagrams, want under 5,000:\n%.2000s", n, out)
+	n.register(t, conn) // answered after the flood: the flood is behind it
+	n.stop()
+	out := n.stderr.String()[before:]
+	if len(out) > 5000 {
+		t.Errorf("%d bytes on stderr for 10,000 bad datagrams, want under 5,000:\n%.2000s", len(out), out)
 	}
 	if strings.Contains(out, "\x1b") {
 		t.Errorf("a raw escape byte reached stderr")
@@ -187,53 +124,25 @@ func TestBadDatagramFloodStderr(t *testing.T) {
 // TestSIGHUPReopensLog: after the log is renamed away, SIGHUP makes the
 // node go on in a new file at the path, as logrotate expects.
 func TestSIGHUPReopensLog(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "nodelumi.cfg")
-	logPath := filepath.Join(dir, "node.log")
-	if err := os.WriteFile(cfg, []byte("bb.com\nu1\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	addrc := make(chan netip.AddrPort, 1)
-	var stderr syncbuf.Buffer
-	done := make(chan int, 1)
-	go func() {
-		done <- run(ctx, []string{"-config", cfg, "-listen", "127.0.0.1:0", "-log", logPath, "-hosts", "-"},
-			strings.NewReader(""), io.Discard, &stderr, func(ap netip.AddrPort) { addrc <- ap })
-	}()
-	addr := <-addrc // SIGHUP is caught from here on
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer conn.Close()
-	ask := func() {
-		t.Helper()
-		conn.WriteToUDPAddrPort([]byte("PRu1@bb.com"), addr)
-		conn.SetReadDeadline(time.Now().Add(10 * time.Second))
-		buf := make([]byte, 16)
-		if n, _, err := conn.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "RR0" {
-			t.Fatalf("reply %q, %v", buf[:n], err)
-		}
-	}
-	ask()
+	logPath := filepath.Join(t.TempDir(), "node.log")
+	n := start(t, "-log", logPath) // SIGHUP is caught once it serves
+	conn := loopbackConn(t)
+	n.register(t, conn)
 	if err := os.Rename(logPath, logPath+".1"); err != nil {
 		t.Fatal(err)
 	}
 	if err := syscall.Kill(os.Getpid(), syscall.SIGHUP); err != nil {
 		t.Fatal(err)
 	}
-	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(stderr.String(), "datagram log reopened"); {
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(n.stderr.String(), "datagram log reopened"); {
 		if time.Now().After(deadline) {
-			t.Fatalf("no reopen after SIGHUP:\n%s", stderr.String())
+			t.Fatalf("no reopen after SIGHUP:\n%s", n.stderr.String())
 		}
 		time.Sleep(10 * time.Millisecond)
 	}
-	ask()
-	cancel()
-	if code := <-done; code != exitOK {
-		t.Fatalf("exit %d:\n%s", code, stderr.String())
+	n.register(t, conn)
+	if code := n.stop(); code != exitOK {
+		t.Fatalf("exit %d:\n%s", code, n.stderr.String())
 	}
 	for _, p := range []string{logPath + ".1", logPath} {
 		b, err := os.ReadFile(p)
@@ -259,4 +168,74 @@ func TestSizeFlag(t *testing.T) {
 			t.Errorf("Set(%q) = %d, want an error", in, s)
 		}
 	}
+}
+
+// started is a node run by the command in the test process.
+type started struct {
+	addr   netip.AddrPort
+	dir    string // holds nodelumi.cfg
+	stderr *syncbuf.Buffer
+	stop   func() int // cancels the run and returns its exit status
+}
+
+// start runs the command on a config of bb.com with user u1, on loopback,
+// with args added, and waits until it serves.
+func start(t *testing.T, args ...string) *started {
+	t.Helper()
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nodelumi.cfg")
+	if err := os.WriteFile(cfg, []byte("bb.com\nu1\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	addrc := make(chan netip.AddrPort, 1)
+	s := &started{dir: dir, stderr: new(syncbuf.Buffer)}
+	done := make(chan int, 1)
+	go func() {
+		done <- run(ctx, append([]string{"-config", cfg, "-listen", "127.0.0.1:0", "-hosts", "-"}, args...),
+			strings.NewReader(""), io.Discard, s.stderr, func(ap netip.AddrPort) { addrc <- ap })
+	}()
+	code, stopped := 0, false
+	s.stop = func() int {
+		if !stopped {
+			stopped = true
+			cancel()
+			select {
+			case code = <-done:
+			case <-time.After(10 * time.Second):
+				t.Fatal("did not stop")
+			}
+		}
+		return code
+	}
+	t.Cleanup(func() { s.stop() })
+	select {
+	case s.addr = <-addrc:
+	case code := <-done:
+		t.Fatalf("exited %d:\n%s", code, s.stderr.String())
+	}
+	return s
+}
+
+// register sends a PR for u1 from conn and checks the RR0.
+func (s *started) register(t *testing.T, conn *net.UDPConn) {
+	t.Helper()
+	if _, err := conn.WriteToUDPAddrPort([]byte("PRu1@bb.com"), s.addr); err != nil {
+		t.Fatal(err)
+	}
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	buf := make([]byte, 128)
+	if n, _, err := conn.ReadFromUDPAddrPort(buf); err != nil || string(buf[:n]) != "RR0" {
+		t.Fatalf("reply %q, %v", buf[:n], err)
+	}
+}
+
+func loopbackConn(t *testing.T) *net.UDPConn {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
 }
