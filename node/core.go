@@ -104,7 +104,7 @@ func (w *scratch) reset() {
 	w.resolves = w.resolves[:0]
 }
 
-// emit queues the encoded reply b (ending w.buf, from start) for to.
+// queue queues for to the datagram that ends w.buf, from start.
 func (w *scratch) queue(to netip.AddrPort, start int) {
 	w.sends = append(w.sends, send{to: to, b: w.buf[start:len(w.buf):len(w.buf)]})
 }

@@ -363,7 +363,7 @@ func (b *bench) spawnNode(ctx context.Context, name, domain string, users []stri
 		return nil, err
 	}
 	cfg := filepath.Join(dir, "node-"+name+".cfg")
-	if err := loadgen.WriteConfig(cfg, domain, users, b.o.users); err != nil {
+	if err := (node.Config{Domain: domain, Users: loadgen.ConfigUsers(users, b.o.users)}).WriteFile(cfg); err != nil {
 		return nil, err
 	}
 	logPath := filepath.Join(dir, "node-"+name+".log")
@@ -430,7 +430,7 @@ func (b *bench) startSelf() error {
 	b.stopFns = append(b.stopFns, func() { os.RemoveAll(dir) })
 	users := loadgen.Users(b.kind, b.o.clients)
 	cfgPath := filepath.Join(dir, "nodelumi.cfg")
-	if err := loadgen.WriteConfig(cfgPath, b.o.domain, users, b.o.users); err != nil {
+	if err := (node.Config{Domain: b.o.domain, Users: loadgen.ConfigUsers(users, b.o.users)}).WriteFile(cfgPath); err != nil {
 		return err
 	}
 	logPath := b.o.log

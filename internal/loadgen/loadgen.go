@@ -8,12 +8,10 @@
 package loadgen
 
 import (
-	"bufio"
 	"context"
 	"fmt"
 	"net"
 	"net/netip"
-	"os"
 	"slices"
 	"strconv"
 	"sync"
@@ -105,30 +103,15 @@ func Users2(kind Kind, clients int) []string {
 func clientUser(i int) string { return "bench-a" + strconv.Itoa(i) }
 func targetUser(i int) string { return "bench-b" + strconv.Itoa(i) }
 
-// WriteConfig writes a node config file in the reference format (the
-// domain, then one user name a line): users, then extra more users named
-// user0, user1, ... It streams, so that a config of millions of users
-// needs no list of them.
-func WriteConfig(path, domain string, users []string, extra int) error {
-	f, err := os.Create(path)
-	if err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 1<<16)
-	w.WriteString(domain + "\n")
-	for _, u := range users {
-		w.WriteString(u + "\n")
-	}
-	var b []byte
+// ConfigUsers returns the users a node's config needs for a run: users,
+// then extra more named user0, user1, ...
+func ConfigUsers(users []string, extra int) []string {
+	all := make([]string, 0, len(users)+extra)
+	all = append(all, users...)
 	for i := range extra {
-		b = append(strconv.AppendInt(append(b[:0], "user"...), int64(i), 10), '\n')
-		w.Write(b)
+		all = append(all, "user"+strconv.Itoa(i))
 	}
-	if err := w.Flush(); err != nil {
-		f.Close()
-		return err
-	}
-	return f.Close()
+	return all
 }
 
 // MalformedDatagrams returns the malformed datagrams a run with Malformed

@@ -4,12 +4,13 @@ import (
 	"context"
 	"net"
 	"net/netip"
-	"os"
 	"path/filepath"
 	"slices"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"mi/node"
 	"mi/wire"
@@ -46,7 +47,7 @@ func startNode(t *testing.T, domain string, users []string, listen string, peers
 	t.Helper()
 	dir := t.TempDir()
 	cfg := filepath.Join(dir, "n.cfg")
-	if err := WriteConfig(cfg, domain, users, 3); err != nil {
+	if err := (node.Config{Domain: domain, Users: ConfigUsers(users, 3)}).WriteFile(cfg); err != nil {
 		t.Fatal(err)
 	}
 	n, err := node.New(node.Options{ConfigPath: cfg, Listen: listen, Peers: peers, LogPath: filepath.Join(dir, "n.log"), HostsFile: "-", DNSServer: "127.0.0.1:1"})
@@ -244,16 +245,9 @@ func TestConfigErrors(t *testing.T) {
 	}
 }
 
-func TestWriteConfig(t *testing.T) {
-	path := filepath.Join(t.TempDir(), "n.cfg")
-	if err := WriteConfig(path, "bench.test", []string{"bench-a0"}, 2); err != nil {
-		t.Fatal(err)
-	}
-	b, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if want := "bench.test\nbench-a0\nuser0\nuser1\n"; string(b) != want {
-		t.Errorf("config = %q, want %q", b, want)
+func TestConfigUsers(t *testing.T) {
+	got := ConfigUsers([]string{"bench-a0"}, 2)
+	if diff := cmp.Diff([]string{"bench-a0", "user0", "user1"}, got); diff != "" {
+		t.Errorf("ConfigUsers (-want +got):\n%s", diff)
 	}
 }
