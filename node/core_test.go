@@ -164,6 +164,18 @@ func checkInvariants(t testing.TB, c *core) {
 	})
 }
 
+// eachPending calls f with every locate in flight.
+func (t *table) eachPending(f func(k pendingKey, p pendingLocate)) {
+	for i := range t.pending {
+		sh := &t.pending[i]
+		sh.mu.Lock()
+		for k, p := range sh.m {
+			f(k, p)
+		}
+		sh.mu.Unlock()
+	}
+}
+
 // pendingCount is how many locates are in flight.
 func pendingCount(c *core) int {
 	n := 0

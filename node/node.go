@@ -223,6 +223,7 @@ func (n *Node) run(ctx context.Context) (err error) {
 	}
 	sweep := time.NewTicker(time.Second)
 	defer sweep.Stop()
+	logFailed := false
 	for {
 		select {
 		case <-ctx.Done():
@@ -231,6 +232,11 @@ func (n *Node) run(ctx context.Context) (err error) {
 			return fmt.Errorf("node: read: %w", err)
 		case now := <-sweep.C:
 			n.core.sweep(now)
+			if err := n.dlog.Err(); err != nil && !logFailed {
+				// Said once: the log writes nothing after its first error.
+				logFailed = true
+				n.log.Error("datagram log failed; no more lines are written to it", "err", err)
+			}
 		}
 	}
 }

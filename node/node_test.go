@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"net"
 	"net/netip"
 	"os"
@@ -13,6 +14,7 @@ import (
 	"time"
 
 	"mi/internal/datalog"
+	"mi/internal/syncbuf"
 
 	"github.com/google/go-cmp/cmp"
 	"github.com/miekg/dns"
@@ -458,5 +460,43 @@ func TestAdminPersists(t *testing.T) {
 	n.stop()
 	if err := n.AddUser("late"); !errors.Is(err, ErrStopped) {
 		t.Errorf("AddUser after stop = %v, want ErrStopped", err)
+	}
+}
+
+// A datagram log that fails (here a full disk) is said once in the node's
+// log, while the node goes on serving, and Run's error names it at the end.
+func TestDatagramLogFailureReported(t *testing.T) {
+	if _, err := os.Stat("/dev/full"); err != nil {
+		t.Skip("no /dev/full here")
+	}
+	dir := t.TempDir()
+	cfgPath := filepath.Join(dir, "nodelumi.cfg")
+	if err := (Config{Domain: "bb.com", Users: []string{"u1"}}).WriteFile(cfgPath); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	n, err := New(Options{ConfigPath: cfgPath, Listen: "127.0.0.1:0", LogPath: "/dev/full", HostsFile: "-",
+		Logger: slog.New(slog.NewTextHandler(&logs, nil))})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	a := newAgent(t)
+	for deadline := time.Now().Add(wait); !strings.Contains(logs.String(), "datagram log failed"); {
+		if time.Now().After(deadline) {
+			t.Fatalf("no word of the failed log:\n%s", logs.String())
+		}
+		a.ask(n.Addr(), "PRu1@bb.com", "RR0") // serving all the while
+		time.Sleep(100 * time.Millisecond)
+	}
+	time.Sleep(1200 * time.Millisecond) // another sweep
+	cancel()
+	if err := <-done; err == nil || !strings.Contains(err.Error(), "log") {
+		t.Errorf("Run = %v, want the log's error", err)
+	}
+	if c := strings.Count(logs.String(), "datagram log failed"); c != 1 {
+		t.Errorf("said %d times, want once:\n%s", c, logs.String())
 	}
 }

@@ -267,15 +267,3 @@ func (t *table) sweep(now int64) {
 		sh.mu.Unlock()
 	}
 }
-
-// eachPending calls f with every locate in flight.
-func (t *table) eachPending(f func(k pendingKey, p pendingLocate)) {
-	for i := range t.pending {
-		sh := &t.pending[i]
-		sh.mu.Lock()
-		for k, p := range sh.m {
-			f(k, p)
-		}
-		sh.mu.Unlock()
-	}
-}

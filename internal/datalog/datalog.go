@@ -214,6 +214,17 @@ func (l *DataLog) write(p []byte) {
 	l.err = err
 }
 
+// Err returns the first error met while writing the log, after which it
+// writes nothing more (Close returns it too).
+func (l *DataLog) Err() error {
+	if l == nil {
+		return nil
+	}
+	l.fmu.Lock()
+	defer l.fmu.Unlock()
+	return l.err
+}
+
 // SetMaxSize caps the log file at about max bytes (0: no cap): a write that
 // would pass it first ends the run in the file, renames the file to
 // PATH.1 (replacing an older one) and starts a new run in a new file at

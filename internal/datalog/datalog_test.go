@@ -342,6 +342,9 @@ func (failingWriter) Write([]byte) (int, error) { return 0, errDiskFull }
 func TestDataLogCloseReportsWriteError(t *testing.T) {
 	l := NewDataLog(failingWriter{})
 	l.Sent(netip.MustParseAddrPort("1.2.3.4:5"), []byte("RR0"))
+	if err := l.Err(); !errors.Is(err, errDiskFull) {
+		t.Errorf("Err = %v, want %v", err, errDiskFull)
+	}
 	if err := l.Close(); !errors.Is(err, errDiskFull) {
 		t.Errorf("Close = %v, want %v", err, errDiskFull)
 	}
