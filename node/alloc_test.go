@@ -4,6 +4,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"testing"
+	"time"
 
 	"mi/wire/wiregen"
 )
@@ -14,15 +15,18 @@ func TestHandleAllocs(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation changes allocation counts")
 	}
-	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.DiscardHandler))
 	w := newScratch()
 	type step struct {
 		datagram string
 		from, to netip.AddrPort
 		want     string
 	}
+	now := t0
 	handle := func(datagram []byte, src, wantTo netip.AddrPort, want string) {
-		sends, _, valid := c.handle(w, datagram, src, t0)
+		// Time goes on as on a node, so the rate limits refill.
+		now = now.Add(10 * time.Millisecond)
+		sends, _, valid := c.handle(w, datagram, src, now)
 		if !valid || len(sends) != 1 || sends[0].to != wantTo || string(sends[0].b) != want {
 			t.Fatalf("%s from %s: sends %+v, want %s to %s", datagram, src, sends, want, wantTo)
 		}
@@ -36,7 +40,6 @@ func TestHandleAllocs(t *testing.T) {
 	}{
 		{"PR", []step{{"PRu1@bb.com", u1, u1, "RR0"}}},
 		{"PR folded", []step{{"PRLaura@bb.COM", laura, laura, "RR0"}}},
-		{"PD", []step{{"PDu1@bb.com", u1, u1, "RD0"}}},
 		{"PL and RL", []step{
 			{"PLu1@bb.com:u2@bb.com", u1, u2, "PLu1@bb.com:u2@bb.com"},
 			{"RL0u1@bb.com:u2@bb.com:10.0.0.2:7000", u2, u1, "RL0u1@bb.com:u2@bb.com:10.0.0.2:7000"},
@@ -46,6 +49,7 @@ func TestHandleAllocs(t *testing.T) {
 			{"RL0U1@bb.com:laura@BB.COM:10.0.0.1:7000", laura, u1, "RL0U1@bb.com:laura@BB.COM:10.0.0.1:7000"},
 		}},
 		{"PL unknown user", []step{{"PLu1@bb.com:nobody@bb.com", u1, u1, "RL2u1@bb.com:nobody@bb.com"}}},
+		{"PD", []step{{"PDu1@bb.com", u1, u1, "RD0"}}}, // last: u1 asks no more
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
@@ -73,7 +77,7 @@ func TestHandleAllocs(t *testing.T) {
 // sockets: a PR, a same-domain PL and its RL, and each of the spec's
 // invalid PLUMI inputs, which a flood of malformed datagrams would send.
 func BenchmarkHandle(b *testing.B) {
-	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.DiscardHandler))
 	w := newScratch()
 	c.handle(w, []byte("PRu2@bb.com"), agentU2, t0)
 	cases := []struct {

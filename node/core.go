@@ -24,6 +24,12 @@ type core struct {
 	log       *slog.Logger
 	drops     *dropLog
 	t         *table
+
+	agentRate, peerRate *rateLimit // nil: no limit
+	repeatGap           int64      // nanoseconds (Limits.RepeatGap)
+	perShard            int        // locates in flight per pending shard
+	probeWait           int64      // nanoseconds (Limits.ProbeWait)
+	refuseFor           int64      // how long an answered check refuses takeovers
 }
 
 // scratch is what one goroutine's calls of the core reuse, so that a
@@ -56,16 +62,17 @@ type resolveRequest struct {
 	requester netip.AddrPort
 }
 
-func newCore(cfg Config, ttl time.Duration, log *slog.Logger) *core {
+func newCore(cfg Config, ttl time.Duration, lim Limits, log *slog.Logger) *core {
 	t := newTable(len(cfg.Users))
 	for _, u := range cfg.Users {
 		t.add(u)
 	}
-	return newCoreTable(cfg.Domain, t, ttl, log)
+	return newCoreTable(cfg.Domain, t, ttl, lim, log)
 }
 
 // newCoreTable starts a core on a table already built (loadTable).
-func newCoreTable(domain string, t *table, ttl time.Duration, log *slog.Logger) *core {
+func newCoreTable(domain string, t *table, ttl time.Duration, lim Limits, log *slog.Logger) *core {
+	lim = lim.withDefaults()
 	return &core{
 		domain:    domain,
 		domainKey: strings.ToLower(domain),
@@ -73,6 +80,12 @@ func newCoreTable(domain string, t *table, ttl time.Duration, log *slog.Logger) 
 		log:       log,
 		drops:     newDropLog(log),
 		t:         t,
+		agentRate: newRateLimit(lim.AgentRate),
+		peerRate:  newRateLimit(lim.PeerRate),
+		repeatGap: int64(lim.RepeatGap),
+		perShard:  max(lim.MaxPending/shards, 1),
+		probeWait: int64(lim.ProbeWait),
+		refuseFor: int64(ttl),
 	}
 }
 
@@ -207,37 +220,126 @@ func mustAppend(m wire.Message) []byte {
 }
 
 func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time.Time) {
-	var name string
-	var old netip.AddrPort
-	var takeover bool
-	ok := c.ours(a.Domain) && c.t.withUser(w.userKey(a.User), func(u *userState) {
-		name, old = u.name, u.agent()
-		takeover = u.online && old != src
-		u.online, u.unanswered, u.lastSeen = true, 0, now.UnixNano()
-		u.setAgent(src)
+	var r registration
+	ok := c.ours(a.Domain) && c.t.withUserShard(w.userKey(a.User), func(sh *userShard, u *userState) {
+		r = c.registerUser(sh, u, src, now.UnixNano())
 	})
 	if !ok {
 		c.log.Info("registration refused: not a user of this domain", "addr", a.String(), "from", src)
 		w.forward(src, replyRR1)
 		return
 	}
-	if takeover {
-		c.log.Info("registration takeover: user online from another address", "user", name, "old", old, "new", src)
+	switch r.outcome {
+	case regAccepted:
+		if r.refuse.IsValid() {
+			c.log.Warn("registration takeover refused: the registered agent registered again", "user", r.name, "agent", src, "refused", r.refuse)
+			w.forward(r.refuse, replyRR1)
+		}
+		w.forward(src, replyRR0)
+	case regMoved:
+		c.log.Warn("registration moved: the registered agent did not answer the check", "user", r.name, "old", r.old, "new", src)
+		w.forward(src, replyRR0)
+	case regCheck:
+		c.log.Info("registration from a new address: checking the registered agent", "user", r.name, "agent", r.old, "from", src)
+		c.probe(w, r.name, r.old)
+	case regRefused:
+		if c.drops.note(dropTakeover, src, nil) {
+			c.log.Warn("registration takeover refused: the registered agent answers", "user", r.name, "agent", r.old, "from", src)
+		}
+		w.forward(src, replyRR1)
 	}
-	w.forward(src, replyRR0)
+	// regWait: the check is in flight; the agent's retry gets the verdict.
+}
+
+// registration is what a PR did to a user, for register to answer and log
+// once the lock is released.
+type registration struct {
+	outcome registrationOutcome
+	name    string
+	old     netip.AddrPort // the registered agent before the PR
+	refuse  netip.AddrPort // a takeover to refuse now
+}
+
+type registrationOutcome int
+
+const (
+	regAccepted registrationOutcome = iota // from the registered address, or the user was offline
+	regMoved                               // the registered agent did not answer the check: src wins
+	regCheck                               // a check of the registered agent starts
+	regWait                                // a check is in flight
+	regRefused                             // the registered agent answered the check
+)
+
+// registerUser decides a PR from src for u, under its shard's lock. A PR
+// from the registered address, or for a user offline, is accepted at once.
+// One from elsewhere for a user online starts a check (core.probe): the
+// registered agent answering it refuses the takeover (routeReply), its
+// silence for ProbeWait lets the new address in, at the sweep or at the new
+// agent's retry, whichever comes first.
+func (c *core) registerUser(sh *userShard, u *userState, src netip.AddrPort, now int64) registration {
+	r := registration{name: u.name, old: u.agent()}
+	tk, checking := sh.takeovers[u.name]
+	switch {
+	case !u.online || r.old == src:
+		switch {
+		case !checking:
+		case u.online && !tk.refused:
+			// The registered agent speaks while its check is in flight.
+			r.refuse = tk.from
+			sh.setTakeover(u.name, takeover{from: tk.from, expires: now + c.refuseFor, refused: true})
+		case !u.online:
+			delete(sh.takeovers, u.name)
+		}
+		c.accept(u, src, now)
+		r.outcome = regAccepted
+	case !checking || (tk.refused && now >= tk.expires):
+		sh.setTakeover(u.name, takeover{from: src, expires: now + c.probeWait})
+		r.outcome = regCheck
+	case tk.refused:
+		r.outcome = regRefused
+	case now < tk.expires:
+		r.outcome = regWait
+	default:
+		delete(sh.takeovers, u.name)
+		c.accept(u, src, now)
+		r.outcome = regMoved
+	}
+	return r
+}
+
+// accept registers u at src.
+func (c *core) accept(u *userState, src netip.AddrPort, now int64) {
+	u.online, u.silent, u.unanswered, u.lastSeen = true, false, 0, now
+	u.setAgent(src)
+}
+
+// probe asks the agent at agent whether it is alive: a PL for its own user,
+// which every agent answers with an RL.
+func (c *core) probe(w *scratch, name string, agent netip.AddrPort) {
+	a := wire.Address{User: name, Domain: c.domain}
+	pl := wire.Locate{From: a, To: a}
+	start := len(w.buf)
+	b, err := pl.Append(w.buf)
+	if err != nil {
+		c.log.Error("cannot encode the check of an agent", "user", name, "err", err)
+		return
+	}
+	w.buf = b
+	w.queue(agent, start)
 }
 
 func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now time.Time) {
 	var name string
 	var agent netip.AddrPort
 	var done bool
-	ok := c.ours(a.Domain) && c.t.withUser(w.userKey(a.User), func(u *userState) {
+	ok := c.ours(a.Domain) && c.t.withUserShard(w.userKey(a.User), func(sh *userShard, u *userState) {
 		name, agent = u.name, u.agent()
 		// Only the agent the user registered from may take it offline.
 		// The address is kept after a PD, so a retried PD is answered RD0
 		// again.
 		if agent == src {
-			u.online, u.unanswered, u.lastSeen = false, 0, now.UnixNano()
+			u.online, u.silent, u.unanswered, u.lastSeen = false, false, 0, now.UnixNano()
+			delete(sh.takeovers, u.name) // a new address may register at once
 			done = true
 		}
 	})
@@ -254,10 +356,29 @@ func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now ti
 }
 
 func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
+	fromUs, toUs := c.ours(m.From.Domain), c.ours(m.To.Domain)
 	switch {
-	case c.ours(m.To.Domain):
+	case !fromUs && !toUs:
+		if c.drops.note(dropRelay, src, b) {
+			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", shown(b))
+		}
+		return
+	case fromUs && !c.isAgent(w, m.From.User, src):
+		// Whoever claims to be one of our users must be at its
+		// registered address: else the target's agent would believe a
+		// stranger, and the stranger would learn where it chats.
+		if c.drops.note(dropForged, src, b) {
+			c.log.Warn("PL dropped: its asker is a user of this domain registered elsewhere or not at all", "from", src, "datagram", shown(b))
+		}
+		return
+	case !c.rateFor(fromUs).allow(src, now.UnixNano()):
+		if c.drops.note(dropRate, src, b) {
+			c.log.Warn("PL dropped: its source sends more than its rate", "from", src, "datagram", shown(b))
+		}
+		return
+	case toUs:
 		c.locateHere(w, m, b, src, now)
-	case c.ours(m.From.Domain):
+	default:
 		// One of our agents asks for another domain: find its node off
 		// the request path, then forward (resolved). The request keeps
 		// copies: b is a reused buffer.
@@ -266,48 +387,60 @@ func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, 
 			datagram:  slices.Clone(b),
 			requester: src,
 		})
-	default:
-		if c.drops.note(dropRelay, src, b) {
-			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", shown(b))
-		}
 	}
+}
+
+// rateFor is the rate limit of PLs whose asker is one of ours, or not.
+func (c *core) rateFor(fromUs bool) *rateLimit {
+	if fromUs {
+		return c.agentRate
+	}
+	return c.peerRate
+}
+
+// isAgent says whether src is where user of this domain registered (and
+// may since have deregistered from).
+func (c *core) isAgent(w *scratch, user string, src netip.AddrPort) bool {
+	is := false
+	c.t.withUser(w.userKey(user), func(u *userState) { is = u.agentPort != 0 && u.agent() == src })
+	return is
 }
 
 // locateHere answers or forwards a PL for one of our users, whoever asks.
 func (c *core) locateHere(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
 	var (
-		agent              netip.AddrPort
-		online, markedDown bool
-		name               string
-		unanswered         int16
+		agent  netip.AddrPort
+		online bool
+		name   string
 	)
 	known := c.t.withUser(w.userKey(m.To.User), func(u *userState) {
-		switch {
-		case !u.online:
-		case u.unanswered+1 >= wire.OfflineAfter:
-			name, agent, unanswered = u.name, u.agent(), u.unanswered
-			u.online, u.unanswered = false, 0
-			markedDown = true
-		default:
-			u.unanswered++
-			agent, online = u.agent(), true
-		}
+		agent, online, name = u.agent(), u.online, u.name
 	})
 	switch {
 	case !known:
 		c.locateReply(w, src, wire.LocateUnknown, m)
-	case markedDown:
-		c.log.Info("user marked offline: locates unanswered", "user", name, "agent", agent, "unanswered", unanswered)
-		c.locateReply(w, src, wire.LocateOffline, m)
 	case !online:
 		c.locateReply(w, src, wire.LocateOffline, m)
 	default:
-		c.t.putPending(c.keyOf(w, m.From, m.To), pendingLocate{
-			forwardedTo: agent,
-			requester:   src,
-			expires:     now.Add(c.ttl).UnixNano(),
-		})
-		w.forward(agent, b)
+		c.forwardLocate(w, m, b, src, agent, name, now)
+	}
+}
+
+// forwardLocate forwards the PL b to to and records it to route its RL
+// back to requester; user is the target's name when to is its agent.
+func (c *core) forwardLocate(w *scratch, m *wire.Locate, b []byte, requester, to netip.AddrPort, user string, now time.Time) {
+	p := pendingLocate{forwardedTo: to, requester: requester, expires: now.Add(c.ttl).UnixNano(), user: user}
+	switch c.t.admit(c.keyOf(w, m.From, m.To), p, now.UnixNano(), c.repeatGap, c.perShard) {
+	case admitted:
+		w.forward(to, b)
+	case admitRepeat:
+		if c.drops.note(dropRepeat, requester, b) {
+			c.log.Info("PL not forwarded again: the same locate was forwarded just before", "from", requester, "datagram", shown(b))
+		}
+	case admitFull:
+		if c.drops.note(dropFull, requester, b) {
+			c.log.Warn("PL dropped: too many locates in flight", "from", requester, "datagram", shown(b))
+		}
 	}
 }
 
@@ -328,32 +461,52 @@ func (c *core) resolved(w *scratch, r resolveRequest, ap netip.AddrPort, err err
 		c.log.Warn("domain resolves to this node itself", "domain", r.domain, "addr", ap)
 		c.locateReply(w, r.requester, wire.LocateUnknown, m)
 	default:
-		c.t.putPending(c.keyOf(w, m.From, m.To), pendingLocate{
-			forwardedTo: ap,
-			requester:   r.requester,
-			expires:     now.Add(c.ttl).UnixNano(),
-		})
-		w.forward(ap, r.datagram)
+		c.forwardLocate(w, m, r.datagram, r.requester, ap, "", now)
 	}
 	return w.sends
 }
 
 // routeReply forwards an RL to whoever asked, if it answers a PL this node
-// forwarded and comes from where the PL went.
+// forwarded and comes from where the PL went. An RL from a user's agent
+// also shows the agent alive: it clears the user's unanswered locates and
+// refuses a takeover being checked.
 func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.AddrPort, now time.Time) {
 	t := now.UnixNano()
+	var (
+		fromAgent bool
+		name      string
+		back      bool
+		refuse    netip.AddrPort
+	)
 	if c.ours(m.To.Domain) {
-		c.t.withUser(w.userKey(m.To.User), func(u *userState) {
-			if u.agentPort != 0 && u.agent() == src {
-				// The user's agent answers: it is alive.
-				u.unanswered, u.lastSeen = 0, t
+		c.t.withUserShard(w.userKey(m.To.User), func(sh *userShard, u *userState) {
+			if u.agentPort == 0 || u.agent() != src {
+				return
+			}
+			fromAgent, name = true, u.name
+			u.unanswered, u.lastSeen = 0, t
+			if u.silent {
+				u.online, u.silent, back = true, false, true
+			}
+			if tk, ok := sh.takeovers[u.name]; ok && !tk.refused && u.online {
+				refuse = tk.from
+				sh.setTakeover(u.name, takeover{from: tk.from, expires: t + c.refuseFor, refused: true})
 			}
 		})
+	}
+	if back {
+		c.log.Info("user back online: its agent answered", "user", name, "agent", src)
+	}
+	if refuse.IsValid() {
+		c.log.Warn("registration takeover refused: the registered agent answers", "user", name, "agent", src, "refused", refuse)
+		w.forward(refuse, replyRR1)
 	}
 	p, found, taken := c.t.takePending(c.keyOf(w, m.From, m.To), src, t)
 	switch {
 	case taken:
 		w.forward(p.requester, b)
+	case !found && fromAgent && selfLocate(m):
+		// The answer to the node's own check (probe), late or not.
 	case !found:
 		if c.drops.note(dropNoPL, src, b) {
 			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", shown(b))
@@ -365,11 +518,67 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 	}
 }
 
-// sweep forgets the locates that have waited too long, and ends the drop
-// log's window.
-func (c *core) sweep(now time.Time) {
-	c.t.sweep(now.UnixNano())
+// selfLocate says whether m answers a PL of a user for itself, the shape of
+// the node's check of an agent.
+func selfLocate(m *wire.LocateReply) bool {
+	return strings.EqualFold(m.From.User, m.To.User) && strings.EqualFold(m.From.Domain, m.To.Domain)
+}
+
+// sweep ends what has waited too long at now: the locates nobody answered,
+// which count against their target's agent (silence), the takeover checks
+// (a silent agent loses its registration to the new address, which is sent
+// RR0), the rate limits' idle sources and the drop log's window. It
+// returns what to send.
+func (c *core) sweep(w *scratch, now time.Time) []send {
+	w.reset()
+	t := now.UnixNano()
+	for _, p := range c.t.sweep(t) {
+		c.silence(w, p)
+	}
+	type move struct {
+		name     string
+		old, new netip.AddrPort
+	}
+	var moves []move
+	c.t.eachTakeover(func(sh *userShard, name string, tk takeover) bool {
+		if tk.expires > t {
+			return true
+		}
+		if u := sh.byName(name); u != nil && !tk.refused {
+			moves = append(moves, move{name, u.agent(), tk.from})
+			c.accept(u, tk.from, t)
+		}
+		return false
+	})
+	for _, m := range moves {
+		c.log.Warn("registration moved: the registered agent did not answer the check", "user", m.name, "old", m.old, "new", m.new)
+		w.forward(m.new, replyRR0)
+	}
+	c.agentRate.sweep(t)
+	c.peerRate.sweep(t)
 	c.drops.flush(now)
+	return w.sends
+}
+
+// silence counts a locate that went to a user's agent and ended with no
+// word from it since it began; OfflineAfter of them in a row mark the user
+// offline. A burst of PLs or a lossy link cannot do that: a burst is one
+// locate (admit), and any RL or PR from the agent starts the count again.
+func (c *core) silence(w *scratch, p pendingLocate) {
+	var off bool
+	c.t.withUser(w.userKey(p.user), func(u *userState) {
+		if !u.online || u.agent() != p.forwardedTo || u.lastSeen > p.since {
+			return
+		}
+		u.unanswered++
+		if u.unanswered >= wire.OfflineAfter {
+			u.online, u.silent, u.unanswered = false, true, 0
+			off = true
+		}
+	})
+	if off {
+		c.log.Info("user marked offline: locates unanswered", "user", p.user, "agent", p.forwardedTo, "unanswered", wire.OfflineAfter)
+	}
 }
 
 // unsafeString is b as a string without a copy, for decoding in place. The string

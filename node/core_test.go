@@ -58,7 +58,7 @@ func newHarness(t *testing.T) *harness {
 			return a
 		},
 	}))
-	c := newCore(harnessConfig, DefaultPendingTTL, log)
+	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, log)
 	return &harness{t: t, c: c, w: newScratch(), logs: &logs, now: t0}
 }
 
@@ -94,6 +94,14 @@ func (h *harness) expect(datagram string, src netip.AddrPort, want ...sent) {
 	if diff := cmp.Diff(want, got); diff != "" {
 		h.t.Errorf("%s from %v: sends (-want +got):\n%s", datagram, src, diff)
 	}
+}
+
+// sweep runs the sweep at h.now and returns what it sends.
+func (h *harness) sweep() []sent {
+	h.t.Helper()
+	got := copySends(h.c.sweep(h.w, h.now))
+	checkInvariants(h.t, h.c)
+	return got
 }
 
 func (h *harness) table() map[string]view {
@@ -152,6 +160,14 @@ func checkInvariants(t testing.TB, c *core) {
 			if !u.online && u.unanswered != 0 {
 				t.Fatalf("user %q offline with %d unanswered", u.name, u.unanswered)
 			}
+			if u.online && u.silent {
+				t.Fatalf("user %q online and silent", u.name)
+			}
+		}
+		for name, tk := range sh.takeovers {
+			if sh.byName(name) == nil || !tk.from.IsValid() {
+				t.Fatalf("takeover %q: %+v", name, tk)
+			}
 		}
 	}
 	c.t.eachPending(func(k pendingKey, p pendingLocate) {
@@ -196,11 +212,79 @@ func TestRegister(t *testing.T) {
 	})
 }
 
-func TestRegisterTakeover(t *testing.T) {
+// The check the node sends u1's agent before another address may take the
+// registration over, and the agent's answer.
+const (
+	checkU1 = "PLu1@bb.com:u1@bb.com"
+	aliveU1 = "RL0u1@bb.com:u1@bb.com:10.0.0.1:7000"
+)
+
+func TestTakeoverRefusedWhileAgentAnswers(t *testing.T) {
 	h := newHarness(t)
 	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu1@bb.com", intruder, to(agentU1, checkU1))
+	h.expect("PRu1@bb.com", intruder) // its retry while the check is in flight
+	h.expect(aliveU1, agentU1, to(intruder, "RR1"))
+	h.checkLogged(`msg="registration takeover refused: the registered agent answers" user=u1 agent=10.0.0.1:5001 refused=10.0.0.66:6666`)
+	if strings.Contains(h.logs.String(), "RL dropped") {
+		t.Errorf("the answer to the check was logged as a drop:\n%s", h.logs)
+	}
+	// Refused at once for a while, without asking the agent again.
+	h.now = h.now.Add(time.Second)
+	h.expect("PRu1@bb.com", intruder, to(intruder, "RR1"))
+	h.checkTable(map[string]view{"u1": {Agent: agentU1.String(), Online: true}, "u2": {}, "Laura": {}})
+	// Then checked again.
+	h.now = h.now.Add(DefaultPendingTTL)
+	h.expect("PRu1@bb.com", intruder, to(agentU1, checkU1))
+}
+
+func TestTakeoverRefusedByAgentPR(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu1@bb.com", intruder, to(agentU1, checkU1))
+	h.expect("PRu1@bb.com", agentU1, to(intruder, "RR1"), to(agentU1, "RR0"))
+	h.now = h.now.Add(DefaultProbeWait)
+	if got := h.sweep(); len(got) != 0 {
+		t.Errorf("sweep sent %v", got)
+	}
+	h.checkTable(map[string]view{"u1": {Agent: agentU1.String(), Online: true}, "u2": {}, "Laura": {}})
+}
+
+// An agent that restarted on a new port gets the registration once the old
+// one has been silent for ProbeWait: at the sweep, or at its own retry.
+func TestTakeoverWhenAgentSilent(t *testing.T) {
+	for _, retry := range []bool{false, true} {
+		t.Run(fmt.Sprintf("retry=%v", retry), func(t *testing.T) {
+			h := newHarness(t)
+			h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+			h.expect("PRu1@bb.com", agentU1b, to(agentU1, checkU1))
+			h.now = h.now.Add(DefaultProbeWait - time.Millisecond)
+			if got := h.sweep(); len(got) != 0 {
+				t.Errorf("sweep before the check ended sent %v", got)
+			}
+			h.now = h.now.Add(time.Millisecond)
+			if retry {
+				h.expect("PRu1@bb.com", agentU1b, to(agentU1b, "RR0"))
+			} else if diff := cmp.Diff([]sent{to(agentU1b, "RR0")}, h.sweep()); diff != "" {
+				t.Errorf("sweep (-want +got):\n%s", diff)
+			}
+			h.checkLogged(`msg="registration moved: the registered agent did not answer the check" user=u1 old=10.0.0.1:5001 new=10.0.0.1:5002`)
+			h.checkTable(map[string]view{"u1": {Agent: agentU1b.String(), Online: true}, "u2": {}, "Laura": {}})
+			// The old agent's late answer changes nothing.
+			h.expect(aliveU1, agentU1)
+			h.checkTable(map[string]view{"u1": {Agent: agentU1b.String(), Online: true}, "u2": {}, "Laura": {}})
+		})
+	}
+}
+
+// A PD from the registered agent ends the check: the user is offline, and
+// the new address registers at its retry.
+func TestTakeoverAfterPD(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu1@bb.com", agentU1b, to(agentU1, checkU1))
+	h.expect("PDu1@bb.com", agentU1, to(agentU1, "RD0"))
 	h.expect("PRu1@bb.com", agentU1b, to(agentU1b, "RR0"))
-	h.checkLogged(`msg="registration takeover: user online from another address" user=u1 old=10.0.0.1:5001 new=10.0.0.1:5002`)
 	h.checkTable(map[string]view{"u1": {Agent: agentU1b.String(), Online: true}, "u2": {}, "Laura": {}})
 }
 
@@ -231,7 +315,7 @@ func TestLocateSameDomain(t *testing.T) {
 	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
 	h.checkTable(map[string]view{
 		"u1":    {Agent: agentU1.String(), Online: true},
-		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
+		"u2":    {Agent: agentU2.String(), Online: true},
 		"Laura": {},
 	})
 	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.2:40000", agentU2, to(agentU1, "RL0u1@bb.com:u2@bb.com:10.0.0.2:40000"))
@@ -248,14 +332,25 @@ func TestLocateSameDomain(t *testing.T) {
 	})
 }
 
-// offlineSetup registers u1 and u2 and forwards four PLs for u2 that its
-// agent never answers.
+// unanswered forwards a PL of u1 for u2 to u2's agent and lets it end
+// with no answer.
+func (h *harness) unanswered() {
+	h.t.Helper()
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.now = h.now.Add(DefaultPendingTTL)
+	if got := h.sweep(); len(got) != 0 {
+		h.t.Errorf("sweep sent %v", got)
+	}
+}
+
+// offlineSetup registers u1 and u2 and lets four locates of u2 end with no
+// answer from its agent.
 func offlineSetup(t *testing.T) *harness {
 	h := newHarness(t)
 	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
 	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
 	for range wire.OfflineAfter - 1 {
-		h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+		h.unanswered()
 	}
 	h.checkTable(map[string]view{
 		"u1":    {Agent: agentU1.String(), Online: true},
@@ -265,21 +360,69 @@ func offlineSetup(t *testing.T) *harness {
 	return h
 }
 
-func TestOfflineOnFifthUnansweredPL(t *testing.T) {
+func TestOfflineAfterFiveSilentLocates(t *testing.T) {
 	h := offlineSetup(t)
-	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:u2@bb.com"))
+	h.unanswered()
+	h.checkLogged(`msg="user marked offline: locates unanswered" user=u2 agent=10.0.0.2:6001 unanswered=5`)
 	h.checkTable(map[string]view{
 		"u1":    {Agent: agentU1.String(), Online: true},
 		"u2":    {Agent: agentU2.String()},
 		"Laura": {},
 	})
 	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:u2@bb.com"))
+	// A late word from the agent brings the user back.
+	h.expect("RL1u1@bb.com:u2@bb.com", agentU2)
+	h.checkLogged(`msg="user back online: its agent answered" user=u2 agent=10.0.0.2:6001`)
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+}
+
+// A burst of PLs is one forward, and an agent's retries are one locate: five
+// PLs in a burst, or five attempts, cannot mark a user offline.
+func TestBurstAndRetriesAreOneLocate(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	for range 2 * wire.OfflineAfter {
+		h.expect("PLu1@bb.com:u2@bb.com", agentU1)
+	}
+	h.checkLogged(`msg="PL not forwarded again: the same locate was forwarded just before"`)
+	for range wire.Attempts - 1 {
+		h.now = h.now.Add(wire.RetryInterval)
+		h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+		h.sweep()
+	}
+	h.now = h.now.Add(DefaultPendingTTL)
+	h.sweep()
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
+		"Laura": {},
+	})
+}
+
+// A locate that ends unanswered while the agent answers others is the link's
+// loss, not the agent's silence.
+func TestUnansweredLocateOfLiveAgent(t *testing.T) {
+	h := offlineSetup(t)
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.expect("PLx@c.com:u2@bb.com", nodeC, to(agentU2, "PLx@c.com:u2@bb.com"))
+	h.now = h.now.Add(time.Millisecond)
+	h.expect("RL1x@c.com:u2@bb.com", agentU2, to(nodeC, "RL1x@c.com:u2@bb.com"))
+	h.now = h.now.Add(DefaultPendingTTL)
+	h.sweep()
+	h.checkTable(map[string]view{
+		"u1":    {Agent: agentU1.String(), Online: true},
+		"u2":    {Agent: agentU2.String(), Online: true},
+		"Laura": {},
+	})
 }
 
 func TestOfflineCountResetByRL(t *testing.T) {
 	h := offlineSetup(t)
-	h.expect("RL1u1@bb.com:u2@bb.com", agentU2, to(agentU1, "RL1u1@bb.com:u2@bb.com"))
 	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.expect("RL1u1@bb.com:u2@bb.com", agentU2, to(agentU1, "RL1u1@bb.com:u2@bb.com"))
+	h.unanswered()
 	h.checkTable(map[string]view{
 		"u1":    {Agent: agentU1.String(), Online: true},
 		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
@@ -290,12 +433,84 @@ func TestOfflineCountResetByRL(t *testing.T) {
 func TestOfflineCountResetByPR(t *testing.T) {
 	h := offlineSetup(t)
 	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
-	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.unanswered()
 	h.checkTable(map[string]view{
 		"u1":    {Agent: agentU1.String(), Online: true},
 		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
 		"Laura": {},
 	})
+}
+
+// A PL whose asker claims this domain is served only from the asker's
+// registered address.
+func TestForgedAskerDropped(t *testing.T) {
+	h := newHarness(t)
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	for _, pl := range []string{
+		"PLu1@bb.com:u2@bb.com",    // u1 is online elsewhere
+		"PLLaura@bb.com:u2@bb.com", // Laura is not registered
+		"PLu1@BB.com:x@c.com",      // no forward to another domain either
+		"PLnobody@bb.com:u2@bb.com",
+	} {
+		got, res := h.recv(pl, intruder)
+		if len(got) != 0 || len(res) != 0 {
+			t.Errorf("%s from a stranger: sends %v, resolves %v", pl, got, res)
+		}
+	}
+	h.checkLogged(`msg="PL dropped: its asker is a user of this domain registered elsewhere or not at all" from=10.0.0.66:6666 datagram=PLu1@bb.com:u2@bb.com`)
+	// From the asker's own address it goes through, even after a PD.
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
+	h.expect("PDu1@bb.com", agentU1, to(agentU1, "RD0"))
+	h.expect("PLu1@bb.com:Laura@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:Laura@bb.com"))
+}
+
+func TestRateLimits(t *testing.T) {
+	h := newHarness(t)
+	h.c = newCore(harnessConfig, DefaultPendingTTL, Limits{AgentRate: 10, PeerRate: 5}, slog.New(slog.NewTextHandler(h.logs, nil)))
+	h.expect("PRu1@bb.com", agentU1, to(agentU1, "RR0"))
+	cases := []struct {
+		name  string
+		src   netip.AddrPort
+		from  string
+		burst int
+	}{
+		{"agent", agentU1, "u1@bb.com", 20},
+		{"peer", nodeC, "x@c.com", 10},
+	}
+	for _, tc := range cases {
+		pl := func(i int) string { return fmt.Sprintf("PL%s:nobody%d@bb.com", tc.from, i) }
+		rl := func(i int) sent { return to(tc.src, fmt.Sprintf("RL2%s:nobody%d@bb.com", tc.from, i)) }
+		for i := range tc.burst {
+			h.expect(pl(i), tc.src, rl(i))
+		}
+		h.expect(pl(tc.burst), tc.src)
+		h.now = h.now.Add(time.Second / 4) // a token or more each
+		h.expect(pl(tc.burst+1), tc.src, rl(tc.burst+1))
+	}
+	h.checkLogged(`msg="PL dropped: its source sends more than its rate" from=10.0.0.1:5001`)
+	h.checkLogged(`msg="PL dropped: its source sends more than its rate" from=10.0.1.1:3344`)
+	// Another source has its own budget.
+	h.expect("PLy@d.com:nobody@bb.com", intruder, to(intruder, "RL2y@d.com:nobody@bb.com"))
+}
+
+func TestMaxPending(t *testing.T) {
+	h := newHarness(t)
+	h.c = newCore(harnessConfig, DefaultPendingTTL, Limits{MaxPending: shards, PeerRate: -1}, slog.New(slog.NewTextHandler(h.logs, nil)))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	forwarded := 0
+	for i := range 10 * shards {
+		got, _ := h.recv(fmt.Sprintf("PLx%d@c.com:u2@bb.com", i), nodeC)
+		forwarded += len(got)
+	}
+	if n := pendingCount(h.c); forwarded != n || n > shards {
+		t.Errorf("%d forwarded, %d pending, want at most %d", forwarded, n, shards)
+	}
+	h.checkLogged(`msg="PL dropped: too many locates in flight"`)
+	h.now = h.now.Add(DefaultPendingTTL)
+	h.sweep()
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0")) // its agent was silent throughout
+	h.expect("PLy@c.com:u2@bb.com", nodeC, to(agentU2, "PLy@c.com:u2@bb.com"))
 }
 
 func TestRLWithoutForwardedPLDropped(t *testing.T) {
@@ -325,7 +540,7 @@ func TestRLAfterPendingExpiryDropped(t *testing.T) {
 	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
 	h.now = h.now.Add(DefaultPendingTTL)
 	h.expect("RL0u1@bb.com:u2@bb.com:10.0.0.2:1", agentU2)
-	h.c.sweep(h.now)
+	h.sweep()
 	if pendingCount(h.c) != 0 {
 		t.Errorf("sweep left %d pending locates", pendingCount(h.c))
 	}
@@ -549,7 +764,7 @@ func FuzzHandle(f *testing.F) {
 			f.Add(byte(i), b)
 		}
 	}
-	c := newCore(harnessConfig, DefaultPendingTTL, slog.New(slog.DiscardHandler))
+	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.DiscardHandler))
 	w := newScratch()
 	// Put state in place that the fuzzed datagrams can act on: u1 and u2
 	// online, a PL of u1 forwarded to u2's agent and one to c.com's node.
@@ -587,7 +802,7 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 		if from%16 == 0 {
-			c.sweep(now)
+			c.sweep(newScratch(), now)
 		}
 		checkInvariants(t, c)
 		if n := c.t.len(); n != 3 {

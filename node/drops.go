@@ -22,6 +22,11 @@ const (
 	dropRelay                         // a PL between two other domains
 	dropNoPL                          // an RL for no PL in flight
 	dropWrongSource                   // an RL from elsewhere than its PL went
+	dropForged                        // a PL whose asker of ours is not at its address
+	dropRate                          // a PL past its source's rate
+	dropRepeat                        // the same PL again, too soon
+	dropFull                          // a PL while the locates in flight are at their bound
+	dropTakeover                      // a PR refused: the registered agent answers
 	dropReasons
 )
 
@@ -32,6 +37,11 @@ var dropNames = [dropReasons]string{
 	dropRelay:       "not for this domain",
 	dropNoPL:        "RL without PL",
 	dropWrongSource: "RL from elsewhere",
+	dropForged:      "asker not at its address",
+	dropRate:        "over the rate",
+	dropRepeat:      "repeated too soon",
+	dropFull:        "too many locates",
+	dropTakeover:    "takeover refused",
 }
 
 // dropBurst is how many drops of one reason are logged in full per window;

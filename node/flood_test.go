@@ -30,12 +30,17 @@ func TestStaticPeerDuringDNSFlood(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	n := startNode(t, "127.0.0.1:0", "bb.com", []string{"u1"}, func(o *Options) { o.Resolver = res })
+	n := startNode(t, "127.0.0.1:0", "bb.com", []string{"u1"}, func(o *Options) {
+		o.Resolver = res
+		// One agent floods: no per-source limit, so that the flood
+		// reaches the total.
+		o.Limits = Limits{AgentRate: -1, SourceLookups: -1, MaxLookups: 512}
+	})
 	a := newAgent(t)
 	a.ask(n.Addr(), "PRu1@bb.com", "RR0")
 
 	deadline := time.Now().Add(wait)
-	for i := 0; n.resolving.Load() < maxResolving; i++ {
+	for i := 0; n.resolving.Load() < n.maxResolving; i++ {
 		if time.Now().After(deadline) {
 			t.Fatalf("only %d lookups in flight after %d PLs", n.resolving.Load(), i)
 		}

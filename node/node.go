@@ -40,15 +40,13 @@ type Options struct {
 	// Resolver finds other domains' nodes; default one built from Peers,
 	// DNSServer and HostsFile.
 	Resolver *lumi.Resolver
+	// Limits bound what one source can make the node do.
+	Limits Limits
 }
 
 // DefaultPendingTTL is the agent's retry window plus some slack: after it,
 // no agent waits for the RL any more.
 const DefaultPendingTTL = wire.Attempts*wire.RetryInterval + time.Second
-
-// maxResolving bounds the DNS lookups in flight, so that a flood of PLs for
-// made-up domains cannot start goroutines without end.
-const maxResolving = 4096
 
 // Node is a LUMI node: the registrar and location proxy of one domain.
 type Node struct {
@@ -61,9 +59,16 @@ type Node struct {
 	cfgPath  string
 	lock     *os.File // held while the node owns its config (lockConfig)
 
-	resolving atomic.Int32  // DNS lookups in flight
-	stopped   chan struct{} // closed when Run has returned
-	running   sync.Once
+	resolving atomic.Int32 // DNS lookups in flight
+	// maxResolving bounds them, so that a flood of PLs for made-up
+	// domains cannot start goroutines without end, and perSource bounds
+	// those of one source, so that one agent cannot take every slot.
+	maxResolving, perSource int32
+	lookupsMu               sync.Mutex
+	lookups                 map[netip.AddrPort]int32 // in flight, by the PL's source
+	sweepScratch            *scratch
+	stopped                 chan struct{} // closed when Run has returned
+	running                 sync.Once
 
 	adminMu sync.Mutex // serialises admin changes and guards cfg
 	cfg     Config     // as last written to cfgPath
@@ -138,7 +143,8 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	if ttl <= 0 {
 		ttl = DefaultPendingTTL
 	}
-	c := newCoreTable(cfg.Domain, users, ttl, log)
+	lim := opts.Limits.withDefaults()
+	c := newCoreTable(cfg.Domain, users, ttl, lim, log)
 	log.Info("config loaded", "path", opts.ConfigPath, "domain", cfg.Domain, "users", len(cfg.Users), "took", time.Since(t0).Round(time.Millisecond))
 	if !addr.Addr().IsUnspecified() {
 		c.self = addr
@@ -151,6 +157,11 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 		cfgPath: opts.ConfigPath,
 		stopped: make(chan struct{}),
 		cfg:     cfg,
+
+		maxResolving: int32(lim.MaxLookups),
+		perSource:    int32(lim.SourceLookups),
+		lookups:      make(map[netip.AddrPort]int32),
+		sweepScratch: newScratch(),
 	}
 	n.resolver.Store(res)
 	for _, conn := range conns {
@@ -221,7 +232,7 @@ func (n *Node) run(ctx context.Context) (err error) {
 			}
 		})
 	}
-	sweep := time.NewTicker(time.Second)
+	sweep := time.NewTicker(n.sweepEvery())
 	defer sweep.Stop()
 	logFailed := false
 	for {
@@ -231,7 +242,7 @@ func (n *Node) run(ctx context.Context) (err error) {
 		case err := <-failed:
 			return fmt.Errorf("node: read: %w", err)
 		case now := <-sweep.C:
-			n.core.sweep(now)
+			n.sendAll(n.workers[0].conn, n.core.sweep(n.sweepScratch, now))
 			if err := n.dlog.Err(); err != nil && !logFailed {
 				// Said once: the log writes nothing after its first error.
 				logFailed = true
@@ -255,14 +266,13 @@ func (n *Node) startResolve(ctx context.Context, wg *sync.WaitGroup, w *worker, 
 		}
 		return
 	}
-	if n.resolving.Add(1) > maxResolving {
-		n.resolving.Add(-1)
-		n.log.Warn("too many DNS lookups in flight; PL answered RL2", "domain", r.domain)
-		n.sendAll(w.conn, n.core.resolved(newScratch(), r, netip.AddrPort{}, errors.New("too many lookups in flight"), now))
+	if err := n.startLookup(r.requester); err != nil {
+		n.log.Warn("DNS lookup refused; PL answered RL2", "domain", r.domain, "from", r.requester, "err", err)
+		n.sendAll(w.conn, n.core.resolved(newScratch(), r, netip.AddrPort{}, err, now))
 		return
 	}
 	wg.Go(func() {
-		defer n.resolving.Add(-1)
+		defer n.endLookup(r.requester)
 		ap, err := n.resolver.Load().Resolve(ctx, r.domain)
 		if ctx.Err() != nil {
 			return
@@ -272,6 +282,48 @@ func (n *Node) startResolve(ctx context.Context, wg *sync.WaitGroup, w *worker, 
 		}
 		n.sendAll(w.conn, n.core.resolved(newScratch(), r, ap, err, time.Now()))
 	})
+}
+
+// Errors of a lookup the node did not start.
+var (
+	errLookups       = errors.New("too many DNS lookups in flight")
+	errSourceLookups = errors.New("too many DNS lookups in flight for this source")
+)
+
+// startLookup takes a lookup slot for a PL from src, or says why not.
+func (n *Node) startLookup(src netip.AddrPort) error {
+	if n.resolving.Add(1) > n.maxResolving {
+		n.resolving.Add(-1)
+		return errLookups
+	}
+	n.lookupsMu.Lock()
+	defer n.lookupsMu.Unlock()
+	if n.lookups[src] >= n.perSource {
+		n.resolving.Add(-1)
+		return errSourceLookups
+	}
+	n.lookups[src]++
+	return nil
+}
+
+// endLookup gives back the slot startLookup took.
+func (n *Node) endLookup(src netip.AddrPort) {
+	n.lookupsMu.Lock()
+	if n.lookups[src]--; n.lookups[src] <= 0 {
+		delete(n.lookups, src)
+	}
+	n.lookupsMu.Unlock()
+	n.resolving.Add(-1)
+}
+
+// sweepEvery is how often the node ends what has waited too long: often
+// enough that a takeover check or a locate ends close to its time.
+func (n *Node) sweepEvery() time.Duration {
+	d := min(time.Second, n.core.ttl/4)
+	if n.core.probeWait > 0 {
+		d = min(d, time.Duration(n.core.probeWait))
+	}
+	return max(d, 10*time.Millisecond)
 }
 
 // sendAll sends datagrams one by one, off the batched path.

@@ -30,6 +30,7 @@ const wait = 10 * time.Second
 
 type testNode struct {
 	*Node
+	t       *testing.T
 	logPath string
 	cfgPath string
 	stop    func() // stops the node and waits for Run to return
@@ -78,7 +79,7 @@ func startNode(t *testing.T, listen, domain string, users []string, change func(
 		}
 	}
 	t.Cleanup(stop)
-	return &testNode{Node: n, logPath: opts.LogPath, cfgPath: cfgPath, stop: stop}
+	return &testNode{Node: n, t: t, logPath: opts.LogPath, cfgPath: cfgPath, stop: stop}
 }
 
 // agent is a raw UDP socket playing an agent.
@@ -161,6 +162,23 @@ func checkLog(t *testing.T, path string, lines ...string) {
 	}
 }
 
+// shortWait makes forwarded PLs wait 100 ms for their RL, for tests that
+// let locates end unanswered.
+func shortWait(o *Options) { o.PendingTTL = 100 * time.Millisecond }
+
+// waitPendingEnd waits until no locate is in flight: those forwarded have
+// ended, answered or not, and been swept.
+func (n *testNode) waitPendingEnd() {
+	n.t.Helper()
+	deadline := time.Now().Add(wait)
+	for n.core.t.pendingLen() > 0 {
+		if time.Now().After(deadline) {
+			n.t.Fatalf("%d locates still in flight after %v", n.core.t.pendingLen(), wait)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+}
+
 func startZone(t *testing.T, records ...string) *dnszone.Server {
 	t.Helper()
 	var rrs []dns.RR
@@ -240,10 +258,10 @@ func setResolver(t *testing.T, n *testNode, addr string) {
 
 // TestSameDomainRows covers the rows of one node: register ok/unknown,
 // deregister ok/unknown, locate found/busy/offline/unknown, offline
-// detection on the 5th PL and its resets, malformed datagrams between
+// detection after the 5th silent locate and its resets, malformed datagrams between
 // valid ones.
 func TestSameDomainRows(t *testing.T) {
-	n := startNode(t, "127.0.0.1:0", "bb.com", []string{"u1", "u2", "u3"}, nil)
+	n := startNode(t, "127.0.0.1:0", "bb.com", []string{"u1", "u2", "u3"}, shortWait)
 	addr := n.Addr()
 	a1, a2, a3 := newAgent(t), newAgent(t), newAgent(t)
 	a1.ask(addr, "PRu1@bb.com", "RR0")
@@ -275,22 +293,25 @@ func TestSameDomainRows(t *testing.T) {
 	a1.ask(addr, "PLu1@bb.com:u3@bb.com", "RL3u1@bb.com:u3@bb.com")
 	a1.ask(addr, "PLu1@bb.com:zz@bb.com", "RL2u1@bb.com:zz@bb.com")
 
-	// offline detection: four PLs forwarded and unanswered, the fifth is
-	// answered RL3.
-	unanswered := func() {
-		for range 4 {
+	// offline detection: locates of u2 that end with no word from its
+	// agent; the fifth marks it offline.
+	unanswered := func(k int) {
+		for range k {
 			a1.send(addr, "PLu1@bb.com:u2@bb.com")
 			a2.expect(addr, "PLu1@bb.com:u2@bb.com")
+			n.waitPendingEnd()
 		}
 	}
-	unanswered()
-	// reset by RL: the agent answers late, the count starts again.
+	unanswered(4)
+	// reset by RL: the agent answers a locate, the count starts again.
+	a1.send(addr, "PLu1@bb.com:u2@bb.com")
+	a2.expect(addr, "PLu1@bb.com:u2@bb.com")
 	a2.send(addr, "RL1u1@bb.com:u2@bb.com")
 	a1.expect(addr, "RL1u1@bb.com:u2@bb.com")
-	unanswered()
+	unanswered(4)
 	// reset by PR
 	a2.ask(addr, "PRu2@bb.com", "RR0")
-	unanswered()
+	unanswered(5)
 	a1.ask(addr, "PLu1@bb.com:u2@bb.com", "RL3u1@bb.com:u2@bb.com")
 	a2.quiet()
 	users := n.Users()
@@ -331,14 +352,17 @@ func TestThreeNodes(t *testing.T) {
 	if nb == nil {
 		t.Skipf("no free 127.0.0.x:%d", wire.PLUMIPort)
 	}
-	nc := startNode(t, "127.0.0.1:0", "c.test", []string{"cat"}, nil)
+	nc := startNode(t, "127.0.0.1:0", "c.test", []string{"cat"}, shortWait)
 	z := startZone(t,
 		fmt.Sprintf("b.test. 60 IN A %s", nb.Addr().Addr()),
 		fmt.Sprintf("_lumi._udp.c.test. 60 IN SRV 0 0 %d nodec.c.test.", nc.Addr().Port()),
 		"nodec.c.test. 60 IN A 127.0.0.1",
 		"c.test. 60 IN SOA ns.c.test. h.c.test. 1 60 60 60 60",
 	)
-	na := startNode(t, "127.0.0.1:0", "a.test", []string{"ann"}, func(o *Options) { o.DNSServer = z.Addr() })
+	na := startNode(t, "127.0.0.1:0", "a.test", []string{"ann"}, func(o *Options) {
+		shortWait(o)
+		o.DNSServer = z.Addr()
+	})
 	setResolver(t, nb, z.Addr())
 	setResolver(t, nc, z.Addr())
 
@@ -364,9 +388,11 @@ func TestThreeNodes(t *testing.T) {
 	// unknown domain: NXDOMAIN
 	ann.ask(a, "PLann@a.test:x@nowhere.test", "RL2ann@a.test:x@nowhere.test")
 	// offline detection across domains
-	for range 4 {
+	for range wire.OfflineAfter {
 		ann.send(a, "PLann@a.test:cat@c.test")
 		cat.expect(c, "PLann@a.test:cat@c.test")
+		nc.waitPendingEnd()
+		na.waitPendingEnd()
 	}
 	ann.ask(a, "PLann@a.test:cat@c.test", "RL3ann@a.test:cat@c.test")
 	// An RL for a locate that node a never forwarded is not routed.
@@ -391,7 +417,7 @@ func TestDeadDNSDoesNotStallOthers(t *testing.T) {
 			}
 		}
 	}()
-	nc := startNode(t, "127.0.0.1:0", "c.test", []string{"cat"}, nil)
+	nc := startNode(t, "127.0.0.1:0", "c.test", []string{"cat"}, shortWait)
 	r, err := lumi.NewResolver(lumi.Config{
 		DNSServer: dead.LocalAddr().String(),
 		HostsFile: "-",

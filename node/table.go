@@ -39,7 +39,20 @@ type userShard struct {
 	mu    sync.Mutex
 	index map[string]int32
 	list  []userState
-	_     [64 - 8 - 8 - 24]byte // one cache line per shard's hot fields
+	// takeovers holds the PRs from new addresses for users online
+	// elsewhere, by the user's configured name, while the node checks
+	// whether the registered agent is alive (core.register). Nil until the
+	// first; they are rare.
+	takeovers map[string]takeover
+	_         [64 - 8 - 8 - 24 - 8]byte // one cache line per shard's hot fields
+}
+
+// takeover is a PR for a user online at another address, held while the
+// registered agent is asked (a PL for its own user) whether it is alive.
+type takeover struct {
+	from    netip.AddrPort // the address that wants the registration
+	expires int64          // unix nanoseconds: the check ends, or the refusal does
+	refused bool           // the registered agent answered
 }
 
 // pendingShard holds locates in flight under their pendingKey.
@@ -57,8 +70,9 @@ type userState struct {
 	lastSeen   int64    // unix nanoseconds of the last PR, PD or RL heard; 0 if never
 	agentIP    [16]byte // where the agent registered from (IPv4 mapped)
 	agentPort  uint16   // zero if it never registered
-	unanswered int16    // PLs forwarded to the agent since its last RL or PR
+	unanswered int16    // locates forwarded to the agent that ended with no word from it
 	online     bool
+	silent     bool // offline because locates went unanswered, not by a PD
 }
 
 func (u *userState) agent() netip.AddrPort {
@@ -82,7 +96,23 @@ type pendingLocate struct {
 	forwardedTo netip.AddrPort // the RL must come from here
 	requester   netip.AddrPort // and goes back there
 	expires     int64          // unix nanoseconds
+	since       int64          // the locate's first forward (its retries keep it)
+	last        int64          // its latest forward
+	// user is the configured name of the user of this domain the PL went
+	// to, or "" when it went to another node: when the locate ends
+	// unanswered, that user's agent was silent (core.sweep). It shares
+	// the table's string, so a forward allocates nothing.
+	user string
 }
+
+// admission is what admit did with a locate.
+type admission int
+
+const (
+	admitted    admission = iota
+	admitRepeat           // the same locate was forwarded less than the gap ago
+	admitFull             // the shard holds its share of the locates in flight
+)
 
 // newTable returns an empty table with room for about n users.
 func newTable(n int) *table {
@@ -135,14 +165,52 @@ func (t *table) pendingKeyOf(folded []byte) pendingKey {
 // withUser runs f on the user whose folded name is key, under its shard's
 // lock, and reports whether there is one. f must not block.
 func (t *table) withUser(key []byte, f func(u *userState)) bool {
+	return t.withUserShard(key, func(_ *userShard, u *userState) { f(u) })
+}
+
+// withUserShard is withUser for f that also needs the user's shard (its
+// takeovers).
+func (t *table) withUserShard(key []byte, f func(sh *userShard, u *userState)) bool {
 	sh := t.userShard(key)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
 	i, ok := sh.index[string(key)]
 	if ok {
-		f(&sh.list[i])
+		f(sh, &sh.list[i])
 	}
 	return ok
+}
+
+func (sh *userShard) setTakeover(name string, tk takeover) {
+	if sh.takeovers == nil {
+		sh.takeovers = make(map[string]takeover)
+	}
+	sh.takeovers[name] = tk
+}
+
+// byName returns the user of configured name, under sh's lock held by the
+// caller, or nil.
+func (sh *userShard) byName(name string) *userState {
+	i, ok := sh.index[strings.ToLower(name)]
+	if !ok {
+		return nil
+	}
+	return &sh.list[i]
+}
+
+// eachTakeover calls f with every takeover of every shard under the
+// shard's lock, for the sweep; f says whether to keep it.
+func (t *table) eachTakeover(f func(sh *userShard, name string, tk takeover) (keep bool)) {
+	for i := range t.users {
+		sh := &t.users[i]
+		sh.mu.Lock()
+		for name, tk := range sh.takeovers {
+			if !f(sh, name, tk) {
+				delete(sh.takeovers, name)
+			}
+		}
+		sh.mu.Unlock()
+	}
 }
 
 // add adds a user named name, unless one of that folded name exists; it
@@ -179,6 +247,7 @@ func (t *table) remove(name string) (string, bool) {
 	sh.list[last] = userState{}
 	sh.list = sh.list[:last]
 	delete(sh.index, key)
+	delete(sh.takeovers, have)
 	return have, true
 }
 
@@ -227,12 +296,30 @@ func (t *table) list() []UserInfo {
 	return list
 }
 
-// putPending records a locate in flight.
-func (t *table) putPending(k pendingKey, p pendingLocate) {
+// admit records the locate k, about to be forwarded as p (its since and
+// last set to now), unless the asker's same PL was forwarded to the same
+// place less than gap ago, so that a burst costs one forward and not five,
+// or the shard already holds perShard locates. A retry keeps the locate's
+// first forward time.
+func (t *table) admit(k pendingKey, p pendingLocate, now, gap int64, perShard int) admission {
 	sh := t.pendingShard(k)
 	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	p.since, p.last = now, now
+	old, found := sh.m[k]
+	switch {
+	case !found || old.expires <= now:
+		if !found && len(sh.m) >= perShard {
+			return admitFull
+		}
+	case old.forwardedTo != p.forwardedTo || old.requester != p.requester:
+	case now-old.last < gap:
+		return admitRepeat
+	default:
+		p.since = old.since
+	}
 	sh.m[k] = p
-	sh.mu.Unlock()
+	return admitted
 }
 
 // takePending removes and returns the locate k if it is in flight at now
@@ -254,16 +341,34 @@ func (t *table) takePending(k pendingKey, src netip.AddrPort, now int64) (p pend
 	return p, true, true
 }
 
-// sweep forgets the locates that have waited too long, one shard at a time.
-func (t *table) sweep(now int64) {
+// sweep forgets the locates that have waited too long, one shard at a time,
+// and returns those that had gone to one of the domain's agents.
+func (t *table) sweep(now int64) []pendingLocate {
+	var unanswered []pendingLocate
 	for i := range t.pending {
 		sh := &t.pending[i]
 		sh.mu.Lock()
 		for k, p := range sh.m {
 			if p.expires <= now {
 				delete(sh.m, k)
+				if p.user != "" {
+					unanswered = append(unanswered, p)
+				}
 			}
 		}
 		sh.mu.Unlock()
 	}
+	return unanswered
+}
+
+// pendingLen is how many locates are in flight.
+func (t *table) pendingLen() int {
+	n := 0
+	for i := range t.pending {
+		sh := &t.pending[i]
+		sh.mu.Lock()
+		n += len(sh.m)
+		sh.mu.Unlock()
+	}
+	return n
 }
