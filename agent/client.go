@@ -25,6 +25,11 @@ type ClientConfig struct {
 	RetryInterval time.Duration    // wait for a reply before sending again; default wire.RetryInterval
 	Log           *datalog.DataLog // every datagram sent and received, in the reference's format; nil: none
 	Logger        *slog.Logger     // diagnostics (stray and malformed datagrams); nil: discarded
+	// LocalPort is the UDP port to send from; 0 picks a free one. A node
+	// serves a user's PD and PL only from the address it registered from,
+	// so a tool that registers in one run and locates or deregisters in
+	// another must use the same port each time.
+	LocalPort uint16
 }
 
 // Client speaks PLUMI to one LUMI node from one UDP socket: it sends
@@ -81,7 +86,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	}
 	localIP := probe.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 	probe.Close()
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(localIP, 0)))
+	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(localIP, cfg.LocalPort)))
 	if err != nil {
 		return nil, failWith(ErrNetwork, "open UDP socket", err)
 	}
