@@ -56,11 +56,15 @@ var dnsEdges = []string{
 }
 
 // utf8Edges are bytes at the edges of UTF-8: overlong forms, surrogates,
-// runes past U+10FFFF, cut sequences, U+FFFD itself.
+// runes past U+10FFFF, cut sequences, U+FFFD itself; and code points at
+// the edges of what a kind's denyrunes may refuse.
 var utf8Edges = []string{
 	"\xc3\xa9", "\xc0\xaf", "\xc1\xbf", "\xc2\x80", "\xdf\xbf", "\xe0\x80\x80", "\xe0\x9f\xbf", "\xe0\xa0\x80",
 	"\xed\x9f\xbf", "\xed\xa0\x80", "\xed\xbf\xbf", "\xee\x80\x80", "\xef\xbf\xbd", "\xf0\x8f\xbf\xbf", "\xf0\x90\x80\x80",
 	"\xf4\x8f\xbf\xbf", "\xf4\x90\x80\x80", "\xf5\x80\x80\x80", "\xe2\x82", "\xf0\x9f\x98", "a\xe2\x82\xacb",
+	// The C1 and bidi controls a kind may deny (denyrunes), and their neighbours.
+	"\u0080", "\u009b", "\u009f", "\u00a0", "\u061b", "\u061c", "\u061d", "\u200d", "\u200e", "\u200f", "\u2010",
+	"\u2027", "\u2028", "\u202e", "\u202f", "\u2065", "\u2066", "\u2069", "\u206a",
 }
 
 // valuesOf lists the bytes of every value of kind k the spec's examples hold.

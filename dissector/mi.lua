@@ -146,6 +146,17 @@ local function utf8_len(s, i, e)
   return n
 end
 
+-- rune_at is the code point of the valid UTF-8 sequence of n bytes at s[i]
+-- (from 1).
+local lead_bits = {[2] = 32, [3] = 16, [4] = 8}
+local function rune_at(s, i, n)
+  local r = byte(s, i)
+  if n == 1 then return r end
+  r = r % lead_bits[n]
+  for j = i + 1, i + n - 1 do r = r * 64 + byte(s, j) - 128 end
+  return r
+end
+
 -- bad_utf8 is the offset (from 0) of the first byte of v that is not valid
 -- UTF-8, or #v.
 local function bad_utf8(v)
@@ -167,8 +178,24 @@ local function byte_set(ranges)
   return set
 end
 
+-- denied_rune is the offset (from 0) and value of the first code point of
+-- v, valid UTF-8, in the ascending {lo, hi} ranges rs (nil: none), or nil.
+local function denied_rune(rs, v)
+  if not rs then return nil end
+  local i = 1
+  while i <= #v do
+    local n = utf8_len(v, i, #v)
+    local r = rune_at(v, i, n)
+    for _, rg in ipairs(rs) do
+      if r < rg[1] then break end
+      if r <= rg[2] then return i - 1, r end
+    end
+    i = i + n
+  end
+end
+
 -- text_decode applies a text kind's rules to s[off:limit]: its length,
--- then every byte, then UTF-8.
+-- then every byte, then UTF-8 and the code points it denies.
 local function text_decode(k, s, off, limit)
   local n = limit - off
   if n < k.min then return nil, werr("bad_field", "", off, fmt("length %d, at least %d", n, k.min)) end
@@ -181,6 +208,8 @@ local function text_decode(k, s, off, limit)
   if k.utf8 then
     local i = bad_utf8(v)
     if i < n then return nil, werr("bad_field", "", off + i, "invalid UTF-8") end
+    local j, r = denied_rune(k.deny_runes, v)
+    if j then return nil, werr("bad_field", "", off + j, fmt("rune U+%04X not allowed", r)) end
   end
   return v
 end

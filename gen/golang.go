@@ -129,9 +129,54 @@ func genKinds(b *bytes.Buffer, s *spec.Spec) {
 	g.p("var _ netip.Addr")
 	genDecimal(g)
 	for _, k := range s.Kinds {
+		if len(k.DenyRunes) > 0 {
+			genRuneSet(g) // once, for every kind that denies code points
+			break
+		}
+	}
+	for _, k := range s.Kinds {
 		g.p("\n// Kind %s (%s): %s.", k.Name, k.Base, k.Doc)
 		k.Impl().GoKind(spec.Go{Buffer: b}, k)
 	}
+}
+
+// genRuneSet writes the code point set of the text kinds that deny some
+// (denyrunes): ranges, ascending, searched only in text that holds a byte
+// over 0x7f.
+func genRuneSet(g w) {
+	g.p(`
+// runeSet is a set of code points, as ascending inclusive ranges.
+type runeSet [][2]rune
+
+// has reports whether r is in s.
+func (s runeSet) has(r rune) bool {
+	for _, rg := range s {
+		if r < rg[0] {
+			return false
+		}
+		if r <= rg[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// index returns the offset and value of the first rune of v, valid UTF-8,
+// that is in s, or -1.
+func (s runeSet) index(v string) (int, rune) {
+	for i, r := range v {
+		if r >= utf8.RuneSelf && s.has(r) {
+			return i, r
+		}
+	}
+	return -1, 0
+}
+
+// reasonRune says which code point a text field may not hold: U+009B.
+func reasonRune(r rune) string {
+	h := strings.ToUpper(strconv.FormatInt(int64(r), 16))
+	return "rune U+" + strings.Repeat("0", max(0, 4-len(h))) + h + " not allowed"
+}`)
 }
 
 // genDecimal writes the one decimal scanner every numeric kind uses:

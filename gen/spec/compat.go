@@ -557,6 +557,7 @@ func (r *compatRun) text(what string, o, n *Kind) {
 	if len(gained) > 0 {
 		r.add(false, op, np, "%s: allowed bytes widened: %s now allowed; an old receiver refuses the values with them a new peer may send", what, compatBytes(gained))
 	}
+	r.runes(what, o, n)
 	// utf8 matters only when both sides allow bytes above 0x7f.
 	if o.UTF8 != n.UTF8 && high[0] && high[1] {
 		op, np := compatAttr(o.Attrs, "utf8", o.Pos), compatAttr(n.Attrs, "utf8", n.Pos)
@@ -566,6 +567,48 @@ func (r *compatRun) text(what string, o, n *Kind) {
 			r.add(false, op, np, "%s: utf8 removed: an old receiver refuses the invalid UTF-8 a new peer may send", what)
 		}
 	}
+}
+
+// runes reports the code points one side's denyrunes refuses and the other
+// holds. A code point whose bytes one side refuses anyway is the byte
+// sets' change, reported there.
+func (r *compatRun) runes(what string, o, n *Kind) {
+	op, np := compatAttr(o.Attrs, "denyrunes", o.Pos), compatAttr(n.Attrs, "denyrunes", n.Pos)
+	if lost := runesOnlyIn(n, o); len(lost) > 0 {
+		r.add(true, op, np, "%s: denyrunes %s added: a new receiver refuses the values with them, which an old peer may send", what, RunesString(lost))
+	}
+	if gained := runesOnlyIn(o, n); len(gained) > 0 {
+		r.add(false, op, np, "%s: denyrunes %s removed: an old receiver refuses the values with them, which a new peer may send", what, RunesString(gained))
+	}
+}
+
+// runesOnlyIn lists the code points a denies and b does not, of those
+// whose bytes both allow.
+func runesOnlyIn(a, b *Kind) []RuneRange {
+	var out []RuneRange
+	for _, rg := range a.DenyRunes {
+		for c := rg.Lo; c <= rg.Hi; c++ {
+			if runeIn(b.DenyRunes, c) || !runeBytes(a, c) || !runeBytes(b, c) {
+				continue
+			}
+			if n := len(out); n > 0 && out[n-1].Hi == c-1 {
+				out[n-1].Hi = c
+			} else {
+				out = append(out, RuneRange{c, c})
+			}
+		}
+	}
+	return out
+}
+
+// runeBytes reports whether k allows every byte of c's UTF-8 encoding.
+func runeBytes(k *Kind, c rune) bool {
+	for _, b := range []byte(string(c)) {
+		if !k.Allowed[b] {
+			return false
+		}
+	}
+	return true
 }
 
 // compatBytes lists bytes escaped, runs of three or more as X-Y:

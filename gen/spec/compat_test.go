@@ -135,6 +135,7 @@ func TestCompare(t *testing.T) {
 	for _, tc := range []struct {
 		name    string
 		small   bool // edit compatSpec, not mi.spec
+		prep    edit // if set, turns the spec into the old one first
 		edit    edit
 		reverse bool // compare the edited spec to the original
 		want    []found
@@ -220,6 +221,16 @@ func TestCompare(t *testing.T) {
 			{breaking, `kind line: allowed bytes narrowed: "\x00"-"\t" "\v" "\f" "\x0e"-"\x1f" "\x7f" no longer allowed`, "kind line", "nocontrol"}}},
 		{name: "deny of a byte nocontrol refuses", edit: in("kind nick", "nocontrol", "nocontrol\n    deny \"\\x7f\"")},
 
+		// Code points.
+		{name: "denyrunes added", small: true, prep: replace(`deny ": "`, `deny ": "`+"\n    utf8"), edit: replace("    utf8\n", "    utf8\n    denyrunes \"U+202E U+0080-U+009F\"\n"), want: []found{
+			{breaking, "kind word: denyrunes U+0080-U+009F U+202E added: a new receiver refuses the values with them, which an old peer may send", "kind word", "denyrunes"}}},
+		{name: "denyrunes removed", small: true, prep: replace(`deny ": "`, `deny ": "`+"\n    utf8"), edit: replace("    utf8\n", "    utf8\n    denyrunes \"U+202E U+0080-U+009F\"\n"), reverse: true, want: []found{
+			{compatible, "kind word: denyrunes U+0080-U+009F U+202E removed: an old receiver refuses the values with them, which a new peer may send", "denyrunes", "kind word"}}},
+		{name: "denyrunes widened", small: true, prep: replace(`deny ": "`, `deny ": "`+"\n    utf8\n    denyrunes \"U+0080-U+009F\""), edit: replace(`"U+0080-U+009F"`, `"U+0080-U+009F U+2066-U+2069 U+00A0"`), want: []found{
+			{breaking, "kind word: denyrunes U+00A0 U+2066-U+2069 added", "denyrunes", "denyrunes"}}},
+		{name: "denyrunes listed otherwise", small: true, prep: replace(`deny ": "`, `deny ": "`+"\n    utf8\n    denyrunes \"U+0080-U+009F\""), edit: replace(`"U+0080-U+009F"`, `"U+0090-U+009F U+0080-U+008F"`)},
+		{name: "denyrunes of bytes refused anyway", small: true, prep: replace(`deny ": "`, `deny ": \xc2"`+"\n    utf8"), edit: replace("    utf8\n", "    utf8\n    denyrunes \"U+0080-U+009F\"\n")},
+
 		// utf8, bases.
 		{name: "utf8 added", edit: in("kind line", `deny "\r\n"`, `deny "\r\n"`+"\n    utf8"), want: []found{
 			{breaking, "kind line: utf8 added: a new receiver refuses the invalid UTF-8", "kind line", "utf8"}}},
@@ -300,6 +311,9 @@ func TestCompare(t *testing.T) {
 			src := string(mi)
 			if tc.small {
 				src = compatSpec
+			}
+			if tc.prep != nil {
+				src = tc.prep(t, src)
 			}
 			edited := tc.edit(t, src)
 			oldSrc, newSrc := blankExamples(src), blankExamples(edited)

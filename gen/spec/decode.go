@@ -254,6 +254,9 @@ func decodeText(k *Kind, s string, off, limit int) (any, *WireError) {
 		if i := badUTF8(v); i < len(v) {
 			return nil, wireErr("bad_field", "", off+i, "invalid UTF-8")
 		}
+		if i, c := deniedRune(k.DenyRunes, v); i >= 0 {
+			return nil, wireErr("bad_field", "", off+i, "rune %U not allowed", c)
+		}
 	}
 	return v, nil
 }

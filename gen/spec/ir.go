@@ -94,9 +94,11 @@ type IRKind struct {
 	DenyHex   string           `json:"deny_hex,omitempty"`
 	Allow     string           `json:"allow"`
 	AllowHex  string           `json:"allow_hex,omitempty"`
-	Allowed   [][2]int         `json:"allowed"`  // text, dnsname: the byte set; [] for other bases
-	CanHold   [][2]int         `json:"can_hold"` // every base: the bytes some value may contain
-	Width     int              `json:"width"`    // length of every value; 0 if values vary
+	Allowed   [][2]int         `json:"allowed"`      // text, dnsname: the byte set; [] for other bases
+	DenyRunes string           `json:"deny_runes"`   // the denyrunes attribute as written
+	Denied    [][2]int         `json:"denied_runes"` // text, dnsname: the code points denyrunes denies; [] for none
+	CanHold   [][2]int         `json:"can_hold"`     // every base: the bytes some value may contain
+	Width     int              `json:"width"`        // length of every value; 0 if values vary
 	MinLen    int              `json:"min_len"`
 	MaxLen    int              `json:"max_len"`
 	Parts     []IRItem         `json:"parts"`
@@ -248,7 +250,8 @@ func (s *Spec) IR() *IR {
 		ik := IRKind{
 			Name: k.Name, Base: k.Base, GoType: k.GoType, Doc: text(k.Doc), Pos: irPos(k.Pos), Attrs: irAttrs(k.Attrs),
 			Min: k.Min, Max: k.Max, UTF8: k.UTF8, NoControl: k.NoControl,
-			Allowed: byteRanges(func(c byte) bool { return k.Allowed[c] }),
+			Allowed:   byteRanges(func(c byte) bool { return k.Allowed[c] }),
+			DenyRunes: k.DenyRunesSrc, Denied: runeRanges(k.DenyRunes),
 			CanHold: byteRanges(k.CanHold),
 			Width:   k.Impl().Width(k), MinLen: k.MinLen(), MaxLen: k.MaxLen(),
 			Parts: irItems(k.Parts), Values: []IRCode{},
@@ -375,6 +378,15 @@ func byteRanges(in func(byte) bool) [][2]int {
 	return out
 }
 
+// runeRanges lists code point ranges as the IR writes them.
+func runeRanges(rs []RuneRange) [][2]int {
+	out := [][2]int{}
+	for _, r := range rs {
+		out = append(out, [2]int{int(r.Lo), int(r.Hi)})
+	}
+	return out
+}
+
 // text is s as JSON keeps it: each byte that is not part of valid UTF-8
 // becomes U+FFFD, as encoding/json would do.
 func text(s string) string {
@@ -473,7 +485,7 @@ type irReader struct {
 func (b *irReader) kind(ik *IRKind) {
 	k := &Kind{
 		Name: ik.Name, Base: ik.Base, GoType: ik.GoType, Doc: ik.Doc, Pos: ik.Pos.pos(), Attrs: posMap(ik.Attrs),
-		Min: ik.Min, Max: ik.Max, UTF8: ik.UTF8, NoControl: ik.NoControl,
+		Min: ik.Min, Max: ik.Max, UTF8: ik.UTF8, NoControl: ik.NoControl, DenyRunesSrc: ik.DenyRunes,
 	}
 	owner := "kind " + k.Name
 	b.name(k.Pos, "kind name", k.Name, k.Base == Codes)
@@ -762,6 +774,7 @@ func (b *irReader) derived(ir *IR) {
 			ok   bool
 		}{
 			{"allowed", slices.Equal(ik.Allowed, byteRanges(func(c byte) bool { return k.Allowed[c] }))},
+			{"denied_runes", slices.Equal(ik.Denied, runeRanges(k.DenyRunes))},
 			{"can_hold", slices.Equal(ik.CanHold, byteRanges(k.CanHold))},
 			{"width", ik.Width == k.Impl().Width(k)},
 			{"min_len", ik.MinLen == k.MinLen()},

@@ -11,7 +11,9 @@ type textBase struct{}
 
 func (textBase) Name() string { return Text }
 
-func (textBase) Attrs() []string { return []string{"min", "max", "utf8", "nocontrol", "deny", "allow"} }
+func (textBase) Attrs() []string {
+	return []string{"min", "max", "utf8", "nocontrol", "deny", "allow", "denyrunes"}
+}
 
 func (textBase) Check(k *Kind, r *errs) {
 	if _, ok := k.Attrs["max"]; !ok || k.Max == 0 {
@@ -23,6 +25,7 @@ func (textBase) Check(k *Kind, r *errs) {
 	if k.buildAllowed(r) && k.Min > 0 && !k.holdsAny() {
 		r.errorf(k.Pos, "kind %s: allow, deny and nocontrol leave no byte a value could hold", k.Name)
 	}
+	k.buildDenyRunes(r)
 }
 
 func (k *Kind) holdsAny() bool {
@@ -81,10 +84,8 @@ func goText(g Go, k *Kind, dns bool) {
 		}
 		g.P("}")
 	}
-	if hi {
-		g.P("if hi >= 0x80 && !utf8.ValidString(v) { return fieldErr(ErrBadField, field, off+badUTF8(v), \"invalid UTF-8\") }")
-	} else if k.UTF8 {
-		g.P("if !utf8.ValidString(v) { return fieldErr(ErrBadField, field, off+badUTF8(v), \"invalid UTF-8\") }")
+	if k.UTF8 {
+		goUTF8(g, k, hi)
 	}
 	if dns {
 		g.P("if _, ok := dns.IsDomainName(v); !ok { return fieldErr(ErrBadField, field, off, \"not a DNS name\") }")
@@ -99,6 +100,7 @@ func goText(g Go, k *Kind, dns bool) {
 	g.P("func len%s(v string) int { return len(v) }\n", n)
 	g.P("// Check%s reports whether v is a valid %s.", n, k.Name)
 	g.P("func Check%s(v string) error { return check%s(v, %q, 0) }\n", n, n, k.Name)
+	goRuneSet(g, k)
 	if few || len(deny) == 0 {
 		return // checked without a byte set
 	}
@@ -111,6 +113,43 @@ func goText(g Go, k *Kind, dns bool) {
 	g.P("// %s holds the bytes a %s may contain.", set, k.Name)
 	g.P("var %s = byteSet{%#08x, %#08x, %#08x, %#08x, %#08x, %#08x, %#08x, %#08x}", set,
 		words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7])
+}
+
+// goUTF8 writes the checks of a UTF-8 kind: the encoding, then the code
+// points it denies. hi says the byte scan before it tracked the high bytes:
+// ASCII text then skips both.
+func goUTF8(g Go, k *Kind, hi bool) {
+	bad := "{ return fieldErr(ErrBadField, field, off+badUTF8(v), \"invalid UTF-8\") }"
+	switch {
+	case len(k.DenyRunes) == 0 && hi:
+		g.P("if hi >= 0x80 && !utf8.ValidString(v) %s", bad)
+		return
+	case hi:
+		g.P("if hi >= 0x80 {")
+		defer g.P("}")
+	}
+	g.P("if !utf8.ValidString(v) %s", bad)
+	if len(k.DenyRunes) > 0 {
+		g.P("if i, r := %sRunes.index(v); i >= 0 { return fieldErr(ErrBadField, field, off+i, reasonRune(r)) }", Lower(k.GoName()))
+	}
+}
+
+// goRuneSet writes the code points a kind denies, for goUTF8's check.
+func goRuneSet(g Go, k *Kind) {
+	if len(k.DenyRunes) == 0 {
+		return
+	}
+	g.P("// %sRunes holds the code points a %s may not contain: %s.", Lower(k.GoName()), k.Name, RunesString(k.DenyRunes))
+	g.P("var %sRunes = runeSet%s\n", Lower(k.GoName()), goRunes(k.DenyRunes))
+}
+
+// goRunes is a composite literal of ranges: {{0x80, 0x9f}, {0x61c, 0x61c}}.
+func goRunes(rs []RuneRange) string {
+	var out []string
+	for _, r := range rs {
+		out = append(out, fmt.Sprintf("{%#x, %#x}", r.Lo, r.Hi))
+	}
+	return "{" + strings.Join(out, ", ") + "}"
 }
 
 // denied lists the bytes a text kind may not hold.
@@ -142,8 +181,12 @@ func rapidText(g Go, k *Kind, draw string) {
 			deny.WriteByte(byte(c))
 		}
 	}
-	g.P("\nvar rule%s = textRule{min: %d, max: %d, set: %q, high: %v, utf8: %v, deny: %q}\n",
-		n, k.Min, k.Max, set.String(), high, k.UTF8, deny.String())
+	runes := ""
+	if len(k.DenyRunes) > 0 {
+		runes = ", runes: [][2]rune" + goRunes(k.DenyRunes)
+	}
+	g.P("\nvar rule%s = textRule{min: %d, max: %d, set: %q, high: %v, utf8: %v, deny: %q%s}\n",
+		n, k.Min, k.Max, set.String(), high, k.UTF8, deny.String(), runes)
 	g.P("// %sLen draws a valid %s of min to max bytes.", n, k.Name)
 	g.P("func %sLen(min, max int) *rapid.Generator[string] { return %s(rule%s, min, max) }\n", n, draw, n)
 	g.P("// %s draws a valid %s: %s.", n, k.Name, k.Doc)
@@ -171,6 +214,9 @@ func textRules(k *Kind) []string {
 	if k.UTF8 {
 		r = append(r, "valid UTF-8")
 	}
+	if len(k.DenyRunes) > 0 {
+		r = append(r, "no code point "+RunesString(k.DenyRunes))
+	}
 	return r
 }
 
@@ -195,8 +241,16 @@ func (textBase) Lua(k *Kind) string { return luaText(k, "text_decode") }
 
 // luaText is the Lua entry of a text kind; decode names its decoder.
 func luaText(k *Kind, decode string) string {
-	return fmt.Sprintf("{ftype = \"STRING\", width = 0, min = %d, max = %d, utf8 = %v, allowed = byte_set(%s), decode = %s}",
-		k.Min, k.Max, k.UTF8, LuaRanges(&k.Allowed), decode)
+	runes := ""
+	if len(k.DenyRunes) > 0 {
+		var rs []string
+		for _, r := range k.DenyRunes {
+			rs = append(rs, fmt.Sprintf("{%d, %d}", r.Lo, r.Hi))
+		}
+		runes = ", deny_runes = {" + strings.Join(rs, ", ") + "}"
+	}
+	return fmt.Sprintf("{ftype = \"STRING\", width = 0, min = %d, max = %d, utf8 = %v, allowed = byte_set(%s)%s, decode = %s}",
+		k.Min, k.Max, k.UTF8, LuaRanges(&k.Allowed), runes, decode)
 }
 
 func (textBase) LuaFuncs() []string { return []string{luaUTF8, luaTextDecode} }
@@ -228,6 +282,17 @@ local function utf8_len(s, i, e)
   return n
 end
 
+-- rune_at is the code point of the valid UTF-8 sequence of n bytes at s[i]
+-- (from 1).
+local lead_bits = {[2] = 32, [3] = 16, [4] = 8}
+local function rune_at(s, i, n)
+  local r = byte(s, i)
+  if n == 1 then return r end
+  r = r % lead_bits[n]
+  for j = i + 1, i + n - 1 do r = r * 64 + byte(s, j) - 128 end
+  return r
+end
+
 -- bad_utf8 is the offset (from 0) of the first byte of v that is not valid
 -- UTF-8, or #v.
 local function bad_utf8(v)
@@ -250,8 +315,24 @@ local function byte_set(ranges)
   return set
 end
 
+-- denied_rune is the offset (from 0) and value of the first code point of
+-- v, valid UTF-8, in the ascending {lo, hi} ranges rs (nil: none), or nil.
+local function denied_rune(rs, v)
+  if not rs then return nil end
+  local i = 1
+  while i <= #v do
+    local n = utf8_len(v, i, #v)
+    local r = rune_at(v, i, n)
+    for _, rg in ipairs(rs) do
+      if r < rg[1] then break end
+      if r <= rg[2] then return i - 1, r end
+    end
+    i = i + n
+  end
+end
+
 -- text_decode applies a text kind's rules to s[off:limit]: its length,
--- then every byte, then UTF-8.
+-- then every byte, then UTF-8 and the code points it denies.
 local function text_decode(k, s, off, limit)
   local n = limit - off
   if n < k.min then return nil, werr("bad_field", "", off, fmt("length %d, at least %d", n, k.min)) end
@@ -264,6 +345,8 @@ local function text_decode(k, s, off, limit)
   if k.utf8 then
     local i = bad_utf8(v)
     if i < n then return nil, werr("bad_field", "", off + i, "invalid UTF-8") end
+    local j, r = denied_rune(k.deny_runes, v)
+    if j then return nil, werr("bad_field", "", off + j, fmt("rune U+%04X not allowed", r)) end
   end
   return v
 end`

@@ -165,7 +165,7 @@ func (p *parser) dispatch(st stmt, where string, rules map[string]rule) {
 // the back ends put in comments, tables and dissector trees.
 func docWord(stmt string, i int) bool {
 	switch stmt {
-	case "example", "invalid", "literal", "deny", "allow", "step":
+	case "example", "invalid", "literal", "deny", "allow", "denyrunes", "step":
 		return false
 	case "var":
 		return i == 3 // word 2 is a sample value
@@ -370,6 +370,7 @@ func (p *parser) kindAttr(k *Kind, b Base, a stmt) {
 	add("nocontrol", rule{1, nil, noBlock, flag(&k.NoControl)})
 	add("deny", rule{2, []int{1}, noBlock, bytes(&k.Deny)})
 	add("allow", rule{2, []int{1}, noBlock, bytes(&k.AllowSrc)})
+	add("denyrunes", rule{2, []int{1}, noBlock, bytes(&k.DenyRunesSrc)})
 	add("field", rule{3, nil, noBlock, func(a stmt) {
 		if a.word(2) == k.Name {
 			p.errorf(a.at(2), "%s: field %s is of the kind being declared", owner, a.word(1))

@@ -129,6 +129,18 @@ func TestParseErrors(t *testing.T) {
 		{"summary of no field", edit(`example "AB1x"`, `summary "$r then $nope"`), []string{`30:13: message AB: summary: "$nope" is not a field of the message`}},
 		{"summary group never closed", edit(`example "AB1x"`, `summary "$w[:$port"`), []string{`30:13: message AB: summary: a [ is never closed`}},
 		{"summary twice", edit(`example "AB1x"`, `summary "$w"`+"\n"+`    summary "$r"`), []string{`31:5: message AB: summary given twice (first at bad.spec:30:5)`}},
+		{"denyrunes without utf8", edit(`deny ": "`, `deny ": "`+"\n    denyrunes \"U+0080\""), []string{`6:5: kind word: denyrunes needs utf8`}},
+		{"denyrunes of ASCII text", edit(`deny ": "`, `allow "a-z"`+"\n    utf8\n    denyrunes \"U+0080\""), []string{`7:5: kind word: denyrunes means nothing: allow, deny and nocontrol leave no byte over 0x7f`}},
+		{"denyrunes on uint16", edit("    max 65535\n", "    max 65535\n    denyrunes \"U+0080\"\n"), []string{`11:5: kind port: "denyrunes" means nothing for base uint16`}},
+		{"denyrunes of nothing", edit(`deny ": "`, `deny ": "`+"\n    utf8\n    denyrunes \" \""), []string{`7:5: kind word: denyrunes lists no code point`}},
+		{"denyrunes items", edit(`deny ": "`, `deny ": "`+"\n    utf8\n    denyrunes \"U+80 u+0080 U+0041 U+009F-U+0080 U+D800-U+E000 U+110000 U+0080-U+00FF U+00A0\""), []string{
+			`7:5: kind word: denyrunes item "U+80" is neither a code point U+XXXX nor a range`,
+			`7:5: kind word: denyrunes item "u+0080" is neither`,
+			`7:5: kind word: denyrunes item "U+0041" holds ASCII: deny the bytes below 0x80 with deny`,
+			`7:5: kind word: denyrunes item "U+009F-U+0080" is an empty range`,
+			`7:5: kind word: denyrunes item "U+D800-U+E000" holds surrogates`,
+			`7:5: kind word: denyrunes item "U+110000" goes past U+10FFFF`,
+			`7:5: kind word: denyrunes item "U+00A0" overlaps U+0080-U+00FF, listed before it`}},
 		{"a second if group", edit("    example \"AB0x:1\"\n", "    if r No {\n        literal \";\"\n    }\n    example \"AB0x:1\"\n"), []string{`29:5: message AB: a second if group (first at bad.spec:25:5)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -155,7 +167,7 @@ func TestEveryErrorInOneRun(t *testing.T) {
 	).Replace(okSpec) + "const x 1 \"lower-case name\"\n"
 	got := errsOf(t, src)
 	want := []string{
-		`5:5: unknown statement "bogus" in kind word (want allow, deny, example, invalid, max, min, nocontrol, utf8)`,
+		`5:5: unknown statement "bogus" in kind word (want allow, deny, denyrunes, example, invalid, max, min, nocontrol, utf8)`,
 		`9:1: kind block is not closed before the codes at line 12: add } after its last statement`,
 		`31:18: invalid: unknown error "wrong" (want one of truncated, too_long, unknown_type, bad_field, bad_separator, trailing)`,
 		`33:7: const name "x" must start with a capital letter (it names a Go type)`,

@@ -38,7 +38,9 @@ type Kind struct {
 	UTF8           bool
 	NoControl      bool
 	Deny, AllowSrc string
-	Allowed        [256]bool // text and dnsname: the bytes a value may hold
+	Allowed        [256]bool   // text and dnsname: the bytes a value may hold
+	DenyRunesSrc   string      // the denyrunes attribute as written
+	DenyRunes      []RuneRange // text, dnsname: code points a value may not hold, ascending, merged
 
 	Parts    []Item    // struct
 	Values   []*Code   // codes

@@ -13,17 +13,42 @@ import (
 // textRule is a text kind's rule as the generator needs it.
 type textRule struct {
 	min, max int
-	set      string // the ASCII bytes a value may hold
-	high     bool   // bytes >= 0x80 allowed
-	utf8     bool   // the value must be valid UTF-8
-	deny     string // bytes a value may not hold, for invalid values
+	set      string    // the ASCII bytes a value may hold
+	high     bool      // bytes >= 0x80 allowed
+	utf8     bool      // the value must be valid UTF-8
+	deny     string    // bytes a value may not hold, for invalid values
+	runes    [][2]rune // utf8: code points a value may not hold (denyrunes)
 }
 
-// wideRunes are the multi-byte characters valid text draws from.
-var wideRunes = []rune{'é', 'ç', 'à', 'ñ', '€', '日', '本', '😀'}
+// wideRunes are the multi-byte characters valid text draws from: letters
+// of scripts written both ways, and the neighbours of the code points a
+// spec denies (C1 controls, bidi controls), which stay valid.
+var wideRunes = []rune{'é', 'ç', 'à', 'ñ', '€', '日', '本', '😀', 'א', 'ب', '\u00a0', '\u061b', '\u061d', '\u200d', '\u2010', '\u2027', '\u202f', '\u2065', '\u206a'}
+
+// denied reports whether r holds c among the code points it denies.
+func (r textRule) denied(c rune) bool {
+	for _, rg := range r.runes {
+		if c >= rg[0] && c <= rg[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// wide lists the wideRunes r allows.
+func (r textRule) wide() []rune {
+	var out []rune
+	for _, c := range wideRunes {
+		if !r.denied(c) {
+			out = append(out, c)
+		}
+	}
+	return out
+}
 
 // text draws a valid value of r between min and max bytes long.
 func text(r textRule, min, max int) *rapid.Generator[string] {
+	wide := r.wide()
 	return rapid.Custom(func(t *rapid.T) string {
 		n := rapid.IntRange(min, max).Draw(t, "len")
 		b := make([]byte, 0, n)
@@ -33,7 +58,7 @@ func text(r textRule, min, max int) *rapid.Generator[string] {
 					b = append(b, byte(rapid.IntRange(0x80, 0xff).Draw(t, "byte")))
 					continue
 				}
-				if c := rapid.SampledFrom(wideRunes).Draw(t, "rune"); len(b)+utf8.RuneLen(c) <= n {
+				if c := rapid.SampledFrom(wide).Draw(t, "rune"); len(b)+utf8.RuneLen(c) <= n {
 					b = utf8.AppendRune(b, c)
 					continue
 				}
@@ -91,7 +116,7 @@ func min2(a, b int) int {
 }
 
 // badText draws values that break r: too short, too long, a denied byte,
-// or broken UTF-8.
+// broken UTF-8, or a denied code point.
 func badText(r textRule, dns bool) *rapid.Generator[string] {
 	gens := []*rapid.Generator[string]{
 		rapid.Map(rapid.IntRange(r.max+1, r.max+20), func(n int) string { return strings.Repeat(r.set[:1], n) }),
@@ -105,6 +130,9 @@ func badText(r textRule, dns bool) *rapid.Generator[string] {
 	if r.utf8 {
 		gens = append(gens, withByte(r, rapid.Just(byte(0xff))))
 	}
+	if len(r.runes) > 0 && r.max >= utf8.UTFMax {
+		gens = append(gens, withRune(r))
+	}
 	if dns && r.max >= 4 {
 		gens = append(gens, rapid.Just("a..b"))
 	}
@@ -117,6 +145,21 @@ func withByte(r textRule, bad *rapid.Generator[byte]) *rapid.Generator[string] {
 		v := text(r, 0, r.max-1).Draw(t, "valid")
 		i := rapid.IntRange(0, len(v)).Draw(t, "at")
 		return v[:i] + string([]byte{bad.Draw(t, "bad")}) + v[i:]
+	})
+}
+
+// withRune inserts a code point r denies into a valid value with room for
+// it, between two of its runes.
+func withRune(r textRule) *rapid.Generator[string] {
+	return rapid.Custom(func(t *rapid.T) string {
+		rg := rapid.SampledFrom(r.runes).Draw(t, "range")
+		c := rapid.Int32Range(rg[0], rg[1]).Draw(t, "rune")
+		v := text(r, 0, r.max-utf8.RuneLen(c)).Draw(t, "valid")
+		i := rapid.IntRange(0, len(v)).Draw(t, "at")
+		for i < len(v) && !utf8.RuneStart(v[i]) {
+			i--
+		}
+		return v[:i] + string(c) + v[i:]
 	})
 }
 
