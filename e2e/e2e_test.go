@@ -7,6 +7,7 @@ import (
 	"net/netip"
 	"os"
 	"regexp"
+	"strconv"
 	"strings"
 	"sync"
 	"syscall"
@@ -255,8 +256,13 @@ func TestErrors(t *testing.T) {
 func TestTCPFraming(t *testing.T) {
 	w := newWorld(t, demoDomains)
 	laura := w.startAgent("laura@bb.com")
-	// Find laura's chat socket as any agent would.
-	code, out, errOut := lumictl(t, "locate", "-node", w.nodeAddr("cc.org"), "pau@cc.org", "laura@bb.com")
+	// Find laura's chat socket as any agent would: registered first, as
+	// a node serves a locate only from its asker's registered address.
+	port := strconv.Itoa(freeUDPPort(t))
+	if code, _, errOut := lumictl(t, "register", "-node", w.nodeAddr("cc.org"), "-port", port, "pau@cc.org"); code != 0 {
+		t.Fatalf("lumictl register: %d %s", code, errOut)
+	}
+	code, out, errOut := lumictl(t, "locate", "-node", w.nodeAddr("cc.org"), "-port", port, "pau@cc.org", "laura@bb.com")
 	if code != 0 {
 		t.Fatalf("lumictl locate: %d %s", code, errOut)
 	}
@@ -331,8 +337,9 @@ func TestPacketLoss(t *testing.T) {
 	proxy := newLossyProxy(t, w.nodeAddr("bb.com"), 0.30)
 	const runs = 40
 	ok := 0
+	port := strconv.Itoa(freeUDPPort(t)) // the same for both: the locate comes from the registered address
 	for i := 0; i < runs; i++ {
-		flags := []string{"-node", proxy.addr(), "-retry", "100ms"}
+		flags := []string{"-node", proxy.addr(), "-retry", "100ms", "-port", port}
 		c1, _, e1 := lumictl(t, append(append([]string{"register"}, flags...), "laura@bb.com")...)
 		if c1 != 0 {
 			if c1 != 7 {
@@ -388,7 +395,10 @@ func TestNodeRestart(t *testing.T) {
 		t.Fatalf("node down: %v, want node_timeout", e)
 	}
 	w.startNode("bb.com")
-	// Back, but with an empty table: marc is offline.
+	// Back, but with an empty table: it serves laura's locates once she
+	// has registered again, and marc is offline.
+	laura.say("/register")
+	laura.want("registered")
 	laura.say("/call marc@bb.com")
 	laura.want("locating")
 	if e := laura.want("error"); e.str("reason") != "offline" {
@@ -396,8 +406,6 @@ func TestNodeRestart(t *testing.T) {
 	}
 	marc.say("/register")
 	marc.want("registered")
-	laura.say("/register")
-	laura.want("registered")
 	call(t, laura, marc, "marc@bb.com")
 	laura.quit()
 	marc.want("hangup")
@@ -412,8 +420,14 @@ func TestLumictl(t *testing.T) {
 	run := func(args ...string) (int, string, string) {
 		return lumictl(t, append(append([]string{args[0]}, dns...), args[1:]...)...)
 	}
-	if code, out, errOut := run("register", "marc@bb.com"); code != 0 || out != "ok\n" {
+	// Without -port the registration points at a socket that closes: said.
+	if code, out, errOut := run("register", "marc@bb.com"); code != 0 || out != "ok\n" || !strings.Contains(errOut, "use -port") {
 		t.Errorf("register: %d %q %q", code, out, errOut)
+	}
+	port := strconv.Itoa(freeUDPPort(t))
+	dns = append(dns, "-port", port)
+	if code, out, errOut := run("register", "marc@bb.com"); code != 0 || out != "ok\n" || errOut != "" {
+		t.Errorf("register -port: %d %q %q", code, out, errOut)
 	}
 	if code, out, _ := run("locate", "marc@bb.com", "pau@cc.org"); code != 0 || !strings.HasPrefix(out, "127.0.0.1:") {
 		t.Errorf("locate: %d %q", code, out)
@@ -427,9 +441,13 @@ func TestLumictl(t *testing.T) {
 	if code, _, errOut := run("register", "x@nowhere.test"); code != 4 || !strings.HasPrefix(errOut, "domain_unknown: ") {
 		t.Errorf("register in an unknown domain: %d %q", code, errOut)
 	}
-	// Deregistering from another socket than the registration's is refused.
-	if code, _, errOut := run("deregister", "marc@bb.com"); code != 8 {
-		t.Errorf("deregister: %d %q", code, errOut)
+	// Deregistering from another socket than the registration's is refused;
+	// from the same port it is done.
+	if code, _, errOut := lumictl(t, "deregister", "-node", w.nodeAddr("bb.com"), "-retry", "200ms", "marc@bb.com"); code != 8 {
+		t.Errorf("deregister from another port: %d %q", code, errOut)
+	}
+	if code, out, errOut := run("deregister", "marc@bb.com"); code != 0 || out != "ok\n" {
+		t.Errorf("deregister -port: %d %q %q", code, out, errOut)
 	}
 	pau.quit()
 }

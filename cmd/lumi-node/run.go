@@ -63,6 +63,20 @@ SIGINT or SIGTERM stop it cleanly; SIGHUP reopens the datagram log
 Flags:
 `
 
+// limitFlags defines the flags of the node's limits on fs; a negative
+// value turns a limit off.
+func limitFlags(fs *flag.FlagSet) *node.Limits {
+	l := &node.Limits{}
+	fs.Float64Var(&l.AgentRate, "agent-rate", node.DefaultAgentRate, "PLs a second one of the domain's agents may send (-1: no limit)")
+	fs.Float64Var(&l.PeerRate, "peer-rate", node.DefaultPeerRate, "PLs a second one address may send for the domain's users on behalf of other domains (-1: no limit)")
+	fs.DurationVar(&l.RepeatGap, "repeat-gap", node.DefaultRepeatGap, "the same locate (asker, target) is forwarded at most once per this; a burst costs one forward")
+	fs.IntVar(&l.MaxPending, "max-pending", node.DefaultMaxPending, "locates in flight at most (-1: no limit)")
+	fs.IntVar(&l.MaxLookups, "max-lookups", node.DefaultMaxLookups, "DNS lookups in flight at most (-1: no limit)")
+	fs.IntVar(&l.SourceLookups, "source-lookups", node.DefaultSourceLookups, "DNS lookups in flight for one agent's PLs at most (-1: no limit)")
+	fs.DurationVar(&l.ProbeWait, "probe-wait", node.DefaultProbeWait, "how long a registered agent has to answer the node's check before a PR from another address takes its registration")
+	return l
+}
+
 // run runs the node until ctx ends or the console says quit, and returns
 // the exit status. ready, if not nil, is called with the node's address
 // once it is listening.
@@ -85,6 +99,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sockets serving -listen, one goroutine each (SO_REUSEPORT)")
 	verbose := fs.Bool("v", false, "log debug events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
+	locateWait := fs.Duration("locate-wait", node.DefaultPendingTTL, "how long a forwarded PL waits for its RL; a locate that ends unanswered counts against the target's agent")
+	lim := limitFlags(fs)
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -117,6 +133,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		LogMax:     int64(logMax),
 		Logger:     log,
 		Workers:    *workers,
+		PendingTTL: *locateWait,
+		Limits:     *lim,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)

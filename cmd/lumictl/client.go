@@ -36,6 +36,7 @@ type clientFlags struct {
 	node, dns, hosts string
 	attempts         int
 	retry            time.Duration
+	port             uint
 }
 
 func (f *clientFlags) define(fs *flag.FlagSet) {
@@ -44,7 +45,14 @@ func (f *clientFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.hosts, "hosts", "", `hosts file for finding the node (default /etc/hosts; "-" for none)`)
 	fs.IntVar(&f.attempts, "attempts", wire.Attempts, "sends per request")
 	fs.DurationVar(&f.retry, "retry", wire.RetryInterval, "wait for a reply before sending again")
+	fs.UintVar(&f.port, "port", 0, "send from this local UDP `port` (default: any free one); see \"Ports\" below")
 }
+
+const clientPortHelp = `Ports: a node takes a PD or a PL of one of its users only from the address
+the user registered from. Give the same -port to register, locate and
+deregister so that they share it; without it, each run sends from a new
+port, and a registration points at a socket that closes when the command
+ends.`
 
 // client opens a LUMI client to the node of addr's domain.
 func (f *clientFlags) client(ctx context.Context, addr wire.Address) (*agent.Client, error) {
@@ -63,7 +71,10 @@ func (f *clientFlags) client(ctx context.Context, addr wire.Address) (*agent.Cli
 			return nil, fmt.Errorf("%w: no LUMI node for %s: %v", agent.ErrDomainUnknown, addr.Domain, err)
 		}
 	}
-	return agent.NewClient(agent.ClientConfig{Node: ap, Attempts: f.attempts, RetryInterval: f.retry})
+	if f.port > 65535 {
+		return nil, usagef("-port %d: not a UDP port", f.port)
+	}
+	return agent.NewClient(agent.ClientConfig{Node: ap, Attempts: f.attempts, RetryInterval: f.retry, LocalPort: uint16(f.port)})
 }
 
 // outcome turns a client error into the exit status, printing the reason.
@@ -93,9 +104,9 @@ func parseAddrArg(name, s string) (wire.Address, error) {
 func addrCommand(name, summary string, do func(context.Context, *agent.Client, wire.Address) error) *command {
 	return &command{
 		name:     name,
-		synopsis: "[-node host:port] [-dns host:port] ADDR",
+		synopsis: "[-node host:port] [-dns host:port] [-port N] ADDR",
 		summary:  summary,
-		help:     "ADDR is user@domain. Prints \"ok\" on success.\n\n" + clientExitHelp,
+		help:     "ADDR is user@domain. Prints \"ok\" on success.\n\n" + clientPortHelp + "\n\n" + clientExitHelp,
 		setup: func(fs *flag.FlagSet) func(*env, []string) error {
 			var f clientFlags
 			f.define(fs)
@@ -116,6 +127,9 @@ func addrCommand(name, summary string, do func(context.Context, *agent.Client, w
 				if err := do(ctx, c, a); err != nil {
 					return outcome(e, err)
 				}
+				if name == "register" && f.port == 0 {
+					fmt.Fprintf(e.stderr, "lumictl: warning: %s is registered at %v, which closes now: use -port to keep an address\n", a, c.LocalAddr())
+				}
 				fmt.Fprintln(e.stdout, "ok")
 				return nil
 			}
@@ -131,12 +145,13 @@ var deregisterCommand = addrCommand("deregister", "deregister ADDR (PD); the nod
 
 var locateCommand = &command{
 	name:     "locate",
-	synopsis: "[-node host:port] [-dns host:port] FROM TO",
+	synopsis: "[-node host:port] [-dns host:port] [-port N] FROM TO",
 	summary:  "ask FROM's node where TO chats (PL) and print its ip:port",
 	help: `FROM and TO are user@domain; the request goes to the node of FROM's
-domain. Prints the ip:port of TO's chat socket.
+domain. Prints the ip:port of TO's chat socket. FROM's node answers
+only if FROM registered from this command's address (-port).
 
-` + clientExitHelp,
+` + clientPortHelp + "\n\n" + clientExitHelp,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var f clientFlags
 		f.define(fs)
