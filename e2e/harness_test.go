@@ -64,13 +64,14 @@ type world struct {
 	ports map[string]int // domain -> node UDP port
 	users map[string][]string
 	nodes map[string]*nodeProc
+	flags []string // more flags of every node
 }
 
 // newWorld reserves a port per domain, publishes it in the domain's SRV
 // record and starts every node.
-func newWorld(t *testing.T, domains map[string][]string) *world {
+func newWorld(t *testing.T, domains map[string][]string, nodeFlags ...string) *world {
 	t.Helper()
-	w := &world{t: t, dir: t.TempDir(), ports: map[string]int{}, users: domains, nodes: map[string]*nodeProc{}}
+	w := &world{t: t, dir: t.TempDir(), ports: map[string]int{}, users: domains, nodes: map[string]*nodeProc{}, flags: nodeFlags}
 	var rrs []dns.RR
 	for d := range domains {
 		w.ports[d] = freeUDPPort(t)
@@ -127,8 +128,8 @@ func (w *world) startNode(d string) *nodeProc {
 		}
 	}
 	p := &nodeProc{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(filepath.Join(bin, "lumi-node"), "-config", cfg, "-listen", w.nodeAddr(d),
-		"-dns", w.zone.Addr(), "-hosts", "-", "-log", w.nodeLog(d))
+	p.cmd = exec.Command(filepath.Join(bin, "lumi-node"), append([]string{"-config", cfg, "-listen", w.nodeAddr(d),
+		"-dns", w.zone.Addr(), "-hosts", "-", "-log", w.nodeLog(d)}, w.flags...)...)
 	stdin, err := p.cmd.StdinPipe()
 	if err != nil {
 		t.Fatal(err)

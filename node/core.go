@@ -565,17 +565,22 @@ func (c *core) sweep(w *scratch, now time.Time) []send {
 // offline. A burst of PLs or a lossy link cannot do that: a burst is one
 // locate (admit), and any RL or PR from the agent starts the count again.
 func (c *core) silence(w *scratch, p pendingLocate) {
-	var off bool
+	var off, counted bool
+	var n int16
 	c.t.withUser(w.userKey(p.user), func(u *userState) {
 		if !u.online || u.agent() != p.forwardedTo || u.lastSeen > p.since {
 			return
 		}
 		u.unanswered++
+		n, counted = u.unanswered, true
 		if u.unanswered >= wire.OfflineAfter {
 			u.online, u.silent, u.unanswered = false, true, 0
 			off = true
 		}
 	})
+	if counted {
+		c.log.Debug("locate ended with no word from the agent", "user", p.user, "agent", p.forwardedTo, "unanswered", n)
+	}
 	if off {
 		c.log.Info("user marked offline: locates unanswered", "user", p.user, "agent", p.forwardedTo, "unanswered", wire.OfflineAfter)
 	}
