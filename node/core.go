@@ -528,11 +528,13 @@ func selfLocate(m *wire.LocateReply) bool {
 // which count against their target's agent (silence), the takeover checks
 // (a silent agent loses its registration to the new address, which is sent
 // RR0), the rate limits' idle sources and the drop log's window. It
-// returns what to send.
-func (c *core) sweep(w *scratch, now time.Time) []send {
+// returns what to send, and whether tables that a flood had grown were
+// rebuilt smaller (so that the memory can go back to the system).
+func (c *core) sweep(w *scratch, now time.Time) (_ []send, shrunk bool) {
 	w.reset()
 	t := now.UnixNano()
-	for _, p := range c.t.sweep(t) {
+	unanswered, shrunk := c.t.sweep(t)
+	for _, p := range unanswered {
 		c.silence(w, p)
 	}
 	type move struct {
@@ -554,10 +556,14 @@ func (c *core) sweep(w *scratch, now time.Time) []send {
 		c.log.Warn("registration moved: the registered agent did not answer the check", "user", m.name, "old", m.old, "new", m.new)
 		w.forward(m.new, replyRR0)
 	}
-	c.agentRate.sweep(t)
-	c.peerRate.sweep(t)
+	if c.agentRate.sweep(t) {
+		shrunk = true
+	}
+	if c.peerRate.sweep(t) {
+		shrunk = true
+	}
 	c.drops.flush(now)
-	return w.sends
+	return w.sends, shrunk
 }
 
 // silence counts a locate that went to a user's agent and ended with no

@@ -99,7 +99,8 @@ func (h *harness) expect(datagram string, src netip.AddrPort, want ...sent) {
 // sweep runs the sweep at h.now and returns what it sends.
 func (h *harness) sweep() []sent {
 	h.t.Helper()
-	got := copySends(h.c.sweep(h.w, h.now))
+	sends, _ := h.c.sweep(h.w, h.now)
+	got := copySends(sends)
 	checkInvariants(h.t, h.c)
 	return got
 }
@@ -871,4 +872,30 @@ func fuzzHandleSeeds(f *testing.F) [][]byte {
 	add(&wire.RegisterReply{Code: wire.RegisterOK})
 	add(&wire.DeregisterReply{Code: wire.DeregisterOK})
 	return seeds
+}
+
+// After a flood of locates has expired, the sweep rebuilds the pending
+// maps small and says so, so that the node can give the memory back.
+func TestSweepShrinksAfterFlood(t *testing.T) {
+	h := newHarness(t)
+	h.c = newCore(harnessConfig, DefaultPendingTTL, Limits{PeerRate: -1}, slog.New(slog.DiscardHandler))
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
+	for i := range 2 * shrinkAbove * shards {
+		h.c.handle(h.w, fmt.Appendf(nil, "PLx%d@c.com:u2@bb.com", i), nodeC, h.now)
+	}
+	if _, shrunk := h.c.sweep(h.w, h.now); shrunk {
+		t.Fatal("shrunk while the locates were in flight")
+	}
+	h.now = h.now.Add(DefaultPendingTTL)
+	if _, shrunk := h.c.sweep(h.w, h.now); !shrunk {
+		t.Fatal("not shrunk once the flood had expired")
+	}
+	for i := range h.c.t.pending {
+		if sh := &h.c.t.pending[i]; sh.peak != 0 || len(sh.m) != 0 {
+			t.Fatalf("shard %d: peak %d, %d locates", i, sh.peak, len(sh.m))
+		}
+	}
+	if _, shrunk := h.c.sweep(h.w, h.now); shrunk {
+		t.Fatal("shrunk twice")
+	}
 }

@@ -28,8 +28,9 @@ const limitShards = 16
 type limitShard struct {
 	mu       sync.Mutex
 	m        map[netip.AddrPort]bucket
+	peak     int // the most m has held since it was made
 	overflow bucket
-	_        [64 - 8 - 8 - 16]byte
+	_        [64 - 8 - 8 - 8 - 16]byte
 }
 
 type bucket struct {
@@ -67,6 +68,7 @@ func (l *rateLimit) allow(src netip.AddrPort, now int64) bool {
 	case ok:
 	case len(sh.m) < l.max:
 		b = bucket{tokens: l.burst, at: now}
+		sh.peak = max(sh.peak, len(sh.m)+1)
 	default:
 		return l.spend(&sh.overflow, now)
 	}
@@ -89,10 +91,11 @@ func (l *rateLimit) spend(b *bucket, now int64) bool {
 }
 
 // sweep forgets the sources whose bucket has refilled by now: they are
-// indistinguishable from a source never seen.
-func (l *rateLimit) sweep(now int64) {
+// indistinguishable from a source never seen. It says whether it gave a
+// flood's memory back.
+func (l *rateLimit) sweep(now int64) (shrunk bool) {
 	if l == nil {
-		return
+		return false
 	}
 	for i := range l.shards {
 		sh := &l.shards[i]
@@ -102,8 +105,12 @@ func (l *rateLimit) sweep(now int64) {
 				delete(sh.m, src)
 			}
 		}
+		if m, ok := shrink(sh.m, sh.peak); ok {
+			sh.m, sh.peak, shrunk = m, len(m), true
+		}
 		sh.mu.Unlock()
 	}
+	return shrunk
 }
 
 // sources is how many sources the limit tracks one by one.

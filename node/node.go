@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"runtime/debug"
 	"slices"
 	"strings"
 	"sync"
@@ -15,6 +16,7 @@ import (
 	"time"
 
 	"mi/internal/datalog"
+	"mi/internal/procstat"
 
 	"mi/lumi"
 	"mi/wire"
@@ -242,7 +244,15 @@ func (n *Node) run(ctx context.Context) (err error) {
 		case err := <-failed:
 			return fmt.Errorf("node: read: %w", err)
 		case now := <-sweep.C:
-			n.sendAll(n.workers[0].conn, n.core.sweep(n.sweepScratch, now))
+			sends, shrunk := n.core.sweep(n.sweepScratch, now)
+			n.sendAll(n.workers[0].conn, sends)
+			if shrunk {
+				// A flood is over and its tables were rebuilt small:
+				// collect now and give the memory back, rather than at
+				// the next GC, which an idle node may not reach for long.
+				debug.FreeOSMemory()
+				n.log.Info("memory given back after a flood", "locates_in_flight", n.core.t.pendingLen(), "rss", procstat.Field("VmRSS"))
+			}
 			if err := n.dlog.Err(); err != nil && !logFailed {
 				// Said once: the log writes nothing after its first error.
 				logFailed = true

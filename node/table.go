@@ -57,9 +57,10 @@ type takeover struct {
 
 // pendingShard holds locates in flight under their pendingKey.
 type pendingShard struct {
-	mu sync.Mutex
-	m  map[pendingKey]pendingLocate
-	_  [64 - 8 - 8]byte
+	mu   sync.Mutex
+	m    map[pendingKey]pendingLocate
+	peak int // the most m has held since it was made
+	_    [64 - 8 - 8 - 8]byte
 }
 
 // userState is one user of the domain. It holds no pointer but the name, so
@@ -312,6 +313,7 @@ func (t *table) admit(k pendingKey, p pendingLocate, now, gap int64, perShard in
 		if !found && len(sh.m) >= perShard {
 			return admitFull
 		}
+		sh.peak = max(sh.peak, len(sh.m)+1)
 	case old.forwardedTo != p.forwardedTo || old.requester != p.requester:
 	case now-old.last < gap:
 		return admitRepeat
@@ -342,9 +344,9 @@ func (t *table) takePending(k pendingKey, src netip.AddrPort, now int64) (p pend
 }
 
 // sweep forgets the locates that have waited too long, one shard at a time,
-// and returns those that had gone to one of the domain's agents.
-func (t *table) sweep(now int64) []pendingLocate {
-	var unanswered []pendingLocate
+// and returns those that had gone to one of the domain's agents, and
+// whether it gave a flood's memory back (shrink).
+func (t *table) sweep(now int64) (unanswered []pendingLocate, shrunk bool) {
 	for i := range t.pending {
 		sh := &t.pending[i]
 		sh.mu.Lock()
@@ -356,9 +358,30 @@ func (t *table) sweep(now int64) []pendingLocate {
 				}
 			}
 		}
+		if m, ok := shrink(sh.m, sh.peak); ok {
+			sh.m, sh.peak, shrunk = m, len(m), true
+		}
 		sh.mu.Unlock()
 	}
-	return unanswered
+	return unanswered, shrunk
+}
+
+// shrinkAbove is the size from which a map that has emptied is rebuilt:
+// a Go map keeps the room of its largest size, so after a flood the table
+// would hold the flood's memory for good.
+const shrinkAbove = 256
+
+// shrink returns a copy of m sized for what it holds when it holds under a
+// quarter of its peak and the peak was large.
+func shrink[K comparable, V any](m map[K]V, peak int) (map[K]V, bool) {
+	if peak < shrinkAbove || len(m) > peak/4 {
+		return m, false
+	}
+	c := make(map[K]V, len(m))
+	for k, v := range m {
+		c[k] = v
+	}
+	return c, true
 }
 
 // pendingLen is how many locates are in flight.
