@@ -17,3 +17,15 @@ func TestField(t *testing.T) {
 		t.Errorf("unknown field = %q, want ?", got)
 	}
 }
+
+func TestRSSKiB(t *testing.T) {
+	if _, err := os.Stat("/proc/self/status"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	if got := RSSKiB(os.Getpid()); got <= 0 {
+		t.Errorf("RSSKiB = %d, want a size", got)
+	}
+	if got := RSSKiB(-1); got != -1 {
+		t.Errorf("RSSKiB of no process = %d, want -1", got)
+	}
+}
