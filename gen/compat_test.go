@@ -11,8 +11,11 @@ import (
 
 // TestRunCompat: a breaking edit gives 1, a compatible one 0, a spec that
 // does not check 2 with its errors on stderr and nothing on stdout;
-// breaking changes are listed first, then the compatible ones, then the
-// summary.
+// breaking changes are listed first, each with the statement that would
+// accept it, then the accepted ones with their reasons, then the
+// compatible ones, then stale acknowledgements, then the summary. A break
+// the new spec acknowledges gives 0; any other break, or a stale
+// acknowledgement, still gives 1.
 func TestRunCompat(t *testing.T) {
 	mi, err := os.ReadFile("../spec/mi.spec")
 	if err != nil {
@@ -29,19 +32,32 @@ func TestRunCompat(t *testing.T) {
 	for _, tc := range []struct {
 		name   string
 		edits  []string // old, new pairs applied to mi.spec
+		extra  string   // appended to the edited spec
 		code   int
 		stdout []string // text that must appear, in this order
 		stderr []string
 	}{
-		{"same spec", nil, 0,
-			[]string{"compat: 0 breaking, 0 compatible (" + newPath + " against " + oldPath + ")\n"}, nil},
-		{"user max narrowed", []string{"    max 35\n    utf8", "    max 34\n    utf8"}, 1,
-			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "compat: 1 breaking, 0 compatible "}, nil},
-		{"code added", []string{"    3 Offline", "    4 Moved \"moved\"\n    3 Offline"}, 0,
-			[]string{"compatible " + at("4 Moved", "codes LocateCode") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 1 compatible "}, nil},
-		{"breaking first", []string{"    max 35\n    utf8", "    max 36\n    utf8", "port 3344", "port 3345"}, 1,
-			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking, 1 compatible "}, nil},
-		{"does not check", []string{"    max 35\n", "    max x\n"}, 2,
+		{"same spec", nil, "", 0,
+			[]string{"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale (" + newPath + " against " + oldPath + ")\n"}, nil},
+		{"user max narrowed", narrowUser, "", 1,
+			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "\n    to accept it: breaking \"kind user\" max \"why\"\n",
+				"compat: 1 breaking, 0 accepted, 0 compatible, 0 stale "}, nil},
+		{"code added", []string{"    3 Offline", "    4 Moved \"moved\"\n    3 Offline"}, "", 0,
+			[]string{"compatible " + at("4 Moved", "codes LocateCode") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 0 accepted, 1 compatible, 0 stale "}, nil},
+		{"breaking first", []string{"    max 35\n    utf8", "    max 36\n    utf8", "port 3344", "port 3345"}, "", 1,
+			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking, 0 accepted, 1 compatible, 0 stale "}, nil},
+		{"break accepted", narrowUser, ackUser, 0,
+			[]string{"breaking, accepted: " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "\n    " + newPath + ":{breaking \"kind}: names are shorter now\n",
+				"compat: 0 breaking, 1 accepted, 0 compatible, 0 stale "}, nil},
+		{"another break beside an accepted one", append([]string{"port 3344", "port 3345"}, narrowUser...), ackUser, 1,
+			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "breaking, accepted: " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34",
+				"compat: 1 breaking, 1 accepted, 0 compatible, 0 stale "}, nil},
+		{"acknowledgement of another aspect", narrowUser, strings.Replace(ackUser, " max ", " min ", 1), 1,
+			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34", "STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" min acknowledges no breaking change against " + oldPath + ": remove it\n",
+				"compat: 1 breaking, 0 accepted, 0 compatible, 1 stale "}, nil},
+		{"stale acknowledgement", nil, ackUser, 1,
+			[]string{"STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" max acknowledges no breaking change", "compat: 0 breaking, 0 accepted, 0 compatible, 1 stale "}, nil},
+		{"does not check", []string{"    max 35\n", "    max x\n"}, "", 2,
 			nil, []string{newPath + ":18:9: ", "compat: " + newPath + " does not check"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -52,6 +68,7 @@ func TestRunCompat(t *testing.T) {
 				}
 				src = strings.Replace(src, tc.edits[i], tc.edits[i+1], 1)
 			}
+			src += tc.extra
 			if err := os.WriteFile(newPath, []byte(src), 0o644); err != nil {
 				t.Fatal(err)
 			}
@@ -89,6 +106,12 @@ func TestRunCompat(t *testing.T) {
 		})
 	}
 }
+
+// narrowUser narrows kind user, a breaking change; ackUser accepts it.
+var (
+	narrowUser = []string{"    max 35\n    utf8", "    max 34\n    utf8"}
+	ackUser    = "\nbreaking \"kind user\" max \"names are shorter now\"\n"
+)
 
 // resolve replaces open+TEXT+close in w with the line:col where TEXT first
 // appears in src (for "max x", where its value starts: the error's column).

@@ -22,6 +22,7 @@ func docFiles(s *spec.Spec) ([]file, error) {
 		docProtocol(d, s, p)
 	}
 	docKinds(d, s)
+	docBreaking(d, s)
 	docScenarios(d, s)
 	d.p("## Constants\n")
 	d.p("| name | value | meaning |")
@@ -190,6 +191,25 @@ func upperFirst(s string) string {
 		return s
 	}
 	return strings.ToUpper(s[:1]) + s[1:]
+}
+
+// docBreaking lists the breaking changes the spec makes on purpose, so
+// that the implementers of peers learn what an older peer may now send
+// in vain.
+func docBreaking(d w, s *spec.Spec) {
+	if len(s.Breaking) == 0 {
+		return
+	}
+	d.p("## Intended breaking changes\n")
+	d.p("This version of the spec breaks wire compatibility with earlier ones on purpose here: a peer")
+	d.p("built from an earlier spec may send what a peer of this one refuses (`make compat` accepts")
+	d.p("these changes and no other).\n")
+	d.p("| element | what changed | why |")
+	d.p("|---|---|---|")
+	for _, b := range s.Breaking {
+		d.p("| %s | %s | %s |", b.Subject, b.Aspect, b.Reason)
+	}
+	d.p("")
 }
 
 // docScenarios lists the conformance scenarios, with their steps.

@@ -30,6 +30,7 @@ func (s *Spec) check(r *errs, broken map[*Kind]bool) {
 		}
 	}
 	s.checkGoNames(r)
+	s.checkBreaking(r)
 	if len(r.list) > 0 {
 		return // messages lean on their kinds and protocols
 	}

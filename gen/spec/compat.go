@@ -22,6 +22,13 @@ type Change struct {
 	Old, New         Pos
 	OldFile, NewFile string
 	Msg              string
+	// Subject and Aspect say what changed as a breaking statement names
+	// it: the element ("kind user", "message PLUMI PR") and what of it
+	// ("runes", "items"); see Aspects.
+	Subject, Aspect string
+	// Accepted is the new spec's breaking statement that acknowledges
+	// this breaking change (Accept sets it), or nil.
+	Accepted *Breaking
 }
 
 // String formats c as NEWFILE:L:C (was OLDFILE:L:C): message.
@@ -67,8 +74,16 @@ type compatRun struct {
 	kinds    map[[2]*Kind]bool
 }
 
-func (r *compatRun) add(breaking bool, o, n Pos, format string, args ...any) {
-	r.out = append(r.out, Change{Breaking: breaking, Old: o, New: n, OldFile: r.old.File, NewFile: r.new.File, Msg: fmt.Sprintf(format, args...)})
+// elem is an element of the specs as a change names it: text as its
+// message says it ("message RL (if group)", "kind line -> nick"), subject
+// as a breaking statement does ("message PLUMI RL", "kind nick").
+type elem struct{ text, subject string }
+
+func named(subject string) elem { return elem{subject, subject} }
+
+func (r *compatRun) add(breaking bool, e elem, aspect string, o, n Pos, format string, args ...any) {
+	r.out = append(r.out, Change{Breaking: breaking, Old: o, New: n, OldFile: r.old.File, NewFile: r.new.File,
+		Msg: fmt.Sprintf(format, args...), Subject: e.subject, Aspect: aspect})
 }
 
 func compatProto(s *Spec, name string) *Protocol {
@@ -88,7 +103,7 @@ func (r *compatRun) protocols() {
 			for _, m := range r.old.MessagesOf(op) {
 				tags = append(tags, m.Tag)
 			}
-			r.add(true, op.Pos, Pos{}, "protocol %s removed, with its messages %s: old peers still speak it", op.Name, strings.Join(tags, ", "))
+			r.add(true, named("protocol "+op.Name), "removed", op.Pos, Pos{}, "protocol %s removed, with its messages %s: old peers still speak it", op.Name, strings.Join(tags, ", "))
 			continue
 		}
 		r.protocol(op, np)
@@ -96,7 +111,7 @@ func (r *compatRun) protocols() {
 	}
 	for _, np := range r.new.Protocols {
 		if compatProto(r.old, np.Name) == nil {
-			r.add(false, Pos{}, np.Pos, "protocol %s added: old peers do not speak it", np.Name)
+			r.add(false, named("protocol "+np.Name), "added", Pos{}, np.Pos, "protocol %s added: old peers do not speak it", np.Name)
 		}
 	}
 }
@@ -112,10 +127,10 @@ func (r *compatRun) protocol(o, n *Protocol) {
 	at := func(name string) (Pos, Pos) {
 		return compatAttr(o.Attrs, name, o.Pos), compatAttr(n.Attrs, name, n.Pos)
 	}
-	what := "protocol " + n.Name
+	what := named("protocol " + n.Name)
 	if o.Transport != n.Transport {
 		op, np := at("transport")
-		r.add(true, op, np, "%s: transport %s -> %s: old and new peers no longer reach each other", what, o.Transport, n.Transport)
+		r.add(true, what, "transport", op, np, "%s: transport %s -> %s: old and new peers no longer reach each other", what.text, o.Transport, n.Transport)
 	}
 	if o.Port != n.Port {
 		port := func(p int) string {
@@ -125,11 +140,11 @@ func (r *compatRun) protocol(o, n *Protocol) {
 			return strconv.Itoa(p)
 		}
 		op, np := at("port")
-		r.add(true, op, np, "%s: port %s -> %s: old and new peers no longer reach each other", what, port(o.Port), port(n.Port))
+		r.add(true, what, "port", op, np, "%s: port %s -> %s: old and new peers no longer reach each other", what.text, port(o.Port), port(n.Port))
 	}
 	if o.TagLen != n.TagLen {
 		op, np := at("tag")
-		r.add(true, op, np, "%s: tag length %d -> %d bytes: old and new peers read each other's message types wrong", what, o.TagLen, n.TagLen)
+		r.add(true, what, "tag", op, np, "%s: tag length %d -> %d bytes: old and new peers read each other's message types wrong", what.text, o.TagLen, n.TagLen)
 	}
 	if o.LengthDigits != n.LengthDigits {
 		digits := func(d int) string {
@@ -139,14 +154,14 @@ func (r *compatRun) protocol(o, n *Protocol) {
 			return fmt.Sprintf("%d digits", d)
 		}
 		op, np := at("length")
-		r.add(true, op, np, "%s: length prefix %s -> %s: old and new peers frame messages differently", what, digits(o.LengthDigits), digits(n.LengthDigits))
+		r.add(true, what, "length", op, np, "%s: length prefix %s -> %s: old and new peers frame messages differently", what.text, digits(o.LengthDigits), digits(n.LengthDigits))
 	}
 	op, np := at("max")
 	switch {
 	case n.Max < o.Max:
-		r.add(true, op, np, "%s: max %d -> %d narrows it: a new receiver refuses the %s messages an old peer may send", what, o.Max, n.Max, compatSpan(n.Max+1, o.Max))
+		r.add(true, what, "max", op, np, "%s: max %d -> %d narrows it: a new receiver refuses the %s messages an old peer may send", what.text, o.Max, n.Max, compatSpan(n.Max+1, o.Max))
 	case n.Max > o.Max:
-		r.add(false, op, np, "%s: max %d -> %d widens it: an old receiver refuses the %s messages a new peer may send", what, o.Max, n.Max, compatSpan(o.Max+1, n.Max))
+		r.add(false, what, "max", op, np, "%s: max %d -> %d widens it: an old receiver refuses the %s messages a new peer may send", what.text, o.Max, n.Max, compatSpan(o.Max+1, n.Max))
 	}
 }
 
@@ -198,25 +213,30 @@ func (r *compatRun) messages(op, np *Protocol) {
 			}
 		}
 		if nm == nil {
-			r.add(true, om.Pos, np.Pos, "message %s (%s) removed: an old peer may still send it, and a new receiver refuses it as an unknown type", om.Tag, om.GoType)
+			r.add(true, msgElem(op, om), "removed", om.Pos, np.Pos, "message %s (%s) removed: an old peer may still send it, and a new receiver refuses it as an unknown type", om.Tag, om.GoType)
 			continue
 		}
 		matched[nm] = true
 		pairs = append(pairs, [2]*Message{om, nm})
-		r.add(true, om.Pos, nm.Pos, "message %s renamed %s (Go type %s): a new receiver refuses %s from an old peer as an unknown type, and an old receiver refuses %s", om.Tag, nm.Tag, om.GoType, om.Tag, nm.Tag)
+		r.add(true, msgElem(np, nm), "tag", om.Pos, nm.Pos, "message %s renamed %s (Go type %s): a new receiver refuses %s from an old peer as an unknown type, and an old receiver refuses %s", om.Tag, nm.Tag, om.GoType, om.Tag, nm.Tag)
 	}
 	for _, nm := range news {
 		if !matched[nm] {
-			r.add(false, op.Pos, nm.Pos, "message %s (%s) added: an old receiver refuses it as an unknown type", nm.Tag, nm.GoType)
+			r.add(false, msgElem(np, nm), "added", op.Pos, nm.Pos, "message %s (%s) added: an old receiver refuses it as an unknown type", nm.Tag, nm.GoType)
 		}
 	}
 	for _, p := range pairs {
 		om, nm := p[0], p[1]
 		if om.GoType != nm.GoType {
-			r.add(false, om.Pos, nm.Pos, "message %s: Go type %s -> %s (wire-invisible)", nm.Tag, om.GoType, nm.GoType)
+			r.add(false, msgElem(np, nm), "gotype", om.Pos, nm.Pos, "message %s: Go type %s -> %s (wire-invisible)", nm.Tag, om.GoType, nm.GoType)
 		}
-		r.items("message "+nm.Tag, om.Items, nm.Items, om.Pos, nm.Pos)
+		r.items(msgElem(np, nm), om.Items, nm.Items, om.Pos, nm.Pos)
 	}
+}
+
+// msgElem names message m of protocol p.
+func msgElem(p *Protocol, m *Message) elem {
+	return elem{"message " + m.Tag, "message " + p.Name + " " + m.Tag}
 }
 
 // compatToken is an item as the wire sees it: a field slot (whatever its
@@ -281,7 +301,7 @@ func compatAlign(o, n []Item) (mo, mn []int) {
 // kind, an if group): literals and the if group by their place on the
 // wire, fields by name (a field renamed in the same slot keeps its
 // identity), and each field's kind by content.
-func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
+func (r *compatRun) items(owner elem, o, n []Item, oAt, nAt Pos) {
 	mo, mn := compatAlign(o, n)
 	// stand[i] is the place in the other list that stands for item i: its
 	// match, else the matched item before it, else the owner.
@@ -321,20 +341,20 @@ func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
 		for k := 0; k < len(ol) || k < len(nl); k++ {
 			switch {
 			case k >= len(nl):
-				r.add(true, o[ol[k]].Pos, oStand[ol[k]], "%s: literal %s removed: old and new peers split the message differently", owner, strconv.Quote(o[ol[k]].Literal))
+				r.add(true, owner, "items", o[ol[k]].Pos, oStand[ol[k]], "%s: literal %s removed: old and new peers split the message differently", owner.text, strconv.Quote(o[ol[k]].Literal))
 			case k >= len(ol):
-				r.add(true, nStand[nl[k]], n[nl[k]].Pos, "%s: literal %s added: old and new peers split the message differently", owner, strconv.Quote(n[nl[k]].Literal))
+				r.add(true, owner, "items", nStand[nl[k]], n[nl[k]].Pos, "%s: literal %s added: old and new peers split the message differently", owner.text, strconv.Quote(n[nl[k]].Literal))
 			default:
-				r.add(true, o[ol[k]].Pos, n[nl[k]].Pos, "%s: literal %s -> %s: old and new peers split the message differently", owner, strconv.Quote(o[ol[k]].Literal), strconv.Quote(n[nl[k]].Literal))
+				r.add(true, owner, "items", o[ol[k]].Pos, n[nl[k]].Pos, "%s: literal %s -> %s: old and new peers split the message differently", owner.text, strconv.Quote(o[ol[k]].Literal), strconv.Quote(n[nl[k]].Literal))
 			}
 		}
 		for _, k := range oc {
 			c := o[k].Cond
-			r.add(true, c.Pos, oStand[k], "%s: if group (if %s %s) removed: an old peer sends it, a new receiver refuses it as trailing bytes", owner, c.Field.Name, c.Code.Name)
+			r.add(true, owner, "items", c.Pos, oStand[k], "%s: if group (if %s %s) removed: an old peer sends it, a new receiver refuses it as trailing bytes", owner.text, c.Field.Name, c.Code.Name)
 		}
 		for _, k := range nc {
 			c := n[k].Cond
-			r.add(true, nStand[k], c.Pos, "%s: if group (if %s %s) added: a new peer sends it, an old receiver refuses it as trailing bytes", owner, c.Field.Name, c.Code.Name)
+			r.add(true, owner, "items", nStand[k], c.Pos, "%s: if group (if %s %s) added: a new peer sends it, an old receiver refuses it as trailing bytes", owner.text, c.Field.Name, c.Code.Name)
 		}
 		i, j = i+1, j+1 // past the matched pair (or the end)
 	}
@@ -365,7 +385,7 @@ func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
 		of, nf := it.Field, n[mo[i]].Field
 		if nNames[of.Name] == nil && oNames[nf.Name] == nil {
 			rename[of.Name], taken[nf.Name] = nf.Name, true
-			r.add(false, of.Pos, nf.Pos, "%s: field %s renamed %s (wire-invisible)", owner, of.Name, nf.Name)
+			r.add(false, owner, "items", of.Pos, nf.Pos, "%s: field %s renamed %s (wire-invisible)", owner.text, of.Name, nf.Name)
 		}
 	}
 	var oOrder, nOrder []*Field // the fields of both lists, in each list's order
@@ -374,7 +394,7 @@ func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
 			if _, ok := rename[f.Name]; ok {
 				oOrder = append(oOrder, f)
 			} else {
-				r.add(true, f.Pos, oStand[i], "%s: field %s removed: old and new peers split the message differently", owner, f.Name)
+				r.add(true, owner, "items", f.Pos, oStand[i], "%s: field %s removed: old and new peers split the message differently", owner.text, f.Name)
 			}
 		}
 	}
@@ -383,7 +403,7 @@ func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
 			if taken[f.Name] {
 				nOrder = append(nOrder, f)
 			} else {
-				r.add(true, nStand[j], f.Pos, "%s: field %s added: old and new peers split the message differently", owner, f.Name)
+				r.add(true, owner, "items", nStand[j], f.Pos, "%s: field %s added: old and new peers split the message differently", owner.text, f.Name)
 			}
 		}
 	}
@@ -396,7 +416,7 @@ func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
 				}
 				return strings.Join(s, ", ")
 			}
-			r.add(true, oOrder[k].Pos, nOrder[k].Pos, "%s: fields reordered (%s -> %s): old and new peers read each other's fields as others", owner, names(oOrder), names(nOrder))
+			r.add(true, owner, "items", oOrder[k].Pos, nOrder[k].Pos, "%s: fields reordered (%s -> %s): old and new peers read each other's fields as others", owner.text, names(oOrder), names(nOrder))
 			break
 		}
 	}
@@ -412,14 +432,14 @@ func (r *compatRun) items(owner string, o, n []Item, oAt, nAt Pos) {
 	}
 }
 
-func (r *compatRun) cond(owner string, o, n *Cond, rename map[string]string) {
+func (r *compatRun) cond(owner elem, o, n *Cond, rename map[string]string) {
 	switch {
 	case rename[o.Field.Name] != n.Field.Name:
-		r.add(true, o.Pos, n.Pos, "%s: if condition %s %s -> %s %s: the group is sent on another field", owner, o.Field.Name, o.Code.Name, n.Field.Name, n.Code.Name)
+		r.add(true, owner, "items", o.Pos, n.Pos, "%s: if condition %s %s -> %s %s: the group is sent on another field", owner.text, o.Field.Name, o.Code.Name, n.Field.Name, n.Code.Name)
 	case compatCodes(o.Field.Kind, n.Field.Kind)[o.Code] != n.Code:
-		r.add(true, o.Pos, n.Pos, "%s: if condition %s %s -> %s %s: the group is sent with another code", owner, o.Field.Name, o.Code.Name, n.Field.Name, n.Code.Name)
+		r.add(true, owner, "items", o.Pos, n.Pos, "%s: if condition %s %s -> %s %s: the group is sent with another code", owner.text, o.Field.Name, o.Code.Name, n.Field.Name, n.Code.Name)
 	}
-	r.items(owner+" (if group)", o.Items, n.Items, o.Pos, n.Pos)
+	r.items(elem{owner.text + " (if group)", owner.subject}, o.Items, n.Items, o.Pos, n.Pos)
 }
 
 // compatCodes matches the codes of two codes kinds: by name, then an old
@@ -456,9 +476,9 @@ func (r *compatRun) kind(o, n *Kind) {
 	if o.Base == Codes && n.Base == Codes {
 		word = "codes"
 	}
-	what := word + " " + o.Name
+	what := named(word + " " + n.Name)
 	if o.Name != n.Name {
-		what = fmt.Sprintf("%s %s -> %s", word, o.Name, n.Name)
+		what.text = fmt.Sprintf("%s %s -> %s", word, o.Name, n.Name)
 	}
 	before := len(r.out)
 	switch {
@@ -474,19 +494,19 @@ func (r *compatRun) kind(o, n *Kind) {
 			r.number(what, o, n)
 		}
 	case compatDecimal(o) && compatDecimal(n):
-		r.add(false, o.Pos, n.Pos, "%s: base %s -> %s: the same canonical decimal on the wire", what, o.Base, n.Base)
+		r.add(false, what, "base", o.Pos, n.Pos, "%s: base %s -> %s: the same canonical decimal on the wire", what.text, o.Base, n.Base)
 		r.number(what, o, n)
 	case o.Base == Text && n.Base == DNSName:
-		r.add(true, o.Pos, n.Pos, "%s: base text -> dnsname: a new receiver refuses the values that are not DNS names, which an old peer may send", what)
+		r.add(true, what, "base", o.Pos, n.Pos, "%s: base text -> dnsname: a new receiver refuses the values that are not DNS names, which an old peer may send", what.text)
 		r.text(what, o, n)
 	case o.Base == DNSName && n.Base == Text:
-		r.add(false, o.Pos, n.Pos, "%s: base dnsname -> text widens it: an old receiver refuses the values that are not DNS names, which a new peer may send", what)
+		r.add(false, what, "base", o.Pos, n.Pos, "%s: base dnsname -> text widens it: an old receiver refuses the values that are not DNS names, which a new peer may send", what.text)
 		r.text(what, o, n)
 	default:
-		r.add(true, o.Pos, n.Pos, "%s: base %s -> %s: old and new peers cannot read each other's values", what, o.Base, n.Base)
+		r.add(true, what, "base", o.Pos, n.Pos, "%s: base %s -> %s: old and new peers cannot read each other's values", what.text, o.Base, n.Base)
 	}
 	if o.Name != n.Name && len(r.out) == before {
-		r.add(false, o.Pos, n.Pos, "%s: other name, same content (wire-invisible)", what)
+		r.add(false, what, "name", o.Pos, n.Pos, "%s: other name, same content (wire-invisible)", what.text)
 	}
 }
 
@@ -500,7 +520,7 @@ func compatDecimal(k *Kind) bool {
 // limit reports a change of a kind's lower or upper bound (attribute a),
 // where narrowed values are refused by new receivers and widened ones by
 // old receivers; refused names the values in between.
-func (r *compatRun) limit(what, a string, o, n *Kind, ov, nv int, refused func(lo, hi int) string) {
+func (r *compatRun) limit(what elem, a string, o, n *Kind, ov, nv int, refused func(lo, hi int) string) {
 	op, np := compatAttr(o.Attrs, a, o.Pos), compatAttr(n.Attrs, a, n.Pos)
 	narrows := nv < ov
 	if a == "min" {
@@ -515,15 +535,15 @@ func (r *compatRun) limit(what, a string, o, n *Kind, ov, nv int, refused func(l
 	switch {
 	case ov == nv:
 	case narrows:
-		r.add(true, op, np, "%s: %s %d -> %d narrows it: a new receiver refuses %s, which an old peer may send", what, a, ov, nv, refused(lo, hi))
+		r.add(true, what, a, op, np, "%s: %s %d -> %d narrows it: a new receiver refuses %s, which an old peer may send", what.text, a, ov, nv, refused(lo, hi))
 	default:
-		r.add(false, op, np, "%s: %s %d -> %d widens it: an old receiver refuses %s, which a new peer may send", what, a, ov, nv, refused(lo, hi))
+		r.add(false, what, a, op, np, "%s: %s %d -> %d widens it: an old receiver refuses %s, which a new peer may send", what.text, a, ov, nv, refused(lo, hi))
 	}
 }
 
 func compatLengths(lo, hi int) string { return "the " + compatSpan(lo, hi) + " values" }
 
-func (r *compatRun) text(what string, o, n *Kind) {
+func (r *compatRun) text(what elem, o, n *Kind) {
 	r.limit(what, "min", o, n, o.Min, n.Min, compatLengths)
 	r.limit(what, "max", o, n, o.Max, n.Max, compatLengths)
 	var lost, gained []byte
@@ -552,19 +572,19 @@ func (r *compatRun) text(what string, o, n *Kind) {
 		}
 	}
 	if len(lost) > 0 {
-		r.add(true, op, np, "%s: allowed bytes narrowed: %s no longer allowed; a new receiver refuses the values with them an old peer may send", what, compatBytes(lost))
+		r.add(true, what, "bytes", op, np, "%s: allowed bytes narrowed: %s no longer allowed; a new receiver refuses the values with them an old peer may send", what.text, compatBytes(lost))
 	}
 	if len(gained) > 0 {
-		r.add(false, op, np, "%s: allowed bytes widened: %s now allowed; an old receiver refuses the values with them a new peer may send", what, compatBytes(gained))
+		r.add(false, what, "bytes", op, np, "%s: allowed bytes widened: %s now allowed; an old receiver refuses the values with them a new peer may send", what.text, compatBytes(gained))
 	}
 	r.runes(what, o, n)
 	// utf8 matters only when both sides allow bytes above 0x7f.
 	if o.UTF8 != n.UTF8 && high[0] && high[1] {
 		op, np := compatAttr(o.Attrs, "utf8", o.Pos), compatAttr(n.Attrs, "utf8", n.Pos)
 		if n.UTF8 {
-			r.add(true, op, np, "%s: utf8 added: a new receiver refuses the invalid UTF-8 an old peer may send", what)
+			r.add(true, what, "utf8", op, np, "%s: utf8 added: a new receiver refuses the invalid UTF-8 an old peer may send", what.text)
 		} else {
-			r.add(false, op, np, "%s: utf8 removed: an old receiver refuses the invalid UTF-8 a new peer may send", what)
+			r.add(false, what, "utf8", op, np, "%s: utf8 removed: an old receiver refuses the invalid UTF-8 a new peer may send", what.text)
 		}
 	}
 }
@@ -572,13 +592,13 @@ func (r *compatRun) text(what string, o, n *Kind) {
 // runes reports the code points one side's denyrunes refuses and the other
 // holds. A code point whose bytes one side refuses anyway is the byte
 // sets' change, reported there.
-func (r *compatRun) runes(what string, o, n *Kind) {
+func (r *compatRun) runes(what elem, o, n *Kind) {
 	op, np := compatAttr(o.Attrs, "denyrunes", o.Pos), compatAttr(n.Attrs, "denyrunes", n.Pos)
 	if lost := runesOnlyIn(n, o); len(lost) > 0 {
-		r.add(true, op, np, "%s: denyrunes %s added: a new receiver refuses the values with them, which an old peer may send", what, RunesString(lost))
+		r.add(true, what, "runes", op, np, "%s: denyrunes %s added: a new receiver refuses the values with them, which an old peer may send", what.text, RunesString(lost))
 	}
 	if gained := runesOnlyIn(o, n); len(gained) > 0 {
-		r.add(false, op, np, "%s: denyrunes %s removed: an old receiver refuses the values with them, which a new peer may send", what, RunesString(gained))
+		r.add(false, what, "runes", op, np, "%s: denyrunes %s removed: an old receiver refuses the values with them, which a new peer may send", what.text, RunesString(gained))
 	}
 }
 
@@ -633,15 +653,15 @@ func compatBytes(bs []byte) string {
 	return strings.Join(out, " ")
 }
 
-func (r *compatRun) number(what string, o, n *Kind) {
+func (r *compatRun) number(what elem, o, n *Kind) {
 	numbers := func(lo, hi int) string { return compatRange(lo, hi) }
 	r.limit(what, "min", o, n, o.Min, n.Min, numbers)
 	r.limit(what, "max", o, n, o.Max, n.Max, numbers)
 }
 
-func (r *compatRun) structure(what string, o, n *Kind) {
+func (r *compatRun) structure(what elem, o, n *Kind) {
 	if o.GoType != n.GoType {
-		r.add(false, o.Pos, n.Pos, "%s: Go type %s -> %s (wire-invisible)", what, o.GoType, n.GoType)
+		r.add(false, what, "gotype", o.Pos, n.Pos, "%s: Go type %s -> %s (wire-invisible)", what.text, o.GoType, n.GoType)
 	}
 	r.items(what, o.Parts, n.Parts, o.Pos, n.Pos)
 	// A declared max counts where it is under what the parts allow. Both
@@ -659,7 +679,7 @@ func (r *compatRun) structure(what string, o, n *Kind) {
 	}
 }
 
-func (r *compatRun) codes(what string, o, n *Kind) {
+func (r *compatRun) codes(what elem, o, n *Kind) {
 	m := compatCodes(o, n)
 	image := map[*Code]bool{}
 	meaning := func(v int) string {
@@ -673,20 +693,20 @@ func (r *compatRun) codes(what string, o, n *Kind) {
 	for _, oc := range o.Values {
 		nc := m[oc]
 		if nc == nil {
-			r.add(true, oc.Pos, n.Pos, "%s: %d %s removed: an old peer may send it, a new receiver refuses it", what, oc.Value, oc.Name)
+			r.add(true, what, "values", oc.Pos, n.Pos, "%s: %d %s removed: an old peer may send it, a new receiver refuses it", what.text, oc.Value, oc.Name)
 			continue
 		}
 		image[nc] = true
 		if nc.Name != oc.Name {
-			r.add(false, oc.Pos, nc.Pos, "%s: %d %s renamed %s (wire-invisible)", what, oc.Value, oc.Name, nc.Name)
+			r.add(false, what, "values", oc.Pos, nc.Pos, "%s: %d %s renamed %s (wire-invisible)", what.text, oc.Value, oc.Name, nc.Name)
 		}
 		if nc.Value != oc.Value {
-			r.add(true, oc.Pos, nc.Pos, "%s: %s %d -> %d: the digit %d %s, so old and new peers misread each other", what, oc.Name, oc.Value, nc.Value, oc.Value, meaning(oc.Value))
+			r.add(true, what, "values", oc.Pos, nc.Pos, "%s: %s %d -> %d: the digit %d %s, so old and new peers misread each other", what.text, oc.Name, oc.Value, nc.Value, oc.Value, meaning(oc.Value))
 		}
 	}
 	for _, nc := range n.Values {
 		if !image[nc] {
-			r.add(false, o.Pos, nc.Pos, "%s: new value %d %s: an old receiver refuses it", what, nc.Value, nc.Name)
+			r.add(false, what, "values", o.Pos, nc.Pos, "%s: new value %d %s: an old receiver refuses it", what.text, nc.Value, nc.Name)
 		}
 	}
 }
@@ -704,14 +724,14 @@ func (r *compatRun) consts() {
 	for _, oc := range r.old.Consts {
 		switch nc := find(r.new, oc.Name); {
 		case nc == nil:
-			r.add(false, oc.Pos, Pos{}, "const %s (%s) removed: a behaviour change, not a wire one", oc.Name, val(oc))
+			r.add(false, named("const "+oc.Name), "value", oc.Pos, Pos{}, "const %s (%s) removed: a behaviour change, not a wire one", oc.Name, val(oc))
 		case val(nc) != val(oc):
-			r.add(false, oc.Pos, nc.Pos, "const %s %s -> %s: a behaviour change, not a wire one", oc.Name, val(oc), val(nc))
+			r.add(false, named("const "+oc.Name), "value", oc.Pos, nc.Pos, "const %s %s -> %s: a behaviour change, not a wire one", oc.Name, val(oc), val(nc))
 		}
 	}
 	for _, nc := range r.new.Consts {
 		if find(r.old, nc.Name) == nil {
-			r.add(false, Pos{}, nc.Pos, "const %s (%s) added: a behaviour change, not a wire one", nc.Name, val(nc))
+			r.add(false, named("const "+nc.Name), "value", Pos{}, nc.Pos, "const %s (%s) added: a behaviour change, not a wire one", nc.Name, val(nc))
 		}
 	}
 }

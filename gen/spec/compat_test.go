@@ -333,6 +333,11 @@ func TestCompare(t *testing.T) {
 				t.Errorf("changes (-want +got):\n%s\nall:\n%s", d, lines(got))
 			}
 			for _, c := range got {
+				// Every breaking change can be acknowledged: its subject
+				// and aspect are what a breaking statement takes.
+				if b := (&Breaking{Subject: c.Subject, Aspect: c.Aspect, Reason: "why"}); c.Breaking && b.shape() != "" {
+					t.Errorf("%s: filed as %q %s, which no breaking statement can name: %s", c, c.Subject, c.Aspect, b.shape())
+				}
 				// Every finding names both lines, unless a side has no
 				// element at all.
 				if (c.Old == Pos{} || c.New == Pos{}) && !strings.HasPrefix(c.Msg, "protocol ") && !strings.HasPrefix(c.Msg, "const ") {
@@ -443,6 +448,117 @@ func TestCompareOrder(t *testing.T) {
 		a, b := got[i-1], got[i]
 		if b.New.Before(a.New) || b.New == a.New && b.Old.Before(a.Old) {
 			t.Errorf("out of order:\n%s\n%s", a, b)
+		}
+	}
+}
+
+// TestAccept: a breaking statement of the new spec accepts the breaking
+// changes of its subject and aspect, and only those; any other breaking
+// change stays unaccepted; a statement that accepts nothing (no change,
+// another aspect, a compatible change) is stale.
+func TestAccept(t *testing.T) {
+	mi, err := os.ReadFile("../../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := blankExamples(string(mi))
+	old, err := Parse("old.spec", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name      string
+		edit      edit
+		acks      string   // breaking statements appended to the new spec
+		accepted  []string // "SUBJECT ASPECT" of the accepted changes
+		breaking  []string // "SUBJECT ASPECT" of the others that break
+		staleAcks []string // "SUBJECT ASPECT" of the stale statements
+	}{
+		{name: "accepted", edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" max "shorter names"`,
+			accepted: []string{"kind user max"}},
+		{name: "unacknowledged", edit: in("kind user", "max 35", "max 20"),
+			breaking: []string{"kind user max"}},
+		{name: "another break beside", edit: edits(in("kind user", "max 35", "max 20"), replace("port 3344", "port 3345")), acks: `breaking "kind user" max "shorter names"`,
+			accepted: []string{"kind user max"}, breaking: []string{"protocol PLUMI port"}},
+		{name: "every change of the aspect", edit: edits(in("kind user", "max 35", "max 20"), in("kind user", "min 1", "min 2")),
+			acks:     `breaking "kind user" max "shorter names"` + "\n" + `breaking "kind user" min "longer names"`,
+			accepted: []string{"kind user min", "kind user max"}},
+		{name: "another aspect", edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" min "longer names"`,
+			breaking: []string{"kind user max"}, staleAcks: []string{"kind user min"}},
+		{name: "another element", edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind nick" max "shorter nicknames"`,
+			breaking: []string{"kind user max"}, staleAcks: []string{"kind nick max"}},
+		{name: "no change", edit: replace("", ""), acks: `breaking "kind user" max "shorter names"`,
+			staleAcks: []string{"kind user max"}},
+		{name: "a compatible change", edit: in("kind user", "max 35", "max 40"), acks: `breaking "kind user" max "longer names"`,
+			staleAcks: []string{"kind user max"}},
+		{name: "a message removed", edit: edits(cut("message PLUMI PD "), replace("    answers PD\n", "")), acks: `breaking "message PLUMI PD" removed "no one leaves"`,
+			accepted: []string{"message PLUMI PD removed"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cur, err := Parse("new.spec", tc.edit(t, src)+"\n"+tc.acks+"\n")
+			if err != nil {
+				t.Fatal(err)
+			}
+			cs := Compare(old, cur)
+			var stale []string
+			for _, b := range cur.Accept(cs) {
+				stale = append(stale, b.Subject+" "+b.Aspect)
+			}
+			var accepted, broken []string
+			for _, c := range cs {
+				switch {
+				case c.Accepted != nil:
+					accepted = append(accepted, c.Subject+" "+c.Aspect)
+					if c.Accepted.Subject != c.Subject || c.Accepted.Aspect != c.Aspect || !c.Breaking {
+						t.Errorf("%s accepted by %+v", c, c.Accepted)
+					}
+				case c.Breaking:
+					broken = append(broken, c.Subject+" "+c.Aspect)
+				}
+			}
+			for _, d := range []struct {
+				what      string
+				want, got []string
+			}{{"accepted", tc.accepted, accepted}, {"breaking", tc.breaking, broken}, {"stale", tc.staleAcks, stale}} {
+				if diff := cmp.Diff(d.want, d.got); diff != "" {
+					t.Errorf("%s (-want +got):\n%s\nall:\n%s", d.what, diff, lines(cs))
+				}
+			}
+		})
+	}
+}
+
+// TestChangeSubjects: a change is filed under the element a breaking
+// statement names, the new one when a field changes kind or a tag its
+// name, and the message itself for its if group.
+func TestChangeSubjects(t *testing.T) {
+	mi, err := os.ReadFile("../../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		edit edit
+		want string // SUBJECT ASPECT of the first change
+	}{
+		{replace("field text line", "field text nick"), "kind nick bytes"},
+		{edits(replace("message PLUMI PD Deregister", "message PLUMI PU Deregister"), replace("answers PD", "answers PU")), "message PLUMI PU tag"},
+		{in("message PLUMI RL ", "        literal \":\"\n        field port", "        literal \";\"\n        field port"), "message PLUMI RL items"},
+		{in("kind addr", "    field domain domain\n", "    field domain domain\n    literal \"/\"\n    field sub domain\n"), "kind addr items"},
+		{replace("3 Offline", "4 Offline"), "codes LocateCode values"},
+		{in("protocol PLUMI", "transport udp", "transport tcp"), "protocol PLUMI transport"},
+	} {
+		src := blankExamples(string(mi))
+		old, err := Parse("old.spec", src)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cur, err := Parse("new.spec", blankExamples(tc.edit(t, src)))
+		if err != nil {
+			t.Fatal(err)
+		}
+		cs := Compare(old, cur)
+		if len(cs) == 0 || cs[0].Subject+" "+cs[0].Aspect != tc.want {
+			t.Errorf("want %s first:\n%s", tc.want, lines(cs))
 		}
 	}
 }

@@ -35,6 +35,15 @@ type IR struct {
 	Consts    []IRConst    `json:"consts"`
 	Vars      []IRVar      `json:"vars"`
 	Scenarios []IRScenario `json:"scenarios"`
+	Breaking  []IRBreaking `json:"breaking"`
+}
+
+// IRBreaking is an acknowledged breaking change: a breaking statement.
+type IRBreaking struct {
+	Subject string `json:"subject"`
+	Aspect  string `json:"aspect"`
+	Reason  string `json:"reason"`
+	Pos     IRPos  `json:"pos"`
 }
 
 // IRVar is a variable of the conformance scenarios.
@@ -245,6 +254,10 @@ func (s *Spec) IR() *IR {
 		Consts:    []IRConst{},
 		Vars:      []IRVar{},
 		Scenarios: []IRScenario{},
+		Breaking:  []IRBreaking{},
+	}
+	for _, b := range s.Breaking {
+		ir.Breaking = append(ir.Breaking, IRBreaking{b.Subject, b.Aspect, text(b.Reason), irPos(b.Pos)})
 	}
 	for _, k := range s.Kinds {
 		ik := IRKind{
@@ -461,6 +474,9 @@ func FromIR(ir *IR) (*Spec, error) {
 	}
 	for _, is := range ir.Scenarios {
 		b.scenario(is)
+	}
+	for _, ib := range ir.Breaking {
+		b.breaking(ib)
 	}
 	if len(b.list) == 0 {
 		b.s.check(b.errs, nil)
@@ -745,6 +761,12 @@ func (b *irReader) scenario(is IRScenario) {
 		sc.Steps = append(sc.Steps, st)
 	}
 	b.s.Scenarios = append(b.s.Scenarios, sc)
+}
+
+// breaking rebuilds a breaking statement, refusing what the parser would;
+// the checker looks for its subject.
+func (b *irReader) breaking(ib IRBreaking) {
+	b.addBreaking(b.s, &Breaking{Subject: ib.Subject, Aspect: ib.Aspect, Reason: ib.Reason, Pos: ib.Pos.pos()}, ib.Pos.pos())
 }
 
 // bytes decodes a lossless byte string: hx when given, after checking that

@@ -248,6 +248,19 @@ sequence T "talk" {
 }
 `
 
+// TestIRBreaking: breaking statements travel in the IR.
+func TestIRBreaking(t *testing.T) {
+	s, err := Parse("ok.spec", okSpec+"breaking \"kind word\" max \"shorter words\"\nbreaking \"message P CD\" removed \"no one sent it\"\n")
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, data := roundTrip(t, s)
+	sameModel(t, s, got)
+	if len(got.Breaking) != 2 || !strings.Contains(string(data), `"subject": "message P CD"`) {
+		t.Errorf("breaking statements: %+v\n%s", got.Breaking, data)
+	}
+}
+
 // TestIRKeepsBytes: strings that are not UTF-8 come back byte for byte.
 func TestIRKeepsBytes(t *testing.T) {
 	s, err := Parse("bytes.spec", bytesSpec)
@@ -346,6 +359,8 @@ func TestFromIRRefuses(t *testing.T) {
 		{"go_type on text", func(ir *IR) { ir.Kinds[0].GoType = "User" }, `go_type "User" given to base text`},
 		{"code digit", func(ir *IR) { ir.Kinds[len(ir.Kinds)-1].Values[0].Value = 10 }, "value 10 is not one digit"},
 		{"empty item", func(ir *IR) { msg(ir, "PL").Items[1] = IRItem{} }, "item 2 has 0 of literal, field and if"},
+		{"breaking of nothing", func(ir *IR) { ir.Breaking = append(ir.Breaking, IRBreaking{"kind nope", "max", "why", IRPos{1, 1}}) }, `breaking "kind nope" max: the spec has no kind nope`},
+		{"breaking aspect", func(ir *IR) { ir.Breaking = append(ir.Breaking, IRBreaking{"kind user", "port", "why", IRPos{1, 1}}) }, `breaking "kind user" port: a kind's aspects are`},
 	} {
 		ir := s.IR()
 		tc.edit(ir)

@@ -141,6 +141,14 @@ func TestParseErrors(t *testing.T) {
 			`7:5: kind word: denyrunes item "U+D800-U+E000" holds surrogates`,
 			`7:5: kind word: denyrunes item "U+110000" goes past U+10FFFF`,
 			`7:5: kind word: denyrunes item "U+00A0" overlaps U+0080-U+00FF, listed before it`}},
+		{"breaking subject", okSpec + "breaking \"kind\" max \"why\"\n", []string{`33:10: breaking "kind" max: the subject is "kind NAME", "codes NAME", "protocol NAME" or "message PROTOCOL TAG"`}},
+		{"breaking message subject", okSpec + "breaking \"message AB\" items \"why\"\n", []string{`33:10: breaking "message AB" items: the subject is`}},
+		{"breaking aspect", okSpec + "breaking \"kind word\" port \"why\"\n", []string{`33:10: breaking "kind word" port: a kind's aspects are base, min, max, bytes, runes, utf8, items`}},
+		{"breaking without a reason", okSpec + "breaking \"kind word\" max \" \"\n", []string{`33:10: breaking "kind word" max: say why the break is intended`}},
+		{"breaking of nothing", okSpec + "breaking \"codes Word\" values \"why\"\n", []string{`33:1: breaking "codes Word" values: the spec has no codes Word`}},
+		{"breaking of a kind that is codes", okSpec + "breaking \"kind Result\" max \"why\"\n", []string{`33:1: breaking "kind Result" max: the spec has no kind Result`}},
+		{"breaking removed, still there", okSpec + "breaking \"message P AB\" removed \"why\"\n", []string{`33:1: breaking "message P AB" removed: the spec still has it`}},
+		{"breaking twice", okSpec + "breaking \"kind word\" max \"why\"\nbreaking \"kind word\" max \"again\"\n", []string{`34:1: breaking "kind word" max given twice (first at bad.spec:33:1)`}},
 		{"a second if group", edit("    example \"AB0x:1\"\n", "    if r No {\n        literal \";\"\n    }\n    example \"AB0x:1\"\n"), []string{`29:5: message AB: a second if group (first at bad.spec:25:5)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {

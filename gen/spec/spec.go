@@ -13,6 +13,7 @@ type Spec struct {
 	Consts    []*Const
 	Vars      []*Var
 	Scenarios []*Scenario
+	Breaking  []*Breaking // intended breaking changes, acknowledged
 }
 
 // Kind bases: the lexical shapes the generator knows how to code.
