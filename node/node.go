@@ -327,11 +327,12 @@ func (n *Node) endLookup(src netip.AddrPort) {
 }
 
 // sweepEvery is how often the node ends what has waited too long: often
-// enough that a takeover check or a locate ends close to its time.
+// enough that a takeover check or a locate ends within a quarter of its
+// wait of its time.
 func (n *Node) sweepEvery() time.Duration {
 	d := min(time.Second, n.core.ttl/4)
 	if n.core.probeWait > 0 {
-		d = min(d, time.Duration(n.core.probeWait))
+		d = min(d, time.Duration(n.core.probeWait)/4)
 	}
 	return max(d, 10*time.Millisecond)
 }

@@ -5,6 +5,7 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
+	"time"
 
 	"mi/wire"
 )
@@ -17,7 +18,9 @@ const (
 	faultNone       fault = ""
 	faultWrongCode  fault = "wrong reply code"                 // RR1 to a user of the domain
 	faultWrongPort  fault = "reply to the wrong port"          // its own RLs go to the source port + 1
-	faultNoOffline  fault = "no offline detection"             // unanswered locates are forwarded forever
+	faultBurst      fault = "forwarding every PL of a burst"   // the same locate is forwarded each time it comes
+	faultTakeover   fault = "registration taken at once"       // a PR from a new address wins without a check
+	faultForged     fault = "serving forged askers"            // a PL is served whoever claims its asker
 	faultAlterPL    fault = "forwarding the PL altered"        // the forwarded PL names another asker
 	faultCrash      fault = "crashing on a malformed datagram" // the node stops serving
 	faultRR0Anyone  fault = "answering RR0 to anyone"          // an unknown user registers too
@@ -26,8 +29,16 @@ const (
 	faultStrangerPD fault = "deregistration from anyone"       // a PD is honoured from any address
 )
 
-var faults = []fault{faultWrongCode, faultWrongPort, faultNoOffline, faultAlterPL, faultCrash, faultRR0Anyone,
-	faultOpenRL, faultNoRemote, faultStrangerPD}
+var faults = []fault{faultWrongCode, faultWrongPort, faultBurst, faultTakeover, faultForged, faultAlterPL, faultCrash,
+	faultRR0Anyone, faultOpenRL, faultNoRemote, faultStrangerPD}
+
+// fakeCheckWait is how long the fake node's check of a registered agent
+// waits for its answer, and fakeRepeatGap how soon it forwards the same
+// locate again.
+const (
+	fakeCheckWait = 300 * time.Millisecond
+	fakeRepeatGap = 200 * time.Millisecond
+)
 
 // fakeNode is a small LUMI node for the mutation test, written from
 // PROTOCOL.md and the strict rules, that can be broken in one way. It is
@@ -44,12 +55,15 @@ type fakeNode struct {
 }
 
 type fakeUser struct {
-	online     bool
-	agent      netip.AddrPort
-	unanswered int
+	online   bool
+	agent    netip.AddrPort
+	checking netip.AddrPort // a PR from here waits for the check of agent
 }
 
-type fakePending struct{ forwardedTo, requester netip.AddrPort }
+type fakePending struct {
+	forwardedTo, requester netip.AddrPort
+	at                     time.Time
+}
 
 func startFakeNode(domain string, users []string, remote netip.AddrPort, f fault) (*fakeNode, error) {
 	conn, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -119,8 +133,10 @@ func (n *fakeNode) handle(m wire.Message, b []byte, src netip.AddrPort) {
 			n.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
 		case u == nil || n.fault == faultWrongCode:
 			n.send(src, &wire.RegisterReply{Code: wire.RegisterRefused})
+		case u.online && u.agent != src && n.fault != faultTakeover:
+			n.check(m.Addr, u, src)
 		default:
-			u.online, u.agent, u.unanswered = true, src, 0
+			u.online, u.agent = true, src
 			n.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
 		}
 	case *wire.Deregister:
@@ -138,9 +154,34 @@ func (n *fakeNode) handle(m wire.Message, b []byte, src netip.AddrPort) {
 	}
 }
 
+// check asks the registered agent of u whether it is alive before src
+// may take the registration: an answer refuses src (locateReply), silence
+// lets it in.
+func (n *fakeNode) check(a wire.Address, u *fakeUser, src netip.AddrPort) {
+	if u.checking.IsValid() {
+		return
+	}
+	u.checking = src
+	n.send(u.agent, &wire.Locate{From: a, To: a})
+	time.AfterFunc(fakeCheckWait, func() {
+		n.mu.Lock()
+		defer n.mu.Unlock()
+		if u.checking == src {
+			u.checking, u.agent = netip.AddrPort{}, src
+			n.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
+		}
+	})
+}
+
 func (n *fakeNode) locate(m *wire.Locate, b []byte, src netip.AddrPort) {
 	reply := func(code wire.LocateCode) {
 		n.send(src, &wire.LocateReply{Code: code, From: m.From, To: m.To})
+	}
+	if asker := n.user(m.From); n.ours(m.From) && (asker == nil || asker.agent != src) && n.fault != faultForged {
+		return
+	}
+	if p, ok := n.pending[fakeKey(m.From, m.To)]; ok && p.requester == src && time.Since(p.at) < fakeRepeatGap && n.fault != faultBurst {
+		return
 	}
 	if !n.ours(m.To) {
 		switch {
@@ -148,7 +189,7 @@ func (n *fakeNode) locate(m *wire.Locate, b []byte, src netip.AddrPort) {
 		case n.fault == faultNoRemote:
 			reply(wire.LocateUnknown)
 		default:
-			n.pending[fakeKey(m.From, m.To)] = fakePending{n.remote, src}
+			n.pending[fakeKey(m.From, m.To)] = fakePending{n.remote, src, time.Now()}
 			n.conn.WriteToUDPAddrPort(b, n.remote)
 		}
 		return
@@ -159,12 +200,8 @@ func (n *fakeNode) locate(m *wire.Locate, b []byte, src netip.AddrPort) {
 		reply(wire.LocateUnknown)
 	case !u.online:
 		reply(wire.LocateOffline)
-	case u.unanswered >= wire.OfflineAfter-1 && n.fault != faultNoOffline:
-		u.online = false
-		reply(wire.LocateOffline)
 	default:
-		u.unanswered++
-		n.pending[fakeKey(m.From, m.To)] = fakePending{u.agent, src}
+		n.pending[fakeKey(m.From, m.To)] = fakePending{u.agent, src, time.Now()}
 		if n.fault == faultAlterPL {
 			alt := *m
 			alt.From.User += "x"
@@ -175,6 +212,10 @@ func (n *fakeNode) locate(m *wire.Locate, b []byte, src netip.AddrPort) {
 }
 
 func (n *fakeNode) locateReply(m *wire.LocateReply, b []byte, src netip.AddrPort) {
+	if u := n.user(m.To); u != nil && u.agent == src && u.checking.IsValid() {
+		n.send(u.checking, &wire.RegisterReply{Code: wire.RegisterRefused})
+		u.checking = netip.AddrPort{}
+	}
 	k := fakeKey(m.From, m.To)
 	p, ok := n.pending[k]
 	if !ok || p.forwardedTo != src {
@@ -187,8 +228,5 @@ func (n *fakeNode) locateReply(m *wire.LocateReply, b []byte, src netip.AddrPort
 		return
 	}
 	delete(n.pending, k)
-	if u := n.user(m.To); u != nil && u.agent == src {
-		u.unanswered = 0
-	}
 	n.conn.WriteToUDPAddrPort(b, p.requester)
 }
