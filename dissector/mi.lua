@@ -379,12 +379,12 @@ local function codes_label(k, v) return fmt("%s (%d): %s", v.name, v.value, v.do
 
 local kinds = {}
 local function kind(name, doc, k) k.name, k.doc = name, doc; kinds[name] = k end
-kind("user", "the part of an address before @", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = true, allowed = byte_set({{33, 57}, {59, 63}, {65, 126}, {128, 255}}), decode = text_decode})
+kind("user", "the part of an address before @", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = true, allowed = byte_set({{33, 57}, {59, 63}, {65, 126}, {128, 255}}), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
 kind("domain", "the DNS name of the domain's node host, e.g. bb.com or PC-c", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = false, allowed = byte_set({{45, 46}, {48, 57}, {65, 90}, {95, 95}, {97, 122}}), decode = dnsname_decode})
 kind("addr", "an MI address user@domain", {ftype = "STRING", width = 0, max = 37, last = "domain", parts = {{field = "user", kind = "user", term = 64}, {lit = "@", after = "user", found = true}, {field = "domain", kind = "domain"}}, decode = struct_decode})
 kind("ip", "dotted-quad IPv4 address, decimal octets without leading zeros", {ftype = "IPv4", width = 0, decode = ipv4_decode, value = ipv4_value})
 kind("port", "TCP port, decimal without leading zeros", {ftype = "UINT16", width = 0, min = 1, max = 65535, decode = decimal_decode, value = decimal_value})
-kind("nick", "a nickname shown to the peer", {ftype = "STRING", width = 0, min = 1, max = 99, utf8 = true, allowed = byte_set({{32, 126}, {128, 255}}), decode = text_decode})
+kind("nick", "a nickname shown to the peer", {ftype = "STRING", width = 0, min = 1, max = 99, utf8 = true, allowed = byte_set({{32, 126}, {128, 255}}), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
 kind("line", "one line of conversation, without the line break", {ftype = "STRING", width = 0, min = 0, max = 99, utf8 = false, allowed = byte_set({{0, 9}, {11, 12}, {14, 255}}), decode = text_decode})
 kind("RegisterCode", "outcome of a registration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "registered: the node now reaches the user at the request's source address"}, [1] = {value = 1, name = "Refused", doc = "refused: the user is not in this domain"}}, vs = {[0] = "OK", [1] = "Refused"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
 kind("DeregisterCode", "outcome of a deregistration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "deregistered: the user is now offline"}, [1] = {value = 1, name = "Refused", doc = "refused: the user is not in this domain"}}, vs = {[0] = "OK", [1] = "Refused"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"regexp"
 	"strings"
 	"testing"
 )
@@ -21,6 +22,8 @@ func TestRunCompat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	// mi.spec's own acknowledgements would be stale against itself.
+	mi = regexp.MustCompile(`(?m)^breaking .*$`).ReplaceAll(mi, nil)
 	dir := t.TempDir()
 	oldPath, newPath := filepath.Join(dir, "old.spec"), filepath.Join(dir, "new.spec")
 	if err := os.WriteFile(oldPath, mi, 0o644); err != nil {
@@ -58,7 +61,7 @@ func TestRunCompat(t *testing.T) {
 		{"stale acknowledgement", nil, ackUser, 1,
 			[]string{"STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" max acknowledges no breaking change", "compat: 0 breaking, 0 accepted, 0 compatible, 1 stale "}, nil},
 		{"does not check", []string{"    max 35\n", "    max x\n"}, "", 2,
-			nil, []string{newPath + ":18:9: ", "compat: " + newPath + " does not check"}},
+			nil, []string{newPath + ":{max x}: ", "compat: " + newPath + " does not check"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			src := string(mi)

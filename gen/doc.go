@@ -201,13 +201,13 @@ func docBreaking(d w, s *spec.Spec) {
 		return
 	}
 	d.p("## Intended breaking changes\n")
-	d.p("This version of the spec breaks wire compatibility with earlier ones on purpose here: a peer")
-	d.p("built from an earlier spec may send what a peer of this one refuses (`make compat` accepts")
-	d.p("these changes and no other).\n")
+	d.p("These changes break wire compatibility with earlier versions of the spec on purpose: a peer")
+	d.p("built from an earlier version may send what a peer of this one refuses. `make compat` accepts")
+	d.p("them, and no other break, for the reason given (spec/README.md, \"breaking\").\n")
 	d.p("| element | what changed | why |")
 	d.p("|---|---|---|")
 	for _, b := range s.Breaking {
-		d.p("| %s | %s | %s |", b.Subject, b.Aspect, b.Reason)
+		d.p("| `%s` | `%s` | %s |", b.Subject, b.Aspect, b.Reason)
 	}
 	d.p("")
 }

@@ -46,6 +46,39 @@ func decimalLen(n int) int {
 	return d
 }
 
+// runeSet is a set of code points, as ascending inclusive ranges.
+type runeSet [][2]rune
+
+// has reports whether r is in s.
+func (s runeSet) has(r rune) bool {
+	for _, rg := range s {
+		if r < rg[0] {
+			return false
+		}
+		if r <= rg[1] {
+			return true
+		}
+	}
+	return false
+}
+
+// index returns the offset and value of the first rune of v, valid UTF-8,
+// that is in s, or -1.
+func (s runeSet) index(v string) (int, rune) {
+	for i, r := range v {
+		if r >= utf8.RuneSelf && s.has(r) {
+			return i, r
+		}
+	}
+	return -1, 0
+}
+
+// reasonRune says which code point a text field may not hold: U+009B.
+func reasonRune(r rune) string {
+	h := strings.ToUpper(strconv.FormatInt(int64(r), 16))
+	return "rune U+" + strings.Repeat("0", max(0, 4-len(h))) + h + " not allowed"
+}
+
 // Kind user (text): the part of an address before @.
 func checkUser(v string, field string, off int) error {
 	if len(v) < 1 {
@@ -61,8 +94,13 @@ func checkUser(v string, field string, off int) error {
 		}
 		hi |= v[i]
 	}
-	if hi >= 0x80 && !utf8.ValidString(v) {
-		return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
+	if hi >= 0x80 {
+		if !utf8.ValidString(v) {
+			return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
+		}
+		if i, r := userRunes.index(v); i >= 0 {
+			return fieldErr(ErrBadField, field, off+i, reasonRune(r))
+		}
 	}
 	return nil
 }
@@ -78,6 +116,9 @@ func lenUser(v string) int { return len(v) }
 
 // CheckUser reports whether v is a valid user.
 func CheckUser(v string) error { return checkUser(v, "user", 0) }
+
+// userRunes holds the code points a user may not contain: U+0080-U+009F U+061C U+200E-U+200F U+2028-U+202E U+2066-U+2069.
+var userRunes = runeSet{{0x80, 0x9f}, {0x61c, 0x61c}, {0x200e, 0x200f}, {0x2028, 0x202e}, {0x2066, 0x2069}}
 
 // userBytes holds the bytes a user may contain.
 var userBytes = byteSet{0x00000000, 0xfbfffffe, 0xfffffffe, 0x7fffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}
@@ -297,8 +338,13 @@ func checkNick(v string, field string, off int) error {
 		}
 		hi |= v[i]
 	}
-	if hi >= 0x80 && !utf8.ValidString(v) {
-		return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
+	if hi >= 0x80 {
+		if !utf8.ValidString(v) {
+			return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
+		}
+		if i, r := nickRunes.index(v); i >= 0 {
+			return fieldErr(ErrBadField, field, off+i, reasonRune(r))
+		}
 	}
 	return nil
 }
@@ -314,6 +360,9 @@ func lenNick(v string) int { return len(v) }
 
 // CheckNick reports whether v is a valid nick.
 func CheckNick(v string) error { return checkNick(v, "nick", 0) }
+
+// nickRunes holds the code points a nick may not contain: U+0080-U+009F U+061C U+200E-U+200F U+2028-U+202E U+2066-U+2069.
+var nickRunes = runeSet{{0x80, 0x9f}, {0x61c, 0x61c}, {0x200e, 0x200f}, {0x2028, 0x202e}, {0x2066, 0x2069}}
 
 // nickBytes holds the bytes a nick may contain.
 var nickBytes = byteSet{0x00000000, 0xffffffff, 0xffffffff, 0x7fffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}

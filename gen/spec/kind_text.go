@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode/utf8"
 )
 
 // textBase is a run of bytes from an allowed set, with a length range.
@@ -220,13 +221,14 @@ func textRules(k *Kind) []string {
 	return r
 }
 
-// DocCode shows bytes in a Markdown code span; bytes a table cannot hold are
-// shown Go-quoted.
+// DocCode shows bytes in a Markdown code span; bytes a table cannot hold,
+// and what a reader would not see as it is (invalid UTF-8, controls, bidi
+// controls that would turn the page around), are shown Go-quoted.
 func DocCode(s string) string {
 	if s == "" {
 		return "(empty)"
 	}
-	if strings.ContainsAny(s, "|`\n\r") || strings.IndexFunc(s, func(r rune) bool { return r < 0x20 || r == 0x7f || r == 0xfffd }) >= 0 {
+	if strings.ContainsAny(s, "|`\n\r") || strings.IndexFunc(s, func(r rune) bool { return !strconv.IsPrint(r) || r == utf8.RuneError }) >= 0 {
 		s = strconv.Quote(s)
 		s = strings.ReplaceAll(s, "|", `\x7c`)
 	}

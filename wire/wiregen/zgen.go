@@ -10,7 +10,7 @@ import (
 
 var _ netip.Addr // not every spec needs every import
 
-var ruleUser = textRule{min: 1, max: 35, set: "!\"#$%&'()*+,-./0123456789;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~", high: true, utf8: true, deny: "\x00\x01\x02\x03\x04\x05\x06\a\b\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f :@\x7f"}
+var ruleUser = textRule{min: 1, max: 35, set: "!\"#$%&'()*+,-./0123456789;<=>?ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~", high: true, utf8: true, deny: "\x00\x01\x02\x03\x04\x05\x06\a\b\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f :@\x7f", runes: [][2]rune{{0x80, 0x9f}, {0x61c, 0x61c}, {0x200e, 0x200f}, {0x2028, 0x202e}, {0x2066, 0x2069}}}
 
 // UserLen draws a valid user of min to max bytes.
 func UserLen(min, max int) *rapid.Generator[string] { return text(ruleUser, min, max) }
@@ -91,7 +91,7 @@ func BadPort() *rapid.Generator[uint16] {
 	return rapid.Map(rapid.OneOf(rapid.IntRange(0, 0)), func(v int) uint16 { return uint16(v) })
 }
 
-var ruleNick = textRule{min: 1, max: 99, set: " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~", high: true, utf8: true, deny: "\x00\x01\x02\x03\x04\x05\x06\a\b\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f"}
+var ruleNick = textRule{min: 1, max: 99, set: " !\"#$%&'()*+,-./0123456789:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`abcdefghijklmnopqrstuvwxyz{|}~", high: true, utf8: true, deny: "\x00\x01\x02\x03\x04\x05\x06\a\b\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f\x7f", runes: [][2]rune{{0x80, 0x9f}, {0x61c, 0x61c}, {0x200e, 0x200f}, {0x2028, 0x202e}, {0x2066, 0x2069}}}
 
 // NickLen draws a valid nick of min to max bytes.
 func NickLen(min, max int) *rapid.Generator[string] { return text(ruleNick, min, max) }
@@ -417,6 +417,7 @@ var Invalids = []Invalid{
 	{"PMI", "N05u1", wire.ErrTruncated, "nick"},
 	{"PMI", "N02u1x", wire.ErrTrailing, "nick"},
 	{"PMI", "N02u\x01", wire.ErrBadField, "nick"},
+	{"PMI", "N05\u202eab", wire.ErrBadField, "nick"},
 	{"PMI", "X02ab", wire.ErrUnknownType, "type"},
 	{"PMI", "L-1", wire.ErrBadField, "length"},
 	{"PMI", "L03a\nb", wire.ErrBadField, "text"},
@@ -426,6 +427,7 @@ var Invalids = []Invalid{
 	{"PLUMI", "PRu1@", wire.ErrTruncated, "addr.domain"},
 	{"PLUMI", "PRu1@PC c", wire.ErrBadField, "addr.domain"},
 	{"PLUMI", "PRa b@PC-c", wire.ErrBadField, "addr.user"},
+	{"PLUMI", "PRu\u202e1@PC-c", wire.ErrBadField, "addr.user"},
 	{"PLUMI", "PRu1@PC-c:x", wire.ErrBadField, "addr.domain"},
 	{"PLUMI", "PRabcdefghijklmnopqrstuvwxyz0123@bbbbbbbb.com", wire.ErrTooLong, "addr"},
 	{"PLUMI", "P", wire.ErrTruncated, "type"},
