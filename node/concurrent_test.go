@@ -46,7 +46,7 @@ func TestConcurrentWorkers(t *testing.T) {
 				errs <- err
 				return
 			}
-			answerers.Go(func() { b.answer(pl, rl, stop) })
+			answerers.Go(func() { b.answerAll(stop) })
 			if err := a.exchange(node, mustAppend(&wire.Register{Addr: from}), replyRR0); err != nil {
 				errs <- err
 				return
@@ -156,22 +156,4 @@ func (a *udpAgent) exchange(node netip.AddrPort, req, want []byte) error {
 		return nil
 	}
 	return fmt.Errorf("%v: %s: no answer after %d attempts", a.addr(), req, wire.Attempts)
-}
-
-// answer plays a located agent: every PL gets the RL, until stop.
-func (a *udpAgent) answer(pl, rl []byte, stop <-chan struct{}) {
-	buf := make([]byte, readBuf)
-	for {
-		select {
-		case <-stop:
-			return
-		default:
-		}
-		a.conn.SetReadDeadline(time.Now().Add(50 * time.Millisecond))
-		k, src, err := a.conn.ReadFromUDPAddrPort(buf)
-		if err != nil || string(buf[:k]) != string(pl) {
-			continue
-		}
-		a.conn.WriteToUDPAddrPort(rl, src)
-	}
 }

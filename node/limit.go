@@ -113,21 +113,6 @@ func (l *rateLimit) sweep(now int64) (shrunk bool) {
 	return shrunk
 }
 
-// sources is how many sources the limit tracks one by one.
-func (l *rateLimit) sources() int {
-	if l == nil {
-		return 0
-	}
-	n := 0
-	for i := range l.shards {
-		sh := &l.shards[i]
-		sh.mu.Lock()
-		n += len(sh.m)
-		sh.mu.Unlock()
-	}
-	return n
-}
-
 // limitShardOf mixes the address's last bytes and the port: enough to
 // spread sources, and no hash seed is needed as nothing is keyed by it but
 // the shard.
