@@ -307,7 +307,7 @@ func TestIRKeepsBytes(t *testing.T) {
 // TestProseIsText: docs must be one line of UTF-8, so that the IR, Go
 // comments and doc tables carry them exactly; anything else is refused.
 func TestProseIsText(t *testing.T) {
-	for _, bad := range []string{`"a line, \xf0 not UTF-8"`, `"two\nlines"`, `"a \u0085 next line"`} {
+	for _, bad := range []string{`"a line, \xf0 not UTF-8"`, `"two\nlines"`, `"a \u0085 next line"`, `"a \u202e turned line"`, `"an \u2067 isolate"`} {
 		_, err := Parse("prose.spec", strings.Replace(bytesSpec, `"a line"`, bad, 1))
 		if err == nil || !strings.Contains(err.Error(), "prose.spec:") {
 			t.Errorf("doc %s: error %v, want it refused at its line", bad, err)

@@ -5,6 +5,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -186,6 +187,12 @@ func (p *parser) doc(st stmt, i int) {
 	for _, c := range w {
 		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029 {
 			p.errorf(st.at(i), "%q: text %s holds a control character; write one line of text", st.word(0), strconv.Quote(clip(w)))
+			return
+		}
+		// In a Go comment one would make the code read otherwise than
+		// it compiles (Trojan Source, CVE-2021-42574).
+		if unicode.Is(unicode.Bidi_Control, c) {
+			p.errorf(st.at(i), "%q: text %s holds a bidi control; right-to-left text needs none", st.word(0), strconv.Quote(clip(w)))
 			return
 		}
 	}
