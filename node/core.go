@@ -292,6 +292,9 @@ func (c *core) registerUser(sh *userShard, u *userState, src netip.AddrPort, now
 		}
 		c.accept(u, src, now)
 		r.outcome = regAccepted
+	case c.probeWait < 0: // no check: the new address wins at once
+		c.accept(u, src, now)
+		r.outcome = regMoved
 	case !checking || (tk.refused && now >= tk.expires):
 		sh.setTakeover(u.name, takeover{from: src, expires: now + c.probeWait})
 		r.outcome = regCheck

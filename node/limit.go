@@ -158,15 +158,17 @@ const (
 )
 
 // withDefaults fills the zero fields with the defaults and turns the
-// negative ones into no limit.
+// negative ones into no limit: a negative rate or duration stays negative,
+// which its user reads as none, and a count becomes the largest. Applied
+// twice it changes nothing more.
 func (l Limits) withDefaults() Limits {
-	l.AgentRate = orDefault(l.AgentRate, DefaultAgentRate, 0)
-	l.PeerRate = orDefault(l.PeerRate, DefaultPeerRate, 0)
-	l.RepeatGap = orDefault(l.RepeatGap, DefaultRepeatGap, 0)
+	l.AgentRate = orDefault(l.AgentRate, DefaultAgentRate, -1)
+	l.PeerRate = orDefault(l.PeerRate, DefaultPeerRate, -1)
+	l.RepeatGap = orDefault(l.RepeatGap, DefaultRepeatGap, -1)
 	l.MaxPending = orDefault(l.MaxPending, DefaultMaxPending, math.MaxInt)
 	l.MaxLookups = orDefault(l.MaxLookups, DefaultMaxLookups, math.MaxInt32)
 	l.SourceLookups = orDefault(l.SourceLookups, DefaultSourceLookups, math.MaxInt32)
-	l.ProbeWait = orDefault(l.ProbeWait, DefaultProbeWait, 0)
+	l.ProbeWait = orDefault(l.ProbeWait, DefaultProbeWait, -1)
 	return l
 }
 

@@ -1,8 +1,12 @@
 package node
 
 import (
+	"math"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"pgregory.net/rapid"
 )
@@ -68,4 +72,32 @@ func (t *table) withUserName(key string) (string, bool) {
 	var have string
 	ok := t.withUser(fold(nil, key), func(u *userState) { have = u.name })
 	return have, ok
+}
+
+// Limits.withDefaults fills zeros, turns negatives into no limit, and
+// changes nothing when applied again (the node and its core both apply it).
+func TestLimitsWithDefaults(t *testing.T) {
+	for _, tc := range []struct {
+		name string
+		in   Limits
+		want Limits
+	}{
+		{"zero", Limits{}, Limits{AgentRate: DefaultAgentRate, PeerRate: DefaultPeerRate, RepeatGap: DefaultRepeatGap,
+			MaxPending: DefaultMaxPending, MaxLookups: DefaultMaxLookups, SourceLookups: DefaultSourceLookups, ProbeWait: DefaultProbeWait}},
+		{"off", Limits{AgentRate: -1, PeerRate: -5, RepeatGap: -1, MaxPending: -1, MaxLookups: -1, SourceLookups: -1, ProbeWait: -1},
+			Limits{AgentRate: -1, PeerRate: -1, RepeatGap: -1, MaxPending: math.MaxInt, MaxLookups: math.MaxInt32, SourceLookups: math.MaxInt32, ProbeWait: -1}},
+		{"set", Limits{AgentRate: 3, MaxPending: 7, ProbeWait: time.Second}, Limits{AgentRate: 3, PeerRate: DefaultPeerRate, RepeatGap: DefaultRepeatGap,
+			MaxPending: 7, MaxLookups: DefaultMaxLookups, SourceLookups: DefaultSourceLookups, ProbeWait: time.Second}},
+	} {
+		once := tc.in.withDefaults()
+		if diff := cmp.Diff(tc.want, once); diff != "" {
+			t.Errorf("%s (-want +got):\n%s", tc.name, diff)
+		}
+		if diff := cmp.Diff(once, once.withDefaults()); diff != "" {
+			t.Errorf("%s applied twice (-once +twice):\n%s", tc.name, diff)
+		}
+	}
+	if newRateLimit(-1) != nil {
+		t.Error("a negative rate is a limit")
+	}
 }

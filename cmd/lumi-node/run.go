@@ -69,11 +69,11 @@ func limitFlags(fs *flag.FlagSet) *node.Limits {
 	l := &node.Limits{}
 	fs.Float64Var(&l.AgentRate, "agent-rate", node.DefaultAgentRate, "PLs a second one of the domain's agents may send (-1: no limit)")
 	fs.Float64Var(&l.PeerRate, "peer-rate", node.DefaultPeerRate, "PLs a second one address may send for the domain's users on behalf of other domains (-1: no limit)")
-	fs.DurationVar(&l.RepeatGap, "repeat-gap", node.DefaultRepeatGap, "the same locate (asker, target) is forwarded at most once per this; a burst costs one forward")
+	fs.DurationVar(&l.RepeatGap, "repeat-gap", node.DefaultRepeatGap, "the same locate (asker, target) is forwarded at most once per this; a burst costs one forward (-1: every time)")
 	fs.IntVar(&l.MaxPending, "max-pending", node.DefaultMaxPending, "locates in flight at most (-1: no limit)")
 	fs.IntVar(&l.MaxLookups, "max-lookups", node.DefaultMaxLookups, "DNS lookups in flight at most (-1: no limit)")
 	fs.IntVar(&l.SourceLookups, "source-lookups", node.DefaultSourceLookups, "DNS lookups in flight for one agent's PLs at most (-1: no limit)")
-	fs.DurationVar(&l.ProbeWait, "probe-wait", node.DefaultProbeWait, "how long a registered agent has to answer the node's check before a PR from another address takes its registration")
+	fs.DurationVar(&l.ProbeWait, "probe-wait", node.DefaultProbeWait, "how long a registered agent has to answer the node's check before a PR from another address takes its registration (-1: no check, the new address wins at once)")
 	return l
 }
 
