@@ -77,7 +77,10 @@ func TestHandleAllocs(t *testing.T) {
 // sockets: a PR, a same-domain PL and its RL, and each of the spec's
 // invalid PLUMI inputs, which a flood of malformed datagrams would send.
 func BenchmarkHandle(b *testing.B) {
-	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.DiscardHandler))
+	// Rates a benchmark's clock (always t0) cannot exhaust: the limits
+	// are looked up as on a node, and never refuse.
+	lim := Limits{AgentRate: 1e18, PeerRate: 1e18}
+	c := newCore(harnessConfig, DefaultPendingTTL, lim, slog.New(slog.DiscardHandler))
 	w := newScratch()
 	c.handle(w, []byte("PRu2@bb.com"), agentU2, t0)
 	cases := []struct {
