@@ -33,10 +33,16 @@ func startZone(t *testing.T, records ...string) *dnszone.Server {
 	return z
 }
 
+// newTestResolver is NewResolver without the hosts file, and with a long
+// Timeout unless cfg says otherwise: a test server's reply may be slow on a
+// loaded machine, and a timeout would fail a test that expects an answer.
 func newTestResolver(t *testing.T, cfg Config) *Resolver {
 	t.Helper()
 	if cfg.HostsFile == "" {
 		cfg.HostsFile = "-"
+	}
+	if cfg.Timeout == 0 {
+		cfg.Timeout = 5 * time.Second
 	}
 	r, err := NewResolver(cfg)
 	if err != nil {
@@ -168,6 +174,7 @@ func forward(z *dnszone.Server, withExtra bool) func(*dns.Msg) *dns.Msg {
 		if !withExtra {
 			resp.Extra = nil
 		}
+		resp.Compress = true // as the zone sent it: an unpacked reply forgets
 		return resp
 	}
 }

@@ -2,11 +2,13 @@ package lumi
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"math"
 	"net/netip"
-	"slices"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/miekg/dns"
@@ -16,247 +18,425 @@ import (
 const srvPrefix = "_lumi._udp."
 
 const (
-	// maxCNAMEHops bounds CNAME chains followed inside one answer.
+	// maxCNAMEHops bounds the CNAMEs followed for one question, within a
+	// reply and across the queries for targets a reply left unresolved.
 	maxCNAMEHops = 8
-	// maxSRVTargets bounds the A queries one lookup may send for SRV
-	// targets, since a reply may list any number of them.
-	maxSRVTargets = 3
+	// maxParallelHosts bounds the SRV target names resolved at once, each
+	// with an A and an AAAA query.
+	maxParallelHosts = 8
+	// noTTL is the lifetime of facts that do not expire, such as a hosts
+	// file entry.
+	noTTL = time.Duration(math.MaxInt64)
 )
 
-// attempt is one lookup of a domain: the steps tried, for the error message,
-// and how long the answer may be cached (the minimum over every DNS fact it
-// relied on, including the absence of an SRV record).
+// errSkipped stands for a query not sent: once the server left one query
+// unanswered, the others of the lookup would most likely wait as long.
+var errSkipped = errors.New("not sent, as the server did not answer an earlier query of this lookup")
+
+// srvState is what the SRV query said.
+type srvState uint8
+
+const (
+	srvNXDomain   srvState = iota // NXDOMAIN
+	srvNoData                     // the name exists, with no SRV record
+	srvFailed                     // no usable reply
+	srvFound                      // SRV records naming targets
+	srvNotOffered                 // the single target "."
+)
+
+// attempt is one lookup of a domain: the steps that found nothing, for the
+// error message, and how long the result may be cached (the minimum over
+// every DNS fact it relied on, including the absence of records).
 type attempt struct {
-	r         *Resolver
-	name      string // lower-case FQDN
-	tried     []string
-	dnsFailed bool
-	stop      bool // the domain said explicitly it runs no node
-	ttl       time.Duration
+	r        *Resolver
+	name     string // lower-case FQDN
+	tried    []string
+	cause    *DNSError
+	srv      srvState
+	addrNX   bool // the A and AAAA queries for the domain said NXDOMAIN
+	ttl      time.Duration
+	timedOut atomic.Bool // queries run in parallel; see errSkipped
 }
 
-func (r *Resolver) lookup(ctx context.Context, name string) (netip.AddrPort, time.Duration, error) {
-	a := &attempt{r: r, name: name, ttl: r.maxTTL}
-	steps := []func(context.Context) (netip.AddrPort, bool){a.viaSRV, a.viaHosts, a.viaA}
-	for _, step := range steps {
-		if ap, ok := step(ctx); ok {
-			return ap, a.ttl, nil
-		}
-		if a.stop {
-			break
-		}
+// reply is what one question found, after any CNAMEs.
+type reply struct {
+	rrs  []dns.RR      // records of the type asked
+	resp *dns.Msg      // the last reply, for its Additional section
+	ttl  time.Duration // lowest TTL along the way, or how long an absence holds
+	nx   bool          // NXDOMAIN
+	err  *DNSError
+	note string // what went wrong, when no record was found
+}
+
+func (r *Resolver) lookup(ctx context.Context, name string) ([]Target, time.Duration, error) {
+	a := &attempt{r: r, name: name, ttl: noTTL}
+	if ts := a.find(ctx); len(ts) > 0 {
+		return ts, a.ttl, nil
 	}
-	return netip.AddrPort{}, 0, a.failure()
+	return nil, a.ttl, a.failure()
+}
+
+func (a *attempt) find(ctx context.Context) []Target {
+	ts := a.viaSRV(ctx)
+	if a.srv == srvFound || a.srv == srvNotOffered {
+		// The SRV records say where the node is, or that there is none:
+		// the domain's own address would be another host or port.
+		return ts
+	}
+	if ts := a.viaHosts(); len(ts) > 0 {
+		return ts
+	}
+	if a.srv == srvFailed {
+		// SRV records may exist: the domain's address could be the wrong
+		// node, and a server that failed once costs a timeout again.
+		return nil
+	}
+	return a.viaAddress(ctx)
 }
 
 func (a *attempt) failure() error {
-	base := ErrNoSuchDomain
-	if a.dnsFailed {
-		base = ErrDNSFailure
+	kind := ErrNoNode
+	switch {
+	case a.srv == srvNotOffered:
+		kind = ErrNotOffered
+	case a.cause != nil:
+		kind = ErrDNSFailure
+	case a.srv == srvFound:
+		kind = ErrNoAddress
+	case a.srv == srvNXDomain && a.addrNX:
+		kind = ErrNXDomain
 	}
-	return fmt.Errorf("%w: %s (tried %s)", base, display(a.name), strings.Join(a.tried, "; "))
+	return &LookupError{Domain: display(a.name), Kind: kind, Tried: a.tried, Cause: a.cause}
 }
 
-func (a *attempt) note(what, outcome string) {
-	a.tried = append(a.tried, what+": "+outcome)
-}
-
-func (a *attempt) limit(ttl time.Duration) {
-	a.ttl = min(a.ttl, ttl)
-}
-
-// fail records a DNS error. Its answer, if a later step finds one, is kept
-// only briefly since the failed query may well succeed next time.
-func (a *attempt) fail(what string, err error) {
-	a.dnsFailed = true
-	a.note(what, err.Error())
-	a.limit(a.r.negTTL)
-}
-
-// negative records NXDOMAIN or NODATA, cached as long as the zone's SOA says
-// (RFC 2308), or NegativeTTL without one.
-func (a *attempt) negative(what string, resp *dns.Msg) {
-	outcome := "no record"
-	if resp.Rcode == dns.RcodeNameError {
-		outcome = "NXDOMAIN"
-	}
-	a.note(what, outcome)
-	a.limit(negativeTTL(resp, a.r.negTTL))
-}
-
-func negativeTTL(resp *dns.Msg, def time.Duration) time.Duration {
-	for _, rr := range resp.Ns {
-		if soa, ok := rr.(*dns.SOA); ok {
-			return seconds(min(soa.Hdr.Ttl, soa.Minttl))
+// record takes in what replies found, in the order given: the first
+// failure is the cause, and every reply bounds the cache lifetime.
+func (a *attempt) record(reps ...reply) {
+	for _, rep := range reps {
+		if rep.err != nil && a.cause == nil {
+			a.cause = rep.err
 		}
-	}
-	return def
-}
-
-func (a *attempt) viaSRV(ctx context.Context) (netip.AddrPort, bool) {
-	qname := srvPrefix + a.name
-	what := "SRV " + display(qname)
-	resp, err := a.r.query(ctx, qname, dns.TypeSRV)
-	if err != nil {
-		a.fail(what, err)
-		return netip.AddrPort{}, false
-	}
-	rrs, ttl := answerChain(resp, qname, dns.TypeSRV)
-	if len(rrs) == 0 {
-		a.negative(what, resp)
-		return netip.AddrPort{}, false
-	}
-	srvs := sortedSRV(rrs)
-	if len(srvs) == 1 && srvs[0].Target == "." {
-		// RFC 2782: the service is decidedly not available at this domain.
-		a.note(what, `target "." (no node here)`)
-		a.stop = true
-		return netip.AddrPort{}, false
-	}
-	for _, s := range srvs[:min(len(srvs), maxSRVTargets)] {
-		if ap, ok := a.srvTarget(ctx, s, resp); ok {
-			a.limit(ttl)
-			return ap, true
+		if rep.note != "" {
+			a.tried = append(a.tried, rep.note)
 		}
+		a.ttl = min(a.ttl, rep.ttl)
 	}
-	return netip.AddrPort{}, false
 }
 
-// sortedSRV orders records by lowest priority, then highest weight; the
-// target and port only make the order deterministic. Weighted random choice
-// would spread load, but a domain runs a single node.
-func sortedSRV(rrs []dns.RR) []*dns.SRV {
-	srvs := make([]*dns.SRV, 0, len(rrs))
+func (a *attempt) note(s string) { a.tried = append(a.tried, s) }
+
+func (a *attempt) viaSRV(ctx context.Context) []Target {
+	rep := a.ask(ctx, srvPrefix+a.name, dns.TypeSRV)
+	a.record(rep)
+	switch {
+	case rep.err != nil:
+		a.srv = srvFailed
+		return nil
+	case len(rep.rrs) == 0 && rep.nx:
+		a.srv = srvNXDomain
+		return nil
+	case len(rep.rrs) == 0:
+		a.srv = srvNoData
+		return nil
+	}
+	srvs := a.usableSRV(rep.rrs)
+	if a.srv == srvNotOffered {
+		return nil
+	}
+	ordered := orderSRV(srvs, maxSRVTargets, a.r.intn)
+	if len(srvs) > len(ordered) {
+		a.r.log.Warn("lumi: SRV records over the cap are not used", "domain", display(a.name),
+			"records", len(srvs), "used", len(ordered))
+	}
+	return a.srvTargets(ordered, a.hostsOf(ctx, ordered, rep.resp), rep.ttl)
+}
+
+// usableSRV returns the records a node can be reached through. A lone
+// target "." (RFC 2782: the service is decidedly not available) sets
+// srvNotOffered; among other records it is only skipped.
+func (a *attempt) usableSRV(rrs []dns.RR) []*dns.SRV {
+	a.srv = srvFound
+	var out []*dns.SRV
+	dots := 0
 	for _, rr := range rrs {
-		srvs = append(srvs, rr.(*dns.SRV))
-	}
-	slices.SortStableFunc(srvs, func(x, y *dns.SRV) int {
+		s, ok := rr.(*dns.SRV)
 		switch {
-		case x.Priority != y.Priority:
-			return int(x.Priority) - int(y.Priority)
-		case x.Weight != y.Weight:
-			return int(y.Weight) - int(x.Weight)
-		case x.Target != y.Target:
-			return strings.Compare(strings.ToLower(x.Target), strings.ToLower(y.Target))
+		case !ok:
+			a.note("SRV " + display(srvPrefix+a.name) + ": record without data")
+		case s.Target == ".":
+			dots++
+		case s.Port == 0:
+			a.note("SRV target " + display(targetName(s)) + ": port 0")
+		default:
+			out = append(out, s)
 		}
-		return int(x.Port) - int(y.Port)
-	})
-	return srvs
+	}
+	if len(out) == 0 && dots > 0 {
+		a.srv = srvNotOffered
+		a.note("SRV " + display(srvPrefix+a.name) + `: target "." (no node here)`)
+	}
+	return out
 }
 
-// srvTarget resolves an SRV target: the reply's Additional section saves a
-// query, then the hosts file, then an A query.
-func (a *attempt) srvTarget(ctx context.Context, s *dns.SRV, resp *dns.Msg) (netip.AddrPort, bool) {
-	target := strings.ToLower(dns.Fqdn(s.Target))
-	what := fmt.Sprintf("SRV target %s port %d", display(target), s.Port)
-	if s.Port == 0 || target == "." {
-		a.note(what, "unusable")
-		return netip.AddrPort{}, false
+func targetName(s *dns.SRV) string { return strings.ToLower(dns.Fqdn(s.Target)) }
+
+// hostsOf finds the addresses of the SRV targets: the reply's Additional
+// section saves queries, then the hosts file, then A and AAAA queries for
+// the others, several targets at once so that a slow server costs one
+// query time rather than one per target.
+func (a *attempt) hostsOf(ctx context.Context, srvs []*dns.SRV, resp *dns.Msg) map[string]hostAddrs {
+	known := make(map[string]hostAddrs, len(srvs))
+	var ask []string
+	for _, s := range srvs {
+		name := targetName(s)
+		if _, seen := known[name]; seen {
+			continue
+		}
+		if h, ok := a.additional(resp, name); ok {
+			known[name] = h
+			a.ttl = min(a.ttl, h.ttl)
+		} else if addr, ok := a.r.hosts.lookup(name); ok {
+			known[name] = hostAddrs{addrs: []netip.Addr{addr}, ttl: noTTL}
+		} else {
+			known[name] = hostAddrs{}
+			ask = append(ask, name)
+		}
 	}
-	if addr, ttl, ok := additionalA(resp, target); ok {
-		a.limit(ttl)
-		return netip.AddrPortFrom(addr, s.Port), true
+	for i, h := range a.resolveHosts(ctx, ask) {
+		known[ask[i]] = h
 	}
-	if addr, ok := a.r.hosts.lookup(target); ok {
-		return netip.AddrPortFrom(addr, s.Port), true
-	}
-	a.note(what, "not in Additional section nor hosts file")
-	if addr, ok := a.queryA(ctx, target); ok {
-		return netip.AddrPortFrom(addr, s.Port), true
-	}
-	return netip.AddrPort{}, false
+	return known
 }
 
-func additionalA(resp *dns.Msg, target string) (netip.Addr, time.Duration, bool) {
+func (a *attempt) additional(resp *dns.Msg, name string) (hostAddrs, bool) {
+	var rrs []dns.RR
+	ttl := noTTL
 	for _, rr := range resp.Extra {
-		if a, ok := rr.(*dns.A); ok && strings.EqualFold(a.Hdr.Name, target) {
-			if addr, ok := usableIPv4(a); ok {
-				return addr, seconds(a.Hdr.Ttl), true
+		h := rr.Header()
+		if (h.Rrtype == dns.TypeA || h.Rrtype == dns.TypeAAAA) && strings.EqualFold(h.Name, name) {
+			if _, ok := usableAddr(rr); ok {
+				rrs = append(rrs, rr)
+				ttl = min(ttl, seconds(h.Ttl))
 			}
 		}
 	}
-	return netip.Addr{}, 0, false
+	addrs := a.addrs(name, rrs)
+	return hostAddrs{addrs: addrs, ttl: ttl}, len(addrs) > 0
 }
 
-func (a *attempt) viaHosts(context.Context) (netip.AddrPort, bool) {
-	if a.r.hosts.path == "" {
-		return netip.AddrPort{}, false
+// resolveHosts queries the addresses of names, at most maxParallelHosts
+// at a time, and records the replies in the order of names.
+func (a *attempt) resolveHosts(ctx context.Context, names []string) []hostAddrs {
+	hosts := make([]hostAddrs, len(names))
+	reps := make([][]reply, len(names))
+	slots := make(chan struct{}, maxParallelHosts)
+	var wg sync.WaitGroup
+	for i, name := range names {
+		wg.Go(func() {
+			slots <- struct{}{}
+			defer func() { <-slots }()
+			hosts[i], reps[i] = a.resolveHost(ctx, name)
+		})
 	}
-	if addr, ok := a.r.hosts.lookup(a.name); ok {
-		return netip.AddrPortFrom(addr, DefaultPort), true
+	wg.Wait()
+	for _, rs := range reps {
+		a.record(rs...)
 	}
-	a.note("hosts file "+a.r.hosts.path, "no entry")
-	return netip.AddrPort{}, false
+	return hosts
 }
 
-func (a *attempt) viaA(ctx context.Context) (netip.AddrPort, bool) {
-	if addr, ok := a.queryA(ctx, a.name); ok {
-		return netip.AddrPortFrom(addr, DefaultPort), true
+// resolveHost asks for the A and AAAA records of name at once. It does not
+// record the replies, as it may run in parallel with others.
+func (a *attempt) resolveHost(ctx context.Context, name string) (hostAddrs, []reply) {
+	reps := make([]reply, 2)
+	var wg sync.WaitGroup
+	for i, qtype := range []uint16{dns.TypeA, dns.TypeAAAA} {
+		wg.Go(func() { reps[i] = a.ask(ctx, name, qtype) })
 	}
-	return netip.AddrPort{}, false
-}
-
-// queryA asks DNS for the IPv4 address of name.
-func (a *attempt) queryA(ctx context.Context, name string) (netip.Addr, bool) {
-	what := "A " + display(name)
-	resp, err := a.r.query(ctx, name, dns.TypeA)
-	if err != nil {
-		a.fail(what, err)
-		return netip.Addr{}, false
-	}
-	rrs, ttl := answerChain(resp, name, dns.TypeA)
-	for _, rr := range rrs {
-		if addr, ok := usableIPv4(rr.(*dns.A)); ok {
-			a.limit(ttl)
-			return addr, true
+	wg.Wait()
+	h := hostAddrs{ttl: noTTL}
+	var rrs []dns.RR
+	for _, rep := range reps {
+		if len(rep.rrs) > 0 {
+			rrs = append(rrs, rep.rrs...)
+			h.ttl = min(h.ttl, rep.ttl)
 		}
 	}
-	a.negative(what, resp)
-	return netip.Addr{}, false
+	h.addrs = a.addrs(name, rrs)
+	return h, reps
 }
 
-// usableIPv4 refuses 0.0.0.0, which would send datagrams to this host.
-func usableIPv4(a *dns.A) (netip.Addr, bool) {
-	addr, ok := netip.AddrFromSlice(a.A)
-	if !ok {
-		return netip.Addr{}, false
+// addrs is addrsOf, logging the addresses left out.
+func (a *attempt) addrs(name string, rrs []dns.RR) []netip.Addr {
+	addrs, dropped := addrsOf(rrs)
+	if dropped > 0 {
+		a.r.log.Warn("lumi: addresses over the cap are not used", "domain", display(a.name),
+			"host", display(name), "addresses", len(addrs)+dropped, "used", len(addrs))
 	}
-	addr = addr.Unmap()
-	return addr, addr.Is4() && !addr.IsUnspecified()
+	return addrs
+}
+
+// srvTargets lists the addresses of the ordered SRV records, each address
+// once, at its first place.
+func (a *attempt) srvTargets(srvs []*dns.SRV, hosts map[string]hostAddrs, srvTTL time.Duration) []Target {
+	var ts []Target
+	seen := make(map[netip.AddrPort]bool)
+	for _, s := range srvs {
+		name := targetName(s)
+		h := hosts[name]
+		if len(h.addrs) == 0 {
+			a.note("SRV target " + display(name) + ": no address")
+		}
+		for _, addr := range h.addrs {
+			ap := netip.AddrPortFrom(addr, s.Port)
+			if seen[ap] {
+				continue
+			}
+			seen[ap] = true
+			ts = append(ts, Target{Addr: ap, Name: display(name), Priority: s.Priority, Weight: s.Weight,
+				TTL: min(srvTTL, h.ttl), Source: SourceSRV})
+		}
+	}
+	return ts
+}
+
+func (a *attempt) viaHosts() []Target {
+	if a.r.hosts.path == "" {
+		return nil
+	}
+	if addr, ok := a.r.hosts.lookup(a.name); ok {
+		return []Target{{Addr: netip.AddrPortFrom(addr, DefaultPort), Name: display(a.name), Source: SourceHosts}}
+	}
+	a.note("hosts file " + a.r.hosts.path + ": no entry")
+	return nil
+}
+
+// viaAddress is the fallback for a domain without SRV records: its own
+// addresses on DefaultPort.
+func (a *attempt) viaAddress(ctx context.Context) []Target {
+	h, reps := a.resolveHost(ctx, a.name)
+	a.record(reps...)
+	a.addrNX = reps[0].nx && reps[1].nx
+	ts := make([]Target, 0, len(h.addrs))
+	for _, addr := range h.addrs {
+		ts = append(ts, Target{Addr: netip.AddrPortFrom(addr, DefaultPort), Name: display(a.name),
+			TTL: h.ttl, Source: SourceAddress})
+	}
+	return ts
+}
+
+// ask finds the records of type qtype for name, following CNAMEs: within a
+// reply, and with a new query when a reply ends on a CNAME whose target it
+// does not resolve. It is safe to call from parallel goroutines.
+func (a *attempt) ask(ctx context.Context, name string, qtype uint16) reply {
+	what := dns.TypeToString[qtype] + " " + display(name)
+	cur, hops, ttl := name, 0, noTTL
+	for {
+		resp, err := a.send(ctx, cur, qtype)
+		if err != nil {
+			return reply{err: err, ttl: a.r.negTTL, note: err.Error()}
+		}
+		rrs, end, chainTTL, used := answerChain(resp, cur, qtype, maxCNAMEHops-hops)
+		hops += used
+		ttl = min(ttl, chainTTL)
+		switch {
+		case len(rrs) > 0:
+			return reply{rrs: rrs, resp: resp, ttl: ttl}
+		case used == 0 || resp.Rcode == dns.RcodeNameError || soaOf(resp) != nil:
+			// No CNAME, or one ending on nothing: a negative answer for
+			// the end of a chain carries the SOA of its zone (RFC 2308).
+			return a.absent(what, resp, ttl)
+		case hops > maxCNAMEHops:
+			return reply{resp: resp, ttl: min(ttl, a.r.negTTL), note: fmt.Sprintf("%s: more than %d CNAMEs", what, maxCNAMEHops)}
+		}
+		// The reply ends on a CNAME it does not resolve: ask for its target.
+		cur = end
+	}
+}
+
+// absent is the reply for NXDOMAIN or NODATA, believed as long as the
+// zone's SOA says (RFC 2308) up to MaxNegativeTTL, or NegativeTTL without
+// one.
+func (a *attempt) absent(what string, resp *dns.Msg, ttl time.Duration) reply {
+	rep := reply{resp: resp, ttl: min(ttl, a.r.negTTL), nx: resp.Rcode == dns.RcodeNameError, note: what + ": no record"}
+	if rep.nx {
+		rep.note = what + ": NXDOMAIN"
+	}
+	if soa := soaOf(resp); soa != nil {
+		rep.ttl = min(ttl, seconds(min(soa.Hdr.Ttl, soa.Minttl)), a.r.maxNegTTL)
+	}
+	return rep
+}
+
+func soaOf(resp *dns.Msg) *dns.SOA {
+	for _, rr := range resp.Ns {
+		if soa, ok := rr.(*dns.SOA); ok {
+			return soa
+		}
+	}
+	return nil
+}
+
+// send is query, but sends nothing once a query of this lookup has gone
+// unanswered.
+func (a *attempt) send(ctx context.Context, name string, qtype uint16) (*dns.Msg, *DNSError) {
+	if a.timedOut.Load() {
+		return nil, &DNSError{Query: dns.TypeToString[qtype] + " " + display(name), Server: a.r.server, Rcode: -1, Err: errSkipped}
+	}
+	resp, err := a.r.query(ctx, name, qtype)
+	if err != nil && err.Timeout() {
+		a.timedOut.Store(true)
+	}
+	return resp, err
 }
 
 // answerChain returns the records of type qtype for name in the Answer
-// section, following CNAMEs, and the lowest TTL along the way. Records for
-// other names are ignored: a server has no say about names not asked for.
-func answerChain(resp *dns.Msg, name string, qtype uint16) ([]dns.RR, time.Duration) {
-	ttl := uint32(math.MaxUint32)
+// section, following at most hops CNAMEs; else the name the chain ended on
+// and how many CNAMEs led there (hops+1 if the chain goes on). It also
+// returns the lowest TTL along the way. Records for other names are
+// ignored: a server has no say about names not asked for.
+func answerChain(resp *dns.Msg, name string, qtype uint16, hops int) ([]dns.RR, string, time.Duration, int) {
+	ttl := noTTL
 	cur := name
-	for range maxCNAMEHops {
-		var found []dns.RR
-		next := ""
-		for _, rr := range resp.Answer {
-			h := rr.Header()
-			if !strings.EqualFold(h.Name, cur) {
-				continue
-			}
-			switch {
-			case h.Rrtype == qtype:
-				found = append(found, rr)
-				ttl = min(ttl, h.Ttl)
-			case h.Rrtype == dns.TypeCNAME && next == "":
-				next = rr.(*dns.CNAME).Target
-				ttl = min(ttl, h.Ttl)
-			}
+	for used := 0; ; used++ {
+		found, next, t := recordsOf(resp, cur, qtype)
+		ttl = min(ttl, t)
+		if len(found) > 0 || next == "" {
+			return found, cur, ttl, used
 		}
-		if len(found) > 0 {
-			return found, seconds(ttl)
-		}
-		if next == "" {
-			return nil, 0
+		if used == hops {
+			return nil, next, ttl, used + 1
 		}
 		cur = next
 	}
-	return nil, 0
+}
+
+// recordsOf returns the records of name in the Answer section: those of
+// type qtype, else the target of its first CNAME; and their lowest TTL.
+func recordsOf(resp *dns.Msg, name string, qtype uint16) ([]dns.RR, string, time.Duration) {
+	var found []dns.RR
+	next, ttl := "", noTTL
+	for _, rr := range resp.Answer {
+		h := rr.Header()
+		if !strings.EqualFold(h.Name, name) {
+			continue
+		}
+		// Checked, as a reply's records are untrusted; a CNAME with empty
+		// data (no target) leads nowhere.
+		c, isCNAME := rr.(*dns.CNAME)
+		switch {
+		case h.Rrtype == qtype:
+			found = append(found, rr)
+			ttl = min(ttl, seconds(h.Ttl))
+		case isCNAME && c.Target != "" && c.Target != "." && next == "":
+			next = strings.ToLower(dns.Fqdn(c.Target))
+			ttl = min(ttl, seconds(h.Ttl))
+		}
+	}
+	if len(found) > 0 {
+		next = ""
+	}
+	return found, next, ttl
 }
 
 func seconds(s uint32) time.Duration {

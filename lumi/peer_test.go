@@ -4,6 +4,7 @@ import (
 	"errors"
 	"net/netip"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -119,5 +120,24 @@ func TestDNSServerAddress(t *testing.T) {
 	}
 	if diff := cmp.Diff(tests, got); diff != "" {
 		t.Errorf("dnsServer mismatch (-want +got):\n%s", diff)
+	}
+}
+
+func TestConfigDefaults(t *testing.T) {
+	r, err := NewResolver(Config{DNSServer: "127.0.0.1:53"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	type settings struct {
+		Timeout, NegTTL, MaxNegTTL, MaxTTL, DownFor time.Duration
+		Retries, MaxCache, MaxDown                  int
+	}
+	got := settings{r.timeout, r.negTTL, r.maxNegTTL, r.maxTTL, r.downFor, r.retries, r.cache.max, r.down.max}
+	want := settings{400 * time.Millisecond, 5 * time.Second, time.Minute, time.Hour, 30 * time.Second, 1, 10000, 10000}
+	if diff := cmp.Diff(want, got); diff != "" {
+		t.Errorf("defaults mismatch (-want +got):\n%s", diff)
+	}
+	if r, _ := NewResolver(Config{DNSServer: "127.0.0.1:53", Retries: -1}); r.retries != 0 {
+		t.Errorf("Retries -1: %d retries, want none", r.retries)
 	}
 }

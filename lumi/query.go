@@ -3,23 +3,40 @@ package lumi
 import (
 	"context"
 	"errors"
-	"fmt"
 	"strings"
 
 	"github.com/miekg/dns"
 )
 
-var (
-	errMismatch = errors.New("reply does not match the question")
-	errRcode    = errors.New("server answered")
-)
+var errMismatch = errors.New("reply does not match the question")
 
-// query sends one question to the DNS server, over UDP and again over TCP if
-// the reply was truncated, both within one Timeout. It returns replies with
-// NOERROR or NXDOMAIN; anything else is an error.
-func (r *Resolver) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, error) {
+// query sends one question to the DNS server and retries it Retries times
+// if no reply came within Timeout, so a server that does not answer costs
+// at most Timeout*(1+Retries). It returns replies with NOERROR or NXDOMAIN;
+// anything else is a *DNSError.
+func (r *Resolver) query(ctx context.Context, name string, qtype uint16) (*dns.Msg, *DNSError) {
 	m := new(dns.Msg)
 	m.SetQuestion(name, qtype)
+	fail := &DNSError{Query: dns.TypeToString[qtype] + " " + display(name), Server: r.server, Rcode: -1}
+	for fail.Attempts < 1+r.retries {
+		fail.Attempts++
+		resp, err := r.exchange(ctx, m)
+		if err == nil {
+			return checkReply(m, resp, fail)
+		}
+		fail.Err = err
+		// Only silence is worth asking again: an error reply or an ICMP
+		// refusal would come back the same.
+		if !isTimeout(err) || ctx.Err() != nil {
+			break
+		}
+	}
+	return nil, fail
+}
+
+// exchange is one attempt: over UDP, and again over TCP if the reply was
+// truncated, both within one Timeout.
+func (r *Resolver) exchange(ctx context.Context, m *dns.Msg) (*dns.Msg, error) {
 	ctx, cancel := context.WithTimeout(ctx, r.timeout)
 	defer cancel()
 	c := dns.Client{Net: "udp", Timeout: r.timeout}
@@ -28,23 +45,19 @@ func (r *Resolver) query(ctx context.Context, name string, qtype uint16) (*dns.M
 		c.Net = "tcp"
 		resp, _, err = c.ExchangeContext(ctx, m, r.server)
 	}
-	if err != nil {
-		return nil, fmt.Errorf("query to %s: %w", r.server, err)
-	}
-	if err := checkReply(m, resp, r.server); err != nil {
-		return nil, err
-	}
-	return resp, nil
+	return resp, err
 }
 
-func checkReply(q, resp *dns.Msg, server string) error {
+func checkReply(q, resp *dns.Msg, fail *DNSError) (*dns.Msg, *DNSError) {
 	if len(resp.Question) != 1 || resp.Question[0].Qtype != q.Question[0].Qtype ||
 		!strings.EqualFold(resp.Question[0].Name, q.Question[0].Name) {
-		return fmt.Errorf("query to %s: %w", server, errMismatch)
+		fail.Err = errMismatch
+		return nil, fail
 	}
 	switch resp.Rcode {
 	case dns.RcodeSuccess, dns.RcodeNameError:
-		return nil
+		return resp, nil
 	}
-	return fmt.Errorf("query to %s: %w %s", server, errRcode, dns.RcodeToString[resp.Rcode])
+	fail.Rcode = resp.Rcode
+	return nil, fail
 }
