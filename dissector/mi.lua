@@ -424,7 +424,7 @@ local protocols = {
       summary = {{field = "addr"}},
       head = {{field = "addr", kind = "addr"}},
       then_ = {}, else_ = {}},
-     {tag = "RR", name = "RegisterReply", doc = "register reply, node to agent", role = "reply", answers = "PR",
+     {tag = "RR", name = "RegisterReply", doc = "register reply, node to agent", role = "reply", answers = {"PR"},
       fields = {{name = "code", kind = "RegisterCode"}},
       first = "code", last = "code", last_then = "code", last_else = "",
       summary = {{field = "code"}},
@@ -436,7 +436,7 @@ local protocols = {
       summary = {{field = "addr"}},
       head = {{field = "addr", kind = "addr"}},
       then_ = {}, else_ = {}},
-     {tag = "RD", name = "DeregisterReply", doc = "deregister reply, node to agent", role = "reply", answers = "PD",
+     {tag = "RD", name = "DeregisterReply", doc = "deregister reply, node to agent", role = "reply", answers = {"PD"},
       fields = {{name = "code", kind = "DeregisterCode"}},
       first = "code", last = "code", last_then = "code", last_else = "",
       summary = {{field = "code"}},
@@ -448,7 +448,7 @@ local protocols = {
       summary = {{field = "from"}, {text = " -> "}, {field = "to"}},
       head = {{field = "from", kind = "addr", term = 58}, {lit = ":", after = "from", found = true}, {field = "to", kind = "addr"}},
       then_ = {}, else_ = {}},
-     {tag = "RL", name = "LocateReply", doc = "locate reply: travels back to from's agent, routed by from's domain", role = "reply", answers = "PL",
+     {tag = "RL", name = "LocateReply", doc = "locate reply: travels back to from's agent, routed by from's domain", role = "reply", answers = {"PL"},
       fields = {{name = "code", kind = "LocateCode"}, {name = "from", kind = "addr"}, {name = "to", kind = "addr"}, {name = "ip", kind = "ip"}, {name = "port", kind = "port"}},
       first = "code", last = "port", last_then = "port", last_else = "to",
       summary = {{field = "code"}, {text = " "}, {field = "from"}, {text = " -> "}, {field = "to"}, {group = {{text = " at "}, {field = "ip"}, {text = ":"}, {field = "port"}}}},
@@ -555,6 +555,12 @@ local function plausible(P, s)
     if c < 48 or c > 57 then return false end
   end
   return true
+end
+
+-- either joins words as a list does in prose: a, b or c.
+local function either(words)
+  if #words == 1 then return words[1] end
+  return concat(words, ", ", 1, #words - 1) .. " or " .. words[#words]
 end
 
 local function human(path)
@@ -678,6 +684,7 @@ local function add_value(tree, tvb, base_off, s, f, v)
   if k.parts then
     for _, pv in ipairs(v.v) do add_value(item, tvb, base_off, s, f.sub[pv.field.name], pv) end
   end
+  return item
 end
 
 -- template renders a message's summary template from the spec: each
@@ -729,7 +736,7 @@ local function render(P, tvb, base_off, tree, m, vals, err, s)
     local item = t:add_packet_field(P.hf.type, range(tvb, base_off, P.taglen), ENC_UTF_8)
     local tag = plain(sub(s, 1, P.taglen))
     if m then
-      local role = m.answers and (", the reply to " .. m.answers) or (m.role == "request" and ", a request" or "")
+      local role = m.answers and (", the reply to " .. either(m.answers)) or (m.role == "request" and ", a request" or "")
       item:set_text(fmt("Type: %s (%s%s: %s)", tag, m.name, role, m.doc))
     else
       item:set_text("Type: " .. tag .. " (no such message)")
@@ -739,7 +746,13 @@ local function render(P, tvb, base_off, tree, m, vals, err, s)
   if P.digits > 0 and #s >= h and not find(sub(s, P.taglen + 1, h), "%D") then
     t:add(P.hf.length, range(tvb, base_off + P.taglen, P.digits), tonumber(sub(s, P.taglen + 1, h)))
   end
-  for _, v in ipairs(vals) do add_value(t, tvb, base_off, s, v.field, v) end
+  for _, v in ipairs(vals) do
+    local item = add_value(t, tvb, base_off, s, v.field, v)
+    local sig = m and m.signature
+    if sig and sig.field == v.field.name then
+      item:append_text(fmt(" (signs bytes 0 to %d: the message before its %s)", v.off - sig.sep - 1, quote_string(sub(s, v.off - sig.sep + 1, v.off))))
+    end
+  end
   local sum = summary(P, m, s, vals, err)
   t:append_text(", " .. sum)
   if err then

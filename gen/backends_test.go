@@ -13,7 +13,8 @@ import (
 // TestScratchSpecThroughEveryBackEnd appends testdata/extra.spec to mi.spec
 // (a fieldless message in each protocol, a single-valued code list, uint8,
 // a struct holding a number, a message ending in a literal, a field name
-// with an initialism, a text that denies code points but no byte),
+// with an initialism, a text that denies code points but no byte, a
+// signed message, a reply to two requests, one declared after it),
 // generates every output from it, and runs the wire
 // package's and the fuzz package's own tests against the generated codecs
 // through a build overlay: the real tree is not touched.
@@ -50,6 +51,9 @@ func TestScratchSpecThroughEveryBackEnd(t *testing.T) {
 		"func BadEndpoint(":      "wire/wiregen/zgen.go",
 		"func BadMsgTrace(":      "wire/wiregen/zgen.go",
 		"var labelRunes = runeSet{{0x80, 0x9f}, {0x202a, 0x202e}, {0x2066, 0x2069}}": "wire/zkinds.go",
+		"func (m *Sealed) AppendSigned(b []byte) ([]byte, error) {":                  "wire/zmessages.go",
+		"return request == TagPing || request == TagSealed":                          "wire/zconst.go",
+		`{"PLUMI", "PSabc:00ff", "PSabc", `:                                          "wire/zspec_test.go",
 	} {
 		b, err := os.ReadFile(filepath.Join(out, in))
 		if err != nil || !strings.Contains(string(b), want) {

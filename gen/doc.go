@@ -88,17 +88,19 @@ func docMessage(d w, s *spec.Spec, m *spec.Message) {
 	d.p("%s.\n", upperFirst(m.Doc))
 	switch s.Role(m) {
 	case spec.RoleRequest:
-		var by []string
-		for _, o := range s.MessagesOf(m.Proto) {
-			if o.Answers == m {
-				by = append(by, "`"+o.Tag+"`")
-			}
-		}
-		d.p("A request, answered by %s.\n", strings.Join(by, ", "))
+		d.p("A request, answered by %s.\n", either(tags(s.RepliesTo(m))))
 	case spec.RoleReply:
-		d.p("The reply to `%s`.\n", m.Answers.Tag)
+		d.p("The reply to %s.\n", either(tags(m.Answers)))
 	}
 	d.p("Wire: `%s` (at most %d bytes)\n", wireFormat(m), m.MaxLen())
+	if f := m.Signature; f != nil {
+		items := m.SignedItems()
+		upto := "the tag"
+		if fs := spec.FieldsOf(items); len(fs) > 0 {
+			upto = "`" + fs[len(fs)-1].Name + "`"
+		}
+		d.p("Signature: `%s` signs the bytes before the %s in front of it, the tag through %s.\n", f.Name, mdCode(items[len(items)-1].Literal), upto)
+	}
 	d.p("| field | kind | length | condition |")
 	d.p("|---|---|---|---|")
 	d.p("| type | tag | %d | always `%s` |", m.Proto.TagLen, m.Tag)
@@ -133,6 +135,23 @@ func docMessage(d w, s *spec.Spec, m *spec.Message) {
 		}
 	}
 	d.p("")
+}
+
+// tags lists the tags of ms as code.
+func tags(ms []*spec.Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, "`"+m.Tag+"`")
+	}
+	return out
+}
+
+// either joins words as a list does in prose: a, b or c.
+func either(words []string) string {
+	if n := len(words); n > 1 {
+		return strings.Join(words[:n-1], ", ") + " or " + words[n-1]
+	}
+	return strings.Join(words, "")
 }
 
 func lengthRange(k *spec.Kind) string {

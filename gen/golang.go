@@ -94,7 +94,8 @@ func genRoles(g w, s *spec.Spec) {
 	g.p(")")
 	for _, p := range s.Protocols {
 		g.p("\n// %sRole returns the role of the %s message with tag and, for a", p.Name, p.Name)
-		g.p("// reply, the tag of the request it answers. An unknown tag is RoleOther.")
+		g.p("// reply, the tag of the (first) request it answers; %sAnswers tells", p.Name)
+		g.p("// whether it answers another. An unknown tag is RoleOther.")
 		g.p("func %sRole(tag string) (Role, string) {", p.Name)
 		g.p("switch tag {")
 		for _, m := range s.MessagesOf(p) {
@@ -102,13 +103,36 @@ func genRoles(g w, s *spec.Spec) {
 			case spec.RoleRequest:
 				g.p("case Tag%s: return RoleRequest, \"\"", m.GoType)
 			case spec.RoleReply:
-				g.p("case Tag%s: return RoleReply, Tag%s", m.GoType, m.Answers.GoType)
+				g.p("case Tag%s: return RoleReply, Tag%s", m.GoType, m.Answers[0].GoType)
 			}
 		}
 		g.p("}")
 		g.p("return RoleOther, \"\"")
 		g.p("}")
+		genAnswers(g, s, p)
 	}
+}
+
+// genAnswers writes whether a reply answers a request, so that a client
+// with a request pending knows a reply for it from a stray one.
+func genAnswers(g w, s *spec.Spec, p *spec.Protocol) {
+	g.p("\n// %sAnswers reports whether the %s message with tag reply answers the", p.Name, p.Name)
+	g.p("// request with tag request.")
+	g.p("func %sAnswers(reply, request string) bool {", p.Name)
+	g.p("switch reply {")
+	for _, m := range s.MessagesOf(p) {
+		if len(m.Answers) == 0 {
+			continue
+		}
+		var reqs []string
+		for _, o := range m.Answers {
+			reqs = append(reqs, "request == Tag"+o.GoType)
+		}
+		g.p("case Tag%s: return %s", m.GoType, strings.Join(reqs, " || "))
+	}
+	g.p("}")
+	g.p("return false")
+	g.p("}")
 }
 
 func pow10(d int) int {

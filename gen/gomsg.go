@@ -12,6 +12,7 @@ func genMessages(b *bytes.Buffer, s *spec.Spec) {
 	header(b, s, "wire", "net/netip", "strings")
 	g := newW(b)
 	g.p("var _ netip.Addr // not every spec needs every import")
+	genSignedType(g, s)
 	for _, p := range s.Protocols {
 		ms := s.MessagesOf(p)
 		if p.LengthDigits > 0 {
@@ -78,6 +79,49 @@ func genMessage(g w, m *spec.Message) {
 	g.p("return nil")
 	g.p("}\n")
 	genDecode(g, m, ctx)
+	if m.Signature != nil {
+		genSigned(g, m, ctx)
+	}
+}
+
+// genSignedType writes the interface of the messages with a signature
+// field, for code that signs or checks any of them.
+func genSignedType(g w, s *spec.Spec) {
+	for _, m := range s.Messages {
+		if m.Signature != nil {
+			g.p("\n// Signed is a message with a signature field (a MAC): AppendSigned")
+			g.p("// appends the bytes it signs, the message up to the literal before it.")
+			g.p("type Signed interface {")
+			g.p("Message")
+			g.p("AppendSigned(b []byte) ([]byte, error)")
+			g.p("}")
+			return
+		}
+	}
+}
+
+// genSigned writes AppendSigned: what m's signature field signs, encoded
+// by the same items code as Append, so that signer and checker sign the
+// same bytes.
+func genSigned(g w, m *spec.Message, ctx *spec.GoCtx) {
+	t, sig, items := m.GoType, m.Signature.Name, m.SignedItems()
+	g.p("\n// AppendSigned appends the bytes that m's %s field signs to b: m's wire", sig)
+	g.p("// form up to, not including, the %q before %s. It checks every field", m.Items[len(m.Items)-2].Literal, sig)
+	g.p("// but %s, which may be empty while it is computed; if one is invalid", sig)
+	g.p("// it returns b unchanged and an error saying which.")
+	g.p("func (m *%s) AppendSigned(b []byte) ([]byte, error) {", t)
+	g.p("if err := m.checkSigned(); err != nil { return b, inMessage(err, %q, Tag%s) }", m.Proto.Name, t)
+	g.p("b = append(b, Tag%s...)", t)
+	g.AppendItems("m.", items)
+	g.p("return b, nil")
+	g.p("}\n")
+	g.p("func (m *%s) checkSigned() error {", t)
+	if len(spec.FieldsOf(items)) > 0 {
+		g.p("off := %d", hdrLen(m.Proto))
+		g.CheckItems(ctx, items)
+	}
+	g.p("return nil")
+	g.p("}")
 }
 
 func genDecode(g w, m *spec.Message, ctx *spec.GoCtx) {

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"strings"
 
 	"mi/gen/spec"
 )
@@ -21,7 +22,7 @@ var errSentinel = map[string]string{
 // the tests check every one against the generated codecs.
 func tableFiles(s *spec.Spec) ([]file, error) {
 	var b bytes.Buffer
-	header(&b, s, "wire_test", "mi/wire")
+	header(&b, s, "wire_test", "mi/wire", "slices", "testing")
 	g := newW(&b)
 	g.p("// specExamples are the spec's example messages: each must decode and")
 	g.p("// re-encode to the same bytes.")
@@ -49,6 +50,114 @@ func tableFiles(s *spec.Spec) ([]file, error) {
 		}
 	}
 	g.p("}")
+	tableRoles(g, s)
+	if err := tableSigned(g, s); err != nil {
+		return nil, err
+	}
 	f, err := gofile("wire/zspec_test.go", &b)
 	return []file{f}, err
+}
+
+// tableRoles writes each message's role and the requests a reply answers,
+// and the test that the generated PROTORole and PROTOAnswers agree.
+func tableRoles(g w, s *spec.Spec) {
+	g.p("\n// specRoles is what each message is for, and what a reply answers.")
+	g.p("var specRoles = []struct {")
+	g.p("Proto, Tag string")
+	g.p("Role wire.Role")
+	g.p("Answers []string")
+	g.p("}{")
+	for _, m := range s.Messages {
+		ans := "nil"
+		if len(m.Answers) > 0 {
+			var tags []string
+			for _, o := range m.Answers {
+				tags = append(tags, fmt.Sprintf("%q", o.Tag))
+			}
+			ans = "[]string{" + strings.Join(tags, ", ") + "}"
+		}
+		g.p("{%q, %q, wire.%s, %s},", m.Proto.Name, m.Tag, roleConst[s.Role(m)], ans)
+	}
+	g.p("}\n")
+	g.p("// TestSpecRoles checks every message's role, and every pair of tags of a")
+	g.p("// protocol against its Answers function.")
+	g.p("func TestSpecRoles(t *testing.T) {")
+	g.p("role := map[string]func(string) (wire.Role, string){")
+	for _, p := range s.Protocols {
+		g.p("%q: wire.%sRole,", p.Name, p.Name)
+	}
+	g.p("}")
+	g.p("answers := map[string]func(string, string) bool{")
+	for _, p := range s.Protocols {
+		g.p("%q: wire.%sAnswers,", p.Name, p.Name)
+	}
+	g.p("}")
+	g.p("%s", `for _, m := range specRoles {
+		first := ""
+		if len(m.Answers) > 0 {
+			first = m.Answers[0]
+		}
+		if r, a := role[m.Proto](m.Tag); r != m.Role || a != first {
+			t.Errorf("%s %s: role %v answering %q, want %v answering %q", m.Proto, m.Tag, r, a, m.Role, first)
+		}
+		for _, o := range specRoles {
+			if o.Proto != m.Proto {
+				continue
+			}
+			if got, want := answers[m.Proto](m.Tag, o.Tag), slices.Contains(m.Answers, o.Tag); got != want {
+				t.Errorf("%s: %s answers %s: %v, want %v", m.Proto, m.Tag, o.Tag, got, want)
+			}
+		}
+	}`)
+	g.p("}")
+}
+
+// roleConst names a role as package wire does.
+var roleConst = map[spec.Role]string{spec.RoleOther: "RoleOther", spec.RoleRequest: "RoleRequest", spec.RoleReply: "RoleReply"}
+
+// tableSigned writes, for every example of a message with a signature,
+// the bytes the model says it signs, and the test that AppendSigned of the
+// decoded message gives them.
+func tableSigned(g w, s *spec.Spec) error {
+	var rows []string
+	for _, m := range s.Messages {
+		if m.Signature == nil {
+			continue
+		}
+		for _, e := range m.Examples {
+			d, err := s.Decode(m.Proto, []byte(e.Input))
+			if err != nil {
+				return fmt.Errorf("%s:%s: %v", s.File, e.Pos, err)
+			}
+			rows = append(rows, fmt.Sprintf("{%q, %q, %q, %d},", m.Proto.Name, e.Input, d.Signed(), e.Pos.Line))
+		}
+	}
+	if len(rows) == 0 {
+		return nil
+	}
+	g.p("\n// specSigned are the examples of messages with a signature, and the bytes")
+	g.p("// the model says it signs.")
+	g.p("var specSigned = []struct {")
+	g.p("Proto, Input, Signed string")
+	g.p("Line int")
+	g.p("}{")
+	for _, r := range rows {
+		g.p("%s", r)
+	}
+	g.p("}\n")
+	g.p("// TestSpecSigned decodes each example of a signed message and checks that")
+	g.p("// AppendSigned appends the bytes the model says its signature signs.")
+	g.p("%s", `func TestSpecSigned(t *testing.T) {
+	for _, ex := range specSigned {
+		m, err := decoders[ex.Proto]([]byte(ex.Input))
+		if err != nil {
+			t.Fatalf("spec line %d: %q: %v", ex.Line, ex.Input, err)
+		}
+		got, err := m.(wire.Signed).AppendSigned([]byte("x"))
+		if err != nil || string(got) != "x"+ex.Signed {
+			t.Errorf("spec line %d: %q: AppendSigned gives %q, %v; want %q", ex.Line, ex.Input, got, err, ex.Signed)
+		}
+	}
+}`)
+	return nil
 }

@@ -92,14 +92,22 @@ func luaData(b *bytes.Buffer, s *spec.Spec) {
 			}
 			role := map[spec.Role]string{spec.RoleOther: "other", spec.RoleRequest: "request", spec.RoleReply: "reply"}[s.Role(m)]
 			answers := "nil"
-			if m.Answers != nil {
-				answers = q(m.Answers.Tag)
+			if len(m.Answers) > 0 {
+				var tags []string
+				for _, o := range m.Answers {
+					tags = append(tags, q(o.Tag))
+				}
+				answers = "{" + strings.Join(tags, ", ") + "}"
 			}
 			fmt.Fprintf(b, "     {tag = %s, name = %s, doc = %s, role = %s, answers = %s,\n", q(m.Tag), q(m.GoType), q(m.Doc), q(role), answers)
 			fmt.Fprintf(b, "      fields = {%s},\n", strings.Join(fields, ", "))
 			fmt.Fprintf(b, "      first = %s, last = %s, last_then = %s, last_else = %s,\n", q(pl.First), q(pl.Last), q(pl.LastThen), q(pl.LastElse))
 			if m.Summary != nil {
 				fmt.Fprintf(b, "      summary = %s,\n", luaSummary(m.Summary))
+			}
+			if m.Signature != nil {
+				sep := m.Items[len(m.Items)-2].Literal
+				fmt.Fprintf(b, "      signature = {field = %s, sep = %d},\n", q(m.Signature.Name), len(sep))
 			}
 			fmt.Fprintf(b, "      head = %s,\n", spec.LuaOps(pl.Head))
 			if pl.Cond != nil {
@@ -371,6 +379,12 @@ local function plausible(P, s)
   return true
 end
 
+-- either joins words as a list does in prose: a, b or c.
+local function either(words)
+  if #words == 1 then return words[1] end
+  return concat(words, ", ", 1, #words - 1) .. " or " .. words[#words]
+end
+
 local function human(path)
   local s = path:gsub("[._]", " ")
   return s:sub(1, 1):upper() .. s:sub(2)
@@ -492,6 +506,7 @@ local function add_value(tree, tvb, base_off, s, f, v)
   if k.parts then
     for _, pv in ipairs(v.v) do add_value(item, tvb, base_off, s, f.sub[pv.field.name], pv) end
   end
+  return item
 end
 
 -- template renders a message's summary template from the spec: each
@@ -543,7 +558,7 @@ local function render(P, tvb, base_off, tree, m, vals, err, s)
     local item = t:add_packet_field(P.hf.type, range(tvb, base_off, P.taglen), ENC_UTF_8)
     local tag = plain(sub(s, 1, P.taglen))
     if m then
-      local role = m.answers and (", the reply to " .. m.answers) or (m.role == "request" and ", a request" or "")
+      local role = m.answers and (", the reply to " .. either(m.answers)) or (m.role == "request" and ", a request" or "")
       item:set_text(fmt("Type: %s (%s%s: %s)", tag, m.name, role, m.doc))
     else
       item:set_text("Type: " .. tag .. " (no such message)")
@@ -553,7 +568,13 @@ local function render(P, tvb, base_off, tree, m, vals, err, s)
   if P.digits > 0 and #s >= h and not find(sub(s, P.taglen + 1, h), "%D") then
     t:add(P.hf.length, range(tvb, base_off + P.taglen, P.digits), tonumber(sub(s, P.taglen + 1, h)))
   end
-  for _, v in ipairs(vals) do add_value(t, tvb, base_off, s, v.field, v) end
+  for _, v in ipairs(vals) do
+    local item = add_value(t, tvb, base_off, s, v.field, v)
+    local sig = m and m.signature
+    if sig and sig.field == v.field.name then
+      item:append_text(fmt(" (signs bytes 0 to %d: the message before its %s)", v.off - sig.sep - 1, quote_string(sub(s, v.off - sig.sep + 1, v.off))))
+    end
+  end
   local sum = summary(P, m, s, vals, err)
   t:append_text(", " .. sum)
   if err then

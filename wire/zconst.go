@@ -61,15 +61,25 @@ const (
 )
 
 // PMIRole returns the role of the PMI message with tag and, for a
-// reply, the tag of the request it answers. An unknown tag is RoleOther.
+// reply, the tag of the (first) request it answers; PMIAnswers tells
+// whether it answers another. An unknown tag is RoleOther.
 func PMIRole(tag string) (Role, string) {
 	switch tag {
 	}
 	return RoleOther, ""
 }
 
+// PMIAnswers reports whether the PMI message with tag reply answers the
+// request with tag request.
+func PMIAnswers(reply, request string) bool {
+	switch reply {
+	}
+	return false
+}
+
 // PLUMIRole returns the role of the PLUMI message with tag and, for a
-// reply, the tag of the request it answers. An unknown tag is RoleOther.
+// reply, the tag of the (first) request it answers; PLUMIAnswers tells
+// whether it answers another. An unknown tag is RoleOther.
 func PLUMIRole(tag string) (Role, string) {
 	switch tag {
 	case TagRegister:
@@ -86,4 +96,18 @@ func PLUMIRole(tag string) (Role, string) {
 		return RoleReply, TagLocate
 	}
 	return RoleOther, ""
+}
+
+// PLUMIAnswers reports whether the PLUMI message with tag reply answers the
+// request with tag request.
+func PLUMIAnswers(reply, request string) bool {
+	switch reply {
+	case TagRegisterReply:
+		return request == TagRegister
+	case TagDeregisterReply:
+		return request == TagDeregister
+	case TagLocateReply:
+		return request == TagLocate
+	}
+	return false
 }

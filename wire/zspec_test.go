@@ -4,6 +4,8 @@ package wire_test
 
 import (
 	"mi/wire"
+	"slices"
+	"testing"
 )
 
 // specExamples are the spec's example messages: each must decode and
@@ -99,4 +101,50 @@ var specInvalid = []invalidInput{
 	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3:80", Err: wire.ErrBadField, Field: "ip", Line: 288},
 	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4.5:80", Err: wire.ErrBadField, Field: "ip", Line: 289},
 	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4", Err: wire.ErrBadSeparator, Field: "ip", Line: 290},
+}
+
+// specRoles is what each message is for, and what a reply answers.
+var specRoles = []struct {
+	Proto, Tag string
+	Role       wire.Role
+	Answers    []string
+}{
+	{"PMI", "N", wire.RoleOther, nil},
+	{"PMI", "L", wire.RoleOther, nil},
+	{"PLUMI", "PR", wire.RoleRequest, nil},
+	{"PLUMI", "RR", wire.RoleReply, []string{"PR"}},
+	{"PLUMI", "PD", wire.RoleRequest, nil},
+	{"PLUMI", "RD", wire.RoleReply, []string{"PD"}},
+	{"PLUMI", "PL", wire.RoleRequest, nil},
+	{"PLUMI", "RL", wire.RoleReply, []string{"PL"}},
+}
+
+// TestSpecRoles checks every message's role, and every pair of tags of a
+// protocol against its Answers function.
+func TestSpecRoles(t *testing.T) {
+	role := map[string]func(string) (wire.Role, string){
+		"PMI":   wire.PMIRole,
+		"PLUMI": wire.PLUMIRole,
+	}
+	answers := map[string]func(string, string) bool{
+		"PMI":   wire.PMIAnswers,
+		"PLUMI": wire.PLUMIAnswers,
+	}
+	for _, m := range specRoles {
+		first := ""
+		if len(m.Answers) > 0 {
+			first = m.Answers[0]
+		}
+		if r, a := role[m.Proto](m.Tag); r != m.Role || a != first {
+			t.Errorf("%s %s: role %v answering %q, want %v answering %q", m.Proto, m.Tag, r, a, m.Role, first)
+		}
+		for _, o := range specRoles {
+			if o.Proto != m.Proto {
+				continue
+			}
+			if got, want := answers[m.Proto](m.Tag, o.Tag), slices.Contains(m.Answers, o.Tag); got != want {
+				t.Errorf("%s: %s answers %s: %v, want %v", m.Proto, m.Tag, o.Tag, got, want)
+			}
+		}
+	}
 }

@@ -20,7 +20,7 @@ type Breaking struct {
 // of it is filed under, as Compare files them.
 var Aspects = map[string][]string{
 	"protocol": {"removed", "transport", "port", "tag", "length", "max"},
-	"message":  {"removed", "tag", "items"},
+	"message":  {"removed", "tag", "items", "signature"},
 	"kind":     {"base", "min", "max", "bytes", "runes", "utf8", "items"},
 	"codes":    {"values"},
 }

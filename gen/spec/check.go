@@ -263,7 +263,7 @@ func checkRefusal(r *errs, owner string, in Invalid, err *WireError) {
 }
 
 // goReserved are names the wire package declares by hand or for every spec.
-var goReserved = []string{"Message", "Error", "Role", "Reader", "Writer", "NewReader", "NewWriter", "Address"}
+var goReserved = []string{"Message", "Error", "Role", "Reader", "Writer", "NewReader", "NewWriter", "Address", "Signed"}
 
 // checkGoNames refuses specs whose names would collide once turned into Go:
 // kinds by their Go name, and the types and constants of messages and codes.

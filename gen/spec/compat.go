@@ -231,6 +231,18 @@ func (r *compatRun) messages(op, np *Protocol) {
 			r.add(false, msgElem(np, nm), "gotype", om.Pos, nm.Pos, "message %s: Go type %s -> %s (wire-invisible)", nm.Tag, om.GoType, nm.GoType)
 		}
 		r.items(msgElem(np, nm), om.Items, nm.Items, om.Pos, nm.Pos)
+		r.signature(msgElem(np, nm), om, nm)
+	}
+}
+
+// signature reports a signature added or removed: the bytes are the
+// same, but one peer signs or checks what the other takes for data.
+func (r *compatRun) signature(e elem, om, nm *Message) {
+	switch {
+	case om.Signature == nil && nm.Signature != nil:
+		r.add(true, e, "signature", om.Pos, nm.Signature.Pos, "%s: signature %s added: a new receiver refuses what an old peer sends there, which signs nothing", e.text, nm.Signature.Name)
+	case om.Signature != nil && nm.Signature == nil:
+		r.add(true, e, "signature", om.Signature.Pos, nm.Pos, "%s: signature %s removed: an old receiver refuses what a new peer sends there, which signs nothing", e.text, om.Signature.Name)
 	}
 }
 

@@ -232,6 +232,12 @@ func TestCompare(t *testing.T) {
 		{name: "denyrunes listed otherwise", small: true, prep: replace(`deny ": "`, `deny ": "`+"\n    utf8\n    denyrunes \"U+0080-U+009F\""), edit: replace(`"U+0080-U+009F"`, `"U+0090-U+009F U+0080-U+008F"`)},
 		{name: "denyrunes of bytes refused anyway", small: true, prep: replace(`deny ": "`, `deny ": \xc2"`+"\n    utf8"), edit: replace("    utf8\n", "    utf8\n    denyrunes \"U+0080-U+009F\"\n")},
 
+		// Signatures.
+		{name: "signature of a message added", small: true, prep: replace("message P AB Ab \"a message\" {", "message P SG Sg \"signed\" {\n    field x word\n    literal \":\"\n    field mac word\n}\nmessage P AB Ab \"a message\" {"), edit: replace("    field mac word\n", "    field mac word\n    signature mac\n"), want: []found{
+			{breaking, "message SG: signature mac added: a new receiver refuses what an old peer sends there", "message P SG", "field mac word"}}},
+		{name: "signature of a message removed", small: true, prep: replace("message P AB Ab \"a message\" {", "message P SG Sg \"signed\" {\n    field x word\n    literal \":\"\n    field mac word\n}\nmessage P AB Ab \"a message\" {"), edit: replace("    field mac word\n", "    field mac word\n    signature mac\n"), reverse: true, want: []found{
+			{breaking, "message SG: signature mac removed", "field mac word", "message P SG"}}},
+
 		// utf8, bases.
 		{name: "utf8 added", edit: in("kind line", `deny "\r\n"`, `deny "\r\n"`+"\n    utf8"), want: []found{
 			{breaking, "kind line: utf8 added: a new receiver refuses the invalid UTF-8", "kind line", "utf8"}}},

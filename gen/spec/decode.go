@@ -220,6 +220,12 @@ func encodeItems(b []byte, items []Item, vals []Value) []byte {
 	return b
 }
 
+// Signed is what d's signature field signs: its wire form up to, not
+// including, the literal before that field. d's message must have one.
+func (d *Decoded) Signed() []byte {
+	return encodeItems([]byte(d.Msg.Tag), d.Msg.SignedItems(), d.Fields)
+}
+
 // decodeStruct reads the parts of struct kind k from s[off:limit].
 func decodeStruct(k *Kind, s string, off, limit int) (any, *WireError) {
 	if n := k.MaxLen(); limit-off > n {

@@ -24,7 +24,7 @@ func (g Go) P(format string, args ...any) {
 var initialisms = map[string]string{}
 
 func init() {
-	for _, w := range strings.Fields("ACL API ASCII CPU CSS DNS EOF GUID HTML HTTP HTTPS ID IP JSON OK QPS RAM RPC SMTP SQL SSH TCP TLS TTL UDP UI UID UUID URI URL UTF8 VM XML XMPP") {
+	for _, w := range strings.Fields("ACL API ASCII CPU CSS DNS EOF GUID HMAC HTML HTTP HTTPS ID IP JSON MAC OK QPS RAM RPC SMTP SQL SSH TCP TLS TTL UDP UI UID UUID URI URL UTF8 VM XML XMPP") {
 		initialisms[strings.ToLower(w)] = w
 	}
 }

@@ -185,21 +185,23 @@ type IRProtocol struct {
 	Attrs        map[string]IRPos `json:"attrs"`
 }
 
-// IRMessage is a message type. Role and MaxLen are derived; Answers is the
-// tag of the request a reply answers, "" for other messages.
+// IRMessage is a message type. Role and MaxLen are derived; AnswersAll
+// are the tags of the requests a reply answers, empty for other messages.
 type IRMessage struct {
-	Proto    string      `json:"proto"`
-	Tag      string      `json:"tag"`
-	GoType   string      `json:"go_type"`
-	Doc      string      `json:"doc"`
-	Pos      IRPos       `json:"pos"`
-	Role     string      `json:"role"` // "request", "reply" or "other"
-	Answers  string      `json:"answers"`
-	Summary  string      `json:"summary"`
-	Items    []IRItem    `json:"items"`
-	MaxLen   int         `json:"max_len"`
-	Examples []IRExample `json:"examples"`
-	Invalid  []IRInvalid `json:"invalid"`
+	Proto      string      `json:"proto"`
+	Tag        string      `json:"tag"`
+	GoType     string      `json:"go_type"`
+	Doc        string      `json:"doc"`
+	Pos        IRPos       `json:"pos"`
+	Role       string      `json:"role"`        // "request", "reply" or "other"
+	Answers    string      `json:"answers"`     // the first of AnswersAll, for readers of the first version 1
+	AnswersAll []string    `json:"answers_all"` // every request a reply answers, in spec order
+	Signature  string      `json:"signature"`   // the field that signs the bytes before it; "": none
+	Summary    string      `json:"summary"`
+	Items      []IRItem    `json:"items"`
+	MaxLen     int         `json:"max_len"`
+	Examples   []IRExample `json:"examples"`
+	Invalid    []IRInvalid `json:"invalid"`
 }
 
 // IRSequence is an exchange of messages of one protocol.
@@ -290,10 +292,17 @@ func (s *Spec) IR() *IR {
 			Role: roleName(s.Role(m)), Items: irItems(m.Items), MaxLen: m.MaxLen(),
 			Examples: irExamples(m.Examples), Invalid: irInvalid(m.Invalid),
 		}
-		if m.Answers != nil {
-			im.Answers = m.Answers.Tag
+		im.AnswersAll = []string{}
+		for _, o := range m.Answers {
+			im.AnswersAll = append(im.AnswersAll, o.Tag)
+		}
+		if len(m.Answers) > 0 {
+			im.Answers = m.Answers[0].Tag
 		}
 		im.Summary = text(m.SummarySrc)
+		if m.Signature != nil {
+			im.Signature = m.Signature.Name
+		}
 		ir.Messages = append(ir.Messages, im)
 	}
 	for _, sq := range s.Sequences {
@@ -453,6 +462,7 @@ func FromIR(ir *IR) (*Spec, error) {
 	for i := range ir.Messages {
 		b.message(&ir.Messages[i])
 	}
+	b.answers(ir.Messages)
 	for i := range ir.Sequences {
 		b.sequence(&ir.Sequences[i])
 	}
@@ -603,16 +613,6 @@ func (b *irReader) message(im *IRMessage) {
 	m.Items = b.items(im.Items, owner, m, true)
 	m.Examples = b.examples(im.Examples, owner)
 	m.Invalid = b.invalid(im.Invalid, owner)
-	if im.Answers != "" {
-		for _, o := range b.s.MessagesOf(m.Proto) {
-			if o.Tag == im.Answers {
-				m.Answers = o
-			}
-		}
-		if m.Answers == nil {
-			b.errorf(m.Pos, "%s: answers %q: no %s message of that tag before it", owner, im.Answers, m.Proto.Name)
-		}
-	}
 	if im.Summary != "" {
 		var msg string
 		if m.Summary, msg = ParseSummary(m, im.Summary); msg != "" {
@@ -620,7 +620,44 @@ func (b *irReader) message(im *IRMessage) {
 		}
 		m.SummarySrc = im.Summary
 	}
+	if im.Signature != "" {
+		f := fieldNamed(m, im.Signature)
+		if msg := signatureRule(m, f); msg != "" {
+			b.errorf(m.Pos, "%s: signature %s %s", owner, im.Signature, msg)
+		}
+		m.Signature = f
+	}
 	b.s.Messages = append(b.s.Messages, m)
+}
+
+// answers points each reply at the requests it answers, once every
+// message is read: answers_all, whose first is answers (an IR that gives
+// only answers, as version 1 first did, answers that one).
+func (b *irReader) answers(ims []IRMessage) {
+	for _, im := range ims {
+		m := b.s.message(b.protos[im.Proto], im.Tag)
+		tags := im.AnswersAll
+		if len(tags) == 0 && im.Answers != "" {
+			tags = []string{im.Answers}
+		}
+		if m == nil || len(tags) == 0 {
+			continue
+		}
+		if im.Answers != tags[0] {
+			b.errorf(m.Pos, "message %s: answers %q, but answers_all starts with %q", m.Tag, im.Answers, tags[0])
+		}
+		for _, tag := range tags {
+			o := b.s.message(m.Proto, tag)
+			switch {
+			case o == nil || o == m:
+				b.errorf(m.Pos, "message %s: answers %q: no other %s message of that tag", m.Tag, tag, m.Proto.Name)
+			case slices.Contains(m.Answers, o):
+				b.errorf(m.Pos, "message %s: answers %s twice", m.Tag, tag)
+			default:
+				m.Answers = append(m.Answers, o)
+			}
+		}
+	}
 }
 
 // items rebuilds a list of items. m is the message they belong to (nil for

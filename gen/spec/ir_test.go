@@ -140,8 +140,10 @@ func sharedPointers(t *testing.T, s *Spec) {
 	}
 	for _, m := range s.Messages {
 		walk("message "+m.Tag, m.Items, m.Fields())
-		if m.Answers != nil && !msgs[m.Answers] {
-			t.Errorf("message %s: answers a message that is not the spec's", m.Tag)
+		for _, o := range m.Answers {
+			if !msgs[o] {
+				t.Errorf("message %s: answers a message that is not the spec's", m.Tag)
+			}
 		}
 	}
 	for _, sq := range s.Sequences {
@@ -339,7 +341,9 @@ func TestFromIRRefuses(t *testing.T) {
 		{"dangling kind", func(ir *IR) { msg(ir, "N").Items[0].Field.Kind = "nickname" }, `field nick: unknown kind "nickname"`},
 		{"kind used before declared", func(ir *IR) { ir.Kinds[0], ir.Kinds[2] = ir.Kinds[2], ir.Kinds[0] }, `kind addr: field user: unknown kind "user"`},
 		{"dangling protocol", func(ir *IR) { msg(ir, "N").Proto = "PXMI" }, `unknown protocol "PXMI"`},
-		{"dangling answers", func(ir *IR) { msg(ir, "RR").Answers = "PQ" }, `answers "PQ": no PLUMI message`},
+		{"dangling answers", func(ir *IR) { m := msg(ir, "RR"); m.Answers, m.AnswersAll = "PQ", []string{"PQ"} }, `message RR: answers "PQ": no other PLUMI message of that tag`},
+		{"answers not the first", func(ir *IR) { msg(ir, "RR").Answers = "PD" }, `message RR: answers "PD", but answers_all starts with "PR"`},
+		{"answers twice", func(ir *IR) { m := msg(ir, "RR"); m.AnswersAll = []string{"PR", "PR"} }, `message RR: answers PR twice`},
 		{"dangling step", func(ir *IR) { ir.Sequences[0].Steps[0].Tag = "Q" }, `step: no PMI message "Q"`},
 		{"dangling code", func(ir *IR) { msg(ir, "RL").Items[4].If.Code = "Lost" }, `LocateCode has no code "Lost"`},
 		{"dangling cond field", func(ir *IR) { msg(ir, "RL").Items[4].If.Field = "from" }, `"from" is not a codes field`},

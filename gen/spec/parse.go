@@ -2,6 +2,7 @@ package spec
 
 import (
 	"os"
+	"slices"
 	"sort"
 	"strconv"
 	"strings"
@@ -24,6 +25,7 @@ func Parse(file, src string) (*Spec, error) {
 	r := &errs{file: file}
 	p := &parser{errs: r, lines: lexLines(src, r), s: &Spec{File: file}, refused: map[string]bool{}, broken: map[*Kind]bool{}}
 	p.top()
+	p.resolveAnswers()
 	p.s.check(r, p.broken)
 	if len(r.list) > 0 {
 		return nil, r.list.sorted()
@@ -33,11 +35,12 @@ func Parse(file, src string) (*Spec, error) {
 
 type parser struct {
 	*errs
-	lines   [][]token
-	pos     int
-	s       *Spec
-	refused map[string]bool // kinds declared but refused: uses are not errors again
-	broken  map[*Kind]bool  // kinds with a refused attribute: not checked further
+	lines    [][]token
+	pos      int
+	s        *Spec
+	refused  map[string]bool // kinds declared but refused: uses are not errors again
+	broken   map[*Kind]bool  // kinds with a refused attribute: not checked further
+	answered []answersStmt   // resolved once every message is read
 }
 
 // stmt is one statement: its words, its position, and whether it opens a
@@ -588,15 +591,16 @@ func (p *parser) message(st stmt) {
 	}
 	p.s.Messages = append(p.s.Messages, m)
 	owner := "message " + m.Tag
-	var summaries []stmt // read once the fields are known
+	var summaries, signatures []stmt // read once the fields are known
 	rules := map[string]rule{
-		"example": {2, []int{1}, noBlock, func(a stmt) { m.Examples = append(m.Examples, Example{a.word(1), a.pos}) }},
-		"invalid": {4, []int{1, 3}, noBlock, func(a stmt) { p.invalid(&m.Invalid, a) }},
-		"field":   {3, nil, noBlock, func(a stmt) { p.item(m, &m.Items, a) }},
-		"literal": {2, []int{1}, noBlock, func(a stmt) { p.item(m, &m.Items, a) }},
-		"if":      {3, nil, needsBlock, func(a stmt) { p.cond(m, a) }},
-		"answers": {2, nil, noBlock, func(a stmt) { p.answers(m, a) }},
-		"summary": {2, []int{1}, noBlock, func(a stmt) { summaries = append(summaries, a) }},
+		"example":   {2, []int{1}, noBlock, func(a stmt) { m.Examples = append(m.Examples, Example{a.word(1), a.pos}) }},
+		"invalid":   {4, []int{1, 3}, noBlock, func(a stmt) { p.invalid(&m.Invalid, a) }},
+		"field":     {3, nil, noBlock, func(a stmt) { p.item(m, &m.Items, a) }},
+		"literal":   {2, []int{1}, noBlock, func(a stmt) { p.item(m, &m.Items, a) }},
+		"if":        {3, nil, needsBlock, func(a stmt) { p.cond(m, a) }},
+		"answers":   {0, nil, noBlock, func(a stmt) { p.answers(m, a) }},
+		"summary":   {2, []int{1}, noBlock, func(a stmt) { summaries = append(summaries, a) }},
+		"signature": {2, nil, noBlock, func(a stmt) { signatures = append(signatures, a) }},
 	}
 	p.body(st, func(a stmt) { p.dispatch(a, owner, rules) })
 	for i, a := range summaries {
@@ -606,6 +610,28 @@ func (p *parser) message(st stmt) {
 		}
 		m.Summary = p.summary(m, a)
 	}
+	for i, a := range signatures {
+		if i > 0 {
+			p.errorf(a.pos, "%s: signature given twice (first at %s)", owner, p.at(signatures[0].pos))
+			continue
+		}
+		f := fieldNamed(m, a.word(1))
+		if msg := signatureRule(m, f); msg != "" {
+			p.errorf(a.at(1), "%s: signature %s %s", owner, a.word(1), msg)
+			continue
+		}
+		m.Signature = f
+	}
+}
+
+// fieldNamed is m's field named name, or nil.
+func fieldNamed(m *Message, name string) *Field {
+	for _, f := range m.Fields() {
+		if f.Name == name {
+			return f
+		}
+	}
+	return nil
 }
 
 // summary reads a message's summary template, reporting what is wrong.
@@ -686,18 +712,52 @@ func (p *parser) item(m *Message, dst *[]Item, a stmt) {
 	p.field(dst, a, "message "+m.Tag, m)
 }
 
+// answers: answers TAG... The tags are resolved once every message is
+// read (resolveAnswers): a reply may answer a request declared after it,
+// so that an extension's request can be answered by the base protocol's
+// replies where they stand.
 func (p *parser) answers(m *Message, a stmt) {
-	if m.Answers != nil {
-		p.errorf(a.pos, "message %s: answers given twice", m.Tag)
+	if !p.shape(a, 0) {
 		return
 	}
-	for _, o := range p.s.MessagesOf(m.Proto) {
-		if o.Tag == a.word(1) && o != m {
-			m.Answers = o
+	for _, o := range p.answered {
+		if o.m == m {
+			p.errorf(a.pos, "message %s: answers given twice (first at %s)", m.Tag, p.at(o.st.pos))
 			return
 		}
 	}
-	p.errorf(a.at(1), "answers: no %s message %q declared before %s", m.Proto.Name, a.word(1), m.Tag)
+	if len(a.words) < 2 {
+		p.errorf(a.pos, "message %s: answers names no request", m.Tag)
+		return
+	}
+	p.answered = append(p.answered, answersStmt{m, a})
+}
+
+// answersStmt is an answers statement waiting for every message to be read.
+type answersStmt struct {
+	m  *Message
+	st stmt
+}
+
+// resolveAnswers points each reply at the requests its answers statement
+// names: messages of its protocol, other than itself, each named once.
+func (p *parser) resolveAnswers() {
+	for _, a := range p.answered {
+		m := a.m
+		for i, w := range a.st.words[1:] {
+			o := p.s.message(m.Proto, w.text)
+			switch {
+			case o == nil:
+				p.errorf(a.st.at(i+1), "answers: no %s message %q", m.Proto.Name, w.text)
+			case o == m:
+				p.errorf(a.st.at(i+1), "answers: message %s cannot answer itself", m.Tag)
+			case slices.Contains(m.Answers, o):
+				p.errorf(a.st.at(i+1), "answers: %s named twice", w.text)
+			default:
+				m.Answers = append(m.Answers, o)
+			}
+		}
+	}
 }
 
 // cond: if FIELD CODE { items }

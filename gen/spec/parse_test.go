@@ -149,6 +149,17 @@ func TestParseErrors(t *testing.T) {
 		{"breaking of a kind that is codes", okSpec + "breaking \"kind Result\" max \"why\"\n", []string{`33:1: breaking "kind Result" max: the spec has no kind Result`}},
 		{"breaking removed, still there", okSpec + "breaking \"message P AB\" removed \"why\"\n", []string{`33:1: breaking "message P AB" removed: the spec still has it`}},
 		{"breaking twice", okSpec + "breaking \"kind word\" max \"why\"\nbreaking \"kind word\" max \"again\"\n", []string{`34:1: breaking "kind word" max given twice (first at bad.spec:33:1)`}},
+		{"answers", okSpec + "message P RB Rb \"r\" {\n    answers AB CD AB RB\n    field r Result\n}\n", []string{
+			`34:16: answers: no P message "CD"`, `34:19: answers: AB named twice`, `34:22: answers: message RB cannot answer itself`}},
+		{"answers twice", okSpec + "message P RB Rb \"r\" {\n    answers AB\n    answers AB\n}\n", []string{`35:5: message RB: answers given twice (first at bad.spec:34:5)`}},
+		{"answers nothing", okSpec + "message P RB Rb \"r\" {\n    answers\n}\n", []string{`34:5: message RB: answers names no request`}},
+		{"answers quoted", okSpec + "message P RB Rb \"r\" {\n    answers \"AB\"\n}\n", []string{`34:13: "answers": word 2 must not be quoted`}},
+		{"signature of no field", okSpec + "message P SG Sg \"s\" {\n    field w word\n    literal \";\"\n    field x word\n    signature y\n}\n", []string{`37:15: message SG: signature y is not a field of the message`}},
+		{"signature not last", okSpec + "message P SG Sg \"s\" {\n    field w word\n    literal \";\"\n    field x word\n    signature w\n}\n", []string{`37:15: message SG: signature w must be the message's last item`}},
+		{"signature in an if group", edit("    example \"AB0x:1\"\n", "    signature port\n    example \"AB0x:1\"\n"), []string{`29:15: message AB: signature port must be the message's last item, outside any if group`}},
+		{"signature after a field", okSpec + "codes One \"one\" {\n    0 Only \"only\"\n}\nmessage P SG Sg \"s\" {\n    field c One\n    field x word\n    signature x\n}\n", []string{`39:15: message SG: signature x must follow a literal`}},
+		{"signature twice", okSpec + "message P SG Sg \"s\" {\n    field w word\n    literal \";\"\n    field x word\n    signature x\n    signature x\n}\n", []string{`38:5: message SG: signature given twice (first at bad.spec:37:5)`}},
+		{"signature with a length prefix", strings.Replace(okSpec, "    max 40\n", "    length 2 \"info\"\n    max 40\n", 1) + "message P SG Sg \"s\" {\n    field w word\n    literal \";\"\n    field x word\n    signature x\n}\n", []string{`38:15: message SG: signature x cannot be in a protocol with a length prefix`}},
 		{"a second if group", edit("    example \"AB0x:1\"\n", "    if r No {\n        literal \";\"\n    }\n    example \"AB0x:1\"\n"), []string{`29:5: message AB: a second if group (first at bad.spec:25:5)`}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -182,6 +193,85 @@ func TestEveryErrorInOneRun(t *testing.T) {
 	}
 	if diff := cmp.Diff(want, got); diff != "" {
 		t.Errorf("errors (-want +got):\n%s", diff)
+	}
+}
+
+// TestAnswersSeveral: a reply may answer several requests, declared before
+// or after it; each request then has it among its replies.
+func TestAnswersSeveral(t *testing.T) {
+	s, err := Parse("ok.spec", okSpec+`
+message P RB Rb "answers AB and CD" {
+    answers AB CD
+    field r Result
+}
+message P CD Cd "a request declared after its reply" {
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rb, ab, cd := s.Messages[1], s.Messages[0], s.Messages[2]
+	if d := cmp.Diff([]*Message{ab, cd}, rb.Answers); d != "" {
+		t.Errorf("RB answers (-want +got):\n%s", d)
+	}
+	for _, m := range []*Message{ab, cd} {
+		if s.Role(m) != RoleRequest || len(s.RepliesTo(m)) != 1 || s.RepliesTo(m)[0] != rb {
+			t.Errorf("%s: role %v, replies %v", m.Tag, s.Role(m), s.RepliesTo(m))
+		}
+	}
+	if s.Role(rb) != RoleReply {
+		t.Errorf("RB: role %v", s.Role(rb))
+	}
+	got, data := roundTrip(t, s)
+	sameModel(t, s, got)
+	if !strings.Contains(string(data), "\"answers\": \"AB\",\n      \"answers_all\": [\n        \"AB\",\n        \"CD\"\n      ]") {
+		t.Errorf("IR: no answers AB, answers_all [AB, CD]:\n%s", data)
+	}
+	// An IR that gives only answers, as the first readers of version 1
+	// wrote it, answers that one request.
+	ir := s.IR()
+	ir.Messages[1].AnswersAll, ir.Messages[2].Role = nil, "other"
+	old, err := FromIR(ir)
+	if err != nil || len(old.Messages[1].Answers) != 1 || old.Messages[1].Answers[0].Tag != "AB" {
+		t.Errorf("answers alone: %v, %v", err, old)
+	}
+}
+
+// TestSignature: a signature field signs the message's bytes before the
+// literal in front of it; the model gives them, and the IR keeps it.
+func TestSignature(t *testing.T) {
+	s, err := Parse("ok.spec", okSpec+`
+message P SG Sg "a word signed by another" {
+    field w word
+    literal "::"
+    field mac word
+    signature mac
+    example "SGab::xyz"
+    example "SGa::q"
+}
+`)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m := s.Messages[1]
+	if m.Signature == nil || m.Signature.Name != "mac" || len(m.SignedItems()) != 1 {
+		t.Fatalf("signature %v, signed items %v", m.Signature, m.SignedItems())
+	}
+	for in, want := range map[string]string{"SGab::xyz": "SGab", "SGa::q": "SGa"} {
+		d, err := s.Decode(m.Proto, []byte(in))
+		if err != nil || string(d.Signed()) != want {
+			t.Errorf("%q signs %q (%v), want %q", in, d.Signed(), err, want)
+		}
+	}
+	got, data := roundTrip(t, s)
+	sameModel(t, s, got)
+	if !strings.Contains(string(data), `"signature": "mac"`) {
+		t.Errorf("IR has no signature")
+	}
+	ir := s.IR()
+	ir.Messages[1].Signature = "w"
+	if _, err := FromIR(ir); err == nil || !strings.Contains(err.Error(), "signature w must be the message's last item") {
+		t.Errorf("an IR signing the wrong field: %v", err)
 	}
 }
 

@@ -3,6 +3,8 @@
 // described in spec/README.md.
 package spec
 
+import "slices"
+
 // Spec is a whole, checked specification.
 type Spec struct {
 	File      string
@@ -104,10 +106,34 @@ type Message struct {
 	Items      []Item
 	Examples   []Example
 	Invalid    []Invalid
-	Answers    *Message      // for a reply: the request it answers
+	Answers    []*Message    // for a reply: the requests it answers, as the spec lists them
 	Summary    []SummaryPart // how a dissector's one-line summary shows it; nil: generic
 	SummarySrc string        // the summary template as the spec wrote it
+	Signature  *Field        // a field that signs the message's bytes before it (a MAC), or nil
 	Pos        Pos
+}
+
+// SignedItems are the items a signature covers, after the tag: all but the
+// signature field, the last item, and the literal before it.
+func (m *Message) SignedItems() []Item { return m.Items[:len(m.Items)-2] }
+
+// signatureRule says what keeps field f from being m's signature, if
+// anything: it must be a field of m, its last item, after a literal that
+// ends what it covers; and m's protocol must have no length prefix, which
+// would count the signature in what the signature covers.
+func signatureRule(m *Message, f *Field) string {
+	n := len(m.Items)
+	switch {
+	case f == nil:
+		return "is not a field of the message"
+	case m.Proto.LengthDigits > 0:
+		return "cannot be in a protocol with a length prefix, which would count the signature in what it signs"
+	case m.Items[n-1].Field != f:
+		return "must be the message's last item, outside any if group"
+	case n < 2 || m.Items[n-2].Literal == "":
+		return "must follow a literal, which ends what it signs"
+	}
+	return ""
 }
 
 // SummaryPart is a piece of a message's summary: literal text, a field's
@@ -136,15 +162,24 @@ const (
 
 // Role says whether m is a request, a reply or neither.
 func (s *Spec) Role(m *Message) Role {
-	if m.Answers != nil {
+	if len(m.Answers) > 0 {
 		return RoleReply
 	}
-	for _, o := range s.Messages {
-		if o.Answers == m {
-			return RoleRequest
-		}
+	if len(s.RepliesTo(m)) > 0 {
+		return RoleRequest
 	}
 	return RoleOther
+}
+
+// RepliesTo lists the replies that answer request m, in spec order.
+func (s *Spec) RepliesTo(m *Message) []*Message {
+	var out []*Message
+	for _, o := range s.Messages {
+		if slices.Contains(o.Answers, m) {
+			out = append(out, o)
+		}
+	}
+	return out
 }
 
 // Invalid is an input every decoder must refuse, with the error it must give.
@@ -220,6 +255,16 @@ func (s *Spec) Kind(name string) *Kind {
 	for _, k := range s.Kinds {
 		if k.Name == name {
 			return k
+		}
+	}
+	return nil
+}
+
+// message returns the message of protocol p with tag, or nil.
+func (s *Spec) message(p *Protocol, tag string) *Message {
+	for _, m := range s.MessagesOf(p) {
+		if m.Tag == tag {
+			return m
 		}
 	}
 	return nil
