@@ -113,7 +113,7 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	}
 	res := opts.Resolver
 	if res == nil {
-		res, err = lumi.NewResolver(lumi.Config{Peers: opts.Peers, DNSServer: opts.DNSServer, HostsFile: opts.HostsFile})
+		res, err = lumi.NewResolver(lumi.Config{Peers: opts.Peers, DNSServer: opts.DNSServer, HostsFile: opts.HostsFile, Logger: log})
 		if err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}
@@ -246,6 +246,7 @@ func (n *Node) run(ctx context.Context) (err error) {
 		case now := <-sweep.C:
 			sends, shrunk := n.core.sweep(n.sweepScratch, now)
 			n.sendAll(n.workers[0].conn, sends)
+			n.resolver.Load().Sweep(now) // its cache is bounded; this keeps it to what is live
 			if shrunk {
 				// A flood is over and its tables were rebuilt small:
 				// collect now and give the memory back, rather than at
