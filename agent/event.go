@@ -19,6 +19,14 @@ const (
 	EventHangup       Kind = "hangup"       // By: "local" or "peer"
 	EventError        Kind = "error"        // Reason, Message
 	EventDeregistered Kind = "deregistered" // Addr
+	EventNotice       Kind = "notice"       // Reason (one of the Notice* words), Count, Message
+)
+
+// What a notice is about (Event.Reason of EventNotice): what the agent did
+// to protect itself from a peer.
+const (
+	NoticeReadingPaused = "reading_paused" // the user is behind on events: the agent stopped reading the peer; Count is the events waiting
+	NoticeLinesDropped  = "lines_dropped"  // the peer sent lines over the rate: Count of them were dropped
 )
 
 // Who ended a conversation (Event.By).
@@ -46,8 +54,9 @@ type Event struct {
 	From      string // line: the peer's nick
 	Text      string // line
 	By        string // hangup: ByLocal or ByPeer
-	Reason    string // error: a snake_case word (see ReasonOf)
-	Message   string // error: for people
+	Reason    string // error: a snake_case word (see ReasonOf); notice: a Notice* word
+	Message   string // error, notice: for people
+	Count     int    // notice: how many (see the Notice* words)
 }
 
 // MarshalJSON writes the event as one object with "event", "time" (RFC
@@ -97,6 +106,10 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		field("message", e.Message)
 	case EventDeregistered:
 		field("addr", e.Addr)
+	case EventNotice:
+		field("reason", e.Reason)
+		field("count", e.Count)
+		field("message", e.Message)
 	}
 	b.WriteByte('}')
 	return b.Bytes(), nil
