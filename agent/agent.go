@@ -3,6 +3,12 @@
 // users and chats with them peer to peer over TCP (PMI), one conversation
 // at a time.
 //
+// No one connection can hold the agent: nickname exchanges run several at
+// once and the first to finish well becomes the conversation; a message
+// once begun must end within a deadline; a peer's lines are rate-limited,
+// and when the user is behind on events the agent stops reading the peer,
+// so TCP holds the peer back instead of the agent's memory.
+//
 // One goroutine owns the agent's state. The LUMI client's socket reader,
 // the TCP accept loop, each conversation's reader and each call in progress
 // run beside it and hand it what they get; what happens is reported as
@@ -18,6 +24,7 @@ import (
 	"net"
 	"net/netip"
 	"sync"
+	"sync/atomic"
 	"syscall"
 	"time"
 
@@ -45,12 +52,55 @@ type Config struct {
 	HandshakeTimeout time.Duration // for the nickname exchange; default 5s
 	DialTimeout      time.Duration // to connect to a located peer; default 5s
 	WriteTimeout     time.Duration // for one line to the peer; default 5s
+	MessageTimeout   time.Duration // for the rest of a PMI message once its first byte is in; default 10s
+
+	MaxHandshakes int           // incoming nickname exchanges at once; more connections are closed; default 8
+	EventQueue    int           // events held for a reader that is behind; when full, the peer is no longer read; default 256
+	LineRate      float64       // a peer's lines a second; more are dropped; default 20; math.Inf(1): no limit
+	LineBurst     int           // lines a peer may send at once beyond LineRate; default 50
+	DropReport    time.Duration // lines dropped are said in one notice this often; default 10s
 
 	LogPath string       // the p2p datagram log; "" for none
 	Logger  *slog.Logger // diagnostics; nil: discarded
 }
 
-const defaultTimeout = 5 * time.Second
+// Defaults of Config, exported for the flags of commands.
+const (
+	DefaultTimeout        = 5 * time.Second // HandshakeTimeout, DialTimeout, WriteTimeout
+	DefaultMessageTimeout = 10 * time.Second
+	DefaultMaxHandshakes  = 8
+	DefaultEventQueue     = 256
+	DefaultLineRate       = 20
+	DefaultLineBurst      = 50
+	DefaultDropReport     = 10 * time.Second
+)
+
+// withDefaults fills in the unset limits of cfg.
+func withDefaults(cfg Config) Config {
+	for _, d := range []*time.Duration{&cfg.HandshakeTimeout, &cfg.DialTimeout, &cfg.WriteTimeout} {
+		if *d <= 0 {
+			*d = DefaultTimeout
+		}
+	}
+	if cfg.MessageTimeout <= 0 {
+		cfg.MessageTimeout = DefaultMessageTimeout
+	}
+	if cfg.DropReport <= 0 {
+		cfg.DropReport = DefaultDropReport
+	}
+	for _, v := range []struct {
+		n   *int
+		def int
+	}{{&cfg.MaxHandshakes, DefaultMaxHandshakes}, {&cfg.EventQueue, DefaultEventQueue}, {&cfg.LineBurst, DefaultLineBurst}} {
+		if *v.n <= 0 {
+			*v.n = v.def
+		}
+	}
+	if !(cfg.LineRate > 0) { // NaN too
+		cfg.LineRate = DefaultLineRate
+	}
+	return cfg
+}
 
 // Agent is a running MI agent. Create one with New; read its Events until
 // the channel closes; Close it at the end.
@@ -65,19 +115,21 @@ type Agent struct {
 	log       *slog.Logger
 
 	ops       chan func()
+	roomOps   chan func() // like ops, taken only while the event queue has room
 	events    chan Event
 	quit      chan struct{}
 	loopWG    chan struct{} // closed when the loop has ended
 	closeOnce sync.Once
 
 	// Owned by the loop goroutine.
-	queue       []Event
-	conv        *conversation
-	handshaking int  // TCP connections between connect and the end of the nickname exchange
-	calling     bool // a Call in progress
-	nextID      int
-	locator     wire.Address // the last asker answered RL0, for peer_addr
-	locatorAt   time.Time
+	queue     []Event
+	conv      *conversation
+	pending   map[net.Conn]struct{} // incoming connections in their nickname exchange
+	dialing   bool                  // a Call's connection is in its nickname exchange
+	calling   bool                  // a Call in progress
+	nextID    int
+	locator   wire.Address // the last asker answered RL0, for peer_addr
+	locatorAt time.Time
 }
 
 // conversation is the one open chat. Owned by the loop.
@@ -88,6 +140,10 @@ type conversation struct {
 	peerNick  string
 	peerAddr  string
 	initiator bool
+	done      chan struct{} // closed when the conversation ends
+
+	paused  bool         // said that the agent stopped reading the peer (loop only)
+	dropped atomic.Int64 // lines over the rate not yet said in a notice
 }
 
 // PeerInfo describes the current peer (see Agent.Peer).
@@ -113,11 +169,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.Listen == "" {
 		cfg.Listen = ":0"
 	}
-	for _, d := range []*time.Duration{&cfg.HandshakeTimeout, &cfg.DialTimeout, &cfg.WriteTimeout} {
-		if *d <= 0 {
-			*d = defaultTimeout
-		}
-	}
+	cfg = withDefaults(cfg)
 	lg := cfg.Logger
 	if lg == nil {
 		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
@@ -137,14 +189,16 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		cfg.Node = ap
 	}
 	a := &Agent{
-		cfg:    cfg,
-		addr:   cfg.Addr,
-		nick:   cfg.Nick,
-		log:    lg,
-		ops:    make(chan func()),
-		events: make(chan Event),
-		quit:   make(chan struct{}),
-		loopWG: make(chan struct{}),
+		cfg:     cfg,
+		addr:    cfg.Addr,
+		nick:    cfg.Nick,
+		log:     lg,
+		ops:     make(chan func()),
+		roomOps: make(chan func()),
+		events:  make(chan Event),
+		quit:    make(chan struct{}),
+		loopWG:  make(chan struct{}),
+		pending: make(map[net.Conn]struct{}),
 	}
 	ok := false
 	defer func() {
@@ -244,6 +298,32 @@ func (a *Agent) emitErr(err error) {
 	a.emit(Event{Kind: EventError, Reason: ReasonOf(err), Message: err.Error()})
 }
 
+// notice queues a notice, and logs it, as it may say that the user is not
+// reading events. Loop only.
+func (a *Agent) notice(reason string, count int, msg string) {
+	a.log.Warn(msg, "reason", reason, "count", count)
+	a.emit(Event{Kind: EventNotice, Reason: reason, Count: count, Message: msg})
+}
+
+// hasRoom reports whether the event queue can take more of what peers
+// cause. Loop only.
+func (a *Agent) hasRoom() bool { return len(a.queue) < a.cfg.EventQueue }
+
+// whenRoom hands f to the loop once the event queue has room, for the work
+// peers start (connections, lines): while the user is behind, the agent
+// takes on no more of it, and what peers send waits in TCP. False if stop
+// closes or the agent closes first.
+func (a *Agent) whenRoom(stop <-chan struct{}, f func()) bool {
+	select {
+	case a.roomOps <- f:
+		return true
+	case <-stop:
+		return false
+	case <-a.quit:
+		return false
+	}
+}
+
 // post emits e from any goroutine.
 func (a *Agent) post(e Event) { a.do(func() { a.emit(e) }) }
 
@@ -262,8 +342,14 @@ func (a *Agent) loop() {
 		if len(a.queue) > 0 {
 			out, next = a.events, a.queue[0]
 		}
+		var room chan func()
+		if a.hasRoom() {
+			room = a.roomOps
+		}
 		select {
 		case f := <-a.ops:
+			f()
+		case f := <-room:
 			f()
 		case out <- next:
 			a.queue[0] = Event{}
@@ -275,6 +361,7 @@ func (a *Agent) loop() {
 			}
 			a.answerLocate(pl)
 		case <-a.quit:
+			a.closeHandshakes()
 			if a.conv != nil {
 				a.endConv(ByLocal, nil)
 			}
@@ -283,8 +370,11 @@ func (a *Agent) loop() {
 	}
 }
 
-// busy reports whether a locate should be answered RL1. Loop only.
-func (a *Agent) busy() bool { return a.conv != nil || a.handshaking > 0 }
+// busy reports whether a locate should be answered RL1: in a conversation,
+// or calling one. Incoming nickname exchanges do not count: a connection
+// that never sends its nickname must not make the agent look busy. Loop
+// only.
+func (a *Agent) busy() bool { return a.conv != nil || a.dialing }
 
 // answerLocate answers a PL from the node. Loop only.
 func (a *Agent) answerLocate(pl wire.Locate) {
@@ -295,7 +385,9 @@ func (a *Agent) answerLocate(pl wire.Locate) {
 	rl := wire.LocateReply{Code: wire.LocateBusy, From: pl.From, To: pl.To}
 	if !a.busy() {
 		rl.Code, rl.IP, rl.Port = wire.LocateFound, a.advertise.Addr(), a.advertise.Port()
-		a.locator, a.locatorAt = pl.From, time.Now()
+		if !sameAddr(pl.From, a.addr) { // the node checking that the agent is alive calls no one
+			a.locator, a.locatorAt = pl.From, time.Now()
+		}
 	}
 	if err := a.client.AnswerLocate(&rl); err != nil {
 		a.log.Warn("answer locate", "err", err)
@@ -314,54 +406,89 @@ func (a *Agent) accept() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		if a.do(func() { a.incoming(conn) }) != nil {
+		if !a.whenRoom(nil, func() { a.incoming(conn) }) {
 			conn.Close()
 			return
 		}
 	}
 }
 
-// incoming takes a new connection if free. Loop only.
+// incoming starts the nickname exchange of a new connection, unless the
+// agent is busy or has MaxHandshakes exchanges going. Loop only.
 func (a *Agent) incoming(conn net.Conn) {
-	if a.busy() {
-		a.log.Info("refused a chat connection: busy", "remote", conn.RemoteAddr().String())
-		conn.Close()
+	remote := conn.RemoteAddr().String()
+	switch {
+	case a.busy():
+		a.log.Info("refused a chat connection: busy", "remote", remote)
+	case len(a.pending) >= a.cfg.MaxHandshakes:
+		a.log.Info("refused a chat connection: too many nickname exchanges in progress", "remote", remote, "max", a.cfg.MaxHandshakes)
+	default:
+		a.pending[conn] = struct{}{}
+		go a.answer(conn)
 		return
 	}
-	a.handshaking++
-	go func() {
-		r, nick, err := a.handshake(conn, false)
-		a.do(func() {
-			a.handshaking--
-			if err != nil {
-				conn.Close()
-				a.emitErr(err)
-				return
-			}
-			peerAddr := ""
-			if a.locator.User != "" && time.Since(a.locatorAt) < 30*time.Second {
-				peerAddr = a.locator.String()
-			}
-			a.locator = wire.Address{}
-			a.startConv(conn, r, nick, peerAddr, false)
-			a.answerNick(a.conv)
-		})
-	}()
+	conn.Close()
+}
+
+// answer runs an incoming nickname exchange beside the loop.
+func (a *Agent) answer(conn net.Conn) {
+	r, nick, err := a.handshake(conn, false)
+	a.do(func() { a.answered(conn, r, nick, err) })
+}
+
+// answered ends an incoming nickname exchange: the first to end well
+// becomes the conversation. Loop only.
+func (a *Agent) answered(conn net.Conn, r *msgReader, nick string, err error) {
+	if _, ok := a.pending[conn]; !ok {
+		return // closed here, as another exchange or a call came first
+	}
+	delete(a.pending, conn)
+	if err != nil {
+		conn.Close()
+		a.emitErr(err)
+		return
+	}
+	a.startConv(conn, r, nick, a.takeLocator(), false)
+	a.answerNick(a.conv)
+}
+
+// takeLocator returns the last asker answered RL0, if recent: most likely
+// the caller who just connected. Loop only.
+func (a *Agent) takeLocator() string {
+	peerAddr := ""
+	if a.locator.User != "" && time.Since(a.locatorAt) < 30*time.Second {
+		peerAddr = a.locator.String()
+	}
+	a.locator = wire.Address{}
+	return peerAddr
+}
+
+// closeHandshakes drops the incoming nickname exchanges in progress, once
+// a conversation has begun or the agent stops. Loop only.
+func (a *Agent) closeHandshakes() {
+	if len(a.pending) > 0 {
+		a.log.Info("closed the other nickname exchanges in progress", "count", len(a.pending))
+	}
+	for conn := range a.pending {
+		conn.Close()
+	}
+	clear(a.pending)
 }
 
 // handshake reads the peer's nickname, the caller sending its own first;
 // the callee answers with answerNick once the conversation is set up. It
-// bounds the exchange by HandshakeTimeout.
-func (a *Agent) handshake(conn net.Conn, caller bool) (*wire.Reader, string, error) {
+// bounds the exchange by HandshakeTimeout, and each message after it by
+// MessageTimeout.
+func (a *Agent) handshake(conn net.Conn, caller bool) (*msgReader, string, error) {
 	remote := conn.RemoteAddr().String()
 	conn.SetDeadline(time.Now().Add(a.cfg.HandshakeTimeout))
-	r, w := wire.NewReader(conn), wire.NewWriter(conn)
+	r, w := newMsgReader(conn), wire.NewWriter(conn)
 	if caller {
 		if err := w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
 			return nil, "", failWith(ErrHandshake, "send nickname to "+remote, err)
 		}
 	}
-	m, err := r.ReadMessage()
+	m, err := r.next()
 	if err != nil {
 		var ne net.Error
 		switch {
@@ -377,6 +504,7 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*wire.Reader, string, err
 		return nil, "", fail(ErrHandshake, fmt.Sprintf("dropped %s: sent %q before its nickname", remote, m.Tag()))
 	}
 	conn.SetDeadline(time.Time{})
+	r.guard(a.cfg.MessageTimeout)
 	return r, n.Nick, nil
 }
 
@@ -389,52 +517,110 @@ func (a *Agent) answerNick(c *conversation) {
 	}
 }
 
-// startConv makes conn the conversation. Loop only.
-func (a *Agent) startConv(conn net.Conn, r *wire.Reader, nick, peerAddr string, initiator bool) {
+// startConv makes conn the conversation and drops the other nickname
+// exchanges. Loop only.
+func (a *Agent) startConv(conn net.Conn, r *msgReader, nick, peerAddr string, initiator bool) {
+	a.closeHandshakes()
 	a.nextID++
-	c := &conversation{id: a.nextID, conn: conn, w: wire.NewWriter(conn), peerNick: nick, peerAddr: peerAddr, initiator: initiator}
+	c := &conversation{id: a.nextID, conn: conn, w: wire.NewWriter(conn), peerNick: nick, peerAddr: peerAddr,
+		initiator: initiator, done: make(chan struct{})}
 	a.conv = c
 	a.emit(Event{Kind: EventConnected, PeerNick: nick, PeerAddr: peerAddr,
 		Local: unmapString(conn.LocalAddr()), Remote: unmapString(conn.RemoteAddr()), Initiator: initiator})
 	go a.readConv(c, r)
 }
 
-// readConv reads the peer's lines until the connection ends.
-func (a *Agent) readConv(c *conversation, r *wire.Reader) {
+// readConv reads the peer's messages until the connection ends. At most
+// LineRate a second pass, the rest are dropped and counted; each line that
+// passes waits for room in the event queue.
+func (a *Agent) readConv(c *conversation, r *msgReader) {
+	bucket := newTokenBucket(a.cfg.LineRate, a.cfg.LineBurst, time.Now())
 	for {
-		m, err := r.ReadMessage()
+		m, err := r.next()
 		if err != nil {
-			a.do(func() {
-				if a.conv != c {
-					return // already ended here
-				}
-				if errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET) {
-					a.endConv(ByPeer, nil)
-				} else if errors.Is(err, io.ErrUnexpectedEOF) {
-					a.endConv(ByPeer, fail(ErrPeer, c.peerNick+" closed the connection inside a message"))
-				} else {
-					a.endConv(ByPeer, failWith(ErrPeer, "dropped "+c.peerNick, err))
-				}
-			})
+			a.do(func() { a.readFailed(c, err) })
 			return
 		}
-		switch m := m.(type) {
-		case *wire.Line:
-			text := m.Text
-			a.do(func() {
-				if a.conv == c {
-					a.emit(Event{Kind: EventLine, From: c.peerNick, Text: text})
-				}
-			})
-		default:
-			a.log.Warn("ignored a message other than a line", "peer", c.peerNick, "tag", m.Tag())
+		l, isLine := m.(*wire.Line)
+		switch {
+		case !bucket.allow(time.Now()):
+			a.dropLine(c)
+		case !isLine:
+			a.log.Info("ignored a message other than a line", "peer", c.peerNick, "tag", m.Tag())
+		case !a.deliver(c, l.Text):
+			return
 		}
 	}
 }
 
+// readFailed ends c on a read error, saying why. Loop only.
+func (a *Agent) readFailed(c *conversation, err error) {
+	if a.conv != c {
+		return // already ended here
+	}
+	var ne net.Error
+	switch {
+	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
+		a.endConv(ByPeer, nil)
+	case errors.As(err, &ne) && ne.Timeout():
+		a.endConv(ByPeer, fail(ErrStalled, fmt.Sprintf("dropped %s: a message began but did not end within %v", c.peerNick, a.cfg.MessageTimeout)))
+	case errors.Is(err, io.ErrUnexpectedEOF):
+		a.endConv(ByPeer, fail(ErrPeer, c.peerNick+" closed the connection inside a message"))
+	default:
+		a.endConv(ByPeer, failWith(ErrPeer, "dropped "+c.peerNick, err))
+	}
+}
+
+// deliver hands a line to the loop once the event queue has room. Until
+// then the reader waits, the peer's bytes stay in TCP's buffers, and TCP's
+// flow control stops the peer: nothing piles up in the agent. False if the
+// conversation ended meanwhile.
+func (a *Agent) deliver(c *conversation, text string) bool {
+	return a.whenRoom(c.done, func() { a.emitLine(c, text) })
+}
+
+// emitLine queues a line of c and says, once in the conversation, when the
+// queue is full and the agent stops reading the peer. Loop only.
+func (a *Agent) emitLine(c *conversation, text string) {
+	if a.conv != c {
+		return
+	}
+	a.emit(Event{Kind: EventLine, From: c.peerNick, Text: text})
+	if !a.hasRoom() && !c.paused {
+		c.paused = true
+		a.notice(NoticeReadingPaused, len(a.queue), fmt.Sprintf(
+			"stopped reading %s: %d events wait to be read; its lines wait in TCP until then", c.peerNick, len(a.queue)))
+	}
+}
+
+// dropLine counts a message over the rate. The first of a period sets the
+// period's one notice going, which says how many were dropped in all.
+func (a *Agent) dropLine(c *conversation) {
+	if c.dropped.Add(1) == 1 {
+		time.AfterFunc(a.cfg.DropReport, func() { a.do(func() { a.reportDrops(c) }) })
+	}
+}
+
+// reportDrops says how many of c's lines were dropped since it last said,
+// while c is the conversation (endConv says the rest). Loop only.
+func (a *Agent) reportDrops(c *conversation) {
+	if a.conv != c {
+		return
+	}
+	n := c.dropped.Swap(0)
+	if n == 0 {
+		return
+	}
+	a.notice(NoticeLinesDropped, int(n), fmt.Sprintf("dropped %d lines from %s: more than %g a second, or %d at once",
+		n, c.peerNick, a.cfg.LineRate, a.cfg.LineBurst))
+}
+
 // endConv closes the conversation. Loop only.
 func (a *Agent) endConv(by string, err error) {
-	a.conv.conn.Close()
+	c := a.conv
+	a.reportDrops(c)
+	c.conn.Close()
+	close(c.done)
 	a.conv = nil
 	if err != nil {
 		a.emitErr(err)
@@ -523,16 +709,16 @@ func (a *Agent) Call(ctx context.Context, target string) error {
 func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string) error {
 	var err error
 	a.do(func() {
-		if a.conv != nil || a.handshaking > 0 {
+		if a.conv != nil || a.dialing {
 			err = fail(ErrInConvers, "another conversation started while locating "+peerAddr)
 			return
 		}
-		a.handshaking++
+		a.dialing = true
 	})
 	if err != nil {
 		return a.postErr(err)
 	}
-	done := func() { a.do(func() { a.handshaking-- }) }
+	done := func() { a.do(func() { a.dialing = false }) }
 	d := net.Dialer{Timeout: a.cfg.DialTimeout}
 	conn, derr := d.DialContext(ctx, "tcp", ap.String())
 	if derr != nil {
@@ -541,7 +727,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 	}
 	r, nick, herr := a.handshake(conn, true)
 	a.do(func() {
-		a.handshaking--
+		a.dialing = false
 		switch {
 		case herr != nil:
 			err = herr

@@ -2,6 +2,8 @@ package agent
 
 import (
 	"context"
+	"errors"
+	"io"
 	"net"
 	"net/netip"
 	"testing"
@@ -150,4 +152,65 @@ func want(t *testing.T, a *Agent, k Kind) Event {
 		t.Fatalf("%s: event %+v, want %s", a.Nick(), e, k)
 	}
 	return e
+}
+
+// callVia has caller Call callee, the fake node n forwarding the locate to
+// callee and its answer back, and returns what Call returns.
+func callVia(t *testing.T, n *fakeNode, caller, callee *Agent) error {
+	t.Helper()
+	errc := make(chan error, 1)
+	go func() { errc <- caller.Call(context.Background(), callee.Addr().String()) }()
+	dg, src := n.recv(2 * time.Second)
+	if dg.Tag != wire.TagLocate {
+		t.Fatalf("the caller sent %s, want PL", dg.Tag)
+	}
+	n.send(callee.Client().LocalAddr(), &dg.Locate)
+	rl, _ := n.recv(2 * time.Second)
+	if rl.Tag != wire.TagLocateReply {
+		t.Fatalf("the callee answered %s, want RL", rl.Tag)
+	}
+	n.send(src, &rl.LocateReply)
+	return <-errc
+}
+
+// dialRaw opens a TCP connection to a's chat socket and sends nothing.
+func dialRaw(t *testing.T, a *Agent) net.Conn {
+	t.Helper()
+	conn, err := net.Dial("tcp", a.ChatAddr().String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	return conn
+}
+
+// wantClosed waits for the agent to close conn, failing if it is still open
+// after 10 s (the tests that use it leave the agent's own deadlines longer).
+func wantClosed(t *testing.T, conn net.Conn, what string) {
+	t.Helper()
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	_, err := io.Copy(io.Discard, conn)
+	var ne net.Error
+	if errors.As(err, &ne) && ne.Timeout() {
+		t.Errorf("%s: the agent did not close the connection", what)
+	}
+}
+
+// waitHandshakes waits until a has k incoming nickname exchanges going.
+func waitHandshakes(t *testing.T, a *Agent, k int) {
+	t.Helper()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		var got int
+		if err := a.do(func() { got = len(a.pending) }); err != nil {
+			t.Fatal(err)
+		}
+		if got == k {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("%d nickname exchanges in progress, want %d", got, k)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
 }
