@@ -11,6 +11,13 @@
 // other line is sent to the peer. It deregisters on /quit, at the end of
 // stdin and on SIGINT or SIGTERM.
 //
+// No one peer can hold the agent: a peer has -handshake-timeout to send
+// its nickname (several may be trying at once; the first wins), and
+// -message-timeout to finish a message once begun; lines beyond -line-rate
+// a second (-line-burst at once) are dropped, and a notice says how many.
+// When stdout is not read, the agent stops reading the peer instead of
+// piling its lines up.
+//
 // With -json, stdout carries one JSON object per event and nothing else;
 // see the README for the schema. Exit status: 0 after a clean deregister, 1
 // when it cannot start, register or deregister, 2 bad usage.

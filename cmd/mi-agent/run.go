@@ -29,8 +29,9 @@ const (
 type options struct {
 	addr, nick, node, dns, hosts, listen, advertise, logPath string
 	json, verbose                                            bool
-	attempts                                                 int
-	retry, handshake                                         time.Duration
+	attempts, lineBurst                                      int
+	lineRate                                                 float64
+	retry, handshake, message                                time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -49,7 +50,10 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.BoolVar(&o.verbose, "v", false, "diagnostics on stderr")
 	fs.IntVar(&o.attempts, "attempts", wire.Attempts, "sends per LUMI request")
 	fs.DurationVar(&o.retry, "retry", wire.RetryInterval, "wait for a LUMI reply before sending again")
-	fs.DurationVar(&o.handshake, "handshake-timeout", 5*time.Second, "time a peer has to send its nickname")
+	fs.DurationVar(&o.handshake, "handshake-timeout", agent.DefaultTimeout, "time a peer has to send its nickname")
+	fs.DurationVar(&o.message, "message-timeout", agent.DefaultMessageTimeout, "time a peer has to finish a message once its first byte is in")
+	fs.Float64Var(&o.lineRate, "line-rate", agent.DefaultLineRate, `a peer's lines a second; more are dropped ("inf": no limit)`)
+	fs.IntVar(&o.lineBurst, "line-burst", agent.DefaultLineBurst, "lines a peer may send at once beyond -line-rate")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -227,7 +231,8 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	}
 	cfg := agent.Config{
 		Addr: addr, Nick: nick, Listen: o.listen, Attempts: o.attempts, RetryInterval: o.retry,
-		HandshakeTimeout: o.handshake, LogPath: logPath, Logger: logger,
+		HandshakeTimeout: o.handshake, MessageTimeout: o.message, LineRate: o.lineRate, LineBurst: o.lineBurst,
+		LogPath: logPath, Logger: logger,
 	}
 	if o.advertise != "" {
 		ip, err := netip.ParseAddr(o.advertise)
@@ -279,12 +284,13 @@ func useColour(w io.Writer, getenv func(string) string) bool {
 }
 
 const (
-	cBold  = "\x1b[1m"
-	cDim   = "\x1b[2m"
-	cRed   = "\x1b[31m"
-	cGreen = "\x1b[32m"
-	cCyan  = "\x1b[36m"
-	cReset = "\x1b[0m"
+	cBold   = "\x1b[1m"
+	cDim    = "\x1b[2m"
+	cRed    = "\x1b[31m"
+	cGreen  = "\x1b[32m"
+	cYellow = "\x1b[33m"
+	cCyan   = "\x1b[36m"
+	cReset  = "\x1b[0m"
 )
 
 func (p *printer) paint(code, s string) string {
@@ -334,6 +340,8 @@ func (p *printer) event(e agent.Event) {
 		s = p.paint(cRed, fmt.Sprintf("! %s: %s", strings.ReplaceAll(e.Reason, "_", " "), e.Message))
 	case agent.EventDeregistered:
 		s = p.paint(cDim, "* deregistered "+e.Addr)
+	case agent.EventNotice:
+		s = p.paint(cYellow, "* "+e.Message)
 	default:
 		s = fmt.Sprintf("* %s", e.Kind)
 	}

@@ -3,10 +3,14 @@ package main
 import (
 	"bytes"
 	"encoding/json"
+	"io"
+	"math"
 	"os"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"mi/agent"
 )
@@ -51,6 +55,7 @@ func TestPrinter(t *testing.T) {
 		{Kind: agent.EventLine, Time: tm, From: "pau", Text: "hola"},
 		{Kind: agent.EventHangup, Time: tm, By: agent.ByPeer},
 		{Kind: agent.EventError, Time: tm, Reason: "busy", Message: "pau@cc.org is busy"},
+		{Kind: agent.EventNotice, Time: tm, Reason: agent.NoticeLinesDropped, Count: 3, Message: "dropped 3 lines from pau"},
 	}
 	var human, js, notes bytes.Buffer
 	hp, jp := newPrinter(&human, &notes, false, false), newPrinter(&js, &notes, true, true)
@@ -59,7 +64,8 @@ func TestPrinter(t *testing.T) {
 		jp.event(e)
 	}
 	jp.note("a note")
-	want := "* pau (pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! busy: pau@cc.org is busy\n"
+	want := "* pau (pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! busy: pau@cc.org is busy\n" +
+		"* dropped 3 lines from pau\n"
 	if human.String() != want {
 		t.Errorf("human:\n%s\nwant:\n%s", human.String(), want)
 	}
@@ -87,5 +93,35 @@ func TestCommandLineErrors(t *testing.T) {
 	if code := run([]string{"-addr", "nobody", "-json"}, strings.NewReader(""), &out, &errOut, nil, os.Getenv); code != exitUsage ||
 		!strings.Contains(out.String(), `"reason":"bad_address"`) {
 		t.Errorf("bad -addr: exit %d, stdout %q", code, out.String())
+	}
+}
+
+func TestLimitFlags(t *testing.T) {
+	type limits struct {
+		Handshake, Message time.Duration
+		Rate               float64
+		Burst              int
+	}
+	cases := []struct {
+		args []string
+		want limits
+	}{
+		{nil, limits{agent.DefaultTimeout, agent.DefaultMessageTimeout, agent.DefaultLineRate, agent.DefaultLineBurst}},
+		{[]string{"-handshake-timeout", "2s", "-message-timeout", "3s", "-line-rate", "inf", "-line-burst", "7"},
+			limits{2 * time.Second, 3 * time.Second, math.Inf(1), 7}},
+	}
+	for _, tc := range cases {
+		o, err := parseFlags(append([]string{"-addr", "laura@bb.com", "-hosts", "-"}, tc.args...), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := agentConfig(o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		got := limits{cfg.HandshakeTimeout, cfg.MessageTimeout, cfg.LineRate, cfg.LineBurst}
+		if d := cmp.Diff(tc.want, got); d != "" {
+			t.Errorf("%q (-want +got):\n%s", tc.args, d)
+		}
 	}
 }
