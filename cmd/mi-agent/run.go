@@ -13,6 +13,8 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode"
+	"unicode/utf8"
 
 	"mi/agent"
 	"mi/lumi"
@@ -181,7 +183,7 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 		}()
 	case "/who":
 		if p, ok := a.Peer(); ok {
-			who := p.Nick
+			who := inert(p.Nick)
 			if p.Addr != "" {
 				who += " (" + p.Addr + ")"
 			}
@@ -309,6 +311,7 @@ func (p *printer) event(e agent.Event) {
 		p.w.Write(append(b, '\n'))
 		return
 	}
+	e = shown(e)
 	var s string
 	switch e.Kind {
 	case agent.EventRegistered:
@@ -346,6 +349,36 @@ func (p *printer) event(e agent.Event) {
 		s = fmt.Sprintf("* %s", e.Kind)
 	}
 	fmt.Fprintln(p.w, s)
+}
+
+// shown is e with what peers choose made inert for a terminal.
+func shown(e agent.Event) agent.Event {
+	for _, f := range []*string{&e.PeerNick, &e.PeerAddr, &e.From, &e.Text, &e.Message} {
+		*f = inert(*f)
+	}
+	return e
+}
+
+// inert escapes what would act on a terminal instead of showing: control
+// characters (C0, DEL, C1), format characters such as the bidi overrides,
+// the line and paragraph separators, and bytes that are not UTF-8. The
+// spec keeps only CR and LF out of a line, so a peer's line may hold any
+// of these.
+func inert(s string) string {
+	var b strings.Builder
+	for i := 0; i < len(s); {
+		r, n := utf8.DecodeRuneInString(s[i:])
+		switch {
+		case r == utf8.RuneError && n <= 1, r < utf8.RuneSelf && unicode.IsControl(r):
+			fmt.Fprintf(&b, "\\x%02x", s[i])
+		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp):
+			fmt.Fprintf(&b, "\\u%04x", r)
+		default:
+			b.WriteString(s[i : i+n])
+		}
+		i += n
+	}
+	return b.String()
 }
 
 // fail reports an error that no agent reported: as an error event.

@@ -56,6 +56,7 @@ func TestPrinter(t *testing.T) {
 		{Kind: agent.EventHangup, Time: tm, By: agent.ByPeer},
 		{Kind: agent.EventError, Time: tm, Reason: "busy", Message: "pau@cc.org is busy"},
 		{Kind: agent.EventNotice, Time: tm, Reason: agent.NoticeLinesDropped, Count: 3, Message: "dropped 3 lines from pau"},
+		{Kind: agent.EventLine, Time: tm, From: "pau", Text: "\x1b[2Jgone\u202e"},
 	}
 	var human, js, notes bytes.Buffer
 	hp, jp := newPrinter(&human, &notes, false, false), newPrinter(&js, &notes, true, true)
@@ -65,7 +66,7 @@ func TestPrinter(t *testing.T) {
 	}
 	jp.note("a note")
 	want := "* pau (pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! busy: pau@cc.org is busy\n" +
-		"* dropped 3 lines from pau\n"
+		"* dropped 3 lines from pau\n" + `pau> \x1b[2Jgone\u202e` + "\n"
 	if human.String() != want {
 		t.Errorf("human:\n%s\nwant:\n%s", human.String(), want)
 	}
@@ -93,6 +94,27 @@ func TestCommandLineErrors(t *testing.T) {
 	if code := run([]string{"-addr", "nobody", "-json"}, strings.NewReader(""), &out, &errOut, nil, os.Getenv); code != exitUsage ||
 		!strings.Contains(out.String(), `"reason":"bad_address"`) {
 		t.Errorf("bad -addr: exit %d, stdout %q", code, out.String())
+	}
+}
+
+func TestInert(t *testing.T) {
+	cases := []struct{ in, want string }{
+		{"hola, què tal? 😀", "hola, què tal? 😀"},
+		{"", ""},
+		{"\x1b[2J\x1b]0;title\x07", `\x1b[2J\x1b]0;title\x07`},
+		{"tab\there\r\x00\x7f", `tab\x09here\x0d\x00\x7f`},
+		{"csi \u009b2J", `csi \u009b2J`},
+		{"abc\u202edcba \u200b", `abc\u202edcba \u200b`},
+		{"line\u2028sep\u2029", `line\u2028sep\u2029`},
+		{"caf\xe9 \xff", `caf\xe9 \xff`},
+		{"\ufffd is a character", "\ufffd is a character"},
+	}
+	var got, want []string
+	for _, tc := range cases {
+		got, want = append(got, inert(tc.in)), append(want, tc.want)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
 	}
 }
 
