@@ -386,9 +386,12 @@ kind("ip", "dotted-quad IPv4 address, decimal octets without leading zeros", {ft
 kind("port", "TCP port, decimal without leading zeros", {ftype = "UINT16", width = 0, min = 1, max = 65535, decode = decimal_decode, value = decimal_value})
 kind("nick", "a nickname shown to the peer", {ftype = "STRING", width = 0, min = 1, max = 99, utf8 = true, allowed = byte_set({{32, 126}, {128, 255}}), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
 kind("line", "one line of conversation, without the line break", {ftype = "STRING", width = 0, min = 0, max = 99, utf8 = false, allowed = byte_set({{0, 9}, {11, 12}, {14, 255}}), decode = text_decode})
-kind("RegisterCode", "outcome of a registration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "registered: the node now reaches the user at the request's source address"}, [1] = {value = 1, name = "Refused", doc = "refused: the user is not in this domain"}}, vs = {[0] = "OK", [1] = "Refused"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
-kind("DeregisterCode", "outcome of a deregistration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "deregistered: the user is now offline"}, [1] = {value = 1, name = "Refused", doc = "refused: the user is not in this domain"}}, vs = {[0] = "OK", [1] = "Refused"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
+kind("RegisterCode", "outcome of a registration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "registered: the node now reaches the user at the request's source address"}, [1] = {value = 1, name = "Refused", doc = "refused: the user is not in this domain"}, [2] = {value = 2, name = "Denied", doc = "refused: the proof (PA) does not hold the user's secret"}}, vs = {[0] = "OK", [1] = "Refused", [2] = "Denied"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
+kind("DeregisterCode", "outcome of a deregistration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "deregistered: the user is now offline"}, [1] = {value = 1, name = "Refused", doc = "refused: the user is not in this domain"}, [2] = {value = 2, name = "Denied", doc = "refused: the proof (PA) does not hold the user's secret"}}, vs = {[0] = "OK", [1] = "Refused", [2] = "Denied"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
 kind("LocateCode", "outcome of a locate", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "Found", doc = "found: the ip and TCP port of the target's chat socket follow"}, [1] = {value = 1, name = "Busy", doc = "the target is in another conversation"}, [2] = {value = 2, name = "Unknown", doc = "the target user, or its domain, does not exist"}, [3] = {value = 3, name = "Offline", doc = "the target is offline"}}, vs = {[0] = "Found", [1] = "Busy", [2] = "Unknown", [3] = "Offline"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
+kind("AuthOp", "the request a proof is for", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "Register", doc = "a registration (PR), answered RR"}, [1] = {value = 1, name = "Deregister", doc = "a deregistration (PD), answered RD"}}, vs = {[0] = "Register", [1] = "Deregister"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
+kind("nonce", "a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA", {ftype = "STRING", width = 0, min = 16, max = 16, utf8 = false, allowed = byte_set({{48, 57}, {97, 102}}), decode = text_decode})
+kind("mac", "a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits", {ftype = "STRING", width = 0, min = 32, max = 32, utf8 = false, allowed = byte_set({{48, 57}, {97, 102}}), decode = text_decode})
 
 -- The protocols and their messages: each message's fields in wire order and
 -- its decode plan (gen/spec/plan.go): head, then then_ if the if group's
@@ -416,7 +419,7 @@ local protocols = {
    }},
   {name = "PLUMI", doc = "LUMI location, agent to its node and node to node", transport = "udp", port = 3344, taglen = 2, digits = 0, max = 100,
    openers = {"PR", "PL", "PD"},
-   titles = {["addr"] = "Addr", ["addr.user"] = "Addr user", ["addr.domain"] = "Addr domain", ["code"] = "Code", ["from"] = "From", ["from.user"] = "From user", ["from.domain"] = "From domain", ["to"] = "To", ["to.user"] = "To user", ["to.domain"] = "To domain", ["ip"] = "IP", ["port"] = "Port"},
+   titles = {["addr"] = "Addr", ["addr.user"] = "Addr user", ["addr.domain"] = "Addr domain", ["code"] = "Code", ["from"] = "From", ["from.user"] = "From user", ["from.domain"] = "From domain", ["to"] = "To", ["to.user"] = "To user", ["to.domain"] = "To domain", ["ip"] = "IP", ["port"] = "Port", ["op"] = "Op", ["nonce"] = "Nonce", ["mac"] = "MAC"},
    messages = {
      {tag = "PR", name = "Register", doc = "register request: an agent tells its node where its user is", role = "request", answers = nil,
       fields = {{name = "addr", kind = "addr"}},
@@ -424,7 +427,7 @@ local protocols = {
       summary = {{field = "addr"}},
       head = {{field = "addr", kind = "addr"}},
       then_ = {}, else_ = {}},
-     {tag = "RR", name = "RegisterReply", doc = "register reply, node to agent", role = "reply", answers = {"PR"},
+     {tag = "RR", name = "RegisterReply", doc = "register reply, node to agent", role = "reply", answers = {"PR", "PA"},
       fields = {{name = "code", kind = "RegisterCode"}},
       first = "code", last = "code", last_then = "code", last_else = "",
       summary = {{field = "code"}},
@@ -436,7 +439,7 @@ local protocols = {
       summary = {{field = "addr"}},
       head = {{field = "addr", kind = "addr"}},
       then_ = {}, else_ = {}},
-     {tag = "RD", name = "DeregisterReply", doc = "deregister reply, node to agent", role = "reply", answers = {"PD"},
+     {tag = "RD", name = "DeregisterReply", doc = "deregister reply, node to agent", role = "reply", answers = {"PD", "PA"},
       fields = {{name = "code", kind = "DeregisterCode"}},
       first = "code", last = "code", last_then = "code", last_else = "",
       summary = {{field = "code"}},
@@ -456,6 +459,19 @@ local protocols = {
       cond = {field = "code", code = 0},
       then_ = {{field = "from", kind = "addr", term = 58}, {lit = ":", after = "from", found = true}, {field = "to", kind = "addr", term = 58}, {lit = ":", after = "to", found = true}, {field = "ip", kind = "ip", term = 58}, {lit = ":", after = "ip", found = true}, {field = "port", kind = "port"}},
       else_ = {{field = "from", kind = "addr", term = 58}, {lit = ":", after = "from", found = true}, {field = "to", kind = "addr"}}},
+     {tag = "RA", name = "AuthChallenge", doc = "auth challenge, node to agent: prove the user's secret (PA) for the request of this op and address", role = "reply", answers = {"PR", "PD", "PA"},
+      fields = {{name = "op", kind = "AuthOp"}, {name = "addr", kind = "addr"}, {name = "nonce", kind = "nonce"}},
+      first = "op", last = "nonce", last_then = "nonce", last_else = "",
+      summary = {{field = "op"}, {text = " "}, {field = "addr"}, {text = " nonce "}, {field = "nonce"}},
+      head = {{field = "op", kind = "AuthOp"}, {field = "addr", kind = "addr", term = 58}, {lit = ":", after = "addr", found = true}, {field = "nonce", kind = "nonce"}},
+      then_ = {}, else_ = {}},
+     {tag = "PA", name = "AuthProof", doc = "proof of the user's secret, agent to node, in answer to an RA: does what the PR or PD it challenged asks", role = "request", answers = nil,
+      fields = {{name = "op", kind = "AuthOp"}, {name = "addr", kind = "addr"}, {name = "nonce", kind = "nonce"}, {name = "mac", kind = "mac"}},
+      first = "op", last = "mac", last_then = "mac", last_else = "",
+      summary = {{field = "op"}, {text = " "}, {field = "addr"}, {text = " nonce "}, {field = "nonce"}},
+      signature = {field = "mac", sep = 1},
+      head = {{field = "op", kind = "AuthOp"}, {field = "addr", kind = "addr", term = 58}, {lit = ":", after = "addr", found = true}, {field = "nonce", kind = "nonce", term = 58}, {lit = ":", after = "nonce", found = true}, {field = "mac", kind = "mac"}},
+      then_ = {}, else_ = {}},
    }},
 }
 

@@ -23,3 +23,9 @@ func FuzzKindNick(f *testing.F) { fuzzCheck(f, "nick", wire.CheckNick) }
 
 // FuzzKindLine checks the wire package's line against the model.
 func FuzzKindLine(f *testing.F) { fuzzCheck(f, "line", wire.CheckLine) }
+
+// FuzzKindNonce checks the wire package's nonce against the model.
+func FuzzKindNonce(f *testing.F) { fuzzCheck(f, "nonce", wire.CheckNonce) }
+
+// FuzzKindMAC checks the wire package's mac against the model.
+func FuzzKindMAC(f *testing.F) { fuzzCheck(f, "mac", wire.CheckMAC) }

@@ -50,10 +50,13 @@ func TestScratchSpecThroughEveryBackEnd(t *testing.T) {
 		"Bad: nil},":             "wire/wiregen/zgen.go",
 		"func BadEndpoint(":      "wire/wiregen/zgen.go",
 		"func BadMsgTrace(":      "wire/wiregen/zgen.go",
-		"var labelRunes = runeSet{{0x80, 0x9f}, {0x202a, 0x202e}, {0x2066, 0x2069}}": "wire/zkinds.go",
-		"func (m *Sealed) AppendSigned(b []byte) ([]byte, error) {":                  "wire/zmessages.go",
-		"return request == TagPing || request == TagSealed":                          "wire/zconst.go",
-		`{"PLUMI", "PSabc:00ff", "PSabc", `:                                          "wire/zspec_test.go",
+		"var labelRunes = runeSet{{0x80, 0x9f}, {0x202a, 0x202e}, {0x2066, 0x2069}}":              "wire/zkinds.go",
+		"func (m *Sealed) AppendSigned(b []byte) ([]byte, error) {":                               "wire/zmessages.go",
+		"return request == TagPing || request == TagSealed":                                       "wire/zconst.go",
+		`{"PLUMI", "PSabc:00ff", "PSabc", `:                                                       "wire/zspec_test.go",
+		"Signature: `tok` signs the bytes before the `:` in front of it, the tag through `name`.": "docs/protocol.md",
+		"The reply to `PZ` or `PS`.":                                                              "docs/protocol.md",
+		"A request, answered by `RZ`.":                                                            "docs/protocol.md",
 	} {
 		b, err := os.ReadFile(filepath.Join(out, in))
 		if err != nil || !strings.Contains(string(b), want) {

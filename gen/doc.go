@@ -99,7 +99,7 @@ func docMessage(d w, s *spec.Spec, m *spec.Message) {
 		if fs := spec.FieldsOf(items); len(fs) > 0 {
 			upto = "`" + fs[len(fs)-1].Name + "`"
 		}
-		d.p("Signature: `%s` signs the bytes before the %s in front of it, the tag through %s.\n", f.Name, mdCode(items[len(items)-1].Literal), upto)
+		d.p("Signature: `%s` signs the bytes before the %s in front of it, the tag through %s.\n", f.Name, mdCode(m.Items[len(m.Items)-2].Literal), upto)
 	}
 	d.p("| field | kind | length | condition |")
 	d.p("|---|---|---|---|")

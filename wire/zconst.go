@@ -26,6 +26,7 @@ const (
 	Attempts      = 5                       // an agent sends a request at most this many times
 	RetryInterval = 1000 * time.Millisecond // an agent waits this long for a reply before sending again
 	OfflineAfter  = 5                       // a node marks a user offline on this many unanswered locates
+	AuthNonceTTL  = 5000 * time.Millisecond // a node serves a PA for this long after the RA that issued its nonce, and answers it again if it comes again
 )
 
 // Length limits of the field kinds, in bytes.
@@ -37,6 +38,8 @@ const (
 	MaxPortLen    = 5  // TCP port, decimal without leading zeros
 	MaxNickLen    = 99 // a nickname shown to the peer
 	MaxLineLen    = 99 // one line of conversation, without the line break
+	MaxNonceLen   = 16 // a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA
+	MaxMACLen     = 32 // a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits
 )
 
 // Message type tags.
@@ -49,6 +52,8 @@ const (
 	TagDeregisterReply = "RD" // deregister reply, node to agent
 	TagLocate          = "PL" // locate request: from asks where to is; forwarded node to node and to the target's agent unchanged
 	TagLocateReply     = "RL" // locate reply: travels back to from's agent, routed by from's domain
+	TagAuthChallenge   = "RA" // auth challenge, node to agent: prove the user's secret (PA) for the request of this op and address
+	TagAuthProof       = "PA" // proof of the user's secret, agent to node, in answer to an RA: does what the PR or PD it challenged asks
 )
 
 // Role is what a message is for.
@@ -94,6 +99,10 @@ func PLUMIRole(tag string) (Role, string) {
 		return RoleRequest, ""
 	case TagLocateReply:
 		return RoleReply, TagLocate
+	case TagAuthChallenge:
+		return RoleReply, TagRegister
+	case TagAuthProof:
+		return RoleRequest, ""
 	}
 	return RoleOther, ""
 }
@@ -103,11 +112,13 @@ func PLUMIRole(tag string) (Role, string) {
 func PLUMIAnswers(reply, request string) bool {
 	switch reply {
 	case TagRegisterReply:
-		return request == TagRegister
+		return request == TagRegister || request == TagAuthProof
 	case TagDeregisterReply:
-		return request == TagDeregister
+		return request == TagDeregister || request == TagAuthProof
 	case TagLocateReply:
 		return request == TagLocate
+	case TagAuthChallenge:
+		return request == TagRegister || request == TagDeregister || request == TagAuthProof
 	}
 	return false
 }

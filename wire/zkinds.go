@@ -397,6 +397,7 @@ type RegisterCode uint8
 const (
 	RegisterOK      RegisterCode = 0 // registered: the node now reaches the user at the request's source address
 	RegisterRefused RegisterCode = 1 // refused: the user is not in this domain
+	RegisterDenied  RegisterCode = 2 // refused: the proof (PA) does not hold the user's secret
 )
 
 // String returns the code's name.
@@ -406,6 +407,8 @@ func (c RegisterCode) String() string {
 		return "OK"
 	case RegisterRefused:
 		return "Refused"
+	case RegisterDenied:
+		return "Denied"
 	}
 	return "RegisterCode(" + strconv.Itoa(int(c)) + ")"
 }
@@ -417,6 +420,8 @@ func (c RegisterCode) Doc() string {
 		return "registered: the node now reaches the user at the request's source address"
 	case RegisterRefused:
 		return "refused: the user is not in this domain"
+	case RegisterDenied:
+		return "refused: the proof (PA) does not hold the user's secret"
 	}
 	return "RegisterCode(" + strconv.Itoa(int(c)) + ")"
 }
@@ -431,6 +436,8 @@ func (c *RegisterCode) UnmarshalText(b []byte) error {
 		*c = RegisterOK
 	case "Refused":
 		*c = RegisterRefused
+	case "Denied":
+		*c = RegisterDenied
 	default:
 		return errors.New("wire: no such RegisterCode: " + strconv.Quote(string(b)))
 	}
@@ -443,13 +450,15 @@ func parseRegisterCode(s string, off, limit int, field string) (RegisterCode, er
 		return RegisterOK, nil
 	case '1':
 		return RegisterRefused, nil
+	case '2':
+		return RegisterDenied, nil
 	}
 	return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+": no such code")
 }
 
 func checkRegisterCode(v RegisterCode, field string, off int) error {
 	switch v {
-	case RegisterOK, RegisterRefused:
+	case RegisterOK, RegisterRefused, RegisterDenied:
 		return nil
 	}
 	return fieldErr(ErrBadField, field, off, "no such code: "+v.String())
@@ -466,6 +475,7 @@ type DeregisterCode uint8
 const (
 	DeregisterOK      DeregisterCode = 0 // deregistered: the user is now offline
 	DeregisterRefused DeregisterCode = 1 // refused: the user is not in this domain
+	DeregisterDenied  DeregisterCode = 2 // refused: the proof (PA) does not hold the user's secret
 )
 
 // String returns the code's name.
@@ -475,6 +485,8 @@ func (c DeregisterCode) String() string {
 		return "OK"
 	case DeregisterRefused:
 		return "Refused"
+	case DeregisterDenied:
+		return "Denied"
 	}
 	return "DeregisterCode(" + strconv.Itoa(int(c)) + ")"
 }
@@ -486,6 +498,8 @@ func (c DeregisterCode) Doc() string {
 		return "deregistered: the user is now offline"
 	case DeregisterRefused:
 		return "refused: the user is not in this domain"
+	case DeregisterDenied:
+		return "refused: the proof (PA) does not hold the user's secret"
 	}
 	return "DeregisterCode(" + strconv.Itoa(int(c)) + ")"
 }
@@ -500,6 +514,8 @@ func (c *DeregisterCode) UnmarshalText(b []byte) error {
 		*c = DeregisterOK
 	case "Refused":
 		*c = DeregisterRefused
+	case "Denied":
+		*c = DeregisterDenied
 	default:
 		return errors.New("wire: no such DeregisterCode: " + strconv.Quote(string(b)))
 	}
@@ -512,13 +528,15 @@ func parseDeregisterCode(s string, off, limit int, field string) (DeregisterCode
 		return DeregisterOK, nil
 	case '1':
 		return DeregisterRefused, nil
+	case '2':
+		return DeregisterDenied, nil
 	}
 	return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+": no such code")
 }
 
 func checkDeregisterCode(v DeregisterCode, field string, off int) error {
 	switch v {
-	case DeregisterOK, DeregisterRefused:
+	case DeregisterOK, DeregisterRefused, DeregisterDenied:
 		return nil
 	}
 	return fieldErr(ErrBadField, field, off, "no such code: "+v.String())
@@ -614,3 +632,134 @@ func checkLocateCode(v LocateCode, field string, off int) error {
 func appendLocateCode(b []byte, v LocateCode) []byte { return append(b, '0'+byte(v)) }
 
 func lenLocateCode(LocateCode) int { return 1 }
+
+// Kind AuthOp (codes): the request a proof is for.
+// AuthOp is the the request a proof is for: one ASCII digit on the wire.
+type AuthOp uint8
+
+const (
+	AuthOpRegister   AuthOp = 0 // a registration (PR), answered RR
+	AuthOpDeregister AuthOp = 1 // a deregistration (PD), answered RD
+)
+
+// String returns the code's name.
+func (c AuthOp) String() string {
+	switch c {
+	case AuthOpRegister:
+		return "Register"
+	case AuthOpDeregister:
+		return "Deregister"
+	}
+	return "AuthOp(" + strconv.Itoa(int(c)) + ")"
+}
+
+// Doc returns what the code means.
+func (c AuthOp) Doc() string {
+	switch c {
+	case AuthOpRegister:
+		return "a registration (PR), answered RR"
+	case AuthOpDeregister:
+		return "a deregistration (PD), answered RD"
+	}
+	return "AuthOp(" + strconv.Itoa(int(c)) + ")"
+}
+
+// MarshalText returns the code's name, so JSON reads "Register" rather than a digit.
+func (c AuthOp) MarshalText() ([]byte, error) { return []byte(c.String()), nil }
+
+// UnmarshalText reads a code's name.
+func (c *AuthOp) UnmarshalText(b []byte) error {
+	switch string(b) {
+	case "Register":
+		*c = AuthOpRegister
+	case "Deregister":
+		*c = AuthOpDeregister
+	default:
+		return errors.New("wire: no such AuthOp: " + strconv.Quote(string(b)))
+	}
+	return nil
+}
+
+func parseAuthOp(s string, off, limit int, field string) (AuthOp, error) {
+	switch s[off] {
+	case '0':
+		return AuthOpRegister, nil
+	case '1':
+		return AuthOpDeregister, nil
+	}
+	return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+": no such code")
+}
+
+func checkAuthOp(v AuthOp, field string, off int) error {
+	switch v {
+	case AuthOpRegister, AuthOpDeregister:
+		return nil
+	}
+	return fieldErr(ErrBadField, field, off, "no such code: "+v.String())
+}
+
+func appendAuthOp(b []byte, v AuthOp) []byte { return append(b, '0'+byte(v)) }
+
+func lenAuthOp(AuthOp) int { return 1 }
+
+// Kind nonce (text): a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA.
+func checkNonce(v string, field string, off int) error {
+	if len(v) < 16 {
+		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 16))
+	}
+	if len(v) > 16 {
+		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 16))
+	}
+	for i := 0; i < len(v); i++ {
+		if !nonceBytes.has(v[i]) {
+			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
+		}
+	}
+	return nil
+}
+
+func parseNonce(s string, off, limit int, field string) (string, error) {
+	v := s[off:limit]
+	return v, checkNonce(v, field, off)
+}
+
+func appendNonce(b []byte, v string) []byte { return append(b, v...) }
+
+func lenNonce(v string) int { return len(v) }
+
+// CheckNonce reports whether v is a valid nonce.
+func CheckNonce(v string) error { return checkNonce(v, "nonce", 0) }
+
+// nonceBytes holds the bytes a nonce may contain.
+var nonceBytes = byteSet{0x00000000, 0x03ff0000, 0x00000000, 0x0000007e, 0x00000000, 0x00000000, 0x00000000, 0x00000000}
+
+// Kind mac (text): a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits.
+func checkMAC(v string, field string, off int) error {
+	if len(v) < 32 {
+		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 32))
+	}
+	if len(v) > 32 {
+		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 32))
+	}
+	for i := 0; i < len(v); i++ {
+		if !macBytes.has(v[i]) {
+			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
+		}
+	}
+	return nil
+}
+
+func parseMAC(s string, off, limit int, field string) (string, error) {
+	v := s[off:limit]
+	return v, checkMAC(v, field, off)
+}
+
+func appendMAC(b []byte, v string) []byte { return append(b, v...) }
+
+func lenMAC(v string) int { return len(v) }
+
+// CheckMAC reports whether v is a valid mac.
+func CheckMAC(v string) error { return checkMAC(v, "mac", 0) }
+
+// macBytes holds the bytes a mac may contain.
+var macBytes = byteSet{0x00000000, 0x03ff0000, 0x00000000, 0x0000007e, 0x00000000, 0x00000000, 0x00000000, 0x00000000}

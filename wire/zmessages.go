@@ -9,6 +9,13 @@ import (
 
 var _ netip.Addr // not every spec needs every import
 
+// Signed is a message with a signature field (a MAC): AppendSigned
+// appends the bytes it signs, the message up to the literal before it.
+type Signed interface {
+	Message
+	AppendSigned(b []byte) ([]byte, error)
+}
+
 // pmiInfoLen reads the info length of a PMI message: the info length: 2 ASCII decimal digits, zero padded.
 func pmiInfoLen(s string) (int, error) {
 	if len(s) < 3 {
@@ -843,6 +850,273 @@ func (m *LocateReply) decode(s string) error {
 	return nil
 }
 
+// AuthChallenge is the PLUMI RA message: auth challenge, node to agent: prove the user's secret (PA) for the request of this op and address.
+//
+// Wire: "RA" op addr ":" nonce
+type AuthChallenge struct {
+	Op    AuthOp  `json:"op"`    // the request a proof is for
+	Addr  Address `json:"addr"`  // an MI address user@domain
+	Nonce string  `json:"nonce"` // a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA
+}
+
+// Tag returns "RA".
+func (*AuthChallenge) Tag() string { return TagAuthChallenge }
+
+// Len returns the length of m's wire form.
+func (m *AuthChallenge) Len() int {
+	n := 2
+	n += lenAuthOp(m.Op)
+	n += lenAddress(m.Addr)
+	n += 1
+	n += lenNonce(m.Nonce)
+	return n
+}
+
+// Append appends m's wire form to b. If a field is invalid it returns b
+// unchanged and an error saying which.
+func (m *AuthChallenge) Append(b []byte) ([]byte, error) {
+	if err := m.check(); err != nil {
+		return b, inMessage(err, "PLUMI", TagAuthChallenge)
+	}
+	b = append(b, TagAuthChallenge...)
+	b = appendAuthOp(b, m.Op)
+	b = appendAddress(b, m.Addr)
+	b = append(b, ':')
+	b = appendNonce(b, m.Nonce)
+	return b, nil
+}
+
+func (m *AuthChallenge) check() error {
+	off := 2
+	if err := checkAuthOp(m.Op, "op", off); err != nil {
+		return err
+	}
+	off += lenAuthOp(m.Op)
+	if err := checkAddress(m.Addr, "addr", off); err != nil {
+		return err
+	}
+	off += lenAddress(m.Addr)
+	off += 1
+	if err := checkNonce(m.Nonce, "nonce", off); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Decode sets m from b, which must hold exactly one RA message. It
+// keeps no reference to b.
+func (m *AuthChallenge) Decode(b []byte) error {
+	if len(b) > PLUMIMax {
+		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagAuthChallenge)
+	}
+	if err := m.decode(string(b)); err != nil {
+		return inMessage(err, "PLUMI", TagAuthChallenge)
+	}
+	return nil
+}
+
+func (m *AuthChallenge) decode(s string) error {
+	*m = AuthChallenge{}
+	if len(s) < 2 {
+		return fieldErr(ErrTruncated, "type", len(s), "missing")
+	}
+	if s[:2] != TagAuthChallenge {
+		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagAuthChallenge))
+	}
+	var err error
+	var end int
+	off := 2
+	if off+1 > len(s) {
+		return fieldErr(ErrTruncated, "op", off, "missing")
+	}
+	end = off + 1
+	if m.Op, err = parseAuthOp(s, off, end, "op"); err != nil {
+		return err
+	}
+	off = end
+	if off == len(s) {
+		return fieldErr(ErrTruncated, "addr", off, "missing")
+	}
+	if end = strings.IndexByte(s[off:], ':'); end < 0 {
+		return fieldErr(ErrBadSeparator, "addr", len(s), "missing ':'")
+	}
+	end += off
+	if m.Addr, err = parseAddress(s, off, end, "addr"); err != nil {
+		return err
+	}
+	off = end
+	off++
+	if off == len(s) {
+		return fieldErr(ErrTruncated, "nonce", off, "missing")
+	}
+	end = len(s)
+	if m.Nonce, err = parseNonce(s, off, end, "nonce"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// AuthProof is the PLUMI PA message: proof of the user's secret, agent to node, in answer to an RA: does what the PR or PD it challenged asks.
+//
+// Wire: "PA" op addr ":" nonce ":" mac
+type AuthProof struct {
+	Op    AuthOp  `json:"op"`    // the request a proof is for
+	Addr  Address `json:"addr"`  // an MI address user@domain
+	Nonce string  `json:"nonce"` // a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA
+	MAC   string  `json:"mac"`   // a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits
+}
+
+// Tag returns "PA".
+func (*AuthProof) Tag() string { return TagAuthProof }
+
+// Len returns the length of m's wire form.
+func (m *AuthProof) Len() int {
+	n := 2
+	n += lenAuthOp(m.Op)
+	n += lenAddress(m.Addr)
+	n += 1
+	n += lenNonce(m.Nonce)
+	n += 1
+	n += lenMAC(m.MAC)
+	return n
+}
+
+// Append appends m's wire form to b. If a field is invalid it returns b
+// unchanged and an error saying which.
+func (m *AuthProof) Append(b []byte) ([]byte, error) {
+	if err := m.check(); err != nil {
+		return b, inMessage(err, "PLUMI", TagAuthProof)
+	}
+	b = append(b, TagAuthProof...)
+	b = appendAuthOp(b, m.Op)
+	b = appendAddress(b, m.Addr)
+	b = append(b, ':')
+	b = appendNonce(b, m.Nonce)
+	b = append(b, ':')
+	b = appendMAC(b, m.MAC)
+	return b, nil
+}
+
+func (m *AuthProof) check() error {
+	off := 2
+	if err := checkAuthOp(m.Op, "op", off); err != nil {
+		return err
+	}
+	off += lenAuthOp(m.Op)
+	if err := checkAddress(m.Addr, "addr", off); err != nil {
+		return err
+	}
+	off += lenAddress(m.Addr)
+	off += 1
+	if err := checkNonce(m.Nonce, "nonce", off); err != nil {
+		return err
+	}
+	off += lenNonce(m.Nonce)
+	off += 1
+	if err := checkMAC(m.MAC, "mac", off); err != nil {
+		return err
+	}
+	return nil
+}
+
+// Decode sets m from b, which must hold exactly one PA message. It
+// keeps no reference to b.
+func (m *AuthProof) Decode(b []byte) error {
+	if len(b) > PLUMIMax {
+		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagAuthProof)
+	}
+	if err := m.decode(string(b)); err != nil {
+		return inMessage(err, "PLUMI", TagAuthProof)
+	}
+	return nil
+}
+
+func (m *AuthProof) decode(s string) error {
+	*m = AuthProof{}
+	if len(s) < 2 {
+		return fieldErr(ErrTruncated, "type", len(s), "missing")
+	}
+	if s[:2] != TagAuthProof {
+		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagAuthProof))
+	}
+	var err error
+	var end int
+	off := 2
+	if off+1 > len(s) {
+		return fieldErr(ErrTruncated, "op", off, "missing")
+	}
+	end = off + 1
+	if m.Op, err = parseAuthOp(s, off, end, "op"); err != nil {
+		return err
+	}
+	off = end
+	if off == len(s) {
+		return fieldErr(ErrTruncated, "addr", off, "missing")
+	}
+	if end = strings.IndexByte(s[off:], ':'); end < 0 {
+		return fieldErr(ErrBadSeparator, "addr", len(s), "missing ':'")
+	}
+	end += off
+	if m.Addr, err = parseAddress(s, off, end, "addr"); err != nil {
+		return err
+	}
+	off = end
+	off++
+	if off == len(s) {
+		return fieldErr(ErrTruncated, "nonce", off, "missing")
+	}
+	if end = strings.IndexByte(s[off:], ':'); end < 0 {
+		return fieldErr(ErrBadSeparator, "nonce", len(s), "missing ':'")
+	}
+	end += off
+	if m.Nonce, err = parseNonce(s, off, end, "nonce"); err != nil {
+		return err
+	}
+	off = end
+	off++
+	if off == len(s) {
+		return fieldErr(ErrTruncated, "mac", off, "missing")
+	}
+	end = len(s)
+	if m.MAC, err = parseMAC(s, off, end, "mac"); err != nil {
+		return err
+	}
+	return nil
+}
+
+// AppendSigned appends the bytes that m's mac field signs to b: m's wire
+// form up to, not including, the ":" before mac. It checks every field
+// but mac, which may be empty while it is computed; if one is invalid
+// it returns b unchanged and an error saying which.
+func (m *AuthProof) AppendSigned(b []byte) ([]byte, error) {
+	if err := m.checkSigned(); err != nil {
+		return b, inMessage(err, "PLUMI", TagAuthProof)
+	}
+	b = append(b, TagAuthProof...)
+	b = appendAuthOp(b, m.Op)
+	b = appendAddress(b, m.Addr)
+	b = append(b, ':')
+	b = appendNonce(b, m.Nonce)
+	return b, nil
+}
+
+func (m *AuthProof) checkSigned() error {
+	off := 2
+	if err := checkAuthOp(m.Op, "op", off); err != nil {
+		return err
+	}
+	off += lenAuthOp(m.Op)
+	if err := checkAddress(m.Addr, "addr", off); err != nil {
+		return err
+	}
+	off += lenAddress(m.Addr)
+	off += 1
+	if err := checkNonce(m.Nonce, "nonce", off); err != nil {
+		return err
+	}
+	return nil
+}
+
 // PLUMIDatagram holds any one PLUMI message. Decoding into a reused PLUMIDatagram allocates at
 // most once: the string its fields share.
 type PLUMIDatagram struct {
@@ -853,6 +1127,8 @@ type PLUMIDatagram struct {
 	DeregisterReply DeregisterReply
 	Locate          Locate
 	LocateReply     LocateReply
+	AuthChallenge   AuthChallenge
+	AuthProof       AuthProof
 }
 
 // Decode sets d from b, which must hold exactly one PLUMI message. It
@@ -917,6 +1193,18 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 		}
 		d.Tag = TagLocateReply
 		return nil
+	case TagAuthChallenge:
+		if err := d.AuthChallenge.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagAuthChallenge)
+		}
+		d.Tag = TagAuthChallenge
+		return nil
+	case TagAuthProof:
+		if err := d.AuthProof.decode(s); err != nil {
+			return inMessage(err, "PLUMI", TagAuthProof)
+		}
+		d.Tag = TagAuthProof
+		return nil
 	}
 	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag((s[:2]), "")), "PLUMI", "")
 }
@@ -936,6 +1224,10 @@ func (d *PLUMIDatagram) Message() Message {
 		return &d.Locate
 	case TagLocateReply:
 		return &d.LocateReply
+	case TagAuthChallenge:
+		return &d.AuthChallenge
+	case TagAuthProof:
+		return &d.AuthProof
 	}
 	return nil
 }
@@ -946,7 +1238,7 @@ func IsPLUMITag(b []byte) bool {
 		return false
 	}
 	switch string(b[:2]) {
-	case TagRegister, TagRegisterReply, TagDeregister, TagDeregisterReply, TagLocate, TagLocateReply:
+	case TagRegister, TagRegisterReply, TagDeregister, TagDeregisterReply, TagLocate, TagLocateReply, TagAuthChallenge, TagAuthProof:
 		return true
 	}
 	return false
@@ -974,6 +1266,10 @@ func DecodePLUMI(b []byte) (Message, error) {
 			return new(Locate), nil
 		case TagLocateReply:
 			return new(LocateReply), nil
+		case TagAuthChallenge:
+			return new(AuthChallenge), nil
+		case TagAuthProof:
+			return new(AuthProof), nil
 		}
 		return nil, inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(string(b[:2]), "")), "PLUMI", "")
 	}()

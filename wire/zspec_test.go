@@ -18,23 +18,32 @@ var specExamples = []specExample{
 	{Proto: "PMI", Tag: "L", Input: "L14Hola! Que tal?", Line: 153},
 	{Proto: "PMI", Tag: "L", Input: "L24Be, haig de marxar, adeu", Line: 154},
 	{Proto: "PMI", Tag: "L", Input: "L00", Line: 155},
-	{Proto: "PLUMI", Tag: "PR", Input: "PRu1@PC-c", Line: 199},
-	{Proto: "PLUMI", Tag: "PR", Input: "PRu2@PC-d", Line: 200},
-	{Proto: "PLUMI", Tag: "PR", Input: "PRlaura@bb.com", Line: 201},
-	{Proto: "PLUMI", Tag: "RR", Input: "RR0", Line: 220},
-	{Proto: "PLUMI", Tag: "RR", Input: "RR1", Line: 221},
-	{Proto: "PLUMI", Tag: "PD", Input: "PDu1@PC-c", Line: 231},
-	{Proto: "PLUMI", Tag: "PD", Input: "PDu2@PC-d", Line: 232},
-	{Proto: "PLUMI", Tag: "RD", Input: "RD0", Line: 240},
-	{Proto: "PLUMI", Tag: "RD", Input: "RD1", Line: 241},
-	{Proto: "PLUMI", Tag: "PL", Input: "PLu1@PC-c:u2@PC-d", Line: 250},
-	{Proto: "PLUMI", Tag: "PL", Input: "PLlaura@bb.com:pere@cc.org", Line: 251},
-	{Proto: "PLUMI", Tag: "RL", Input: "RL0u1@PC-c:u2@PC-d:10.100.100.102:43038", Line: 271},
-	{Proto: "PLUMI", Tag: "RL", Input: "RL1u1@PC-c:u2@PC-d", Line: 272},
-	{Proto: "PLUMI", Tag: "RL", Input: "RL2laura@bb.com:x@nowhere.net", Line: 273},
-	{Proto: "PLUMI", Tag: "RL", Input: "RL3u1@bb.com:x@bb.com", Line: 274},
-	{Proto: "PLUMI", Tag: "RL", Input: "RL0a@b.c:d@e.f:0.0.0.0:1", Line: 275},
-	{Proto: "PLUMI", Tag: "RL", Input: "RL0abcdefghijklmnopqrstuvwxyz0123456@b.c:abcdefghijklmnopqrstuvwxyz0123456@b.c:255.255.255.255:65535", Line: 276},
+	{Proto: "PLUMI", Tag: "PR", Input: "PRu1@PC-c", Line: 201},
+	{Proto: "PLUMI", Tag: "PR", Input: "PRu2@PC-d", Line: 202},
+	{Proto: "PLUMI", Tag: "PR", Input: "PRlaura@bb.com", Line: 203},
+	{Proto: "PLUMI", Tag: "RR", Input: "RR0", Line: 222},
+	{Proto: "PLUMI", Tag: "RR", Input: "RR1", Line: 223},
+	{Proto: "PLUMI", Tag: "RR", Input: "RR2", Line: 224},
+	{Proto: "PLUMI", Tag: "PD", Input: "PDu1@PC-c", Line: 234},
+	{Proto: "PLUMI", Tag: "PD", Input: "PDu2@PC-d", Line: 235},
+	{Proto: "PLUMI", Tag: "RD", Input: "RD0", Line: 243},
+	{Proto: "PLUMI", Tag: "RD", Input: "RD1", Line: 244},
+	{Proto: "PLUMI", Tag: "RD", Input: "RD2", Line: 245},
+	{Proto: "PLUMI", Tag: "PL", Input: "PLu1@PC-c:u2@PC-d", Line: 254},
+	{Proto: "PLUMI", Tag: "PL", Input: "PLlaura@bb.com:pere@cc.org", Line: 255},
+	{Proto: "PLUMI", Tag: "RL", Input: "RL0u1@PC-c:u2@PC-d:10.100.100.102:43038", Line: 275},
+	{Proto: "PLUMI", Tag: "RL", Input: "RL1u1@PC-c:u2@PC-d", Line: 276},
+	{Proto: "PLUMI", Tag: "RL", Input: "RL2laura@bb.com:x@nowhere.net", Line: 277},
+	{Proto: "PLUMI", Tag: "RL", Input: "RL3u1@bb.com:x@bb.com", Line: 278},
+	{Proto: "PLUMI", Tag: "RL", Input: "RL0a@b.c:d@e.f:0.0.0.0:1", Line: 279},
+	{Proto: "PLUMI", Tag: "RL", Input: "RL0abcdefghijklmnopqrstuvwxyz0123456@b.c:abcdefghijklmnopqrstuvwxyz0123456@b.c:255.255.255.255:65535", Line: 280},
+	{Proto: "PLUMI", Tag: "RA", Input: "RA0u1@PC-c:0123456789abcdef", Line: 382},
+	{Proto: "PLUMI", Tag: "RA", Input: "RA1laura@bb.com:3e23e8160039594a", Line: 383},
+	{Proto: "PLUMI", Tag: "RA", Input: "RA0abcdefghijklmnopqrstuvwxyz0123456@b.c:ffffffffffffffff", Line: 384},
+	{Proto: "PLUMI", Tag: "PA", Input: "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b", Line: 402},
+	{Proto: "PLUMI", Tag: "PA", Input: "PA1u1@PC-c:0123456789abcdef:d31d303819993ecf725b2c019e06dcbf", Line: 403},
+	{Proto: "PLUMI", Tag: "PA", Input: "PA0laura@bb.com:9f86d081884c7d65:f566eef10d4214faffe55e9e8d2098cd", Line: 404},
+	{Proto: "PLUMI", Tag: "PA", Input: "PA0abcdefghijklmnopqrstuvwxyz0123456@b.c:ffffffffffffffff:6f5843982bec35d6c88449faccdbe379", Line: 405},
 	{Proto: "PMI", Tag: "N", Input: "N02u1"},
 	{Proto: "PMI", Tag: "N", Input: "N02u2"},
 	{Proto: "PMI", Tag: "L", Input: "L08Hola u2!"},
@@ -48,6 +57,14 @@ var specExamples = []specExample{
 	{Proto: "PLUMI", Tag: "RL", Input: "RL0u1@PC-c:u2@PC-d:10.100.100.102:43038"},
 	{Proto: "PLUMI", Tag: "RL", Input: "RL0u1@PC-c:u2@PC-d:10.100.100.102:43038"},
 	{Proto: "PLUMI", Tag: "PD", Input: "PDu1@PC-c"},
+	{Proto: "PLUMI", Tag: "RD", Input: "RD0"},
+	{Proto: "PLUMI", Tag: "PR", Input: "PRu1@PC-c"},
+	{Proto: "PLUMI", Tag: "RA", Input: "RA0u1@PC-c:0123456789abcdef"},
+	{Proto: "PLUMI", Tag: "PA", Input: "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b"},
+	{Proto: "PLUMI", Tag: "RR", Input: "RR0"},
+	{Proto: "PLUMI", Tag: "PD", Input: "PDu1@PC-c"},
+	{Proto: "PLUMI", Tag: "RA", Input: "RA1u1@PC-c:0123456789abcdef"},
+	{Proto: "PLUMI", Tag: "PA", Input: "PA1u1@PC-c:0123456789abcdef:d31d303819993ecf725b2c019e06dcbf"},
 	{Proto: "PLUMI", Tag: "RD", Input: "RD0"},
 }
 
@@ -65,42 +82,58 @@ var specInvalid = []invalidInput{
 	{Proto: "PMI", Input: "X02ab", Err: wire.ErrUnknownType, Field: "type", Line: 156},
 	{Proto: "PMI", Input: "L-1", Err: wire.ErrBadField, Field: "length", Line: 157},
 	{Proto: "PMI", Input: "L03a\nb", Err: wire.ErrBadField, Field: "text", Line: 158},
-	{Proto: "PLUMI", Input: "PR", Err: wire.ErrTruncated, Field: "addr", Line: 202},
-	{Proto: "PLUMI", Input: "PRu1", Err: wire.ErrBadSeparator, Field: "addr.user", Line: 203},
-	{Proto: "PLUMI", Input: "PR@PC-c", Err: wire.ErrBadField, Field: "addr.user", Line: 204},
-	{Proto: "PLUMI", Input: "PRu1@", Err: wire.ErrTruncated, Field: "addr.domain", Line: 205},
-	{Proto: "PLUMI", Input: "PRu1@PC c", Err: wire.ErrBadField, Field: "addr.domain", Line: 206},
-	{Proto: "PLUMI", Input: "PRa b@PC-c", Err: wire.ErrBadField, Field: "addr.user", Line: 207},
-	{Proto: "PLUMI", Input: "PRu\u202e1@PC-c", Err: wire.ErrBadField, Field: "addr.user", Line: 208},
-	{Proto: "PLUMI", Input: "PRu1@PC-c:x", Err: wire.ErrBadField, Field: "addr.domain", Line: 209},
-	{Proto: "PLUMI", Input: "PRabcdefghijklmnopqrstuvwxyz0123@bbbbbbbb.com", Err: wire.ErrTooLong, Field: "addr", Line: 210},
-	{Proto: "PLUMI", Input: "P", Err: wire.ErrTruncated, Field: "type", Line: 211},
-	{Proto: "PLUMI", Input: "XX", Err: wire.ErrUnknownType, Field: "type", Line: 212},
-	{Proto: "PLUMI", Input: "PRu1@PC-cxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", Err: wire.ErrTooLong, Field: "datagram", Line: 213},
-	{Proto: "PLUMI", Input: "RR", Err: wire.ErrTruncated, Field: "code", Line: 222},
-	{Proto: "PLUMI", Input: "RR2", Err: wire.ErrBadField, Field: "code", Line: 223},
-	{Proto: "PLUMI", Input: "RRx", Err: wire.ErrBadField, Field: "code", Line: 224},
-	{Proto: "PLUMI", Input: "RR00", Err: wire.ErrTrailing, Field: "code", Line: 225},
-	{Proto: "PLUMI", Input: "PDu1@PC-c ", Err: wire.ErrBadField, Field: "addr.domain", Line: 233},
-	{Proto: "PLUMI", Input: "RD9", Err: wire.ErrBadField, Field: "code", Line: 242},
-	{Proto: "PLUMI", Input: "PLu1@PC-c", Err: wire.ErrBadSeparator, Field: "from", Line: 252},
-	{Proto: "PLUMI", Input: "PLu1@PC-c:", Err: wire.ErrTruncated, Field: "to", Line: 253},
-	{Proto: "PLUMI", Input: "PLu1@PC-c:u2", Err: wire.ErrBadSeparator, Field: "to.user", Line: 254},
-	{Proto: "PLUMI", Input: "PLu1@PC-c:u2@PC-d:", Err: wire.ErrBadField, Field: "to.domain", Line: 255},
-	{Proto: "PLUMI", Input: "RL", Err: wire.ErrTruncated, Field: "code", Line: 277},
-	{Proto: "PLUMI", Input: "RL5u1@PC-c:u2@PC-d", Err: wire.ErrBadField, Field: "code", Line: 278},
-	{Proto: "PLUMI", Input: "RL0u1@PC-c:u2@PC-d", Err: wire.ErrBadSeparator, Field: "to", Line: 279},
-	{Proto: "PLUMI", Input: "RL1u1@PC-c:u2@PC-d:1.2.3.4:5", Err: wire.ErrBadField, Field: "to.domain", Line: 280},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:080", Err: wire.ErrBadField, Field: "port", Line: 281},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:0", Err: wire.ErrBadField, Field: "port", Line: 282},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:65536", Err: wire.ErrBadField, Field: "port", Line: 283},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:", Err: wire.ErrTruncated, Field: "port", Line: 284},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:+80", Err: wire.ErrBadField, Field: "port", Line: 285},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.04:80", Err: wire.ErrBadField, Field: "ip", Line: 286},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.256:80", Err: wire.ErrBadField, Field: "ip", Line: 287},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3:80", Err: wire.ErrBadField, Field: "ip", Line: 288},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4.5:80", Err: wire.ErrBadField, Field: "ip", Line: 289},
-	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4", Err: wire.ErrBadSeparator, Field: "ip", Line: 290},
+	{Proto: "PLUMI", Input: "PR", Err: wire.ErrTruncated, Field: "addr", Line: 204},
+	{Proto: "PLUMI", Input: "PRu1", Err: wire.ErrBadSeparator, Field: "addr.user", Line: 205},
+	{Proto: "PLUMI", Input: "PR@PC-c", Err: wire.ErrBadField, Field: "addr.user", Line: 206},
+	{Proto: "PLUMI", Input: "PRu1@", Err: wire.ErrTruncated, Field: "addr.domain", Line: 207},
+	{Proto: "PLUMI", Input: "PRu1@PC c", Err: wire.ErrBadField, Field: "addr.domain", Line: 208},
+	{Proto: "PLUMI", Input: "PRa b@PC-c", Err: wire.ErrBadField, Field: "addr.user", Line: 209},
+	{Proto: "PLUMI", Input: "PRu\u202e1@PC-c", Err: wire.ErrBadField, Field: "addr.user", Line: 210},
+	{Proto: "PLUMI", Input: "PRu1@PC-c:x", Err: wire.ErrBadField, Field: "addr.domain", Line: 211},
+	{Proto: "PLUMI", Input: "PRabcdefghijklmnopqrstuvwxyz0123@bbbbbbbb.com", Err: wire.ErrTooLong, Field: "addr", Line: 212},
+	{Proto: "PLUMI", Input: "P", Err: wire.ErrTruncated, Field: "type", Line: 213},
+	{Proto: "PLUMI", Input: "XX", Err: wire.ErrUnknownType, Field: "type", Line: 214},
+	{Proto: "PLUMI", Input: "PRu1@PC-cxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", Err: wire.ErrTooLong, Field: "datagram", Line: 215},
+	{Proto: "PLUMI", Input: "RR", Err: wire.ErrTruncated, Field: "code", Line: 225},
+	{Proto: "PLUMI", Input: "RR3", Err: wire.ErrBadField, Field: "code", Line: 226},
+	{Proto: "PLUMI", Input: "RRx", Err: wire.ErrBadField, Field: "code", Line: 227},
+	{Proto: "PLUMI", Input: "RR00", Err: wire.ErrTrailing, Field: "code", Line: 228},
+	{Proto: "PLUMI", Input: "PDu1@PC-c ", Err: wire.ErrBadField, Field: "addr.domain", Line: 236},
+	{Proto: "PLUMI", Input: "RD9", Err: wire.ErrBadField, Field: "code", Line: 246},
+	{Proto: "PLUMI", Input: "PLu1@PC-c", Err: wire.ErrBadSeparator, Field: "from", Line: 256},
+	{Proto: "PLUMI", Input: "PLu1@PC-c:", Err: wire.ErrTruncated, Field: "to", Line: 257},
+	{Proto: "PLUMI", Input: "PLu1@PC-c:u2", Err: wire.ErrBadSeparator, Field: "to.user", Line: 258},
+	{Proto: "PLUMI", Input: "PLu1@PC-c:u2@PC-d:", Err: wire.ErrBadField, Field: "to.domain", Line: 259},
+	{Proto: "PLUMI", Input: "RL", Err: wire.ErrTruncated, Field: "code", Line: 281},
+	{Proto: "PLUMI", Input: "RL5u1@PC-c:u2@PC-d", Err: wire.ErrBadField, Field: "code", Line: 282},
+	{Proto: "PLUMI", Input: "RL0u1@PC-c:u2@PC-d", Err: wire.ErrBadSeparator, Field: "to", Line: 283},
+	{Proto: "PLUMI", Input: "RL1u1@PC-c:u2@PC-d:1.2.3.4:5", Err: wire.ErrBadField, Field: "to.domain", Line: 284},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:080", Err: wire.ErrBadField, Field: "port", Line: 285},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:0", Err: wire.ErrBadField, Field: "port", Line: 286},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:65536", Err: wire.ErrBadField, Field: "port", Line: 287},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:", Err: wire.ErrTruncated, Field: "port", Line: 288},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:+80", Err: wire.ErrBadField, Field: "port", Line: 289},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.04:80", Err: wire.ErrBadField, Field: "ip", Line: 290},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.256:80", Err: wire.ErrBadField, Field: "ip", Line: 291},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3:80", Err: wire.ErrBadField, Field: "ip", Line: 292},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4.5:80", Err: wire.ErrBadField, Field: "ip", Line: 293},
+	{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4", Err: wire.ErrBadSeparator, Field: "ip", Line: 294},
+	{Proto: "PLUMI", Input: "RA", Err: wire.ErrTruncated, Field: "op", Line: 385},
+	{Proto: "PLUMI", Input: "RA2u1@PC-c:0123456789abcdef", Err: wire.ErrBadField, Field: "op", Line: 386},
+	{Proto: "PLUMI", Input: "RA0u1@PC-c", Err: wire.ErrBadSeparator, Field: "addr", Line: 387},
+	{Proto: "PLUMI", Input: "RA0u1@PC-c:", Err: wire.ErrTruncated, Field: "nonce", Line: 388},
+	{Proto: "PLUMI", Input: "RA0u1@PC-c:0123456789abcdef:", Err: wire.ErrTooLong, Field: "nonce", Line: 389},
+	{Proto: "PLUMI", Input: "RA0u1@PC-c:0123456789ABCDEF", Err: wire.ErrBadField, Field: "nonce", Line: 390},
+	{Proto: "PLUMI", Input: "PA", Err: wire.ErrTruncated, Field: "op", Line: 406},
+	{Proto: "PLUMI", Input: "PA3u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b", Err: wire.ErrBadField, Field: "op", Line: 407},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c", Err: wire.ErrBadSeparator, Field: "addr", Line: 408},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c:0123456789abcdef", Err: wire.ErrBadSeparator, Field: "nonce", Line: 409},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c:0123456789ABCDEF:e90b25502b36561866bff5ede38a354b", Err: wire.ErrBadField, Field: "nonce", Line: 410},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c:0123456789abcde:e90b25502b36561866bff5ede38a354b", Err: wire.ErrBadField, Field: "nonce", Line: 411},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c:0123456789abcdef:", Err: wire.ErrTruncated, Field: "mac", Line: 412},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354", Err: wire.ErrBadField, Field: "mac", Line: 413},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b0", Err: wire.ErrTooLong, Field: "mac", Line: 414},
+	{Proto: "PLUMI", Input: "PA0u1@PC-c:0123456789abcdef:E90B25502B36561866BFF5EDE38A354B", Err: wire.ErrBadField, Field: "mac", Line: 415},
 }
 
 // specRoles is what each message is for, and what a reply answers.
@@ -112,11 +145,13 @@ var specRoles = []struct {
 	{"PMI", "N", wire.RoleOther, nil},
 	{"PMI", "L", wire.RoleOther, nil},
 	{"PLUMI", "PR", wire.RoleRequest, nil},
-	{"PLUMI", "RR", wire.RoleReply, []string{"PR"}},
+	{"PLUMI", "RR", wire.RoleReply, []string{"PR", "PA"}},
 	{"PLUMI", "PD", wire.RoleRequest, nil},
-	{"PLUMI", "RD", wire.RoleReply, []string{"PD"}},
+	{"PLUMI", "RD", wire.RoleReply, []string{"PD", "PA"}},
 	{"PLUMI", "PL", wire.RoleRequest, nil},
 	{"PLUMI", "RL", wire.RoleReply, []string{"PL"}},
+	{"PLUMI", "RA", wire.RoleReply, []string{"PR", "PD", "PA"}},
+	{"PLUMI", "PA", wire.RoleRequest, nil},
 }
 
 // TestSpecRoles checks every message's role, and every pair of tags of a
@@ -145,6 +180,33 @@ func TestSpecRoles(t *testing.T) {
 			if got, want := answers[m.Proto](m.Tag, o.Tag), slices.Contains(m.Answers, o.Tag); got != want {
 				t.Errorf("%s: %s answers %s: %v, want %v", m.Proto, m.Tag, o.Tag, got, want)
 			}
+		}
+	}
+}
+
+// specSigned are the examples of messages with a signature, and the bytes
+// the model says it signs.
+var specSigned = []struct {
+	Proto, Input, Signed string
+	Line                 int
+}{
+	{"PLUMI", "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b", "PA0u1@PC-c:0123456789abcdef", 402},
+	{"PLUMI", "PA1u1@PC-c:0123456789abcdef:d31d303819993ecf725b2c019e06dcbf", "PA1u1@PC-c:0123456789abcdef", 403},
+	{"PLUMI", "PA0laura@bb.com:9f86d081884c7d65:f566eef10d4214faffe55e9e8d2098cd", "PA0laura@bb.com:9f86d081884c7d65", 404},
+	{"PLUMI", "PA0abcdefghijklmnopqrstuvwxyz0123456@b.c:ffffffffffffffff:6f5843982bec35d6c88449faccdbe379", "PA0abcdefghijklmnopqrstuvwxyz0123456@b.c:ffffffffffffffff", 405},
+}
+
+// TestSpecSigned decodes each example of a signed message and checks that
+// AppendSigned appends the bytes the model says its signature signs.
+func TestSpecSigned(t *testing.T) {
+	for _, ex := range specSigned {
+		m, err := decoders[ex.Proto]([]byte(ex.Input))
+		if err != nil {
+			t.Fatalf("spec line %d: %q: %v", ex.Line, ex.Input, err)
+		}
+		got, err := m.(wire.Signed).AppendSigned([]byte("x"))
+		if err != nil || string(got) != "x"+ex.Signed {
+			t.Errorf("spec line %d: %q: AppendSigned gives %q, %v; want %q", ex.Line, ex.Input, got, err, ex.Signed)
 		}
 	}
 }

@@ -99,6 +99,13 @@ func edits(es ...edit) edit {
 	}
 }
 
+// removePD and renamePD remove and rename mi.spec's PD, and the replies'
+// answers of it.
+var (
+	removePD = edits(cut("message PLUMI PD "), replace("answers PD PA", "answers PA"), replace("answers PR PD PA", "answers PR PA"))
+	renamePD = edits(replace("message PLUMI PD Deregister", "message PLUMI PU Deregister"), replace("answers PD PA", "answers PU PA"), replace("answers PR PD PA", "answers PR PU PA"))
+)
+
 // blankExamples empties the example, invalid, step, summary and breaking
 // lines, keeping the line numbers. Compare ignores them, and without them
 // an edit that narrows a kind needs no edit of the examples it would
@@ -163,15 +170,16 @@ func TestCompare(t *testing.T) {
 			{compatible, "protocol Q added", "", "protocol Q"}}},
 
 		// Messages.
-		{name: "message removed", edit: edits(cut("message PLUMI PD "), replace("    answers PD\n", "")), want: []found{
+		{name: "message removed", edit: removePD, want: []found{
 			{breaking, "message PD (Deregister) removed", "message PLUMI PD", "protocol PLUMI"}}},
 		{name: "message added", edit: replace("\nsequence PLUMI", "\nmessage PLUMI PX Ping \"ping\" {\n    field addr addr\n}\n\nsequence PLUMI"), want: []found{
 			{compatible, "message PX (Ping) added: an old receiver refuses it", "protocol PLUMI", "message PLUMI PX"}}},
-		{name: "tag renamed", edit: edits(replace("message PLUMI PD Deregister", "message PLUMI PU Deregister"), replace("answers PD", "answers PU")), want: []found{
+		{name: "tag renamed", edit: renamePD, want: []found{
 			{breaking, "message PD renamed PU (Go type Deregister)", "message PLUMI PD", "message PLUMI PU"}}},
 		{name: "Go type renamed", edit: replace("message PLUMI PD Deregister", "message PLUMI PD Leave"), want: []found{
 			{compatible, "message PD: Go type Deregister -> Leave (wire-invisible)", "message PLUMI PD", "message PLUMI PD"}}},
-		{name: "answers removed", edit: replace("    answers PD\n", "")},
+		{name: "answers removed", edit: replace("    answers PD PA\n", "")},
+		{name: "answers narrowed", edit: replace("    answers PD PA\n", "    answers PD\n")},
 
 		// Codes.
 		{name: "Busy and Unknown swap values", edit: edits(replace("1 Busy", "2 Busy"), replace("2 Unknown", "1 Unknown")), want: []found{
@@ -500,7 +508,7 @@ func TestAccept(t *testing.T) {
 			staleAcks: []string{"kind user max"}},
 		{name: "a compatible change", edit: in("kind user", "max 35", "max 40"), acks: `breaking "kind user" max "longer names"`,
 			staleAcks: []string{"kind user max"}},
-		{name: "a message removed", edit: edits(cut("message PLUMI PD "), replace("    answers PD\n", "")), acks: `breaking "message PLUMI PD" removed "no one leaves"`,
+		{name: "a message removed", edit: removePD, acks: `breaking "message PLUMI PD" removed "no one leaves"`,
 			accepted: []string{"message PLUMI PD removed"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
@@ -550,7 +558,7 @@ func TestChangeSubjects(t *testing.T) {
 		want string // SUBJECT ASPECT of the first change
 	}{
 		{replace("field text line", "field text nick"), "kind nick bytes"},
-		{edits(replace("message PLUMI PD Deregister", "message PLUMI PU Deregister"), replace("answers PD", "answers PU")), "message PLUMI PU tag"},
+		{renamePD, "message PLUMI PU tag"},
 		{in("message PLUMI RL ", "        literal \":\"\n        field port", "        literal \";\"\n        field port"), "message PLUMI RL items"},
 		{in("kind addr", "    field domain domain\n", "    field domain domain\n    literal \"/\"\n    field sub domain\n"), "kind addr items"},
 		{replace("3 Offline", "4 Offline"), "codes LocateCode values"},

@@ -323,6 +323,15 @@ func TestFromIRRefuses(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	kind := func(ir *IR, name string) *IRKind {
+		for i := range ir.Kinds {
+			if ir.Kinds[i].Name == name {
+				return &ir.Kinds[i]
+			}
+		}
+		t.Fatalf("no kind %s", name)
+		return nil
+	}
 	msg := func(ir *IR, tag string) *IRMessage {
 		for i := range ir.Messages {
 			if ir.Messages[i].Tag == tag {
@@ -361,7 +370,7 @@ func TestFromIRRefuses(t *testing.T) {
 		{"bad transport", func(ir *IR) { ir.Protocols[0].Transport = "sctp" }, `transport must be tcp or udp, not "sctp"`},
 		{"negative max", func(ir *IR) { ir.Kinds[0].Max = -1 }, "kind user: max: -1 is not a number"},
 		{"go_type on text", func(ir *IR) { ir.Kinds[0].GoType = "User" }, `go_type "User" given to base text`},
-		{"code digit", func(ir *IR) { ir.Kinds[len(ir.Kinds)-1].Values[0].Value = 10 }, "value 10 is not one digit"},
+		{"code digit", func(ir *IR) { kind(ir, "LocateCode").Values[0].Value = 10 }, "value 10 is not one digit"},
 		{"empty item", func(ir *IR) { msg(ir, "PL").Items[1] = IRItem{} }, "item 2 has 0 of literal, field and if"},
 		{"breaking of nothing", func(ir *IR) { ir.Breaking = append(ir.Breaking, IRBreaking{"kind nope", "max", "why", IRPos{1, 1}}) }, `breaking "kind nope" max: the spec has no kind nope`},
 		{"breaking aspect", func(ir *IR) { ir.Breaking = append(ir.Breaking, IRBreaking{"kind user", "port", "why", IRPos{1, 1}}) }, `breaking "kind user" port: a kind's aspects are`},

@@ -115,22 +115,22 @@ func BadLine() *rapid.Generator[string] { return badText(ruleLine, false) }
 
 // RegisterCode draws a valid RegisterCode.
 func RegisterCode() *rapid.Generator[wire.RegisterCode] {
-	return rapid.SampledFrom([]wire.RegisterCode{wire.RegisterOK, wire.RegisterRefused})
+	return rapid.SampledFrom([]wire.RegisterCode{wire.RegisterOK, wire.RegisterRefused, wire.RegisterDenied})
 }
 
 // BadRegisterCode draws a value that is no RegisterCode.
 func BadRegisterCode() *rapid.Generator[wire.RegisterCode] {
-	return rapid.Map(outside(0, 255, 0, 1), func(v int) wire.RegisterCode { return wire.RegisterCode(v) })
+	return rapid.Map(outside(0, 255, 0, 1, 2), func(v int) wire.RegisterCode { return wire.RegisterCode(v) })
 }
 
 // DeregisterCode draws a valid DeregisterCode.
 func DeregisterCode() *rapid.Generator[wire.DeregisterCode] {
-	return rapid.SampledFrom([]wire.DeregisterCode{wire.DeregisterOK, wire.DeregisterRefused})
+	return rapid.SampledFrom([]wire.DeregisterCode{wire.DeregisterOK, wire.DeregisterRefused, wire.DeregisterDenied})
 }
 
 // BadDeregisterCode draws a value that is no DeregisterCode.
 func BadDeregisterCode() *rapid.Generator[wire.DeregisterCode] {
-	return rapid.Map(outside(0, 255, 0, 1), func(v int) wire.DeregisterCode { return wire.DeregisterCode(v) })
+	return rapid.Map(outside(0, 255, 0, 1, 2), func(v int) wire.DeregisterCode { return wire.DeregisterCode(v) })
 }
 
 // LocateCode draws a valid LocateCode.
@@ -142,6 +142,38 @@ func LocateCode() *rapid.Generator[wire.LocateCode] {
 func BadLocateCode() *rapid.Generator[wire.LocateCode] {
 	return rapid.Map(outside(0, 255, 0, 1, 2, 3), func(v int) wire.LocateCode { return wire.LocateCode(v) })
 }
+
+// AuthOp draws a valid AuthOp.
+func AuthOp() *rapid.Generator[wire.AuthOp] {
+	return rapid.SampledFrom([]wire.AuthOp{wire.AuthOpRegister, wire.AuthOpDeregister})
+}
+
+// BadAuthOp draws a value that is no AuthOp.
+func BadAuthOp() *rapid.Generator[wire.AuthOp] {
+	return rapid.Map(outside(0, 255, 0, 1), func(v int) wire.AuthOp { return wire.AuthOp(v) })
+}
+
+var ruleNonce = textRule{min: 16, max: 16, set: "0123456789abcdef", high: false, utf8: false, deny: "\x00\x01\x02\x03\x04\x05\x06\a\b\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f !\"#$%&'()*+,-./:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`ghijklmnopqrstuvwxyz{|}~\x7f\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf\xb0\xb1\xb2\xb3\xb4\xb5\xb6\xb7\xb8\xb9\xba\xbb\xbc\xbd\xbe\xbf\xc0\xc1\xc2\xc3\xc4\xc5\xc6\xc7\xc8\xc9\xca\xcb\xcc\xcd\xce\xcf\xd0\xd1\xd2\xd3\xd4\xd5\xd6\xd7\xd8\xd9\xda\xdb\xdc\xdd\xde\xdf\xe0\xe1\xe2\xe3\xe4\xe5\xe6\xe7\xe8\xe9\xea\xeb\xec\xed\xee\xef\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9\xfa\xfb\xfc\xfd\xfe\xff"}
+
+// NonceLen draws a valid nonce of min to max bytes.
+func NonceLen(min, max int) *rapid.Generator[string] { return text(ruleNonce, min, max) }
+
+// Nonce draws a valid nonce: a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA.
+func Nonce() *rapid.Generator[string] { return NonceLen(16, 16) }
+
+// BadNonce draws an invalid nonce.
+func BadNonce() *rapid.Generator[string] { return badText(ruleNonce, false) }
+
+var ruleMAC = textRule{min: 32, max: 32, set: "0123456789abcdef", high: false, utf8: false, deny: "\x00\x01\x02\x03\x04\x05\x06\a\b\t\n\v\f\r\x0e\x0f\x10\x11\x12\x13\x14\x15\x16\x17\x18\x19\x1a\x1b\x1c\x1d\x1e\x1f !\"#$%&'()*+,-./:;<=>?@ABCDEFGHIJKLMNOPQRSTUVWXYZ[\\]^_`ghijklmnopqrstuvwxyz{|}~\x7f\x80\x81\x82\x83\x84\x85\x86\x87\x88\x89\x8a\x8b\x8c\x8d\x8e\x8f\x90\x91\x92\x93\x94\x95\x96\x97\x98\x99\x9a\x9b\x9c\x9d\x9e\x9f\xa0\xa1\xa2\xa3\xa4\xa5\xa6\xa7\xa8\xa9\xaa\xab\xac\xad\xae\xaf\xb0\xb1\xb2\xb3\xb4\xb5\xb6\xb7\xb8\xb9\xba\xbb\xbc\xbd\xbe\xbf\xc0\xc1\xc2\xc3\xc4\xc5\xc6\xc7\xc8\xc9\xca\xcb\xcc\xcd\xce\xcf\xd0\xd1\xd2\xd3\xd4\xd5\xd6\xd7\xd8\xd9\xda\xdb\xdc\xdd\xde\xdf\xe0\xe1\xe2\xe3\xe4\xe5\xe6\xe7\xe8\xe9\xea\xeb\xec\xed\xee\xef\xf0\xf1\xf2\xf3\xf4\xf5\xf6\xf7\xf8\xf9\xfa\xfb\xfc\xfd\xfe\xff"}
+
+// MACLen draws a valid mac of min to max bytes.
+func MACLen(min, max int) *rapid.Generator[string] { return text(ruleMAC, min, max) }
+
+// MAC draws a valid mac: a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits.
+func MAC() *rapid.Generator[string] { return MACLen(32, 32) }
+
+// BadMAC draws an invalid mac.
+func BadMAC() *rapid.Generator[string] { return badText(ruleMAC, false) }
 
 // MsgNick draws a valid N message.
 func MsgNick() *rapid.Generator[*wire.Nick] {
@@ -346,6 +378,65 @@ func BadMsgLocateReply() *rapid.Generator[*wire.LocateReply] {
 	})
 }
 
+// MsgAuthChallenge draws a valid RA message.
+func MsgAuthChallenge() *rapid.Generator[*wire.AuthChallenge] {
+	return rapid.Custom(func(t *rapid.T) *wire.AuthChallenge {
+		m := new(wire.AuthChallenge)
+		m.Op = AuthOp().Draw(t, "op")
+		m.Addr = Address().Draw(t, "addr")
+		m.Nonce = Nonce().Draw(t, "nonce")
+		return m
+	})
+}
+
+// BadMsgAuthChallenge draws a RA message with one invalid field: broken, or set
+// where its condition says it must be empty.
+func BadMsgAuthChallenge() *rapid.Generator[*wire.AuthChallenge] {
+	return rapid.Custom(func(t *rapid.T) *wire.AuthChallenge {
+		m := MsgAuthChallenge().Draw(t, "valid")
+		switch rapid.IntRange(0, 2).Draw(t, "field") {
+		case 0:
+			m.Op = BadAuthOp().Draw(t, "op")
+		case 1:
+			m.Addr = BadAddress().Draw(t, "addr")
+		case 2:
+			m.Nonce = BadNonce().Draw(t, "nonce")
+		}
+		return m
+	})
+}
+
+// MsgAuthProof draws a valid PA message.
+func MsgAuthProof() *rapid.Generator[*wire.AuthProof] {
+	return rapid.Custom(func(t *rapid.T) *wire.AuthProof {
+		m := new(wire.AuthProof)
+		m.Op = AuthOp().Draw(t, "op")
+		m.Addr = Address().Draw(t, "addr")
+		m.Nonce = Nonce().Draw(t, "nonce")
+		m.MAC = MAC().Draw(t, "mac")
+		return m
+	})
+}
+
+// BadMsgAuthProof draws a PA message with one invalid field: broken, or set
+// where its condition says it must be empty.
+func BadMsgAuthProof() *rapid.Generator[*wire.AuthProof] {
+	return rapid.Custom(func(t *rapid.T) *wire.AuthProof {
+		m := MsgAuthProof().Draw(t, "valid")
+		switch rapid.IntRange(0, 3).Draw(t, "field") {
+		case 0:
+			m.Op = BadAuthOp().Draw(t, "op")
+		case 1:
+			m.Addr = BadAddress().Draw(t, "addr")
+		case 2:
+			m.Nonce = BadNonce().Draw(t, "nonce")
+		case 3:
+			m.MAC = BadMAC().Draw(t, "mac")
+		}
+		return m
+	})
+}
+
 // Case is one message type with its generators.
 type Case struct {
 	Proto, Tag string
@@ -367,6 +458,8 @@ var Cases = []Case{
 	{Proto: "PLUMI", Tag: "RD", New: func() wire.Message { return new(wire.DeregisterReply) }, Valid: asMessage(MsgDeregisterReply()), Bad: asMessage(BadMsgDeregisterReply())},
 	{Proto: "PLUMI", Tag: "PL", New: func() wire.Message { return new(wire.Locate) }, Valid: asMessage(MsgLocate()), Bad: asMessage(BadMsgLocate())},
 	{Proto: "PLUMI", Tag: "RL", New: func() wire.Message { return new(wire.LocateReply) }, Valid: asMessage(MsgLocateReply()), Bad: asMessage(BadMsgLocateReply())},
+	{Proto: "PLUMI", Tag: "RA", New: func() wire.Message { return new(wire.AuthChallenge) }, Valid: asMessage(MsgAuthChallenge()), Bad: asMessage(BadMsgAuthChallenge())},
+	{Proto: "PLUMI", Tag: "PA", New: func() wire.Message { return new(wire.AuthProof) }, Valid: asMessage(MsgAuthProof()), Bad: asMessage(BadMsgAuthProof())},
 }
 
 // Example is a message of the spec's examples.
@@ -386,10 +479,12 @@ var Examples = []Example{
 	{"PLUMI", "PR", "PRlaura@bb.com"},
 	{"PLUMI", "RR", "RR0"},
 	{"PLUMI", "RR", "RR1"},
+	{"PLUMI", "RR", "RR2"},
 	{"PLUMI", "PD", "PDu1@PC-c"},
 	{"PLUMI", "PD", "PDu2@PC-d"},
 	{"PLUMI", "RD", "RD0"},
 	{"PLUMI", "RD", "RD1"},
+	{"PLUMI", "RD", "RD2"},
 	{"PLUMI", "PL", "PLu1@PC-c:u2@PC-d"},
 	{"PLUMI", "PL", "PLlaura@bb.com:pere@cc.org"},
 	{"PLUMI", "RL", "RL0u1@PC-c:u2@PC-d:10.100.100.102:43038"},
@@ -398,6 +493,13 @@ var Examples = []Example{
 	{"PLUMI", "RL", "RL3u1@bb.com:x@bb.com"},
 	{"PLUMI", "RL", "RL0a@b.c:d@e.f:0.0.0.0:1"},
 	{"PLUMI", "RL", "RL0abcdefghijklmnopqrstuvwxyz0123456@b.c:abcdefghijklmnopqrstuvwxyz0123456@b.c:255.255.255.255:65535"},
+	{"PLUMI", "RA", "RA0u1@PC-c:0123456789abcdef"},
+	{"PLUMI", "RA", "RA1laura@bb.com:3e23e8160039594a"},
+	{"PLUMI", "RA", "RA0abcdefghijklmnopqrstuvwxyz0123456@b.c:ffffffffffffffff"},
+	{"PLUMI", "PA", "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b"},
+	{"PLUMI", "PA", "PA1u1@PC-c:0123456789abcdef:d31d303819993ecf725b2c019e06dcbf"},
+	{"PLUMI", "PA", "PA0laura@bb.com:9f86d081884c7d65:f566eef10d4214faffe55e9e8d2098cd"},
+	{"PLUMI", "PA", "PA0abcdefghijklmnopqrstuvwxyz0123456@b.c:ffffffffffffffff:6f5843982bec35d6c88449faccdbe379"},
 }
 
 // Invalid is an input every decoder must refuse, with the sentinel and field.
@@ -434,7 +536,7 @@ var Invalids = []Invalid{
 	{"PLUMI", "XX", wire.ErrUnknownType, "type"},
 	{"PLUMI", "PRu1@PC-cxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxxx", wire.ErrTooLong, "datagram"},
 	{"PLUMI", "RR", wire.ErrTruncated, "code"},
-	{"PLUMI", "RR2", wire.ErrBadField, "code"},
+	{"PLUMI", "RR3", wire.ErrBadField, "code"},
 	{"PLUMI", "RRx", wire.ErrBadField, "code"},
 	{"PLUMI", "RR00", wire.ErrTrailing, "code"},
 	{"PLUMI", "PDu1@PC-c ", wire.ErrBadField, "addr.domain"},
@@ -457,4 +559,20 @@ var Invalids = []Invalid{
 	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3:80", wire.ErrBadField, "ip"},
 	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4.5:80", wire.ErrBadField, "ip"},
 	{"PLUMI", "RL0a@b.c:d@e.f:1.2.3.4", wire.ErrBadSeparator, "ip"},
+	{"PLUMI", "RA", wire.ErrTruncated, "op"},
+	{"PLUMI", "RA2u1@PC-c:0123456789abcdef", wire.ErrBadField, "op"},
+	{"PLUMI", "RA0u1@PC-c", wire.ErrBadSeparator, "addr"},
+	{"PLUMI", "RA0u1@PC-c:", wire.ErrTruncated, "nonce"},
+	{"PLUMI", "RA0u1@PC-c:0123456789abcdef:", wire.ErrTooLong, "nonce"},
+	{"PLUMI", "RA0u1@PC-c:0123456789ABCDEF", wire.ErrBadField, "nonce"},
+	{"PLUMI", "PA", wire.ErrTruncated, "op"},
+	{"PLUMI", "PA3u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b", wire.ErrBadField, "op"},
+	{"PLUMI", "PA0u1@PC-c", wire.ErrBadSeparator, "addr"},
+	{"PLUMI", "PA0u1@PC-c:0123456789abcdef", wire.ErrBadSeparator, "nonce"},
+	{"PLUMI", "PA0u1@PC-c:0123456789ABCDEF:e90b25502b36561866bff5ede38a354b", wire.ErrBadField, "nonce"},
+	{"PLUMI", "PA0u1@PC-c:0123456789abcde:e90b25502b36561866bff5ede38a354b", wire.ErrBadField, "nonce"},
+	{"PLUMI", "PA0u1@PC-c:0123456789abcdef:", wire.ErrTruncated, "mac"},
+	{"PLUMI", "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354", wire.ErrBadField, "mac"},
+	{"PLUMI", "PA0u1@PC-c:0123456789abcdef:e90b25502b36561866bff5ede38a354b0", wire.ErrTooLong, "mac"},
+	{"PLUMI", "PA0u1@PC-c:0123456789abcdef:E90B25502B36561866BFF5EDE38A354B", wire.ErrBadField, "mac"},
 }
