@@ -38,6 +38,7 @@ var commands = []*command{
 	decodeCommand,
 	pcapCommand,
 	registerCommand, deregisterCommand, locateCommand,
+	resolveCommand,
 	benchCommand, echoCommand,
 	conformCommand,
 }
