@@ -30,6 +30,7 @@ type core struct {
 	perShard            int        // locates in flight per pending shard
 	probeWait           int64      // nanoseconds (Limits.ProbeWait)
 	refuseFor           int64      // how long an answered check refuses takeovers
+	auth                *authState // nil: no user needs proof
 }
 
 // scratch is what one goroutine's calls of the core reuse, so that a
@@ -171,6 +172,8 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 		c.locate(w, &d.Locate, b, src, now)
 	case wire.TagLocateReply:
 		c.routeReply(w, &d.LocateReply, b, src, now)
+	case wire.TagAuthProof:
+		c.proof(w, &d.AuthProof, b, src, now)
 	default:
 		c.unserved(d.Tag, b, src)
 	}
@@ -209,6 +212,8 @@ var (
 	replyRR1 = mustAppend(&wire.RegisterReply{Code: wire.RegisterRefused})
 	replyRD0 = mustAppend(&wire.DeregisterReply{Code: wire.DeregisterOK})
 	replyRD1 = mustAppend(&wire.DeregisterReply{Code: wire.DeregisterRefused})
+	replyRR2 = mustAppend(&wire.RegisterReply{Code: wire.RegisterDenied})
+	replyRD2 = mustAppend(&wire.DeregisterReply{Code: wire.DeregisterDenied})
 )
 
 func mustAppend(m wire.Message) []byte {
@@ -220,6 +225,10 @@ func mustAppend(m wire.Message) []byte {
 }
 
 func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time.Time) {
+	if c.needsProof(w, a) {
+		c.challenge(w, wire.AuthOpRegister, a, src, now)
+		return
+	}
 	var r registration
 	ok := c.ours(a.Domain) && c.t.withUserShard(w.userKey(a.User), func(sh *userShard, u *userState) {
 		r = c.registerUser(sh, u, src, now.UnixNano())
@@ -249,6 +258,18 @@ func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time
 		w.forward(src, replyRR1)
 	}
 	// regWait: the check is in flight; the agent's retry gets the verdict.
+}
+
+// needsProof says whether a PR or PD for a is answered with a challenge:
+// the node holds a secret for that user of its domain.
+func (c *core) needsProof(w *scratch, a wire.Address) bool {
+	if c.auth == nil || !c.ours(a.Domain) {
+		return false
+	}
+	if _, ok := c.auth.secret(a.User); !ok {
+		return false
+	}
+	return c.t.withUser(w.userKey(a.User), func(*userState) {})
 }
 
 // registration is what a PR did to a user, for register to answer and log
@@ -332,6 +353,10 @@ func (c *core) probe(w *scratch, name string, agent netip.AddrPort) {
 }
 
 func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now time.Time) {
+	if c.needsProof(w, a) {
+		c.challenge(w, wire.AuthOpDeregister, a, src, now)
+		return
+	}
 	var name string
 	var agent netip.AddrPort
 	var done bool
@@ -559,6 +584,7 @@ func (c *core) sweep(w *scratch, now time.Time) (_ []send, shrunk bool) {
 		c.log.Warn("registration moved: the registered agent did not answer the check", "user", m.name, "old", m.old, "new", m.new)
 		w.forward(m.new, replyRR0)
 	}
+	c.auth.sweep(t)
 	if c.agentRate.sweep(t) {
 		shrunk = true
 	}

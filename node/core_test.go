@@ -766,6 +766,7 @@ func FuzzHandle(f *testing.F) {
 		}
 	}
 	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.DiscardHandler))
+	c.auth = newAuthState(map[string][]byte{"laura": []byte("Laura's secret, long enough")}) // PA and RA are fuzzed too
 	w := newScratch()
 	// Put state in place that the fuzzed datagrams can act on: u1 and u2
 	// online, a PL of u1 forwarded to u2's agent and one to c.com's node.

@@ -44,6 +44,10 @@ type Options struct {
 	Resolver *lumi.Resolver
 	// Limits bound what one source can make the node do.
 	Limits Limits
+	// Secrets are the users who must prove their secret to register or
+	// deregister (authenticated registration), by lower-case name; nil:
+	// nobody (auth.ReadSecrets reads them from a file).
+	Secrets map[string][]byte
 }
 
 // DefaultPendingTTL is the agent's retry window plus some slack: after it,
@@ -147,6 +151,7 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	}
 	lim := opts.Limits.withDefaults()
 	c := newCoreTable(cfg.Domain, users, ttl, lim, log)
+	c.auth = newAuthState(opts.Secrets)
 	log.Info("config loaded", "path", opts.ConfigPath, "domain", cfg.Domain, "users", len(cfg.Users), "took", time.Since(t0).Round(time.Millisecond))
 	if !addr.Addr().IsUnspecified() {
 		c.self = addr

@@ -18,8 +18,8 @@ import (
 	"syscall"
 	"time"
 
+	"mi/internal/auth"
 	"mi/internal/procstat"
-
 	"mi/lumi"
 	"mi/node"
 	"mi/wire"
@@ -63,6 +63,23 @@ SIGINT or SIGTERM stop it cleanly; SIGHUP reopens the datagram log
 Flags:
 `
 
+// readSecrets reads the -auth file, if any, and warns when others than its
+// owner may read it.
+func readSecrets(path string, log *slog.Logger) (map[string][]byte, error) {
+	if path == "" {
+		return nil, nil
+	}
+	secrets, err := auth.ReadSecrets(path)
+	if err != nil {
+		return nil, fmt.Errorf("-auth: %w", err)
+	}
+	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
+		log.Warn("the secrets file can be read by others than its owner", "path", path, "mode", fi.Mode().Perm().String())
+	}
+	log.Info("authenticated registration on", "users", len(secrets))
+	return secrets, nil
+}
+
 // limitFlags defines the flags of the node's limits on fs; a negative
 // value turns a limit off.
 func limitFlags(fs *flag.FlagSet) *node.Limits {
@@ -101,6 +118,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
 	locateWait := fs.Duration("locate-wait", node.DefaultPendingTTL, "how long a forwarded PL waits for its RL; a locate that ends unanswered counts against the target's agent")
 	lim := limitFlags(fs)
+	authPath := fs.String("auth", "", "secrets `file` (lines \"user secret\"): its users must prove their secret to register or deregister (authenticated registration); default none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
 			return exitOK
@@ -122,6 +140,11 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	secrets, err := readSecrets(*authPath, log)
+	if err != nil {
+		log.Error("cannot start", "err", err)
+		return exitError
+	}
 	t0 := time.Now()
 	n, err := node.New(node.Options{
 		ConfigPath: *cfgPath,
@@ -135,6 +158,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Workers:    *workers,
 		PendingTTL: *locateWait,
 		Limits:     *lim,
+		Secrets:    secrets,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)
