@@ -62,6 +62,10 @@ type Config struct {
 
 	LogPath string       // the p2p datagram log; "" for none
 	Logger  *slog.Logger // diagnostics; nil: discarded
+
+	// Secret proves the user to a node that requires it (authenticated
+	// registration); nil: none.
+	Secret []byte
 }
 
 // Defaults of Config, exported for the flags of commands.
@@ -213,7 +217,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 		a.datalog = dl
 	}
-	c, err := NewClient(ClientConfig{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Log: a.datalog, Logger: lg})
+	c, err := NewClient(ClientConfig{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Log: a.datalog, Logger: lg, Secret: cfg.Secret})
 	if err != nil {
 		return nil, err
 	}

@@ -13,6 +13,7 @@ import (
 	"sync"
 	"time"
 
+	"mi/internal/auth"
 	"mi/internal/datalog"
 	"mi/lumi"
 	"mi/wire"
@@ -30,6 +31,10 @@ type ClientConfig struct {
 	// so a tool that registers in one run and locates or deregisters in
 	// another must use the same port each time.
 	LocalPort uint16
+	// Secret is the user's secret for a node that requires proof of it
+	// (authenticated registration); nil: none. It is used only in answer
+	// to the node's challenge, never sent by itself.
+	Secret []byte
 }
 
 // Client speaks PLUMI to one LUMI node from one UDP socket: it sends
@@ -127,30 +132,63 @@ func (c *Client) Close() error {
 
 // Register asks the node to register addr at this client's address.
 func (c *Client) Register(ctx context.Context, addr wire.Address) error {
-	d, err := c.request(ctx, &wire.Register{Addr: addr}, func(d *wire.PLUMIDatagram) bool {
-		return d.Tag == wire.TagRegisterReply
-	})
+	d, err := c.proven(ctx, &wire.Register{Addr: addr}, wire.AuthOpRegister, addr, wire.TagRegisterReply)
 	if err != nil {
 		return err
 	}
-	if d.RegisterReply.Code != wire.RegisterOK {
-		return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.cfg.Node, addr))
+	switch d.RegisterReply.Code {
+	case wire.RegisterOK:
+		return nil
+	case wire.RegisterDenied:
+		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.cfg.Node, addr))
 	}
-	return nil
+	return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.cfg.Node, addr))
 }
 
 // Deregister asks the node to mark addr offline.
 func (c *Client) Deregister(ctx context.Context, addr wire.Address) error {
-	d, err := c.request(ctx, &wire.Deregister{Addr: addr}, func(d *wire.PLUMIDatagram) bool {
-		return d.Tag == wire.TagDeregisterReply
-	})
+	d, err := c.proven(ctx, &wire.Deregister{Addr: addr}, wire.AuthOpDeregister, addr, wire.TagDeregisterReply)
 	if err != nil {
 		return err
 	}
-	if d.DeregisterReply.Code != wire.DeregisterOK {
-		return fail(ErrRefused, fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.cfg.Node, addr))
+	switch d.DeregisterReply.Code {
+	case wire.DeregisterOK:
+		return nil
+	case wire.DeregisterDenied:
+		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.cfg.Node, addr))
 	}
-	return nil
+	return fail(ErrRefused, fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.cfg.Node, addr))
+}
+
+// proofRounds is how many challenges one request answers: a second one
+// comes when the first nonce expired while the PA was lost.
+const proofRounds = 2
+
+// proven sends req, a PR or PD of addr, and returns the node's reply, of
+// type replyTag. A node that requires proof answers with a challenge (RA)
+// for the same op and address instead; the client answers it with the
+// proof (PA) when it holds the secret, and only then: a PA goes only to a
+// node that has shown it understands them.
+func (c *Client) proven(ctx context.Context, req wire.Message, op wire.AuthOp, addr wire.Address, replyTag string) (wire.PLUMIDatagram, error) {
+	match := func(d *wire.PLUMIDatagram) bool {
+		return d.Tag == replyTag ||
+			d.Tag == wire.TagAuthChallenge && d.AuthChallenge.Op == op && sameAddr(d.AuthChallenge.Addr, addr)
+	}
+	d, err := c.request(ctx, req, match)
+	for round := 0; err == nil && d.Tag == wire.TagAuthChallenge; round++ {
+		if c.cfg.Secret == nil {
+			return d, fail(ErrAuthRequired, fmt.Sprintf("node %s requires proof of %s's secret, and none is configured", c.cfg.Node, addr))
+		}
+		if round == proofRounds {
+			return d, fail(ErrDenied, fmt.Sprintf("node %s challenged the proof for %s %d times", c.cfg.Node, addr, proofRounds))
+		}
+		p := wire.AuthProof{Op: op, Addr: addr, Nonce: d.AuthChallenge.Nonce}
+		if p.MAC, err = auth.MAC(c.cfg.Secret, &p); err != nil {
+			return d, failWith(ErrBadAddress, "sign the proof", err)
+		}
+		d, err = c.request(ctx, &p, match)
+	}
+	return d, err
 }
 
 // Locate asks the node where to is, on behalf of from, and returns the ip

@@ -35,6 +35,8 @@ var (
 	ErrNetwork       = &Reason{"network_error", "network error"}                    // a socket failed
 	ErrBadCommand    = &Reason{"bad_command", "bad command"}                        // mi-agent: unknown command or missing argument
 	ErrRefused       = &Reason{"refused", "refused by the node"}                    // RD1: not a user of the domain, or not registered from this address
+	ErrAuthRequired  = &Reason{"auth_required", "the node requires proof"}          // RA without a secret: the node requires proof of the user's secret
+	ErrDenied        = &Reason{"denied", "proof denied"}                            // RR2, RD2: the secret is not the user's
 )
 
 // ReasonOf returns the snake_case word of the reason err wraps, or

@@ -6,6 +6,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"regexp"
 	"strconv"
 	"strings"
@@ -560,3 +561,41 @@ func (p *lossyProxy) relayBack(ctx context.Context, back *net.UDPConn, client ne
 }
 
 func isClosed(err error) bool { return strings.Contains(err.Error(), "use of closed") }
+
+// TestAuthenticatedRegistration: a node that holds laura's secret
+// registers an mi-agent that proves it, and refuses one that cannot (with
+// the reason auth_required) and lumictl (exit 12); a user without a secret
+// registers as ever.
+func TestAuthenticatedRegistration(t *testing.T) {
+	dir := t.TempDir()
+	secrets := filepath.Join(dir, "secrets")
+	secret := filepath.Join(dir, "laura.secret")
+	if err := os.WriteFile(secrets, []byte("laura laura-s-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(secret, []byte("laura-s-secret-0123456789\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	w := newWorld(t, demoDomains, "-auth", secrets)
+	pau := w.startAgent("pau@cc.org")
+	laura := w.startAgent("laura@bb.com", "-secret-file", secret)
+	call(t, laura, pau, "pau@cc.org")
+	laura.say("/hangup")
+	laura.want("hangup")
+	pau.want("hangup")
+
+	x := w.launchAgent("laura@bb.com", "-attempts", "2", "-retry", "200ms")
+	if e := x.want("error"); e.str("reason") != "auth_required" {
+		t.Errorf("without the secret: %v, want auth_required", e)
+	}
+	<-x.done
+	code, _, errOut := lumictl(t, "register", "-node", w.nodeAddr("bb.com"), "-retry", "200ms", "laura@bb.com")
+	if code != 12 || !strings.HasPrefix(errOut, "auth_required: ") {
+		t.Errorf("lumictl register: exit %d, %q; want 12 auth_required", code, errOut)
+	}
+	// The refused attempts changed nothing: laura is still reachable.
+	call(t, pau, laura, "laura@bb.com")
+	laura.quit()
+	pau.want("hangup")
+	pau.quit()
+}

@@ -24,11 +24,13 @@ var clientExit = map[string]int{
 	"offline":        6,
 	"node_timeout":   7,
 	"refused":        8,
+	"auth_required":  12,
 }
 
 const clientExitHelp = `Exit status: 0 done; 2 bad usage or address; 3 user unknown; 4 domain
 unknown (no node found for it); 5 busy; 6 offline; 7 the node did not
-answer; 8 refused; 1 anything else. The reason is printed to stderr as
+answer; 8 refused; 12 the node requires proof of the user's secret
+(authenticated registration, which lumictl does not do); 1 anything else. The reason is printed to stderr as
 "REASON: message", REASON a snake_case word (user_unknown, busy, ...).`
 
 // clientFlags are the flags shared by the client subcommands.

@@ -17,6 +17,7 @@ import (
 	"unicode/utf8"
 
 	"mi/agent"
+	"mi/internal/auth"
 	"mi/lumi"
 	"mi/wire"
 )
@@ -30,6 +31,7 @@ const (
 // options are mi-agent's flags.
 type options struct {
 	addr, nick, node, dns, hosts, listen, advertise, logPath string
+	secretFile                                               string
 	json, verbose                                            bool
 	attempts, lineBurst                                      int
 	lineRate                                                 float64
@@ -56,6 +58,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.message, "message-timeout", agent.DefaultMessageTimeout, "time a peer has to finish a message once its first byte is in")
 	fs.Float64Var(&o.lineRate, "line-rate", agent.DefaultLineRate, `a peer's lines a second; more are dropped ("inf": no limit)`)
 	fs.IntVar(&o.lineBurst, "line-burst", agent.DefaultLineBurst, "lines a peer may send at once beyond -line-rate")
+	fs.StringVar(&o.secretFile, "secret-file", "", "`file` holding your secret, for a node that requires proof of it (authenticated registration)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
 	}
@@ -235,6 +238,13 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 		Addr: addr, Nick: nick, Listen: o.listen, Attempts: o.attempts, RetryInterval: o.retry,
 		HandshakeTimeout: o.handshake, MessageTimeout: o.message, LineRate: o.lineRate, LineBurst: o.lineBurst,
 		LogPath: logPath, Logger: logger,
+	}
+	if o.secretFile != "" {
+		secret, err := auth.ReadSecret(o.secretFile)
+		if err != nil {
+			return cfg, fmt.Errorf("%w: -secret-file: %v", agent.ErrBadCommand, err)
+		}
+		cfg.Secret = secret
 	}
 	if o.advertise != "" {
 		ip, err := netip.ParseAddr(o.advertise)

@@ -14,6 +14,7 @@ import (
 	"fmt"
 	"os"
 	"strings"
+	"unicode"
 
 	"mi/wire"
 )
@@ -83,6 +84,23 @@ func ReadSecrets(path string) (map[string][]byte, error) {
 		secrets[key] = []byte(secret)
 	}
 	return secrets, sc.Err()
+}
+
+// ReadSecret reads an agent's secret: the file's content without the
+// spaces and line breaks around it, at least 16 bytes, with no space inside.
+func ReadSecret(path string) ([]byte, error) {
+	b, err := os.ReadFile(path)
+	if err != nil {
+		return nil, err
+	}
+	secret := bytes.TrimSpace(b)
+	switch {
+	case len(secret) < minSecret:
+		return nil, fmt.Errorf("%s: the secret is %d bytes, want at least %d", path, len(secret), minSecret)
+	case bytes.ContainsFunc(secret, unicode.IsSpace):
+		return nil, fmt.Errorf("%s: the secret holds a space or a line break: want one word", path)
+	}
+	return secret, nil
 }
 
 // secretLine splits a line of a secrets file, checking both halves.

@@ -103,3 +103,23 @@ func TestReadSecrets(t *testing.T) {
 		})
 	}
 }
+
+func TestReadSecret(t *testing.T) {
+	for _, tc := range []struct{ name, file, want, err string }{
+		{"ok", "  0123456789abcdef-xyz\n", "0123456789abcdef-xyz", ""},
+		{"short", "hunter2\n", "", "the secret is 7 bytes, want at least 16"},
+		{"two words", "0123456789 abcdef0123\n", "", "holds a space or a line break"},
+	} {
+		path := filepath.Join(t.TempDir(), "secret")
+		if err := os.WriteFile(path, []byte(tc.file), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		got, err := ReadSecret(path)
+		switch {
+		case tc.err != "" && (err == nil || !strings.Contains(err.Error(), tc.err)):
+			t.Errorf("%s: err = %v, want %q", tc.name, err, tc.err)
+		case tc.err == "" && (err != nil || string(got) != tc.want):
+			t.Errorf("%s: %q, %v; want %q", tc.name, got, err, tc.want)
+		}
+	}
+}
