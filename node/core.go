@@ -61,6 +61,10 @@ type resolveRequest struct {
 	domain    string
 	datagram  []byte // the PL to forward, a copy
 	requester netip.AddrPort
+	// failed is the node this locate went to last, which has not answered
+	// it by the requester's retry: the node marks it down, so that the
+	// retry goes to the domain's next target (RFC 3263, 4.3).
+	failed netip.AddrPort
 }
 
 func newCore(cfg Config, ttl time.Duration, lim Limits, log *slog.Logger) *core {
@@ -407,15 +411,32 @@ func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, 
 	case toUs:
 		c.locateHere(w, m, b, src, now)
 	default:
-		// One of our agents asks for another domain: find its node off
-		// the request path, then forward (resolved). The request keeps
-		// copies: b is a reused buffer.
-		w.resolves = append(w.resolves, resolveRequest{
-			domain:    strings.Clone(m.To.Domain),
-			datagram:  slices.Clone(b),
-			requester: src,
-		})
+		c.locateRemote(w, m, b, src, now)
 	}
+}
+
+// locateRemote sends a PL of one of our agents for another domain on: it
+// asks for that domain's node to be found off the request path, and then
+// forwards it (resolved). A retry of a locate the last target did not
+// answer says which, for the failover; a repeat too soon goes no further.
+// The request keeps copies: b is a reused buffer.
+func (c *core) locateRemote(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
+	failed, repeat := c.t.retryOf(c.keyOf(w, m.From, m.To), src, now.UnixNano(), c.repeatGap)
+	if repeat {
+		if c.drops.note(dropRepeat, src, b) {
+			c.log.Info("PL not forwarded again: the same locate was forwarded just before", "from", src, "datagram", shown(b))
+		}
+		return
+	}
+	if failed.IsValid() {
+		c.log.Warn("failover: the node of a domain left a locate unanswered until its retry; it is marked down, and the retry goes to the next target if there is one", "domain", m.To.Domain, "node", failed, "datagram", shown(b))
+	}
+	w.resolves = append(w.resolves, resolveRequest{
+		domain:    strings.Clone(m.To.Domain),
+		datagram:  slices.Clone(b),
+		requester: src,
+		failed:    failed,
+	})
 }
 
 // rateFor is the rate limit of PLs whose asker is one of ours, or not.

@@ -271,6 +271,11 @@ func (n *Node) run(ctx context.Context) (err error) {
 // startResolve finds the node of r's domain off the request path and then
 // goes on with the PL, sending from w's socket.
 func (n *Node) startResolve(ctx context.Context, wg *sync.WaitGroup, w *worker, r resolveRequest, now time.Time) {
+	if r.failed.IsValid() {
+		// The resolver logs the mark and skips the target while another
+		// is up.
+		n.resolver.Load().MarkDown(r.domain, r.failed)
+	}
 	if ap, known, err := n.resolver.Load().Known(r.domain); known {
 		// A static peer or a cached answer: go on at once, on the worker,
 		// whatever the lookups in flight.

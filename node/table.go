@@ -343,6 +343,23 @@ func (t *table) takePending(k pendingKey, src netip.AddrPort, now int64) (p pend
 	return p, true, true
 }
 
+// retryOf looks at the locate k from requester at now before it is sent to
+// another node: repeat if the same was forwarded less than gap ago, else
+// failed, the node it went to, if it is in flight unanswered.
+func (t *table) retryOf(k pendingKey, requester netip.AddrPort, now, gap int64) (failed netip.AddrPort, repeat bool) {
+	sh := t.pendingShard(k)
+	sh.mu.Lock()
+	defer sh.mu.Unlock()
+	p, found := sh.m[k]
+	switch {
+	case !found || p.expires <= now || p.requester != requester || p.user != "":
+		return netip.AddrPort{}, false
+	case now-p.last < gap:
+		return netip.AddrPort{}, true
+	}
+	return p.forwardedTo, false
+}
+
 // sweep forgets the locates that have waited too long, one shard at a time,
 // and returns those that had gone to one of the domain's agents, and
 // whether it gave a flood's memory back (shrink).
