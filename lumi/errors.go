@@ -115,3 +115,25 @@ func rcodeName(rcode int) string {
 	}
 	return fmt.Sprintf("RCODE%d", rcode)
 }
+
+// Reason is the kind of a lookup's failure as one snake_case word, for
+// logs and for programs: no_such_domain, no_node, no_address, not_offered,
+// dns_failure, or "" for an error that is none of them.
+func Reason(err error) string {
+	for _, k := range []struct {
+		err  error
+		word string
+	}{
+		{ErrNXDomain, "no_such_domain"},
+		{ErrNoNode, "no_node"},
+		{ErrNoAddress, "no_address"},
+		{ErrNotOffered, "not_offered"},
+		{ErrDNSFailure, "dns_failure"},
+		{ErrNoSuchDomain, "no_such_domain"},
+	} {
+		if errors.Is(err, k.err) {
+			return k.word
+		}
+	}
+	return ""
+}

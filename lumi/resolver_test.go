@@ -486,3 +486,23 @@ func TestKnown(t *testing.T) {
 	check("cc.com", cc, true, nil)
 	check("nosuch.com", netip.AddrPort{}, true, nerr)
 }
+
+func TestReason(t *testing.T) {
+	for _, tc := range []struct {
+		err  error
+		want string
+	}{
+		{&LookupError{Domain: "a.test", Kind: ErrNXDomain}, "no_such_domain"},
+		{&LookupError{Domain: "a.test", Kind: ErrNoNode}, "no_node"},
+		{&LookupError{Domain: "a.test", Kind: ErrNoAddress}, "no_address"},
+		{&LookupError{Domain: "a.test", Kind: ErrNotOffered}, "not_offered"},
+		{&LookupError{Domain: "a.test", Kind: ErrDNSFailure}, "dns_failure"},
+		{ErrNoSuchDomain, "no_such_domain"},
+		{errors.New("other"), ""},
+		{nil, ""},
+	} {
+		if got := Reason(tc.err); got != tc.want {
+			t.Errorf("Reason(%v) = %q, want %q", tc.err, got, tc.want)
+		}
+	}
+}

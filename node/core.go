@@ -1,6 +1,7 @@
 package node
 
 import (
+	"errors"
 	"log/slog"
 	"net/netip"
 	"slices"
@@ -8,6 +9,7 @@ import (
 	"time"
 	"unsafe"
 
+	"mi/lumi"
 	"mi/wire"
 )
 
@@ -504,7 +506,8 @@ func (c *core) resolved(w *scratch, r resolveRequest, ap netip.AddrPort, err err
 	m := &w.d.Locate
 	switch {
 	case err != nil:
-		c.log.Warn("cannot find the node of a domain", "domain", r.domain, "err", err)
+		// RL2 is all the protocol can say; the log says why.
+		c.log.Warn("cannot find the node of a domain; PL answered RL2", "domain", r.domain, "reason", lookupReason(err), "err", err)
 		c.locateReply(w, r.requester, wire.LocateUnknown, m)
 	case ap == c.self || !ap.IsValid():
 		c.log.Warn("domain resolves to this node itself", "domain", r.domain, "addr", ap)
@@ -513,6 +516,18 @@ func (c *core) resolved(w *scratch, r resolveRequest, ap netip.AddrPort, err err
 		c.forwardLocate(w, m, r.datagram, r.requester, ap, "", now)
 	}
 	return w.sends
+}
+
+// lookupReason is the word of why a domain's node was not found: lumi's,
+// or the node's own refusal to look it up.
+func lookupReason(err error) string {
+	switch {
+	case errors.Is(err, errLookups), errors.Is(err, errSourceLookups):
+		return "lookup_refused"
+	case lumi.Reason(err) != "":
+		return lumi.Reason(err)
+	}
+	return "error"
 }
 
 // routeReply forwards an RL to whoever asked, if it answers a PL this node

@@ -14,6 +14,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"mi/lumi"
 	"mi/wire"
 	"mi/wire/wiregen"
 )
@@ -575,10 +576,13 @@ func TestLocateUnresolvableDomain(t *testing.T) {
 	if len(res) != 1 {
 		t.Fatalf("resolve requests = %+v", res)
 	}
-	sends := copySends(h.c.resolved(h.w, res[0], netip.AddrPort{}, errors.New("lumi: no such domain"), h.now))
+	dnsDown := &lumi.LookupError{Domain: "nowhere.example", Kind: lumi.ErrDNSFailure}
+	sends := copySends(h.c.resolved(h.w, res[0], netip.AddrPort{}, dnsDown, h.now))
 	if diff := cmp.Diff([]sent{to(agentU1, "RL2u1@bb.com:x@nowhere.example")}, sends); diff != "" {
 		t.Errorf("(-want +got):\n%s", diff)
 	}
+	// RL2 on the wire; the log says it was DNS.
+	h.checkLogged(`msg="cannot find the node of a domain; PL answered RL2" domain=nowhere.example reason=dns_failure`)
 	if pendingCount(h.c) != 0 {
 		t.Errorf("%d pending locates", pendingCount(h.c))
 	}
