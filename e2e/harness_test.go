@@ -211,6 +211,7 @@ var eventFields = map[string][]string{
 	"hangup":       {"by"},
 	"error":        {"reason", "message"},
 	"deregistered": {"addr"},
+	"notice":       {"reason", "count", "message"},
 }
 
 // checkSchema reports how the object breaks the -json schema.
