@@ -69,3 +69,33 @@ func TestStaticPeerDuringDNSFlood(t *testing.T) {
 		t.Fatalf("the static peer got %q from %v, want %q from %v", buf[:k], src, want, n.Addr())
 	}
 }
+
+// TestLookupsPerSource: one agent's PLs hold at most SourceLookups DNS
+// lookups; past that its PLs are answered RL2 at once, and another agent
+// still gets a lookup.
+func TestLookupsPerSource(t *testing.T) {
+	blackHole, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { blackHole.Close() })
+	res, err := lumi.NewResolver(lumi.Config{DNSServer: blackHole.LocalAddr().String(), HostsFile: "-", Timeout: 20 * time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	n := startNode(t, "127.0.0.1:0", "bb.com", []string{"u1", "u2"}, func(o *Options) {
+		o.Resolver = res
+		o.Limits = Limits{SourceLookups: 2}
+	})
+	a1, a2 := newAgent(t), newAgent(t)
+	a1.ask(n.Addr(), "PRu1@bb.com", "RR0")
+	a2.ask(n.Addr(), "PRu2@bb.com", "RR0")
+	a1.send(n.Addr(), "PLu1@bb.com:x@d1.test")
+	a1.send(n.Addr(), "PLu1@bb.com:x@d2.test")
+	a1.ask(n.Addr(), "PLu1@bb.com:x@d3.test", "RL2u1@bb.com:x@d3.test")
+	a2.send(n.Addr(), "PLu2@bb.com:x@d4.test")
+	a2.quiet() // its lookup is in flight, not refused
+	if got := n.resolving.Load(); got != 3 {
+		t.Errorf("%d lookups in flight, want 3", got)
+	}
+}
