@@ -188,7 +188,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 		ap, err := cfg.Resolver.Resolve(ctx, cfg.Addr.Domain)
 		if err != nil {
-			return nil, failWith(ErrDomainUnknown, "no LUMI node for domain "+cfg.Addr.Domain, err)
+			return nil, lookupFailed(cfg.Addr.Domain, err)
 		}
 		cfg.Node = ap
 	}
@@ -668,13 +668,20 @@ func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, erro
 	return ap, nil
 }
 
-// refineUnknown tells an unknown domain from an unknown user (RL2 means
-// either) when the agent has a resolver to ask.
+// refineUnknown tells an unknown domain, and a domain whose DNS fails,
+// from an unknown user (RL2 means any of them) when the agent has a
+// resolver to ask. The lookup is bounded by the resolver's timeouts, and a
+// failure its node just met is cached by the resolver only if the agent
+// met it before; so a failing DNS costs a call about one lookup.
 func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, err error) error {
 	if a.cfg.Resolver == nil || sameDomain(to.Domain, a.addr.Domain) {
 		return err
 	}
-	if _, rerr := a.cfg.Resolver.Resolve(ctx, to.Domain); errors.Is(rerr, lumi.ErrNoSuchDomain) {
+	_, rerr := a.cfg.Resolver.Resolve(ctx, to.Domain)
+	switch {
+	case errors.Is(rerr, lumi.ErrDNSFailure):
+		return failWith(ErrDNSFailure, to.String()+": cannot tell whether "+to.Domain+" exists: its DNS failed", rerr)
+	case errors.Is(rerr, lumi.ErrNoSuchDomain):
 		return fail(ErrDomainUnknown, to.String()+": no such domain "+to.Domain)
 	}
 	return fail(ErrUserUnknown, to.String()+": no such user in "+to.Domain)

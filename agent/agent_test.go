@@ -449,3 +449,30 @@ func TestLineRightAfterNicknames(t *testing.T) {
 		}
 	}
 }
+
+// A DNS server that does not answer is a DNS failure, not an unknown
+// domain or user: at start, and when RL2 comes for another domain.
+func TestDNSFailureIsItsOwnReason(t *testing.T) {
+	blackHole, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer blackHole.Close()
+	res, err := lumi.NewResolver(lumi.Config{DNSServer: blackHole.LocalAddr().String(), HostsFile: "-", Timeout: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, err = New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Resolver: res})
+	if ReasonOf(err) != "dns_failure" {
+		t.Fatalf("New with a silent DNS server: %v, want dns_failure", err)
+	}
+	n := newFakeNode(t)
+	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.Resolver = res })
+	go func() {
+		dg, src := n.recv(time.Second)
+		n.send(src, &wire.LocateReply{Code: wire.LocateUnknown, From: dg.Locate.From, To: dg.Locate.To})
+	}()
+	if err := a.Call(context.Background(), "x@cc.test"); ReasonOf(err) != "dns_failure" {
+		t.Errorf("RL2 with a silent DNS server: %v, want dns_failure", err)
+	}
+}

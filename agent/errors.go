@@ -1,6 +1,10 @@
 package agent
 
-import "errors"
+import (
+	"errors"
+
+	"mi/lumi"
+)
 
 // Reason is a failure's kind: a stable snake_case word that programs can
 // match (the -json "reason" field) and that errors.Is matches.
@@ -20,6 +24,7 @@ func (r *Reason) Word() string { return r.word }
 var (
 	ErrUserUnknown   = &Reason{"user_unknown", "user unknown"}                      // RR1, RD1, RL2: no such user in the domain
 	ErrDomainUnknown = &Reason{"domain_unknown", "domain unknown"}                  // the domain has no LUMI node
+	ErrDNSFailure    = &Reason{"dns_failure", "DNS failed"}                         // the DNS lookup of a domain's node failed: it may exist
 	ErrBusy          = &Reason{"busy", "busy"}                                      // RL1: the target is in another conversation
 	ErrOffline       = &Reason{"offline", "offline"}                                // RL3: the target is not registered or stopped answering
 	ErrNodeTimeout   = &Reason{"node_timeout", "node not answering"}                // no matching reply after every attempt
@@ -38,6 +43,15 @@ var (
 	ErrAuthRequired  = &Reason{"auth_required", "the node requires proof"}          // RA without a secret: the node requires proof of the user's secret
 	ErrDenied        = &Reason{"denied", "proof denied"}                            // RR2, RD2: the secret is not the user's
 )
+
+// lookupFailed is the error of a failed lookup of domain's node: a DNS
+// failure says the domain may exist, anything else that it has no node.
+func lookupFailed(domain string, err error) error {
+	if errors.Is(err, lumi.ErrDNSFailure) {
+		return failWith(ErrDNSFailure, "cannot find the LUMI node of "+domain+": DNS failed", err)
+	}
+	return failWith(ErrDomainUnknown, "no LUMI node for domain "+domain, err)
+}
 
 // ReasonOf returns the snake_case word of the reason err wraps, or
 // "internal" if it wraps none (nil gives "").

@@ -24,13 +24,15 @@ var clientExit = map[string]int{
 	"offline":        6,
 	"node_timeout":   7,
 	"refused":        8,
+	"dns_failure":    9,
 	"auth_required":  12,
 }
 
 const clientExitHelp = `Exit status: 0 done; 2 bad usage or address; 3 user unknown; 4 domain
 unknown (no node found for it); 5 busy; 6 offline; 7 the node did not
-answer; 8 refused; 12 the node requires proof of the user's secret
-(authenticated registration, which lumictl does not do); 1 anything else. The reason is printed to stderr as
+answer; 8 refused; 9 DNS failed (the domain may exist); 12 the node
+requires proof of the user's secret (authenticated registration, which
+lumictl does not do); 1 anything else. The reason is printed to stderr as
 "REASON: message", REASON a snake_case word (user_unknown, busy, ...).`
 
 // clientFlags are the flags shared by the client subcommands.
@@ -70,7 +72,11 @@ func (f *clientFlags) client(ctx context.Context, addr wire.Address) (*agent.Cli
 			return nil, usagef("%v", err)
 		}
 		if ap, err = res.Resolve(ctx, addr.Domain); err != nil {
-			return nil, fmt.Errorf("%w: no LUMI node for %s: %v", agent.ErrDomainUnknown, addr.Domain, err)
+			reason := agent.ErrDomainUnknown
+			if errors.Is(err, lumi.ErrDNSFailure) {
+				reason = agent.ErrDNSFailure
+			}
+			return nil, fmt.Errorf("%w: no LUMI node found for %s: %v", reason, addr.Domain, err)
 		}
 	}
 	if f.port > 65535 {

@@ -19,12 +19,12 @@ import (
 	"mi/lumi"
 )
 
-// Exit statuses of resolve, one per outcome of a lookup. 4 is the client
-// commands' domain_unknown, since it means the same there; the others
-// follow clientExit's codes without reusing one.
+// Exit statuses of resolve, one per outcome of a lookup. 4 and 9 are the
+// client commands' domain_unknown and dns_failure, since they mean the same
+// there; the others follow clientExit's codes without reusing one.
 var resolveExit = map[string]int{
 	"domain_unknown": clientExit["domain_unknown"], // NXDOMAIN
-	"dns_failure":    9,
+	"dns_failure":    clientExit["dns_failure"],
 	"no_node":        10, // the domain exists and publishes no node
 	"no_address":     11, // SRV records whose targets have no address
 }
