@@ -88,3 +88,53 @@ func TestFailoverToTheNextTarget(t *testing.T) {
 		t.Errorf("locates in flight (-want +got):\n%s", diff)
 	}
 }
+
+// TestFailoverWhenTheFirstNodeStops: c.test runs two nodes, cat registered
+// at both; the first is stopped mid-run, and every locate still succeeds
+// within the agent's retry budget.
+func TestFailoverWhenTheFirstNodeStops(t *testing.T) {
+	c1 := startNode(t, "127.0.0.1:0", "c.test", []string{"cat"}, nil)
+	c2 := startNode(t, "127.0.0.1:0", "c.test", []string{"cat"}, nil)
+	z := startZone(t,
+		fmt.Sprintf("_lumi._udp.c.test. 60 IN SRV 10 0 %d n1.c.test.", c1.Addr().Port()),
+		fmt.Sprintf("_lumi._udp.c.test. 60 IN SRV 20 0 %d n2.c.test.", c2.Addr().Port()),
+		"n1.c.test. 60 IN A 127.0.0.1",
+		"n2.c.test. 60 IN A 127.0.0.1",
+	)
+	na := startNode(t, "127.0.0.1:0", "a.test", []string{"ann"}, func(o *Options) { o.DNSServer = z.Addr() })
+	ann, cat := newAgent(t), newAgent(t)
+	ann.ask(na.Addr(), "PRann@a.test", "RR0")
+	cat.ask(c1.Addr(), "PRcat@c.test", "RR0")
+	cat.ask(c2.Addr(), "PRcat@c.test", "RR0")
+	const pl, rl = "PLann@a.test:cat@c.test", "RL1ann@a.test:cat@c.test"
+	// locate sends the PL as an agent does, up to its attempts, and has cat
+	// answer whichever node forwards it.
+	locate := func(round int) {
+		for attempt := range wire.Attempts {
+			ann.send(na.Addr(), pl)
+			cat.conn.SetReadDeadline(time.Now().Add(wire.RetryInterval))
+			buf := make([]byte, readBuf)
+			k, src, err := cat.conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				continue // the PL went to the stopped node: the retry fails over
+			}
+			if string(buf[:k]) != pl {
+				t.Fatalf("round %d: cat got %q", round, buf[:k])
+			}
+			cat.send(src, rl)
+			ann.expect(na.Addr(), rl)
+			if round > 2 && attempt > 1 {
+				t.Errorf("round %d took %d attempts", round, attempt+1)
+			}
+			return
+		}
+		t.Fatalf("round %d: no locate got through in %d attempts", round, wire.Attempts)
+	}
+	for round := range 5 {
+		if round == 2 {
+			c1.stop()
+		}
+		locate(round)
+		time.Sleep(DefaultRepeatGap) // the next locate is no burst
+	}
+}
