@@ -110,6 +110,7 @@ func withDefaults(cfg Config) Config {
 // the channel closes; Close it at the end.
 type Agent struct {
 	cfg       Config
+	found     bool // the node was found through the resolver, which knows the others
 	addr      wire.Address
 	nick      string
 	client    *Client
@@ -178,9 +179,10 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if lg == nil {
 		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	if !cfg.Node.IsValid() {
+	found := !cfg.Node.IsValid()
+	if found {
 		if cfg.Resolver == nil {
-			r, err := lumi.NewResolver(lumi.Config{})
+			r, err := lumi.NewResolver(lumi.Config{Logger: lg})
 			if err != nil {
 				return nil, failWith(ErrDomainUnknown, "resolver", err)
 			}
@@ -194,6 +196,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	}
 	a := &Agent{
 		cfg:     cfg,
+		found:   found,
 		addr:    cfg.Addr,
 		nick:    cfg.Nick,
 		log:     lg,
@@ -263,7 +266,7 @@ func (a *Agent) Addr() wire.Address { return a.addr }
 func (a *Agent) Nick() string { return a.nick }
 
 // Node is the agent's LUMI node.
-func (a *Agent) Node() netip.AddrPort { return a.cfg.Node }
+func (a *Agent) Node() netip.AddrPort { return a.client.Node() }
 
 // ChatAddr is the ip:port the agent advertises for chats.
 func (a *Agent) ChatAddr() netip.AddrPort { return a.advertise }
@@ -634,11 +637,35 @@ func (a *Agent) endConv(by string, err error) {
 
 // Register registers the agent with its node.
 func (a *Agent) Register(ctx context.Context) error {
-	if err := a.client.Register(ctx, a.addr); err != nil {
+	err := a.client.Register(ctx, a.addr)
+	for errors.Is(err, ErrNodeTimeout) && a.failover(ctx) {
+		err = a.client.Register(ctx, a.addr)
+	}
+	if err != nil {
 		return a.postErr(err)
 	}
-	a.post(Event{Kind: EventRegistered, Addr: a.addr.String(), Node: a.cfg.Node.String()})
+	a.post(Event{Kind: EventRegistered, Addr: a.addr.String(), Node: a.client.Node().String()})
 	return nil
+}
+
+// failover moves the agent to the next node of its domain when the one it
+// uses did not answer, as a node does for other domains' nodes (RFC 3263,
+// 4.3): the silent node is marked down, and the next one not marked down
+// is used. It says whether there was one; an agent given its node (-node)
+// has no other.
+func (a *Agent) failover(ctx context.Context) bool {
+	if !a.found {
+		return false
+	}
+	old := a.client.Node()
+	a.cfg.Resolver.MarkDown(a.addr.Domain, old)
+	next, err := a.cfg.Resolver.Next(ctx, a.addr.Domain, old)
+	if err != nil || next == old {
+		return false
+	}
+	a.log.Warn("the node did not answer; trying the domain's next node", "node", old, "next", next)
+	a.client.SetNode(next)
+	return true
 }
 
 // Deregister tells the node the user leaves.

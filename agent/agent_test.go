@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -474,5 +475,45 @@ func TestDNSFailureIsItsOwnReason(t *testing.T) {
 	}()
 	if err := a.Call(context.Background(), "x@cc.test"); ReasonOf(err) != "dns_failure" {
 		t.Errorf("RL2 with a silent DNS server: %v, want dns_failure", err)
+	}
+}
+
+// An agent that found its node through DNS moves to the domain's next node
+// when the first does not answer its registration.
+func TestRegisterFailsOverToTheNextNode(t *testing.T) {
+	dead := newFakeNode(t) // reads and never answers
+	live := newFakeNode(t)
+	zone, err := dnszone.Start("127.0.0.1:0",
+		dnszone.MustRR(fmt.Sprintf("_lumi._udp.bb.com. 60 IN SRV 10 0 %d n1.bb.com.", dead.addr().Port())),
+		dnszone.MustRR(fmt.Sprintf("_lumi._udp.bb.com. 60 IN SRV 20 0 %d n2.bb.com.", live.addr().Port())),
+		dnszone.MustRR("n1.bb.com. 60 IN A 127.0.0.1"),
+		dnszone.MustRR("n2.bb.com. 60 IN A 127.0.0.1"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer zone.Close()
+	res, err := lumi.NewResolver(lumi.Config{DNSServer: zone.Addr(), HostsFile: "-", Timeout: time.Second})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Resolver: res, Attempts: 2, RetryInterval: 50 * time.Millisecond})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	go func() {
+		dg, src := live.recv(5 * time.Second)
+		if dg.Tag == wire.TagRegister {
+			live.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
+		}
+	}()
+	if err := a.Register(context.Background()); err != nil {
+		t.Fatalf("Register: %v", err)
+	}
+	if e := want(t, a, EventRegistered); e.Node != live.addr().String() {
+		t.Errorf("registered at %s, want the live node %s", e.Node, live.addr())
+	}
+	if got := a.Node(); got != live.addr() {
+		t.Errorf("Node() = %v, want %v", got, live.addr())
 	}
 }

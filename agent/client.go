@@ -11,6 +11,7 @@ import (
 	"strconv"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"mi/internal/auth"
@@ -43,6 +44,7 @@ type ClientConfig struct {
 // concurrent use; requests are sent one at a time.
 type Client struct {
 	cfg   ClientConfig
+	node  atomic.Pointer[netip.AddrPort] // cfg.Node, or where SetNode moved it
 	conn  *net.UDPConn
 	local netip.AddrPort
 	log   *slog.Logger
@@ -104,6 +106,7 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 		locates: make(chan wire.Locate, locateQueue),
 		done:    make(chan struct{}),
 	}
+	c.node.Store(&cfg.Node)
 	c.readers.Add(1)
 	go c.read()
 	return c, nil
@@ -113,7 +116,11 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 func (c *Client) LocalAddr() netip.AddrPort { return c.local }
 
 // Node is the node the client talks to.
-func (c *Client) Node() netip.AddrPort { return c.cfg.Node }
+func (c *Client) Node() netip.AddrPort { return *c.node.Load() }
+
+// SetNode moves the client to another node of its domain, for the
+// requests that follow; the socket stays the same.
+func (c *Client) SetNode(ap netip.AddrPort) { c.node.Store(&ap) }
 
 // Locates delivers the locate requests (PL) the node forwards to this
 // agent; answer each with AnswerLocate.
@@ -140,9 +147,9 @@ func (c *Client) Register(ctx context.Context, addr wire.Address) error {
 	case wire.RegisterOK:
 		return nil
 	case wire.RegisterDenied:
-		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.cfg.Node, addr))
+		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
 	}
-	return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.cfg.Node, addr))
+	return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.Node(), addr))
 }
 
 // Deregister asks the node to mark addr offline.
@@ -155,9 +162,9 @@ func (c *Client) Deregister(ctx context.Context, addr wire.Address) error {
 	case wire.DeregisterOK:
 		return nil
 	case wire.DeregisterDenied:
-		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.cfg.Node, addr))
+		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
 	}
-	return fail(ErrRefused, fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.cfg.Node, addr))
+	return fail(ErrRefused, fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.Node(), addr))
 }
 
 // proofRounds is how many challenges one request answers: a second one
@@ -177,10 +184,10 @@ func (c *Client) proven(ctx context.Context, req wire.Message, op wire.AuthOp, a
 	d, err := c.request(ctx, req, match)
 	for round := 0; err == nil && d.Tag == wire.TagAuthChallenge; round++ {
 		if c.cfg.Secret == nil {
-			return d, fail(ErrAuthRequired, fmt.Sprintf("node %s requires proof of %s's secret, and none is configured", c.cfg.Node, addr))
+			return d, fail(ErrAuthRequired, fmt.Sprintf("node %s requires proof of %s's secret, and none is configured", c.Node(), addr))
 		}
 		if round == proofRounds {
-			return d, fail(ErrDenied, fmt.Sprintf("node %s challenged the proof for %s %d times", c.cfg.Node, addr, proofRounds))
+			return d, fail(ErrDenied, fmt.Sprintf("node %s challenged the proof for %s %d times", c.Node(), addr, proofRounds))
 		}
 		p := wire.AuthProof{Op: op, Addr: addr, Nonce: d.AuthChallenge.Nonce}
 		if p.MAC, err = auth.MAC(c.cfg.Secret, &p); err != nil {
@@ -226,14 +233,14 @@ func (c *Client) AnswerLocate(rl *wire.LocateReply) error {
 }
 
 func (c *Client) send(b []byte) error {
-	c.cfg.Log.Sent(c.cfg.Node, b)
-	if _, err := c.conn.WriteToUDPAddrPort(b, c.cfg.Node); err != nil {
+	c.cfg.Log.Sent(c.Node(), b)
+	if _, err := c.conn.WriteToUDPAddrPort(b, c.Node()); err != nil {
 		select {
 		case <-c.done:
 			return fail(ErrClosed, "client closed")
 		default:
 		}
-		return failWith(ErrNetwork, "send to node "+c.cfg.Node.String(), err)
+		return failWith(ErrNetwork, "send to node "+c.Node().String(), err)
 	}
 	return nil
 }
@@ -285,7 +292,7 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 		}
 	}
 	return zero, fail(ErrNodeTimeout, fmt.Sprintf("node %s did not answer %s after %d attempts %v apart",
-		c.cfg.Node, m.Tag(), c.cfg.Attempts, c.cfg.RetryInterval))
+		c.Node(), m.Tag(), c.cfg.Attempts, c.cfg.RetryInterval))
 }
 
 // read receives every datagram: replies go to the waiting request, PLs to
@@ -312,8 +319,8 @@ func (c *Client) read() {
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := buf[:n]
 		c.cfg.Log.Received(from, b)
-		if from != c.cfg.Node {
-			c.log.Warn("dropped a datagram not from our node", "from", from, "node", c.cfg.Node, "datagram", printable(b))
+		if from != c.Node() {
+			c.log.Warn("dropped a datagram not from our node", "from", from, "node", c.Node(), "datagram", printable(b))
 			continue
 		}
 		var d wire.PLUMIDatagram

@@ -260,7 +260,7 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 		}
 		cfg.Node = ap
 	}
-	res, err := lumi.NewResolver(lumi.Config{DNSServer: o.dns, HostsFile: o.hosts})
+	res, err := lumi.NewResolver(lumi.Config{DNSServer: o.dns, HostsFile: o.hosts, Logger: logger})
 	if err != nil {
 		return cfg, fmt.Errorf("%w: %v", agent.ErrDomainUnknown, err)
 	}
