@@ -44,6 +44,9 @@ type Options struct {
 	Resolver *lumi.Resolver
 	// Limits bound what one source can make the node do.
 	Limits Limits
+	// DownFor is how long another domain's node that left a locate
+	// unanswered is skipped while the domain has another; default lumi's.
+	DownFor time.Duration
 	// Secrets are the users who must prove their secret to register or
 	// deregister (authenticated registration), by lower-case name; nil:
 	// nobody (auth.ReadSecrets reads them from a file).
@@ -117,7 +120,7 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	}
 	res := opts.Resolver
 	if res == nil {
-		res, err = lumi.NewResolver(lumi.Config{Peers: opts.Peers, DNSServer: opts.DNSServer, HostsFile: opts.HostsFile, Logger: log})
+		res, err = lumi.NewResolver(lumi.Config{Peers: opts.Peers, DNSServer: opts.DNSServer, HostsFile: opts.HostsFile, Logger: log, DownFor: opts.DownFor})
 		if err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}
