@@ -684,10 +684,11 @@ func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, erro
 		return netip.AddrPort{}, a.postErr(failWith(ErrBadAddress, "bad address "+fmt.Sprintf("%q", target), err))
 	}
 	a.post(Event{Kind: EventLocating, Target: to.String()})
+	lookup := a.lookupAlongside(ctx, to)
 	ap, err := a.client.Locate(ctx, a.addr, to)
 	if err != nil {
 		if errors.Is(err, ErrUserUnknown) {
-			err = a.refineUnknown(ctx, to, err)
+			err = a.refineUnknown(ctx, to, lookup, err)
 		}
 		return netip.AddrPort{}, a.postErr(err)
 	}
@@ -695,16 +696,35 @@ func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, erro
 	return ap, nil
 }
 
-// refineUnknown tells an unknown domain, and a domain whose DNS fails,
-// from an unknown user (RL2 means any of them) when the agent has a
-// resolver to ask. The lookup is bounded by the resolver's timeouts, and a
-// failure its node just met is cached by the resolver only if the agent
-// met it before; so a failing DNS costs a call about one lookup.
-func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, err error) error {
+// lookupAlongside starts the agent's own lookup of the node of to's domain
+// while its node locates to, when to is of another domain: an RL2 means an
+// unknown user or an unknown domain, and only a lookup tells which. Run
+// alongside the node's, it costs the call no time of its own, even when
+// the DNS server is slow. It returns nil when there is nothing to look up.
+func (a *Agent) lookupAlongside(ctx context.Context, to wire.Address) <-chan error {
 	if a.cfg.Resolver == nil || sameDomain(to.Domain, a.addr.Domain) {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := a.cfg.Resolver.Resolve(ctx, to.Domain)
+		done <- err
+	}()
+	return done
+}
+
+// refineUnknown tells an unknown domain, and a domain whose DNS fails,
+// from an unknown user, with the lookup run alongside the locate.
+func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, lookup <-chan error, err error) error {
+	if lookup == nil {
 		return err
 	}
-	_, rerr := a.cfg.Resolver.Resolve(ctx, to.Domain)
+	var rerr error
+	select {
+	case rerr = <-lookup:
+	case <-ctx.Done():
+		return err
+	}
 	switch {
 	case errors.Is(rerr, lumi.ErrDNSFailure):
 		return failWith(ErrDNSFailure, to.String()+": cannot tell whether "+to.Domain+" exists: its DNS failed", rerr)
