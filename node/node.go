@@ -47,6 +47,9 @@ type Options struct {
 	// DownFor is how long another domain's node that left a locate
 	// unanswered is skipped while the domain has another; default lumi's.
 	DownFor time.Duration
+	// DNSTimeout bounds each attempt of a DNS query, sent again once;
+	// default lumi's (400 ms).
+	DNSTimeout time.Duration
 	// Secrets are the users who must prove their secret to register or
 	// deregister (authenticated registration), by lower-case name; nil:
 	// nobody (auth.ReadSecrets reads them from a file).
@@ -120,7 +123,7 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	}
 	res := opts.Resolver
 	if res == nil {
-		res, err = lumi.NewResolver(lumi.Config{Peers: opts.Peers, DNSServer: opts.DNSServer, HostsFile: opts.HostsFile, Logger: log, DownFor: opts.DownFor})
+		res, err = lumi.NewResolver(lumi.Config{Peers: opts.Peers, DNSServer: opts.DNSServer, HostsFile: opts.HostsFile, Logger: log, DownFor: opts.DownFor, Timeout: opts.DNSTimeout})
 		if err != nil {
 			return nil, fmt.Errorf("node: %w", err)
 		}

@@ -118,6 +118,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
 	locateWait := fs.Duration("locate-wait", node.DefaultPendingTTL, "how long a forwarded PL waits for its RL; a locate that ends unanswered counts against the target's agent")
 	lim := limitFlags(fs)
+	dnsTimeout := fs.Duration("dns-timeout", 400*time.Millisecond, "wait for each DNS reply; an unanswered query is sent once more")
 	downFor := fs.Duration("down-for", 30*time.Second, "how long another domain's node that left a locate unanswered is skipped while the domain has another")
 	authPath := fs.String("auth", "", "secrets `file` (lines \"user secret\"): its users must prove their secret to register or deregister (authenticated registration); default none")
 	if err := fs.Parse(args); err != nil {
@@ -161,6 +162,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		Limits:     *lim,
 		Secrets:    secrets,
 		DownFor:    *downFor,
+		DNSTimeout: *dnsTimeout,
 	})
 	if err != nil {
 		log.Error("cannot start", "err", err)
