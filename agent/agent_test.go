@@ -517,3 +517,14 @@ func TestRegisterFailsOverToTheNextNode(t *testing.T) {
 		t.Errorf("Node() = %v, want %v", got, live.addr())
 	}
 }
+
+// RL0 carries an IPv4 address only: an agent with nothing but IPv6 to give
+// its peers is refused at start, saying why, rather than failing calls.
+func TestIPv6OnlyAgentRefused(t *testing.T) {
+	n := newFakeNode(t)
+	_, err := New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Node: n.addr(), Listen: "127.0.0.1:0",
+		Advertise: netip.MustParseAddr("2001:db8::7")})
+	if ReasonOf(err) != "bad_address" || !strings.Contains(err.Error(), "not IPv4, which RL0 requires") {
+		t.Errorf("New with an IPv6 advertised ip: %v", err)
+	}
+}
