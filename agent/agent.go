@@ -60,6 +60,11 @@ type Config struct {
 	LineBurst     int           // lines a peer may send at once beyond LineRate; default 50
 	DropReport    time.Duration // lines dropped are said in one notice this often; default 10s
 
+	// Refresh is how often the agent sends its PR again, so that a node
+	// that restarted (and lost its table) learns where the user is.
+	// 0 means DefaultRefresh; negative: never.
+	Refresh time.Duration
+
 	LogPath string       // the p2p datagram log; "" for none
 	Logger  *slog.Logger // diagnostics; nil: discarded
 
@@ -77,6 +82,7 @@ const (
 	DefaultLineRate       = 20
 	DefaultLineBurst      = 50
 	DefaultDropReport     = 10 * time.Second
+	DefaultRefresh        = 60 * time.Second
 )
 
 // withDefaults fills in the unset limits of cfg.
