@@ -14,6 +14,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"io/fs"
 	"os"
 	"path/filepath"
 	"slices"
@@ -31,11 +32,17 @@ type Config struct {
 }
 
 // maxWord bounds one word of the config file; a longer word is certainly
-// not a name (a datagram is at most 100 bytes) and would only waste memory.
+// not a name (a datagram is at most 100 bytes), and an error does not quote
+// it.
 const maxWord = 64 << 10
 
-// LoadConfig reads the config file at path. Errors name the file and, when
-// the problem is a word, its line.
+// configExample is the config format in two lines, for the error of a
+// missing file.
+const configExample = "    bb.com\n    laura"
+
+// LoadConfig reads the config file at path (the format is ParseConfig's).
+// Errors name the file and, when the problem is on a line, the line; the
+// error of a missing file (errors.Is fs.ErrNotExist) also shows the format.
 func LoadConfig(path string) (Config, error) {
 	c, _, err := loadTable(path)
 	return c, err
@@ -46,12 +53,16 @@ func LoadConfig(path string) (Config, error) {
 // file is hashed once.
 func loadTable(path string) (Config, *table, error) {
 	data, err := os.ReadFile(path)
+	if errors.Is(err, fs.ErrNotExist) {
+		return Config{}, nil, fmt.Errorf("%w (the config file is set with -config); "+
+			"it holds the domain on its first line, then one user per line, e.g.\n%s", err, configExample)
+	}
 	if err != nil {
 		return Config{}, nil, err
 	}
 	var t *table
-	c, err := parseConfig(data, path, func(words int) func(string) bool {
-		t = newTable(words)
+	c, err := parseConfig(data, path, func(lines int) func(string) bool {
+		t = newTable(lines)
 		return func(name string) bool {
 			_, added := t.add(name)
 			return added
@@ -63,15 +74,25 @@ func loadTable(path string) (Config, *table, error) {
 	return c, t, nil
 }
 
-// ParseConfig reads the reference config format from r: whitespace separated
-// words, the first the domain, the rest user names. name is used in errors.
+// ParseConfig reads a config file from r. name is used in errors, which
+// are "name:LINE: reason".
+//
+// The format is the reference's, read strictly: the first line that is
+// neither blank nor a comment holds the domain and nothing else, every
+// next such line one user name (the part before '@'). A comment line starts
+// with '#' (after blanks, if any). Blanks are ASCII white space (space, tab,
+// CR, VT, FF), which no name may hold, so a line with a CRLF end reads as
+// its LF form; around a name they are ignored. The domain is checked by
+// the spec's rule (wire.CheckDomain), each user by its user rule
+// (wire.CheckUser); two users whose names differ only in case are one user
+// twice.
 func ParseConfig(r io.Reader, name string) (Config, error) {
 	data, err := io.ReadAll(r)
 	if err != nil {
 		return Config{}, fmt.Errorf("%s: %w", name, err)
 	}
-	return parseConfig(data, name, func(words int) func(string) bool {
-		seen := make(map[string]struct{}, words)
+	return parseConfig(data, name, func(lines int) func(string) bool {
+		seen := make(map[string]struct{}, lines)
 		return func(u string) bool {
 			k := strings.ToLower(u)
 			if _, dup := seen[k]; dup {
@@ -85,37 +106,30 @@ func ParseConfig(r io.Reader, name string) (Config, error) {
 
 // parseConfig parses the whole file data, which it takes over: the names
 // are substrings of it, so a 1M-user file costs one allocation for its
-// names instead of a million. start is called once the number of words is
+// names instead of a million. start is called once the number of lines is
 // known, and returns the function that adds a user and says whether it is
 // new (no other user has its name, compared without case).
-func parseConfig(data []byte, name string, start func(words int) func(string) bool) (Config, error) {
+func parseConfig(data []byte, name string, start func(lines int) func(string) bool) (Config, error) {
 	s := unsafeString(data) // data is never written again
-	words := countWords(data)
+	lines := bytes.Count(data, newline) + 1
 	p := configParser{
-		c:     Config{Users: make([]string, 0, max(words-1, 0))},
-		add:   start(words),
-		lines: make([]int32, 0, max(words-1, 0)),
+		c:     Config{Users: make([]string, 0, lines-1)},
+		add:   start(lines),
+		lines: make([]int32, 0, lines-1),
 	}
-	line, pos := 1, 0
-	for pos < len(data) {
-		adv, tok, _ := bufio.ScanWords(data[pos:], true)
-		if tok == nil {
-			break
+	for line := 1; len(s) > 0; line++ {
+		text := s
+		if i := strings.IndexByte(s, '\n'); i >= 0 {
+			text, s = s[:i], s[i+1:]
+		} else {
+			s = ""
 		}
-		// tok is data[at:at+len(tok)]: its capacity tells where it starts.
-		at := cap(data) - cap(tok)
-		line += bytes.Count(data[pos:at], newline)
-		if len(tok) > maxWord {
-			return Config{}, fmt.Errorf("%s:%d: %w", name, line, bufio.ErrTooLong)
-		}
-		if err := p.word(s[at:at+len(tok)], line); err != nil {
+		if err := p.line(text, line); err != nil {
 			return Config{}, fmt.Errorf("%s:%d: %w", name, line, err)
 		}
-		line += bytes.Count(data[at:pos+adv], newline)
-		pos += adv
 	}
 	if p.c.Domain == "" {
-		return Config{}, fmt.Errorf("%s: empty config: no domain", name)
+		return Config{}, fmt.Errorf("%s: empty config: no domain (the first line that is not blank or a comment names it)", name)
 	}
 	if len(p.c.Users) == 0 {
 		p.c.Users = nil // the same Config whatever the capacity
@@ -123,20 +137,9 @@ func parseConfig(data []byte, name string, start func(words int) func(string) bo
 	return p.c, nil
 }
 
-// countWords counts the words of data closely enough to size the table:
-// the ASCII-separated ones exactly, which is every word of a config file
-// written by WriteFile.
-func countWords(data []byte) int {
-	n, in := 0, false
-	for _, c := range data {
-		space := c == ' ' || c == '\n' || c == '\t' || c == '\r' || c == '\v' || c == '\f'
-		if !space && !in {
-			n++
-		}
-		in = !space
-	}
-	return n
-}
+// configBlanks are the bytes the config format ignores around a name: the
+// ASCII white space, as the reference's reader (C's isspace) skips it.
+const configBlanks = " \t\r\v\f"
 
 type configParser struct {
 	c     Config
@@ -144,7 +147,26 @@ type configParser struct {
 	lines []int32 // lines[i] is where c.Users[i] was, for duplicate errors
 }
 
-func (p *configParser) word(w string, line int) error {
+// line reads one line of the file, its '\n' taken off.
+func (p *configParser) line(text string, line int) error {
+	w := strings.Trim(text, configBlanks)
+	if w == "" || w[0] == '#' {
+		return nil
+	}
+	what := "user name"
+	if p.c.Domain == "" {
+		what = "domain"
+	}
+	if len(w) > maxWord {
+		return fmt.Errorf("invalid %s: %d bytes, longer than any name can be", what, len(w))
+	}
+	if i := strings.IndexAny(w, configBlanks); i >= 0 {
+		rest := strings.TrimLeft(w[i:], configBlanks)
+		if p.c.Domain == "" {
+			return fmt.Errorf("the domain line holds %q and then %q: the domain must be alone on its line, users go on the lines after it", w[:i], rest)
+		}
+		return fmt.Errorf("the line holds %q and then %q: one user name per line (a comment takes a whole line, starting with '#')", w[:i], rest)
+	}
 	if p.c.Domain == "" {
 		if err := checkDomain(w); err != nil {
 			return err
@@ -155,7 +177,7 @@ func (p *configParser) word(w string, line int) error {
 	if err := checkUserName(w); err != nil {
 		return err
 	}
-	// One map operation per word: a 1M-user load spends most of its time
+	// One map operation per user: a 1M-user load spends most of its time
 	// in the map, so a duplicate shows as an add that did not add.
 	// Names are compared without case, as the node looks them up.
 	if !p.add(w) {
@@ -179,6 +201,11 @@ var newline = []byte{'\n'}
 func checkUserName(name string) error {
 	if err := wire.CheckUser(name); err != nil {
 		return fmt.Errorf("invalid user name %q: %w", name, err)
+	}
+	if strings.HasPrefix(name, "#") {
+		// The spec allows it, the config file cannot hold it: its line
+		// would read back as a comment.
+		return fmt.Errorf("invalid user name %q: a name in the config file cannot start with '#', which starts a comment line", name)
 	}
 	return nil
 }
@@ -233,12 +260,19 @@ func (c Config) WriteFile(path string) (err error) {
 	}
 	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
 	if err != nil {
-		return err
+		// The temp file's name is an implementation detail; what the
+		// administrator can act on is the directory.
+		var pe *fs.PathError
+		if errors.As(err, &pe) {
+			err = pe.Err
+		}
+		return fmt.Errorf("write %s: cannot create a file in directory %s: %w", path, filepath.Clean(dir), err)
 	}
 	defer func() {
 		if err != nil {
 			tmp.Close()
 			os.Remove(tmp.Name())
+			err = fmt.Errorf("write %s: %w", path, err)
 		}
 	}()
 	if err := c.writeTo(tmp, mode); err != nil {

@@ -2,7 +2,9 @@ package node
 
 import (
 	"bufio"
+	"errors"
 	"fmt"
+	"io/fs"
 	"math/rand/v2"
 	"os"
 	"os/exec"
@@ -21,23 +23,37 @@ import (
 func TestParseConfig(t *testing.T) {
 	longestUser, tooLongUser := strings.Repeat("u", wire.MaxUserLen), strings.Repeat("u", wire.MaxUserLen+1)
 	longestDomain, tooLongDomain := strings.Repeat("d", wire.MaxDomainLen), strings.Repeat("d", wire.MaxDomainLen+1)
+	const empty = "t.cfg: empty config: no domain (the first line that is not blank or a comment names it)"
 	tests := []struct {
 		name    string
 		in      string
 		want    Config
-		wantErr string // substring of the error; "" means no error
+		wantErr string // the whole error; "" means no error
 	}{
 		{"reference file", "david-nuclear\ndavid.perez\nlaura.galera\npere.vila\n",
 			Config{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}}, ""},
-		{"one line", "PC-c u1 u2", Config{"PC-c", []string{"u1", "u2"}}, ""},
-		{"mixed whitespace", " \t\nPC-c\t\tu1 \r\n\n  u2\v\fu3  ", Config{"PC-c", []string{"u1", "u2", "u3"}}, ""},
-		{"unicode space separates", "d\u00a0u1\u2003u2", Config{"d", []string{"u1", "u2"}}, ""},
+		{"reference file with CRLF", "david-nuclear\r\ndavid.perez\r\nlaura.galera\r\npere.vila\r\n",
+			Config{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}}, ""},
+		{"no final newline", "PC-c\nu1\nu2", Config{"PC-c", []string{"u1", "u2"}}, ""},
+		{"blanks around names and blank lines", " \t\n\tPC-c \r\n\n  u1\t\r\n\v u2\f\nu3  ", Config{"PC-c", []string{"u1", "u2", "u3"}}, ""},
+		{"unicode space is part of a name", "d\nu1\u00a0u2\n", Config{"d", []string{"u1\u00a0u2"}}, ""},
 		{"domain only", "bb.com\n", Config{Domain: "bb.com"}, ""},
-		{"utf-8 names", "d ñandú 李", Config{"d", []string{"ñandú", "李"}}, ""},
-		{"empty", "", Config{}, "t.cfg: empty config"},
-		{"only blanks", " \n\t\n", Config{}, "t.cfg: empty config"},
+		{"utf-8 names", "d\nñandú\n李\n", Config{"d", []string{"ñandú", "李"}}, ""},
+		{"comments", "# the domain\n  # indented\nbb.com\n#laura\nmarc\n\t# pau\njoan\n#", Config{"bb.com", []string{"marc", "joan"}}, ""},
+		{"a user name with # inside", "d\na#b\n", Config{"d", []string{"a#b"}}, ""},
+		// The spec's domain rule (dnsname: allow "A-Z a-z 0-9 - . _", a DNS
+		// name) accepts a name that starts with '-'.
+		{"domain rule accepts -", "-\nu\n", Config{"-", []string{"u"}}, ""},
+		{"domain rule accepts -a.com", "-a.com\n", Config{Domain: "-a.com"}, ""},
+		{"empty", "", Config{}, empty},
+		{"only blanks", " \n\t\n", Config{}, empty},
+		{"only comments", "# bb.com\n# laura\n", Config{}, empty},
+		{"two words on the domain line", "bad domain!\nu\n", Config{}, `t.cfg:1: the domain line holds "bad" and then "domain!": the domain must be alone on its line, users go on the lines after it`},
+		{"domain and users on one line", "PC-c u1 u2", Config{}, `t.cfg:1: the domain line holds "PC-c" and then "u1 u2": the domain must be alone on its line, users go on the lines after it`},
+		{"two words on a user line after comments", "# c\n\nd\n# c\nlaura galera\n", Config{}, `t.cfg:5: the line holds "laura" and then "galera": one user name per line (a comment takes a whole line, starting with '#')`},
+		{"comment after a name", "d\nlaura # admin\n", Config{}, `t.cfg:2: the line holds "laura" and then "# admin": one user name per line (a comment takes a whole line, starting with '#')`},
+		{"comment line counted", "#\nd\na\nb\n#\na\n", Config{}, `t.cfg:6: duplicate user "a" (first on line 3)`},
 		{"duplicate", "d\na\nb\n\na\n", Config{}, `t.cfg:5: duplicate user "a" (first on line 2)`},
-		{"duplicate same line", "d a b a", Config{}, `t.cfg:1: duplicate user "a" (first on line 1)`},
 		{"at sign", "d\nu1\nu2@d\n", Config{}, `t.cfg:3: invalid user name "u2@d": field "user" at offset 2: bad field: byte '@' not allowed`},
 		{"colon", "d\n\n\nu:1", Config{}, `t.cfg:4: invalid user name "u:1": field "user" at offset 1: bad field: byte ':' not allowed`},
 		{"control", "d\nu\x01", Config{}, `t.cfg:2: invalid user name "u\x01": field "user" at offset 1: bad field: byte 0x01 not allowed`},
@@ -46,18 +62,24 @@ func TestParseConfig(t *testing.T) {
 		{"duplicate in another case", "d\nLaura\nlaura", Config{}, `t.cfg:3: duplicate user "laura" (first on line 2 as "Laura")`},
 		{"user too long", "d\n" + tooLongUser, Config{}, fmt.Sprintf(`t.cfg:2: invalid user name %q: field "user" at offset 0: too long: length %d, limit %d`, tooLongUser, wire.MaxUserLen+1, wire.MaxUserLen)},
 		{"longest user", "d\n" + longestUser, Config{"d", []string{longestUser}}, ""},
-		{"longest domain", longestDomain + " u", Config{longestDomain, []string{"u"}}, ""},
-		{"domain too long", tooLongDomain + " u", Config{}, fmt.Sprintf(`t.cfg:1: invalid domain %q: field "domain" at offset 0: too long: length %d, limit %d`, tooLongDomain, wire.MaxDomainLen+1, wire.MaxDomainLen)},
+		{"longest domain", longestDomain + "\nu", Config{longestDomain, []string{"u"}}, ""},
+		{"domain too long", tooLongDomain + "\nu", Config{}, fmt.Sprintf(`t.cfg:1: invalid domain %q: field "domain" at offset 0: too long: length %d, limit %d`, tooLongDomain, wire.MaxDomainLen+1, wire.MaxDomainLen)},
 		{"bad utf-8", "d\nu\xff", Config{}, `t.cfg:2: invalid user name "u\xff": field "user" at offset 1: bad field: invalid UTF-8`},
-		{"bad domain", "a@b u", Config{}, `t.cfg:1: invalid domain "a@b": field "domain" at offset 1: bad field: byte '@' not allowed`},
-		{"word too long", "d " + strings.Repeat("x", maxWord+1), Config{}, "t.cfg:1: bufio.Scanner: token too long"},
+		{"bad domain", "a@b\nu", Config{}, `t.cfg:1: invalid domain "a@b": field "domain" at offset 1: bad field: byte '@' not allowed`},
+		{"domain not a DNS name", "\n.bb.com\n", Config{}, `t.cfg:2: invalid domain ".bb.com": field "domain" at offset 0: bad field: not a DNS name`},
+		{"unicode space in the domain", "d\u00a0u1\n", Config{}, `t.cfg:1: invalid domain "d\u00a0u1": field "domain" at offset 1: bad field: byte 0xc2 not allowed`},
+		{"word too long", "d\n" + strings.Repeat("x", maxWord+1), Config{}, fmt.Sprintf("t.cfg:2: invalid user name: %d bytes, longer than any name can be", maxWord+1)},
+		{"domain word too long", strings.Repeat("x", maxWord+1), Config{}, fmt.Sprintf("t.cfg:1: invalid domain: %d bytes, longer than any name can be", maxWord+1)},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
 			got, err := ParseConfig(strings.NewReader(tt.in), "t.cfg")
 			if tt.wantErr != "" {
-				if err == nil || !strings.Contains(err.Error(), tt.wantErr) {
-					t.Fatalf("error = %v, want one containing %q", err, tt.wantErr)
+				if err == nil {
+					t.Fatalf("ParseConfig = %+v, want the error %q", got, tt.wantErr)
+				}
+				if diff := cmp.Diff(tt.wantErr, err.Error()); diff != "" {
+					t.Fatalf("error mismatch (-want +got):\n%s", diff)
 				}
 				return
 			}
@@ -100,18 +122,52 @@ func TestLoadConfig(t *testing.T) {
 	}
 }
 
-func TestLoadConfigErrorsNameTheFile(t *testing.T) {
+func TestLoadConfigErrors(t *testing.T) {
 	dir := t.TempDir()
-	empty := filepath.Join(dir, "empty.cfg")
-	if err := os.WriteFile(empty, nil, 0o644); err != nil {
+	write := func(name, data string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(data), 0o644); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	empty := write("empty.cfg", "")
+	bad := write("bad.cfg", "# bb.com's node\nbad domain!\n")
+	missing := filepath.Join(dir, "missing.cfg")
+	tests := []struct {
+		name, path string
+		want       string
+		notExist   bool
+	}{
+		{"empty", empty, empty + ": empty config: no domain (the first line that is not blank or a comment names it)", false},
+		{"bad line", bad, bad + `:2: the domain line holds "bad" and then "domain!": the domain must be alone on its line, users go on the lines after it`, false},
+		{"missing", missing, "open " + missing + ": no such file or directory (the config file is set with -config); " +
+			"it holds the domain on its first line, then one user per line, e.g.\n    bb.com\n    laura", true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			_, err := LoadConfig(tt.path)
+			if err == nil {
+				t.Fatal("LoadConfig succeeded")
+			}
+			if diff := cmp.Diff(tt.want, err.Error()); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+			if got := errors.Is(err, fs.ErrNotExist); got != tt.notExist {
+				t.Errorf("errors.Is(err, fs.ErrNotExist) = %v, want %v", got, tt.notExist)
+			}
+		})
+	}
+}
+
+// The example the missing file's error shows is a config that loads.
+func TestConfigExampleLoads(t *testing.T) {
+	got, err := ParseConfig(strings.NewReader(configExample), "example")
+	if err != nil {
 		t.Fatal(err)
 	}
-	missing := filepath.Join(dir, "missing.cfg")
-	for _, path := range []string{empty, missing} {
-		_, err := LoadConfig(path)
-		if err == nil || !strings.Contains(err.Error(), path) {
-			t.Errorf("LoadConfig(%s) error = %v, want one naming the file", path, err)
-		}
+	if diff := cmp.Diff(Config{"bb.com", []string{"laura"}}, got); diff != "" {
+		t.Errorf("example mismatch (-want +got):\n%s", diff)
 	}
 }
 
@@ -157,6 +213,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		{"PC-c", []string{"u1", "u2"}},
 		{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}},
 		{"d", []string{"ñandú", "李", "a.b-c_d"}},
+		{"-", []string{"a#b", "u1\u00a0u2", "\u00a0edge\u00a0"}},
 	}
 	path := filepath.Join(t.TempDir(), "n.cfg")
 	for _, c := range configs {
@@ -246,6 +303,8 @@ func TestWriteFileRejectsInvalid(t *testing.T) {
 		{"d", []string{"a b"}},
 		{"d", []string{"a:b"}},
 		{"d", []string{"a", "b", "a"}},
+		{"d", []string{"#a"}}, // would read back as a comment
+		{"d", []string{"a\tb"}},
 	} {
 		if err := c.WriteFile(path); err == nil {
 			t.Errorf("WriteFile(%+v) succeeded, want an error", c)
@@ -253,6 +312,45 @@ func TestWriteFileRejectsInvalid(t *testing.T) {
 	}
 	if _, err := os.Stat(path); !os.IsNotExist(err) {
 		t.Errorf("a rejected config left a file behind (stat: %v)", err)
+	}
+}
+
+// A write the directory refuses names the directory, not the temp file
+// WriteFile would have made in it.
+func TestWriteFileUnwritableDirectory(t *testing.T) {
+	readOnly := filepath.Join(t.TempDir(), "ro")
+	if err := os.Mkdir(readOnly, 0o555); err != nil {
+		t.Fatal(err)
+	}
+	missing := filepath.Join(t.TempDir(), "none")
+	tests := []struct {
+		name, dir string
+		reason    string
+	}{
+		{"missing directory", missing, "no such file or directory"},
+		{"read-only directory", readOnly, "permission denied"},
+		{"read-only file system", "/sys", "permission denied"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			if tt.name != "missing directory" {
+				probe := filepath.Join(tt.dir, "probe")
+				if f, err := os.Create(probe); err == nil {
+					f.Close()
+					os.Remove(probe)
+					t.Skipf("%s is writable here (running as root?)", tt.dir)
+				}
+			}
+			path := filepath.Join(tt.dir, "n.cfg")
+			err := (Config{"d", []string{"a"}}).WriteFile(path)
+			if err == nil {
+				t.Fatal("WriteFile succeeded")
+			}
+			want := "write " + path + ": cannot create a file in directory " + tt.dir + ": " + tt.reason
+			if diff := cmp.Diff(want, err.Error()); diff != "" {
+				t.Errorf("error mismatch (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
