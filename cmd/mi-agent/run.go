@@ -12,6 +12,7 @@ import (
 	"os"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -35,13 +36,18 @@ type options struct {
 	json, verbose                                            bool
 	attempts, lineBurst                                      int
 	lineRate                                                 float64
-	retry, handshake, message                                time.Duration
+	retry, handshake, message, refresh                       time.Duration
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
 	var o options
 	fs := flag.NewFlagSet("mi-agent", flag.ContinueOnError)
 	fs.SetOutput(stderr)
+	fs.Usage = func() {
+		io.WriteString(stderr, usageText)
+		fs.PrintDefaults()
+		io.WriteString(stderr, usageTail)
+	}
 	fs.StringVar(&o.addr, "addr", "", "your MI address, user@domain (required)")
 	fs.StringVar(&o.nick, "nick", "", "nickname shown to peers (default: the user part of -addr)")
 	fs.StringVar(&o.node, "node", "", "your LUMI node's host:port (default: resolve the domain of -addr)")
@@ -58,6 +64,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.message, "message-timeout", agent.DefaultMessageTimeout, "time a peer has to finish a message once its first byte is in")
 	fs.Float64Var(&o.lineRate, "line-rate", agent.DefaultLineRate, `a peer's lines a second; more are dropped ("inf": no limit)`)
 	fs.IntVar(&o.lineBurst, "line-burst", agent.DefaultLineBurst, "lines a peer may send at once beyond -line-rate")
+	fs.DurationVar(&o.refresh, "refresh", agent.DefaultRefresh, "how often to register again, so that a node that restarted learns where you are (negative: never)")
 	fs.StringVar(&o.secretFile, "secret-file", "", "`file` holding your secret, for a node that requires proof of it (authenticated registration)")
 	if err := fs.Parse(args); err != nil {
 		return o, err
@@ -143,6 +150,7 @@ loop:
 			}
 		}
 	}
+	out.leaving.Store(true)
 	cancelCalls()
 	calls.Wait()
 	if _, ok := a.Peer(); ok {
@@ -159,7 +167,11 @@ loop:
 // command runs one line of input; false means quit.
 func command(a *agent.Agent, out *printer, line string, ctx context.Context, calls *sync.WaitGroup) bool {
 	if !strings.HasPrefix(line, "/") {
-		a.Send(line) // not in a conversation: an error event says so
+		for _, part := range splitInput(line) {
+			if a.Send(part) != nil { // not in a conversation: an error event says so
+				break
+			}
+		}
 		return true
 	}
 	fields := strings.Fields(line)
@@ -169,6 +181,10 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 	case "/call":
 		if len(fields) != 2 {
 			out.fail(badCommand("usage: /call user@domain"))
+			return true
+		}
+		if to, err := wire.ParseAddress(fields[1]); err == nil && sameAddr(to, a.Addr()) {
+			out.fail(&commandError{agent.ErrBadAddress, a.Addr().String() + " is your own address; /call someone else"})
 			return true
 		}
 		calls.Add(1)
@@ -211,11 +227,56 @@ const help = `commands:
   /quit               deregister and leave (so do end of input and Ctrl-C)
 any other line is sent to the peer`
 
-type commandError struct{ msg string }
+// commandError is a failure found here, before the agent is asked.
+type commandError struct {
+	reason *agent.Reason
+	msg    string
+}
 
 func (e *commandError) Error() string { return e.msg }
-func (e *commandError) Unwrap() error { return agent.ErrBadCommand }
-func badCommand(msg string) error     { return &commandError{msg} }
+func (e *commandError) Unwrap() error { return e.reason }
+func badCommand(msg string) error     { return &commandError{agent.ErrBadCommand, msg} }
+
+// sameAddr: the same user, compared as the node does, without case.
+func sameAddr(a, b wire.Address) bool {
+	return strings.EqualFold(a.User, b.User) && strings.EqualFold(a.Domain, b.Domain)
+}
+
+const usageText = `usage: mi-agent -addr user@domain [flags]
+
+mi-agent is an MI agent for people and for scripts: it registers your MI
+address with your domain's LUMI node (found through DNS, or -node), answers
+the locates of those who call you, and chats with one other agent at a
+time, peer to peer over TCP.
+
+Type a line to send it to your peer; a line longer than the protocol's
+limit goes as several lines, cut at spaces. Commands:
+
+  /call user@domain   locate someone and start a conversation
+  /hangup             end the conversation (you stay registered)
+  /who                who you are talking to
+  /register           register again (say, after the node restarted)
+  /help               the list of commands
+  /quit               deregister and leave (so do Ctrl-D, Ctrl-C, end of input)
+
+On a terminal it shows a prompt with line editing and history (arrow
+keys), and every line with its time and who said it. Elsewhere it reads
+and writes plain lines; with -json it writes one JSON object per event
+(see the README).
+
+Examples:
+
+  mi-agent -addr laura@bb.com
+  mi-agent -addr laura@bb.com -nick Laura -dns 127.0.0.1:40123
+  mi-agent -addr laura@bb.com -node 127.0.0.1:3344 -json
+
+Flags:
+`
+
+const usageTail = `
+Exit status: 0 after a clean deregistration; 1 if it cannot start, register
+or deregister; 2 bad usage.
+`
 
 // agentConfig turns the flags into the agent's config.
 func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
@@ -237,7 +298,7 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	cfg := agent.Config{
 		Addr: addr, Nick: nick, Listen: o.listen, Attempts: o.attempts, RetryInterval: o.retry,
 		HandshakeTimeout: o.handshake, MessageTimeout: o.message, LineRate: o.lineRate, LineBurst: o.lineBurst,
-		LogPath: logPath, Logger: logger,
+		Refresh: o.refresh, LogPath: logPath, Logger: logger,
 	}
 	if o.secretFile != "" {
 		secret, err := auth.ReadSecret(o.secretFile)
@@ -276,6 +337,10 @@ type printer struct {
 	json   bool
 	colour bool
 	peer   string // the nick of the current or last peer
+
+	// leaving: the user has left, and the calls under way are cancelled;
+	// their errors say only that.
+	leaving atomic.Bool
 }
 
 func newPrinter(w, notes io.Writer, asJSON, colour bool) *printer {
@@ -316,6 +381,9 @@ func (p *printer) paint(code, s string) string {
 func (p *printer) event(e agent.Event) {
 	p.mu.Lock()
 	defer p.mu.Unlock()
+	if e.Kind == agent.EventError && p.leaving.Load() && cancelled(e.Message) {
+		return
+	}
 	if p.json {
 		b, _ := json.Marshal(e)
 		p.w.Write(append(b, '\n'))
@@ -359,6 +427,12 @@ func (p *printer) event(e agent.Event) {
 		s = fmt.Sprintf("* %s", e.Kind)
 	}
 	fmt.Fprintln(p.w, s)
+}
+
+// cancelled: the error of a call or registration that the user's leaving
+// cut short.
+func cancelled(msg string) bool {
+	return strings.HasSuffix(msg, context.Canceled.Error()) || strings.HasSuffix(msg, "operation was canceled")
 }
 
 // shown is e with what peers choose made inert for a terminal.

@@ -147,3 +147,26 @@ func TestLimitFlags(t *testing.T) {
 		}
 	}
 }
+
+func TestRefreshFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want time.Duration
+	}{
+		{nil, agent.DefaultRefresh},
+		{[]string{"-refresh", "5s"}, 5 * time.Second},
+		{[]string{"-refresh", "-1s"}, -time.Second},
+	} {
+		o, err := parseFlags(append([]string{"-addr", "laura@bb.com", "-hosts", "-"}, tc.args...), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := agentConfig(o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.Refresh != tc.want {
+			t.Errorf("%q: Refresh %v, want %v", tc.args, cfg.Refresh, tc.want)
+		}
+	}
+}
