@@ -644,7 +644,7 @@ func (a *Agent) endConv(by string, err error) {
 // Register registers the agent with its node.
 func (a *Agent) Register(ctx context.Context) error {
 	err := a.client.Register(ctx, a.addr)
-	for errors.Is(err, ErrNodeTimeout) && a.failover(ctx) {
+	for silent(err) && a.failover(ctx) {
 		err = a.client.Register(ctx, a.addr)
 	}
 	if err != nil {
@@ -652,6 +652,12 @@ func (a *Agent) Register(ctx context.Context) error {
 	}
 	a.post(Event{Kind: EventRegistered, Addr: a.addr.String(), Node: a.client.Node().String()})
 	return nil
+}
+
+// silent says whether err is a node not answering: a timeout, or its
+// address refusing (ICMP port unreachable).
+func silent(err error) bool {
+	return errors.Is(err, ErrNodeTimeout) || errors.Is(err, ErrNodeUnreachable)
 }
 
 // failover moves the agent to the next node of its domain when the one it
@@ -670,7 +676,10 @@ func (a *Agent) failover(ctx context.Context) bool {
 		return false
 	}
 	a.log.Warn("the node did not answer; trying the domain's next node", "node", old, "next", next)
-	a.client.SetNode(next)
+	if err := a.client.SetNode(next); err != nil {
+		a.log.Warn("cannot move to the domain's next node", "next", next, "err", err)
+		return false
+	}
 	return true
 }
 

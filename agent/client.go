@@ -12,6 +12,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"syscall"
 	"time"
 
 	"mi/internal/auth"
@@ -30,7 +31,7 @@ type ClientConfig struct {
 	// LocalPort is the UDP port to send from; 0 picks a free one. A node
 	// serves a user's PD and PL only from the address it registered from,
 	// so a tool that registers in one run and locates or deregisters in
-	// another must use the same port each time.
+	// another must use the same port each time. SetNode keeps it.
 	LocalPort uint16
 	// Secret is the user's secret for a node that requires proof of it
 	// (authenticated registration); nil: none. It is used only in answer
@@ -42,15 +43,20 @@ type ClientConfig struct {
 // requests, retransmitting until the matching reply comes, and hands the
 // node's locate requests (PL) to the agent through Locates. It is safe for
 // concurrent use; requests are sent one at a time.
+//
+// The socket is connected to the node (net.DialUDP), so that the system
+// takes only the node's datagrams and reports an ICMP port unreachable
+// from the node's address as ECONNREFUSED: a request to a node where
+// nothing listens fails at once with ErrNodeUnreachable instead of after
+// every attempt.
 type Client struct {
-	cfg   ClientConfig
-	node  atomic.Pointer[netip.AddrPort] // cfg.Node, or where SetNode moved it
-	conn  *net.UDPConn
-	local netip.AddrPort
-	log   *slog.Logger
+	cfg ClientConfig
+	log *slog.Logger
 
-	sem     chan struct{} // one request in flight
-	mu      sync.Mutex    // guards pending
+	linkMu  sync.Mutex           // serializes SetNode and Close
+	link    atomic.Pointer[link] // the socket and the node it is connected to
+	sem     chan struct{}        // one request in flight
+	mu      sync.Mutex           // guards pending
 	pending *pending
 
 	locates chan wire.Locate
@@ -59,10 +65,24 @@ type Client struct {
 	once    sync.Once
 }
 
+// link is one socket connected to one node.
+type link struct {
+	conn  *net.UDPConn
+	node  netip.AddrPort
+	local netip.AddrPort // the socket's address, as the node sees it
+}
+
 // pending is the request waiting for its reply.
 type pending struct {
 	match func(*wire.PLUMIDatagram) bool
-	reply chan wire.PLUMIDatagram
+	reply chan reply
+}
+
+// reply is what a request in progress gets from the reader: the node's
+// answer, or the error the socket reported for it.
+type reply struct {
+	d   wire.PLUMIDatagram
+	err error
 }
 
 // locateQueue bounds the PLs waiting for the agent; more are dropped (the
@@ -86,41 +106,91 @@ func NewClient(cfg ClientConfig) (*Client, error) {
 	if lg == nil {
 		lg = slog.New(slog.NewTextHandler(io.Discard, nil))
 	}
-	nodeAddr := net.UDPAddrFromAddrPort(cfg.Node)
-	probe, err := net.DialUDP("udp", nil, nodeAddr)
+	l, err := dial(cfg.Node, cfg.LocalPort)
 	if err != nil {
-		return nil, failWith(ErrNetwork, "no route to node "+cfg.Node.String(), err)
-	}
-	localIP := probe.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
-	probe.Close()
-	conn, err := net.ListenUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(localIP, cfg.LocalPort)))
-	if err != nil {
-		return nil, failWith(ErrNetwork, "open UDP socket", err)
+		return nil, err
 	}
 	c := &Client{
 		cfg:     cfg,
-		conn:    conn,
-		local:   netip.AddrPortFrom(localIP, conn.LocalAddr().(*net.UDPAddr).AddrPort().Port()),
 		log:     lg,
 		sem:     make(chan struct{}, 1),
 		locates: make(chan wire.Locate, locateQueue),
 		done:    make(chan struct{}),
 	}
-	c.node.Store(&cfg.Node)
-	c.readers.Add(1)
-	go c.read()
+	c.start(l)
 	return c, nil
 }
 
+// dial opens a UDP socket connected to node, from port (0: a free one),
+// bound to the local address the system routes to the node through.
+func dial(node netip.AddrPort, port uint16) (*link, error) {
+	nodeAddr := net.UDPAddrFromAddrPort(node)
+	probe, err := net.DialUDP("udp", nil, nodeAddr)
+	if err != nil {
+		return nil, failWith(ErrNetwork, "no route to node "+node.String(), err)
+	}
+	localIP := probe.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
+	probe.Close()
+	conn, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(localIP, port)), nodeAddr)
+	if err != nil {
+		return nil, failWith(ErrNetwork, "open UDP socket to node "+node.String(), err)
+	}
+	return &link{conn: conn, node: node, local: netip.AddrPortFrom(localIP, conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())}, nil
+}
+
+// start makes l the client's link and reads it.
+func (c *Client) start(l *link) {
+	c.link.Store(l)
+	c.readers.Add(1)
+	go c.read(l)
+}
+
 // LocalAddr is the client's UDP address, as its node sees it.
-func (c *Client) LocalAddr() netip.AddrPort { return c.local }
+func (c *Client) LocalAddr() netip.AddrPort { return c.link.Load().local }
 
 // Node is the node the client talks to.
-func (c *Client) Node() netip.AddrPort { return *c.node.Load() }
+func (c *Client) Node() netip.AddrPort { return c.link.Load().node }
 
 // SetNode moves the client to another node of its domain, for the
-// requests that follow; the socket stays the same.
-func (c *Client) SetNode(ap netip.AddrPort) { c.node.Store(&ap) }
+// requests that follow. The socket is connected to its node, so SetNode
+// opens a new one connected to ap: from the same local port when the
+// client was given LocalPort (the old socket is closed first to free it),
+// else from a new free port (the old one is closed after). A request in
+// progress goes on from the new socket. If the new socket cannot be
+// opened, SetNode returns an error matching ErrNetwork and the client
+// stays with the old node when it still can.
+func (c *Client) SetNode(ap netip.AddrPort) error {
+	c.linkMu.Lock()
+	defer c.linkMu.Unlock()
+	select {
+	case <-c.done:
+		return fail(ErrClosed, "client closed")
+	default:
+	}
+	old := c.link.Load()
+	if old.node == ap {
+		return nil
+	}
+	if c.cfg.LocalPort == 0 {
+		l, err := dial(ap, 0)
+		if err != nil {
+			return err
+		}
+		c.start(l)
+		old.conn.Close()
+		return nil
+	}
+	old.conn.Close()
+	l, err := dial(ap, c.cfg.LocalPort)
+	if err != nil {
+		if back, berr := dial(old.node, c.cfg.LocalPort); berr == nil {
+			c.start(back)
+		}
+		return err
+	}
+	c.start(l)
+	return nil
+}
 
 // Locates delivers the locate requests (PL) the node forwards to this
 // agent; answer each with AnswerLocate.
@@ -130,9 +200,12 @@ func (c *Client) Locates() <-chan wire.Locate { return c.locates }
 func (c *Client) Close() error {
 	var err error
 	c.once.Do(func() {
+		c.linkMu.Lock()
 		close(c.done)
-		err = c.conn.Close()
+		err = c.link.Load().conn.Close()
+		c.linkMu.Unlock()
 		c.readers.Wait()
+		close(c.locates)
 	})
 	return err
 }
@@ -233,16 +306,27 @@ func (c *Client) AnswerLocate(rl *wire.LocateReply) error {
 }
 
 func (c *Client) send(b []byte) error {
-	c.cfg.Log.Sent(c.Node(), b)
-	if _, err := c.conn.WriteToUDPAddrPort(b, c.Node()); err != nil {
+	l := c.link.Load()
+	c.cfg.Log.Sent(l.node, b)
+	if _, err := l.conn.Write(b); err != nil {
 		select {
 		case <-c.done:
 			return fail(ErrClosed, "client closed")
 		default:
 		}
-		return failWith(ErrNetwork, "send to node "+c.Node().String(), err)
+		if errors.Is(err, syscall.ECONNREFUSED) {
+			return failWith(ErrNodeUnreachable, "node "+l.node.String()+" is unreachable: nothing listens at its address", err)
+		}
+		return failWith(ErrNetwork, "send to node "+l.node.String(), err)
 	}
 	return nil
+}
+
+// unreachable is the error of a request the node's address refused (an
+// ICMP port unreachable) at attempt i (from 0).
+func (c *Client) unreachable(tag string, i int, cause error) error {
+	return failWith(ErrNodeUnreachable, fmt.Sprintf("node %s refused %s at attempt %d of %d: nothing listens at its address (ICMP port unreachable)",
+		c.Node(), tag, i+1, c.cfg.Attempts), cause)
 }
 
 // request sends m until a datagram that match accepts comes back, at most
@@ -262,7 +346,7 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 	case <-c.done:
 		return zero, fail(ErrClosed, "client closed")
 	}
-	p := &pending{match: match, reply: make(chan wire.PLUMIDatagram, 1)}
+	p := &pending{match: match, reply: make(chan reply, 1)}
 	c.mu.Lock()
 	c.pending = p
 	c.mu.Unlock()
@@ -275,15 +359,21 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 	defer t.Stop()
 	for i := 0; i < c.cfg.Attempts; i++ {
 		if err := c.send(b); err != nil {
-			if errors.Is(err, ErrClosed) {
+			switch {
+			case errors.Is(err, ErrClosed):
 				return zero, err
+			case errors.Is(err, ErrNodeUnreachable):
+				return zero, c.unreachable(m.Tag(), i, errors.Unwrap(err))
 			}
 			c.log.Warn("send failed; will retry", "attempt", i+1, "err", err)
 		}
 		t.Reset(c.cfg.RetryInterval)
 		select {
-		case d := <-p.reply:
-			return d, nil
+		case r := <-p.reply:
+			if r.err != nil {
+				return zero, c.unreachable(m.Tag(), i, r.err)
+			}
+			return r.d, nil
 		case <-t.C:
 		case <-ctx.Done():
 			return zero, ctx.Err()
@@ -295,14 +385,15 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 		c.Node(), m.Tag(), c.cfg.Attempts, c.cfg.RetryInterval))
 }
 
-// read receives every datagram: replies go to the waiting request, PLs to
-// Locates, and anything else is logged and dropped.
-func (c *Client) read() {
+// read receives every datagram of l: replies go to the waiting request,
+// PLs to Locates, and anything else is logged and dropped. An ICMP port
+// unreachable (ECONNREFUSED) fails the request in progress. It ends when
+// l's socket is closed (by Close, or by SetNode replacing it).
+func (c *Client) read(l *link) {
 	defer c.readers.Done()
-	defer close(c.locates)
 	buf := make([]byte, 2048)
 	for {
-		n, from, err := c.conn.ReadFromUDPAddrPort(buf)
+		n, from, err := l.conn.ReadFromUDPAddrPort(buf)
 		if err != nil {
 			select {
 			case <-c.done:
@@ -312,15 +403,19 @@ func (c *Client) read() {
 			if errors.Is(err, net.ErrClosed) {
 				return
 			}
+			if errors.Is(err, syscall.ECONNREFUSED) {
+				c.refused(l, err)
+				continue
+			}
 			c.log.Warn("UDP read", "err", err)
-			time.Sleep(10 * time.Millisecond) // e.g. ICMP errors; do not spin
+			time.Sleep(10 * time.Millisecond) // do not spin
 			continue
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := buf[:n]
 		c.cfg.Log.Received(from, b)
-		if from != c.Node() {
-			c.log.Warn("dropped a datagram not from our node", "from", from, "node", c.Node(), "datagram", printable(b))
+		if from != l.node {
+			c.log.Warn("dropped a datagram not from our node", "from", from, "node", l.node, "datagram", printable(b))
 			continue
 		}
 		var d wire.PLUMIDatagram
@@ -344,7 +439,7 @@ func (c *Client) read() {
 		p := c.pending
 		if p != nil && p.match(&d) {
 			c.pending = nil
-			p.reply <- d
+			p.reply <- reply{d: d}
 			p = nil
 		} else {
 			p = &pending{}
@@ -353,6 +448,24 @@ func (c *Client) read() {
 		if p != nil {
 			c.log.Warn("dropped a reply that answers no request in progress", "datagram", printable(b))
 		}
+	}
+}
+
+// refused hands an ICMP port unreachable from l's node to the request in
+// progress, if l is still the client's link; with none in progress it
+// answered a datagram no one waits for (an RL), and is only logged.
+func (c *Client) refused(l *link, err error) {
+	c.mu.Lock()
+	p := c.pending
+	if p != nil && c.link.Load() == l {
+		c.pending = nil
+		p.reply <- reply{err: err}
+	} else {
+		p = nil
+	}
+	c.mu.Unlock()
+	if p == nil {
+		c.log.Warn("the node's address is unreachable (ICMP port unreachable)", "node", l.node)
 	}
 }
 
