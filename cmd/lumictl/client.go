@@ -26,13 +26,17 @@ var clientExit = map[string]int{
 	"refused":        8,
 	"dns_failure":    9,
 	"auth_required":  12,
+	// 10 and 11 are lumictl resolve's.
+	"node_unreachable": 13,
 }
 
 const clientExitHelp = `Exit status: 0 done; 2 bad usage or address; 3 user unknown; 4 domain
 unknown (no node found for it); 5 busy; 6 offline; 7 the node did not
 answer; 8 refused; 9 DNS failed (the domain may exist); 12 the node
 requires proof of the user's secret (authenticated registration, which
-lumictl does not do); 1 anything else. The reason is printed to stderr as
+lumictl does not do); 13 nothing listens at the node's address (an ICMP
+port unreachable came back: said at once, without the other attempts);
+1 anything else. The reason is printed to stderr as
 "REASON: message", REASON a snake_case word (user_unknown, busy, ...).`
 
 // clientFlags are the flags shared by the client subcommands.

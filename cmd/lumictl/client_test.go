@@ -63,3 +63,28 @@ func TestClientCommands(t *testing.T) {
 		})
 	}
 }
+
+// TestClientNodeUnreachable: nothing listens at -node, and register says
+// so at its first attempt with exit 13. The attempts are an hour apart, so
+// waiting them out would show as the test's timeout, not as a pass.
+func TestClientNodeUnreachable(t *testing.T) {
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	closed := conn.LocalAddr().String()
+	conn.Close()
+	for _, args := range [][]string{
+		{"register", "-node", closed, "-attempts", "3", "-retry", "1h", "laura@bb.com"},
+		{"locate", "-node", closed, "-attempts", "3", "-retry", "1h", "laura@bb.com", "pau@cc.org"},
+	} {
+		code, stdout, stderr := runLumictl(args...)
+		if code != 13 || stdout != "" || !strings.HasPrefix(stderr, "node_unreachable: ") || !strings.Contains(stderr, "attempt 1 of 3") {
+			t.Errorf("%s: exit %d, stdout %q, stderr %q; want 13 and node_unreachable at attempt 1 of 3", args[0], code, stdout, stderr)
+		}
+	}
+	code, stdout, stderr := runLumictl("register", "-h")
+	if !strings.Contains(stdout+stderr, "13 nothing listens") {
+		t.Errorf("register -h (exit %d) does not say exit 13:\n%s%s", code, stdout, stderr)
+	}
+}
