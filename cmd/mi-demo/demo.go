@@ -398,6 +398,7 @@ func runLive(ctx context.Context, w io.Writer, logger *slog.Logger) error {
 	if err != nil {
 		return step("make a temporary directory", err)
 	}
+	defer os.RemoveAll(dir) // after the nodes have stopped and closed their logs
 	s, err := startSystem(dir, logger)
 	if err != nil {
 		return err
@@ -411,12 +412,13 @@ func runLive(ctx context.Context, w io.Writer, logger *slog.Logger) error {
 	fmt.Fprintf(w, "  go run ./cmd/mi-agent -addr laura@bb.com -dns %s\n", s.zone.Addr())
 	fmt.Fprintf(w, "  go run ./cmd/mi-agent -addr pau@cc.org -dns %s\n", s.zone.Addr())
 	fmt.Fprintf(w, "\nthen type '/call pau@cc.org' in the first. /help lists the commands.\n")
-	fmt.Fprintf(w, "Node logs in %s. Ctrl-C stops DNS and the nodes.\n", dir)
+	fmt.Fprintf(w, "Node logs in %s. Ctrl-C stops DNS and the nodes and removes it.\n", dir)
 	select {
 	case <-ctx.Done():
 	case err := <-s.errs:
 		return step("run the nodes", err)
 	}
+	fmt.Fprintf(w, "\nstopping; removing %s\n", dir)
 	return nil
 }
 

@@ -1,10 +1,14 @@
 package main
 
 import (
+	"bufio"
 	"bytes"
 	"context"
 	"io"
 	"log/slog"
+	"os"
+	"os/exec"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -34,5 +38,109 @@ func TestDemo(t *testing.T) {
 	}
 	if t.Failed() {
 		t.Logf("output:\n%s", out.String())
+	}
+}
+
+// liveChildEnv makes the test binary run mi-demo's main with the arguments
+// after "--", for tests that signal a real process.
+const liveChildEnv = "MI_DEMO_TEST_MAIN"
+
+func TestMain(m *testing.M) {
+	if os.Getenv(liveChildEnv) != "" {
+		i := slices.Index(os.Args, "--")
+		os.Args = append([]string{"mi-demo"}, os.Args[i+1:]...)
+		main()
+		return
+	}
+	os.Exit(m.Run())
+}
+
+func TestUsage(t *testing.T) {
+	tests := []struct {
+		name     string
+		args     []string
+		code     int
+		want     []string // in the stderr, in this order
+		noStdout bool
+	}{
+		{"help", []string{"-h"}, exitOK, []string{
+			"usage: mi-demo [flags]\n\nmi-demo runs the whole MI system on loopback",
+			"With -live", "Ctrl-C",
+			"Examples:\n  mi-demo ", "mi-demo -live",
+			"Flags:\n", "-live\n", "-timeout duration", "-v\t"}, true},
+		{"unexpected argument", []string{"now"}, exitUsage, []string{
+			"mi-demo: unexpected arguments [\"now\"]\n", "usage: mi-demo [flags]", "Flags:\n"}, true},
+		{"unknown flag", []string{"-x"}, exitUsage, []string{
+			"flag provided but not defined: -x\n", "usage: mi-demo [flags]"}, true},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			var stdout, stderr bytes.Buffer
+			code := run(context.Background(), tt.args, &stdout, &stderr)
+			if code != tt.code {
+				t.Errorf("exit status %d, want %d", code, tt.code)
+			}
+			rest := stderr.String()
+			for _, w := range tt.want {
+				i := strings.Index(rest, w)
+				if i < 0 {
+					t.Fatalf("stderr lacks %q after the earlier parts:\n%s", w, stderr.String())
+				}
+				rest = rest[i+len(w):]
+			}
+			if tt.noStdout && stdout.Len() > 0 {
+				t.Errorf("stdout: %q, want nothing", stdout.String())
+			}
+		})
+	}
+}
+
+// TestLiveInterrupt runs mi-demo -live as a process, sends it SIGINT as
+// Ctrl-C does, and checks that it exits 0 and leaves no temporary
+// directory behind.
+func TestLiveInterrupt(t *testing.T) {
+	tmp := t.TempDir()
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	cmd := exec.CommandContext(ctx, os.Args[0], "-test.run=^$", "--", "-live")
+	cmd.Env = append(os.Environ(), liveChildEnv+"=1", "TMPDIR="+tmp)
+	var stderr bytes.Buffer
+	cmd.Stderr = &stderr
+	stdout, err := cmd.StdoutPipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	sc := bufio.NewScanner(stdout)
+	ready := false
+	for sc.Scan() {
+		if strings.Contains(sc.Text(), "Ctrl-C stops") {
+			ready = true
+			break
+		}
+	}
+	if !ready {
+		cmd.Process.Kill()
+		cmd.Wait()
+		t.Fatalf("mi-demo -live never said it was ready; stderr:\n%s", stderr.String())
+	}
+	if entries, _ := os.ReadDir(tmp); len(entries) != 1 {
+		t.Errorf("while running, TMPDIR holds %d entries, want its one directory", len(entries))
+	}
+	if err := cmd.Process.Signal(os.Interrupt); err != nil {
+		t.Fatal(err)
+	}
+	go io.Copy(io.Discard, stdout)
+	if err := cmd.Wait(); err != nil {
+		t.Fatalf("after SIGINT: %v; stderr:\n%s", err, stderr.String())
+	}
+	entries, err := os.ReadDir(tmp)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, e := range entries {
+		t.Errorf("left behind in TMPDIR: %s", e.Name())
 	}
 }
