@@ -97,6 +97,10 @@ wireshark:
 demo:
 	$(GO) run ./cmd/mi-demo
 
-# DNS and two nodes, left running to chat by hand with mi-agent.
+# DNS and two nodes, left running to chat by hand with mi-agent; Ctrl-C
+# stops them and exits 0. Built, not go run: go run exits 1 when it gets the
+# terminal's SIGINT, whatever the program's status. mi-demo removes its own
+# temporary directory; the trap removes the binary's.
 demo-live:
-	$(GO) run ./cmd/mi-demo -live
+	@bin=$$(mktemp -d) || exit 1; trap 'rm -rf "$$bin"' EXIT; \
+	$(GO) build -o "$$bin/mi-demo" ./cmd/mi-demo && "$$bin/mi-demo" -live
