@@ -32,7 +32,7 @@ type chatProc struct {
 // startChat runs mi-agent as laura@bb.com with n as its node, with pipes
 // for stdin and stdout, and registers it. configure, if not nil, may set
 // up the command's files (a pty) before it starts.
-func startChat(t *testing.T, n *testNode, configure func(*exec.Cmd), extra ...string) *chatProc {
+func startChat(t *testing.T, n *testNode, configure func(*exec.Cmd, *chatProc), extra ...string) *chatProc {
 	t.Helper()
 	args := append([]string{"-addr", "laura@bb.com", "-node", n.conn.LocalAddr().String(), "-log", "-",
 		"-listen", "127.0.0.1:0", "-hosts", "-", "-dns", "127.0.0.1:9"}, extra...)
@@ -40,7 +40,7 @@ func startChat(t *testing.T, n *testNode, configure func(*exec.Cmd), extra ...st
 	cmd.Env = append(os.Environ(), asMain+"=1", "NO_COLOR=1", "TERM=xterm")
 	p := &chatProc{t: t, node: n, out: &syncbuf.Buffer{}, done: make(chan struct{})}
 	if configure != nil {
-		configure(cmd)
+		configure(cmd, p)
 	} else {
 		stdin, err := cmd.StdinPipe()
 		if err != nil {

@@ -17,6 +17,8 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"golang.org/x/term"
+
 	"mi/agent"
 	"mi/internal/auth"
 	"mi/lumi"
@@ -89,11 +91,27 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os
 		return exitOK
 	}
 	out := newPrinter(stdout, stderr, o.json, useColour(stdout, getenv))
+	var scr *screen
+	if !o.json {
+		out.nick = o.nick
+		if out.nick == "" {
+			out.nick, _, _ = strings.Cut(o.addr, "@")
+		}
+		scr = openScreen(stdin, stdout, &out.mu, out.nick+"> ")
+	}
+	logw := stderr
+	if scr != nil {
+		defer scr.close()
+		out.w, out.stamp = scr, true
+		if f, ok := stderr.(*os.File); ok && term.IsTerminal(int(f.Fd())) {
+			logw = lockedWriter{&out.mu, scr}
+		}
+	}
 	level := slog.LevelWarn
 	if o.verbose {
 		level = slog.LevelDebug
 	}
-	logger := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
+	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level}))
 
 	cfg, err := agentConfig(o, logger)
 	if err != nil {
@@ -125,14 +143,18 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os
 	out.note(fmt.Sprintf("chat address %s; /help for commands", a.ChatAddr()))
 
 	lines := make(chan string)
-	go func() {
-		defer close(lines)
-		sc := bufio.NewScanner(stdin)
-		sc.Buffer(make([]byte, 64<<10), 1<<20)
-		for sc.Scan() {
-			lines <- sc.Text()
-		}
-	}()
+	if scr != nil {
+		go scr.readLines(lines)
+	} else {
+		go func() {
+			defer close(lines)
+			sc := bufio.NewScanner(stdin)
+			sc.Buffer(make([]byte, 64<<10), 1<<20)
+			for sc.Scan() {
+				lines <- sc.Text()
+			}
+		}()
+	}
 	callCtx, cancelCalls := context.WithCancel(ctx)
 	var calls sync.WaitGroup
 loop:
@@ -171,6 +193,7 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 			if a.Send(part) != nil { // not in a conversation: an error event says so
 				break
 			}
+			out.own(part)
 		}
 		return true
 	}
@@ -337,6 +360,8 @@ type printer struct {
 	json   bool
 	colour bool
 	peer   string // the nick of the current or last peer
+	stamp  bool   // on a terminal: the time on every line, own lines shown
+	nick   string // own nick, for own lines
 
 	// leaving: the user has left, and the calls under way are cancelled;
 	// their errors say only that.
@@ -410,7 +435,11 @@ func (p *printer) event(e agent.Event) {
 		}
 		s = p.paint(cGreen, fmt.Sprintf("* %s %s, from %s; type to chat, /hangup to end", who, how, e.Remote))
 	case agent.EventLine:
-		s = p.paint(cBold+cCyan, e.From+">") + " " + e.Text
+		if p.stamp {
+			s = p.paint(cBold+cCyan, "<"+e.From+">") + " " + e.Text
+		} else {
+			s = p.paint(cBold+cCyan, e.From+">") + " " + e.Text
+		}
 	case agent.EventHangup:
 		by := "you"
 		if e.By == agent.ByPeer {
@@ -425,6 +454,9 @@ func (p *printer) event(e agent.Event) {
 		s = p.paint(cYellow, "* "+e.Message)
 	default:
 		s = fmt.Sprintf("* %s", e.Kind)
+	}
+	if p.stamp {
+		s = p.paint(cDim, e.Time.Local().Format("15:04")) + " " + s
 	}
 	fmt.Fprintln(p.w, s)
 }
@@ -479,5 +511,18 @@ func (p *printer) note(s string) {
 		fmt.Fprintln(p.notes, s)
 		return
 	}
+	if p.stamp {
+		s = time.Now().Format("15:04") + " * " + strings.ReplaceAll(s, "\n", "\n        ")
+	}
 	fmt.Fprintln(p.w, p.paint(cDim, s))
+}
+
+// own shows a line sent to the peer, on a terminal (elsewhere it is the
+// input's own).
+func (p *printer) own(text string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	if p.stamp {
+		fmt.Fprintln(p.w, p.paint(cDim, time.Now().Format("15:04"))+" "+p.paint(cBold+cGreen, "<"+inert(p.nick)+">")+" "+inert(text))
+	}
 }

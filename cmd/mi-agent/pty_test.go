@@ -1,0 +1,110 @@
+package main
+
+import (
+	"io"
+	"os"
+	"os/exec"
+	"regexp"
+	"strconv"
+	"strings"
+	"syscall"
+	"testing"
+	"time"
+
+	"golang.org/x/sys/unix"
+
+	"mi/wire"
+)
+
+// openPTY returns a new pseudo-terminal's master and slave, the slave
+// 80 columns wide.
+func openPTY(t *testing.T) (master, slave *os.File) {
+	t.Helper()
+	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Skipf("no pseudo-terminals: %v", err)
+	}
+	t.Cleanup(func() { master.Close() })
+	fd := int(master.Fd())
+	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
+		t.Fatal(err)
+	}
+	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
+	if err != nil {
+		t.Fatal(err)
+	}
+	slave, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { slave.Close() })
+	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 24, Col: 80}); err != nil {
+		t.Fatal(err)
+	}
+	return master, slave
+}
+
+// startOnPTY runs mi-agent (startChat) with a pseudo-terminal as its
+// stdin, stdout and stderr; what it writes is read into p.out, and
+// p.stdin types.
+func startOnPTY(t *testing.T, n *testNode, env ...string) (*chatProc, *os.File) {
+	master, slave := openPTY(t)
+	p := startChat(t, n, func(cmd *exec.Cmd, p *chatProc) {
+		cmd.Stdin, cmd.Stdout, cmd.Stderr = slave, slave, slave
+		cmd.SysProcAttr = &syscall.SysProcAttr{Setsid: true, Setctty: true}
+		cmd.Env = append(cmd.Env, env...)
+		p.stdin = master
+		go io.Copy(p.out, master)
+	})
+	return p, slave
+}
+
+// TestTerminal: on a terminal, a peer's line arriving while a line is
+// half typed is shown, with the time and the peer's nick, control
+// characters escaped, and the half line is redrawn under it; the line
+// finished arrives whole at the peer and is shown with one's own nick;
+// Ctrl-D leaves and gives the terminal back as it was.
+func TestTerminal(t *testing.T) {
+	n := newTestNode(t)
+	p, slave := startOnPTY(t, n)
+	before, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if before.Lflag&unix.ECHO != 0 {
+		t.Errorf("terminal not in raw mode")
+	}
+	conn := callAgent(t, p.chat)
+	p.waitFor("the call", func(s string) bool { return strings.Contains(s, "called you") })
+	io.WriteString(p.stdin, "hello wo")
+	p.waitFor("the half line", func(s string) bool { return strings.HasSuffix(s, "laura> hello wo") })
+	mark := len(p.out.String())
+	if err := wire.NewWriter(conn).WriteMessage(&wire.Line{Text: "\x1b[2Jhi there"}); err != nil {
+		t.Fatal(err)
+	}
+	peerLine := regexp.MustCompile(`\d\d:\d\d <pau> \\x1b\[2Jhi there\r\n(\x1b\[K)?laura> hello wo`)
+	p.waitFor("the peer's line, then the half line", func(s string) bool { return peerLine.MatchString(s[mark:]) })
+	io.WriteString(p.stdin, "rld\r")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	m, err := wire.NewReader(conn).ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := m.(*wire.Line); !ok || l.Text != "hello world" {
+		t.Errorf("the peer got %v, want the line hello world", m)
+	}
+	own := regexp.MustCompile(`\d\d:\d\d <laura> hello world\r\n`)
+	p.waitFor("one's own line", func(s string) bool { return own.MatchString(s) })
+	if strings.Contains(p.out.String(), "\x1b[2J") {
+		t.Errorf("the peer's escape sequence reached the terminal")
+	}
+	io.WriteString(p.stdin, "\x04") // Ctrl-D
+	p.deregistered()
+	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if after.Lflag&unix.ECHO == 0 || after.Lflag&unix.ICANON == 0 {
+		t.Errorf("terminal left in raw mode")
+	}
+}
