@@ -30,8 +30,10 @@ nodes find each other, not MI. Exits 1 if any payload fails to decode.
 
 Files are classic pcap (tcpdump -w), not pcapng.
 
-Example:
-  lumictl pcap /work/shared/captures/*.pcap`,
+Examples:
+  lumictl pcap capture.pcap
+  lumictl pcap -json a.pcap b.pcap
+  tcpdump -i lo -w lumi.pcap 'udp port 3344'    # a capture of a node's traffic to list`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		asJSON := fs.Bool("json", false, "print one JSON object per line")
 		return func(e *env, args []string) error {

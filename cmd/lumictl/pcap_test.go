@@ -279,3 +279,19 @@ func TestPcapCaptures(t *testing.T) {
 		}
 	}
 }
+
+// The help's examples use files a user can have, not a path of this
+// project's machines.
+func TestPcapHelp(t *testing.T) {
+	code, stdout, stderr := runLumictl("pcap", "-h")
+	help := stdout + stderr
+	if code != exitOK {
+		t.Errorf("exit %d, want %d", code, exitOK)
+	}
+	if !strings.Contains(help, "Examples:\n  lumictl pcap capture.pcap\n") {
+		t.Errorf("help lacks the example with a capture of one's own:\n%s", help)
+	}
+	if strings.Contains(help, "/work/") || strings.Contains(help, "shared/captures") {
+		t.Errorf("help shows a path users do not have:\n%s", help)
+	}
+}
