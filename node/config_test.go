@@ -2,6 +2,7 @@ package node
 
 import (
 	"bufio"
+	"bytes"
 	"errors"
 	"fmt"
 	"io/fs"
@@ -470,4 +471,42 @@ func BenchmarkLoadConfig1M(b *testing.B) {
 			b.Fatalf("%d users", len(c.Users))
 		}
 	}
+}
+
+// FuzzParseConfig: a config file is untrusted input. Whatever the bytes,
+// ParseConfig returns a config or an error naming the file, never panics,
+// and what it accepts WriteFile writes and LoadConfig reads back the same.
+func FuzzParseConfig(f *testing.F) {
+	for _, seed := range []string{
+		"david-nuclear\ndavid.perez\nlaura.galera\npere.vila\n",
+		"# c\r\n bb.com \r\n\tlaura\r\n#x\n\nmarc",
+		"bad domain!\nu\n",
+		"d\nu1\u00a0u2\n#a\na#\n",
+		"d\na\nA\n",
+		"",
+		"-\n-a.com\n",
+	} {
+		f.Add([]byte(seed))
+	}
+	dir := f.TempDir()
+	f.Fuzz(func(t *testing.T, data []byte) {
+		c, err := ParseConfig(bytes.NewReader(data), "f.cfg")
+		if err != nil {
+			if !strings.HasPrefix(err.Error(), "f.cfg:") {
+				t.Fatalf("error %q does not start with the file's name", err)
+			}
+			return
+		}
+		path := filepath.Join(dir, "f.cfg")
+		if err := c.WriteFile(path); err != nil {
+			t.Fatalf("a config ParseConfig accepted cannot be written: %v", err)
+		}
+		got, err := LoadConfig(path)
+		if err != nil {
+			t.Fatalf("WriteFile wrote what LoadConfig refuses: %v", err)
+		}
+		if diff := cmp.Diff(c, got, cmpopts.EquateEmpty()); diff != "" {
+			t.Fatalf("round trip mismatch (-parsed +reloaded):\n%s", diff)
+		}
+	})
 }
