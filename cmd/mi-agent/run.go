@@ -112,6 +112,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os
 		level = slog.LevelDebug
 	}
 	logger := slog.New(slog.NewTextHandler(logw, &slog.HandlerOptions{Level: level}))
+	out.log = logger
 
 	cfg, err := agentConfig(o, logger)
 	if err != nil {
@@ -362,6 +363,7 @@ type printer struct {
 	peer   string // the nick of the current or last peer
 	stamp  bool   // on a terminal: the time on every line, own lines shown
 	nick   string // own nick, for own lines
+	log    *slog.Logger
 
 	// leaving: the user has left, and the calls under way are cancelled;
 	// their errors say only that.
@@ -404,6 +406,11 @@ func (p *printer) paint(code, s string) string {
 
 // event prints one event.
 func (p *printer) event(e agent.Event) {
+	if e.Kind == agent.EventError && !p.json && p.log != nil {
+		// the whole message, Go's error chain with it (not under p.mu: the
+		// log may go to the screen)
+		p.log.Debug("error", "reason", e.Reason, "message", e.Message)
+	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
 	if e.Kind == agent.EventError && p.leaving.Load() && cancelled(e.Message) {
@@ -447,7 +454,7 @@ func (p *printer) event(e agent.Event) {
 		}
 		s = p.paint(cGreen, "* conversation ended by "+by)
 	case agent.EventError:
-		s = p.paint(cRed, fmt.Sprintf("! %s: %s", strings.ReplaceAll(e.Reason, "_", " "), e.Message))
+		s = p.paint(cRed, "! "+humanError(e.Reason, e.Message))
 	case agent.EventDeregistered:
 		s = p.paint(cDim, "* deregistered "+e.Addr)
 	case agent.EventNotice:

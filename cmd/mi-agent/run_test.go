@@ -65,7 +65,7 @@ func TestPrinter(t *testing.T) {
 		jp.event(e)
 	}
 	jp.note("a note")
-	want := "* pau (pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! busy: pau@cc.org is busy\n" +
+	want := "* pau (pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! pau@cc.org is busy\n" +
 		"* dropped 3 lines from pau\n" + `pau> \x1b[2Jgone\u202e` + "\n"
 	if human.String() != want {
 		t.Errorf("human:\n%s\nwant:\n%s", human.String(), want)
@@ -168,5 +168,55 @@ func TestRefreshFlag(t *testing.T) {
 		if cfg.Refresh != tc.want {
 			t.Errorf("%q: Refresh %v, want %v", tc.args, cfg.Refresh, tc.want)
 		}
+	}
+}
+
+func TestHumanError(t *testing.T) {
+	cases := []struct{ reason, msg, want string }{
+		{"busy", "pau@cc.org is busy in another conversation", "pau@cc.org is busy in another conversation"},
+		{"bad_address", `bad address: -addr "nobody": field "addr.user" at offset 6: bad separator: missing '@'`,
+			`-addr "nobody" is not a user@domain address (user: missing '@')`},
+		{"bad_address", `bad address "pau@": field "addr.domain" at offset 4: bad field: missing`,
+			`"pau@" is not a user@domain address (domain: missing)`},
+		{"domain_unknown", "domain unknown: no LUMI node for domain x.test: lumi: no such domain", "no LUMI node for domain x.test: no such domain"},
+		{"dns_failure", "cannot find the LUMI node of x.test: DNS failed: lumi: DNS failure: x.test (tried query SRV _lumi._udp.x.test to 127.0.0.1:9: read udp 127.0.0.1:1->127.0.0.1:9: read: connection refused)",
+			"cannot find the LUMI node of x.test: DNS failed"},
+		{"connect_failed", "connect to pau@cc.org at 127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused",
+			"connect to pau@cc.org at 127.0.0.1:1: connection refused"},
+		{"network_error", "listen for chats on :99999: listen tcp: address 99999: invalid port", "listen for chats on :99999: invalid port"},
+		{"network_error", "open log: open /x/p2p.log: permission denied", "open log: permission denied"},
+		{"bad_command", "bad command: -secret-file: open /nonexist: no such file or directory", "-secret-file: no such file or directory"},
+		{"node_timeout", "node 127.0.0.1:9 did not answer PR after 1 attempts 1s apart", "node 127.0.0.1:9 did not answer PR after 1 attempt"},
+		{"node_timeout", "node 127.0.0.1:9 did not answer PR after 5 attempts 1s apart", "node 127.0.0.1:9 did not answer PR after 5 attempts 1s apart"},
+	}
+	var got, want []string
+	for _, tc := range cases {
+		got, want = append(got, humanError(tc.reason, tc.msg)), append(want, tc.want)
+	}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("(-want +got):\n%s", d)
+	}
+}
+
+// TestHumanErrorsShown: through the program, one message per failure, with
+// neither the reason said twice nor the socket under it; -json keeps the
+// whole message.
+func TestHumanErrorsShown(t *testing.T) {
+	var out bytes.Buffer
+	if code := run([]string{"-addr", "nobody"}, strings.NewReader(""), &out, &out, nil, os.Getenv); code != exitUsage ||
+		out.String() != "! -addr \"nobody\" is not a user@domain address (user: missing '@')\n" {
+		t.Errorf("bad -addr: exit %d, %q", code, out.String())
+	}
+	n := newTestNode(t) // answers nothing
+	out.Reset()
+	args := []string{"-addr", "laura@bb.com", "-node", n.conn.LocalAddr().String(), "-attempts", "1", "-retry", "50ms", "-log", "-", "-hosts", "-", "-listen", "127.0.0.1:0"}
+	if code := run(args, strings.NewReader(""), &out, &out, nil, os.Getenv); code != exitFail ||
+		!strings.HasPrefix(out.String(), "! node "+n.conn.LocalAddr().String()+" did not answer PR after 1 attempt\n") {
+		t.Errorf("silent node: exit %d, %q", code, out.String())
+	}
+	out.Reset()
+	if code := run(append(args, "-json"), strings.NewReader(""), &out, io.Discard, nil, os.Getenv); code != exitFail ||
+		!strings.Contains(out.String(), `"reason":"node_timeout"`) || !strings.Contains(out.String(), "after 1 attempts") {
+		t.Errorf("silent node, -json: exit %d, %q", code, out.String())
 	}
 }
