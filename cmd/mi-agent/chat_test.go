@@ -161,7 +161,9 @@ func TestCallYourself(t *testing.T) {
 	n := newTestNode(t)
 	p := startChat(t, n, nil)
 	p.say("/call LAURA@bb.COM")
-	p.waitFor("refusal", func(s string) bool { return strings.Contains(s, "! laura@bb.com is your own address; /call someone else\n") })
+	p.waitFor("refusal", func(s string) bool {
+		return strings.Contains(s, "! laura@bb.com is your own address; /call someone else\n")
+	})
 	p.say("/quit")
 	p.deregistered()
 }

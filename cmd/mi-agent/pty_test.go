@@ -98,6 +98,9 @@ func TestTerminal(t *testing.T) {
 	if strings.Contains(p.out.String(), "\x1b[2J") {
 		t.Errorf("the peer's escape sequence reached the terminal")
 	}
+	if regexp.MustCompile(`\x1b\[[0-9;]*m`).MatchString(p.out.String()) {
+		t.Errorf("colour with NO_COLOR")
+	}
 	io.WriteString(p.stdin, "\x04") // Ctrl-D
 	p.deregistered()
 	after, err := unix.IoctlGetTermios(int(slave.Fd()), unix.TCGETS)
@@ -107,4 +110,15 @@ func TestTerminal(t *testing.T) {
 	if after.Lflag&unix.ECHO == 0 || after.Lflag&unix.ICANON == 0 {
 		t.Errorf("terminal left in raw mode")
 	}
+}
+
+// TestTerminalColour: on a terminal without NO_COLOR, notices are dim.
+func TestTerminalColour(t *testing.T) {
+	n := newTestNode(t)
+	p, _ := startOnPTY(t, n, "NO_COLOR=")
+	if !strings.Contains(p.out.String(), cDim) {
+		t.Errorf("no colour on a terminal")
+	}
+	io.WriteString(p.stdin, "\x03") // Ctrl-C
+	p.deregistered()
 }

@@ -228,9 +228,9 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 		if p, ok := a.Peer(); ok {
 			who := inert(p.Nick)
 			if p.Addr != "" {
-				who += " (" + p.Addr + ")"
+				who += " (" + inert(p.Addr) + ")"
 			}
-			out.note("talking to " + who + " at " + p.Remote)
+			out.note("talking to " + who + " at " + inert(p.Remote))
 		} else {
 			out.note("not in a conversation; you are " + a.Addr().String() + ", chat address " + a.ChatAddr().String())
 		}
@@ -474,9 +474,11 @@ func cancelled(msg string) bool {
 	return strings.HasSuffix(msg, context.Canceled.Error()) || strings.HasSuffix(msg, "operation was canceled")
 }
 
-// shown is e with what peers choose made inert for a terminal.
+// shown is e with what peers choose made inert for a terminal: every
+// text, as any may come from the network or quote what did.
 func shown(e agent.Event) agent.Event {
-	for _, f := range []*string{&e.PeerNick, &e.PeerAddr, &e.From, &e.Text, &e.Message} {
+	for _, f := range []*string{&e.Addr, &e.Node, &e.Target, &e.IP, &e.PeerNick, &e.PeerAddr, &e.Local, &e.Remote,
+		&e.From, &e.Text, &e.By, &e.Reason, &e.Message} {
 		*f = inert(*f)
 	}
 	return e
