@@ -62,7 +62,7 @@ type Config struct {
 
 	// Refresh is how often the agent sends its PR again, so that a node
 	// that restarted (and lost its table) learns where the user is.
-	// 0 means DefaultRefresh; negative: never.
+	// 0 means DefaultRefresh; negative: never. See Agent.Register.
 	Refresh time.Duration
 
 	LogPath string       // the p2p datagram log; "" for none
@@ -98,6 +98,9 @@ func withDefaults(cfg Config) Config {
 	if cfg.DropReport <= 0 {
 		cfg.DropReport = DefaultDropReport
 	}
+	if cfg.Refresh == 0 {
+		cfg.Refresh = DefaultRefresh
+	}
 	for _, v := range []struct {
 		n   *int
 		def int
@@ -131,6 +134,11 @@ type Agent struct {
 	quit      chan struct{}
 	loopWG    chan struct{} // closed when the loop has ended
 	closeOnce sync.Once
+
+	refreshMu   sync.Mutex    // guards refreshStop and refreshDone
+	refreshStop chan struct{} // closed to stop the refresher; nil when none runs
+	refreshDone chan struct{} // closed when it has stopped
+	refreshNow  chan struct{} // asks the refresher for a refresh at once
 
 	// Owned by the loop goroutine.
 	queue     []Event
@@ -212,6 +220,8 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		quit:    make(chan struct{}),
 		loopWG:  make(chan struct{}),
 		pending: make(map[net.Conn]struct{}),
+
+		refreshNow: make(chan struct{}, 1),
 	}
 	ok := false
 	defer func() {
@@ -641,18 +651,163 @@ func (a *Agent) endConv(by string, err error) {
 	a.emit(Event{Kind: EventHangup, By: by})
 }
 
-// Register registers the agent with its node.
+// Register registers the agent with its node, and from then on keeps it
+// registered: every Config.Refresh it sends its PR again (see refresh),
+// until Deregister or Close.
 func (a *Agent) Register(ctx context.Context) error {
-	err := a.client.Register(ctx, a.addr)
-	for silent(err) && a.failover(ctx) {
-		err = a.client.Register(ctx, a.addr)
-	}
+	err := a.register(ctx)
 	if err != nil {
 		return a.postErr(err)
 	}
 	a.post(Event{Kind: EventRegistered, Addr: a.addr.String(), Node: a.client.Node().String()})
+	a.startRefresh()
 	return nil
 }
+
+// register sends the PR, moving to the domain's next node while the one
+// in use is silent.
+func (a *Agent) register(ctx context.Context) error {
+	err := a.client.Register(ctx, a.addr)
+	for silent(err) && a.failover(ctx) {
+		err = a.client.Register(ctx, a.addr)
+	}
+	return err
+}
+
+// refreshState is what the last refresh found. Refresher only.
+type refreshState int
+
+const (
+	refreshOK refreshState = iota
+	refreshUnanswered
+	refreshRefused
+)
+
+// startRefresh starts the refresher unless it runs or Refresh is
+// negative.
+func (a *Agent) startRefresh() {
+	if a.cfg.Refresh < 0 {
+		return
+	}
+	a.refreshMu.Lock()
+	defer a.refreshMu.Unlock()
+	select {
+	case <-a.quit:
+		return
+	default:
+	}
+	if a.refreshStop != nil {
+		return
+	}
+	a.refreshStop, a.refreshDone = make(chan struct{}), make(chan struct{})
+	go a.refresh(a.refreshStop, a.refreshDone)
+}
+
+// stopRefresh stops the refresher, if it runs, and waits for it: a refresh
+// in progress is abandoned, so none registers the user after a PD.
+func (a *Agent) stopRefresh() {
+	a.refreshMu.Lock()
+	defer a.refreshMu.Unlock()
+	if a.refreshStop == nil {
+		return
+	}
+	close(a.refreshStop)
+	<-a.refreshDone
+	a.refreshStop, a.refreshDone = nil, nil
+}
+
+// refreshSoon asks the refresher, if it runs, for a refresh at once.
+func (a *Agent) refreshSoon() {
+	select {
+	case a.refreshNow <- struct{}{}:
+	default:
+	}
+}
+
+// refresh sends the PR again every Refresh, and when a locate timed out
+// (refreshSoon), until stop closes or the agent closes.
+//
+// What it can observe: a node accepts a PR from the registered address,
+// and also from any address for a user that is offline, which is what a
+// node that restarted with an empty table thinks of everyone; so a
+// refresh to a restarted node is answered RR0, exactly as one to a node
+// that never stopped. The restart itself is invisible in the answer, and
+// harmless: that RR0 has registered the user again. What is visible, and
+// said (once per change, as a notice):
+//   - a refresh unanswered, or refused by the system (ICMP port
+//     unreachable): node_unreachable;
+//   - a refresh answered RR0 after that, or after a refusal: reregistered;
+//   - a refresh refused by the node (RR1): node_lost.
+//
+// A restarted node that lost the user drops the user's locates (a PL is
+// served only from its asker's registered address), so a locate that
+// times out asks for a refresh at once, rather than at the next period:
+// the user's next try finds the node knowing it again. A timeout proves
+// no loss (the target's agent may be silent), so that refresh says
+// nothing unless its own outcome changes. A locate the node's address
+// refused (node_unreachable) asks for none: the node is down, and the
+// user has just been told.
+//
+// A refresh is one LUMI request on the client, queued behind a request in
+// progress (requests go one at a time); it touches no conversation, and
+// the PLs of the node are answered while it waits.
+func (a *Agent) refresh(stop, done chan struct{}) {
+	defer close(done)
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	go func() {
+		select {
+		case <-stop:
+		case <-a.quit:
+		}
+		cancel()
+	}()
+	t := time.NewTicker(a.cfg.Refresh)
+	defer t.Stop()
+	state := refreshOK
+	for {
+		select {
+		case <-t.C:
+		case <-a.refreshNow:
+		case <-ctx.Done():
+			return
+		}
+		err := a.register(ctx)
+		if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+			return
+		}
+		state = a.refreshed(state, err)
+	}
+}
+
+// refreshed reports a refresh's outcome err when it differs from the last
+// one's, state, and returns the new state. Refresher only.
+func (a *Agent) refreshed(state refreshState, err error) refreshState {
+	node := a.client.Node().String()
+	switch {
+	case err == nil:
+		switch state {
+		case refreshUnanswered:
+			a.postNotice(NoticeReregistered, fmt.Sprintf("node %s answers again: %s is registered again (had it restarted, it knows the user again)", node, a.addr))
+		case refreshRefused:
+			a.postNotice(NoticeReregistered, fmt.Sprintf("node %s registers %s again", node, a.addr))
+		}
+		return refreshOK
+	case silent(err):
+		if state != refreshUnanswered {
+			a.postNotice(NoticeNodeUnreachable, fmt.Sprintf("the refresh of %s's registration went unanswered: %v; trying again every %v", a.addr, err, a.cfg.Refresh))
+		}
+		return refreshUnanswered
+	default:
+		if state != refreshRefused {
+			a.postNotice(NoticeNodeLost, fmt.Sprintf("node %s no longer registers %s: %v; trying again every %v", node, a.addr, err, a.cfg.Refresh))
+		}
+		return refreshRefused
+	}
+}
+
+// postNotice emits a notice from any goroutine.
+func (a *Agent) postNotice(reason, msg string) { a.do(func() { a.notice(reason, 0, msg) }) }
 
 // silent says whether err is a node not answering: a timeout, or its
 // address refusing (ICMP port unreachable).
@@ -683,8 +838,9 @@ func (a *Agent) failover(ctx context.Context) bool {
 	return true
 }
 
-// Deregister tells the node the user leaves.
+// Deregister stops the refreshes and tells the node the user leaves.
 func (a *Agent) Deregister(ctx context.Context) error {
+	a.stopRefresh()
 	if err := a.client.Deregister(ctx, a.addr); err != nil {
 		return a.postErr(err)
 	}
@@ -702,6 +858,9 @@ func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, erro
 	lookup := a.lookupAlongside(ctx, to)
 	ap, err := a.client.Locate(ctx, a.addr, to)
 	if err != nil {
+		if errors.Is(err, ErrNodeTimeout) {
+			a.refreshSoon() // the node may have lost us: see refresh
+		}
 		if errors.Is(err, ErrUserUnknown) {
 			err = a.refineUnknown(ctx, to, lookup, err)
 		}
@@ -877,6 +1036,7 @@ func (a *Agent) Close() error {
 
 func (a *Agent) shutdown() error {
 	close(a.quit)
+	a.stopRefresh()
 	<-a.loopWG
 	a.ln.Close()
 	a.client.Close()

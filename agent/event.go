@@ -29,6 +29,24 @@ const (
 	NoticeLinesDropped  = "lines_dropped"  // the peer sent lines over the rate: Count of them were dropped
 )
 
+// What a notice says about the node (Event.Reason of EventNotice): what
+// the refreshes of the registration found (see Agent.Register), each said
+// once when their outcome changes, not at every refresh; Count is 0.
+const (
+	// A refresh went unanswered (node_timeout), or nothing listens at the
+	// node's address (an ICMP port unreachable): the node is down, or
+	// restarting. Said once until a refresh is answered again.
+	NoticeNodeUnreachable = "node_unreachable"
+	// The node refused a refresh (RR1, or a proof denied): it no longer
+	// has the user (an admin removed it), or another agent holds the
+	// registration. The agent keeps refreshing; said once.
+	NoticeNodeLost = "node_lost"
+	// A refresh was answered RR0 after one went unanswered or was
+	// refused: the agent is registered again. A node that restarted in
+	// the meantime had lost the user; this refresh told it again.
+	NoticeReregistered = "reregistered"
+)
+
 // Who ended a conversation (Event.By).
 const (
 	ByLocal = "local"
