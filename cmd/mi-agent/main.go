@@ -7,9 +7,16 @@
 //	mi-agent -addr laura@bb.com [-nick laura] [-node host:port] [-dns host:port] [-listen :0] [-json]
 //
 // Commands on stdin: /call user@domain, /hangup, /who, /register, /help,
-// /quit; any
-// other line is sent to the peer. It deregisters on /quit, at the end of
-// stdin and on SIGINT or SIGTERM.
+// /quit; any other line is sent to the peer, cut at spaces into lines of
+// at most wire.MaxLineLen bytes (an empty line is not sent). It deregisters
+// on /quit, at the end of stdin and on SIGINT or SIGTERM.
+//
+// When stdin and stdout are terminals (and without -json), it is a chat
+// screen: a prompt with line editing and history, what happens written
+// above the line being typed, every line with its time (HH:MM) and nick;
+// Ctrl-D and Ctrl-C leave as /quit does. Elsewhere it reads and writes
+// plain lines. Whatever comes from the network is shown with control
+// characters and bytes that are not UTF-8 escaped.
 //
 // No one peer can hold the agent: a peer has -handshake-timeout to send
 // its nickname (several may be trying at once; the first wins), and
