@@ -5,6 +5,7 @@ import (
 	"bytes"
 	"encoding/json"
 	"errors"
+	"net"
 	"os"
 	"os/exec"
 	"path/filepath"
@@ -16,6 +17,7 @@ import (
 	"time"
 
 	"mi/internal/loadgen"
+	"mi/wire"
 )
 
 func runBench(t *testing.T, args ...string) (code int, stdout, stderr string) {
@@ -363,5 +365,65 @@ func TestP50Diff(t *testing.T) {
 	rounds := []round{r(30, 25), r(80, 79), r(200, 60)}
 	if got := p50Diff(rounds); got != 5 {
 		t.Errorf("p50Diff = %v µs, want 5 (the medians alone differ by 20)", got)
+	}
+}
+
+// fakeTarget plays a node on loopback: answer returns the reply to the
+// k-th datagram (from 1), nil for none.
+func fakeTarget(t *testing.T, answer func(k int, got []byte) []byte) string {
+	t.Helper()
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { conn.Close() })
+	go func() {
+		buf := make([]byte, 2048)
+		for k := 1; ; k++ {
+			n, from, err := conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return
+			}
+			if b := answer(k, buf[:n]); b != nil {
+				conn.WriteToUDPAddrPort(b, from)
+			}
+		}
+	}()
+	return conn.LocalAddr().String()
+}
+
+// TestBenchGarbage: a target that answers every PR with garbage fails the
+// run, and says why.
+func TestBenchGarbage(t *testing.T) {
+	target := fakeTarget(t, func(int, []byte) []byte { return []byte("\x00garbage\xff") })
+	code, stdout, stderr := runBench(t, "-target", target, "-kind", "pr", "-c", "2", "-d", "100ms", "-rounds", "1")
+	if code != exitFailed || !strings.Contains(stderr, "round 1: the node answered") || !strings.Contains(stderr, "wrongly") {
+		t.Errorf("target answering garbage: exit %d\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestBenchLoss: a target that answers the first PR right and no other
+// answered something but lost half the requests, far more than the 1%
+// allowed: the run fails, saying so. The same target answering every PR
+// is a clean run.
+func TestBenchLoss(t *testing.T) {
+	rr0, err := (&wire.RegisterReply{Code: wire.RegisterOK}).Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lossy := fakeTarget(t, func(k int, _ []byte) []byte {
+		if k == 1 {
+			return rr0
+		}
+		return nil
+	})
+	code, stdout, stderr := runBench(t, "-target", lossy, "-kind", "pr", "-c", "1", "-d", "100ms", "-rounds", "1")
+	if code != exitFailed || !strings.Contains(stderr, "round 1: the node left") || !strings.Contains(stderr, "unanswered (lost), more than the 1% allowed") {
+		t.Errorf("target losing requests: exit %d\n%s%s", code, stdout, stderr)
+	}
+	clean := fakeTarget(t, func(int, []byte) []byte { return rr0 })
+	code, stdout, stderr = runBench(t, "-target", clean, "-kind", "pr", "-c", "1", "-d", "100ms", "-rounds", "1")
+	if code != exitOK || stderr != "" {
+		t.Errorf("target answering every request: exit %d\n%s%s", code, stdout, stderr)
 	}
 }
