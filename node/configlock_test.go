@@ -69,3 +69,16 @@ func TestStaleTempFilesRemoved(t *testing.T) {
 		t.Errorf("files beside the config: %q, want %q", left, want)
 	}
 }
+
+// A node whose config is missing says so, with the -config hint, and leaves
+// no lock file behind.
+func TestMissingConfigLeavesNoLock(t *testing.T) {
+	dir := t.TempDir()
+	_, err := New(Options{ConfigPath: filepath.Join(dir, "none.cfg"), Listen: "127.0.0.1:0", LogPath: "-"})
+	if err == nil || !strings.Contains(err.Error(), "-config") {
+		t.Fatalf("New: %v, want the missing config with the -config hint", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) != 0 {
+		t.Errorf("left behind: %v", left)
+	}
+}

@@ -97,6 +97,12 @@ func New(opts Options) (*Node, error) {
 		log = slog.New(slog.DiscardHandler)
 	}
 	t0 := time.Now()
+	if _, err := os.Stat(opts.ConfigPath); err != nil {
+		// No config to own: say so as the config's reader does (with
+		// the -config hint), and leave no lock file behind.
+		_, err = LoadConfig(opts.ConfigPath)
+		return nil, fmt.Errorf("node: %w", err)
+	}
 	lock, stale, err := lockConfig(opts.ConfigPath)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)

@@ -63,6 +63,16 @@ SIGINT or SIGTERM stop it cleanly; SIGHUP reopens the datagram log
 Flags:
 `
 
+// cannotStart says why the node cannot start: in the log, for programs
+// that watch it (lumictl bench), and as a person reads it, since a config
+// error may show an example on lines of its own. It returns the exit
+// status.
+func cannotStart(log *slog.Logger, stderr io.Writer, err error) int {
+	log.Error("cannot start", "err", err)
+	fmt.Fprintf(stderr, "lumi-node: cannot start: %v\n", err)
+	return exitError
+}
+
 // readSecrets reads the -auth file, if any, and warns when others than its
 // owner may read it.
 func readSecrets(path string, log *slog.Logger) (map[string][]byte, error) {
@@ -144,8 +154,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 
 	secrets, err := readSecrets(*authPath, log)
 	if err != nil {
-		log.Error("cannot start", "err", err)
-		return exitError
+		return cannotStart(log, stderr, err)
 	}
 	t0 := time.Now()
 	n, err := node.New(node.Options{
@@ -165,8 +174,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		DNSTimeout: *dnsTimeout,
 	})
 	if err != nil {
-		log.Error("cannot start", "err", err)
-		return exitError
+		return cannotStart(log, stderr, err)
 	}
 	log.Info("node ready", "addr", n.Addr(), "domain", n.Domain(), "workers", n.Workers(),
 		"start", time.Since(t0).Round(time.Millisecond), "rss", procstat.Field("VmRSS"))

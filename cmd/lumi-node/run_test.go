@@ -27,7 +27,8 @@ func TestUsage(t *testing.T) {
 		{[]string{"-log-max", "12X"}, exitUsage, "want a size in bytes"},
 		{[]string{"-log-max", "-1"}, exitUsage, "want a size in bytes"},
 		{[]string{"extra"}, exitUsage, "unexpected arguments"},
-		{[]string{"-config", filepath.Join(t.TempDir(), "missing.cfg")}, exitError, "cannot start"},
+		{[]string{"-config", filepath.Join(t.TempDir(), "missing.cfg")}, exitError, "lumi-node: cannot start: "},
+		{[]string{"-config", filepath.Join(t.TempDir(), "missing.cfg")}, exitError, "-config"},
 	} {
 		var stderr syncbuf.Buffer
 		code := run(context.Background(), tc.args, strings.NewReader(""), io.Discard, &stderr, nil)
