@@ -55,7 +55,7 @@ func loadTable(path string) (Config, *table, error) {
 	data, err := os.ReadFile(path)
 	if errors.Is(err, fs.ErrNotExist) {
 		return Config{}, nil, fmt.Errorf("%w (the config file is set with -config); "+
-			"it holds the domain on its first line, then one user per line, e.g.\n%s", err, configExample)
+			"it holds the domain alone on its first line, then the user names, e.g.\n%s", err, configExample)
 	}
 	if err != nil {
 		return Config{}, nil, err
@@ -79,7 +79,9 @@ func loadTable(path string) (Config, *table, error) {
 //
 // The format is the reference's, read strictly: the first line that is
 // neither blank nor a comment holds the domain and nothing else, every
-// next such line one user name (the part before '@'). A comment line starts
+// next such line one user name (the part before '@') or several separated
+// by blanks, as the reference read every word after the domain. (WriteFile
+// writes one per line.) A comment line starts
 // with '#' (after blanks, if any). Blanks are ASCII white space (space, tab,
 // CR, VT, FF), which no name may hold, so a line with a CRLF end reads as
 // its LF form; around a name they are ignored. The domain is checked by
@@ -160,20 +162,32 @@ func (p *configParser) line(text string, line int) error {
 	if len(w) > maxWord {
 		return fmt.Errorf("invalid %s: %d bytes, longer than any name can be", what, len(w))
 	}
-	if i := strings.IndexAny(w, configBlanks); i >= 0 {
-		rest := strings.TrimLeft(w[i:], configBlanks)
-		if p.c.Domain == "" {
+	i := strings.IndexAny(w, configBlanks)
+	if p.c.Domain == "" {
+		if i >= 0 {
+			rest := strings.TrimLeft(w[i:], configBlanks)
 			return fmt.Errorf("the domain line holds %q and then %q: the domain must be alone on its line, users go on the lines after it", w[:i], rest)
 		}
-		return fmt.Errorf("the line holds %q and then %q: one user name per line (a comment takes a whole line, starting with '#')", w[:i], rest)
-	}
-	if p.c.Domain == "" {
 		if err := checkDomain(w); err != nil {
 			return err
 		}
 		p.c.Domain = w
 		return nil
 	}
+	// User lines hold one name or several, as the reference read every
+	// word after the domain as a user.
+	for i >= 0 {
+		if err := p.user(w[:i], line); err != nil {
+			return err
+		}
+		w = strings.TrimLeft(w[i:], configBlanks)
+		i = strings.IndexAny(w, configBlanks)
+	}
+	return p.user(w, line)
+}
+
+// user adds the user name w, read on line.
+func (p *configParser) user(w string, line int) error {
 	if err := checkUserName(w); err != nil {
 		return err
 	}

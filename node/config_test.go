@@ -51,8 +51,9 @@ func TestParseConfig(t *testing.T) {
 		{"only comments", "# bb.com\n# laura\n", Config{}, empty},
 		{"two words on the domain line", "bad domain!\nu\n", Config{}, `t.cfg:1: the domain line holds "bad" and then "domain!": the domain must be alone on its line, users go on the lines after it`},
 		{"domain and users on one line", "PC-c u1 u2", Config{}, `t.cfg:1: the domain line holds "PC-c" and then "u1 u2": the domain must be alone on its line, users go on the lines after it`},
-		{"two words on a user line after comments", "# c\n\nd\n# c\nlaura galera\n", Config{}, `t.cfg:5: the line holds "laura" and then "galera": one user name per line (a comment takes a whole line, starting with '#')`},
-		{"comment after a name", "d\nlaura # admin\n", Config{}, `t.cfg:2: the line holds "laura" and then "# admin": one user name per line (a comment takes a whole line, starting with '#')`},
+		{"several users on a line, as the reference reads them", "# c\n\nd\n# c\nlaura \t galera\npau\n", Config{Domain: "d", Users: []string{"laura", "galera", "pau"}}, ""},
+		{"duplicate on one line", "d\nlaura galera laura\n", Config{}, `t.cfg:2: duplicate user "laura" (first on line 2)`},
+		{"comment after a name", "d\nlaura # admin\n", Config{}, `t.cfg:2: invalid user name "#": a name in the config file cannot start with '#', which starts a comment line`},
 		{"comment line counted", "#\nd\na\nb\n#\na\n", Config{}, `t.cfg:6: duplicate user "a" (first on line 3)`},
 		{"duplicate", "d\na\nb\n\na\n", Config{}, `t.cfg:5: duplicate user "a" (first on line 2)`},
 		{"at sign", "d\nu1\nu2@d\n", Config{}, `t.cfg:3: invalid user name "u2@d": field "user" at offset 2: bad field: byte '@' not allowed`},
@@ -143,7 +144,7 @@ func TestLoadConfigErrors(t *testing.T) {
 		{"empty", empty, empty + ": empty config: no domain (the first line that is not blank or a comment names it)", false},
 		{"bad line", bad, bad + `:2: the domain line holds "bad" and then "domain!": the domain must be alone on its line, users go on the lines after it`, false},
 		{"missing", missing, "open " + missing + ": no such file or directory (the config file is set with -config); " +
-			"it holds the domain on its first line, then one user per line, e.g.\n    bb.com\n    laura", true},
+			"it holds the domain alone on its first line, then the user names, e.g.\n    bb.com\n    laura", true},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
