@@ -155,11 +155,37 @@ func cmdAdd(out io.Writer, a Admin, name string) next {
 	return goOn
 }
 
+// userLooker is an Admin that finds one user without listing them all.
+type userLooker interface {
+	User(name string) (UserInfo, bool) // compared without case
+}
+
+// userInfo returns name's state (compared without case, as the node looks
+// users up), before a removal.
+func userInfo(a Admin, name string) (UserInfo, bool) {
+	if l, ok := a.(userLooker); ok {
+		return l.User(name)
+	}
+	for _, u := range a.Users() {
+		if strings.EqualFold(u.Name, name) {
+			return u, true
+		}
+	}
+	return UserInfo{}, false
+}
+
+// cmdRemove removes a user, and says in the same one line what that means
+// for a user who is online: nothing tells the agent, whose next PR is
+// refused (RR1), as are the locates of the user (RL2).
 func cmdRemove(out io.Writer, a Admin, name string) next {
 	if !usableName(out, "remove", name) {
 		return goOn
 	}
+	before, known := userInfo(a, name)
 	switch err := a.RemoveUser(name); {
+	case err == nil && known && before.Online:
+		fmt.Fprintf(out, "removed %s (online at %s: the agent is not told; its next PR will be refused (RR1), and locates of %s get RL2)\n",
+			before.Name, agentText(before.Agent), before.Name)
 	case err == nil:
 		fmt.Fprintf(out, "removed %s\n", name)
 	case errors.Is(err, ErrUnknownUser):

@@ -13,6 +13,7 @@ import (
 	"time"
 
 	"mi/internal/syncbuf"
+	"mi/wire"
 
 	"github.com/google/go-cmp/cmp"
 )
@@ -125,6 +126,14 @@ func TestRunConsole(t *testing.T) {
 				"no such user: bob\n" +
 				"add boom: table is read-only\n" +
 				"remove boom: table is read-only\n",
+		},
+		{
+			name:   "remove of an online user says the consequence, once",
+			users:  []UserInfo{alice, bob, carol},
+			script: "remove alice\nremove bob\nremove carol\nquit\n",
+			want: "removed alice (online at 10.100.100.101:51189: the agent is not told; its next PR will be refused (RR1), and locates of alice get RL2)\n" +
+				"removed bob\n" +
+				"removed carol\n",
 		},
 		{
 			name:   "bad names",
@@ -251,4 +260,31 @@ func TestRunConsoleReadError(t *testing.T) {
 	if !errors.Is(err, errBrokenTTY) {
 		t.Errorf("RunConsole = %v, want %v", err, errBrokenTTY)
 	}
+}
+
+// TestConsoleRemoveOnline: removing a user whose agent is registered says
+// so on one line, with where the agent is and what it means, and it is
+// so: the agent's next PR is refused.
+func TestConsoleRemoveOnline(t *testing.T) {
+	n := startNode(t, "127.0.0.1:0", "bb.com", []string{"laura", "marc"}, nil)
+	a := newAgent(t)
+	pr, err := (&wire.Register{Addr: wire.Address{User: "laura", Domain: "bb.com"}}).Append(nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	rr0, _ := (&wire.RegisterReply{Code: wire.RegisterOK}).Append(nil)
+	rr1, _ := (&wire.RegisterReply{Code: wire.RegisterRefused}).Append(nil)
+	a.send(n.Addr(), string(pr))
+	a.expect(n.Addr(), string(rr0))
+	var out strings.Builder
+	if err := RunConsole(context.Background(), strings.NewReader("remove Laura\nremove marc\nquit\n"), &out, n); err != nil {
+		t.Fatal(err)
+	}
+	want := fmt.Sprintf("removed laura (online at %v: the agent is not told; its next PR will be refused (RR1), and locates of laura get RL2)\n"+
+		"removed marc\n", a.addr())
+	if diff := cmp.Diff(want, out.String()); diff != "" {
+		t.Errorf("console (-want +got):\n%s", diff)
+	}
+	a.send(n.Addr(), string(pr))
+	a.expect(n.Addr(), string(rr1))
 }
