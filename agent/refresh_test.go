@@ -183,3 +183,36 @@ func TestRefreshNever(t *testing.T) {
 		t.Fatalf("sent %s with Refresh < 0", dg.Tag)
 	}
 }
+
+// TestRefreshKeepsConversation: refreshes go on during a conversation and
+// neither end it nor add events to it.
+func TestRefreshKeepsConversation(t *testing.T) {
+	n := startRealNode(t, writeNodeConfig(t), "127.0.0.1:0")
+	laura := startRealAgent(t, n, "laura@bb.com", 20*time.Millisecond)
+	marc := startRealAgent(t, n, "marc@bb.com", 20*time.Millisecond)
+	if err := laura.Call(context.Background(), "marc@bb.com"); err != nil {
+		t.Fatal(err)
+	}
+	want(t, laura, EventLocating)
+	want(t, laura, EventLocated)
+	want(t, laura, EventConnected)
+	want(t, marc, EventConnected)
+	for i := range 3 {
+		time.Sleep(100 * time.Millisecond) // refreshes of both go by
+		if err := laura.Send("hi"); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if e := want(t, marc, EventLine); e.Text != "hi" {
+			t.Fatalf("line %d: %+v", i, e)
+		}
+		if err := marc.Send("ho"); err != nil {
+			t.Fatalf("line %d: %v", i, err)
+		}
+		if e := want(t, laura, EventLine); e.Text != "ho" {
+			t.Fatalf("line %d: %+v", i, e)
+		}
+	}
+	if _, ok := laura.Peer(); !ok {
+		t.Fatal("laura is no longer in the conversation")
+	}
+}
