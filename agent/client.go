@@ -89,9 +89,12 @@ type reply struct {
 // node counts them unanswered, as it would if they were lost).
 const locateQueue = 64
 
-// NewClient opens a UDP socket towards cfg.Node. The socket is bound to the
-// local address the system routes to the node through, so that LocalAddr
-// is the address the node sees.
+// NewClient opens a UDP socket connected to cfg.Node. The socket is bound
+// to the local address the system routes to the node through, so that
+// LocalAddr is the address the node sees. Being connected, it takes
+// datagrams from the node's address only: a node must answer from the
+// address its agents send to, as every node that serves on one address
+// does.
 func NewClient(cfg ClientConfig) (*Client, error) {
 	if !cfg.Node.IsValid() {
 		return nil, fail(ErrBadAddress, "no node address")
