@@ -383,32 +383,32 @@ func TestPacketLoss(t *testing.T) {
 	pau.want("hangup")
 }
 
-// TestNodeRestart: a node restarted between registration and locate
-// forgets its agents; the caller gets a clear reason at each stage, and
-// registering again works.
+// TestNodeRestart: while its node is down, the agents' refreshes go
+// unanswered, said once, and a call fails at once (nothing listens there);
+// once the node is back with an empty table, the refreshes register them
+// again, said with a notice, and a call succeeds without anyone typing
+// /register.
 func TestNodeRestart(t *testing.T) {
 	w := newWorld(t, demoDomains)
-	laura := w.startAgent("laura@bb.com")
-	marc := w.startAgent("marc@bb.com")
+	laura := w.startAgent("laura@bb.com", "-refresh", "300ms")
+	marc := w.startAgent("marc@bb.com", "-refresh", "300ms")
 	w.nodes["bb.com"].stop(t)
-	// While it is down: the node does not answer.
+	for _, a := range []*agentProc{laura, marc} {
+		if e := a.want("notice"); e.str("reason") != "node_unreachable" {
+			t.Fatalf("%s, node down: %v, want the notice node_unreachable", a.name, e)
+		}
+	}
 	laura.say("/call marc@bb.com")
 	laura.want("locating")
-	if e := laura.want("error"); e.str("reason") != "node_timeout" {
-		t.Fatalf("node down: %v, want node_timeout", e)
+	if e := laura.want("error"); e.str("reason") != "node_unreachable" {
+		t.Fatalf("call, node down: %v, want node_unreachable", e)
 	}
 	w.startNode("bb.com")
-	// Back, but with an empty table: it serves laura's locates once she
-	// has registered again, and marc is offline.
-	laura.say("/register")
-	laura.want("registered")
-	laura.say("/call marc@bb.com")
-	laura.want("locating")
-	if e := laura.want("error"); e.str("reason") != "offline" {
-		t.Fatalf("node restarted: %v, want offline", e)
+	for _, a := range []*agentProc{laura, marc} {
+		if e := a.want("notice"); e.str("reason") != "reregistered" {
+			t.Fatalf("%s, node back: %v, want the notice reregistered", a.name, e)
+		}
 	}
-	marc.say("/register")
-	marc.want("registered")
 	call(t, laura, marc, "marc@bb.com")
 	laura.quit()
 	marc.want("hangup")
