@@ -201,13 +201,33 @@ func (textBase) HasBad(*Kind) bool { return true }
 
 func (textBase) DocRules(k *Kind) []string { return textRules(k) }
 
+// docByteList names each byte of set for a person: a printable one as
+// itself in code, the others by name and value, so that "\r\n" reads as
+// the two bytes CR and LF, not as a four-character sequence.
+func docByteList(set string) string {
+	names := map[byte]string{' ': "space (0x20)", '\t': "TAB (0x09)", '\n': "LF (0x0a)", '\r': "CR (0x0d)"}
+	var parts []string
+	for i := 0; i < len(set); i++ {
+		c := set[i]
+		switch name, ok := names[c]; {
+		case ok:
+			parts = append(parts, name)
+		case c > ' ' && c < 0x7f:
+			parts = append(parts, DocCode(string(c)))
+		default:
+			parts = append(parts, fmt.Sprintf("0x%02x", c))
+		}
+	}
+	return strings.Join(parts, ", ")
+}
+
 func textRules(k *Kind) []string {
 	var r []string
 	if k.AllowSrc != "" {
 		r = append(r, "only the bytes "+DocCode(k.AllowSrc))
 	}
 	if k.Deny != "" {
-		r = append(r, "never "+DocCode(strconv.Quote(k.Deny)))
+		r = append(r, "none of the bytes "+docByteList(k.Deny))
 	}
 	if k.NoControl {
 		r = append(r, "no control bytes (0x00-0x1f, 0x7f)")
