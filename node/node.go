@@ -404,7 +404,8 @@ func (n *Node) AddUser(name string) error {
 	}
 	n.cfg = next
 	n.core.t.add(name)
-	n.log.Info("user added", "user", name)
+	// Debug: the console that asked says it to the admin already.
+	n.log.Debug("user added", "user", name)
 	return nil
 }
 
@@ -427,7 +428,7 @@ func (n *Node) RemoveUser(name string) error {
 	}
 	n.cfg = next
 	n.core.t.remove(have)
-	n.log.Info("user removed", "user", have)
+	n.log.Debug("user removed", "user", have)
 	return nil
 }
 
