@@ -115,7 +115,7 @@ func TestRefreshAfterNodeRestart(t *testing.T) {
 		t.Fatalf("before node_unreachable: %+v", others)
 	}
 	time.Sleep(time.Second) // several refreshes go unanswered
-	n = startRealNode(t, cfg, listen)
+	startRealNode(t, cfg, listen) // back on the same address; stopped at cleanup
 	if others := waitNotice(t, laura, NoticeReregistered); len(others) > 0 {
 		t.Errorf("node_unreachable said again, or other notices, before reregistered: %+v", others)
 	}
