@@ -114,7 +114,7 @@ func TestRefreshAfterNodeRestart(t *testing.T) {
 	if others := waitNotice(t, laura, NoticeNodeUnreachable); len(others) > 0 {
 		t.Fatalf("before node_unreachable: %+v", others)
 	}
-	time.Sleep(time.Second) // several refreshes go unanswered
+	time.Sleep(time.Second)       // several refreshes go unanswered
 	startRealNode(t, cfg, listen) // back on the same address; stopped at cleanup
 	if others := waitNotice(t, laura, NoticeReregistered); len(others) > 0 {
 		t.Errorf("node_unreachable said again, or other notices, before reregistered: %+v", others)
