@@ -204,7 +204,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 		ap, err := cfg.Resolver.Resolve(ctx, cfg.Addr.Domain)
 		if err != nil {
-			return nil, lookupFailed(cfg.Addr.Domain, err)
+			return nil, LookupFailed(cfg.Addr.Domain, err)
 		}
 		cfg.Node = ap
 	}
@@ -899,11 +899,8 @@ func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, lookup <-cha
 	case <-ctx.Done():
 		return err
 	}
-	switch {
-	case errors.Is(rerr, lumi.ErrDNSFailure):
-		return failWith(ErrDNSFailure, to.String()+": cannot tell whether "+to.Domain+" exists: its DNS failed", rerr)
-	case errors.Is(rerr, lumi.ErrNoSuchDomain):
-		return fail(ErrDomainUnknown, to.String()+": no such domain "+to.Domain)
+	if errors.Is(rerr, lumi.ErrDNSFailure) || errors.Is(rerr, lumi.ErrNoSuchDomain) {
+		return LookupFailed(to.Domain, rerr)
 	}
 	return fail(ErrUserUnknown, to.String()+": no such user in "+to.Domain)
 }

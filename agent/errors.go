@@ -45,9 +45,10 @@ var (
 	ErrDenied          = &Reason{"denied", "proof denied"}                            // RR2, RD2: the secret is not the user's
 )
 
-// lookupFailed is the error of a failed lookup of domain's node: a DNS
-// failure says the domain may exist, anything else that it has no node.
-func lookupFailed(domain string, err error) error {
+// LookupFailed is the error of a failed lookup of domain's node (a
+// lumi.Resolver error): a DNS failure says the domain may exist, anything
+// else that it has no node.
+func LookupFailed(domain string, err error) error {
 	if errors.Is(err, lumi.ErrDNSFailure) {
 		return failWith(ErrDNSFailure, "cannot find the LUMI node of "+domain+": DNS failed", err)
 	}

@@ -76,11 +76,7 @@ func (f *clientFlags) client(ctx context.Context, addr wire.Address) (*agent.Cli
 			return nil, usagef("%v", err)
 		}
 		if ap, err = res.Resolve(ctx, addr.Domain); err != nil {
-			reason := agent.ErrDomainUnknown
-			if errors.Is(err, lumi.ErrDNSFailure) {
-				reason = agent.ErrDNSFailure
-			}
-			return nil, fmt.Errorf("%w: no LUMI node found for %s: %v", reason, addr.Domain, err)
+			return nil, agent.LookupFailed(addr.Domain, err)
 		}
 	}
 	if f.port > 65535 {

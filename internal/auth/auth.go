@@ -57,7 +57,7 @@ func NewNonce() string {
 // secret proves nothing.
 const minSecret = 16
 
-// Secrets is a secrets file: each line "user secret", the user as in the
+// ReadSecrets reads a secrets file: each line "user secret", the user as in the
 // node's config and the secret any run of at least 16 non-space bytes;
 // blank lines and lines starting with # are skipped. Users are compared
 // without case, as the node compares them; the map's keys are lower case.
