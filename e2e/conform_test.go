@@ -14,6 +14,7 @@ import (
 
 	"mi/internal/conform"
 	"mi/internal/syncbuf"
+	"mi/node"
 )
 
 // lumictlWithin runs lumictl, killed after d.
@@ -66,7 +67,7 @@ func startConformNode(t *testing.T, remote string) string {
 			t.Logf("lumi-node output:\n%s", errOut.String())
 		}
 	})
-	waitFor(t, 5*time.Second, "lumi-node serving", func() bool { return strings.Contains(errOut.String(), "node serving") })
+	waitFor(t, 5*time.Second, "lumi-node serving", func() bool { return strings.Contains(errOut.String(), node.ReadyMessage) })
 	return addr
 }
 

@@ -20,6 +20,7 @@ import (
 	"time"
 
 	"mi/internal/syncbuf"
+	"mi/node"
 
 	"mi/lumi/dnszone"
 
@@ -142,7 +143,7 @@ func (w *world) startNode(d string) *nodeProc {
 	go func() { p.cmd.Wait(); close(p.done) }()
 	t.Cleanup(func() { p.kill() })
 	waitFor(t, 5*time.Second, "node "+d+" serving", func() bool {
-		return strings.Contains(p.errOut.String(), "node serving")
+		return strings.Contains(p.errOut.String(), node.ReadyMessage)
 	})
 	w.nodes[d] = p
 	return p

@@ -80,6 +80,8 @@ type Node struct {
 	lookups                 map[netip.AddrPort]int32 // in flight, by the PL's source
 	sweepScratch            *scratch
 	stopped                 chan struct{} // closed when Run has returned
+	ready                   chan struct{} // closed when every worker reads its socket
+	started                 time.Time     // New was called
 	running                 sync.Once
 
 	adminMu sync.Mutex // serialises admin changes and guards cfg
@@ -175,6 +177,8 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 		core:    c,
 		cfgPath: opts.ConfigPath,
 		stopped: make(chan struct{}),
+		ready:   make(chan struct{}),
+		started: t0,
 		cfg:     cfg,
 
 		maxResolving: int32(lim.MaxLookups),
@@ -197,6 +201,18 @@ func closeAll(conns []*net.UDPConn) {
 
 // DefaultLogPath is the reference's name for a node's datagram log.
 func DefaultLogPath(domain string) string { return "nodelumi-" + domain + ".log" }
+
+// ReadyMessage is the message of the one log line a node writes when it
+// serves: every worker reads its socket. Its attributes are domain, addr,
+// users, workers, start (since New) and rss. Programs that start a node
+// and cannot use the readiness signal (lumi-node's $NOTIFY_SOCKET, or
+// Ready) match this constant, never their own copy of the text.
+const ReadyMessage = "node ready"
+
+// Ready is closed once the node serves: every worker reads its socket. A
+// node whose Run has not started, or failed before its workers did, never
+// closes it.
+func (n *Node) Ready() <-chan struct{} { return n.ready }
 
 // Addr returns the address the node serves on.
 func (n *Node) Addr() netip.AddrPort { return n.addr }
@@ -242,15 +258,20 @@ func (n *Node) run(ctx context.Context) (err error) {
 		}
 		n.log.Info("node stopped", "domain", n.core.domain)
 	}()
-	n.log.Info("node serving", "domain", n.core.domain, "addr", n.addr, "users", n.core.t.len(), "workers", len(n.workers))
 	failed := make(chan error, len(n.workers))
+	var reading sync.WaitGroup
+	reading.Add(len(n.workers))
 	for _, w := range n.workers {
 		wg.Go(func() {
-			if err := w.serve(ctx, &wg); err != nil {
+			if err := w.serve(ctx, &wg, reading.Done); err != nil {
 				failed <- err
 			}
 		})
 	}
+	reading.Wait()
+	n.log.Info(ReadyMessage, "domain", n.core.domain, "addr", n.addr, "users", n.core.t.len(), "workers", len(n.workers),
+		"start", time.Since(n.started).Round(time.Millisecond), "rss", procstat.Field("VmRSS"))
+	close(n.ready)
 	sweep := time.NewTicker(n.sweepEvery())
 	defer sweep.Stop()
 	logFailed := false

@@ -91,8 +91,9 @@ func newWorker(n *Node, conn *net.UDPConn) *worker {
 }
 
 // serve reads until the socket is closed. wg counts the DNS lookups it
-// starts.
-func (w *worker) serve(ctx context.Context, wg *sync.WaitGroup) error {
+// starts; reading is called once, as the loop begins.
+func (w *worker) serve(ctx context.Context, wg *sync.WaitGroup, reading func()) error {
+	reading()
 	for {
 		k, err := w.pc.ReadBatch(w.in[:w.size], 0)
 		if err != nil {

@@ -19,7 +19,7 @@ import (
 	"time"
 
 	"mi/internal/auth"
-	"mi/internal/procstat"
+	"mi/internal/sdnotify"
 	"mi/lumi"
 	"mi/node"
 	"mi/wire"
@@ -156,7 +156,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return cannotStart(log, stderr, err)
 	}
-	t0 := time.Now()
 	n, err := node.New(node.Options{
 		ConfigPath: *cfgPath,
 		Listen:     *listen,
@@ -176,10 +175,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return cannotStart(log, stderr, err)
 	}
-	log.Info("node ready", "addr", n.Addr(), "domain", n.Domain(), "workers", n.Workers(),
-		"start", time.Since(t0).Round(time.Millisecond), "rss", procstat.Field("VmRSS"))
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	go notifyReady(ctx, n, log)
 	// SIGHUP reopens the datagram log, as logrotate expects.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -191,13 +189,17 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 				return
 			case <-hup:
 			}
+			notify(log, sdnotify.Reloading())
 			if err := n.ReopenLog(); err != nil {
 				log.Error("cannot reopen the datagram log", "err", err)
-				continue
+			} else {
+				log.Info("datagram log reopened")
 			}
-			log.Info("datagram log reopened")
+			notify(log, sdnotify.Ready)
 		}
 	}()
+	// Stopping begins when the signal or the console's quit ends ctx.
+	context.AfterFunc(ctx, func() { notify(log, sdnotify.Stopping) })
 	if ready != nil {
 		ready(n.Addr())
 	}
@@ -226,6 +228,27 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		return exitError
 	}
 	return exitOK
+}
+
+// notifyReady tells the service manager that the node serves, once it
+// does: READY=1, with the address in X_LUMI_ADDR for programs that started
+// the node on a port the system chose (sd_notify(3) reserves X_ for
+// names of one's own).
+func notifyReady(ctx context.Context, n *node.Node, log *slog.Logger) {
+	select {
+	case <-ctx.Done():
+		return
+	case <-n.Ready():
+	}
+	notify(log, sdnotify.Ready+"\nSTATUS=serving "+n.Domain()+" on "+n.Addr().String()+"\nX_LUMI_ADDR="+n.Addr().String())
+}
+
+// notify sends state to the service manager, if one listens; a failure is
+// logged, as the node serves on without it.
+func notify(log *slog.Logger, state string) {
+	if _, err := sdnotify.Notify(state); err != nil {
+		log.Warn("cannot notify the service manager", "err", err)
+	}
 }
 
 // startCPUProfile profiles the process into path until the returned

@@ -397,7 +397,7 @@ func (b *bench) spawnNode(ctx context.Context, name, domain string, users []stri
 			loaded = fmt.Sprintf("%s, %s users loaded in %s", kv["domain"], kv["users"], kv["took"])
 		case "cannot start", "node failed":
 			return false, errors.New(kv["err"])
-		case "node ready":
+		case node.ReadyMessage:
 			ap, err := netip.ParseAddrPort(kv["addr"])
 			if err != nil {
 				return false, fmt.Errorf("ready line: addr: %v", err)
