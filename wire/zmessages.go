@@ -267,6 +267,22 @@ func IsPMITag(b []byte) bool {
 	return false
 }
 
+// PMITags lists the tags of the PMI messages in the spec's order, so
+// that a table per message type (a server's counters) needs no list of
+// its own.
+var PMITags = [...]string{TagNick, TagLine}
+
+// PMITagIndex returns the place of tag in PMITags, or -1.
+func PMITagIndex(tag string) int {
+	switch tag {
+	case TagNick:
+		return 0
+	case TagLine:
+		return 1
+	}
+	return -1
+}
+
 // DecodePMI decodes b, which must hold exactly one PMI message.
 func DecodePMI(b []byte) (Message, error) {
 	m, err := func() (Message, error) {
@@ -1242,6 +1258,34 @@ func IsPLUMITag(b []byte) bool {
 		return true
 	}
 	return false
+}
+
+// PLUMITags lists the tags of the PLUMI messages in the spec's order, so
+// that a table per message type (a server's counters) needs no list of
+// its own.
+var PLUMITags = [...]string{TagRegister, TagRegisterReply, TagDeregister, TagDeregisterReply, TagLocate, TagLocateReply, TagAuthChallenge, TagAuthProof}
+
+// PLUMITagIndex returns the place of tag in PLUMITags, or -1.
+func PLUMITagIndex(tag string) int {
+	switch tag {
+	case TagRegister:
+		return 0
+	case TagRegisterReply:
+		return 1
+	case TagDeregister:
+		return 2
+	case TagDeregisterReply:
+		return 3
+	case TagLocate:
+		return 4
+	case TagLocateReply:
+		return 5
+	case TagAuthChallenge:
+		return 6
+	case TagAuthProof:
+		return 7
+	}
+	return -1
 }
 
 // DecodePLUMI decodes b, which must hold exactly one PLUMI message.
