@@ -20,15 +20,19 @@ import (
 	"github.com/miekg/dns"
 )
 
+// The defaults of Config that programs show in their flags' help.
 const (
-	defaultTimeout        = 400 * time.Millisecond
+	DefaultTimeout   = 400 * time.Millisecond // Config.Timeout
+	DefaultDownFor   = 30 * time.Second       // Config.DownFor
+	DefaultHostsFile = "/etc/hosts"           // Config.HostsFile
+)
+
+const (
 	defaultRetries        = 1
 	defaultNegativeTTL    = 5 * time.Second
 	defaultMaxNegativeTTL = time.Minute
 	defaultMaxTTL         = time.Hour
 	defaultMaxCache       = 10000
-	defaultDownFor        = 30 * time.Second
-	defaultHostsFile      = "/etc/hosts"
 	resolvConf            = "/etc/resolv.conf"
 	fallbackDNSServer     = "127.0.0.1:53"
 )
@@ -37,10 +41,10 @@ const (
 type Config struct {
 	Peers     map[string]netip.AddrPort // static entries; keys case-insensitive, trailing dot ignored
 	DNSServer string                    // "host:port"; empty: first nameserver of /etc/resolv.conf, else 127.0.0.1:53
-	HostsFile string                    // default "/etc/hosts"; "-" disables
+	HostsFile string                    // default DefaultHostsFile; "-" disables
 
-	// Timeout bounds each attempt of a DNS query, default 400ms; an
-	// unanswered query is sent again Retries times (default 1, negative
+	// Timeout bounds each attempt of a DNS query (default DefaultTimeout);
+	// an unanswered query is sent again Retries times (default 1, negative
 	// for none). A lookup sends nothing more once a query went unanswered,
 	// and asks for its SRV targets' addresses in parallel, so a server
 	// that does not answer costs it about Timeout*(1+Retries), however
@@ -52,7 +56,7 @@ type Config struct {
 	MaxNegativeTTL time.Duration // cap on how long any failure or absence is cached (the SOA's minimum otherwise); default 1m
 	MaxTTL         time.Duration // cap on positive cache lifetime, default 1h
 	MaxCache       int           // domains cached at most, answers and failures alike, default 10,000; down marks have the same bound
-	DownFor        time.Duration // how long MarkDown holds, default 30s
+	DownFor        time.Duration // how long MarkDown holds, default DefaultDownFor
 
 	// Logger is told of targets marked down and up again, and of SRV
 	// records or addresses left out over the caps; default slog.Default().
@@ -120,7 +124,7 @@ func NewResolver(cfg Config) (*Resolver, error) {
 	}
 	hosts := cfg.HostsFile
 	if hosts == "" {
-		hosts = defaultHostsFile
+		hosts = DefaultHostsFile
 	}
 	retries := cfg.Retries
 	switch {
@@ -137,12 +141,12 @@ func NewResolver(cfg Config) (*Resolver, error) {
 		peers:     peers,
 		server:    server,
 		hosts:     newHostsFile(hosts),
-		timeout:   orDefault(cfg.Timeout, defaultTimeout),
+		timeout:   orDefault(cfg.Timeout, DefaultTimeout),
 		retries:   retries,
 		negTTL:    orDefault(cfg.NegativeTTL, defaultNegativeTTL),
 		maxNegTTL: orDefault(cfg.MaxNegativeTTL, defaultMaxNegativeTTL),
 		maxTTL:    orDefault(cfg.MaxTTL, defaultMaxTTL),
-		downFor:   orDefault(cfg.DownFor, defaultDownFor),
+		downFor:   orDefault(cfg.DownFor, DefaultDownFor),
 		log:       cfg.Logger,
 		now:       cfg.Now,
 		intn:      rand.IntN,

@@ -28,7 +28,7 @@ type Options struct {
 	Listen     string                    // UDP address to serve on; default ":3344"
 	Peers      map[string]netip.AddrPort // static nodes of other domains, tried before DNS
 	DNSServer  string                    // "host:port"; default from /etc/resolv.conf
-	HostsFile  string                    // default /etc/hosts; "-" disables
+	HostsFile  string                    // default lumi.DefaultHostsFile; "-" disables
 	LogPath    string                    // datagram log; default nodelumi-<domain>.log; "-" disables
 	LogMax     int64                     // bytes after which the log moves to LogPath.1; 0: no cap
 	Logger     *slog.Logger              // operational events; default discards them
@@ -45,10 +45,11 @@ type Options struct {
 	// Limits bound what one source can make the node do.
 	Limits Limits
 	// DownFor is how long another domain's node that left a locate
-	// unanswered is skipped while the domain has another; default lumi's.
+	// unanswered is skipped while the domain has another; default
+	// lumi.DefaultDownFor.
 	DownFor time.Duration
 	// DNSTimeout bounds each attempt of a DNS query, sent again once;
-	// default lumi's (400 ms).
+	// default lumi.DefaultTimeout.
 	DNSTimeout time.Duration
 	// Secrets are the users who must prove their secret to register or
 	// deregister (authenticated registration), by lower-case name; nil:

@@ -16,7 +16,6 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
-	"time"
 
 	"mi/internal/auth"
 	"mi/internal/sdnotify"
@@ -119,7 +118,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	listen := fs.String("listen", fmt.Sprintf(":%d", wire.PLUMIPort), "UDP address to serve on")
 	fs.Var(peers, "peer", "static node of another domain, `domain=host:port` (repeatable)")
 	dnsServer := fs.String("dns", "", "DNS server `host:port` (default: the first of /etc/resolv.conf)")
-	hosts := fs.String("hosts", "", "hosts file (default /etc/hosts; - for none)")
+	hosts := fs.String("hosts", "", "hosts file (default "+lumi.DefaultHostsFile+"; - for none)")
 	logPath := fs.String("log", "", "datagram log file (default nodelumi-<domain>.log; - for none)")
 	var logMax sizeFlag
 	fs.Var(&logMax, "log-max", "cap the datagram log at `size` (e.g. 100M): when full it moves to FILE.1 and a new file starts; 0 for no cap")
@@ -128,8 +127,8 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
 	locateWait := fs.Duration("locate-wait", node.DefaultPendingTTL, "how long a forwarded PL waits for its RL; a locate that ends unanswered counts against the target's agent")
 	lim := limitFlags(fs)
-	dnsTimeout := fs.Duration("dns-timeout", 400*time.Millisecond, "wait for each DNS reply; an unanswered query is sent once more")
-	downFor := fs.Duration("down-for", 30*time.Second, "how long another domain's node that left a locate unanswered is skipped while the domain has another")
+	dnsTimeout := fs.Duration("dns-timeout", lumi.DefaultTimeout, "wait for each DNS reply; an unanswered query is sent once more")
+	downFor := fs.Duration("down-for", lumi.DefaultDownFor, "how long another domain's node that left a locate unanswered is skipped while the domain has another")
 	authPath := fs.String("auth", "", "secrets `file` (lines \"user secret\"): its users must prove their secret to register or deregister (authenticated registration); default none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {

@@ -50,7 +50,7 @@ type clientFlags struct {
 func (f *clientFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.node, "node", "", "the node's host:port (default: resolve the domain of the address)")
 	fs.StringVar(&f.dns, "dns", "", "DNS server host:port for finding the node (default: /etc/resolv.conf)")
-	fs.StringVar(&f.hosts, "hosts", "", `hosts file for finding the node (default /etc/hosts; "-" for none)`)
+	fs.StringVar(&f.hosts, "hosts", "", "hosts file for finding the node (default "+lumi.DefaultHostsFile+`; "-" for none)`)
 	fs.IntVar(&f.attempts, "attempts", wire.Attempts, "sends per request")
 	fs.DurationVar(&f.retry, "retry", wire.RetryInterval, "wait for a reply before sending again")
 	fs.UintVar(&f.port, "port", 0, "send from this local UDP `port` (default: any free one); see \"Ports\" below")

@@ -51,15 +51,11 @@ var sourceNames = map[lumi.Source]string{
 	lumi.SourceAddress: "A/AAAA",
 }
 
-// defaultResolveTimeout is lumi's own default, given explicitly so that
-// -h shows it.
-const defaultResolveTimeout = 400 * time.Millisecond
-
 const weightedNote = "note: targets of equal priority are in RFC 2782's weighted random order, different each run"
 
 var resolveCommand = &command{
 	name:     "resolve",
-	synopsis: "[-dns host:port] [-hosts FILE] [-peer domain=host:port] [-timeout 400ms] [-json] DOMAIN",
+	synopsis: "[-dns host:port] [-hosts FILE] [-peer domain=host:port] [-timeout " + lumi.DefaultTimeout.String() + "] [-json] DOMAIN",
 	summary:  "list the LUMI node targets DNS gives for DOMAIN, in the order they are tried",
 	help: `
 Looks DOMAIN's node up as a node or an agent does (package lumi): a
@@ -103,10 +99,10 @@ Examples:
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o resolveOptions
 		fs.StringVar(&o.dns, "dns", "", "DNS server `host:port` to ask (default: the first nameserver of /etc/resolv.conf)")
-		fs.StringVar(&o.hosts, "hosts", "", `hosts `+"`file`"+` (default /etc/hosts; "-" for none)`)
+		fs.StringVar(&o.hosts, "hosts", "", "hosts `file` (default "+lumi.DefaultHostsFile+`; "-" for none)`)
 		o.peers = peerFlag{}
 		fs.Var(o.peers, "peer", "static node of a domain, `domain=host[:port]` (repeatable), as lumi-node -peer")
-		fs.DurationVar(&o.timeout, "timeout", defaultResolveTimeout, "wait this long for each DNS reply; an unanswered query is sent once more")
+		fs.DurationVar(&o.timeout, "timeout", lumi.DefaultTimeout, "wait this long for each DNS reply; an unanswered query is sent once more")
 		fs.BoolVar(&o.json, "json", false, "print one JSON object")
 		return func(e *env, args []string) error {
 			if len(args) != 1 {

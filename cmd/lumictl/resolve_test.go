@@ -374,7 +374,8 @@ func TestResolveExitCodes(t *testing.T) {
 
 func TestResolveHelp(t *testing.T) {
 	code, _, help := runLumictl("resolve", "-h")
-	for _, s := range []string{"Examples:\n  lumictl resolve", "weighted random order", "DOWN is always", "-json", "docs/dns.md"} {
+	for _, s := range []string{"Examples:\n  lumictl resolve", "weighted random order", "DOWN is always", "-json", "docs/dns.md",
+		"[-timeout " + lumi.DefaultTimeout.String() + "]", "(default " + lumi.DefaultTimeout.String() + ")", "(default " + lumi.DefaultHostsFile + ";"} {
 		if code != exitOK || !strings.Contains(help, s) {
 			t.Errorf("exit %d, help lacks %q", code, s)
 		}
