@@ -5,6 +5,8 @@ import (
 	"errors"
 	"flag"
 	"fmt"
+	"io"
+	"log/slog"
 	"net/netip"
 	"time"
 
@@ -62,8 +64,9 @@ deregister so that they share it; without it, each run sends from a new
 port, and a registration points at a socket that closes when the command
 ends.`
 
-// client opens a LUMI client to the node of addr's domain.
-func (f *clientFlags) client(ctx context.Context, addr wire.Address) (*agent.Client, error) {
+// client opens a LUMI client to the node of addr's domain. The resolver's
+// warnings (records over its caps) go to stderr, for the operator.
+func (f *clientFlags) client(ctx context.Context, stderr io.Writer, addr wire.Address) (*agent.Client, error) {
 	var ap netip.AddrPort
 	if f.node != "" {
 		var err error
@@ -71,7 +74,8 @@ func (f *clientFlags) client(ctx context.Context, addr wire.Address) (*agent.Cli
 			return nil, usagef("-node: %v", err)
 		}
 	} else {
-		res, err := lumi.NewResolver(lumi.Config{DNSServer: f.dns, HostsFile: f.hosts})
+		log := slog.New(slog.NewTextHandler(stderr, nil))
+		res, err := lumi.NewResolver(lumi.Config{DNSServer: f.dns, HostsFile: f.hosts, Logger: log})
 		if err != nil {
 			return nil, usagef("%v", err)
 		}
@@ -127,7 +131,7 @@ func addrCommand(name, summary string, do func(context.Context, *agent.Client, w
 					return err
 				}
 				ctx := context.Background()
-				c, err := f.client(ctx, a)
+				c, err := f.client(ctx, e.stderr, a)
 				if err != nil {
 					return outcome(e, err)
 				}
@@ -176,7 +180,7 @@ only if FROM registered from this command's address (-port).
 				return err
 			}
 			ctx := context.Background()
-			c, err := f.client(ctx, from)
+			c, err := f.client(ctx, e.stderr, from)
 			if err != nil {
 				return outcome(e, err)
 			}

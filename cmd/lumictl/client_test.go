@@ -1,6 +1,7 @@
 package main
 
 import (
+	"fmt"
 	"net"
 	"net/netip"
 	"strings"
@@ -86,5 +87,25 @@ func TestClientNodeUnreachable(t *testing.T) {
 	code, stdout, stderr := runLumictl("register", "-h")
 	if !strings.Contains(stdout+stderr, "13 nothing listens") {
 		t.Errorf("register -h (exit %d) does not say exit 13:\n%s%s", code, stdout, stderr)
+	}
+}
+
+// TestClientCapLogged: the resolver's warning about the SRV records it
+// leaves out reaches the command's stderr, as for resolve; a resolver
+// without a Logger would drop it.
+func TestClientCapLogged(t *testing.T) {
+	node := serveOnce(t, &wire.RegisterReply{Code: wire.RegisterOK})
+	_, port, _ := net.SplitHostPort(node)
+	var zone []string
+	for i := range 33 {
+		zone = append(zone, fmt.Sprintf("_lumi._udp.bb.com. 60 IN SRV 10 10 %s n%d.bb.com.", port, i),
+			fmt.Sprintf("n%d.bb.com. 60 IN A 127.0.0.1", i))
+	}
+	code, stdout, stderr := runLumictl("register", "-dns", startZone(t, zone...), "-hosts", "-", "-attempts", "2", "-retry", "50ms", "laura@bb.com")
+	if code != exitOK || stdout != "ok\n" {
+		t.Fatalf("exit %d, stdout %q, stderr:\n%s", code, stdout, stderr)
+	}
+	if !strings.Contains(stderr, `level=WARN msg="lumi: SRV records over the cap are not used"`) {
+		t.Errorf("stderr lacks the cap warning:\n%s", stderr)
 	}
 }
