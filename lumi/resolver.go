@@ -59,7 +59,8 @@ type Config struct {
 	DownFor        time.Duration // how long MarkDown holds, default DefaultDownFor
 
 	// Logger is told of targets marked down and up again, and of SRV
-	// records or addresses left out over the caps; default slog.Default().
+	// records or addresses left out over the caps; nil discards them (not
+	// slog.Default: a library logs only where its user says).
 	Logger *slog.Logger
 	Now    func() time.Time // for tests; default time.Now
 }
@@ -158,7 +159,7 @@ func NewResolver(cfg Config) (*Resolver, error) {
 		r.now = time.Now
 	}
 	if r.log == nil {
-		r.log = slog.Default()
+		r.log = slog.New(slog.DiscardHandler)
 	}
 	r.down.removed = func(k downKey, _ struct{}, expired bool) { r.ups = append(r.ups, markEnd{k, expired}) }
 	return r, nil
