@@ -351,8 +351,20 @@ func (a *Agent) whenRoom(stop <-chan struct{}, f func()) bool {
 func (a *Agent) post(e Event) { a.do(func() { a.emit(e) }) }
 
 // postErr emits an error event for err from any goroutine and returns err.
-func (a *Agent) postErr(err error) error {
-	a.do(func() { a.emitErr(err) })
+func (a *Agent) postErr(err error) error { return a.settle(nil, err) }
+
+// settle runs change, if not nil, and emits an error event for err in one
+// turn of the loop, and returns err. From any goroutine. A state change
+// and the event that reports it go together: who reacts to the event
+// finds the state it reports (a failed call over, the agent free to call
+// again), never the state before.
+func (a *Agent) settle(change func(), err error) error {
+	a.do(func() {
+		if change != nil {
+			change()
+		}
+		a.emitErr(err)
+	})
 	return err
 }
 
@@ -850,9 +862,15 @@ func (a *Agent) Deregister(ctx context.Context) error {
 
 // Locate asks the node where target is, reporting locating and located.
 func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, error) {
+	return a.locate(ctx, target, nil)
+}
+
+// locate is Locate; end, if not nil, runs on the loop in the turn that
+// reports a failure (see settle).
+func (a *Agent) locate(ctx context.Context, target string, end func()) (netip.AddrPort, error) {
 	to, err := wire.ParseAddress(target)
 	if err != nil {
-		return netip.AddrPort{}, a.postErr(failWith(ErrBadAddress, "bad address "+fmt.Sprintf("%q", target), err))
+		return netip.AddrPort{}, a.settle(end, failWith(ErrBadAddress, "bad address "+fmt.Sprintf("%q", target), err))
 	}
 	a.post(Event{Kind: EventLocating, Target: to.String()})
 	lookup := a.lookupAlongside(ctx, to)
@@ -864,7 +882,7 @@ func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, erro
 		if errors.Is(err, ErrUserUnknown) {
 			err = a.refineUnknown(ctx, to, lookup, err)
 		}
-		return netip.AddrPort{}, a.postErr(err)
+		return netip.AddrPort{}, a.settle(end, err)
 	}
 	a.post(Event{Kind: EventLocated, Target: to.String(), IP: ap.Addr().String(), Port: int(ap.Port())})
 	return ap, nil
@@ -907,7 +925,8 @@ func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, lookup <-cha
 
 // Call locates target and opens a conversation with it. It reports every
 // step as events, failures included, and returns when the conversation is
-// open or the call has failed.
+// open or the call has failed. The call is over, and the agent free to
+// call again, by the time its last event (connected, or an error) is read.
 func (a *Agent) Call(ctx context.Context, target string) error {
 	var err error
 	if a.do(func() {
@@ -918,15 +937,16 @@ func (a *Agent) Call(ctx context.Context, target string) error {
 			err = fail(ErrInConvers, "a call is already in progress")
 		default:
 			a.calling = true
+			return
 		}
+		a.emitErr(err)
 	}) != nil {
 		return fail(ErrClosed, "agent closed")
 	}
 	if err != nil {
-		return a.postErr(err)
+		return err
 	}
-	defer a.do(func() { a.calling = false })
-	ap, err := a.Locate(ctx, target)
+	ap, err := a.locate(ctx, target, a.endCall)
 	if err != nil {
 		return err
 	}
@@ -934,29 +954,37 @@ func (a *Agent) Call(ctx context.Context, target string) error {
 	return a.connect(ctx, ap, to.String())
 }
 
-// connect opens the chat with a located peer.
+// endCall marks the call over. Loop only, in the turn that reports how it
+// ended.
+func (a *Agent) endCall() { a.calling = false }
+
+// connect opens the chat with a located peer, and ends the call.
 func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string) error {
 	var err error
-	a.do(func() {
+	if derr := a.do(func() {
 		if a.conv != nil || a.dialing {
 			err = fail(ErrInConvers, "another conversation started while locating "+peerAddr)
+			a.endCall()
+			a.emitErr(err)
 			return
 		}
 		a.dialing = true
-	})
-	if err != nil {
-		return a.postErr(err)
+	}); derr != nil {
+		return derr
 	}
-	done := func() { a.do(func() { a.dialing = false }) }
+	if err != nil {
+		return err
+	}
 	d := net.Dialer{Timeout: a.cfg.DialTimeout}
 	conn, derr := d.DialContext(ctx, "tcp", ap.String())
 	if derr != nil {
-		done()
-		return a.postErr(failWith(ErrConnect, "connect to "+peerAddr+" at "+ap.String(), derr))
+		return a.settle(func() { a.dialing = false; a.endCall() },
+			failWith(ErrConnect, "connect to "+peerAddr+" at "+ap.String(), derr))
 	}
 	r, nick, herr := a.handshake(conn, true)
-	a.do(func() {
+	if derr := a.do(func() {
 		a.dialing = false
+		a.endCall()
 		switch {
 		case herr != nil:
 			err = herr
@@ -968,7 +996,10 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 		}
 		conn.Close()
 		a.emitErr(err)
-	})
+	}); derr != nil {
+		conn.Close()
+		return derr
+	}
 	return err
 }
 

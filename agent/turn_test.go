@@ -1,0 +1,116 @@
+package agent
+
+import (
+	"context"
+	"net"
+	"net/netip"
+	"testing"
+	"time"
+
+	"github.com/google/go-cmp/cmp"
+
+	"mi/wire"
+)
+
+// answerLocates plays the node for calls that must fail: it answers every
+// PL it gets with reply(pl), until the test ends.
+func answerLocates(t *testing.T, n *fakeNode, reply func(wire.Locate) *wire.LocateReply) {
+	t.Helper()
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			k, from, err := n.conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return // closed at the test's end
+			}
+			var dg wire.PLUMIDatagram
+			if dg.Decode(buf[:k]) != nil || dg.Tag != wire.TagLocate {
+				continue
+			}
+			b, _ := reply(dg.Locate).Append(nil)
+			n.conn.WriteToUDPAddrPort(b, from)
+		}
+	}()
+}
+
+// TestCallAgainOnFailure: a UI that calls again the moment it reads a
+// call's error event finds the call over, however the call failed: the
+// call's end and the event that says so are one turn of the agent's loop.
+// Each row makes a chain of calls, each started by the last one's error.
+func TestCallAgainOnFailure(t *testing.T) {
+	// A chat port where nothing listens, and one whose peer hangs up
+	// before its nickname.
+	ln, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	closedPort := uint16(ln.Addr().(*net.TCPAddr).Port)
+	ln.Close()
+	rude, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { rude.Close() })
+	go func() {
+		for {
+			conn, err := rude.Accept()
+			if err != nil {
+				return
+			}
+			conn.Close()
+		}
+	}()
+	rudePort := uint16(rude.Addr().(*net.TCPAddr).Port)
+	found := func(port uint16) func(wire.Locate) *wire.LocateReply {
+		return func(pl wire.Locate) *wire.LocateReply {
+			return &wire.LocateReply{Code: wire.LocateFound, From: pl.From, To: pl.To, IP: netip.MustParseAddr("127.0.0.1"), Port: port}
+		}
+	}
+	code := func(c wire.LocateCode) func(wire.Locate) *wire.LocateReply {
+		return func(pl wire.Locate) *wire.LocateReply { return &wire.LocateReply{Code: c, From: pl.From, To: pl.To} }
+	}
+	const rounds = 40
+	tests := []struct {
+		name   string
+		target string
+		reply  func(wire.Locate) *wire.LocateReply
+		reason string
+	}{
+		{"bad address", "nobody", code(wire.LocateOffline), "bad_address"},
+		{"offline", "pau@cc.org", code(wire.LocateOffline), "offline"},
+		{"busy", "pau@cc.org", code(wire.LocateBusy), "busy"},
+		{"unknown", "pau@bb.com", code(wire.LocateUnknown), "user_unknown"},
+		{"nothing listens at the chat port", "pau@cc.org", found(closedPort), "connect_failed"},
+		{"peer hangs up before its nickname", "pau@cc.org", found(rudePort), "handshake_failed"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			n := newFakeNode(t)
+			a := newTestAgent(t, n, "laura@bb.com", nil)
+			answerLocates(t, n, tt.reply)
+			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+			defer cancel()
+			returned := make(chan string, rounds)
+			call := func() { go func() { returned <- ReasonOf(a.Call(ctx, tt.target)) }() }
+			call()
+			got := map[string]int{}
+			for i := 0; i < rounds; {
+				e := next(t, a)
+				if e.Kind != EventError {
+					continue
+				}
+				got[e.Reason]++
+				if i++; i < rounds {
+					call() // at once, as a UI that reacts to the event
+				}
+			}
+			for range rounds {
+				got["returned "+<-returned]++
+			}
+			want := map[string]int{tt.reason: rounds, "returned " + tt.reason: rounds}
+			if diff := cmp.Diff(want, got); diff != "" {
+				t.Errorf("error events and Call's results (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
