@@ -671,8 +671,11 @@ func (a *Agent) Register(ctx context.Context) error {
 	if err != nil {
 		return a.postErr(err)
 	}
-	a.post(Event{Kind: EventRegistered, Addr: a.addr.String(), Node: a.client.Node().String()})
+	// The refresher runs before the event says the user is registered: a
+	// Deregister in answer to it stops the refresher, rather than running
+	// before it starts and leaving it to register the user again.
 	a.startRefresh()
+	a.post(Event{Kind: EventRegistered, Addr: a.addr.String(), Node: a.client.Node().String()})
 	return nil
 }
 

@@ -114,3 +114,76 @@ func TestCallAgainOnFailure(t *testing.T) {
 		})
 	}
 }
+
+// TestDeregisterOnRegistered: a UI that deregisters the moment it reads
+// "registered" leaves the user deregistered: the refresher the
+// registration starts runs before the event, so the Deregister stops it,
+// and no refresh registers the user again after the PD.
+func TestDeregisterOnRegistered(t *testing.T) {
+	const refresh = 10 * time.Millisecond
+	n := newFakeNode(t)
+	seen := make(chan string, 1024)
+	go func() {
+		buf := make([]byte, 512)
+		for {
+			k, from, err := n.conn.ReadFromUDPAddrPort(buf)
+			if err != nil {
+				return // closed at the test's end
+			}
+			var dg wire.PLUMIDatagram
+			if dg.Decode(buf[:k]) != nil {
+				continue
+			}
+			var reply wire.Message
+			switch dg.Tag {
+			case wire.TagRegister:
+				reply = &wire.RegisterReply{Code: wire.RegisterOK}
+			case wire.TagDeregister:
+				reply = &wire.DeregisterReply{Code: wire.DeregisterOK}
+			default:
+				continue
+			}
+			seen <- dg.Tag
+			b, _ := reply.Append(nil)
+			n.conn.WriteToUDPAddrPort(b, from)
+		}
+	}()
+	a, err := New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Node: n.addr(), Listen: "127.0.0.1:0",
+		Attempts: 3, RetryInterval: time.Second, Refresh: refresh})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() {
+		a.Close()
+		for range a.Events() {
+		}
+	})
+	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	defer cancel()
+	for round := range 20 {
+		errc := make(chan error, 1)
+		go func() { errc <- a.Register(ctx) }()
+		want(t, a, EventRegistered)
+		if err := a.Deregister(ctx); err != nil { // at once, as a UI that reacts to the event
+			t.Fatalf("round %d: Deregister: %v", round, err)
+		}
+		want(t, a, EventDeregistered)
+		if err := <-errc; err != nil {
+			t.Fatalf("round %d: Register: %v", round, err)
+		}
+		time.Sleep(5 * refresh) // a refresher left running sends its PR by then
+		var sent []string
+		for len(seen) > 0 {
+			sent = append(sent, <-seen)
+		}
+		afterPD := sent
+		for i, tag := range sent {
+			if tag == wire.TagDeregister {
+				afterPD = sent[i+1:]
+			}
+		}
+		if diff := cmp.Diff([]string{}, afterPD); diff != "" {
+			t.Fatalf("round %d: sent %v; after the PD (-want +got):\n%s", round, sent, diff)
+		}
+	}
+}
