@@ -27,8 +27,8 @@ func TestMarkDownFailover(t *testing.T) {
 	a, b, c := netip.MustParseAddrPort("127.0.0.1:4001"), netip.MustParseAddrPort("127.0.0.2:4002"), netip.MustParseAddrPort("127.0.0.3:4003")
 	clock := newFakeClock()
 	var log syncbuf.Buffer
-	r := newTestResolver(t, Config{DNSServer: z.Addr(), Now: clock.Now, DownFor: 10 * time.Second,
-		Logger: slog.New(slog.NewTextHandler(&log, nil))})
+	r := newTestResolverAt(t, Config{DNSServer: z.Addr(), DownFor: 10 * time.Second,
+		Logger: slog.New(slog.NewTextHandler(&log, nil))}, clock.Now)
 	ctx := context.Background()
 	// want checks Resolve, Known and Next after each target, in order.
 	want := func(step string, first netip.AddrPort, next []string) {

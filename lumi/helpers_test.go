@@ -38,13 +38,20 @@ func startZone(t *testing.T, records ...string) *dnszone.Server {
 // loaded machine, and a timeout would fail a test that expects an answer.
 func newTestResolver(t *testing.T, cfg Config) *Resolver {
 	t.Helper()
+	return newTestResolverAt(t, cfg, time.Now)
+}
+
+// newTestResolverAt is newTestResolver on the clock now (a fakeClock's
+// Now, for a test that steps through the cache or the down marks).
+func newTestResolverAt(t *testing.T, cfg Config, now func() time.Time) *Resolver {
+	t.Helper()
 	if cfg.HostsFile == "" {
 		cfg.HostsFile = "-"
 	}
 	if cfg.Timeout == 0 {
 		cfg.Timeout = 5 * time.Second
 	}
-	r, err := NewResolver(cfg)
+	r, err := newResolver(cfg, now)
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -60,7 +67,8 @@ func writeHosts(t *testing.T, content string) string {
 	return path
 }
 
-// fakeClock is the Now hook of resolvers whose cache a test steps through.
+// fakeClock is the clock of resolvers whose cache a test steps through
+// (newTestResolverAt).
 type fakeClock struct {
 	mu  sync.Mutex
 	now time.Time

@@ -62,7 +62,6 @@ type Config struct {
 	// records or addresses left out over the caps; nil discards them (not
 	// slog.Default: a library logs only where its user says).
 	Logger *slog.Logger
-	Now    func() time.Time // for tests; default time.Now
 }
 
 // Resolver finds LUMI nodes. Create one with NewResolver; it is safe for
@@ -90,8 +89,8 @@ type Resolver struct {
 	maxTTL    time.Duration
 	downFor   time.Duration
 	log       *slog.Logger
-	now       func() time.Time
-	intn      func(int) int // random source of the SRV order, for tests
+	now       func() time.Time // the clock of the cache and the down marks; tests step their own
+	intn      func(int) int    // random source of the SRV order, for tests
 
 	mu     sync.Mutex // guards the fields below; never held during I/O
 	cache  *boundedCache[string, answer]
@@ -115,6 +114,11 @@ type call struct {
 
 // NewResolver checks cfg and fills in its defaults.
 func NewResolver(cfg Config) (*Resolver, error) {
+	return newResolver(cfg, time.Now)
+}
+
+// newResolver is NewResolver on the clock now, which tests replace.
+func newResolver(cfg Config, now func() time.Time) (*Resolver, error) {
 	peers, err := normalisePeers(cfg.Peers)
 	if err != nil {
 		return nil, err
@@ -149,14 +153,11 @@ func NewResolver(cfg Config) (*Resolver, error) {
 		maxTTL:    orDefault(cfg.MaxTTL, defaultMaxTTL),
 		downFor:   orDefault(cfg.DownFor, DefaultDownFor),
 		log:       cfg.Logger,
-		now:       cfg.Now,
+		now:       now,
 		intn:      rand.IntN,
 		cache:     newBoundedCache[string, answer](maxCache),
 		down:      newBoundedCache[downKey, struct{}](maxCache),
 		flight:    make(map[string]*call),
-	}
-	if r.now == nil {
-		r.now = time.Now
 	}
 	if r.log == nil {
 		r.log = slog.New(slog.DiscardHandler)

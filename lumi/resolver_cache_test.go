@@ -16,7 +16,7 @@ import (
 // the newest.
 func TestCacheBound(t *testing.T) {
 	clock := newFakeClock()
-	r := newTestResolver(t, Config{Now: clock.Now, DNSServer: "127.0.0.1:1"})
+	r := newTestResolverAt(t, Config{DNSServer: "127.0.0.1:1"}, clock.Now)
 	ans := answer{targets: []Target{{Addr: netip.MustParseAddrPort("127.0.0.1:3344")}}}
 	fail := answer{err: ErrNXDomain}
 	const domains = 100_000
@@ -72,7 +72,7 @@ func TestCacheBoundThroughResolve(t *testing.T) {
 func TestSweep(t *testing.T) {
 	z := startZone(t, zoneRecords...)
 	clock := newFakeClock()
-	r := newTestResolver(t, Config{DNSServer: z.Addr(), Now: clock.Now, NegativeTTL: 5 * time.Second})
+	r := newTestResolverAt(t, Config{DNSServer: z.Addr(), NegativeTTL: 5 * time.Second}, clock.Now)
 	for _, d := range []string{"bb.com", "nx.com"} {
 		r.Resolve(context.Background(), d)
 	}
@@ -114,8 +114,8 @@ func TestFailureLifetime(t *testing.T) {
 				server, queries = z.Addr(), func() int64 { return int64(z.Queries()) }
 			}
 			clock := newFakeClock()
-			tt.cfg.DNSServer, tt.cfg.Now = server, clock.Now
-			r := newTestResolver(t, tt.cfg)
+			tt.cfg.DNSServer = server
+			r := newTestResolverAt(t, tt.cfg, clock.Now)
 			resolve := func() int64 {
 				t.Helper()
 				before := queries()

@@ -254,8 +254,8 @@ func TestPositiveCache(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			z := startZone(t, tt.records...)
 			clock := newFakeClock()
-			tt.cfg.DNSServer, tt.cfg.Now = z.Addr(), clock.Now
-			r := newTestResolver(t, tt.cfg)
+			tt.cfg.DNSServer = z.Addr()
+			r := newTestResolverAt(t, tt.cfg, clock.Now)
 			resolve := func() int {
 				t.Helper()
 				before := z.Queries()
@@ -284,7 +284,7 @@ func TestPositiveCache(t *testing.T) {
 func TestNegativeCache(t *testing.T) {
 	z := startZone(t)
 	clock := newFakeClock()
-	r := newTestResolver(t, Config{DNSServer: z.Addr(), Now: clock.Now, NegativeTTL: 5 * time.Second})
+	r := newTestResolverAt(t, Config{DNSServer: z.Addr(), NegativeTTL: 5 * time.Second}, clock.Now)
 	resolve := func() int {
 		t.Helper()
 		before := z.Queries()
