@@ -16,7 +16,7 @@ func TestHandleAllocs(t *testing.T) {
 		t.Skip("coverage instrumentation changes allocation counts")
 	}
 	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.DiscardHandler))
-	w := newScratch()
+	w := newScratch(nil)
 	type step struct {
 		datagram string
 		from, to netip.AddrPort
@@ -81,7 +81,7 @@ func BenchmarkHandle(b *testing.B) {
 	// are looked up as on a node, and never refuse.
 	lim := Limits{AgentRate: 1e18, PeerRate: 1e18}
 	c := newCore(harnessConfig, DefaultPendingTTL, lim, slog.New(slog.DiscardHandler))
-	w := newScratch()
+	w := newScratch(nil)
 	c.handle(w, []byte("PRu2@bb.com"), agentU2, t0)
 	cases := []struct {
 		name  string

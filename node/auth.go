@@ -69,7 +69,9 @@ func (c *core) challenge(w *scratch, op wire.AuthOp, addr wire.Address, src neti
 	a := c.auth
 	t := now.UnixNano()
 	if !a.limit.allow(src, t) {
-		if c.drops.note(dropRate, src, nil) {
+		w.st.challenges[challengeLimited].Add(1)
+		w.st.rateLimited[limitChallenge].Add(1)
+		if c.drop(w, dropRate, src, nil) {
 			c.log.Warn("challenge not sent: its source asks more than its rate", "from", src, "addr", addr.String())
 		}
 		return
@@ -84,7 +86,10 @@ func (c *core) challenge(w *scratch, op wire.AuthOp, addr wire.Address, src neti
 	}
 	a.mu.Unlock()
 	if full {
-		c.log.Warn("challenge not sent: too many in flight", "from", src, "addr", addr.String())
+		w.st.challenges[challengeFull].Add(1)
+		if c.drop(w, dropChallenges, src, nil) {
+			c.log.Warn("challenge not sent: too many in flight", "from", src, "addr", addr.String())
+		}
 		return
 	}
 	start := len(w.buf)
@@ -94,6 +99,8 @@ func (c *core) challenge(w *scratch, op wire.AuthOp, addr wire.Address, src neti
 		return
 	}
 	w.buf = b
+	w.st.challenges[challengeSent].Add(1)
+	w.out = outChallenged
 	w.queue(src, start)
 }
 
@@ -105,7 +112,7 @@ func (c *core) challenge(w *scratch, op wire.AuthOp, addr wire.Address, src neti
 func (c *core) proof(w *scratch, m *wire.AuthProof, b []byte, src netip.AddrPort, now time.Time) {
 	secret, needed := c.auth.secret(m.Addr.User)
 	if !needed || !c.ours(m.Addr.Domain) {
-		c.unserved(wire.TagAuthProof, b, src)
+		c.unserved(w, wire.TagAuthProof, b, src)
 		return
 	}
 	t := now.UnixNano()
@@ -123,17 +130,25 @@ func (c *core) proof(w *scratch, m *wire.AuthProof, b []byte, src netip.AddrPort
 	a.mu.Unlock()
 	switch {
 	case again != nil:
-		w.forward(src, again)
+		w.st.proofs[proofAgain].Add(1)
+		w.reply(src, again, replyOutcome(again))
 		return
 	case !ok || ch.answer != nil:
+		w.st.proofs[proofStale].Add(1)
 		c.challenge(w, m.Op, m.Addr, src, now)
 		return
 	}
-	answer := c.proven(w, m, src, now, auth.Verify(secret, m))
+	valid := auth.Verify(secret, m)
+	if valid {
+		w.st.proofs[proofValid].Add(1)
+	} else {
+		w.st.proofs[proofInvalid].Add(1)
+	}
+	answer := c.proven(w, m, src, now, valid)
 	a.mu.Lock()
 	ch.pa, ch.answer = append([]byte(nil), b...), answer
 	a.mu.Unlock()
-	w.forward(src, answer)
+	w.reply(src, answer, replyOutcome(answer))
 }
 
 // proven does what a PA asks once its mac is checked, and returns the

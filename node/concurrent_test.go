@@ -89,7 +89,7 @@ func TestConcurrentWorkers(t *testing.T) {
 
 	busy := 0
 	for _, w := range n.workers {
-		if w.handled.Load() > 0 {
+		if w.st.received.Load() > 0 {
 			busy++
 		}
 	}

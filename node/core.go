@@ -38,6 +38,8 @@ type core struct {
 // scratch is what one goroutine's calls of the core reuse, so that a
 // request allocates nothing.
 type scratch struct {
+	st       *counters // the goroutine's own
+	out      outcome   // what handle did with its datagram
 	d        wire.PLUMIDatagram
 	buf      []byte // replies of one call, back to back
 	sends    []send
@@ -46,8 +48,13 @@ type scratch struct {
 	rl       wire.LocateReply
 }
 
-func newScratch() *scratch {
-	return &scratch{buf: make([]byte, 0, 4*wire.PLUMIMax), key: make([]byte, 0, 4*wire.PLUMIMax)}
+// newScratch returns a scratch that counts on st, or on counters of its
+// own when st is nil.
+func newScratch(st *counters) *scratch {
+	if st == nil {
+		st = new(counters)
+	}
+	return &scratch{st: st, buf: make([]byte, 0, 4*wire.PLUMIMax), key: make([]byte, 0, 4*wire.PLUMIMax)}
 }
 
 // send is one datagram to send. b points into the core's buffer and is
@@ -119,6 +126,7 @@ func (c *core) keyOf(w *scratch, from, to wire.Address) pendingKey {
 
 // reset starts the outputs of one call.
 func (w *scratch) reset() {
+	w.out = outNone
 	w.buf = w.buf[:0]
 	w.sends = w.sends[:0]
 	w.resolves = w.resolves[:0]
@@ -136,8 +144,24 @@ func (w *scratch) forward(to netip.AddrPort, b []byte) {
 	w.queue(to, start)
 }
 
+// drop counts the drop of b from src for reason r and says whether to log
+// it in full (dropLog.note).
+func (c *core) drop(w *scratch, r dropReason, src netip.AddrPort, b []byte) bool {
+	w.st.drops[r].Add(1)
+	w.out = outDropped + outcome(r)
+	return c.drops.note(r, src, b)
+}
+
+// reply queues one of the fieldless replies for to, as the outcome o of
+// the datagram being handled.
+func (w *scratch) reply(to netip.AddrPort, b []byte, o outcome) {
+	w.out = o
+	w.forward(to, b)
+}
+
 // locateReply queues an RL with code and no address for the locate m.
 func (c *core) locateReply(w *scratch, to netip.AddrPort, code wire.LocateCode, m *wire.Locate) {
+	w.out = locateOutcome(code)
 	w.rl = wire.LocateReply{Code: code, From: m.From, To: m.To}
 	start := len(w.buf)
 	b, err := w.rl.Append(w.buf)
@@ -158,13 +182,15 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 	w.reset()
 	d := &w.d
 	if err := d.DecodeString(unsafeString(b)); err != nil {
-		if c.drops.note(dropBad, src, b) {
+		if c.drop(w, dropBad, src, b) {
 			c.log.Warn("bad datagram dropped", "from", src, "datagram", shown(b), "err", err.Error())
 		}
+		w.st.requests[invalidType][w.out].Add(1)
 		return nil, nil, false
 	}
+	defer func() { w.st.requests[wire.PLUMITagIndex(d.Tag)][w.out].Add(1) }()
 	if src == c.self {
-		if c.drops.note(dropSelf, src, b) {
+		if c.drop(w, dropSelf, src, b) {
 			c.log.Warn("datagram from this node's own socket dropped", "datagram", shown(b))
 		}
 		return nil, nil, true
@@ -181,15 +207,15 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 	case wire.TagAuthProof:
 		c.proof(w, &d.AuthProof, b, src, now)
 	default:
-		c.unserved(d.Tag, b, src)
+		c.unserved(w, d.Tag, b, src)
 	}
 	return w.sends, w.resolves, true
 }
 
 // unserved logs the drop of a valid datagram whose type the node does not
 // handle, saying by the type's role in the spec what it was.
-func (c *core) unserved(tag string, b []byte, src netip.AddrPort) {
-	if !c.drops.note(dropUnserved, src, b) {
+func (c *core) unserved(w *scratch, tag string, b []byte, src netip.AddrPort) {
+	if !c.drop(w, dropUnserved, src, b) {
 		return
 	}
 	role, answers := wire.PLUMIRole(tag)
@@ -241,29 +267,37 @@ func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time
 	})
 	if !ok {
 		c.log.Info("registration refused: not a user of this domain", "addr", a.String(), "from", src)
-		w.forward(src, replyRR1)
+		w.reply(src, replyRR1, outRR1)
 		return
 	}
 	switch r.outcome {
 	case regAccepted:
 		if r.refuse.IsValid() {
 			c.log.Warn("registration takeover refused: the registered agent registered again", "user", r.name, "agent", src, "refused", r.refuse)
+			w.st.takeovers[takeoverRefused].Add(1)
 			w.forward(r.refuse, replyRR1)
 		}
-		w.forward(src, replyRR0)
+		w.reply(src, replyRR0, outRR0)
 	case regMoved:
-		c.log.Warn("registration moved: the registered agent did not answer the check", "user", r.name, "old", r.old, "new", src)
-		w.forward(src, replyRR0)
+		if c.probeWait >= 0 {
+			c.log.Warn("registration moved: the registered agent did not answer the check", "user", r.name, "old", r.old, "new", src)
+			w.st.takeovers[takeoverMoved].Add(1)
+		}
+		w.reply(src, replyRR0, outRR0)
 	case regCheck:
 		c.log.Info("registration from a new address: checking the registered agent", "user", r.name, "agent", r.old, "from", src)
+		w.st.takeovers[takeoverStarted].Add(1)
+		w.out = outCheck
 		c.probe(w, r.name, r.old)
 	case regRefused:
 		if c.drops.note(dropTakeover, src, nil) {
 			c.log.Warn("registration takeover refused: the registered agent answers", "user", r.name, "agent", r.old, "from", src)
 		}
-		w.forward(src, replyRR1)
+		w.reply(src, replyRR1, outRR1)
+	case regWait:
+		// The check is in flight; the agent's retry gets the verdict.
+		w.out = outCheckPending
 	}
-	// regWait: the check is in flight; the agent's retry gets the verdict.
 }
 
 // needsProof says whether a PR or PD for a is answered with a challenge:
@@ -383,17 +417,17 @@ func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now ti
 	case !done:
 		c.log.Warn("deregistration refused: not from the user's registered address", "user", name, "agent", agent, "from", src)
 	default:
-		w.forward(src, replyRD0)
+		w.reply(src, replyRD0, outRD0)
 		return
 	}
-	w.forward(src, replyRD1)
+	w.reply(src, replyRD1, outRD1)
 }
 
 func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
 	fromUs, toUs := c.ours(m.From.Domain), c.ours(m.To.Domain)
 	switch {
 	case !fromUs && !toUs:
-		if c.drops.note(dropRelay, src, b) {
+		if c.drop(w, dropRelay, src, b) {
 			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", shown(b))
 		}
 		return
@@ -401,12 +435,13 @@ func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, 
 		// Whoever claims to be one of our users must be at its
 		// registered address: else the target's agent would believe a
 		// stranger, and the stranger would learn where it chats.
-		if c.drops.note(dropForged, src, b) {
+		if c.drop(w, dropForged, src, b) {
 			c.log.Warn("PL dropped: its asker is a user of this domain registered elsewhere or not at all", "from", src, "datagram", shown(b))
 		}
 		return
 	case !c.rateFor(fromUs).allow(src, now.UnixNano()):
-		if c.drops.note(dropRate, src, b) {
+		w.st.rateLimited[limitOf(fromUs)].Add(1)
+		if c.drop(w, dropRate, src, b) {
 			c.log.Warn("PL dropped: its source sends more than its rate", "from", src, "datagram", shown(b))
 		}
 		return
@@ -425,7 +460,7 @@ func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, 
 func (c *core) locateRemote(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
 	failed, repeat := c.t.retryOf(c.keyOf(w, m.From, m.To), src, now.UnixNano(), c.repeatGap)
 	if repeat {
-		if c.drops.note(dropRepeat, src, b) {
+		if c.drop(w, dropRepeat, src, b) {
 			c.log.Info("PL not forwarded again: the same locate was forwarded just before", "from", src, "datagram", shown(b))
 		}
 		return
@@ -433,12 +468,22 @@ func (c *core) locateRemote(w *scratch, m *wire.Locate, b []byte, src netip.Addr
 	if failed.IsValid() {
 		c.log.Warn("failover: the node of a domain left a locate unanswered until its retry; it is marked down, and the retry goes to the next target if there is one", "domain", m.To.Domain, "node", failed, "datagram", shown(b))
 	}
+	w.out = outResolving
 	w.resolves = append(w.resolves, resolveRequest{
 		domain:    strings.Clone(m.To.Domain),
 		datagram:  slices.Clone(b),
 		requester: src,
 		failed:    failed,
 	})
+}
+
+// limitOf is the kind of the rate limit of PLs whose asker is one of
+// ours, or not.
+func limitOf(fromUs bool) limitKind {
+	if fromUs {
+		return limitAgent
+	}
+	return limitPeer
 }
 
 // rateFor is the rate limit of PLs whose asker is one of ours, or not.
@@ -483,13 +528,19 @@ func (c *core) forwardLocate(w *scratch, m *wire.Locate, b []byte, requester, to
 	p := pendingLocate{forwardedTo: to, requester: requester, expires: now.Add(c.ttl).UnixNano(), user: user}
 	switch c.t.admit(c.keyOf(w, m.From, m.To), p, now.UnixNano(), c.repeatGap, c.perShard) {
 	case admitted:
+		w.out = outForwarded
+		if user != "" {
+			w.st.forwarded[toAgent].Add(1)
+		} else {
+			w.st.forwarded[toDomain].Add(1)
+		}
 		w.forward(to, b)
 	case admitRepeat:
-		if c.drops.note(dropRepeat, requester, b) {
+		if c.drop(w, dropRepeat, requester, b) {
 			c.log.Info("PL not forwarded again: the same locate was forwarded just before", "from", requester, "datagram", shown(b))
 		}
 	case admitFull:
-		if c.drops.note(dropFull, requester, b) {
+		if c.drop(w, dropFull, requester, b) {
 			c.log.Warn("PL dropped: too many locates in flight", "from", requester, "datagram", shown(b))
 		}
 	}
@@ -563,20 +614,23 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 	}
 	if refuse.IsValid() {
 		c.log.Warn("registration takeover refused: the registered agent answers", "user", name, "agent", src, "refused", refuse)
+		w.st.takeovers[takeoverRefused].Add(1)
 		w.forward(refuse, replyRR1)
 	}
 	p, found, taken := c.t.takePending(c.keyOf(w, m.From, m.To), src, t)
 	switch {
 	case taken:
+		w.out = outForwarded
+		w.st.routed.Add(1)
 		w.forward(p.requester, b)
 	case !found && fromAgent && selfLocate(m):
 		// The answer to the node's own check (probe), late or not.
 	case !found:
-		if c.drops.note(dropNoPL, src, b) {
+		if c.drop(w, dropNoPL, src, b) {
 			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", shown(b))
 		}
 	default:
-		if c.drops.note(dropWrongSource, src, b) {
+		if c.drop(w, dropWrongSource, src, b) {
 			c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", shown(b))
 		}
 	}
@@ -597,7 +651,7 @@ func selfLocate(m *wire.LocateReply) bool {
 func (c *core) sweep(w *scratch, now time.Time) (_ []send, shrunk bool) {
 	w.reset()
 	t := now.UnixNano()
-	unanswered, shrunk := c.t.sweep(t)
+	unanswered, shrunk := c.t.sweep(t, &w.st.unanswered)
 	for _, p := range unanswered {
 		c.silence(w, p)
 	}
@@ -618,6 +672,7 @@ func (c *core) sweep(w *scratch, now time.Time) (_ []send, shrunk bool) {
 	})
 	for _, m := range moves {
 		c.log.Warn("registration moved: the registered agent did not answer the check", "user", m.name, "old", m.old, "new", m.new)
+		w.st.takeovers[takeoverMoved].Add(1)
 		w.forward(m.new, replyRR0)
 	}
 	c.auth.sweep(t)

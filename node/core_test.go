@@ -60,7 +60,7 @@ func newHarness(t *testing.T) *harness {
 		},
 	}))
 	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, log)
-	return &harness{t: t, c: c, w: newScratch(), logs: &logs, now: t0}
+	return &harness{t: t, c: c, w: newScratch(nil), logs: &logs, now: t0}
 }
 
 // harnessConfig is the node of the state machine tests; remoteDomain is
@@ -735,7 +735,7 @@ func TestUnservedMessages(t *testing.T) {
 			continue
 		}
 		h := newHarness(t)
-		h.c.unserved(c.Tag, []byte(c.Tag), intruder)
+		h.c.unserved(newScratch(nil), c.Tag, []byte(c.Tag), intruder)
 		h.checkLogged(unservedLogged(c.Tag, intruder))
 	}
 }
@@ -771,7 +771,7 @@ func FuzzHandle(f *testing.F) {
 	}
 	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.DiscardHandler))
 	c.auth = newAuthState(map[string][]byte{"laura": []byte("Laura's secret, long enough")}) // PA and RA are fuzzed too
-	w := newScratch()
+	w := newScratch(nil)
 	// Put state in place that the fuzzed datagrams can act on: u1 and u2
 	// online, a PL of u1 forwarded to u2's agent and one to c.com's node.
 	u1 := wire.Address{User: "u1", Domain: harnessConfig.Domain}
@@ -808,7 +808,7 @@ func FuzzHandle(f *testing.F) {
 			}
 		}
 		if from%16 == 0 {
-			c.sweep(newScratch(), now)
+			c.sweep(newScratch(nil), now)
 		}
 		checkInvariants(t, c)
 		if n := c.t.len(); n != 3 {

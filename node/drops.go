@@ -26,7 +26,8 @@ const (
 	dropRate                          // a PL past its source's rate
 	dropRepeat                        // the same PL again, too soon
 	dropFull                          // a PL while the locates in flight are at their bound
-	dropTakeover                      // a PR refused: the registered agent answers
+	dropTakeover                      // a PR refused: the registered agent answers (answered RR1: logged as a drop, counted as a reply)
+	dropChallenges                    // a PR or PD needing proof while the challenges in flight are at their bound
 	dropReasons
 )
 
@@ -42,6 +43,23 @@ var dropNames = [dropReasons]string{
 	dropRepeat:      "repeated too soon",
 	dropFull:        "too many locates",
 	dropTakeover:    "takeover refused",
+	dropChallenges:  "too many challenges",
+}
+
+// dropLabels are the reason label's values of the drop metrics; a reason
+// without one is not a drop there (dropTakeover is a reply, RR1).
+var dropLabels = [dropReasons]string{
+	dropBad:         "invalid",
+	dropSelf:        "own_socket",
+	dropUnserved:    "type_not_served",
+	dropRelay:       "other_domains",
+	dropNoPL:        "rl_without_pl",
+	dropWrongSource: "rl_wrong_source",
+	dropForged:      "asker_not_registered",
+	dropRate:        "rate_limited",
+	dropRepeat:      "repeated",
+	dropFull:        "locates_full",
+	dropChallenges:  "challenges_full",
 }
 
 // dropBurst is how many drops of one reason are logged in full per window;

@@ -22,13 +22,13 @@ func TestDropLogBounded(t *testing.T) {
 		t.Run(tc.level.String(), func(t *testing.T) {
 			var logs bytes.Buffer
 			c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.NewTextHandler(&logs, &slog.HandlerOptions{Level: tc.level})))
-			w := newScratch()
-			c.sweep(newScratch(), t0) // the window starts
+			w := newScratch(nil)
+			c.sweep(newScratch(nil), t0) // the window starts
 			for range 100 {
 				c.handle(w, []byte("PRu1@bb com\x1b[2J"), intruder, t0)
 				c.handle(w, []byte("RL3u1@bb.com:u2@bb.com"), intruder, t0)
 			}
-			c.sweep(newScratch(), t0.Add(10*time.Second))
+			c.sweep(newScratch(nil), t0.Add(10*time.Second))
 			for _, msg := range []string{`msg="bad datagram dropped"`, `msg="RL dropped: no PL forwarded for it"`} {
 				if n := strings.Count(logs.String(), msg); n != tc.full {
 					t.Errorf("%d lines %s, want %d", n, msg, tc.full)
@@ -62,7 +62,7 @@ func TestShownCut(t *testing.T) {
 	long := bytes.Repeat([]byte("x"), 2000)
 	var logs bytes.Buffer
 	c := newCore(harnessConfig, DefaultPendingTTL, Limits{}, slog.New(slog.NewTextHandler(&logs, nil)))
-	c.handle(newScratch(), long, intruder, t0)
+	c.handle(newScratch(nil), long, intruder, t0)
 	line := logs.String()
 	if !strings.Contains(line, "... (2000 bytes)") || len(line) > 600 {
 		t.Errorf("log line of %d bytes for a 2000-byte datagram:\n%s", len(line), line)

@@ -80,6 +80,9 @@ type Node struct {
 	lookupsMu               sync.Mutex
 	lookups                 map[netip.AddrPort]int32 // in flight, by the PL's source
 	sweepScratch            *scratch
+	bg                      *counters // the sweep's and the DNS lookups'
+	dnsMetrics              dnsMetrics
+	stopping                atomic.Bool   // Run's context has ended
 	stopped                 chan struct{} // closed when Run has returned
 	ready                   chan struct{} // closed when every worker reads its socket
 	started                 time.Time     // New was called
@@ -185,8 +188,10 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 		maxResolving: int32(lim.MaxLookups),
 		perSource:    int32(lim.SourceLookups),
 		lookups:      make(map[netip.AddrPort]int32),
-		sweepScratch: newScratch(),
+		bg:           new(counters),
+		dnsMetrics:   newDNSMetrics(),
 	}
+	n.sweepScratch = newScratch(n.bg)
 	n.resolver.Store(res)
 	for _, conn := range conns {
 		n.workers = append(n.workers, newWorker(n, conn))
@@ -214,6 +219,17 @@ const ReadyMessage = "node ready"
 // node whose Run has not started, or failed before its workers did, never
 // closes it.
 func (n *Node) Ready() <-chan struct{} { return n.ready }
+
+// Serving says whether the node serves: every worker reads its socket and
+// Run has not begun to stop. It is what /readyz answers.
+func (n *Node) Serving() bool {
+	select {
+	case <-n.ready:
+		return !n.stopping.Load()
+	default:
+		return false
+	}
+}
 
 // Addr returns the address the node serves on.
 func (n *Node) Addr() netip.AddrPort { return n.addr }
@@ -279,8 +295,10 @@ func (n *Node) run(ctx context.Context) (err error) {
 	for {
 		select {
 		case <-ctx.Done():
+			n.stopping.Store(true)
 			return nil
 		case err := <-failed:
+			n.stopping.Store(true)
 			return fmt.Errorf("node: read: %w", err)
 		case now := <-sweep.C:
 			sends, shrunk := n.core.sweep(n.sweepScratch, now)
@@ -323,19 +341,22 @@ func (n *Node) startResolve(ctx context.Context, wg *sync.WaitGroup, w *worker, 
 	}
 	if err := n.startLookup(r.requester); err != nil {
 		n.log.Warn("DNS lookup refused; PL answered RL2", "domain", r.domain, "from", r.requester, "err", err)
-		n.sendAll(w.conn, n.core.resolved(newScratch(), r, netip.AddrPort{}, err, now))
+		n.dnsMetrics.refused()
+		n.sendAll(w.conn, n.core.resolved(newScratch(n.bg), r, netip.AddrPort{}, err, now))
 		return
 	}
 	wg.Go(func() {
 		defer n.endLookup(r.requester)
+		t0 := time.Now()
 		ap, err := n.resolver.Load().Resolve(ctx, r.domain)
 		if ctx.Err() != nil {
 			return
 		}
+		n.dnsMetrics.observe(err, time.Since(t0))
 		if err == nil {
 			ap = unmap(ap)
 		}
-		n.sendAll(w.conn, n.core.resolved(newScratch(), r, ap, err, time.Now()))
+		n.sendAll(w.conn, n.core.resolved(newScratch(n.bg), r, ap, err, time.Now()))
 	})
 }
 
@@ -386,6 +407,7 @@ func (n *Node) sweepEvery() time.Duration {
 func (n *Node) sendAll(conn *net.UDPConn, sends []send) {
 	for _, s := range sends {
 		n.dlog.Sent(s.to, s.b) // first, as worker.queue does
+		n.bg.sent.Add(1)
 		if _, err := conn.WriteToUDPAddrPort(s.b, s.to); err != nil {
 			n.log.Warn("send failed", "to", s.to, "datagram", shown(s.b), "err", err)
 		}

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -363,7 +364,10 @@ func (t *table) retryOf(k pendingKey, requester netip.AddrPort, now, gap int64) 
 // sweep forgets the locates that have waited too long, one shard at a time,
 // and returns those that had gone to one of the domain's agents, and
 // whether it gave a flood's memory back (shrink).
-func (t *table) sweep(now int64) (unanswered []pendingLocate, shrunk bool) {
+//
+// Each is counted in ended (by where it went) before it leaves the table,
+// so that whoever sees it gone sees it counted.
+func (t *table) sweep(now int64, ended *[forwardKinds]atomic.Uint64) (unanswered []pendingLocate, shrunk bool) {
 	for i := range t.pending {
 		sh := &t.pending[i]
 		sh.mu.Lock()
@@ -371,7 +375,10 @@ func (t *table) sweep(now int64) (unanswered []pendingLocate, shrunk bool) {
 			if p.expires <= now {
 				delete(sh.m, k)
 				if p.user != "" {
+					ended[toAgent].Add(1)
 					unanswered = append(unanswered, p)
+				} else {
+					ended[toDomain].Add(1)
 				}
 			}
 		}
@@ -399,6 +406,23 @@ func shrink[K comparable, V any](m map[K]V, peak int) (map[K]V, bool) {
 		c[k] = v
 	}
 	return c, true
+}
+
+// counts returns how many users the domain has and how many of them are
+// online, one shard at a time.
+func (t *table) counts() (users, online int) {
+	for i := range t.users {
+		sh := &t.users[i]
+		sh.mu.Lock()
+		users += len(sh.list)
+		for j := range sh.list {
+			if sh.list[j].online {
+				online++
+			}
+		}
+		sh.mu.Unlock()
+	}
+	return users, online
 }
 
 // pendingLen is how many locates are in flight.

@@ -5,7 +5,6 @@ import (
 	"errors"
 	"net"
 	"sync"
-	"sync/atomic"
 	"time"
 
 	"golang.org/x/net/ipv4"
@@ -48,8 +47,7 @@ type worker struct {
 	s    *scratch
 	rs   *scratch // for PLs to other domains whose node is known at once
 	log  *datalog.Writer
-
-	handled atomic.Int64 // datagrams read
+	st   *counters // this worker's: the collector sums them
 
 	in   []ipv4.Message
 	size int // of the next read batch: minBatch to batch
@@ -62,11 +60,13 @@ type worker struct {
 }
 
 func newWorker(n *Node, conn *net.UDPConn) *worker {
+	st := new(counters)
 	w := &worker{
 		n:       n,
 		conn:    conn,
-		s:       newScratch(),
-		rs:      newScratch(),
+		st:      st,
+		s:       newScratch(st),
+		rs:      newScratch(st),
 		log:     n.dlog.Writer(),
 		in:      make([]ipv4.Message, batch),
 		size:    minBatch,
@@ -104,7 +104,7 @@ func (w *worker) serve(ctx context.Context, wg *sync.WaitGroup, reading func()) 
 		}
 		w.resize(k)
 		now := time.Now()
-		w.handled.Add(int64(k))
+		w.st.received.Add(uint64(k))
 		for i := range w.in[:k] {
 			m := &w.in[i]
 			ua, ok := m.Addr.(*net.UDPAddr)
@@ -146,6 +146,7 @@ func (w *worker) resize(k int) {
 // worker logs: that is what keeps the log in causal order (datalog).
 func (w *worker) queue(s send) {
 	w.log.Sent(s.to, s.b)
+	w.st.sent.Add(1)
 	if len(w.out) == cap(w.out) || len(w.outBuf)+len(s.b) > cap(w.outBuf) {
 		w.flush()
 	}

@@ -8,6 +8,7 @@ import (
 	"os"
 	"strconv"
 	"sync"
+	"sync/atomic"
 	"time"
 	"unicode"
 	"unicode/utf8"
@@ -57,6 +58,10 @@ type DataLog struct {
 	rotMu  sync.Mutex // one Reopen or Close at a time
 	max    int64      // SetMaxSize; guarded by fmu
 	size   int64      // bytes in the file; guarded by fmu
+
+	written   atomic.Uint64 // bytes written to files since the log opened
+	rotations atomic.Uint64 // moves to PATH.1 at the size cap
+	reopens   atomic.Uint64 // Reopen calls that opened a new file
 
 	mu      sync.Mutex // writers and closed
 	writers []*Writer  // to drain on each flush and on Close
@@ -148,6 +153,7 @@ func (l *DataLog) Reopen() error {
 		l.size = fi.Size()
 	}
 	l.fmu.Unlock()
+	l.reopens.Add(1)
 	l.write([]byte(Start))
 	if cerr := old.Close(); err == nil {
 		err = cerr
@@ -211,7 +217,23 @@ func (l *DataLog) write(p []byte) {
 		err = io.ErrShortWrite
 	}
 	l.size += int64(n)
+	l.written.Add(uint64(n))
 	l.err = err
+}
+
+// Stats are what a log has done since it opened, for metrics.
+type Stats struct {
+	Bytes     uint64 // written to its files
+	Rotations uint64 // moves to PATH.1 at the size cap (SetMaxSize)
+	Reopens   uint64 // new files opened by Reopen
+}
+
+// Stats returns the log's counts so far; a nil log has none.
+func (l *DataLog) Stats() Stats {
+	if l == nil {
+		return Stats{}
+	}
+	return Stats{Bytes: l.written.Load(), Rotations: l.rotations.Load(), Reopens: l.reopens.Load()}
 }
 
 // Err returns the first error met while writing the log, after which it
@@ -242,7 +264,9 @@ func (l *DataLog) SetMaxSize(max int64) {
 // rotateLocked moves the full file to PATH.1 and opens a new one; l.fmu
 // must be held. A failure sticks in l.err.
 func (l *DataLog) rotateLocked() {
-	if _, err := io.WriteString(l.out, End); err != nil {
+	n, err := io.WriteString(l.out, End)
+	l.written.Add(uint64(n))
+	if err != nil {
 		l.err = err
 		return
 	}
@@ -260,8 +284,10 @@ func (l *DataLog) rotateLocked() {
 		return
 	}
 	l.out, l.closer, l.size = f, f, 0
-	n, err := io.WriteString(f, Start)
+	l.rotations.Add(1)
+	n, err = io.WriteString(f, Start)
 	l.size, l.err = int64(n), err
+	l.written.Add(uint64(n))
 }
 
 // flusher keeps the file at most flushEvery behind until Close.
