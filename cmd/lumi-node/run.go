@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"math"
+	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
@@ -17,7 +18,11 @@ import (
 	"strings"
 	"syscall"
 
+	"github.com/prometheus/client_golang/prometheus"
+	"github.com/prometheus/client_golang/prometheus/collectors"
+
 	"mi/internal/auth"
+	"mi/internal/opserver"
 	"mi/internal/sdnotify"
 	"mi/lumi"
 	"mi/node"
@@ -58,6 +63,18 @@ of this and other domains over PLUMI (UDP). The admin console reads
 commands on stdin (type help); when stdin ends the node goes on serving.
 SIGINT or SIGTERM stop it cleanly; SIGHUP reopens the datagram log
 (for logrotate: rename the file, then send SIGHUP).
+
+-metrics serves /metrics (Prometheus text format), /healthz and /readyz
+over HTTP; docs/operations.md lists every series. Started by systemd with
+Type=notify, the node sends READY=1 once it serves (deploy/ has a unit).
+
+Examples:
+  lumi-node -config bb.cfg -listen :3344
+  lumi-node -config bb.cfg -metrics 127.0.0.1:9344 -log-max 100M
+  lumi-node -config bb.cfg -peer cc.org=192.0.2.7:3344 -dns 127.0.0.1:5353
+
+Exit status: 0 after SIGINT, SIGTERM or quit; 1 it could not start or
+failed; 2 bad usage.
 
 Flags:
 `
@@ -129,6 +146,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	lim := limitFlags(fs)
 	dnsTimeout := fs.Duration("dns-timeout", lumi.DefaultTimeout, "wait for each DNS reply; an unanswered query is sent once more")
 	downFor := fs.Duration("down-for", lumi.DefaultDownFor, "how long another domain's node that left a locate unanswered is skipped while the domain has another")
+	metricsAddr := fs.String("metrics", "", "serve /metrics (Prometheus), /healthz and /readyz over HTTP on `host:port` (e.g. 127.0.0.1:9344); default off")
 	authPath := fs.String("auth", "", "secrets `file` (lines \"user secret\"): its users must prove their secret to register or deregister (authenticated registration); default none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -155,6 +173,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return cannotStart(log, stderr, err)
 	}
+	var ops *opserver.Server
+	if *metricsAddr != "" {
+		if ops, err = opserver.Listen(*metricsAddr); err != nil {
+			return cannotStart(log, stderr, fmt.Errorf("-metrics: %w", err))
+		}
+		defer ops.Close()
+	}
 	n, err := node.New(node.Options{
 		ConfigPath: *cfgPath,
 		Listen:     *listen,
@@ -176,7 +201,15 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	go notifyReady(ctx, n, log)
+	if ops != nil {
+		log.Info("metrics serving", "addr", ops.Addr().String())
+		go func() {
+			if err := ops.Serve(ctx, opsHandler(n)); err != nil {
+				log.Error("metrics server failed", "err", err)
+			}
+		}()
+	}
+	go notifyReady(ctx, n, ops, log)
 	// SIGHUP reopens the datagram log, as logrotate expects.
 	hup := make(chan os.Signal, 1)
 	signal.Notify(hup, syscall.SIGHUP)
@@ -233,14 +266,34 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 // does: READY=1, with the address in X_LUMI_ADDR for programs that started
 // the node on a port the system chose (sd_notify(3) reserves X_ for
 // names of one's own).
-func notifyReady(ctx context.Context, n *node.Node, log *slog.Logger) {
+// With -metrics, X_LUMI_METRICS is its address.
+func notifyReady(ctx context.Context, n *node.Node, ops *opserver.Server, log *slog.Logger) {
 	select {
 	case <-ctx.Done():
 		return
 	case <-n.Ready():
 	}
-	notify(log, sdnotify.Ready+"\nSTATUS=serving "+n.Domain()+" on "+n.Addr().String()+"\nX_LUMI_ADDR="+n.Addr().String())
+	state := sdnotify.Ready + "\nSTATUS=serving " + n.Domain() + " on " + n.Addr().String() + "\nX_LUMI_ADDR=" + n.Addr().String()
+	if ops != nil {
+		state += "\nX_LUMI_METRICS=" + ops.Addr().String()
+	}
+	notify(log, state)
 }
+
+// opsHandler serves the HTTP endpoints of -metrics: the node's series,
+// Go's and the process's, and the node's readiness.
+func opsHandler(n *node.Node) http.Handler {
+	reg := prometheus.NewRegistry()
+	reg.MustRegister(n.Collector(), collectors.NewGoCollector(), collectors.NewProcessCollector(collectors.ProcessCollectorOpts{}))
+	return opserver.Handler(reg, func() error {
+		if !n.Serving() {
+			return errNotServing
+		}
+		return nil
+	})
+}
+
+var errNotServing = errors.New("the node's workers are not reading: it is starting or stopping")
 
 // notify sends state to the service manager, if one listens; a failure is
 // logged, as the node serves on without it.
