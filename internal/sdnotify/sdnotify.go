@@ -27,6 +27,12 @@ const (
 	reloading = "RELOADING=1"
 )
 
+// AddrKey is the assignment with which a LUMI server (lumi-node, lumictl
+// echo) says, with READY=1, the address it serves on: a program that
+// started it on a port the system chose learns it there. sd_notify(3)
+// leaves names starting X_ to services.
+const AddrKey = "X_LUMI_ADDR"
+
 // EnvVar names the socket a service notifies.
 const EnvVar = "NOTIFY_SOCKET"
 
