@@ -9,10 +9,14 @@
 // and when the user is behind on events the agent stops reading the peer,
 // so TCP holds the peer back instead of the agent's memory.
 //
-// One goroutine owns the agent's state. The LUMI client's socket reader,
-// the TCP accept loop, each conversation's reader and each call in progress
-// run beside it and hand it what they get; what happens is reported as
-// Events.
+// One goroutine owns the agent's state. The PLUMI client's socket reader
+// (a plumi.Client), the TCP accept loop, each conversation's reader and
+// each call in progress run beside it and hand it what they get; what
+// happens is reported as Events.
+//
+// Its errors wrap a plumi.Reason: the client's (plumi.ErrBusy,
+// plumi.ErrNodeTimeout, ...) or the agent's own (ErrInConvers,
+// ErrConnect, ...); plumi.ReasonOf gives the word an error event carries.
 package agent
 
 import (
@@ -31,6 +35,7 @@ import (
 	"mi/internal/datalog"
 
 	"mi/lumi"
+	"mi/plumi"
 	"mi/wire"
 )
 
@@ -122,7 +127,7 @@ type Agent struct {
 	found     bool // the node was found through the resolver, which knows the others
 	addr      wire.Address
 	nick      string
-	client    *Client
+	client    *plumi.Client
 	ln        net.Listener
 	advertise netip.AddrPort
 	datalog   *datalog.DataLog
@@ -177,13 +182,13 @@ type PeerInfo struct {
 // and starts the agent. It does not register: call Register.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if err := cfg.Addr.Check(); err != nil {
-		return nil, failWith(ErrBadAddress, "address "+cfg.Addr.String(), err)
+		return nil, plumi.ErrBadAddress.Wrap("address "+cfg.Addr.String(), err)
 	}
 	if cfg.Nick == "" {
 		cfg.Nick = cfg.Addr.User
 	}
 	if err := wire.CheckNick(cfg.Nick); err != nil {
-		return nil, failWith(ErrBadAddress, "nickname "+cfg.Nick, err)
+		return nil, plumi.ErrBadAddress.Wrap("nickname "+cfg.Nick, err)
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = ":0"
@@ -198,13 +203,13 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		if cfg.Resolver == nil {
 			r, err := lumi.NewResolver(lumi.Config{Logger: lg})
 			if err != nil {
-				return nil, failWith(ErrDomainUnknown, "resolver", err)
+				return nil, plumi.ErrDomainUnknown.Wrap("resolver", err)
 			}
 			cfg.Resolver = r
 		}
 		ap, err := cfg.Resolver.Resolve(ctx, cfg.Addr.Domain)
 		if err != nil {
-			return nil, LookupFailed(cfg.Addr.Domain, err)
+			return nil, plumi.LookupFailed(cfg.Addr.Domain, err)
 		}
 		cfg.Node = ap
 	}
@@ -232,18 +237,22 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.LogPath != "" {
 		dl, err := datalog.OpenDataLog(cfg.LogPath)
 		if err != nil {
-			return nil, failWith(ErrNetwork, "open log", err)
+			return nil, plumi.ErrNetwork.Wrap("open log", err)
 		}
 		a.datalog = dl
 	}
-	c, err := NewClient(ClientConfig{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Log: a.datalog, Logger: lg, Secret: cfg.Secret})
+	ccfg := plumi.Config{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Logger: lg, Secret: cfg.Secret}
+	if a.datalog != nil {
+		ccfg.Log = a.datalog
+	}
+	c, err := plumi.NewClient(ccfg)
 	if err != nil {
 		return nil, err
 	}
 	a.client = c
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return nil, failWith(ErrNetwork, "listen for chats on "+cfg.Listen, err)
+		return nil, plumi.ErrNetwork.Wrap("listen for chats on "+cfg.Listen, err)
 	}
 	a.ln = ln
 	lap := ln.Addr().(*net.TCPAddr).AddrPort()
@@ -255,7 +264,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 	}
 	if !ip.Is4() {
-		return nil, fail(ErrBadAddress, "advertised ip "+ip.String()+" is not IPv4, which RL0 requires")
+		return nil, plumi.ErrBadAddress.New("advertised ip " + ip.String() + " is not IPv4, which RL0 requires")
 	}
 	a.advertise = netip.AddrPortFrom(ip, lap.Port())
 	ok = true
@@ -287,8 +296,8 @@ func (a *Agent) Node() netip.AddrPort { return a.client.Node() }
 // ChatAddr is the ip:port the agent advertises for chats.
 func (a *Agent) ChatAddr() netip.AddrPort { return a.advertise }
 
-// Client is the agent's LUMI client.
-func (a *Agent) Client() *Client { return a.client }
+// Client is the agent's PLUMI client, connected to its node.
+func (a *Agent) Client() *plumi.Client { return a.client }
 
 // Events delivers what happens, in order. It is closed after Close; read
 // it until then, or the agent stalls.
@@ -300,13 +309,13 @@ func (a *Agent) do(f func()) error {
 	select {
 	case a.ops <- func() { f(); close(done) }:
 	case <-a.quit:
-		return fail(ErrClosed, "agent closed")
+		return plumi.ErrClosed.New("agent closed")
 	}
 	select {
 	case <-done:
 		return nil
 	case <-a.loopWG:
-		return fail(ErrClosed, "agent closed")
+		return plumi.ErrClosed.New("agent closed")
 	}
 }
 
@@ -318,7 +327,7 @@ func (a *Agent) emit(e Event) {
 
 // emitErr queues an error event for err. Loop only.
 func (a *Agent) emitErr(err error) {
-	a.emit(Event{Kind: EventError, Reason: ReasonOf(err), Message: err.Error()})
+	a.emit(Event{Kind: EventError, Reason: plumi.ReasonOf(err), Message: err.Error()})
 }
 
 // notice queues a notice, and logs it, as it may say that the user is not
@@ -413,14 +422,14 @@ func (a *Agent) busy() bool { return a.conv != nil || a.dialing }
 
 // answerLocate answers a PL from the node. Loop only.
 func (a *Agent) answerLocate(pl wire.Locate) {
-	if !sameAddr(pl.To, a.addr) {
+	if !plumi.SameAddr(pl.To, a.addr) {
 		a.log.Warn("ignored a locate request for another user", "from", pl.From.String(), "to", pl.To.String())
 		return
 	}
 	rl := wire.LocateReply{Code: wire.LocateBusy, From: pl.From, To: pl.To}
 	if !a.busy() {
 		rl.Code, rl.IP, rl.Port = wire.LocateFound, a.advertise.Addr(), a.advertise.Port()
-		if !sameAddr(pl.From, a.addr) { // the node checking that the agent is alive calls no one
+		if !plumi.SameAddr(pl.From, a.addr) { // the node checking that the agent is alive calls no one
 			a.locator, a.locatorAt = pl.From, time.Now()
 		}
 	}
@@ -520,7 +529,7 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*msgReader, string, error
 	r, w := newMsgReader(conn), wire.NewWriter(conn)
 	if caller {
 		if err := w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
-			return nil, "", failWith(ErrHandshake, "send nickname to "+remote, err)
+			return nil, "", ErrHandshake.Wrap("send nickname to "+remote, err)
 		}
 	}
 	m, err := r.next()
@@ -528,15 +537,15 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*msgReader, string, error
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
-			return nil, "", fail(ErrHandshake, fmt.Sprintf("dropped %s: no nickname within %v", remote, a.cfg.HandshakeTimeout))
+			return nil, "", ErrHandshake.New(fmt.Sprintf("dropped %s: no nickname within %v", remote, a.cfg.HandshakeTimeout))
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, "", fail(ErrHandshake, "dropped "+remote+": it closed the connection before its nickname")
+			return nil, "", ErrHandshake.New("dropped " + remote + ": it closed the connection before its nickname")
 		}
-		return nil, "", failWith(ErrHandshake, "dropped "+remote+": not a nickname", err)
+		return nil, "", ErrHandshake.Wrap("dropped "+remote+": not a nickname", err)
 	}
 	n, ok := m.(*wire.Nick)
 	if !ok {
-		return nil, "", fail(ErrHandshake, fmt.Sprintf("dropped %s: sent %q before its nickname", remote, m.Tag()))
+		return nil, "", ErrHandshake.New(fmt.Sprintf("dropped %s: sent %q before its nickname", remote, m.Tag()))
 	}
 	conn.SetDeadline(time.Time{})
 	r.guard(a.cfg.MessageTimeout)
@@ -548,7 +557,7 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*msgReader, string, error
 func (a *Agent) answerNick(c *conversation) {
 	c.conn.SetWriteDeadline(time.Now().Add(a.cfg.HandshakeTimeout))
 	if err := c.w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
-		a.endConv(ByPeer, failWith(ErrHandshake, "send nickname to "+c.conn.RemoteAddr().String(), err))
+		a.endConv(ByPeer, ErrHandshake.Wrap("send nickname to "+c.conn.RemoteAddr().String(), err))
 	}
 }
 
@@ -598,11 +607,11 @@ func (a *Agent) readFailed(c *conversation, err error) {
 	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
 		a.endConv(ByPeer, nil)
 	case errors.As(err, &ne) && ne.Timeout():
-		a.endConv(ByPeer, fail(ErrStalled, fmt.Sprintf("dropped %s: a message began but did not end within %v", c.peerNick, a.cfg.MessageTimeout)))
+		a.endConv(ByPeer, ErrStalled.New(fmt.Sprintf("dropped %s: a message began but did not end within %v", c.peerNick, a.cfg.MessageTimeout)))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		a.endConv(ByPeer, fail(ErrPeer, c.peerNick+" closed the connection inside a message"))
+		a.endConv(ByPeer, ErrPeer.New(c.peerNick+" closed the connection inside a message"))
 	default:
-		a.endConv(ByPeer, failWith(ErrPeer, "dropped "+c.peerNick, err))
+		a.endConv(ByPeer, ErrPeer.Wrap("dropped "+c.peerNick, err))
 	}
 }
 
@@ -788,7 +797,7 @@ func (a *Agent) refresh(stop, done chan struct{}) {
 			return
 		}
 		err := a.register(ctx)
-		if ctx.Err() != nil || errors.Is(err, ErrClosed) {
+		if ctx.Err() != nil || errors.Is(err, plumi.ErrClosed) {
 			return
 		}
 		state = a.refreshed(state, err)
@@ -827,7 +836,7 @@ func (a *Agent) postNotice(reason, msg string) { a.do(func() { a.notice(reason, 
 // silent says whether err is a node not answering: a timeout, or its
 // address refusing (ICMP port unreachable).
 func silent(err error) bool {
-	return errors.Is(err, ErrNodeTimeout) || errors.Is(err, ErrNodeUnreachable)
+	return errors.Is(err, plumi.ErrNodeTimeout) || errors.Is(err, plumi.ErrNodeUnreachable)
 }
 
 // failover moves the agent to the next node of its domain when the one it
@@ -873,16 +882,16 @@ func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, erro
 func (a *Agent) locate(ctx context.Context, target string, end func()) (netip.AddrPort, error) {
 	to, err := wire.ParseAddress(target)
 	if err != nil {
-		return netip.AddrPort{}, a.settle(end, failWith(ErrBadAddress, "bad address "+fmt.Sprintf("%q", target), err))
+		return netip.AddrPort{}, a.settle(end, plumi.ErrBadAddress.Wrap("bad address "+fmt.Sprintf("%q", target), err))
 	}
 	a.post(Event{Kind: EventLocating, Target: to.String()})
 	lookup := a.lookupAlongside(ctx, to)
 	ap, err := a.client.Locate(ctx, a.addr, to)
 	if err != nil {
-		if errors.Is(err, ErrNodeTimeout) {
+		if errors.Is(err, plumi.ErrNodeTimeout) {
 			a.refreshSoon() // the node may have lost us: see refresh
 		}
-		if errors.Is(err, ErrUserUnknown) {
+		if errors.Is(err, plumi.ErrUserUnknown) {
 			err = a.refineUnknown(ctx, to, lookup, err)
 		}
 		return netip.AddrPort{}, a.settle(end, err)
@@ -921,9 +930,9 @@ func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, lookup <-cha
 		return err
 	}
 	if errors.Is(rerr, lumi.ErrDNSFailure) || errors.Is(rerr, lumi.ErrNoSuchDomain) {
-		return LookupFailed(to.Domain, rerr)
+		return plumi.LookupFailed(to.Domain, rerr)
 	}
-	return fail(ErrUserUnknown, to.String()+": no such user in "+to.Domain)
+	return plumi.ErrUserUnknown.New(to.String() + ": no such user in " + to.Domain)
 }
 
 // Call locates target and opens a conversation with it. It reports every
@@ -935,16 +944,16 @@ func (a *Agent) Call(ctx context.Context, target string) error {
 	if a.do(func() {
 		switch {
 		case a.conv != nil:
-			err = fail(ErrInConvers, "already talking to "+a.conv.peerNick+"; /hangup first")
+			err = ErrInConvers.New("already talking to " + a.conv.peerNick + "; /hangup first")
 		case a.calling:
-			err = fail(ErrInConvers, "a call is already in progress")
+			err = ErrInConvers.New("a call is already in progress")
 		default:
 			a.calling = true
 			return
 		}
 		a.emitErr(err)
 	}) != nil {
-		return fail(ErrClosed, "agent closed")
+		return plumi.ErrClosed.New("agent closed")
 	}
 	if err != nil {
 		return err
@@ -966,7 +975,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 	var err error
 	if derr := a.do(func() {
 		if a.conv != nil || a.dialing {
-			err = fail(ErrInConvers, "another conversation started while locating "+peerAddr)
+			err = ErrInConvers.New("another conversation started while locating " + peerAddr)
 			a.endCall()
 			a.emitErr(err)
 			return
@@ -982,7 +991,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 	conn, derr := d.DialContext(ctx, "tcp", ap.String())
 	if derr != nil {
 		return a.settle(func() { a.dialing = false; a.endCall() },
-			failWith(ErrConnect, "connect to "+peerAddr+" at "+ap.String(), derr))
+			ErrConnect.Wrap("connect to "+peerAddr+" at "+ap.String(), derr))
 	}
 	r, nick, herr := a.handshake(conn, true)
 	if derr := a.do(func() {
@@ -992,7 +1001,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 		case herr != nil:
 			err = herr
 		case a.conv != nil:
-			err = fail(ErrInConvers, "another conversation started while calling "+peerAddr)
+			err = ErrInConvers.New("another conversation started while calling " + peerAddr)
 		default:
 			a.startConv(conn, r, nick, peerAddr, true)
 			return
@@ -1012,13 +1021,13 @@ func (a *Agent) Send(text string) error {
 	if derr := a.do(func() {
 		c := a.conv
 		if c == nil {
-			err = fail(ErrNotConnected, "not in a conversation; /call user@domain first")
+			err = ErrNotConnected.New("not in a conversation; /call user@domain first")
 			a.emitErr(err)
 			return
 		}
 		c.conn.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout))
 		if werr := c.w.WriteLine(text); werr != nil {
-			err = failWith(ErrSend, "send to "+c.peerNick, werr)
+			err = ErrSend.Wrap("send to "+c.peerNick, werr)
 			a.endConv(ByPeer, err)
 		}
 	}); derr != nil {
@@ -1032,7 +1041,7 @@ func (a *Agent) Hangup() error {
 	var err error
 	if derr := a.do(func() {
 		if a.conv == nil {
-			err = fail(ErrNotConnected, "not in a conversation")
+			err = ErrNotConnected.New("not in a conversation")
 			a.emitErr(err)
 			return
 		}
@@ -1083,7 +1092,9 @@ func (a *Agent) shutdown() error {
 	return err
 }
 
-func sameDomain(a, b string) bool { return sameAddr(wire.Address{Domain: a}, wire.Address{Domain: b}) }
+func sameDomain(a, b string) bool {
+	return plumi.SameAddr(wire.Address{Domain: a}, wire.Address{Domain: b})
+}
 
 func unmapString(addr net.Addr) string {
 	if t, ok := addr.(*net.TCPAddr); ok {

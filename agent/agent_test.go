@@ -16,15 +16,17 @@ import (
 
 	"mi/lumi"
 	"mi/lumi/dnszone"
+	"mi/plumi"
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
 
 // askLocate makes the fake node forward a PL for a to a and returns the
 // agent's answer.
-func askLocate(t *testing.T, n *fakeNode, a *Agent, from string) wire.LocateReply {
+func askLocate(t *testing.T, n *plumitest.Node, a *Agent, from string) wire.LocateReply {
 	t.Helper()
-	n.send(a.Client().LocalAddr(), &wire.Locate{From: addr(t, from), To: a.Addr()})
-	dg, _ := n.recv(2 * time.Second)
+	n.Send(a.Client().LocalAddr(), &wire.Locate{From: plumitest.Addr(t, from), To: a.Addr()})
+	dg, _ := n.Recv(2 * time.Second)
 	if dg.Tag != wire.TagLocateReply {
 		t.Fatalf("agent answered %s, want RL", dg.Tag)
 	}
@@ -55,10 +57,10 @@ func dialPeer(t *testing.T, a *Agent, nick string) (net.Conn, *wire.Reader) {
 }
 
 func TestAnswersLocateFreeAndBusy(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	rl := askLocate(t, n, a, "pau@cc.org")
-	wantRL := wire.LocateReply{Code: wire.LocateFound, From: addr(t, "pau@cc.org"), To: a.Addr(),
+	wantRL := wire.LocateReply{Code: wire.LocateFound, From: plumitest.Addr(t, "pau@cc.org"), To: a.Addr(),
 		IP: netip.MustParseAddr("127.0.0.1"), Port: a.ChatAddr().Port()}
 	if rl != wantRL {
 		t.Fatalf("free: got %+v, want %+v", rl, wantRL)
@@ -95,19 +97,19 @@ func TestAnswersLocateFreeAndBusy(t *testing.T) {
 		t.Fatalf("after hangup: got %+v, want RL0", rl)
 	}
 	// A PL for the same address in other case is for us.
-	n.send(a.Client().LocalAddr(), &wire.Locate{From: addr(t, "pau@cc.org"), To: addr(t, "Laura@BB.com")})
-	if dg, _ := n.recv(2 * time.Second); dg.Tag != wire.TagLocateReply || dg.LocateReply.Code != wire.LocateFound || dg.LocateReply.To.String() != "Laura@BB.com" {
+	n.Send(a.Client().LocalAddr(), &wire.Locate{From: plumitest.Addr(t, "pau@cc.org"), To: plumitest.Addr(t, "Laura@BB.com")})
+	if dg, _ := n.Recv(2 * time.Second); dg.Tag != wire.TagLocateReply || dg.LocateReply.Code != wire.LocateFound || dg.LocateReply.To.String() != "Laura@BB.com" {
 		t.Errorf("PL in other case: answered %+v", dg)
 	}
 	// A PL for someone else is not answered.
-	n.send(a.Client().LocalAddr(), &wire.Locate{From: addr(t, "pau@cc.org"), To: addr(t, "marc@bb.com")})
-	if dg, _, ok := n.tryRecv(200 * time.Millisecond); ok {
+	n.Send(a.Client().LocalAddr(), &wire.Locate{From: plumitest.Addr(t, "pau@cc.org"), To: plumitest.Addr(t, "marc@bb.com")})
+	if dg, _, ok := n.TryRecv(200 * time.Millisecond); ok {
 		t.Errorf("answered a PL for another user: %+v", dg)
 	}
 }
 
 func TestAdvertise(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) {
 		c.Listen = ":0"
 		c.Advertise = netip.MustParseAddr("192.0.2.7")
@@ -125,7 +127,7 @@ func TestAdvertise(t *testing.T) {
 }
 
 func TestPeerFraming(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	lines := []string{"hola", "", "què tal?", strings.Repeat("x", wire.MaxLineLen)}
 	var stream []byte
@@ -169,7 +171,7 @@ func TestPeerFraming(t *testing.T) {
 }
 
 func TestBadPeersAreDropped(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.HandshakeTimeout = time.Second })
 	cases := []struct {
 		name, send string
@@ -220,7 +222,7 @@ func TestBadPeersAreDropped(t *testing.T) {
 }
 
 func TestGarbageMidConversation(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	conn, _ := dialPeer(t, a, "pau")
 	want(t, a, EventConnected)
@@ -237,7 +239,7 @@ func TestGarbageMidConversation(t *testing.T) {
 // TestCall runs a whole conversation between two agents, with a fake node
 // that routes the locate.
 func TestCall(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	b := newTestAgent(t, n, "pau@cc.org", func(c *Config) { c.Nick = "Pau" })
 	errc := make(chan error, 1)
@@ -297,11 +299,11 @@ func TestCall(t *testing.T) {
 	want(t, a, EventError)
 	// Deregister.
 	go func() { errc <- a.Deregister(context.Background()) }()
-	dg, src := n.recv(time.Second)
+	dg, src := n.Recv(time.Second)
 	if dg.Tag != wire.TagDeregister {
 		t.Fatalf("got %s", dg.Tag)
 	}
-	n.send(src, &wire.DeregisterReply{Code: wire.DeregisterOK})
+	n.Send(src, &wire.DeregisterReply{Code: wire.DeregisterOK})
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
@@ -309,14 +311,14 @@ func TestCall(t *testing.T) {
 }
 
 func TestCallConnectFails(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	ln, _ := net.Listen("tcp", "127.0.0.1:0")
 	port := ln.Addr().(*net.TCPAddr).Port
 	ln.Close() // nobody listens there any more
 	go func() {
-		dg, src := n.recv(time.Second)
-		n.send(src, &wire.LocateReply{Code: wire.LocateFound, From: dg.Locate.From, To: dg.Locate.To,
+		dg, src := n.Recv(time.Second)
+		n.Send(src, &wire.LocateReply{Code: wire.LocateFound, From: dg.Locate.From, To: dg.Locate.To,
 			IP: netip.MustParseAddr("127.0.0.1"), Port: uint16(port)})
 	}()
 	err := a.Call(context.Background(), "pau@cc.org")
@@ -343,20 +345,20 @@ func TestUnknownDomainThroughDNS(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(context.Background(), Config{Addr: addr(t, "laura@nowhere.example"), Resolver: res})
-	if !errors.Is(err, ErrDomainUnknown) {
+	_, err = New(context.Background(), Config{Addr: plumitest.Addr(t, "laura@nowhere.example"), Resolver: res})
+	if !errors.Is(err, plumi.ErrDomainUnknown) {
 		t.Fatalf("New for a domain without a node: %v", err)
 	}
 	// RL2 for another domain: the resolver tells which part is unknown.
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.Resolver = res })
 	for target, reason := range map[string]string{"x@nowhere.example": "domain_unknown", "x@bb.com": "user_unknown"} {
 		go func() {
-			dg, src := n.recv(time.Second)
-			n.send(src, &wire.LocateReply{Code: wire.LocateUnknown, From: dg.Locate.From, To: dg.Locate.To})
+			dg, src := n.Recv(time.Second)
+			n.Send(src, &wire.LocateReply{Code: wire.LocateUnknown, From: dg.Locate.From, To: dg.Locate.To})
 		}()
 		err := a.Call(context.Background(), target)
-		if ReasonOf(err) != reason {
+		if plumi.ReasonOf(err) != reason {
 			t.Errorf("%s: %v, want %s", target, err, reason)
 		}
 		want(t, a, EventLocating)
@@ -367,7 +369,7 @@ func TestUnknownDomainThroughDNS(t *testing.T) {
 }
 
 func TestDataLog(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	path := t.TempDir() + "/p2p-laura.log"
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.LogPath = path })
 	askLocate(t, n, a, "pau@cc.org")
@@ -376,7 +378,7 @@ func TestDataLog(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	na := n.addr().String()
+	na := n.Addr().String()
 	wantLines := []string{
 		"------ INICI LOG ------",
 		"E: " + strings.Replace(na, ":", ":UDP:", 1) + ", PRlaura@bb.com, 14",
@@ -425,7 +427,7 @@ func TestEventJSON(t *testing.T) {
 // time its nickname reaches the caller, so a line sent at once is not
 // refused as "not in a conversation" (found by the conformance suite).
 func TestLineRightAfterNicknames(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	for i := 0; i < 50; i++ {
 		conn, err := net.Dial("tcp", a.ChatAddr().String())
@@ -463,17 +465,17 @@ func TestDNSFailureIsItsOwnReason(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	_, err = New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Resolver: res})
-	if ReasonOf(err) != "dns_failure" {
+	_, err = New(context.Background(), Config{Addr: plumitest.Addr(t, "laura@bb.com"), Resolver: res})
+	if plumi.ReasonOf(err) != "dns_failure" {
 		t.Fatalf("New with a silent DNS server: %v, want dns_failure", err)
 	}
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.Resolver = res })
 	go func() {
-		dg, src := n.recv(time.Second)
-		n.send(src, &wire.LocateReply{Code: wire.LocateUnknown, From: dg.Locate.From, To: dg.Locate.To})
+		dg, src := n.Recv(time.Second)
+		n.Send(src, &wire.LocateReply{Code: wire.LocateUnknown, From: dg.Locate.From, To: dg.Locate.To})
 	}()
-	if err := a.Call(context.Background(), "x@cc.test"); ReasonOf(err) != "dns_failure" {
+	if err := a.Call(context.Background(), "x@cc.test"); plumi.ReasonOf(err) != "dns_failure" {
 		t.Errorf("RL2 with a silent DNS server: %v, want dns_failure", err)
 	}
 }
@@ -481,11 +483,11 @@ func TestDNSFailureIsItsOwnReason(t *testing.T) {
 // An agent that found its node through DNS moves to the domain's next node
 // when the first does not answer its registration.
 func TestRegisterFailsOverToTheNextNode(t *testing.T) {
-	dead := newFakeNode(t) // reads and never answers
-	live := newFakeNode(t)
+	dead := plumitest.NewNode(t) // reads and never answers
+	live := plumitest.NewNode(t)
 	zone, err := dnszone.Start("127.0.0.1:0",
-		dnszone.MustRR(fmt.Sprintf("_lumi._udp.bb.com. 60 IN SRV 10 0 %d n1.bb.com.", dead.addr().Port())),
-		dnszone.MustRR(fmt.Sprintf("_lumi._udp.bb.com. 60 IN SRV 20 0 %d n2.bb.com.", live.addr().Port())),
+		dnszone.MustRR(fmt.Sprintf("_lumi._udp.bb.com. 60 IN SRV 10 0 %d n1.bb.com.", dead.Addr().Port())),
+		dnszone.MustRR(fmt.Sprintf("_lumi._udp.bb.com. 60 IN SRV 20 0 %d n2.bb.com.", live.Addr().Port())),
 		dnszone.MustRR("n1.bb.com. 60 IN A 127.0.0.1"),
 		dnszone.MustRR("n2.bb.com. 60 IN A 127.0.0.1"))
 	if err != nil {
@@ -496,35 +498,51 @@ func TestRegisterFailsOverToTheNextNode(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	a, err := New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Resolver: res, Attempts: 2, RetryInterval: 50 * time.Millisecond})
+	a, err := New(context.Background(), Config{Addr: plumitest.Addr(t, "laura@bb.com"), Resolver: res, Attempts: 2, RetryInterval: 50 * time.Millisecond})
 	if err != nil {
 		t.Fatal(err)
 	}
 	defer a.Close()
 	go func() {
-		dg, src := live.recv(5 * time.Second)
+		dg, src := live.Recv(5 * time.Second)
 		if dg.Tag == wire.TagRegister {
-			live.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
+			live.Send(src, &wire.RegisterReply{Code: wire.RegisterOK})
 		}
 	}()
 	if err := a.Register(context.Background()); err != nil {
 		t.Fatalf("Register: %v", err)
 	}
-	if e := want(t, a, EventRegistered); e.Node != live.addr().String() {
-		t.Errorf("registered at %s, want the live node %s", e.Node, live.addr())
+	if e := want(t, a, EventRegistered); e.Node != live.Addr().String() {
+		t.Errorf("registered at %s, want the live node %s", e.Node, live.Addr())
 	}
-	if got := a.Node(); got != live.addr() {
-		t.Errorf("Node() = %v, want %v", got, live.addr())
+	if got := a.Node(); got != live.Addr() {
+		t.Errorf("Node() = %v, want %v", got, live.Addr())
 	}
 }
 
 // RL0 carries an IPv4 address only: an agent with nothing but IPv6 to give
 // its peers is refused at start, saying why, rather than failing calls.
 func TestIPv6OnlyAgentRefused(t *testing.T) {
-	n := newFakeNode(t)
-	_, err := New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Node: n.addr(), Listen: "127.0.0.1:0",
+	n := plumitest.NewNode(t)
+	_, err := New(context.Background(), Config{Addr: plumitest.Addr(t, "laura@bb.com"), Node: n.Addr(), Listen: "127.0.0.1:0",
 		Advertise: netip.MustParseAddr("2001:db8::7")})
-	if ReasonOf(err) != "bad_address" || !strings.Contains(err.Error(), "not IPv4, which RL0 requires") {
+	if plumi.ReasonOf(err) != "bad_address" || !strings.Contains(err.Error(), "not IPv4, which RL0 requires") {
 		t.Errorf("New with an IPv6 advertised ip: %v", err)
+	}
+}
+
+func TestBadAddressAndUnknownDomain(t *testing.T) {
+	n := plumitest.NewNode(t)
+	a := newTestAgent(t, n, "laura@bb.com", nil)
+	for _, target := range []string{"nobody", "a@", "@b", "a b@c"} {
+		if err := a.Call(context.Background(), target); !errors.Is(err, plumi.ErrBadAddress) {
+			t.Errorf("Call(%q) = %v, want bad_address", target, err)
+		}
+		if e := want(t, a, EventError); e.Reason != "bad_address" {
+			t.Errorf("Call(%q): event %+v", target, e)
+		}
+	}
+	if _, err := New(context.Background(), Config{Addr: wire.Address{User: "x", Domain: ""}}); !errors.Is(err, plumi.ErrBadAddress) {
+		t.Errorf("New with a bad address: %v", err)
 	}
 }

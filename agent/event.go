@@ -72,7 +72,7 @@ type Event struct {
 	From      string // line: the peer's nick
 	Text      string // line
 	By        string // hangup: ByLocal or ByPeer
-	Reason    string // error: a snake_case word (see ReasonOf); notice: a Notice* word
+	Reason    string // error: a snake_case word (see plumi.ReasonOf); notice: a Notice* word
 	Message   string // error, notice: for people
 	Count     int    // notice: how many (see the Notice* words)
 }

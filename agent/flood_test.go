@@ -10,6 +10,7 @@ import (
 	"testing"
 	"time"
 
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
 
@@ -77,7 +78,7 @@ const mb = 1 << 20
 // its event queue is full, so its heap stays small; once the events are
 // read, every line comes, in order.
 func TestMemoryBoundedUnderLineStream(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.LineRate = math.Inf(1) })
 	conn, _ := dialPeer(t, a, "pau")
 	base := heapInUse()

@@ -5,101 +5,21 @@ import (
 	"errors"
 	"io"
 	"net"
-	"net/netip"
 	"testing"
 	"time"
 
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
 
-// fakeNode is a UDP socket that plays a LUMI node in tests.
-type fakeNode struct {
-	t    *testing.T
-	conn *net.UDPConn
-}
-
-func newFakeNode(t *testing.T) *fakeNode {
-	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { conn.Close() })
-	return &fakeNode{t: t, conn: conn}
-}
-
-func (n *fakeNode) addr() netip.AddrPort { return n.conn.LocalAddr().(*net.UDPAddr).AddrPort() }
-
-// recv returns the next datagram and its sender, failing after d.
-func (n *fakeNode) recv(d time.Duration) (wire.PLUMIDatagram, netip.AddrPort) {
-	n.t.Helper()
-	dg, from, ok := n.tryRecv(d)
-	if !ok {
-		n.t.Fatalf("fake node: no datagram within %v", d)
-	}
-	return dg, from
-}
-
-// tryRecv is recv that reports a timeout instead of failing.
-func (n *fakeNode) tryRecv(d time.Duration) (wire.PLUMIDatagram, netip.AddrPort, bool) {
-	n.t.Helper()
-	buf := make([]byte, 512)
-	n.conn.SetReadDeadline(time.Now().Add(d))
-	k, from, err := n.conn.ReadFromUDPAddrPort(buf)
-	if err != nil {
-		return wire.PLUMIDatagram{}, netip.AddrPort{}, false
-	}
-	var dg wire.PLUMIDatagram
-	if err := dg.Decode(buf[:k]); err != nil {
-		n.t.Fatalf("fake node: agent sent %q: %v", buf[:k], err)
-	}
-	return dg, from, true
-}
-
-// send sends m to.
-func (n *fakeNode) send(to netip.AddrPort, m wire.Message) {
-	n.t.Helper()
-	b, err := m.Append(nil)
-	if err != nil {
-		n.t.Fatal(err)
-	}
-	n.sendRaw(to, b)
-}
-
-func (n *fakeNode) sendRaw(to netip.AddrPort, b []byte) {
-	n.t.Helper()
-	if _, err := n.conn.WriteToUDPAddrPort(b, to); err != nil {
-		n.t.Fatal(err)
-	}
-}
-
-func addr(t *testing.T, s string) wire.Address {
-	t.Helper()
-	a, err := wire.ParseAddress(s)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return a
-}
-
 const fastRetry = 60 * time.Millisecond
-
-func newTestClient(t *testing.T, n *fakeNode, attempts int) *Client {
-	t.Helper()
-	c, err := NewClient(ClientConfig{Node: n.addr(), Attempts: attempts, RetryInterval: fastRetry})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { c.Close() })
-	return c
-}
 
 // newTestAgent starts an agent for address s with the fake node n and
 // registers it, answering the PR.
-func newTestAgent(t *testing.T, n *fakeNode, s string, mod func(*Config)) *Agent {
+func newTestAgent(t *testing.T, n *plumitest.Node, s string, mod func(*Config)) *Agent {
 	t.Helper()
 	cfg := Config{
-		Addr: addr(t, s), Node: n.addr(), Listen: "127.0.0.1:0",
+		Addr: plumitest.Addr(t, s), Node: n.Addr(), Listen: "127.0.0.1:0",
 		Attempts: 3, RetryInterval: fastRetry, HandshakeTimeout: 300 * time.Millisecond,
 		LogPath: t.TempDir() + "/p2p.log",
 	}
@@ -117,11 +37,11 @@ func newTestAgent(t *testing.T, n *fakeNode, s string, mod func(*Config)) *Agent
 	})
 	errc := make(chan error, 1)
 	go func() { errc <- a.Register(context.Background()) }()
-	dg, from := n.recv(2 * time.Second)
+	dg, from := n.Recv(2 * time.Second)
 	if dg.Tag != wire.TagRegister {
 		t.Fatalf("first datagram %s, want PR", dg.Tag)
 	}
-	n.send(from, &wire.RegisterReply{Code: wire.RegisterOK})
+	n.Send(from, &wire.RegisterReply{Code: wire.RegisterOK})
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
@@ -156,20 +76,20 @@ func want(t *testing.T, a *Agent, k Kind) Event {
 
 // callVia has caller Call callee, the fake node n forwarding the locate to
 // callee and its answer back, and returns what Call returns.
-func callVia(t *testing.T, n *fakeNode, caller, callee *Agent) error {
+func callVia(t *testing.T, n *plumitest.Node, caller, callee *Agent) error {
 	t.Helper()
 	errc := make(chan error, 1)
 	go func() { errc <- caller.Call(context.Background(), callee.Addr().String()) }()
-	dg, src := n.recv(2 * time.Second)
+	dg, src := n.Recv(2 * time.Second)
 	if dg.Tag != wire.TagLocate {
 		t.Fatalf("the caller sent %s, want PL", dg.Tag)
 	}
-	n.send(callee.Client().LocalAddr(), &dg.Locate)
-	rl, _ := n.recv(2 * time.Second)
+	n.Send(callee.Client().LocalAddr(), &dg.Locate)
+	rl, _ := n.Recv(2 * time.Second)
 	if rl.Tag != wire.TagLocateReply {
 		t.Fatalf("the callee answered %s, want RL", rl.Tag)
 	}
-	n.send(src, &rl.LocateReply)
+	n.Send(src, &rl.LocateReply)
 	return <-errc
 }
 

@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"mi/node"
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
 
@@ -58,7 +59,7 @@ func writeNodeConfig(t *testing.T) string {
 func startRealAgent(t *testing.T, n *realNode, s string, refresh time.Duration) *Agent {
 	t.Helper()
 	a, err := New(context.Background(), Config{
-		Addr: addr(t, s), Node: n.Addr(), Listen: "127.0.0.1:0",
+		Addr: plumitest.Addr(t, s), Node: n.Addr(), Listen: "127.0.0.1:0",
 		Attempts: 2, RetryInterval: 100 * time.Millisecond, Refresh: refresh,
 	})
 	if err != nil {
@@ -150,36 +151,36 @@ func TestRefreshNodeLost(t *testing.T) {
 // TestRefreshStopsAtDeregister: the agent sends its PR again every
 // Refresh, and not after it deregistered.
 func TestRefreshStopsAtDeregister(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.Refresh = 50 * time.Millisecond })
-	dg, from := n.recv(wait)
+	dg, from := n.Recv(wait)
 	if dg.Tag != wire.TagRegister {
 		t.Fatalf("sent %s, want the refresh PR", dg.Tag)
 	}
-	n.send(from, &wire.RegisterReply{Code: wire.RegisterOK})
+	n.Send(from, &wire.RegisterReply{Code: wire.RegisterOK})
 	errc := make(chan error, 1)
 	go func() { errc <- a.Deregister(context.Background()) }()
 	for {
-		dg, from = n.recv(wait)
+		dg, from = n.Recv(wait)
 		if dg.Tag == wire.TagDeregister {
 			break
 		}
-		n.send(from, &wire.RegisterReply{Code: wire.RegisterOK}) // a refresh in flight
+		n.Send(from, &wire.RegisterReply{Code: wire.RegisterOK}) // a refresh in flight
 	}
-	n.send(from, &wire.DeregisterReply{Code: wire.DeregisterOK})
+	n.Send(from, &wire.DeregisterReply{Code: wire.DeregisterOK})
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	if dg, _, ok := n.tryRecv(500 * time.Millisecond); ok {
+	if dg, _, ok := n.TryRecv(500 * time.Millisecond); ok {
 		t.Fatalf("sent %s after deregistering", dg.Tag)
 	}
 }
 
 // TestRefreshNever: Refresh < 0 sends no PR after the registration.
 func TestRefreshNever(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.Refresh = -1 })
-	if dg, _, ok := n.tryRecv(300 * time.Millisecond); ok {
+	if dg, _, ok := n.TryRecv(300 * time.Millisecond); ok {
 		t.Fatalf("sent %s with Refresh < 0", dg.Tag)
 	}
 }

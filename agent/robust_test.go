@@ -9,6 +9,7 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
 
@@ -20,7 +21,7 @@ func longHandshake(c *Config) { c.HandshakeTimeout = time.Minute }
 // nickname neither makes the agent busy for a caller nor stops its own
 // call; the conversation that starts closes it.
 func TestSilentConnectionDoesNotBlockACall(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	b := newTestAgent(t, n, "pau@cc.org", longHandshake)
 	for _, tc := range []struct {
@@ -56,7 +57,7 @@ func TestSilentConnectionDoesNotBlockACall(t *testing.T) {
 // connection is closed at once, the agent stays free, and the first
 // nickname to come, from the last connection, wins.
 func TestConcurrentHandshakes(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", longHandshake)
 	var others []net.Conn
 	for i := 0; i < DefaultMaxHandshakes-1; i++ {
@@ -96,7 +97,7 @@ func TestConcurrentHandshakes(t *testing.T) {
 // message deadline, but a message begun and not finished ends it within the
 // deadline, and the next call is answered.
 func TestStalledMessage(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	const deadline = 300 * time.Millisecond
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.MessageTimeout = deadline })
 	conn, _ := dialPeer(t, a, "pau")
@@ -131,7 +132,7 @@ func TestStalledMessage(t *testing.T) {
 // reading the peer and says so once; the time it waits does not count
 // against a message the peer has begun, and no line is lost.
 func TestPausedReadingIsNoStall(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	const deadline = time.Second
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) {
 		c.MessageTimeout, c.EventQueue, c.LineRate = deadline, 4, math.Inf(1)
@@ -169,7 +170,7 @@ func TestPausedReadingIsNoStall(t *testing.T) {
 // TestLineFloodRateLimited: lines beyond the rate and burst are dropped, and
 // counted in a notice per period, not one per line.
 func TestLineFloodRateLimited(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	const burst, flood = 10, 300
 	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) {
 		c.LineRate, c.LineBurst, c.DropReport = 5, burst, 100*time.Millisecond
@@ -244,7 +245,7 @@ func TestTokenBucket(t *testing.T) {
 // from and to the agent's own address; the agent answers it as any other
 // (RL0 free, RL1 in a conversation), and it names no caller.
 func TestNodeLivenessLocate(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	self := a.Addr()
 	addrs := cmp.Comparer(func(x, y netip.Addr) bool { return x == y })

@@ -9,29 +9,10 @@ import (
 
 	"github.com/google/go-cmp/cmp"
 
+	"mi/plumi"
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
-
-// answerLocates plays the node for calls that must fail: it answers every
-// PL it gets with reply(pl), until the test ends.
-func answerLocates(t *testing.T, n *fakeNode, reply func(wire.Locate) *wire.LocateReply) {
-	t.Helper()
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			k, from, err := n.conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return // closed at the test's end
-			}
-			var dg wire.PLUMIDatagram
-			if dg.Decode(buf[:k]) != nil || dg.Tag != wire.TagLocate {
-				continue
-			}
-			b, _ := reply(dg.Locate).Append(nil)
-			n.conn.WriteToUDPAddrPort(b, from)
-		}
-	}()
-}
 
 // TestCallAgainOnFailure: a UI that calls again the moment it reads a
 // call's error event finds the call over, however the call failed: the
@@ -85,13 +66,18 @@ func TestCallAgainOnFailure(t *testing.T) {
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
-			n := newFakeNode(t)
+			n := plumitest.NewNode(t)
 			a := newTestAgent(t, n, "laura@bb.com", nil)
-			answerLocates(t, n, tt.reply)
+			n.Answer(func(d *wire.PLUMIDatagram) wire.Message {
+				if d.Tag != wire.TagLocate {
+					return nil
+				}
+				return tt.reply(d.Locate)
+			})
 			ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
 			defer cancel()
 			returned := make(chan string, rounds)
-			call := func() { go func() { returned <- ReasonOf(a.Call(ctx, tt.target)) }() }
+			call := func() { go func() { returned <- plumi.ReasonOf(a.Call(ctx, tt.target)) }() }
 			call()
 			got := map[string]int{}
 			for i := 0; i < rounds; {
@@ -121,34 +107,19 @@ func TestCallAgainOnFailure(t *testing.T) {
 // and no refresh registers the user again after the PD.
 func TestDeregisterOnRegistered(t *testing.T) {
 	const refresh = 10 * time.Millisecond
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	seen := make(chan string, 1024)
-	go func() {
-		buf := make([]byte, 512)
-		for {
-			k, from, err := n.conn.ReadFromUDPAddrPort(buf)
-			if err != nil {
-				return // closed at the test's end
-			}
-			var dg wire.PLUMIDatagram
-			if dg.Decode(buf[:k]) != nil {
-				continue
-			}
-			var reply wire.Message
-			switch dg.Tag {
-			case wire.TagRegister:
-				reply = &wire.RegisterReply{Code: wire.RegisterOK}
-			case wire.TagDeregister:
-				reply = &wire.DeregisterReply{Code: wire.DeregisterOK}
-			default:
-				continue
-			}
-			seen <- dg.Tag
-			b, _ := reply.Append(nil)
-			n.conn.WriteToUDPAddrPort(b, from)
+	n.Answer(func(d *wire.PLUMIDatagram) wire.Message {
+		seen <- d.Tag
+		switch d.Tag {
+		case wire.TagRegister:
+			return &wire.RegisterReply{Code: wire.RegisterOK}
+		case wire.TagDeregister:
+			return &wire.DeregisterReply{Code: wire.DeregisterOK}
 		}
-	}()
-	a, err := New(context.Background(), Config{Addr: addr(t, "laura@bb.com"), Node: n.addr(), Listen: "127.0.0.1:0",
+		return nil
+	})
+	a, err := New(context.Background(), Config{Addr: plumitest.Addr(t, "laura@bb.com"), Node: n.Addr(), Listen: "127.0.0.1:0",
 		Attempts: 3, RetryInterval: time.Second, Refresh: refresh})
 	if err != nil {
 		t.Fatal(err)

@@ -1,4 +1,15 @@
-package agent
+// Package plumi is a PLUMI client: register, deregister, locate through
+// one's LUMI node, with retries. A Client speaks for one user from one UDP
+// socket connected to the user's node: it retransmits each request until
+// the matching reply comes (wire.Attempts sends, wire.RetryInterval apart,
+// by default), answers a node's proof challenge when it holds the user's
+// secret, and hands the locate requests the node forwards (PL) to its
+// owner to answer. The chat agent (mi/agent) and lumictl's register,
+// deregister and locate are built on it.
+//
+// Every error it returns wraps a Reason (ErrBusy, ErrNodeTimeout,
+// ErrNodeUnreachable, ...), which errors.Is matches and ReasonOf names.
+package plumi
 
 import (
 	"context"
@@ -16,18 +27,17 @@ import (
 	"time"
 
 	"mi/internal/auth"
-	"mi/internal/datalog"
 	"mi/lumi"
 	"mi/wire"
 )
 
-// ClientConfig configures a Client.
-type ClientConfig struct {
-	Node          netip.AddrPort   // the agent's own LUMI node
-	Attempts      int              // sends per request; default wire.Attempts
-	RetryInterval time.Duration    // wait for a reply before sending again; default wire.RetryInterval
-	Log           *datalog.DataLog // every datagram sent and received, in the reference's format; nil: none
-	Logger        *slog.Logger     // diagnostics (stray and malformed datagrams); nil: discarded
+// Config configures a Client.
+type Config struct {
+	Node          netip.AddrPort // the user's own LUMI node
+	Attempts      int            // sends per request; default wire.Attempts
+	RetryInterval time.Duration  // wait for a reply before sending again; default wire.RetryInterval
+	Log           DatagramLog    // every datagram sent and received; nil: none
+	Logger        *slog.Logger   // diagnostics (stray and malformed datagrams); nil: discarded
 	// LocalPort is the UDP port to send from; 0 picks a free one. A node
 	// serves a user's PD and PL only from the address it registered from,
 	// so a tool that registers in one run and locates or deregisters in
@@ -39,9 +49,17 @@ type ClientConfig struct {
 	Secret []byte
 }
 
+// DatagramLog is told of every datagram a Client sends to its node and
+// receives from it, before it is sent and as it is received (the
+// reference's datagram log, mi/internal/datalog, is one).
+type DatagramLog interface {
+	Sent(to netip.AddrPort, datagram []byte)
+	Received(from netip.AddrPort, datagram []byte)
+}
+
 // Client speaks PLUMI to one LUMI node from one UDP socket: it sends
 // requests, retransmitting until the matching reply comes, and hands the
-// node's locate requests (PL) to the agent through Locates. It is safe for
+// node's locate requests (PL) to its owner through Locates. It is safe for
 // concurrent use; requests are sent one at a time.
 //
 // The socket is connected to the node (net.DialUDP), so that the system
@@ -50,7 +68,7 @@ type ClientConfig struct {
 // nothing listens fails at once with ErrNodeUnreachable instead of after
 // every attempt.
 type Client struct {
-	cfg ClientConfig
+	cfg Config
 	log *slog.Logger
 
 	linkMu  sync.Mutex           // serializes SetNode and Close
@@ -85,7 +103,7 @@ type reply struct {
 	err error
 }
 
-// locateQueue bounds the PLs waiting for the agent; more are dropped (the
+// locateQueue bounds the PLs waiting for the owner; more are dropped (the
 // node counts them unanswered, as it would if they were lost).
 const locateQueue = 64
 
@@ -95,9 +113,9 @@ const locateQueue = 64
 // datagrams from the node's address only: a node must answer from the
 // address its agents send to, as every node that serves on one address
 // does.
-func NewClient(cfg ClientConfig) (*Client, error) {
+func NewClient(cfg Config) (*Client, error) {
 	if !cfg.Node.IsValid() {
-		return nil, fail(ErrBadAddress, "no node address")
+		return nil, ErrBadAddress.New("no node address")
 	}
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = wire.Attempts
@@ -130,13 +148,13 @@ func dial(node netip.AddrPort, port uint16) (*link, error) {
 	nodeAddr := net.UDPAddrFromAddrPort(node)
 	probe, err := net.DialUDP("udp", nil, nodeAddr)
 	if err != nil {
-		return nil, failWith(ErrNetwork, "no route to node "+node.String(), err)
+		return nil, ErrNetwork.Wrap("no route to node "+node.String(), err)
 	}
 	localIP := probe.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 	probe.Close()
 	conn, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(localIP, port)), nodeAddr)
 	if err != nil {
-		return nil, failWith(ErrNetwork, "open UDP socket to node "+node.String(), err)
+		return nil, ErrNetwork.Wrap("open UDP socket to node "+node.String(), err)
 	}
 	return &link{conn: conn, node: node, local: netip.AddrPortFrom(localIP, conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())}, nil
 }
@@ -167,7 +185,7 @@ func (c *Client) SetNode(ap netip.AddrPort) error {
 	defer c.linkMu.Unlock()
 	select {
 	case <-c.done:
-		return fail(ErrClosed, "client closed")
+		return ErrClosed.New("client closed")
 	default:
 	}
 	old := c.link.Load()
@@ -196,7 +214,8 @@ func (c *Client) SetNode(ap netip.AddrPort) error {
 }
 
 // Locates delivers the locate requests (PL) the node forwards to this
-// agent; answer each with AnswerLocate.
+// client's user; answer each with AnswerLocate. Read it: while it is full
+// (64 waiting), more are dropped. It is closed by Close.
 func (c *Client) Locates() <-chan wire.Locate { return c.locates }
 
 // Close closes the socket; requests in progress fail with ErrClosed.
@@ -223,9 +242,9 @@ func (c *Client) Register(ctx context.Context, addr wire.Address) error {
 	case wire.RegisterOK:
 		return nil
 	case wire.RegisterDenied:
-		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
+		return ErrDenied.New(fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
 	}
-	return fail(ErrUserUnknown, fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.Node(), addr))
+	return ErrUserUnknown.New(fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.Node(), addr))
 }
 
 // Deregister asks the node to mark addr offline.
@@ -238,9 +257,9 @@ func (c *Client) Deregister(ctx context.Context, addr wire.Address) error {
 	case wire.DeregisterOK:
 		return nil
 	case wire.DeregisterDenied:
-		return fail(ErrDenied, fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
+		return ErrDenied.New(fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
 	}
-	return fail(ErrRefused, fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.Node(), addr))
+	return ErrRefused.New(fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.Node(), addr))
 }
 
 // proofRounds is how many challenges one request answers: a second one
@@ -255,19 +274,19 @@ const proofRounds = 2
 func (c *Client) proven(ctx context.Context, req wire.Message, op wire.AuthOp, addr wire.Address, replyTag string) (wire.PLUMIDatagram, error) {
 	match := func(d *wire.PLUMIDatagram) bool {
 		return d.Tag == replyTag ||
-			d.Tag == wire.TagAuthChallenge && d.AuthChallenge.Op == op && sameAddr(d.AuthChallenge.Addr, addr)
+			d.Tag == wire.TagAuthChallenge && d.AuthChallenge.Op == op && SameAddr(d.AuthChallenge.Addr, addr)
 	}
 	d, err := c.request(ctx, req, match)
 	for round := 0; err == nil && d.Tag == wire.TagAuthChallenge; round++ {
 		if c.cfg.Secret == nil {
-			return d, fail(ErrAuthRequired, fmt.Sprintf("node %s requires proof of %s's secret, and none is configured", c.Node(), addr))
+			return d, ErrAuthRequired.New(fmt.Sprintf("node %s requires proof of %s's secret, and none is configured", c.Node(), addr))
 		}
 		if round == proofRounds {
-			return d, fail(ErrDenied, fmt.Sprintf("node %s challenged the proof for %s %d times", c.Node(), addr, proofRounds))
+			return d, ErrDenied.New(fmt.Sprintf("node %s challenged the proof for %s %d times", c.Node(), addr, proofRounds))
 		}
 		p := wire.AuthProof{Op: op, Addr: addr, Nonce: d.AuthChallenge.Nonce}
 		if p.MAC, err = auth.MAC(c.cfg.Secret, &p); err != nil {
-			return d, failWith(ErrBadAddress, "sign the proof", err)
+			return d, ErrBadAddress.Wrap("sign the proof", err)
 		}
 		d, err = c.request(ctx, &p, match)
 	}
@@ -279,7 +298,7 @@ func (c *Client) proven(ctx context.Context, req wire.Message, op wire.AuthOp, a
 // taken as the answer.
 func (c *Client) Locate(ctx context.Context, from, to wire.Address) (netip.AddrPort, error) {
 	d, err := c.request(ctx, &wire.Locate{From: from, To: to}, func(d *wire.PLUMIDatagram) bool {
-		return d.Tag == wire.TagLocateReply && sameAddr(d.LocateReply.From, from) && sameAddr(d.LocateReply.To, to)
+		return d.Tag == wire.TagLocateReply && SameAddr(d.LocateReply.From, from) && SameAddr(d.LocateReply.To, to)
 	})
 	if err != nil {
 		return netip.AddrPort{}, err
@@ -289,11 +308,11 @@ func (c *Client) Locate(ctx context.Context, from, to wire.Address) (netip.AddrP
 	case wire.LocateFound:
 		return netip.AddrPortFrom(rl.IP, rl.Port), nil
 	case wire.LocateBusy:
-		return netip.AddrPort{}, fail(ErrBusy, to.String()+" is busy in another conversation")
+		return netip.AddrPort{}, ErrBusy.New(to.String() + " is busy in another conversation")
 	case wire.LocateOffline:
-		return netip.AddrPort{}, fail(ErrOffline, to.String()+" is offline")
+		return netip.AddrPort{}, ErrOffline.New(to.String() + " is offline")
 	default:
-		return netip.AddrPort{}, fail(ErrUserUnknown, to.String()+": no such user, or no such domain")
+		return netip.AddrPort{}, ErrUserUnknown.New(to.String() + ": no such user, or no such domain")
 	}
 }
 
@@ -303,24 +322,26 @@ func (c *Client) AnswerLocate(rl *wire.LocateReply) error {
 	var buf [wire.PLUMIMax]byte
 	b, err := rl.Append(buf[:0])
 	if err != nil {
-		return failWith(ErrBadAddress, "encode locate reply", err)
+		return ErrBadAddress.Wrap("encode locate reply", err)
 	}
 	return c.send(b)
 }
 
 func (c *Client) send(b []byte) error {
 	l := c.link.Load()
-	c.cfg.Log.Sent(l.node, b)
+	if c.cfg.Log != nil {
+		c.cfg.Log.Sent(l.node, b)
+	}
 	if _, err := l.conn.Write(b); err != nil {
 		select {
 		case <-c.done:
-			return fail(ErrClosed, "client closed")
+			return ErrClosed.New("client closed")
 		default:
 		}
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			return failWith(ErrNodeUnreachable, "node "+l.node.String()+" is unreachable: nothing listens at its address", err)
+			return ErrNodeUnreachable.Wrap("node "+l.node.String()+" is unreachable: nothing listens at its address", err)
 		}
-		return failWith(ErrNetwork, "send to node "+l.node.String(), err)
+		return ErrNetwork.Wrap("send to node "+l.node.String(), err)
 	}
 	return nil
 }
@@ -328,7 +349,7 @@ func (c *Client) send(b []byte) error {
 // unreachable is the error of a request the node's address refused (an
 // ICMP port unreachable) at attempt i (from 0).
 func (c *Client) unreachable(tag string, i int, cause error) error {
-	return failWith(ErrNodeUnreachable, fmt.Sprintf("node %s refused %s at attempt %d of %d: nothing listens at its address (ICMP port unreachable)",
+	return ErrNodeUnreachable.Wrap(fmt.Sprintf("node %s refused %s at attempt %d of %d: nothing listens at its address (ICMP port unreachable)",
 		c.Node(), tag, i+1, c.cfg.Attempts), cause)
 }
 
@@ -339,7 +360,7 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 	var buf [wire.PLUMIMax]byte
 	b, err := m.Append(buf[:0])
 	if err != nil {
-		return zero, failWith(ErrBadAddress, "encode "+m.Tag(), err)
+		return zero, ErrBadAddress.Wrap("encode "+m.Tag(), err)
 	}
 	select {
 	case c.sem <- struct{}{}:
@@ -347,7 +368,7 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	case <-c.done:
-		return zero, fail(ErrClosed, "client closed")
+		return zero, ErrClosed.New("client closed")
 	}
 	p := &pending{match: match, reply: make(chan reply, 1)}
 	c.mu.Lock()
@@ -381,10 +402,10 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 		case <-ctx.Done():
 			return zero, ctx.Err()
 		case <-c.done:
-			return zero, fail(ErrClosed, "client closed")
+			return zero, ErrClosed.New("client closed")
 		}
 	}
-	return zero, fail(ErrNodeTimeout, fmt.Sprintf("node %s did not answer %s after %d attempts %v apart",
+	return zero, ErrNodeTimeout.New(fmt.Sprintf("node %s did not answer %s after %d attempts %v apart",
 		c.Node(), m.Tag(), c.cfg.Attempts, c.cfg.RetryInterval))
 }
 
@@ -416,7 +437,9 @@ func (c *Client) read(l *link) {
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := buf[:n]
-		c.cfg.Log.Received(from, b)
+		if c.cfg.Log != nil {
+			c.cfg.Log.Received(from, b)
+		}
 		if from != l.node {
 			c.log.Warn("dropped a datagram not from our node", "from", from, "node", l.node, "datagram", printable(b))
 			continue
@@ -435,7 +458,7 @@ func (c *Client) read(l *link) {
 			}
 			continue
 		case wire.TagRegister, wire.TagDeregister:
-			c.log.Warn("dropped a request an agent does not serve", "datagram", printable(b))
+			c.log.Warn("dropped a request a client does not serve", "datagram", printable(b))
 			continue
 		}
 		c.mu.Lock()
@@ -472,10 +495,10 @@ func (c *Client) refused(l *link, err error) {
 	}
 }
 
-// sameAddr compares addresses regardless of case, as nodes look users up
+// SameAddr compares addresses regardless of case, as nodes look users up
 // and as the DNS compares domains: a node that takes "Laura@BB.com" for
 // laura@bb.com forwards its PL to laura's agent, which must answer it.
-func sameAddr(a, b wire.Address) bool {
+func SameAddr(a, b wire.Address) bool {
 	return strings.EqualFold(a.User, b.User) && strings.EqualFold(a.Domain, b.Domain)
 }
 
@@ -499,7 +522,7 @@ func ParseNode(s string) (netip.AddrPort, error) {
 	}
 	ua, err := net.ResolveUDPAddr("udp4", net.JoinHostPort(host, port))
 	if err != nil {
-		return netip.AddrPort{}, failWith(ErrBadAddress, "node address "+strconv.Quote(s), err)
+		return netip.AddrPort{}, ErrBadAddress.Wrap("node address "+strconv.Quote(s), err)
 	}
 	ap := ua.AddrPort()
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil

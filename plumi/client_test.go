@@ -1,4 +1,4 @@
-package agent
+package plumi
 
 import (
 	"context"
@@ -8,22 +8,23 @@ import (
 	"testing"
 	"time"
 
+	"mi/plumi/plumitest"
 	"mi/wire"
 	"mi/wire/wiregen"
 )
 
 func TestRegisterRetransmitsUntilAnswered(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	c := newTestClient(t, n, 5)
 	errc := make(chan error, 1)
 	// Attempt i+1 is sent no sooner than i retry intervals after the start,
 	// however late this goroutine reads it (timers never fire early).
 	start := time.Now()
-	go func() { errc <- c.Register(context.Background(), addr(t, "laura@bb.com")) }()
+	go func() { errc <- c.Register(context.Background(), plumitest.Addr(t, "laura@bb.com")) }()
 	var from netip.AddrPort
 	for i := 0; i < 3; i++ { // ignore two, answer the third
 		var dg wire.PLUMIDatagram
-		dg, from = n.recv(time.Second)
+		dg, from = n.Recv(time.Second)
 		if at := time.Since(start); at < time.Duration(i)*fastRetry {
 			t.Errorf("attempt %d came %v after the start, want at least %v", i+1, at, time.Duration(i)*fastRetry)
 		}
@@ -31,11 +32,11 @@ func TestRegisterRetransmitsUntilAnswered(t *testing.T) {
 			t.Fatalf("attempt %d: got %+v", i+1, dg)
 		}
 	}
-	n.send(from, &wire.RegisterReply{Code: wire.RegisterOK})
+	n.Send(from, &wire.RegisterReply{Code: wire.RegisterOK})
 	if err := <-errc; err != nil {
 		t.Fatal(err)
 	}
-	if _, _, ok := n.tryRecv(3 * fastRetry); ok {
+	if _, _, ok := n.TryRecv(3 * fastRetry); ok {
 		t.Error("client sent again after the reply")
 	}
 	if from != c.LocalAddr() {
@@ -45,10 +46,10 @@ func TestRegisterRetransmitsUntilAnswered(t *testing.T) {
 
 func TestNodeTimeoutAfterAttempts(t *testing.T) {
 	for _, attempts := range []int{1, 3, 5} {
-		n := newFakeNode(t)
+		n := plumitest.NewNode(t)
 		c := newTestClient(t, n, attempts)
 		start := time.Now()
-		err := c.Register(context.Background(), addr(t, "laura@bb.com"))
+		err := c.Register(context.Background(), plumitest.Addr(t, "laura@bb.com"))
 		if !errors.Is(err, ErrNodeTimeout) || ReasonOf(err) != "node_timeout" {
 			t.Fatalf("attempts %d: err %v (%s), want node_timeout", attempts, err, ReasonOf(err))
 		}
@@ -57,7 +58,7 @@ func TestNodeTimeoutAfterAttempts(t *testing.T) {
 		}
 		got := 0
 		for {
-			if _, _, ok := n.tryRecv(20 * time.Millisecond); !ok {
+			if _, _, ok := n.TryRecv(20 * time.Millisecond); !ok {
 				break
 			}
 			got++
@@ -69,9 +70,9 @@ func TestNodeTimeoutAfterAttempts(t *testing.T) {
 }
 
 func TestLocateTakesOnlyTheMatchingReply(t *testing.T) {
-	n := newFakeNode(t)
+	n := plumitest.NewNode(t)
 	c := newTestClient(t, n, 5)
-	from, to := addr(t, "laura@bb.com"), addr(t, "pau@cc.org")
+	from, to := plumitest.Addr(t, "laura@bb.com"), plumitest.Addr(t, "pau@cc.org")
 	type result struct {
 		ap  netip.AddrPort
 		err error
@@ -81,7 +82,7 @@ func TestLocateTakesOnlyTheMatchingReply(t *testing.T) {
 		ap, err := c.Locate(context.Background(), from, to)
 		res <- result{ap, err}
 	}()
-	dg, src := n.recv(time.Second)
+	dg, src := n.Recv(time.Second)
 	if dg.Tag != wire.TagLocate || dg.Locate.From != from || dg.Locate.To != to {
 		t.Fatalf("got %+v", dg)
 	}
@@ -95,19 +96,19 @@ func TestLocateTakesOnlyTheMatchingReply(t *testing.T) {
 	gb, _ := good.Append(nil)
 	other.WriteToUDPAddrPort(gb, src)
 	// From the node, but not the answer.
-	n.send(src, &wire.LocateReply{Code: wire.LocateFound, From: from, To: addr(t, "joan@cc.org"), IP: netip.MustParseAddr("10.0.0.1"), Port: 1})
-	n.send(src, &wire.LocateReply{Code: wire.LocateBusy, From: addr(t, "marc@bb.com"), To: to})
-	n.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
+	n.Send(src, &wire.LocateReply{Code: wire.LocateFound, From: from, To: plumitest.Addr(t, "joan@cc.org"), IP: netip.MustParseAddr("10.0.0.1"), Port: 1})
+	n.Send(src, &wire.LocateReply{Code: wire.LocateBusy, From: plumitest.Addr(t, "marc@bb.com"), To: to})
+	n.Send(src, &wire.RegisterReply{Code: wire.RegisterOK})
 	// From the node, but no PLUMI datagram: the spec's invalid inputs, and
 	// one twice the largest datagram.
 	for _, inv := range wiregen.Invalids {
 		if inv.Proto == "PLUMI" {
-			n.sendRaw(src, []byte(inv.Input))
+			n.SendRaw(src, []byte(inv.Input))
 		}
 	}
-	n.sendRaw(src, make([]byte, 2*wire.PLUMIMax))
+	n.SendRaw(src, make([]byte, 2*wire.PLUMIMax))
 	time.Sleep(fastRetry / 4)
-	n.send(src, good)
+	n.Send(src, good)
 	r := <-res
 	if r.err != nil || r.ap != netip.MustParseAddrPort("10.0.0.9:4000") {
 		t.Fatalf("Locate = %v, %v; want 10.0.0.9:4000", r.ap, r.err)
@@ -115,7 +116,7 @@ func TestLocateTakesOnlyTheMatchingReply(t *testing.T) {
 }
 
 func TestReasons(t *testing.T) {
-	from, to := addr(t, "laura@bb.com"), addr(t, "pau@cc.org")
+	from, to := plumitest.Addr(t, "laura@bb.com"), plumitest.Addr(t, "pau@cc.org")
 	cases := []struct {
 		name   string
 		op     string       // the tag of the request
@@ -131,7 +132,7 @@ func TestReasons(t *testing.T) {
 	}
 	for _, tc := range cases {
 		t.Run(tc.name, func(t *testing.T) {
-			n := newFakeNode(t)
+			n := plumitest.NewNode(t)
 			c := newTestClient(t, n, 2)
 			errc := make(chan error, 1)
 			go func() {
@@ -146,12 +147,12 @@ func TestReasons(t *testing.T) {
 				}
 				errc <- err
 			}()
-			dg, src := n.recv(time.Second)
+			dg, src := n.Recv(time.Second)
 			if dg.Tag != tc.op {
 				t.Fatalf("sent %s, want %s", dg.Tag, tc.op)
 			}
 			if tc.reply != nil {
-				n.send(src, tc.reply)
+				n.Send(src, tc.reply)
 			}
 			err := <-errc
 			if !errors.Is(err, tc.reason) || ReasonOf(err) != tc.reason.Word() {
@@ -161,33 +162,29 @@ func TestReasons(t *testing.T) {
 	}
 }
 
-func TestBadAddressAndUnknownDomain(t *testing.T) {
-	n := newFakeNode(t)
-	a := newTestAgent(t, n, "laura@bb.com", nil)
-	for _, target := range []string{"nobody", "a@", "@b", "a b@c"} {
-		if err := a.Call(context.Background(), target); !errors.Is(err, ErrBadAddress) {
-			t.Errorf("Call(%q) = %v, want bad_address", target, err)
-		}
-		if e := want(t, a, EventError); e.Reason != "bad_address" {
-			t.Errorf("Call(%q): event %+v", target, e)
-		}
-	}
-	if _, err := New(context.Background(), Config{Addr: wire.Address{User: "x", Domain: ""}}); !errors.Is(err, ErrBadAddress) {
-		t.Errorf("New with a bad address: %v", err)
-	}
-}
-
 func TestClientCloseEndsRequest(t *testing.T) {
-	n := newFakeNode(t)
-	c, err := NewClient(ClientConfig{Node: n.addr(), RetryInterval: time.Hour})
+	n := plumitest.NewNode(t)
+	c, err := NewClient(Config{Node: n.Addr(), RetryInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
 	errc := make(chan error, 1)
-	go func() { errc <- c.Register(context.Background(), addr(t, "laura@bb.com")) }()
-	n.recv(time.Second)
+	go func() { errc <- c.Register(context.Background(), plumitest.Addr(t, "laura@bb.com")) }()
+	n.Recv(time.Second)
 	c.Close()
 	if err := <-errc; !errors.Is(err, ErrClosed) {
 		t.Fatalf("err %v, want closed", err)
 	}
+}
+
+const fastRetry = 60 * time.Millisecond
+
+func newTestClient(t *testing.T, n *plumitest.Node, attempts int) *Client {
+	t.Helper()
+	c, err := NewClient(Config{Node: n.Addr(), Attempts: attempts, RetryInterval: fastRetry})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { c.Close() })
+	return c
 }

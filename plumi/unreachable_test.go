@@ -1,28 +1,15 @@
-package agent
+package plumi
 
 import (
 	"context"
 	"errors"
-	"net"
-	"net/netip"
 	"strings"
 	"testing"
 	"time"
 
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
-
-// closedPort returns a loopback UDP address where nothing listens.
-func closedPort(t *testing.T) netip.AddrPort {
-	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ap := conn.LocalAddr().(*net.UDPAddr).AddrPort()
-	conn.Close()
-	return ap
-}
 
 // TestNodeUnreachable: a node address where nothing listens answers the
 // first PR with an ICMP port unreachable, and the request fails at once,
@@ -30,7 +17,7 @@ func closedPort(t *testing.T) netip.AddrPort {
 // hour: without the ICMP error the request would end only at the
 // context's deadline.
 func TestNodeUnreachable(t *testing.T) {
-	c, err := NewClient(ClientConfig{Node: closedPort(t), Attempts: 3, RetryInterval: time.Hour})
+	c, err := NewClient(Config{Node: plumitest.ClosedPort(t), Attempts: 3, RetryInterval: time.Hour})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -38,7 +25,7 @@ func TestNodeUnreachable(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 30*time.Second) // bounds a regression
 	defer cancel()
 	for i := range 2 { // and again: the socket stays usable
-		err = c.Register(ctx, addr(t, "laura@bb.com"))
+		err = c.Register(ctx, plumitest.Addr(t, "laura@bb.com"))
 		if !errors.Is(err, ErrNodeUnreachable) || ReasonOf(err) != "node_unreachable" || !strings.Contains(err.Error(), "attempt 1 of 3") {
 			t.Fatalf("request %d: err %v (reason %s), want node_unreachable at attempt 1 of 3", i+1, err, ReasonOf(err))
 		}
@@ -50,10 +37,10 @@ func TestNodeUnreachable(t *testing.T) {
 // replies.
 func TestSetNodeRedials(t *testing.T) {
 	for _, fixed := range []bool{false, true} {
-		n1, n2 := newFakeNode(t), newFakeNode(t)
-		cfg := ClientConfig{Node: n1.addr(), Attempts: 3, RetryInterval: 2 * time.Second}
+		n1, n2 := plumitest.NewNode(t), plumitest.NewNode(t)
+		cfg := Config{Node: n1.Addr(), Attempts: 3, RetryInterval: 2 * time.Second}
 		if fixed {
-			cfg.LocalPort = closedPort(t).Port()
+			cfg.LocalPort = plumitest.ClosedPort(t).Port()
 		}
 		c, err := NewClient(cfg)
 		if err != nil {
@@ -64,27 +51,27 @@ func TestSetNodeRedials(t *testing.T) {
 			t.Fatalf("local port %d, want %d", c.LocalAddr().Port(), cfg.LocalPort)
 		}
 		before := c.LocalAddr()
-		if err := c.SetNode(n2.addr()); err != nil {
+		if err := c.SetNode(n2.Addr()); err != nil {
 			t.Fatal(err)
 		}
-		if c.Node() != n2.addr() {
-			t.Fatalf("node %v, want %v", c.Node(), n2.addr())
+		if c.Node() != n2.Addr() {
+			t.Fatalf("node %v, want %v", c.Node(), n2.Addr())
 		}
 		if fixed && c.LocalAddr() != before {
 			t.Errorf("-port given: local address %v after SetNode, want %v", c.LocalAddr(), before)
 		}
 		errc := make(chan error, 1)
-		go func() { errc <- c.Register(context.Background(), addr(t, "laura@bb.com")) }()
-		dg, from := n2.recv(time.Second)
+		go func() { errc <- c.Register(context.Background(), plumitest.Addr(t, "laura@bb.com")) }()
+		dg, from := n2.Recv(time.Second)
 		if dg.Tag != wire.TagRegister || from != c.LocalAddr() {
 			t.Fatalf("new node got %s from %v, want PR from %v", dg.Tag, from, c.LocalAddr())
 		}
-		n2.send(from, &wire.RegisterReply{Code: wire.RegisterOK})
+		n2.Send(from, &wire.RegisterReply{Code: wire.RegisterOK})
 		if err := <-errc; err != nil {
 			t.Fatalf("fixed port %v: %v", fixed, err)
 		}
 		// A PL from the new node reaches Locates.
-		n2.send(c.LocalAddr(), &wire.Locate{From: addr(t, "pau@bb.com"), To: addr(t, "laura@bb.com")})
+		n2.Send(c.LocalAddr(), &wire.Locate{From: plumitest.Addr(t, "pau@bb.com"), To: plumitest.Addr(t, "laura@bb.com")})
 		select {
 		case pl := <-c.Locates():
 			if pl.From.User != "pau" {

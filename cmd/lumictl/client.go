@@ -10,8 +10,8 @@ import (
 	"net/netip"
 	"time"
 
-	"mi/agent"
 	"mi/lumi"
+	"mi/plumi"
 	"mi/wire"
 )
 
@@ -66,11 +66,11 @@ ends.`
 
 // client opens a LUMI client to the node of addr's domain. The resolver's
 // warnings (records over its caps) go to stderr, for the operator.
-func (f *clientFlags) client(ctx context.Context, stderr io.Writer, addr wire.Address) (*agent.Client, error) {
+func (f *clientFlags) client(ctx context.Context, stderr io.Writer, addr wire.Address) (*plumi.Client, error) {
 	var ap netip.AddrPort
 	if f.node != "" {
 		var err error
-		if ap, err = agent.ParseNode(f.node); err != nil {
+		if ap, err = plumi.ParseNode(f.node); err != nil {
 			return nil, usagef("-node: %v", err)
 		}
 	} else {
@@ -80,13 +80,13 @@ func (f *clientFlags) client(ctx context.Context, stderr io.Writer, addr wire.Ad
 			return nil, usagef("%v", err)
 		}
 		if ap, err = res.Resolve(ctx, addr.Domain); err != nil {
-			return nil, agent.LookupFailed(addr.Domain, err)
+			return nil, plumi.LookupFailed(addr.Domain, err)
 		}
 	}
 	if f.port > 65535 {
 		return nil, usagef("-port %d: not a UDP port", f.port)
 	}
-	return agent.NewClient(agent.ClientConfig{Node: ap, Attempts: f.attempts, RetryInterval: f.retry, LocalPort: uint16(f.port)})
+	return plumi.NewClient(plumi.Config{Node: ap, Attempts: f.attempts, RetryInterval: f.retry, LocalPort: uint16(f.port)})
 }
 
 // outcome turns a client error into the exit status, printing the reason.
@@ -95,7 +95,7 @@ func outcome(e *env, err error) error {
 	if err == nil || errors.As(err, &ue) {
 		return err
 	}
-	reason := agent.ReasonOf(err)
+	reason := plumi.ReasonOf(err)
 	fmt.Fprintf(e.stderr, "%s: %v\n", reason, err)
 	code, ok := clientExit[reason]
 	if !ok || code == exitFailed {
@@ -113,7 +113,7 @@ func parseAddrArg(name, s string) (wire.Address, error) {
 }
 
 // addrCommand makes register and deregister, which differ in one call.
-func addrCommand(name, summary string, do func(context.Context, *agent.Client, wire.Address) error) *command {
+func addrCommand(name, summary string, do func(context.Context, *plumi.Client, wire.Address) error) *command {
 	return &command{
 		name:     name,
 		synopsis: "[-node host:port] [-dns host:port] [-port N] ADDR",
@@ -150,10 +150,10 @@ func addrCommand(name, summary string, do func(context.Context, *agent.Client, w
 }
 
 var registerCommand = addrCommand("register", "register ADDR with its node from this command's socket (PR)",
-	func(ctx context.Context, c *agent.Client, a wire.Address) error { return c.Register(ctx, a) })
+	func(ctx context.Context, c *plumi.Client, a wire.Address) error { return c.Register(ctx, a) })
 
 var deregisterCommand = addrCommand("deregister", "deregister ADDR (PD); the node accepts it from the registered address only",
-	func(ctx context.Context, c *agent.Client, a wire.Address) error { return c.Deregister(ctx, a) })
+	func(ctx context.Context, c *plumi.Client, a wire.Address) error { return c.Deregister(ctx, a) })
 
 var locateCommand = &command{
 	name:     "locate",

@@ -5,6 +5,7 @@ import (
 	"strings"
 
 	"mi/agent"
+	"mi/plumi"
 )
 
 // reasonTexts are the reasons' own texts, by word: what an error's
@@ -12,11 +13,11 @@ import (
 var reasonTexts = map[string]string{}
 
 func init() {
-	for _, r := range []*agent.Reason{
-		agent.ErrUserUnknown, agent.ErrDomainUnknown, agent.ErrDNSFailure, agent.ErrBusy, agent.ErrOffline,
-		agent.ErrNodeTimeout, agent.ErrBadAddress, agent.ErrInConvers, agent.ErrNotConnected, agent.ErrConnect,
-		agent.ErrHandshake, agent.ErrPeer, agent.ErrStalled, agent.ErrSend, agent.ErrClosed, agent.ErrNetwork,
-		agent.ErrBadCommand, agent.ErrRefused, agent.ErrAuthRequired, agent.ErrDenied,
+	for _, r := range []*plumi.Reason{
+		plumi.ErrUserUnknown, plumi.ErrDomainUnknown, plumi.ErrDNSFailure, plumi.ErrBusy, plumi.ErrOffline,
+		plumi.ErrNodeTimeout, plumi.ErrBadAddress, agent.ErrInConvers, agent.ErrNotConnected, agent.ErrConnect,
+		agent.ErrHandshake, agent.ErrPeer, agent.ErrStalled, agent.ErrSend, plumi.ErrClosed, plumi.ErrNetwork,
+		agent.ErrBadCommand, plumi.ErrRefused, plumi.ErrAuthRequired, plumi.ErrDenied,
 	} {
 		reasonTexts[r.Word()] = r.Error()
 	}

@@ -22,6 +22,7 @@ import (
 	"mi/agent"
 	"mi/internal/auth"
 	"mi/lumi"
+	"mi/plumi"
 	"mi/wire"
 )
 
@@ -208,7 +209,7 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 			return true
 		}
 		if to, err := wire.ParseAddress(fields[1]); err == nil && sameAddr(to, a.Addr()) {
-			out.fail(&commandError{agent.ErrBadAddress, a.Addr().String() + " is your own address; /call someone else"})
+			out.fail(&commandError{plumi.ErrBadAddress, a.Addr().String() + " is your own address; /call someone else"})
 			return true
 		}
 		calls.Add(1)
@@ -253,7 +254,7 @@ any other line is sent to the peer`
 
 // commandError is a failure found here, before the agent is asked.
 type commandError struct {
-	reason *agent.Reason
+	reason *plumi.Reason
 	msg    string
 }
 
@@ -306,7 +307,7 @@ or deregister; 2 bad usage.
 func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	addr, err := wire.ParseAddress(o.addr)
 	if err != nil {
-		return agent.Config{}, fmt.Errorf("%w: -addr %q: %v", agent.ErrBadAddress, o.addr, err)
+		return agent.Config{}, fmt.Errorf("%w: -addr %q: %v", plumi.ErrBadAddress, o.addr, err)
 	}
 	nick := o.nick
 	if nick == "" {
@@ -334,12 +335,12 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	if o.advertise != "" {
 		ip, err := netip.ParseAddr(o.advertise)
 		if err != nil {
-			return cfg, fmt.Errorf("%w: -advertise: %v", agent.ErrBadAddress, err)
+			return cfg, fmt.Errorf("%w: -advertise: %v", plumi.ErrBadAddress, err)
 		}
 		cfg.Advertise = ip
 	}
 	if o.node != "" {
-		ap, err := agent.ParseNode(o.node)
+		ap, err := plumi.ParseNode(o.node)
 		if err != nil {
 			return cfg, err
 		}
@@ -347,7 +348,7 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	}
 	res, err := lumi.NewResolver(lumi.Config{DNSServer: o.dns, HostsFile: o.hosts, Logger: logger})
 	if err != nil {
-		return cfg, fmt.Errorf("%w: %v", agent.ErrDomainUnknown, err)
+		return cfg, fmt.Errorf("%w: %v", plumi.ErrDomainUnknown, err)
 	}
 	cfg.Resolver = res
 	return cfg, nil
@@ -508,7 +509,7 @@ func inert(s string) string {
 
 // fail reports an error that no agent reported: as an error event.
 func (p *printer) fail(err error) {
-	p.event(agent.Event{Kind: agent.EventError, Time: time.Now(), Reason: agent.ReasonOf(err), Message: err.Error()})
+	p.event(agent.Event{Kind: agent.EventError, Time: time.Now(), Reason: plumi.ReasonOf(err), Message: err.Error()})
 }
 
 // note prints information for people; with -json it goes to stderr, as
