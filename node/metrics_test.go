@@ -3,6 +3,9 @@ package node
 import (
 	"fmt"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
 	"sort"
 	"strings"
 	"testing"
@@ -190,5 +193,44 @@ func TestOutcomeNames(t *testing.T) {
 			t.Errorf("outcomes %d and %d are both %q", p, o, name)
 		}
 		seen[name] = outcome(o)
+	}
+}
+
+// TestMetricsDocumented: docs/operations.md names every series the node
+// exposes, every outcome and every drop reason.
+func TestMetricsDocumented(t *testing.T) {
+	b, err := os.ReadFile(filepath.Join("..", "docs", "operations.md"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	doc := string(b)
+	n := startNode(t, "127.0.0.1:0", "a.test", []string{"ann"}, nil)
+	ch := make(chan *prometheus.Desc, 100)
+	n.Collector().Describe(ch)
+	close(ch)
+	fq := regexp.MustCompile(`fqName: "([^"]+)"`)
+	count := 0
+	for d := range ch {
+		m := fq.FindStringSubmatch(d.String())
+		if m == nil {
+			t.Fatalf("no name in %s", d)
+		}
+		count++
+		if !strings.Contains(doc, "`"+m[1]+"`") {
+			t.Errorf("docs/operations.md does not list %s", m[1])
+		}
+	}
+	if count < 20 {
+		t.Errorf("only %d series described", count)
+	}
+	for _, name := range outcomeNames {
+		if name != "" && !strings.Contains(doc, "`"+name+"`") {
+			t.Errorf("docs/operations.md does not list the outcome %s", name)
+		}
+	}
+	for _, name := range dropLabels {
+		if name != "" && !strings.Contains(doc, "| `"+name+"` |") {
+			t.Errorf("docs/operations.md does not list the drop reason %s", name)
+		}
 	}
 }
