@@ -273,9 +273,9 @@ func notifyReady(ctx context.Context, n *node.Node, ops *opserver.Server, log *s
 		return
 	case <-n.Ready():
 	}
-	state := sdnotify.Ready + "\nSTATUS=serving " + n.Domain() + " on " + n.Addr().String() + "\nX_LUMI_ADDR=" + n.Addr().String()
+	state := sdnotify.Ready + "\nSTATUS=serving " + n.Domain() + " on " + n.Addr().String() + "\n" + sdnotify.AddrKey + "=" + n.Addr().String()
 	if ops != nil {
-		state += "\nX_LUMI_METRICS=" + ops.Addr().String()
+		state += "\n" + sdnotify.MetricsKey + "=" + ops.Addr().String()
 	}
 	notify(log, state)
 }

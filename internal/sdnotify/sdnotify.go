@@ -33,6 +33,10 @@ const (
 // leaves names starting X_ to services.
 const AddrKey = "X_LUMI_ADDR"
 
+// MetricsKey is the assignment with which lumi-node says, with READY=1,
+// where its -metrics endpoints serve.
+const MetricsKey = "X_LUMI_METRICS"
+
 // EnvVar names the socket a service notifies.
 const EnvVar = "NOTIFY_SOCKET"
 
