@@ -1,11 +1,13 @@
-// Package procstat reads this process's own figures from /proc, for the
-// start-up log and the load generator's report.
+// Package procstat reads figures from /proc: a process's status fields
+// and UDP sockets, and the file system a directory is on; for the
+// start-up log and the reports of lumictl bench and the tests.
 package procstat
 
 import (
 	"bufio"
 	"bytes"
 	"os"
+	"path/filepath"
 	"strconv"
 	"strings"
 )
@@ -44,4 +46,77 @@ func fieldOf(proc, name string) string {
 		}
 	}
 	return "?"
+}
+
+// UDPSockets is how many UDP sockets (IPv4 or IPv6) process pid holds that
+// are bound to port, such as a server's SO_REUSEPORT sockets on its
+// address; -1 where that cannot be read.
+func UDPSockets(pid int, port uint16) int {
+	dir := "/proc/" + strconv.Itoa(pid)
+	fds, err := os.ReadDir(dir + "/fd")
+	if err != nil {
+		return -1
+	}
+	mine := map[string]bool{} // the inodes of its sockets
+	for _, fd := range fds {
+		l, err := os.Readlink(dir + "/fd/" + fd.Name())
+		if err != nil {
+			continue // closed meanwhile
+		}
+		if inode, ok := strings.CutPrefix(l, "socket:["); ok {
+			mine[strings.TrimSuffix(inode, "]")] = true
+		}
+	}
+	n := 0
+	for _, table := range []string{"udp", "udp6"} {
+		b, err := os.ReadFile(dir + "/net/" + table)
+		if err != nil {
+			if table == "udp" {
+				return -1
+			}
+			continue // no IPv6
+		}
+		// sl local_address rem_address st tx_queue:rx_queue tr:tm->when
+		// retrnsmt uid timeout inode ...; an address is HEX-IP:HEX-PORT.
+		for _, line := range strings.Split(string(b), "\n")[1:] {
+			f := strings.Fields(line)
+			if len(f) < 10 {
+				continue
+			}
+			i := strings.LastIndexByte(f[1], ':')
+			p, err := strconv.ParseUint(f[1][i+1:], 16, 16)
+			if err == nil && uint16(p) == port && mine[f[9]] {
+				n++
+			}
+		}
+	}
+	return n
+}
+
+// FSType is the type of the file system dir is on ("ext4", "tmpfs"), from
+// /proc/mounts, or "" where that cannot be told.
+func FSType(dir string) string {
+	dir, err := filepath.Abs(dir)
+	if err != nil {
+		return ""
+	}
+	if d, err := filepath.EvalSymlinks(dir); err == nil {
+		dir = d
+	}
+	b, err := os.ReadFile("/proc/mounts")
+	if err != nil {
+		return ""
+	}
+	best, typ := -1, ""
+	for _, l := range strings.Split(string(b), "\n") {
+		f := strings.Fields(l)
+		if len(f) < 3 {
+			continue
+		}
+		mp := strings.ReplaceAll(f[1], `\040`, " ")
+		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= best {
+			best, typ = len(mp), f[2]
+		}
+	}
+	return typ
 }

@@ -29,3 +29,17 @@ func TestRSSKiB(t *testing.T) {
 		t.Errorf("RSSKiB of no process = %d, want -1", got)
 	}
 }
+
+func TestFSType(t *testing.T) {
+	if _, err := os.Stat("/proc/mounts"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	// The longest mount point that holds the directory wins: /proc/self
+	// is on proc, not on the file system of /.
+	if got := FSType("/proc/self"); got != "proc" {
+		t.Errorf("FSType(/proc/self) = %q, want proc", got)
+	}
+	if got := FSType(t.TempDir()); got == "" {
+		t.Error("FSType of a temporary directory is unknown")
+	}
+}
