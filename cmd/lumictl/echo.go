@@ -9,6 +9,7 @@ import (
 	"syscall"
 
 	"mi/internal/loadgen"
+	"mi/internal/sdnotify"
 )
 
 var echoCommand = &command{
@@ -22,8 +23,11 @@ machine can reach. Once listening it prints one line,
 
   echo listening on IP:PORT
 
-and serves until SIGINT or SIGTERM. lumictl bench -echo starts one in its
-own process; run one by hand for bench -echo-addr.
+and serves until SIGINT or SIGTERM. Started with $NOTIFY_SOCKET (systemd's
+Type=notify, lumictl bench), it also says READY=1 there with the address
+in X_LUMI_ADDR, as lumi-node does, and STOPPING=1 when it stops. lumictl
+bench -echo starts one in its own process; run one by hand for bench
+-echo-addr.
 
 Example:
   lumictl echo -listen 127.0.0.1:7777 &
@@ -47,6 +51,16 @@ func echoMain(e *env, listen string) error {
 		return err
 	}
 	fmt.Fprintf(e.stdout, "echo listening on %v\n", s.Addr())
+	echoNotify(e, sdnotify.Ready+"\nSTATUS=echoing on "+s.Addr().String()+"\n"+sdnotify.AddrKey+"="+s.Addr().String())
 	<-ctx.Done()
+	echoNotify(e, sdnotify.Stopping)
 	return s.Close()
+}
+
+// echoNotify tells the service manager state, if one listens; the echo
+// serves on without it.
+func echoNotify(e *env, state string) {
+	if _, err := sdnotify.Notify(state); err != nil {
+		fmt.Fprintf(e.stderr, "lumictl echo: %v\n", err)
+	}
 }

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bufio"
+	"context"
 	"io"
 	"net"
 	"os"
@@ -10,6 +11,9 @@ import (
 	"syscall"
 	"testing"
 	"time"
+
+	"mi/internal/supervise"
+	"mi/internal/syncbuf"
 )
 
 // asLumictl, set in the environment, makes the test binary run as lumictl
@@ -91,6 +95,47 @@ func TestEchoCommand(t *testing.T) {
 	}
 	if err := cmd.Wait(); err != nil {
 		t.Errorf("after SIGTERM: %v", err)
+	}
+}
+
+// TestEchoReady: started with $NOTIFY_SOCKET, echo says READY=1 with the
+// address it serves on, the one its line prints, and serves there.
+func TestEchoReady(t *testing.T) {
+	exe, err := os.Executable()
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out syncbuf.Buffer
+	p, err := supervise.Start(context.Background(), supervise.Config{Path: exe, Args: []string{"echo", "-listen", "127.0.0.1:0"}, Stdout: &out})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer p.Stop()
+	addr, err := p.Ready().Addr()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := p.Ready()["STATUS"]; got != "echoing on "+addr.String() {
+		t.Errorf("STATUS = %q", got)
+	}
+	c, err := net.Dial("udp", addr.String())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer c.Close()
+	c.SetDeadline(time.Now().Add(5 * time.Second))
+	buf := make([]byte, 64)
+	if _, err := c.Write([]byte("PRu1@PC-c")); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := c.Read(buf); err != nil || string(buf[:n]) != "PRu1@PC-c" {
+		t.Fatalf("echo at the notified address: %q, %v", buf[:n], err)
+	}
+	if err := p.Stop(); err != nil {
+		t.Errorf("after SIGTERM: %v", err)
+	}
+	if want := "echo listening on " + addr.String() + "\n"; out.String() != want {
+		t.Errorf("output %q, want %q", out.String(), want)
 	}
 }
 
