@@ -537,11 +537,6 @@ func (b *bench) workload() string {
 	return s
 }
 
-// round is what one round measured.
-type round struct {
-	node, echo loadgen.Result
-}
-
 func (b *bench) runRounds(ctx context.Context) error {
 	cfg := loadgen.Config{Kind: b.kind, Domain: b.o.domain, Clients: b.o.clients, Duration: b.o.duration, Malformed: b.o.malformed}
 	cfg.Target = b.nodes[0].addr
@@ -569,21 +564,21 @@ func (b *bench) runRounds(ctx context.Context) error {
 	if !b.o.json {
 		fmt.Fprintf(b.e.stdout, "%s\n", b.workload())
 	}
-	var rounds []round
+	var rounds []loadgen.Round
 	for i := range b.o.rounds {
-		var r round
-		r.node = ng.Run(ctx, b.o.duration)
+		var r loadgen.Round
+		r.Server = ng.Run(ctx, b.o.duration)
 		if ctx.Err() == nil && eg != nil {
-			r.echo = eg.Run(ctx, b.o.duration)
+			r.Echo = eg.Run(ctx, b.o.duration)
 		}
 		if ctx.Err() != nil {
 			break
 		}
 		rounds = append(rounds, r)
 		if !b.o.json {
-			fmt.Fprintf(b.e.stdout, "round %d/%d node: %v\n", i+1, b.o.rounds, r.node)
+			fmt.Fprintf(b.e.stdout, "round %d/%d node: %v\n", i+1, b.o.rounds, r.Server)
 			if eg != nil {
-				fmt.Fprintf(b.e.stdout, "round %d/%d echo: %v  ratio %.2f\n", i+1, b.o.rounds, r.echo, ratio(r))
+				fmt.Fprintf(b.e.stdout, "round %d/%d echo: %v  ratio %.2f\n", i+1, b.o.rounds, r.Echo, r.Ratio())
 			}
 		}
 	}
@@ -607,31 +602,20 @@ func (b *bench) runRounds(ctx context.Context) error {
 	return nil
 }
 
-func ratio(r round) float64 {
-	if r.echo.PerSecond() == 0 {
-		return 0
-	}
-	return r.node.PerSecond() / r.echo.PerSecond()
-}
-
-// lossAllowed is the share of a round's requests that may go unanswered
-// (lost) in a clean run, in percent.
-const lossAllowed = 1
-
 // failures lists the rounds where a side answered nothing or wrongly, or
-// lost more than lossAllowed percent of its requests.
-func (b *bench) failures(rounds []round) []string {
+// lost more than loadgen.LossAllowed percent of its requests.
+func (b *bench) failures(rounds []loadgen.Round) []string {
 	var f []string
 	for i, r := range rounds {
 		sides := []struct {
 			name string
 			res  loadgen.Result
-		}{{"node", r.node}}
+		}{{"node", r.Server}}
 		if b.o.echo {
 			sides = append(sides, struct {
 				name string
 				res  loadgen.Result
-			}{"echo", r.echo})
+			}{"echo", r.Echo})
 		}
 		for _, s := range sides {
 			if s.res.Replies == 0 {
@@ -640,9 +624,9 @@ func (b *bench) failures(rounds []round) []string {
 			if s.res.Bad > 0 {
 				f = append(f, fmt.Sprintf("round %d: the %s answered %d requests wrongly (not the expected reply)", i+1, s.name, s.res.Bad))
 			}
-			if s.res.Replies > 0 && s.res.Lost*100 > s.res.Requests*lossAllowed {
+			if s.res.TooLossy() {
 				f = append(f, fmt.Sprintf("round %d: the %s left %d of %d requests unanswered (lost), more than the %d%% allowed",
-					i+1, s.name, s.res.Lost, s.res.Requests, lossAllowed))
+					i+1, s.name, s.res.Lost, s.res.Requests, loadgen.LossAllowed))
 			}
 		}
 	}
@@ -672,74 +656,30 @@ func (b *bench) measureServers() {
 	}
 }
 
-func median(v []float64) float64 {
-	if len(v) == 0 {
-		return 0
-	}
-	v = slices.Clone(v)
-	slices.Sort(v)
-	if len(v)%2 == 1 {
-		return v[len(v)/2]
-	}
-	return (v[len(v)/2-1] + v[len(v)/2]) / 2
-}
-
-// sideMedian is the medians over the rounds of one side.
-type sideMedian struct {
-	PerSecond float64 `json:"req_per_s"`
-	P50       float64 `json:"p50_us"`
-	P99       float64 `json:"p99_us"`
-}
-
-func medians(rounds []round, side func(round) loadgen.Result) sideMedian {
-	var rate, p50, p99 []float64
-	for _, r := range rounds {
-		res := side(r)
-		rate = append(rate, res.PerSecond())
-		p50 = append(p50, us(res.P50))
-		p99 = append(p99, us(res.P99))
-	}
-	return sideMedian{median(rate), median(p50), median(p99)}
-}
-
-// p50Diff is the median over the rounds of the node's p50 minus the
-// echo's of the same round, in µs. Pairing the rounds keeps out a machine
-// whose speed drifts between rounds, which the difference of the two
-// medians would not.
-func p50Diff(rounds []round) float64 {
-	var d []float64
-	for _, r := range rounds {
-		d = append(d, us(r.node.P50)-us(r.echo.P50))
-	}
-	return median(d)
-}
-
 func us(d time.Duration) float64 { return float64(d) / float64(time.Microsecond) }
 
-func (m sideMedian) String() string {
-	return fmt.Sprintf("%.0f req/s  p50 %v  p99 %v", m.PerSecond,
-		time.Duration(m.P50*float64(time.Microsecond)).Round(time.Microsecond),
-		time.Duration(m.P99*float64(time.Microsecond)).Round(time.Microsecond))
+// summaryText is a side's medians as the text report gives them.
+func summaryText(m loadgen.Summary) string {
+	return fmt.Sprintf("%.0f req/s  p50 %v  p99 %v", m.PerSecond, m.P50.Round(time.Microsecond), m.P99.Round(time.Microsecond))
 }
 
-func (b *bench) printMedians(rounds []round) {
+func (b *bench) printMedians(rounds []loadgen.Round) {
 	w := b.e.stdout
-	fmt.Fprintf(w, "median of %d rounds node: %v\n", len(rounds), medians(rounds, func(r round) loadgen.Result { return r.node }))
+	fmt.Fprintf(w, "median of %d rounds node: %s\n", len(rounds), summaryText(loadgen.Summarize(loadgen.Servers(rounds))))
 	if b.o.echo {
-		fmt.Fprintf(w, "median of %d rounds echo: %v\n", len(rounds), medians(rounds, func(r round) loadgen.Result { return r.echo }))
+		fmt.Fprintf(w, "median of %d rounds echo: %s\n", len(rounds), summaryText(loadgen.Summarize(loadgen.Echoes(rounds))))
+		rv := loadgen.Ratios(rounds)
 		var ratios []string
-		var rv []float64
-		for _, r := range rounds {
-			rv = append(rv, ratio(r))
-			ratios = append(ratios, fmt.Sprintf("%.2f", ratio(r)))
+		for _, x := range rv {
+			ratios = append(ratios, fmt.Sprintf("%.2f", x))
 		}
 		note := ""
 		if b.o.self {
 			note = "; in-process node: not a fair comparison"
 		}
-		fmt.Fprintf(w, "median ratio node/echo: %.2f (rounds %s%s)\n", median(rv), strings.Join(ratios, " "), note)
+		fmt.Fprintf(w, "median ratio node/echo: %.2f (rounds %s%s)\n", loadgen.Median(rv), strings.Join(ratios, " "), note)
 		fmt.Fprintf(w, "median p50 difference node-echo: %v (each round's node p50 minus its echo's)\n",
-			time.Duration(p50Diff(rounds)*float64(time.Microsecond)).Round(time.Microsecond))
+			loadgen.P50Diff(rounds).Round(time.Microsecond))
 	}
 	for _, s := range b.nodes {
 		var parts []string
@@ -813,10 +753,15 @@ type (
 		Echo  *benchJSONResult `json:"echo,omitempty"`
 		Ratio *float64         `json:"ratio,omitempty"`
 	}
+	benchJSONSummary struct {
+		PerSecond float64 `json:"req_per_s"`
+		P50       float64 `json:"p50_us"`
+		P99       float64 `json:"p99_us"`
+	}
 	benchJSONMedian struct {
-		Node  sideMedian  `json:"node"`
-		Echo  *sideMedian `json:"echo,omitempty"`
-		Ratio *float64    `json:"ratio,omitempty"`
+		Node  benchJSONSummary  `json:"node"`
+		Echo  *benchJSONSummary `json:"echo,omitempty"`
+		Ratio *float64          `json:"ratio,omitempty"`
 		// P50Diff is the median of the rounds' node p50 minus echo p50.
 		P50Diff *float64 `json:"p50_diff_us,omitempty"`
 	}
@@ -826,7 +771,11 @@ func jsonResult(r loadgen.Result) benchJSONResult {
 	return benchJSONResult{r.PerSecond(), us(r.P50), us(r.P99), r.Requests, r.Replies, r.Lost, r.Bad, r.Malformed, r.Ignored, r.Elapsed.Seconds()}
 }
 
-func (b *bench) printJSON(rounds []round, failures []string) {
+func jsonSummary(m loadgen.Summary) benchJSONSummary {
+	return benchJSONSummary{m.PerSecond, us(m.P50), us(m.P99)}
+}
+
+func (b *bench) printJSON(rounds []loadgen.Round, failures []string) {
 	mode := "target"
 	switch {
 	case b.o.spawn != "":
@@ -863,20 +812,17 @@ func (b *bench) printJSON(rounds []round, failures []string) {
 		}
 		out.Servers = append(out.Servers, js)
 	}
-	var rv []float64
 	for _, r := range rounds {
-		jr := benchJSONRound{Node: jsonResult(r.node)}
+		jr := benchJSONRound{Node: jsonResult(r.Server)}
 		if b.o.echo {
-			e, x := jsonResult(r.echo), ratio(r)
+			e, x := jsonResult(r.Echo), r.Ratio()
 			jr.Echo, jr.Ratio = &e, &x
-			rv = append(rv, x)
 		}
 		out.Rounds = append(out.Rounds, jr)
 	}
-	out.Median.Node = medians(rounds, func(r round) loadgen.Result { return r.node })
+	out.Median.Node = jsonSummary(loadgen.Summarize(loadgen.Servers(rounds)))
 	if b.o.echo {
-		m, x := medians(rounds, func(r round) loadgen.Result { return r.echo }), median(rv)
-		d := p50Diff(rounds)
+		m, x, d := jsonSummary(loadgen.Summarize(loadgen.Echoes(rounds))), loadgen.Median(loadgen.Ratios(rounds)), us(loadgen.P50Diff(rounds))
 		out.Median.Echo, out.Median.Ratio, out.Median.P50Diff = &m, &x, &d
 	}
 	enc := json.NewEncoder(b.e.stdout)

@@ -356,18 +356,6 @@ wait:
 	checkGone(t, "SIGINT", all.String(), 4)
 }
 
-// The p50 difference pairs each round's node with that round's echo, so a
-// machine that slows down between rounds does not show up as a difference.
-func TestP50Diff(t *testing.T) {
-	r := func(node, echo time.Duration) round {
-		return round{node: loadgen.Result{P50: node * time.Microsecond}, echo: loadgen.Result{P50: echo * time.Microsecond}}
-	}
-	rounds := []round{r(30, 25), r(80, 79), r(200, 60)}
-	if got := p50Diff(rounds); got != 5 {
-		t.Errorf("p50Diff = %v µs, want 5 (the medians alone differ by 20)", got)
-	}
-}
-
 // fakeTarget plays a node on loopback: answer returns the reply to the
 // k-th datagram (from 1), nil for none.
 func fakeTarget(t *testing.T, answer func(k int, got []byte) []byte) string {
