@@ -45,7 +45,9 @@ type Config struct {
 	Nick string       // shown to peers; default Addr.User
 
 	// Node is the agent's LUMI node. If it is not set, the domain of Addr
-	// is resolved with Resolver (a default one if nil).
+	// is resolved with Resolver (a default one if nil). Resolver, when
+	// there is one, also tells what an RL2 for another domain's user means
+	// (see plumi.Config.Resolver).
 	Node     netip.AddrPort
 	Resolver *lumi.Resolver
 
@@ -241,7 +243,8 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 		a.datalog = dl
 	}
-	ccfg := plumi.Config{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Logger: lg, Secret: cfg.Secret}
+	ccfg := plumi.Config{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Logger: lg, Secret: cfg.Secret,
+		Resolver: cfg.Resolver}
 	if a.datalog != nil {
 		ccfg.Log = a.datalog
 	}
@@ -885,54 +888,15 @@ func (a *Agent) locate(ctx context.Context, target string, end func()) (netip.Ad
 		return netip.AddrPort{}, a.settle(end, plumi.ErrBadAddress.Wrap("bad address "+fmt.Sprintf("%q", target), err))
 	}
 	a.post(Event{Kind: EventLocating, Target: to.String()})
-	lookup := a.lookupAlongside(ctx, to)
-	ap, err := a.client.Locate(ctx, a.addr, to)
+	ap, err := a.client.Locate(ctx, a.addr, to) // an RL2 told apart with cfg.Resolver
 	if err != nil {
 		if errors.Is(err, plumi.ErrNodeTimeout) {
 			a.refreshSoon() // the node may have lost us: see refresh
-		}
-		if errors.Is(err, plumi.ErrUserUnknown) {
-			err = a.refineUnknown(ctx, to, lookup, err)
 		}
 		return netip.AddrPort{}, a.settle(end, err)
 	}
 	a.post(Event{Kind: EventLocated, Target: to.String(), IP: ap.Addr().String(), Port: int(ap.Port())})
 	return ap, nil
-}
-
-// lookupAlongside starts the agent's own lookup of the node of to's domain
-// while its node locates to, when to is of another domain: an RL2 means an
-// unknown user or an unknown domain, and only a lookup tells which. Run
-// alongside the node's, it costs the call no time of its own, even when
-// the DNS server is slow. It returns nil when there is nothing to look up.
-func (a *Agent) lookupAlongside(ctx context.Context, to wire.Address) <-chan error {
-	if a.cfg.Resolver == nil || sameDomain(to.Domain, a.addr.Domain) {
-		return nil
-	}
-	done := make(chan error, 1)
-	go func() {
-		_, err := a.cfg.Resolver.Resolve(ctx, to.Domain)
-		done <- err
-	}()
-	return done
-}
-
-// refineUnknown tells an unknown domain, and a domain whose DNS fails,
-// from an unknown user, with the lookup run alongside the locate.
-func (a *Agent) refineUnknown(ctx context.Context, to wire.Address, lookup <-chan error, err error) error {
-	if lookup == nil {
-		return err
-	}
-	var rerr error
-	select {
-	case rerr = <-lookup:
-	case <-ctx.Done():
-		return err
-	}
-	if errors.Is(rerr, lumi.ErrDNSFailure) || errors.Is(rerr, lumi.ErrNoSuchDomain) {
-		return plumi.LookupFailed(to.Domain, rerr)
-	}
-	return plumi.ErrUserUnknown.New(to.String() + ": no such user in " + to.Domain)
 }
 
 // Call locates target and opens a conversation with it. It reports every
@@ -1090,10 +1054,6 @@ func (a *Agent) shutdown() error {
 		close(a.events)
 	}()
 	return err
-}
-
-func sameDomain(a, b string) bool {
-	return plumi.SameAddr(wire.Address{Domain: a}, wire.Address{Domain: b})
 }
 
 func unmapString(addr net.Addr) string {

@@ -47,6 +47,16 @@ type Config struct {
 	// (authenticated registration); nil: none. It is used only in answer
 	// to the node's challenge, never sent by itself.
 	Secret []byte
+	// Resolver, if set, tells what an RL2 for a user of another domain
+	// means. A node answers RL2 both for a user unknown to that domain's
+	// node and for a domain it finds no node for; so while the node
+	// locates such a user, Locate looks the user's domain up too, and a
+	// domain with no node, or whose DNS fails, is reported as such
+	// (LookupFailed: ErrDomainUnknown, ErrDNSFailure) rather than as
+	// ErrUserUnknown. The lookup runs alongside the locate, so it costs the
+	// locate no time of its own, even when the DNS server is slow. nil: an
+	// RL2 is ErrUserUnknown, "no such user, or no such domain".
+	Resolver *lumi.Resolver
 }
 
 // DatagramLog is told of every datagram a Client sends to its node and
@@ -295,8 +305,12 @@ func (c *Client) proven(ctx context.Context, req wire.Message, op wire.AuthOp, a
 
 // Locate asks the node where to is, on behalf of from, and returns the ip
 // and TCP port of to's chat socket. Only an RL for the same from and to is
-// taken as the answer.
+// taken as the answer. An RL2 for another domain's user is told apart with
+// Config.Resolver.
 func (c *Client) Locate(ctx context.Context, from, to wire.Address) (netip.AddrPort, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel() // ends a lookup that the answer made needless
+	lookup := c.lookupAlongside(ctx, from, to)
 	d, err := c.request(ctx, &wire.Locate{From: from, To: to}, func(d *wire.PLUMIDatagram) bool {
 		return d.Tag == wire.TagLocateReply && SameAddr(d.LocateReply.From, from) && SameAddr(d.LocateReply.To, to)
 	})
@@ -312,8 +326,43 @@ func (c *Client) Locate(ctx context.Context, from, to wire.Address) (netip.AddrP
 	case wire.LocateOffline:
 		return netip.AddrPort{}, ErrOffline.New(to.String() + " is offline")
 	default:
-		return netip.AddrPort{}, ErrUserUnknown.New(to.String() + ": no such user, or no such domain")
+		return netip.AddrPort{}, unknown(ctx, to, lookup)
 	}
+}
+
+// lookupAlongside starts the lookup of the node of to's domain, while the
+// node locates to, when to is of another domain than from and the client
+// has a Resolver. It returns nil when there is nothing to look up.
+func (c *Client) lookupAlongside(ctx context.Context, from, to wire.Address) <-chan error {
+	if c.cfg.Resolver == nil || strings.EqualFold(from.Domain, to.Domain) {
+		return nil
+	}
+	done := make(chan error, 1)
+	go func() {
+		_, err := c.cfg.Resolver.Resolve(ctx, to.Domain)
+		done <- err
+	}()
+	return done
+}
+
+// unknown is the error of an RL2 for to: an unknown domain, or a domain
+// whose DNS fails, told from an unknown user by lookup, the lookup run
+// alongside the locate (nil: none was).
+func unknown(ctx context.Context, to wire.Address, lookup <-chan error) error {
+	generic := ErrUserUnknown.New(to.String() + ": no such user, or no such domain")
+	if lookup == nil {
+		return generic
+	}
+	var err error
+	select {
+	case err = <-lookup:
+	case <-ctx.Done():
+		return generic
+	}
+	if errors.Is(err, lumi.ErrDNSFailure) || errors.Is(err, lumi.ErrNoSuchDomain) {
+		return LookupFailed(to.Domain, err)
+	}
+	return ErrUserUnknown.New(to.String() + ": no such user in " + to.Domain)
 }
 
 // AnswerLocate sends rl to the node, once: a lost answer is covered by the

@@ -33,8 +33,9 @@ var clientExit = map[string]int{
 }
 
 const clientExitHelp = `Exit status: 0 done; 2 bad usage or address; 3 user unknown; 4 domain
-unknown (no node found for it); 5 busy; 6 offline; 7 the node did not
-answer; 8 refused; 9 DNS failed (the domain may exist); 12 the node
+unknown (no node found for it: the address's domain, or for locate TO's);
+5 busy; 6 offline; 7 the node did not answer; 8 refused; 9 DNS failed
+looking for a domain's node (the domain may exist); 12 the node
 requires proof of the user's secret (authenticated registration, which
 lumictl does not do); 13 nothing listens at the node's address (an ICMP
 port unreachable came back: said at once, without the other attempts);
@@ -51,8 +52,8 @@ type clientFlags struct {
 
 func (f *clientFlags) define(fs *flag.FlagSet) {
 	fs.StringVar(&f.node, "node", "", "the node's host:port (default: resolve the domain of the address)")
-	fs.StringVar(&f.dns, "dns", "", "DNS server host:port for finding the node (default: /etc/resolv.conf)")
-	fs.StringVar(&f.hosts, "hosts", "", "hosts file for finding the node (default "+lumi.DefaultHostsFile+`; "-" for none)`)
+	fs.StringVar(&f.dns, "dns", "", "DNS server host:port for finding nodes (default: /etc/resolv.conf)")
+	fs.StringVar(&f.hosts, "hosts", "", "hosts file for finding nodes (default "+lumi.DefaultHostsFile+`; "-" for none)`)
 	fs.IntVar(&f.attempts, "attempts", wire.Attempts, "sends per request")
 	fs.DurationVar(&f.retry, "retry", wire.RetryInterval, "wait for a reply before sending again")
 	fs.UintVar(&f.port, "port", 0, "send from this local UDP `port` (default: any free one); see \"Ports\" below")
@@ -64,29 +65,28 @@ deregister so that they share it; without it, each run sends from a new
 port, and a registration points at a socket that closes when the command
 ends.`
 
-// client opens a LUMI client to the node of addr's domain. The resolver's
-// warnings (records over its caps) go to stderr, for the operator.
+// client opens a LUMI client to the node of addr's domain. Its resolver
+// finds that node unless -node is given, and tells what an RL2 means (see
+// plumi.Config.Resolver). The resolver's warnings (records over its caps)
+// go to stderr, for the operator.
 func (f *clientFlags) client(ctx context.Context, stderr io.Writer, addr wire.Address) (*plumi.Client, error) {
+	log := slog.New(slog.NewTextHandler(stderr, nil))
+	res, err := lumi.NewResolver(lumi.Config{DNSServer: f.dns, HostsFile: f.hosts, Logger: log})
+	if err != nil {
+		return nil, usagef("%v", err)
+	}
 	var ap netip.AddrPort
 	if f.node != "" {
-		var err error
 		if ap, err = plumi.ParseNode(f.node); err != nil {
 			return nil, usagef("-node: %v", err)
 		}
-	} else {
-		log := slog.New(slog.NewTextHandler(stderr, nil))
-		res, err := lumi.NewResolver(lumi.Config{DNSServer: f.dns, HostsFile: f.hosts, Logger: log})
-		if err != nil {
-			return nil, usagef("%v", err)
-		}
-		if ap, err = res.Resolve(ctx, addr.Domain); err != nil {
-			return nil, plumi.LookupFailed(addr.Domain, err)
-		}
+	} else if ap, err = res.Resolve(ctx, addr.Domain); err != nil {
+		return nil, plumi.LookupFailed(addr.Domain, err)
 	}
 	if f.port > 65535 {
 		return nil, usagef("-port %d: not a UDP port", f.port)
 	}
-	return plumi.NewClient(plumi.Config{Node: ap, Attempts: f.attempts, RetryInterval: f.retry, LocalPort: uint16(f.port)})
+	return plumi.NewClient(plumi.Config{Node: ap, Attempts: f.attempts, RetryInterval: f.retry, LocalPort: uint16(f.port), Resolver: res})
 }
 
 // outcome turns a client error into the exit status, printing the reason.
@@ -162,6 +162,13 @@ var locateCommand = &command{
 	help: `FROM and TO are user@domain; the request goes to the node of FROM's
 domain. Prints the ip:port of TO's chat socket. FROM's node answers
 only if FROM registered from this command's address (-port).
+
+A node answers RL2 both for a user unknown to TO's domain and for a
+domain it finds no node for. When TO is of another domain than FROM,
+locate looks up TO's node itself (-dns, -hosts), while the node
+locates, to tell them apart: user_unknown (3) only when the domain has a
+node, domain_unknown (4) when it has none, dns_failure (9) when the
+lookup failed, as mi-agent says.
 
 ` + clientPortHelp + "\n\n" + clientExitHelp,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {

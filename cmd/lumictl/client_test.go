@@ -7,6 +7,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
+	"mi/plumi/plumitest"
 	"mi/wire"
 )
 
@@ -48,7 +51,6 @@ func TestClientCommands(t *testing.T) {
 		{"locate", []string{"locate", "laura@bb.com", "pau@cc.org"},
 			&wire.LocateReply{Code: wire.LocateFound, From: from, To: to, IP: netip.MustParseAddr("10.1.2.3"), Port: 4321}, 0, "10.1.2.3:4321\n", ""},
 		{"locate busy", []string{"locate", "laura@bb.com", "pau@cc.org"}, &wire.LocateReply{Code: wire.LocateBusy, From: from, To: to}, 5, "", "busy: "},
-		{"locate unknown", []string{"locate", "laura@bb.com", "pau@cc.org"}, &wire.LocateReply{Code: wire.LocateUnknown, From: from, To: to}, 3, "", "user_unknown: "},
 		{"locate offline", []string{"locate", "laura@bb.com", "pau@cc.org"}, &wire.LocateReply{Code: wire.LocateOffline, From: from, To: to}, 6, "", "offline: "},
 		{"no answer", []string{"locate", "laura@bb.com", "pau@cc.org"}, nil, 7, "", "node_timeout: "},
 		{"bad address", []string{"locate", "laura", "pau@cc.org"}, nil, exitUsage, "", "FROM \"laura\""},
@@ -107,5 +109,52 @@ func TestClientCapLogged(t *testing.T) {
 	}
 	if !strings.Contains(stderr, `level=WARN msg="lumi: SRV records over the cap are not used"`) {
 		t.Errorf("stderr lacks the cap warning:\n%s", stderr)
+	}
+}
+
+// TestLocateUnknownToldApart: FROM's node answers RL2, for a user or for a
+// domain it found no node for, and locate tells which by looking TO's
+// domain up itself, through a DNS server on loopback that knows cc.org's
+// node and answers NXDOMAIN for anything else. A user of FROM's own domain
+// needs no lookup: a DNS server that never answers changes nothing there.
+func TestLocateUnknownToldApart(t *testing.T) {
+	zone := startZone(t,
+		"_lumi._udp.cc.org. 60 IN SRV 0 0 3344 node.cc.org.",
+		"node.cc.org. 60 IN A 127.0.0.1")
+	silent := silentServer(t)
+	type result struct {
+		Code   int
+		Stdout string
+		Reason string // stderr up to the first colon
+	}
+	tests := []struct {
+		name string
+		dns  string
+		to   string
+		want result
+		says string // in stderr
+	}{
+		{"the domain has a node", zone, "pau@cc.org", result{3, "", "user_unknown"}, "pau@cc.org: no such user in cc.org"},
+		{"the domain has none (NXDOMAIN)", zone, "pau@nowhere.example", result{4, "", "domain_unknown"}, "no LUMI node for domain nowhere.example"},
+		{"the DNS server does not answer", silent, "pau@cc.org", result{9, "", "dns_failure"}, "cannot find the LUMI node of cc.org: DNS failed"},
+		{"FROM's own domain", silent, "pau@bb.com", result{3, "", "user_unknown"}, "pau@bb.com: no such user, or no such domain"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			from, to := plumitest.Addr(t, "laura@bb.com"), plumitest.Addr(t, tt.to)
+			node := serveOnce(t, &wire.LocateReply{Code: wire.LocateUnknown, From: from, To: to})
+			code, stdout, stderr := runLumictl("locate", "-node", node, "-dns", tt.dns, "-hosts", "-", "-attempts", "2", "-retry", "1s",
+				from.String(), to.String())
+			reason, _, _ := strings.Cut(stderr, ":")
+			if diff := cmp.Diff(tt.want, result{code, stdout, reason}); diff != "" {
+				t.Errorf("lumictl locate %s (-want +got):\n%s", to, diff)
+			}
+			if !strings.Contains(stderr, tt.says) {
+				t.Errorf("stderr %q does not say %q", stderr, tt.says)
+			}
+		})
+	}
+	if _, stdout, stderr := runLumictl("locate", "-h"); !strings.Contains(stdout+stderr, "domain_unknown (4) when it has none") {
+		t.Errorf("locate -h does not say what an RL2 for another domain gives:\n%s%s", stdout, stderr)
 	}
 }
