@@ -1,18 +1,14 @@
 package main
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"flag"
 	"fmt"
 	"io"
 	"net"
 	"net/netip"
 	"os"
-	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -23,6 +19,7 @@ import (
 
 	"mi/internal/loadgen"
 	"mi/internal/procstat"
+	"mi/internal/supervise"
 	"mi/node"
 )
 
@@ -49,9 +46,14 @@ The node under test, one of:
                 chosen by the system, with a generated config (the bench's
                 users plus -users more), -hosts - and its datagram log on, in
                 a new directory under -logdir; -workers N is passed on when
-                not 0. Every process bench starts is stopped (SIGTERM, then
-                SIGKILL after 5s) and waited for when it ends, also on an
-                error or SIGINT; -keep keeps the directory.
+                not 0. bench waits (10s at most) for its readiness signal,
+                READY=1 on $NOTIFY_SOCKET with its address in X_LUMI_ADDR,
+                then prints the pid, the address, the users in its config,
+                how long it took to be ready, and its sockets on that
+                address (workers) and RSS from /proc. Every process bench
+                starts is stopped (SIGTERM, then SIGKILL after 5s) and
+                waited for when it ends, also on an error or SIGINT; -keep
+                keeps the directory.
   -target       a node started by hand, which must have the users bench-a0..
                 (and bench-b0.. for pl) in -domain; for xpl -target is node a
                 with bench-a0.. in -domain and -target2 node b with bench-b0..
@@ -60,11 +62,12 @@ The node under test, one of:
                 the load generator's scheduler, so its figures do not compare.
 
 The baseline: -echo starts 'lumictl echo' (this executable) in its own
-process on loopback, two for xpl; -echo-addr uses echo servers started by
-hand (one address, or two for xpl). An echo server carries the same
-datagrams as the node(s): pr sends the PR; pl the PL, then the RL (two echo
-round trips a request); xpl the PL and the RL to echo 1, then the same two
-to echo 2 (four).
+process on loopback, two for xpl, each waited for as a node is (READY=1
+with its address); -echo-addr uses echo servers started by hand (one
+address, or two for xpl). An echo server carries the same datagrams as the
+node(s): pr sends the PR; pl the PL, then the RL (two echo round trips a
+request); xpl the PL and the RL to echo 1, then the same two to echo 2
+(four).
 
 -rounds alternates the node and the echo, each for -d, prints every round,
 then the medians of the rates and latencies of each side and the median of
@@ -133,12 +136,6 @@ type benchOptions struct {
 	malformed                                float64
 }
 
-// readyTimeout bounds the wait for a started server's address line.
-const readyTimeout = 10 * time.Second
-
-// stopTimeout is how long a server has to stop after SIGTERM.
-const stopTimeout = 5 * time.Second
-
 // check validates the options and returns the workload.
 func (o *benchOptions) check() (loadgen.Kind, error) {
 	kind := loadgen.Kind(o.kind)
@@ -203,7 +200,7 @@ type server struct {
 	addr    netip.AddrPort
 	how     string // "own process", "in-process", "started by hand"
 	path    string // the binary, when the bench started it
-	proc    *child
+	proc    *supervise.Process
 	logPath string // a node's datagram log, when the bench chose it
 	info    string // what the server said about itself when it started
 	rss     [2]string
@@ -264,7 +261,7 @@ func (b *bench) workDir() (string, error) {
 		return "", err
 	}
 	b.dir = dir
-	fs := fsType(dir)
+	fs := procstat.FSType(dir)
 	note := ""
 	switch fs {
 	case "":
@@ -278,13 +275,13 @@ func (b *bench) workDir() (string, error) {
 
 // cleanup stops every server bench started and removes its directory.
 func (b *bench) cleanup() {
-	var procs []*child
+	var procs []*supervise.Process
 	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
 		if s.proc != nil {
 			procs = append(procs, s.proc)
 		}
 	}
-	stopAll(procs)
+	supervise.StopAll(procs...)
 	for _, f := range slices.Backward(b.stopFns) {
 		f()
 	}
@@ -345,7 +342,7 @@ func (b *bench) startNodes(ctx context.Context) error {
 			return err
 		}
 		fmt.Fprintf(b.e.stderr, "lumictl bench: %v; starting both nodes again\n", err)
-		stopAll([]*child{a.proc})
+		a.proc.Stop()
 		b.nodes = nil
 	}
 	return err
@@ -353,12 +350,12 @@ func (b *bench) startNodes(ctx context.Context) error {
 
 func (b *bench) printNodes() {
 	for _, s := range b.nodes {
-		fmt.Fprintf(b.info, "%s: %s in its own process, pid %d, at %v; %s\n", s.role, s.path, s.proc.pid(), s.addr, s.info)
+		fmt.Fprintf(b.info, "%s: %s in its own process, pid %d, at %v; %s\n", s.role, s.path, s.proc.Pid(), s.addr, s.info)
 	}
 }
 
 // spawnNode starts lumi-node as node name of domain with users (plus
-// -users more) on listen, and waits for its address.
+// -users more) on listen, and waits until it says it is ready.
 func (b *bench) spawnNode(ctx context.Context, name, domain string, users []string, listen string, peers []string) (*server, error) {
 	dir, err := b.workDir()
 	if err != nil {
@@ -381,46 +378,25 @@ func (b *bench) spawnNode(ctx context.Context, name, domain string, users []stri
 	if b.o.workers != 0 {
 		args = append(args, "-workers", strconv.Itoa(b.o.workers))
 	}
-	c, err := startChild(b.o.spawn, args, filepath.Join(dir, "node-"+name+".out"), true)
+	// Its console is kept open: on the null device the node would serve
+	// on all the same, but log that its console input ended.
+	p, err := supervise.Start(ctx, supervise.Config{Path: b.o.spawn, Args: args, OutputFile: filepath.Join(dir, "node-"+name+".out"), Stdin: true})
 	if err != nil {
 		return nil, fmt.Errorf("node %s: %w", name, err)
 	}
-	s := &server{role: "node " + name, how: "own process", path: b.o.spawn, proc: c}
+	addr, err := p.Ready().Addr()
+	if err != nil {
+		p.Stop()
+		return nil, fmt.Errorf("node %s: %w", name, err)
+	}
+	s := &server{role: "node " + name, addr: addr, how: "own process", path: b.o.spawn, proc: p}
 	if logPath != "-" {
 		s.logPath = logPath
 	}
-	var loaded string
-	line, err := c.waitLine(ctx, func(line string) (bool, error) {
-		kv := logfmt(line)
-		switch kv["msg"] {
-		case "config loaded":
-			loaded = fmt.Sprintf("%s, %s users loaded in %s", kv["domain"], kv["users"], kv["took"])
-		case "cannot start", "node failed":
-			return false, errors.New(kv["err"])
-		case node.ReadyMessage:
-			ap, err := netip.ParseAddrPort(kv["addr"])
-			if err != nil {
-				return false, fmt.Errorf("ready line: addr: %v", err)
-			}
-			if ap.Addr().IsUnspecified() {
-				ap = netip.AddrPortFrom(netip.AddrFrom4([4]byte{127, 0, 0, 1}), ap.Port())
-			}
-			s.addr = ap
-			return true, nil
-		}
-		return false, nil
-	})
-	if err != nil {
-		stopAll([]*child{c})
-		return nil, fmt.Errorf("node %s: %w", name, err)
-	}
-	kv := logfmt(line)
-	s.info = loaded
-	for _, k := range []string{"workers", "rss"} {
-		if v, ok := kv[k]; ok {
-			s.info += fmt.Sprintf("; %s %s", k, v)
-		}
-	}
+	// What bench knows of the node, or reads of it in /proc.
+	s.info = fmt.Sprintf("%s, %d users in its config, ready in %v; workers %d; rss %s",
+		domain, len(users)+b.o.users, p.ReadyAfter().Round(time.Millisecond),
+		procstat.UDPSockets(p.Pid(), addr.Port()), procstat.FieldOf(p.Pid(), "VmRSS"))
 	return s, nil
 }
 
@@ -494,27 +470,16 @@ func (b *bench) startEchoes(ctx context.Context) error {
 	}
 	for i := range n {
 		name := strconv.Itoa(i + 1)
-		c, err := startChild(exe, []string{"echo", "-listen", "127.0.0.1:0"}, filepath.Join(dir, "echo-"+name+".out"), false)
+		p, err := supervise.Start(ctx, supervise.Config{Path: exe, Args: []string{"echo", "-listen", "127.0.0.1:0"}, OutputFile: filepath.Join(dir, "echo-"+name+".out")})
 		if err != nil {
 			return fmt.Errorf("echo %s: %w", name, err)
 		}
-		s := &server{role: "echo " + name, how: "own process", path: exe, proc: c}
+		s := &server{role: "echo " + name, how: "own process", path: exe, proc: p}
 		b.echoes = append(b.echoes, s)
-		if _, err := c.waitLine(ctx, func(line string) (bool, error) {
-			a, ok := strings.CutPrefix(strings.TrimSpace(line), "echo listening on ")
-			if !ok {
-				return false, nil
-			}
-			ap, err := netip.ParseAddrPort(a)
-			if err != nil {
-				return false, fmt.Errorf("address line %q: %v", line, err)
-			}
-			s.addr = ap
-			return true, nil
-		}); err != nil {
+		if s.addr, err = p.Ready().Addr(); err != nil {
 			return fmt.Errorf("echo %s: %w", name, err)
 		}
-		fmt.Fprintf(b.info, "%s: lumictl echo in its own process, pid %d, at %v\n", s.role, c.pid(), s.addr)
+		fmt.Fprintf(b.info, "%s: lumictl echo in its own process, pid %d, at %v\n", s.role, p.Pid(), s.addr)
 	}
 	return nil
 }
@@ -640,8 +605,12 @@ func (b *bench) exited(ctx context.Context) []string {
 	}
 	var f []string
 	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
-		if s.proc != nil && s.proc.exited() {
-			f = append(f, fmt.Sprintf("%s (pid %d) stopped during the run: %v%s", s.role, s.proc.pid(), s.proc.waitErr, s.proc.tail()))
+		if s.proc != nil && s.proc.Exited() {
+			msg := fmt.Sprintf("%s (pid %d) stopped during the run: %v", s.role, s.proc.Pid(), s.proc.Err())
+			if out := s.proc.Output(5); len(out) > 0 {
+				msg += "; its last output:\n\t" + strings.Join(out, "\n\t")
+			}
+			f = append(f, msg)
 		}
 	}
 	return f
@@ -650,8 +619,8 @@ func (b *bench) exited(ctx context.Context) []string {
 // measureServers reads the started servers' memory while they still run.
 func (b *bench) measureServers() {
 	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
-		if s.proc != nil && !s.proc.exited() {
-			s.rss = [2]string{procField(s.proc.pid(), "VmRSS"), procField(s.proc.pid(), "VmHWM")}
+		if s.proc != nil && !s.proc.Exited() {
+			s.rss = [2]string{procstat.FieldOf(s.proc.Pid(), "VmRSS"), procstat.FieldOf(s.proc.Pid(), "VmHWM")}
 		}
 	}
 }
@@ -797,12 +766,12 @@ func (b *bench) printJSON(rounds []loadgen.Round, failures []string) {
 		out.Config.Domain2 = b.o.domain2
 	}
 	if b.dir != "" {
-		out.Config.DirFS = fsType(b.dir)
+		out.Config.DirFS = procstat.FSType(b.dir)
 	}
 	for _, s := range append(slices.Clone(b.nodes), b.echoes...) {
 		js := benchJSONServ{Role: s.role, Addr: s.addr.String(), How: s.how, Path: s.path, Info: s.info, RSS: s.rss[0], PeakRSS: s.rss[1]}
 		if s.proc != nil {
-			js.PID = s.proc.pid()
+			js.PID = s.proc.Pid()
 		}
 		if s.logPath != "" {
 			if fi, err := os.Stat(s.logPath); err == nil {
@@ -830,160 +799,6 @@ func (b *bench) printJSON(rounds []loadgen.Round, failures []string) {
 	enc.Encode(out)
 }
 
-// child is a server process bench started.
-type child struct {
-	cmd     *exec.Cmd
-	stdin   io.Closer // a node's console, kept open
-	outPath string    // its stdout and stderr
-	done    chan struct{}
-	waitErr error // once done is closed
-}
-
-// startChild starts path with args, its stdout and stderr going to the
-// file outPath and, with keepStdin, its stdin a pipe left open.
-func startChild(path string, args []string, outPath string, keepStdin bool) (*child, error) {
-	out, err := os.Create(outPath)
-	if err != nil {
-		return nil, err
-	}
-	defer out.Close()
-	c := &child{cmd: exec.Command(path, args...), outPath: outPath, done: make(chan struct{})}
-	c.cmd.Stdout, c.cmd.Stderr = out, out
-	if keepStdin {
-		w, err := c.cmd.StdinPipe()
-		if err != nil {
-			return nil, err
-		}
-		c.stdin = w
-	}
-	if err := c.cmd.Start(); err != nil {
-		return nil, err
-	}
-	go func() {
-		c.waitErr = c.cmd.Wait()
-		close(c.done)
-	}()
-	return c, nil
-}
-
-func (c *child) pid() int { return c.cmd.Process.Pid }
-
-func (c *child) exited() bool {
-	select {
-	case <-c.done:
-		return true
-	default:
-		return false
-	}
-}
-
-// waitLine reads the child's output as it grows until match says a line
-// is the one wanted (or fails), and returns that line.
-func (c *child) waitLine(ctx context.Context, match func(string) (bool, error)) (string, error) {
-	deadline := time.NewTimer(readyTimeout)
-	defer deadline.Stop()
-	tick := time.NewTicker(10 * time.Millisecond)
-	defer tick.Stop()
-	for seen := 0; ; {
-		b, _ := os.ReadFile(c.outPath)
-		// Only whole lines, each once.
-		for {
-			i := bytes.IndexByte(b[seen:], '\n')
-			if i < 0 {
-				break
-			}
-			line := string(b[seen : seen+i])
-			seen += i + 1
-			ok, err := match(line)
-			if err != nil {
-				return "", err
-			}
-			if ok {
-				return line, nil
-			}
-		}
-		select {
-		case <-c.done:
-			return "", fmt.Errorf("exited before it was ready: %v%s", c.waitErr, c.tail())
-		case <-deadline.C:
-			return "", fmt.Errorf("not ready after %v%s", readyTimeout, c.tail())
-		case <-ctx.Done():
-			return "", ctx.Err()
-		case <-tick.C:
-		}
-	}
-}
-
-// tail is the end of the child's output, for an error message.
-func (c *child) tail() string {
-	b, err := os.ReadFile(c.outPath)
-	if err != nil || len(bytes.TrimSpace(b)) == 0 {
-		return ""
-	}
-	lines := strings.Split(strings.TrimSpace(string(b)), "\n")
-	if len(lines) > 5 {
-		lines = lines[len(lines)-5:]
-	}
-	return "; its last output:\n\t" + strings.Join(lines, "\n\t")
-}
-
-// stopAll sends SIGTERM to the children still running, closes their
-// stdin, and waits for them; one that has not stopped after stopTimeout
-// is killed.
-func stopAll(cs []*child) {
-	for _, c := range cs {
-		if !c.exited() {
-			if err := c.cmd.Process.Signal(syscall.SIGTERM); err != nil {
-				c.cmd.Process.Kill()
-			}
-		}
-	}
-	timeout := time.After(stopTimeout)
-	for _, c := range cs {
-		select {
-		case <-c.done:
-		case <-timeout:
-			c.cmd.Process.Kill()
-			<-c.done
-		}
-		if c.stdin != nil {
-			c.stdin.Close()
-		}
-	}
-}
-
-// logfmt reads the key=value pairs of a slog text line; a quoted value is
-// unquoted.
-func logfmt(line string) map[string]string {
-	kv := map[string]string{}
-	for {
-		line = strings.TrimLeft(line, " ")
-		if line == "" {
-			return kv
-		}
-		i := strings.IndexAny(line, "= ")
-		if i <= 0 || line[i] == ' ' { // a word without a value
-			_, line, _ = strings.Cut(line, " ")
-			continue
-		}
-		key, rest := line[:i], line[i+1:]
-		var v string
-		if strings.HasPrefix(rest, `"`) {
-			q, err := strconv.QuotedPrefix(rest)
-			if err != nil {
-				kv[key] = rest
-				return kv
-			}
-			v, _ = strconv.Unquote(q)
-			rest = rest[len(q):]
-		} else {
-			v, rest, _ = strings.Cut(rest, " ")
-		}
-		kv[key] = v
-		line = rest
-	}
-}
-
 // freeUDPPort returns a loopback UDP port that was free a moment ago.
 func freeUDPPort() (netip.AddrPort, error) {
 	c, err := net.ListenUDP("udp", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
@@ -993,48 +808,4 @@ func freeUDPPort() (netip.AddrPort, error) {
 	defer c.Close()
 	ap := c.LocalAddr().(*net.UDPAddr).AddrPort()
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil
-}
-
-// procField returns a field of /proc/PID/status, or "?".
-func procField(pid int, name string) string {
-	f, err := os.Open("/proc/" + strconv.Itoa(pid) + "/status")
-	if err != nil {
-		return "?"
-	}
-	defer f.Close()
-	sc := bufio.NewScanner(f)
-	for sc.Scan() {
-		if k, v, ok := strings.Cut(sc.Text(), ":"); ok && k == name {
-			return strings.TrimSpace(v)
-		}
-	}
-	return "?"
-}
-
-// fsType returns the type of the file system dir is on, from /proc/mounts,
-// or "" where that cannot be told.
-func fsType(dir string) string {
-	dir, err := filepath.Abs(dir)
-	if err != nil {
-		return ""
-	}
-	if d, err := filepath.EvalSymlinks(dir); err == nil {
-		dir = d
-	}
-	b, err := os.ReadFile("/proc/mounts")
-	if err != nil {
-		return ""
-	}
-	best, typ := -1, ""
-	for _, l := range strings.Split(string(b), "\n") {
-		f := strings.Fields(l)
-		if len(f) < 3 {
-			continue
-		}
-		mp := strings.ReplaceAll(f[1], `\040`, " ")
-		if (dir == mp || strings.HasPrefix(dir, strings.TrimSuffix(mp, "/")+"/")) && len(mp) >= best {
-			best, typ = len(mp), f[2]
-		}
-	}
-	return typ
 }

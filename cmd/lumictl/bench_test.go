@@ -10,6 +10,7 @@ import (
 	"os/exec"
 	"path/filepath"
 	"regexp"
+	"slices"
 	"strconv"
 	"strings"
 	"syscall"
@@ -148,18 +149,6 @@ func TestBenchEchoAddr(t *testing.T) {
 	)
 }
 
-func TestLogfmt(t *testing.T) {
-	kv := logfmt(`time=2026-01-01T00:00:00Z level=INFO msg="node ready" addr=127.0.0.1:4000 domain=bench.test stray rss="7372 kB" q="a \"b\""`)
-	for k, v := range map[string]string{"msg": "node ready", "addr": "127.0.0.1:4000", "domain": "bench.test", "rss": "7372 kB", "q": `a "b"`, "level": "INFO"} {
-		if kv[k] != v {
-			t.Errorf("%s = %q, want %q (%q)", k, kv[k], v, kv)
-		}
-	}
-	if kv := logfmt(`msg="unterminated`); kv["msg"] != `"unterminated` {
-		t.Errorf("unterminated: %q", kv)
-	}
-}
-
 // buildNode builds lumi-node into a temporary directory.
 func buildNode(t *testing.T) string {
 	t.Helper()
@@ -184,14 +173,15 @@ func buildNode(t *testing.T) string {
 func TestBenchSpawn(t *testing.T) {
 	bin := buildNode(t)
 	for _, tc := range []struct {
-		kind  string
-		extra []string
-		procs int // nodes and echo servers
+		kind    string
+		extra   []string
+		procs   int    // nodes and echo servers
+		workers string // what bench says of the node's workers
 	}{
-		{"pr", nil, 2},
-		{"pl", []string{"-malformed", "0.5"}, 2},
-		{"xpl", nil, 4},
-		{"xpl", []string{"-malformed", "0.5", "-users", "10"}, 4},
+		{"pr", nil, 2, `[1-9]\d*`},
+		{"pl", []string{"-malformed", "0.5", "-workers", "3"}, 2, "3"},
+		{"xpl", nil, 4, `[1-9]\d*`},
+		{"xpl", []string{"-malformed", "0.5", "-users", "10"}, 4, `[1-9]\d*`},
 	} {
 		name := tc.kind + strings.Join(tc.extra, "")
 		t.Run(name, func(t *testing.T) {
@@ -200,9 +190,16 @@ func TestBenchSpawn(t *testing.T) {
 			if code != exitOK {
 				t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
 			}
+			users := "2" // bench-a0, bench-a1; pl: and bench-b0, bench-b1
+			if tc.kind == "pl" {
+				users = "4"
+			}
+			if slices.Contains(tc.extra, "-users") {
+				users = "12"
+			}
 			res := []string{
 				`files: \S+ \(`,
-				`node a: \S+lumi-node in its own process, pid \d+, at 127\.0\.0\.1:\d+; bench\.test, \d+ users loaded`,
+				`node a: \S+lumi-node in its own process, pid \d+, at 127\.0\.0\.1:\d+; bench\.test, ` + users + ` users in its config, ready in \S+; workers ` + tc.workers + `; rss \d+ kB\n`,
 				`echo 1: lumictl echo in its own process, pid \d+, at 127\.0\.0\.1:\d+`,
 				tc.kind + ` c=2 d=200ms rounds=2`,
 				`round 1/2 node: \d+ req/s  p50 \S+  p99 \S+  sent \d+  answered \d+  lost \d+  bad 0`,
@@ -214,7 +211,7 @@ func TestBenchSpawn(t *testing.T) {
 				`after the run: node a RSS \d+ kB \(peak \d+ kB\), datagram log \d+\.\d MB`,
 			}
 			if tc.kind == "xpl" {
-				res = append(res, `node b: \S+ in its own process, pid \d+, at 127\.0\.0\.1:\d+; bench2\.test`, `echo 2: lumictl echo in its own process`, `after the run: node b RSS`)
+				res = append(res, `node b: \S+ in its own process, pid \d+, at 127\.0\.0\.1:\d+; bench2\.test, \d+ users in its config, ready in \S+; workers [1-9]\d*; rss \d+ kB\n`, `echo 2: lumictl echo in its own process`, `after the run: node b RSS`)
 			}
 			if len(tc.extra) > 0 {
 				res = append(res, `round 1/2 node: .* malformed \d+`)
