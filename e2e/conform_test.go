@@ -13,8 +13,8 @@ import (
 	"time"
 
 	"mi/internal/conform"
+	"mi/internal/supervise"
 	"mi/internal/syncbuf"
-	"mi/node"
 )
 
 // lumictlWithin runs lumictl, killed after d.
@@ -46,28 +46,22 @@ func startConformNode(t *testing.T, remote string) string {
 		t.Fatal(err)
 	}
 	addr := fmt.Sprintf("127.0.0.1:%d", freeUDPPort(t))
-	cmd := exec.Command(filepath.Join(bin, "lumi-node"), "-config", cfg, "-listen", addr, "-peer", "cc.org="+remote,
-		"-log", "-", "-hosts", "-", "-dns", "127.0.0.1:1")
 	errOut := &syncbuf.Buffer{}
-	cmd.Stdout, cmd.Stderr = errOut, errOut
-	stdin, err := cmd.StdinPipe() // the console: kept open, the node serves until killed
+	// The console is kept open: the node serves until killed.
+	p, err := supervise.Start(context.Background(), supervise.Config{
+		Path:   filepath.Join(bin, "lumi-node"),
+		Args:   []string{"-config", cfg, "-listen", addr, "-peer", "cc.org=" + remote, "-log", "-", "-hosts", "-", "-dns", "127.0.0.1:1"},
+		Stdout: errOut, Stdin: true, ReadyTimeout: nodeReadyTimeout,
+	})
 	if err != nil {
-		t.Fatal(err)
+		t.Fatalf("lumi-node: %v", err)
 	}
-	if err := cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	done := make(chan struct{})
-	go func() { cmd.Wait(); close(done) }()
 	t.Cleanup(func() {
-		cmd.Process.Kill()
-		<-done
-		stdin.Close()
+		p.Kill()
 		if t.Failed() {
 			t.Logf("lumi-node output:\n%s", errOut.String())
 		}
 	})
-	waitFor(t, 5*time.Second, "lumi-node serving", func() bool { return strings.Contains(errOut.String(), node.ReadyMessage) })
 	return addr
 }
 

@@ -31,7 +31,7 @@ func TestMemoryAfterFlood(t *testing.T) {
 	w := newWorld(t, map[string][]string{"cc.org": {"pau"}}, "-locate-wait", "5s")
 	cc := w.nodes["cc.org"]
 	node := netip.MustParseAddrPort(w.nodeAddr("cc.org"))
-	pid := cc.cmd.Process.Pid
+	pid := cc.proc.Pid()
 
 	// pau registers from a socket that then never answers.
 	silent := udpSocket(t)

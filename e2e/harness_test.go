@@ -6,7 +6,9 @@ package e2e
 import (
 	"bufio"
 	"bytes"
+	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"net"
@@ -15,12 +17,11 @@ import (
 	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 	"testing"
 	"time"
 
+	"mi/internal/supervise"
 	"mi/internal/syncbuf"
-	"mi/node"
 
 	"mi/lumi/dnszone"
 
@@ -111,12 +112,13 @@ func (w *world) nodeLog(d string) string { return filepath.Join(w.dir, "nodelumi
 
 // nodeProc is a running lumi-node with its console on a pipe.
 type nodeProc struct {
-	cmd    *exec.Cmd
-	stdin  io.WriteCloser
+	proc   *supervise.Process
 	out    *syncbuf.Buffer // console answers
 	errOut *syncbuf.Buffer // its log
-	done   chan struct{}
 }
+
+// nodeReadyTimeout bounds the wait for a node's READY=1.
+const nodeReadyTimeout = 5 * time.Second
 
 // startNode starts (or restarts) the node of domain d.
 func (w *world) startNode(d string) *nodeProc {
@@ -128,23 +130,20 @@ func (w *world) startNode(d string) *nodeProc {
 			t.Fatal(err)
 		}
 	}
-	p := &nodeProc{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}, done: make(chan struct{})}
-	p.cmd = exec.Command(filepath.Join(bin, "lumi-node"), append([]string{"-config", cfg, "-listen", w.nodeAddr(d),
-		"-dns", w.zone.Addr(), "-hosts", "-", "-log", w.nodeLog(d)}, w.flags...)...)
-	stdin, err := p.cmd.StdinPipe()
-	if err != nil {
-		t.Fatal(err)
-	}
-	p.stdin = stdin
-	p.cmd.Stdout, p.cmd.Stderr = p.out, p.errOut
-	if err := p.cmd.Start(); err != nil {
-		t.Fatal(err)
-	}
-	go func() { p.cmd.Wait(); close(p.done) }()
-	t.Cleanup(func() { p.kill() })
-	waitFor(t, 5*time.Second, "node "+d+" serving", func() bool {
-		return strings.Contains(p.errOut.String(), node.ReadyMessage)
+	p := &nodeProc{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}}
+	proc, err := supervise.Start(context.Background(), supervise.Config{
+		Path:   filepath.Join(bin, "lumi-node"),
+		Args:   append([]string{"-config", cfg, "-listen", w.nodeAddr(d), "-dns", w.zone.Addr(), "-hosts", "-", "-log", w.nodeLog(d)}, w.flags...),
+		Stdout: p.out, Stderr: p.errOut, Stdin: true, ReadyTimeout: nodeReadyTimeout,
 	})
+	if err != nil {
+		t.Fatalf("node %s: %v", d, err)
+	}
+	p.proc = proc
+	t.Cleanup(p.kill)
+	if addr, err := proc.Ready().Addr(); err != nil || addr.String() != w.nodeAddr(d) {
+		t.Fatalf("node %s: ready at %v (%v), want %s", d, addr, err, w.nodeAddr(d))
+	}
 	w.nodes[d] = p
 	return p
 }
@@ -152,25 +151,19 @@ func (w *world) startNode(d string) *nodeProc {
 // stop ends the node with SIGTERM, so that it closes its log.
 func (p *nodeProc) stop(t *testing.T) {
 	t.Helper()
-	p.cmd.Process.Signal(syscall.SIGTERM)
-	select {
-	case <-p.done:
-	case <-time.After(5 * time.Second):
-		t.Fatal("node did not stop on SIGTERM")
+	if err := p.proc.Stop(); errors.Is(err, supervise.ErrKilled) {
+		t.Fatalf("node did not stop on SIGTERM: %v", err)
 	}
 }
 
-func (p *nodeProc) kill() {
-	p.cmd.Process.Kill()
-	<-p.done
-}
+func (p *nodeProc) kill() { p.proc.Kill() }
 
 // console sends a console command and returns what the node answered
 // to it within a short while.
 func (p *nodeProc) console(t *testing.T, cmd, want string) string {
 	t.Helper()
 	before := len(p.out.String())
-	fmt.Fprintln(p.stdin, cmd)
+	fmt.Fprintln(p.proc.Stdin(), cmd)
 	var got string
 	waitFor(t, 3*time.Second, fmt.Sprintf("console %q to show %q", cmd, want), func() bool {
 		got = p.out.String()[before:]
