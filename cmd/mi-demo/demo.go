@@ -61,13 +61,15 @@ func step(name string, err error) error {
 	return &stepError{name, err}
 }
 
-// startSystem starts DNS and the nodes on loopback. Each node gets a free
-// port, published in its domain's SRV record _lumi._udp, so the system
-// needs no fixed port and no address other than 127.0.0.1.
-func startSystem(dir string, logger *slog.Logger) (*system, error) {
+// startSystem starts DNS and the nodes on loopback, and returns once every
+// node serves (Node.Ready), or with the error of one that failed or the
+// end of ctx. Each node gets a free port, published in its domain's SRV
+// record _lumi._udp, so the system needs no fixed port and no address
+// other than 127.0.0.1.
+func startSystem(ctx context.Context, dir string, logger *slog.Logger) (*system, error) {
 	var lastErr error
 	for try := 0; try < 5; try++ { // a reserved port may be taken before the node binds it
-		s, err := tryStartSystem(dir, logger)
+		s, err := tryStartSystem(ctx, dir, logger)
 		if err == nil {
 			return s, nil
 		}
@@ -79,7 +81,7 @@ func startSystem(dir string, logger *slog.Logger) (*system, error) {
 	return nil, lastErr
 }
 
-func tryStartSystem(dir string, logger *slog.Logger) (*system, error) {
+func tryStartSystem(ctx context.Context, dir string, logger *slog.Logger) (*system, error) {
 	ports := make([]int, len(demoDomains))
 	var held []net.PacketConn
 	for i := range ports {
@@ -105,7 +107,7 @@ func tryStartSystem(dir string, logger *slog.Logger) (*system, error) {
 		return nil, step("start DNS", err)
 	}
 	s := &system{dir: dir, zone: zone, errs: make(chan error, len(demoDomains))}
-	ctx, cancel := context.WithCancel(context.Background())
+	runCtx, cancel := context.WithCancel(context.Background())
 	s.stop = cancel
 	for i, d := range demoDomains {
 		cfgPath := filepath.Join(dir, "nodelumi-"+d.name+".cfg")
@@ -131,10 +133,21 @@ func tryStartSystem(dir string, logger *slog.Logger) (*system, error) {
 		s.done.Add(1)
 		go func() {
 			defer s.done.Done()
-			if err := n.Run(ctx); err != nil {
+			if err := n.Run(runCtx); err != nil {
 				s.errs <- err
 			}
 		}()
+	}
+	for i, n := range s.nodes {
+		select {
+		case <-n.Ready():
+		case err := <-s.errs:
+			s.close()
+			return nil, step("run the nodes", err)
+		case <-ctx.Done():
+			s.close()
+			return nil, step("wait for the node of "+demoDomains[i].name+" to serve", ctx.Err())
+		}
 	}
 	return s, nil
 }
@@ -169,7 +182,7 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger) error {
 		return step("make a temporary directory", err)
 	}
 	defer os.RemoveAll(dir)
-	s, err := startSystem(dir, logger)
+	s, err := startSystem(ctx, dir, logger)
 	if err != nil {
 		return err
 	}
@@ -399,8 +412,11 @@ func runLive(ctx context.Context, w io.Writer, logger *slog.Logger) error {
 		return step("make a temporary directory", err)
 	}
 	defer os.RemoveAll(dir) // after the nodes have stopped and closed their logs
-	s, err := startSystem(dir, logger)
+	s, err := startSystem(ctx, dir, logger)
 	if err != nil {
+		if ctx.Err() != nil { // stopped while starting: as after
+			return nil
+		}
 		return err
 	}
 	defer s.close()

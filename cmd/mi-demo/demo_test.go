@@ -41,6 +41,26 @@ func TestDemo(t *testing.T) {
 	}
 }
 
+// TestStartSystemReady: startSystem returns once every node serves, so
+// that the agents started next, and a person reading the addresses, find
+// them answering.
+func TestStartSystemReady(t *testing.T) {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	s, err := startSystem(ctx, t.TempDir(), slog.New(slog.NewTextHandler(io.Discard, nil)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer s.close()
+	for i, n := range s.nodes {
+		select {
+		case <-n.Ready():
+		default:
+			t.Errorf("the node of %s does not serve yet", demoDomains[i].name)
+		}
+	}
+}
+
 // liveChildEnv makes the test binary run mi-demo's main with the arguments
 // after "--", for tests that signal a real process.
 const liveChildEnv = "MI_DEMO_TEST_MAIN"
