@@ -306,7 +306,7 @@ func (b *bench) startNodes(ctx context.Context) error {
 		}
 		return nil
 	case b.o.self:
-		return b.startSelf()
+		return b.startSelf(ctx)
 	}
 	if b.kind != loadgen.KindXPL {
 		s, err := b.spawnNode(ctx, "a", b.o.domain, loadgen.Users(b.kind, b.o.clients), "127.0.0.1:0", nil)
@@ -401,8 +401,8 @@ func (b *bench) spawnNode(ctx context.Context, name, domain string, users []stri
 }
 
 // startSelf runs a node in this process on loopback with a generated
-// config.
-func (b *bench) startSelf() error {
+// config, and waits until it serves.
+func (b *bench) startSelf(ctx context.Context) error {
 	dir, err := os.MkdirTemp("", "lumictl-bench-self-")
 	if err != nil {
 		return err
@@ -423,15 +423,29 @@ func (b *bench) startSelf() error {
 	if err != nil {
 		return err
 	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
+	runCtx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	var runErr error
+	go func() {
+		runErr = n.Run(runCtx)
+		close(done)
+	}()
+	ready := false
 	b.stopFns = append(b.stopFns, func() {
 		cancel()
-		if err := <-done; err != nil {
-			fmt.Fprintf(b.e.stderr, "lumictl bench: node: %v\n", err)
+		<-done
+		if runErr != nil && ready { // else returned below
+			fmt.Fprintf(b.e.stderr, "lumictl bench: node: %v\n", runErr)
 		}
 	})
+	select {
+	case <-n.Ready():
+		ready = true
+	case <-done:
+		return fmt.Errorf("node a: %w", runErr)
+	case <-ctx.Done():
+		return ctx.Err()
+	}
 	s := &server{role: "node a", addr: n.Addr(), how: "in-process"}
 	if logPath != "-" {
 		s.logPath = logPath
