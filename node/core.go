@@ -144,12 +144,19 @@ func (w *scratch) forward(to netip.AddrPort, b []byte) {
 	w.queue(to, start)
 }
 
-// drop counts the drop of b from src for reason r and says whether to log
-// it in full (dropLog.note).
+// drop makes reason r the outcome of the datagram b from src, which
+// counts it (scratch.count, or resolved for a PL dropped after its lookup),
+// and says whether to log it in full (dropLog.note).
 func (c *core) drop(w *scratch, r dropReason, src netip.AddrPort, b []byte) bool {
-	w.st.drops[r].Add(1)
 	w.out = outDropped + outcome(r)
 	return c.drops.note(r, src, b)
+}
+
+// count counts the datagram just handled, of type tag, with its outcome.
+func (w *scratch) count(tag string) {
+	if i := wire.PLUMITagIndex(tag); i >= 0 {
+		w.st.requests[i][w.out].Add(1)
+	}
 }
 
 // reply queues one of the fieldless replies for to, as the outcome o of
@@ -188,11 +195,11 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 		w.st.requests[invalidType][w.out].Add(1)
 		return nil, nil, false
 	}
-	defer func() { w.st.requests[wire.PLUMITagIndex(d.Tag)][w.out].Add(1) }()
 	if src == c.self {
 		if c.drop(w, dropSelf, src, b) {
 			c.log.Warn("datagram from this node's own socket dropped", "datagram", shown(b))
 		}
+		w.count(d.Tag)
 		return nil, nil, true
 	}
 	switch d.Tag {
@@ -209,6 +216,7 @@ func (c *core) handle(w *scratch, b []byte, src netip.AddrPort, now time.Time) (
 	default:
 		c.unserved(w, d.Tag, b, src)
 	}
+	w.count(d.Tag)
 	return w.sends, w.resolves, true
 }
 
@@ -565,6 +573,10 @@ func (c *core) resolved(w *scratch, r resolveRequest, ap netip.AddrPort, err err
 		c.locateReply(w, r.requester, wire.LocateUnknown, m)
 	default:
 		c.forwardLocate(w, m, r.datagram, r.requester, ap, "", now)
+		if w.out >= outDropped {
+			// Its request was counted resolving when it came.
+			w.st.lateDrops[w.out-outDropped].Add(1)
+		}
 	}
 	return w.sends
 }

@@ -129,9 +129,14 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		}
 	}
 	for r := range dropReasons {
-		if dropLabels[r] != "" {
-			counter(c.drops, sum.drops[r].Load(), dropLabels[r])
+		if dropLabels[r] == "" {
+			continue
 		}
+		v := sum.lateDrops[r].Load()
+		for i := range sum.requests {
+			v += sum.requests[i][outDropped+outcome(r)].Load()
+		}
+		counter(c.drops, v, dropLabels[r])
 	}
 	for k := range forwardKinds {
 		counter(c.forwarded, sum.forwarded[k].Load(), forwardNames[k])
@@ -184,7 +189,7 @@ func (c *counters) add(o *counters) {
 	c.sent.Add(o.sent.Load())
 	c.routed.Add(o.routed.Load())
 	addAll(c.requests[:], o.requests[:])
-	addEach(c.drops[:], o.drops[:])
+	addEach(c.lateDrops[:], o.lateDrops[:])
 	addEach(c.forwarded[:], o.forwarded[:])
 	addEach(c.unanswered[:], o.unanswered[:])
 	addEach(c.takeovers[:], o.takeovers[:])
