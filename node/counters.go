@@ -16,7 +16,7 @@ type counters struct {
 	received    atomic.Uint64 // datagrams read
 	sent        atomic.Uint64 // datagrams sent: replies, forwards, checks, challenges
 	requests    [len(wire.PLUMITags) + 1][outcomes]atomic.Uint64
-	lateDrops   [dropReasons]atomic.Uint64 // PLs dropped after their DNS lookup; other drops are requests' outcomes
+	lateDrops   [dropReasons]atomic.Uint64  // PLs dropped after their DNS lookup; other drops are requests' outcomes
 	forwarded   [forwardKinds]atomic.Uint64 // locates forwarded, by where
 	routed      atomic.Uint64               // RLs routed back to their asker
 	unanswered  [forwardKinds]atomic.Uint64 // forwarded locates that ended with no RL
