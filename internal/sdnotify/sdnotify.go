@@ -115,6 +115,9 @@ func (l *Listener) Close() error {
 // Next returns the next notification's assignments, each "KEY=VALUE", or
 // ctx's error when it ends first.
 func (l *Listener) Next(ctx context.Context) ([]string, error) {
+	// A deadline left by an earlier call's context, which ended just as
+	// its read returned, must not cut this one short.
+	l.conn.SetReadDeadline(time.Time{})
 	stop := context.AfterFunc(ctx, func() { l.conn.SetReadDeadline(time.Now()) })
 	defer stop()
 	buf := make([]byte, maxDatagram)
