@@ -33,6 +33,10 @@ type core struct {
 	probeWait           int64      // nanoseconds (Limits.ProbeWait)
 	refuseFor           int64      // how long an answered check refuses takeovers
 	auth                *authState // nil: no user needs proof
+	// cl is the domain's other nodes when it shares its bindings through
+	// a store (-store); nil for a node alone, whose request path then
+	// takes none of the branches that consult it.
+	cl *clusterView
 }
 
 // scratch is what one goroutine's calls of the core reuse, so that a
@@ -44,7 +48,8 @@ type scratch struct {
 	buf      []byte // replies of one call, back to back
 	sends    []send
 	resolves []resolveRequest
-	key      []byte // a folded name or pair of addresses
+	settles  []settleRequest // with a store: binding changes to write before answering
+	key      []byte          // a folded name or pair of addresses
 	rl       wire.LocateReply
 }
 
@@ -130,6 +135,7 @@ func (w *scratch) reset() {
 	w.buf = w.buf[:0]
 	w.sends = w.sends[:0]
 	w.resolves = w.resolves[:0]
+	w.settles = w.settles[:0]
 }
 
 // queue queues for to the datagram that ends w.buf, from start.
@@ -278,6 +284,17 @@ func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time
 		w.reply(src, replyRR1, outRR1)
 		return
 	}
+	if r.settle {
+		// The binding changes: the store says whether this PR wins, off
+		// the reading goroutine; the answer comes then (Node.settle).
+		w.out = outSettling
+		w.settles = append(w.settles, settleRequest{name: r.name, agent: src, online: true, base: r.base, to: src, won: replyRR0, lost: replyRR1})
+		if r.refuse.IsValid() {
+			w.st.takeovers[takeoverRefused].Add(1)
+			w.forward(r.refuse, replyRR1)
+		}
+		return
+	}
 	switch r.outcome {
 	case regAccepted:
 		if r.refuse.IsValid() {
@@ -296,7 +313,7 @@ func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time
 		c.log.Info("registration from a new address: checking the registered agent", "user", r.name, "agent", r.old, "from", src)
 		w.st.takeovers[takeoverStarted].Add(1)
 		w.out = outCheck
-		c.probe(w, r.name, r.old)
+		c.probe(w, r.name, r.probeTo)
 	case regRefused:
 		if c.drops.note(dropTakeover, src, nil) {
 			c.log.Warn("registration takeover refused: the registered agent answers", "user", r.name, "agent", r.old, "from", src)
@@ -327,6 +344,11 @@ type registration struct {
 	name    string
 	old     netip.AddrPort // the registered agent before the PR
 	refuse  netip.AddrPort // a takeover to refuse now
+	probeTo netip.AddrPort // where a check goes: the agent, or the sibling that owns it
+	// settle: with a store, the PR changes the binding, which is written
+	// there (at version base) before it is taken and answered.
+	settle bool
+	base   uint64
 }
 
 type registrationOutcome int
@@ -346,23 +368,30 @@ const (
 // silence for ProbeWait lets the new address in, at the sweep or at the new
 // agent's retry, whichever comes first.
 func (c *core) registerUser(sh *userShard, u *userState, src netip.AddrPort, now int64) registration {
-	r := registration{name: u.name, old: u.agent()}
+	r := registration{name: u.name, old: u.agent(), probeTo: u.agent(), base: u.version}
+	online := u.online
+	if c.cl != nil && u.owner != ownerSelf {
+		// Held by a sibling: the check goes through it, and a sibling
+		// that died holds nothing.
+		r.probeTo = c.cl.owner(u.owner).addr
+		online = online && c.ownerAlive(u)
+	}
 	tk, checking := sh.takeovers[u.name]
 	switch {
-	case !u.online || r.old == src:
+	case !online || r.old == src:
 		switch {
 		case !checking:
-		case u.online && !tk.refused:
+		case online && !tk.refused:
 			// The registered agent speaks while its check is in flight.
 			r.refuse = tk.from
 			sh.setTakeover(u.name, takeover{from: tk.from, expires: now + c.refuseFor, refused: true})
-		case !u.online:
+		case !online:
 			delete(sh.takeovers, u.name)
 		}
-		c.accept(u, src, now)
+		c.take(u, src, now, &r)
 		r.outcome = regAccepted
 	case c.probeWait < 0: // no check: the new address wins at once
-		c.accept(u, src, now)
+		c.take(u, src, now, &r)
 		r.outcome = regMoved
 	case !checking || (tk.refused && now >= tk.expires):
 		sh.setTakeover(u.name, takeover{from: src, expires: now + c.probeWait})
@@ -373,10 +402,21 @@ func (c *core) registerUser(sh *userShard, u *userState, src netip.AddrPort, now
 		r.outcome = regWait
 	default:
 		delete(sh.takeovers, u.name)
-		c.accept(u, src, now)
+		c.take(u, src, now, &r)
 		r.outcome = regMoved
 	}
 	return r
+}
+
+// take registers u at src: at once for a node alone, or for a refresh from
+// the registered address at the node that holds it; else, with a store,
+// the change is to be settled there first (r.settle).
+func (c *core) take(u *userState, src netip.AddrPort, now int64, r *registration) {
+	if c.cl == nil || (u.owner == ownerSelf && u.online && u.agent() == src && !u.silent) {
+		c.accept(u, src, now)
+		return
+	}
+	r.settle = true
 }
 
 // accept registers u at src.
@@ -408,17 +448,29 @@ func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now ti
 	var name string
 	var agent netip.AddrPort
 	var done bool
+	var settle *settleRequest
 	ok := c.ours(a.Domain) && c.t.withUserShard(w.userKey(a.User), func(sh *userShard, u *userState) {
 		name, agent = u.name, u.agent()
-		// Only the agent the user registered from may take it offline.
-		// The address is kept after a PD, so a retried PD is answered RD0
-		// again.
-		if agent == src {
-			u.online, u.silent, u.unanswered, u.lastSeen = false, false, 0, now.UnixNano()
-			delete(sh.takeovers, u.name) // a new address may register at once
-			done = true
+		// Only the agent the user registered from may take it offline,
+		// at the node that holds it. The address is kept after a PD, so a
+		// retried PD is answered RD0 again.
+		if agent != src || u.owner != ownerSelf {
+			return
 		}
+		if c.cl != nil && u.online {
+			// With a store the change is settled there first.
+			settle = &settleRequest{name: u.name, agent: src, online: false, base: u.version, to: src, won: replyRD0, lost: replyRD1}
+			return
+		}
+		u.online, u.silent, u.unanswered, u.lastSeen = false, false, 0, now.UnixNano()
+		delete(sh.takeovers, u.name) // a new address may register at once
+		done = true
 	})
+	if settle != nil {
+		w.out = outSettling
+		w.settles = append(w.settles, *settle)
+		return
+	}
 	switch {
 	case !ok:
 		c.log.Info("deregistration refused: not a user of this domain", "addr", a.String(), "from", src)
@@ -433,13 +485,16 @@ func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now ti
 
 func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
 	fromUs, toUs := c.ours(m.From.Domain), c.ours(m.To.Domain)
+	// A sibling relays only PLs for the users it does not hold, and is
+	// believed for the domain's askers (docs/cluster.md).
+	sib := c.cl != nil && c.cl.isSibling(src)
 	switch {
-	case !fromUs && !toUs:
+	case !toUs && (!fromUs || sib):
 		if c.drop(w, dropRelay, src, b) {
 			c.log.Warn("PL between two other domains dropped: this node is no relay", "from", src, "datagram", shown(b))
 		}
 		return
-	case fromUs && !c.isAgent(w, m.From.User, src):
+	case fromUs && !sib && !c.isAgent(w, m.From.User, src):
 		// Whoever claims to be one of our users must be at its
 		// registered address: else the target's agent would believe a
 		// stranger, and the stranger would learn where it chats.
@@ -447,14 +502,14 @@ func (c *core) locate(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, 
 			c.log.Warn("PL dropped: its asker is a user of this domain registered elsewhere or not at all", "from", src, "datagram", shown(b))
 		}
 		return
-	case !c.rateFor(fromUs).allow(src, now.UnixNano()):
+	case !sib && !c.rateFor(fromUs).allow(src, now.UnixNano()):
 		w.st.rateLimited[limitOf(fromUs)].Add(1)
 		if c.drop(w, dropRate, src, b) {
 			c.log.Warn("PL dropped: its source sends more than its rate", "from", src, "datagram", shown(b))
 		}
 		return
 	case toUs:
-		c.locateHere(w, m, b, src, now)
+		c.locateHere(w, m, b, src, sib, now)
 	default:
 		c.locateRemote(w, m, b, src, now)
 	}
@@ -510,38 +565,52 @@ func (c *core) isAgent(w *scratch, user string, src netip.AddrPort) bool {
 	return is
 }
 
-// locateHere answers or forwards a PL for one of our users, whoever asks.
-func (c *core) locateHere(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, now time.Time) {
+// locateHere answers or forwards a PL for one of our users, whoever asks;
+// sib says it came from a sibling.
+func (c *core) locateHere(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, sib bool, now time.Time) {
 	var (
 		agent  netip.AddrPort
 		online bool
 		name   string
+		owner  int16
 	)
 	known := c.t.withUser(w.userKey(m.To.User), func(u *userState) {
-		agent, online, name = u.agent(), u.online, u.name
+		agent, online, name, owner = u.agent(), u.online, u.name, u.owner
 	})
 	switch {
 	case !known:
 		c.locateReply(w, src, wire.LocateUnknown, m)
+	case owner != ownerSelf:
+		c.locateOwned(w, m, b, src, sib, owner, online, now)
 	case !online:
 		c.locateReply(w, src, wire.LocateOffline, m)
 	default:
-		c.forwardLocate(w, m, b, src, agent, name, now)
+		c.forwardLocate(w, m, b, src, agent, name, toAgent, now)
 	}
 }
 
-// forwardLocate forwards the PL b to to and records it to route its RL
-// back to requester; user is the target's name when to is its agent.
-func (c *core) forwardLocate(w *scratch, m *wire.Locate, b []byte, requester, to netip.AddrPort, user string, now time.Time) {
-	p := pendingLocate{forwardedTo: to, requester: requester, expires: now.Add(c.ttl).UnixNano(), user: user}
+// locateOwned relays a PL for a user whose agent registered at a sibling
+// to that sibling, which alone speaks to the agent; its RL comes back as
+// another domain's would. A dead sibling's users are offline, and a PL
+// that a sibling relayed is never relayed on (their views differ for a
+// moment: the feed settles it).
+func (c *core) locateOwned(w *scratch, m *wire.Locate, b []byte, src netip.AddrPort, sib bool, owner int16, online bool, now time.Time) {
+	o := c.cl.owner(owner)
+	if sib || !online || !o.alive || !o.addr.IsValid() {
+		c.locateReply(w, src, wire.LocateOffline, m)
+		return
+	}
+	c.forwardLocate(w, m, b, src, o.addr, "", toSibling, now)
+}
+
+// forwardLocate forwards the PL b to to, of kind, and records it to route
+// its RL back to requester; user is the target's name when to is its agent.
+func (c *core) forwardLocate(w *scratch, m *wire.Locate, b []byte, requester, to netip.AddrPort, user string, kind forwardKind, now time.Time) {
+	p := pendingLocate{forwardedTo: to, requester: requester, expires: now.Add(c.ttl).UnixNano(), user: user, kind: kind}
 	switch c.t.admit(c.keyOf(w, m.From, m.To), p, now.UnixNano(), c.repeatGap, c.perShard) {
 	case admitted:
 		w.out = outForwarded
-		if user != "" {
-			w.st.forwarded[toAgent].Add(1)
-		} else {
-			w.st.forwarded[toDomain].Add(1)
-		}
+		w.st.forwarded[kind].Add(1)
 		w.forward(to, b)
 	case admitRepeat:
 		if c.drop(w, dropRepeat, requester, b) {
@@ -572,7 +641,7 @@ func (c *core) resolved(w *scratch, r resolveRequest, ap netip.AddrPort, err err
 		c.log.Warn("domain resolves to this node itself", "domain", r.domain, "addr", ap)
 		c.locateReply(w, r.requester, wire.LocateUnknown, m)
 	default:
-		c.forwardLocate(w, m, r.datagram, r.requester, ap, "", now)
+		c.forwardLocate(w, m, r.datagram, r.requester, ap, "", toDomain, now)
 		if w.out >= outDropped {
 			// Its request was counted resolving when it came.
 			w.st.lateDrops[w.out-outDropped].Add(1)
@@ -607,6 +676,18 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 	)
 	if c.ours(m.To.Domain) {
 		c.t.withUserShard(w.userKey(m.To.User), func(sh *userShard, u *userState) {
+			if c.cl != nil && u.owner != ownerSelf {
+				// The sibling that holds the user routed its agent's
+				// answer to a check made here: the agent is alive.
+				if o := c.cl.owner(u.owner); o.alive && o.addr == src && u.online {
+					fromAgent, name = true, u.name
+					if tk, ok := sh.takeovers[u.name]; ok && !tk.refused {
+						refuse = tk.from
+						sh.setTakeover(u.name, takeover{from: tk.from, expires: t + c.refuseFor, refused: true})
+					}
+				}
+				return
+			}
 			if u.agentPort == 0 || u.agent() != src {
 				return
 			}
@@ -670,6 +751,7 @@ func (c *core) sweep(w *scratch, now time.Time) (_ []send, shrunk bool) {
 	type move struct {
 		name     string
 		old, new netip.AddrPort
+		base     uint64
 	}
 	var moves []move
 	c.t.eachTakeover(func(sh *userShard, name string, tk takeover) bool {
@@ -677,14 +759,20 @@ func (c *core) sweep(w *scratch, now time.Time) (_ []send, shrunk bool) {
 			return true
 		}
 		if u := sh.byName(name); u != nil && !tk.refused {
-			moves = append(moves, move{name, u.agent(), tk.from})
-			c.accept(u, tk.from, t)
+			moves = append(moves, move{name, u.agent(), tk.from, u.version})
+			if c.cl == nil {
+				c.accept(u, tk.from, t)
+			}
 		}
 		return false
 	})
 	for _, m := range moves {
 		c.log.Warn("registration moved: the registered agent did not answer the check", "user", m.name, "old", m.old, "new", m.new)
 		w.st.takeovers[takeoverMoved].Add(1)
+		if c.cl != nil {
+			w.settles = append(w.settles, settleRequest{name: m.name, agent: m.new, online: true, base: m.base, to: m.new, won: replyRR0, lost: replyRR1})
+			continue
+		}
 		w.forward(m.new, replyRR0)
 	}
 	c.auth.sweep(t)
@@ -705,17 +793,22 @@ func (c *core) sweep(w *scratch, now time.Time) (_ []send, shrunk bool) {
 func (c *core) silence(w *scratch, p pendingLocate) {
 	var off, counted bool
 	var n int16
+	var base uint64
 	c.t.withUser(w.userKey(p.user), func(u *userState) {
-		if !u.online || u.agent() != p.forwardedTo || u.lastSeen > p.since {
+		if !u.online || u.owner != ownerSelf || u.agent() != p.forwardedTo || u.lastSeen > p.since {
 			return
 		}
 		u.unanswered++
 		n, counted = u.unanswered, true
 		if u.unanswered >= wire.OfflineAfter {
 			u.online, u.silent, u.unanswered = false, true, 0
-			off = true
+			off, base = true, u.version
 		}
 	})
+	if off && c.cl != nil {
+		// The other nodes learn it from the store, and answer RL3 too.
+		w.settles = append(w.settles, settleRequest{name: p.user, agent: p.forwardedTo, online: false, base: base})
+	}
 	if counted {
 		c.log.Debug("locate ended with no word from the agent", "user", p.user, "agent", p.forwardedTo, "unanswered", n)
 	}

@@ -57,6 +57,7 @@ const (
 	outCheck                       // a PR from a new address started a takeover check
 	outCheckPending                // a PR while its check is in flight: its retry gets the verdict
 	outChallenged                  // an RA sent: the user must prove its secret
+	outSettling                    // with a store: a PR or PD that changes a binding, answered once the store has it
 	outDropped                     // first of the drop reasons, in dropReason's order
 	outcomes        = outDropped + outcome(dropReasons)
 )
@@ -71,6 +72,7 @@ var outcomeNames = func() (names [outcomes]string) {
 	names[outCheck] = "check_started"
 	names[outCheckPending] = "check_pending"
 	names[outChallenged] = "challenged"
+	names[outSettling] = "settling"
 	names[outRR0] = string(replyRR0)
 	names[outRR1] = string(replyRR1)
 	names[outRR2] = string(replyRR2)
@@ -107,12 +109,13 @@ func locateOutcome(code wire.LocateCode) outcome {
 type forwardKind uint8
 
 const (
-	toAgent  forwardKind = iota // one of the domain's agents
-	toDomain                    // another domain's node
+	toAgent   forwardKind = iota // one of the domain's agents
+	toDomain                     // another domain's node
+	toSibling                    // another node of this domain, which holds the target's agent
 	forwardKinds
 )
 
-var forwardNames = [forwardKinds]string{toAgent: "agent", toDomain: "domain"}
+var forwardNames = [forwardKinds]string{toAgent: "agent", toDomain: "domain", toSibling: "sibling"}
 
 // takeoverResult is a step of a takeover check (core.registerUser).
 type takeoverResult uint8

@@ -69,12 +69,15 @@ type pendingShard struct {
 // address is kept as 16 bytes and a port rather than a netip.AddrPort.
 type userState struct {
 	name       string   // as configured
+	version    uint64   // with a store: the binding's version there (cluster.Binding)
 	lastSeen   int64    // unix nanoseconds of the last PR, PD or RL heard; 0 if never
 	agentIP    [16]byte // where the agent registered from (IPv4 mapped)
 	agentPort  uint16   // zero if it never registered
 	unanswered int16    // locates forwarded to the agent that ended with no word from it
 	online     bool
-	silent     bool // offline because locates went unanswered, not by a PD
+	silent     bool  // offline because locates went unanswered, not by a PD
+	owner      int16 // the node that holds the binding: ownerSelf, or a sibling (clusterView)
+	dirty      bool  // taken while the store was unreachable: re-asserted when it is back
 }
 
 func (u *userState) agent() netip.AddrPort {
@@ -105,6 +108,7 @@ type pendingLocate struct {
 	// unanswered, that user's agent was silent (core.sweep). It shares
 	// the table's string, so a forward allocates nothing.
 	user string
+	kind forwardKind // where it went, for the metrics
 }
 
 // admission is what admit did with a locate.
@@ -374,11 +378,9 @@ func (t *table) sweep(now int64, ended *[forwardKinds]atomic.Uint64) (unanswered
 		for k, p := range sh.m {
 			if p.expires <= now {
 				delete(sh.m, k)
+				ended[p.kind].Add(1)
 				if p.user != "" {
-					ended[toAgent].Add(1)
 					unanswered = append(unanswered, p)
-				} else {
-					ended[toDomain].Add(1)
 				}
 			}
 		}
