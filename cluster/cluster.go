@@ -33,8 +33,12 @@ type Node struct {
 	Addr  netip.AddrPort // where it serves PLUMI: siblings relay locates there
 	Alive bool           // its heartbeat is current
 	// Users is a digest of the node's user list (UsersDigest), so that
-	// nodes whose configs differ can say so.
+	// nodes whose configs differ can say so; "-" if the node gave none.
 	Users string
+	// Since is how long before the reading the node's last heartbeat was
+	// written, by the store's clock (so the reader's clock does not
+	// matter); 0 if the entry does not say when.
+	Since time.Duration
 }
 
 // Defaults of Config.
@@ -56,4 +60,13 @@ type Config struct {
 	Heartbeat time.Duration  // default DefaultHeartbeat
 	DeadAfter time.Duration  // default DefaultDeadAfter
 	Logger    *slog.Logger   // nil: discard
+
+	// OnState, if not nil, is told when the store becomes unreachable
+	// (up false: the first operation of any method that fails to reach
+	// it after it was reached) and when it is reachable again (up true).
+	// It is called only on a change, never twice with the same value in a
+	// row, from the goroutine of the operation that saw the change, one
+	// call at a time; it must return quickly and must not call the Store.
+	// The store is up when Open returns.
+	OnState func(up bool)
 }
