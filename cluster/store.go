@@ -9,6 +9,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"github.com/redis/rueidis"
 
@@ -163,7 +164,7 @@ func (s *Store) done(ctx context.Context, start uint64, err error) error {
 	case err == nil:
 		s.report(start, true, nil)
 		return nil
-	case ctx.Err() != nil:
+	case callerOf(ctx).Err() != nil:
 		// The caller gave up: that says nothing about the store.
 		return err
 	}
@@ -173,6 +174,25 @@ func (s *Store) done(ctx context.Context, start uint64, err error) error {
 		s.report(start, false, err)
 	}
 	return fmt.Errorf("cluster: store %s: %w", s.url, err)
+}
+
+// callerKey marks a context whose deadline is the Store's own (withTimeout).
+type callerKey struct{}
+
+// withTimeout is ctx with a deadline of the Store's: an operation that
+// reaches it found the store hung, where one that reaches the caller's
+// deadline says nothing.
+func withTimeout(ctx context.Context, d time.Duration) (context.Context, context.CancelFunc) {
+	op, cancel := context.WithTimeout(ctx, d)
+	return context.WithValue(op, callerKey{}, ctx), cancel
+}
+
+// callerOf is the context of the caller of an operation made with ctx.
+func callerOf(ctx context.Context) context.Context {
+	if c, ok := ctx.Value(callerKey{}).(context.Context); ok {
+		return c
+	}
+	return ctx
 }
 
 // report records that an operation numbered start found the store up or
