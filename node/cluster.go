@@ -6,6 +6,7 @@ import (
 	"strings"
 	"sync"
 	"sync/atomic"
+	"time"
 
 	"mi/cluster"
 )
@@ -16,16 +17,18 @@ const ownerSelf = 0
 
 // sibling is another node of the domain, as the registry last said.
 type sibling struct {
-	id    string
-	addr  netip.AddrPort
-	alive bool
+	id        string
+	addr      netip.AddrPort
+	alive     bool
+	lastAlive int64 // unix nanoseconds the registry last said so
 }
 
 // clusterView is what the core knows of the domain's other nodes. The
 // request path reads it through one atomic load; the store's goroutines
 // replace it whole.
 type clusterView struct {
-	self string // this node's id
+	self      string // this node's id
+	deadAfter int64  // nanoseconds (cluster.Config.DeadAfter)
 
 	sibs atomic.Pointer[[]sibling] // by owner index; [ownerSelf] is this node
 
@@ -33,8 +36,8 @@ type clusterView struct {
 	idx map[string]int16 // node id -> owner index
 }
 
-func newClusterView(self string) *clusterView {
-	v := &clusterView{self: self, idx: map[string]int16{self: ownerSelf}}
+func newClusterView(self string, deadAfter time.Duration) *clusterView {
+	v := &clusterView{self: self, deadAfter: int64(deadAfter), idx: map[string]int16{self: ownerSelf}}
 	sibs := []sibling{{id: self, alive: true}}
 	v.sibs.Store(&sibs)
 	return v
@@ -55,15 +58,17 @@ func (v *clusterView) index(id string) int16 {
 	return i
 }
 
-// setNodes takes the registry's view: each node's address and whether its
-// heartbeat is current. A node the registry no longer lists is dead.
-func (v *clusterView) setNodes(nodes []cluster.Node) {
+// setNodes takes the registry's view at now: each node's address and
+// whether its heartbeat is current. A node is dead once the registry has
+// not said it alive for DeadAfter: not at once when its entry is missing,
+// since a store that restarted empty lists nobody until each beats again.
+func (v *clusterView) setNodes(nodes []cluster.Node, now int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
 	sibs := slices.Clone(*v.sibs.Load())
 	for i := range sibs {
 		if i != ownerSelf {
-			sibs[i].alive = false
+			sibs[i].alive = now-sibs[i].lastAlive < v.deadAfter
 		}
 	}
 	for _, n := range nodes {
@@ -76,7 +81,10 @@ func (v *clusterView) setNodes(nodes []cluster.Node) {
 			v.idx[n.ID] = i
 			sibs = append(sibs, sibling{id: n.ID})
 		}
-		sibs[i].addr, sibs[i].alive = unmap(n.Addr), n.Alive
+		sibs[i].addr = unmap(n.Addr)
+		if n.Alive {
+			sibs[i].alive, sibs[i].lastAlive = true, now
+		}
 	}
 	v.sibs.Store(&sibs)
 }

@@ -28,6 +28,7 @@ const (
 	dropFull                          // a PL while the locates in flight are at their bound
 	dropTakeover                      // a PR refused: the registered agent answers (answered RR1: logged as a drop, counted as a reply)
 	dropChallenges                    // a PR or PD needing proof while the challenges in flight are at their bound
+	dropSettling                      // with a store: a PR or PD while its user's change is being written, or too many are
 	dropReasons
 )
 
@@ -44,6 +45,7 @@ var dropNames = [dropReasons]string{
 	dropFull:        "too many locates",
 	dropTakeover:    "takeover refused",
 	dropChallenges:  "too many challenges",
+	dropSettling:    "binding change in flight",
 }
 
 // dropLabels are the reason label's values of the drop metrics; a reason
@@ -60,6 +62,7 @@ var dropLabels = [dropReasons]string{
 	dropRepeat:      "repeated",
 	dropFull:        "locates_full",
 	dropChallenges:  "challenges_full",
+	dropSettling:    "settle_busy",
 }
 
 // dropBurst is how many drops of one reason are logged in full per window;

@@ -15,6 +15,7 @@ import (
 	"sync/atomic"
 	"time"
 
+	"mi/cluster"
 	"mi/internal/datalog"
 	"mi/internal/procstat"
 
@@ -55,6 +56,12 @@ type Options struct {
 	// deregister (authenticated registration), by lower-case name; nil:
 	// nobody (auth.ReadSecrets reads them from a file).
 	Secrets map[string][]byte
+	// Cluster, if not nil, shares the domain's bindings with its other
+	// nodes through a store (docs/cluster.md): URL, NodeID and the
+	// timings are the caller's; the node fills in the domain, its address,
+	// its user list's digest, the logger and the state callback. Listen
+	// must then name an address the other nodes reach.
+	Cluster *cluster.Config
 }
 
 // DefaultPendingTTL is the agent's retry window plus some slack: after it,
@@ -83,6 +90,7 @@ type Node struct {
 	bg                      *counters // the sweep's and the DNS lookups'
 	dnsMetrics              dnsMetrics
 	stopping                atomic.Bool   // Run's context has ended
+	store                   *storeState   // nil: a node alone
 	stopped                 chan struct{} // closed when Run has returned
 	ready                   chan struct{} // closed when every worker reads its socket
 	started                 time.Time     // New was called
@@ -196,6 +204,15 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	for _, conn := range conns {
 		n.workers = append(n.workers, newWorker(n, conn))
 	}
+	if opts.Cluster != nil {
+		ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+		defer cancel()
+		if err := n.openStore(ctx, *opts.Cluster, cfg.Users); err != nil {
+			closeAll(conns)
+			n.dlog.Close()
+			return nil, fmt.Errorf("node: -store: %w", err)
+		}
+	}
 	return n, nil
 }
 
@@ -266,6 +283,9 @@ func (n *Node) run(ctx context.Context) (err error) {
 			w.conn.Close()
 		}
 		wg.Wait()
+		if n.store != nil {
+			n.store.s.Close()
+		}
 		if cerr := n.dlog.Close(); err == nil && cerr != nil {
 			err = fmt.Errorf("node: log: %w", cerr)
 		}
@@ -275,6 +295,9 @@ func (n *Node) run(ctx context.Context) (err error) {
 		}
 		n.log.Info("node stopped", "domain", n.core.domain)
 	}()
+	if n.store != nil {
+		n.runStore(ctx, &wg)
+	}
 	failed := make(chan error, len(n.workers))
 	var reading sync.WaitGroup
 	reading.Add(len(n.workers))
@@ -303,6 +326,9 @@ func (n *Node) run(ctx context.Context) (err error) {
 		case now := <-sweep.C:
 			sends, shrunk := n.core.sweep(n.sweepScratch, now)
 			n.sendAll(n.workers[0].conn, sends)
+			for _, r := range n.sweepScratch.settles {
+				n.startSettle(ctx, &wg, n.workers[0].conn, r)
+			}
 			n.resolver.Load().Sweep(now) // its cache is bounded; this keeps it to what is live
 			if shrunk {
 				// A flood is over and its tables were rebuilt small:

@@ -125,6 +125,9 @@ func (w *worker) serve(ctx context.Context, wg *sync.WaitGroup, reading func()) 
 			for _, r := range resolves {
 				w.n.startResolve(ctx, wg, w, r, now)
 			}
+			for _, r := range w.s.settles {
+				w.n.startSettle(ctx, wg, w.conn, r)
+			}
 		}
 		w.flush()
 	}

@@ -17,10 +17,12 @@ import (
 	"strconv"
 	"strings"
 	"syscall"
+	"time"
 
 	"github.com/prometheus/client_golang/prometheus"
 	"github.com/prometheus/client_golang/prometheus/collectors"
 
+	"mi/cluster"
 	"mi/internal/auth"
 	"mi/internal/opserver"
 	"mi/internal/sdnotify"
@@ -147,6 +149,10 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	dnsTimeout := fs.Duration("dns-timeout", lumi.DefaultTimeout, "wait for each DNS reply; an unanswered query is sent once more")
 	downFor := fs.Duration("down-for", lumi.DefaultDownFor, "how long another domain's node that left a locate unanswered is skipped while the domain has another")
 	metricsAddr := fs.String("metrics", "", "serve /metrics (Prometheus), /healthz and /readyz over HTTP on `host:port` (e.g. 127.0.0.1:9344); default off")
+	storeURL := fs.String("store", "", "share the domain's registrations with its other nodes through Redis at `URL` (redis://HOST:PORT[/DB], rediss://...; docs/cluster.md); -listen must then name the address the other nodes reach; default none: a node alone")
+	nodeID := fs.String("node-id", "", "with -store: this node's `name`, unique within the domain (default the host name)")
+	heartbeat := fs.Duration("heartbeat", cluster.DefaultHeartbeat, "with -store: how often the node renews its entry in the store and reads the others'")
+	deadAfter := fs.Duration("dead-after", cluster.DefaultDeadAfter, "with -store: a node whose entry is older is dead: its users are answered RL3 and may register elsewhere at once")
 	authPath := fs.String("auth", "", "secrets `file` (lines \"user secret\"): its users must prove their secret to register or deregister (authenticated registration); default none")
 	if err := fs.Parse(args); err != nil {
 		if errors.Is(err, flag.ErrHelp) {
@@ -193,6 +199,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		PendingTTL: *locateWait,
 		Limits:     *lim,
 		Secrets:    secrets,
+		Cluster:    clusterConfig(*storeURL, *nodeID, *heartbeat, *deadAfter),
 		DownFor:    *downFor,
 		DNSTimeout: *dnsTimeout,
 	})
@@ -280,6 +287,17 @@ func notifyReady(ctx context.Context, n *node.Node, ops *opserver.Server, log *s
 	notify(log, state)
 }
 
+// clusterConfig is the node's store, if -store names one.
+func clusterConfig(url, id string, heartbeat, deadAfter time.Duration) *cluster.Config {
+	if url == "" {
+		return nil
+	}
+	if id == "" {
+		id, _ = os.Hostname()
+	}
+	return &cluster.Config{URL: url, NodeID: id, Heartbeat: heartbeat, DeadAfter: deadAfter}
+}
+
 // opsHandler serves the HTTP endpoints of -metrics: the node's series,
 // Go's and the process's, and the node's readiness.
 func opsHandler(n *node.Node) http.Handler {
@@ -289,7 +307,9 @@ func opsHandler(n *node.Node) http.Handler {
 		if !n.Serving() {
 			return errNotServing
 		}
-		return nil
+		ctx, cancel := context.WithTimeout(context.Background(), time.Second)
+		defer cancel()
+		return n.StoreReady(ctx)
 	})
 }
 
