@@ -59,9 +59,10 @@ func (v *clusterView) index(id string) int16 {
 }
 
 // setNodes takes the registry's view at now: each node's address and
-// whether its heartbeat is current. A node is dead once the registry has
-// not said it alive for DeadAfter: not at once when its entry is missing,
-// since a store that restarted empty lists nobody until each beats again.
+// whether its heartbeat is current (its alive key outlives a heartbeat by
+// DeadAfter; a node that left deleted it). A node the registry does not
+// list at all stays alive until DeadAfter after it was last seen so: a
+// store that restarted empty lists nobody until each node beats again.
 func (v *clusterView) setNodes(nodes []cluster.Node, now int64) {
 	v.mu.Lock()
 	defer v.mu.Unlock()
@@ -81,9 +82,9 @@ func (v *clusterView) setNodes(nodes []cluster.Node, now int64) {
 			v.idx[n.ID] = i
 			sibs = append(sibs, sibling{id: n.ID})
 		}
-		sibs[i].addr = unmap(n.Addr)
+		sibs[i].addr, sibs[i].alive = unmap(n.Addr), n.Alive
 		if n.Alive {
-			sibs[i].alive, sibs[i].lastAlive = true, now
+			sibs[i].lastAlive = now
 		}
 	}
 	v.sibs.Store(&sibs)

@@ -284,6 +284,13 @@ func (n *Node) run(ctx context.Context) (err error) {
 		}
 		wg.Wait()
 		if n.store != nil {
+			// The others take this node for dead at once, rather than
+			// relay locates to it until its heartbeat lapses.
+			lctx, lcancel := context.WithTimeout(context.Background(), storeTimeout)
+			if err := n.store.s.Leave(lctx); err != nil {
+				n.log.Warn("cannot tell the store that this node leaves", "err", err)
+			}
+			lcancel()
 			n.store.s.Close()
 		}
 		if cerr := n.dlog.Close(); err == nil && cerr != nil {
