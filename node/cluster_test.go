@@ -87,8 +87,17 @@ func TestClusterLocateAcrossNodes(t *testing.T) {
 	pau.expect(b.Addr(), "PLlaura@bb.test:pau@bb.test")
 	pau.send(b.Addr(), "RL0laura@bb.test:pau@bb.test:127.0.0.1:7000")
 	laura.expect(a.Addr(), "RL0laura@bb.test:pau@bb.test:127.0.0.1:7000")
-	if got := series(t, a.Collector())[`lumi_node_locates_forwarded_total{to="sibling"}`]; got != 1 {
-		t.Errorf("a relayed %v locates to a sibling, want 1", got)
+	got := series(t, a.Collector())
+	for name, want := range map[string]float64{
+		`lumi_node_locates_forwarded_total{to="sibling"}`: 1,
+		`lumi_node_store_up`:                              1,
+		`lumi_node_cluster_nodes{state="alive"}`:          1,
+		`lumi_node_binding_changes_total{result="won"}`:   1, // laura's PR
+		`lumi_node_binding_changes_total{result="lost"}`:  0,
+	} {
+		if got[name] != want {
+			t.Errorf("%s = %v, want %v", name, got[name], want)
+		}
 	}
 	// And the other way, the asker held by b.
 	pau.send(b.Addr(), "PLpau@bb.test:laura@bb.test")

@@ -61,6 +61,8 @@ type collector struct {
 	takeovers, challenges, proofs, rateLimited,
 	users, online, pending, lookupsInFlight, workers, ready,
 	logBytes, logRotations, logReopens *prometheus.Desc
+
+	storeUp, nodes, settles *prometheus.Desc // with a store only
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -93,13 +95,16 @@ func (n *Node) Collector() prometheus.Collector {
 		logBytes:        desc("datagram_log_bytes_total", "Bytes written to the datagram log's files."),
 		logRotations:    desc("datagram_log_rotations_total", "Moves of the datagram log to FILE.1 at its size cap (-log-max)."),
 		logReopens:      desc("datagram_log_reopens_total", "Reopens of the datagram log (SIGHUP)."),
+		storeUp:         desc("store_up", "With -store: 1 while the store answers, else 0 (the node serves from memory and takes registrations alone)."),
+		nodes:           desc("cluster_nodes", "With -store: the domain's other nodes this node knows, by state (alive: their heartbeat is current).", "state"),
+		settles:         desc("binding_changes_total", "With -store: binding changes this node wrote, by result: won (the store took it), lost (another node's binding stands), local (the store was unreachable: taken here, written back later).", "result"),
 	}
 }
 
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.received, c.sent, c.requests, c.drops, c.forwarded, c.routed, c.unanswered,
 		c.takeovers, c.challenges, c.proofs, c.rateLimited, c.users, c.online, c.pending, c.lookupsInFlight,
-		c.workers, c.ready, c.logBytes, c.logRotations, c.logReopens} {
+		c.workers, c.ready, c.logBytes, c.logRotations, c.logReopens, c.storeUp, c.nodes, c.settles} {
 		ch <- d
 	}
 	c.n.dnsMetrics.lookups.Describe(ch)
@@ -172,6 +177,34 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 	counter(c.logReopens, ls.Reopens)
 	n.dnsMetrics.lookups.Collect(ch)
 	n.dnsMetrics.duration.Collect(ch)
+	if n.store != nil {
+		c.collectStore(ch)
+	}
+}
+
+// collectStore adds the series of a node with a store.
+func (c *collector) collectStore(ch chan<- prometheus.Metric) {
+	st := c.n.store
+	up := 0.0
+	if st.up.Load() {
+		up = 1
+	}
+	ch <- prometheus.MustNewConstMetric(c.storeUp, prometheus.GaugeValue, up)
+	alive, dead := 0.0, 0.0
+	for i, s := range *c.n.core.cl.sibs.Load() {
+		switch {
+		case i == ownerSelf:
+		case s.alive:
+			alive++
+		default:
+			dead++
+		}
+	}
+	ch <- prometheus.MustNewConstMetric(c.nodes, prometheus.GaugeValue, alive, "alive")
+	ch <- prometheus.MustNewConstMetric(c.nodes, prometheus.GaugeValue, dead, "dead")
+	for r := range settleResults {
+		ch <- prometheus.MustNewConstMetric(c.settles, prometheus.CounterValue, float64(st.settled[r].Load()), settleNames[r])
+	}
 }
 
 // allCounters are the counters of every goroutine of the node.

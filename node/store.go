@@ -27,6 +27,7 @@ const maxSettles = 1024
 type storeState struct {
 	s        *cluster.Store
 	up       atomic.Bool
+	settled  [settleResults]atomic.Uint64
 	mu       sync.Mutex
 	inFlight map[string]struct{} // users whose change is being written
 	digest   string              // of this node's user list
@@ -72,6 +73,18 @@ func (n *Node) openStore(ctx context.Context, cfg cluster.Config, users []string
 	n.log.Info("bindings loaded from the store", "node_id", cfg.NodeID, "bindings", len(all), "held_here", held)
 	return nil
 }
+
+// settleResult is what became of a binding change written to the store.
+type settleResult uint8
+
+const (
+	settleWon   settleResult = iota // the store took it
+	settleLost                      // another node's binding stands
+	settleLocal                     // the store was unreachable: taken here, written back later
+	settleResults
+)
+
+var settleNames = [settleResults]string{settleWon: "won", settleLost: "lost", settleLocal: "local"}
 
 // storeState is called by the store's goroutines when it becomes
 // unreachable or reachable again: said once each way.
@@ -176,10 +189,12 @@ func (n *Node) settle(ctx context.Context, r settleRequest) []send {
 			return nil
 		case err != nil:
 			n.storeState(false)
+			n.store.settled[settleLocal].Add(1)
 			c.takeLocal(r, now)
 			return answer(r.won)
 		case won:
 			n.storeState(true)
+			n.store.settled[settleWon].Add(1)
 			c.apply(cur, true, now)
 			return answer(r.won)
 		}
@@ -189,6 +204,7 @@ func (n *Node) settle(ctx context.Context, r settleRequest) []send {
 			continue
 		}
 		n.log.Info("binding change lost to another node's", "user", r.name, "owner", cur.Owner, "agent", cur.Agent)
+		n.store.settled[settleLost].Add(1)
 		return answer(r.lost)
 	}
 }
