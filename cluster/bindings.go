@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"math"
 	"strconv"
+	"strings"
 
 	"github.com/redis/rueidis"
 )
@@ -103,28 +104,52 @@ func (s *Store) scan(ctx context.Context, key string, fn func(field, value strin
 	}
 }
 
-// malformed collects the decode errors of one read.
-type malformed struct {
-	errs []error
-	n    int
+// MalformedError is the values of one read (Load, Bindings, Nodes) that
+// do not decode. errors.Is(err, ErrMalformed) holds for it.
+type MalformedError struct {
+	Errs  []*DecodeError // the first ones, up to 10
+	Count int            // how many in all
 }
+
+func (e *MalformedError) Error() string {
+	var b strings.Builder
+	for i, de := range e.Errs {
+		if i > 0 {
+			b.WriteString("\n")
+		}
+		b.WriteString(de.Error())
+	}
+	if more := e.Count - len(e.Errs); more > 0 {
+		fmt.Fprintf(&b, "\ncluster: and %d more %s values", more, ErrMalformed)
+	}
+	return b.String()
+}
+
+// Unwrap is the DecodeErrors, each wrapping ErrMalformed.
+func (e *MalformedError) Unwrap() []error {
+	errs := make([]error, len(e.Errs))
+	for i, de := range e.Errs {
+		errs[i] = de
+	}
+	return errs
+}
+
+// malformed collects the decode errors of one read.
+type malformed struct{ e MalformedError }
 
 func (m *malformed) add(err error) {
-	if m.n++; len(m.errs) < maxJoined {
-		m.errs = append(m.errs, err)
+	var de *DecodeError // all that decodeValue and decodeNode return
+	if m.e.Count++; errors.As(err, &de) && len(m.e.Errs) < maxJoined {
+		m.e.Errs = append(m.e.Errs, de)
 	}
 }
 
-// err is nil, or the errors joined, with a count of those left out. It
-// wraps ErrMalformed.
+// err is nil, or a *MalformedError.
 func (m *malformed) err() error {
-	if m.n == 0 {
+	if m.e.Count == 0 {
 		return nil
 	}
-	if m.n > len(m.errs) {
-		m.errs = append(m.errs, fmt.Errorf("cluster: and %d more %s values", m.n-len(m.errs), ErrMalformed))
-	}
-	return errors.Join(m.errs...)
+	return &m.e
 }
 
 // Load reads every binding of the domain, by user. The read is a series of

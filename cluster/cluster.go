@@ -37,7 +37,7 @@ type Node struct {
 	Users string
 	// Since is how long before the reading the node's last heartbeat was
 	// written, by the store's clock (so the reader's clock does not
-	// matter); 0 if the entry does not say when.
+	// matter); negative if the entry does not say when.
 	Since time.Duration
 }
 

@@ -178,7 +178,7 @@ func decodeNode(key, id, v string, nowMs int64) (Node, error) {
 	if len(f) != 2 && len(f) != 3 {
 		return bad("value", fmt.Sprintf("%s: %d fields, want 2 or 3", quote(v), len(f)))
 	}
-	n := Node{ID: id, Users: f[1]}
+	n := Node{ID: id, Users: f[1], Since: -1}
 	var err error
 	if n.Addr, err = netip.ParseAddrPort(f[0]); err != nil {
 		return bad("addr", fmt.Sprintf("%s: not an address and port", quote(f[0])))

@@ -207,7 +207,7 @@ func TestNodesGarbage(t *testing.T) {
 			t.Errorf("error lacks %s: %v", w, err)
 		}
 	}
-	want := []Node{{ID: "a", Addr: s.cfg.Addr, Alive: true, Users: "-"}, {ID: "old", Addr: netip.MustParseAddrPort("192.0.2.9:3344"), Users: "0123456789abcdef"}}
+	want := []Node{{ID: "a", Addr: s.cfg.Addr, Alive: true, Users: "-"}, {ID: "old", Addr: netip.MustParseAddrPort("192.0.2.9:3344"), Users: "0123456789abcdef", Since: -1}}
 	if len(nodes) != 2 {
 		t.Fatalf("nodes %+v", nodes)
 	}

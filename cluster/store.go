@@ -96,7 +96,7 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 		if errors.As(err, &ue) {
 			err = ue.Err // url.Error repeats the URL, password and all
 		}
-		return nil, fmt.Errorf("cluster: store URL %s: %v", shown, err)
+		return nil, fmt.Errorf("cluster: %w store URL %s: %v", ErrInvalid, shown, err)
 	}
 	// Watch and Heartbeat retry on their own schedule and report the
 	// store's state as they go; a retry inside rueidis would hide a

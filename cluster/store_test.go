@@ -90,6 +90,7 @@ func TestOpenErrors(t *testing.T) {
 		want []string // substrings of the error
 		not  string   // and what it must not say
 	}{
+		// All but "unreachable" wrap ErrInvalid.
 		{"no domain", Config{URL: "redis://127.0.0.1:1"}, []string{"no domain"}, ""},
 		{"bad domain", Config{URL: "redis://127.0.0.1:1", Domain: "b}b.com"}, []string{"domain"}, ""},
 		{"bad node id", Config{URL: "redis://127.0.0.1:1", Domain: "bb.com", NodeID: "a b"}, []string{"node id"}, ""},
@@ -109,6 +110,9 @@ func TestOpenErrors(t *testing.T) {
 				if !strings.Contains(err.Error(), w) {
 					t.Errorf("error lacks %q: %v", w, err)
 				}
+			}
+			if errors.Is(err, ErrInvalid) != (tt.name != "unreachable") {
+				t.Errorf("errors.Is(%v, ErrInvalid) = %v", err, errors.Is(err, ErrInvalid))
 			}
 			if tt.not != "" && strings.Contains(err.Error(), tt.not) {
 				t.Errorf("error shows %q: %v", tt.not, err)
