@@ -41,6 +41,7 @@ var commands = []*command{
 	resolveCommand,
 	benchCommand, echoCommand,
 	conformCommand,
+	clusterCommand,
 }
 
 // usageError is bad arguments: the command's usage follows the message and
