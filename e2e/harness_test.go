@@ -130,21 +130,31 @@ func (w *world) startNode(d string) *nodeProc {
 			t.Fatal(err)
 		}
 	}
+	p := w.runNode(d, w.nodeAddr(d), append([]string{"-config", cfg, "-log", w.nodeLog(d)}, w.flags...))
+	w.nodes[d] = p
+	return p
+}
+
+// runNode starts lumi-node, named name in failures, serving on listen with
+// the world's DNS and the flags given, and waits for its READY=1 with that
+// address.
+func (w *world) runNode(name, listen string, flags []string) *nodeProc {
+	t := w.t
+	t.Helper()
 	p := &nodeProc{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}}
 	proc, err := supervise.Start(context.Background(), supervise.Config{
 		Path:   filepath.Join(bin, "lumi-node"),
-		Args:   append([]string{"-config", cfg, "-listen", w.nodeAddr(d), "-dns", w.zone.Addr(), "-hosts", "-", "-log", w.nodeLog(d)}, w.flags...),
+		Args:   append([]string{"-listen", listen, "-dns", w.zone.Addr(), "-hosts", "-"}, flags...),
 		Stdout: p.out, Stderr: p.errOut, Stdin: true, ReadyTimeout: nodeReadyTimeout,
 	})
 	if err != nil {
-		t.Fatalf("node %s: %v", d, err)
+		t.Fatalf("node %s: %v", name, err)
 	}
 	p.proc = proc
 	t.Cleanup(p.kill)
-	if addr, err := proc.Ready().Addr(); err != nil || addr.String() != w.nodeAddr(d) {
-		t.Fatalf("node %s: ready at %v (%v), want %s", d, addr, err, w.nodeAddr(d))
+	if addr, err := proc.Ready().Addr(); err != nil || addr.String() != listen {
+		t.Fatalf("node %s: ready at %v (%v), want %s", name, addr, err, listen)
 	}
-	w.nodes[d] = p
 	return p
 }
 
@@ -235,19 +245,32 @@ func checkSchema(e event) error {
 // startAgent starts mi-agent -json for addr, finding its node through DNS
 // (or at node, if not empty), and waits for its registration.
 func (w *world) startAgent(addr string, extra ...string) *agentProc {
-	t := w.t
-	t.Helper()
-	a := w.launchAgent(addr, extra...)
+	w.t.Helper()
+	return w.startAgentAsking(w.zone.Addr(), addr, extra...)
+}
+
+// startAgentAsking is startAgent with the agent asking the DNS server at
+// dnsServer rather than the world's.
+func (w *world) startAgentAsking(dnsServer, addr string, extra ...string) *agentProc {
+	w.t.Helper()
+	a := w.launchAgentAsking(dnsServer, addr, extra...)
 	a.want("registered")
 	return a
 }
 
 // launchAgent starts mi-agent without waiting for anything.
 func (w *world) launchAgent(addr string, extra ...string) *agentProc {
+	w.t.Helper()
+	return w.launchAgentAsking(w.zone.Addr(), addr, extra...)
+}
+
+// launchAgentAsking is launchAgent with the agent asking the DNS server at
+// dnsServer.
+func (w *world) launchAgentAsking(dnsServer, addr string, extra ...string) *agentProc {
 	t := w.t
 	t.Helper()
 	user, _, _ := strings.Cut(addr, "@")
-	args := []string{"-addr", addr, "-json", "-dns", w.zone.Addr(), "-hosts", "-", "-listen", "127.0.0.1:0",
+	args := []string{"-addr", addr, "-json", "-dns", dnsServer, "-hosts", "-", "-listen", "127.0.0.1:0",
 		"-log", filepath.Join(w.dir, "p2p-"+user+".log"), "-retry", "200ms", "-handshake-timeout", "2s"}
 	args = append(args, extra...)
 	a := &agentProc{t: t, name: user, events: make(chan event, 256), stderr: &syncbuf.Buffer{}, done: make(chan struct{})}
