@@ -119,10 +119,34 @@ func (s *Store) Leave(ctx context.Context) error {
 // nodes that did decode; any other error comes with nil nodes.
 func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 	start := s.begin()
-	rs := s.client.DoMulti(ctx,
-		s.client.B().Hgetall().Key(s.keys.nodes).Build(),
-		s.client.B().Time().Build())
-	entries, err := rs[0].AsStrMap()
+	entries, err := s.client.Do(ctx, s.client.B().Hgetall().Key(s.keys.nodes).Build()).AsStrMap()
+	if err := s.done(ctx, start, err); err != nil {
+		return nil, err
+	}
+	nodes := make([]Node, 0, len(entries))
+	var beats []int64
+	var bad malformed
+	for _, id := range slices.Sorted(maps.Keys(entries)) {
+		n, beat, err := decodeNode(s.keys.nodes, id, entries[id])
+		if err != nil {
+			bad.add(err)
+			continue
+		}
+		nodes = append(nodes, n)
+		beats = append(beats, beat)
+	}
+	if len(nodes) == 0 {
+		return nodes, bad.err()
+	}
+	// The store's time is read after the alive keys, so that a node found
+	// dead has Since >= its DeadAfter.
+	alive := make([]string, len(nodes))
+	for i, n := range nodes {
+		alive[i] = s.keys.alive + n.ID
+	}
+	start = s.begin()
+	rs := s.client.DoMulti(ctx, s.client.B().Mget().Key(alive...).Build(), s.client.B().Time().Build())
+	vs, err := rs[0].ToArray()
 	var now []int64
 	if err == nil {
 		now, err = rs[1].AsIntSlice()
@@ -130,46 +154,25 @@ func (s *Store) Nodes(ctx context.Context) ([]Node, error) {
 	if err := s.done(ctx, start, err); err != nil {
 		return nil, err
 	}
-	if len(now) != 2 {
-		return nil, fmt.Errorf("cluster: store %s: TIME replied %d values", s.url, len(now))
+	if len(vs) != len(nodes) || len(now) != 2 {
+		return nil, fmt.Errorf("cluster: store %s: MGET and TIME replied %d and %d values for %d keys", s.url, len(vs), len(now), len(nodes))
 	}
 	nowMs := now[0]*1000 + now[1]/1000
-	nodes := make([]Node, 0, len(entries))
-	var bad malformed
-	for _, id := range slices.Sorted(maps.Keys(entries)) {
-		n, err := decodeNode(s.keys.nodes, id, entries[id], nowMs)
-		if err != nil {
-			bad.add(err)
-			continue
-		}
-		nodes = append(nodes, n)
-	}
-	if len(nodes) > 0 {
-		alive := make([]string, len(nodes))
-		for i, n := range nodes {
-			alive[i] = s.keys.alive + n.ID
-		}
-		start := s.begin()
-		vs, err := s.client.Do(ctx, s.client.B().Mget().Key(alive...).Build()).ToArray()
-		if err := s.done(ctx, start, err); err != nil {
-			return nil, err
-		}
-		if len(vs) != len(nodes) {
-			return nil, fmt.Errorf("cluster: store %s: MGET replied %d values for %d keys", s.url, len(vs), len(nodes))
-		}
-		for i := range vs {
-			nodes[i].Alive = !vs[i].IsNil()
+	for i := range nodes {
+		nodes[i].Alive = !vs[i].IsNil()
+		if beats[i] >= 0 {
+			nodes[i].Since = max(0, time.Duration(nowMs-beats[i])*time.Millisecond)
 		}
 	}
 	return nodes, bad.err()
 }
 
 // decodeNode decodes the registry entry v of node id: "ADDR USERS BEAT",
-// or "ADDR USERS" without the time of the last heartbeat. nowMs is the
-// store's time, for Since.
-func decodeNode(key, id, v string, nowMs int64) (Node, error) {
-	bad := func(field, reason string) (Node, error) {
-		return Node{}, &DecodeError{Key: key + "[" + quote(id) + "]", Field: field, Reason: reason}
+// or "ADDR USERS" without the time of the last heartbeat (beat then -1).
+// BEAT is the store's time in Unix milliseconds.
+func decodeNode(key, id, v string) (n Node, beat int64, err error) {
+	bad := func(field, reason string) (Node, int64, error) {
+		return Node{}, 0, &DecodeError{Key: key + "[" + quote(id) + "]", Field: field, Reason: reason}
 	}
 	if why := checkID(id); why != "" {
 		return bad("id", why)
@@ -178,20 +181,18 @@ func decodeNode(key, id, v string, nowMs int64) (Node, error) {
 	if len(f) != 2 && len(f) != 3 {
 		return bad("value", fmt.Sprintf("%s: %d fields, want 2 or 3", quote(v), len(f)))
 	}
-	n := Node{ID: id, Users: f[1], Since: -1}
-	var err error
+	n = Node{ID: id, Users: f[1], Since: -1}
 	if n.Addr, err = netip.ParseAddrPort(f[0]); err != nil {
 		return bad("addr", fmt.Sprintf("%s: not an address and port", quote(f[0])))
 	}
 	if why := checkID(n.Users); why != "" {
 		return bad("users", fmt.Sprintf("%s: %s", quote(n.Users), why))
 	}
+	beat = -1
 	if len(f) == 3 {
-		ms, err := strconv.ParseInt(f[2], 10, 64)
-		if err != nil || ms < 0 {
+		if beat, err = strconv.ParseInt(f[2], 10, 64); err != nil || beat < 0 {
 			return bad("beat", fmt.Sprintf("%s: not a time in Unix milliseconds", quote(f[2])))
 		}
-		n.Since = max(0, time.Duration(nowMs-ms)*time.Millisecond)
 	}
-	return n, nil
+	return n, beat, nil
 }

@@ -103,6 +103,13 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// failure from them. Nothing here uses client-side caching.
 	opt.DisableRetry = true
 	opt.DisableCache = true
+	// One pipelined connection per Redis server (rueidis makes up to four):
+	// after the store restarts, the first operation finds it broken and
+	// the next ones use the new one. With several, each stale connection
+	// fails one more operation after others succeeded, and the state
+	// flaps. A node's traffic to the store is light (binding changes,
+	// heartbeats), and rueidis pipelines what shares the connection.
+	opt.PipelineMultiplex = -1
 	client, err := rueidis.NewClient(opt)
 	if err != nil {
 		return nil, fmt.Errorf("cluster: store %s: %w", shown, err)
