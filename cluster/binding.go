@@ -46,10 +46,12 @@ type DecodeError struct {
 	Reason string // why, with the offending text escaped and bounded
 }
 
+// Error says where the value is, which part is wrong, and why.
 func (e *DecodeError) Error() string {
 	return fmt.Sprintf("cluster: %s: %s %s: %s", e.Key, ErrMalformed, e.Field, e.Reason)
 }
 
+// Unwrap is ErrMalformed.
 func (e *DecodeError) Unwrap() error { return ErrMalformed }
 
 // maxShown bounds the bytes of a stored value quoted in errors and logs.

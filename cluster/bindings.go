@@ -111,6 +111,7 @@ type MalformedError struct {
 	Count int            // how many in all
 }
 
+// Error is the errors one a line, and how many more there were.
 func (e *MalformedError) Error() string {
 	var b strings.Builder
 	for i, de := range e.Errs {

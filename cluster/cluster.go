@@ -53,10 +53,10 @@ type Config struct {
 	// rediss://... (TLS), unix:///path, and the forms of rueidis.ParseURL
 	// for Sentinel and Cluster.
 	URL       string
-	Domain    string
-	NodeID    string         // unique within the domain: [A-Za-z0-9._-], 1 to 64 bytes
-	Addr      netip.AddrPort // this node's PLUMI address, which siblings relay to
-	Users     string         // UsersDigest of this node's user list
+	Domain    string         // a DNS name, folded to lower case in the keys
+	NodeID    string         // unique within the domain: [A-Za-z0-9._-], 1 to 64 bytes; "": an observer (Open)
+	Addr      netip.AddrPort // this node's PLUMI address, which siblings relay to (Heartbeat needs it)
+	Users     string         // UsersDigest of this node's user list; "": none given
 	Heartbeat time.Duration  // default DefaultHeartbeat
 	DeadAfter time.Duration  // default DefaultDeadAfter
 	Logger    *slog.Logger   // nil: discard

@@ -168,8 +168,8 @@ func TestClusterCommand(t *testing.T) {
 	c.set(t, "dave", "ghost", true)
 	waitNodes(t, a.s, map[string]bool{"a": true, "b": true, "c": true})
 	code, rows, rest = clusterTable(t, r.URL())
-	if code != exitDegraded {
-		t.Errorf("exit %d, want %d", code, exitDegraded)
+	if code != exitDegraded || !strings.HasPrefix(rest, "bb.com: 3 nodes registered, 3 alive; 4 bindings, 3 online\n") {
+		t.Errorf("exit %d, want %d; summary and stderr:\n%s", code, exitDegraded, rest)
 	}
 	checkRows(t, rows, map[string][]string{
 		"a":     want["a"],
