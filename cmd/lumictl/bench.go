@@ -96,12 +96,13 @@ Examples:
   lumictl bench -spawn /tmp/lumi-node -users 1000000 -rounds 1 -d 1s
   lumictl bench -target 127.0.0.1:3344 -echo -kind pr
   lumictl bench -target 127.0.0.1:3344 -target2 127.0.0.1:3345 -domain a.test -domain2 b.test -kind xpl
+  lumictl bench -target 127.0.0.1:3344 -target2 127.0.0.1:3345 -kind pl   # two nodes of bench.test on one -store: relayed PLs
   lumictl bench -self -echo -kind pr -rounds 1`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var o benchOptions
 		fs.StringVar(&o.spawn, "spawn", "", "start the lumi-node binary at `path` in its own process(es)")
 		fs.StringVar(&o.target, "target", "", "`host:port` of a running node (node a for xpl)")
-		fs.StringVar(&o.target2, "target2", "", "with -target and -kind xpl: `host:port` of node b")
+		fs.StringVar(&o.target2, "target2", "", "with -target and -kind xpl: `host:port` of node b; with -kind pl, another node of -domain sharing a store with node a (-store), where the target agents register, so that every PL is relayed between the two")
 		fs.BoolVar(&o.self, "self", false, "start a node in this process (not a fair comparison)")
 		fs.BoolVar(&o.echo, "echo", false, "also measure a UDP echo server in its own process and print the ratio")
 		fs.StringVar(&o.echoAddr, "echo-addr", "", "echo server(s) started by hand instead of starting them, `host:port`, two comma separated for xpl (implies -echo)")
@@ -160,8 +161,8 @@ func (o *benchOptions) check() (loadgen.Kind, error) {
 		return "", usagef("-kind xpl needs two nodes: -spawn, or -target and -target2")
 	case kind == loadgen.KindXPL && o.target != "" && o.target2 == "":
 		return "", usagef("-kind xpl with -target needs -target2 (node b)")
-	case o.target2 != "" && (kind != loadgen.KindXPL || o.target == ""):
-		return "", usagef("-target2 goes with -target and -kind xpl")
+	case o.target2 != "" && (kind == loadgen.KindPR || o.target == ""):
+		return "", usagef("-target2 goes with -target and -kind xpl or pl")
 	case kind == loadgen.KindXPL && strings.EqualFold(o.domain, o.domain2):
 		return "", usagef("-kind xpl needs two domains: -domain and -domain2 are both %q", o.domain)
 	case o.workers != 0 && o.spawn == "":
@@ -519,8 +520,11 @@ func (b *bench) workload() string {
 func (b *bench) runRounds(ctx context.Context) error {
 	cfg := loadgen.Config{Kind: b.kind, Domain: b.o.domain, Clients: b.o.clients, Duration: b.o.duration, Malformed: b.o.malformed}
 	cfg.Target = b.nodes[0].addr
-	if b.kind == loadgen.KindXPL {
+	switch {
+	case b.kind == loadgen.KindXPL:
 		cfg.Target2, cfg.Domain2 = b.nodes[1].addr, b.o.domain2
+	case len(b.nodes) > 1: // pl relayed between two nodes of one domain
+		cfg.Target2 = b.nodes[1].addr
 	}
 	ng, err := loadgen.New(cfg)
 	if err != nil {

@@ -32,7 +32,9 @@ const (
 	// KindPL: every client locates a user of the same domain whose agent,
 	// played by the load generator, answers at once: PL in, PL out to the
 	// target's agent, RL in, RL out to the client; one request is two
-	// round trips through the node.
+	// round trips through the node. With Target2, another node of the
+	// domain sharing a store with Target, the target agents register there
+	// and every PL is relayed from Target to Target2 and its RL back.
 	KindPL Kind = "pl"
 	// KindXPL: every client, a user of Domain registered at Target,
 	// locates a user of Domain2 registered at Target2, whose agent the
@@ -50,7 +52,8 @@ var Kinds = []Kind{KindPR, KindPL, KindXPL}
 type Config struct {
 	Target netip.AddrPort
 	// Target2 is, for KindXPL, the node of Domain2 where the target agents
-	// register; with Echo, the second echo server.
+	// register; for KindPL, if set, the node of Domain where they register;
+	// with Echo, the second echo server.
 	Target2  netip.AddrPort
 	Kind     Kind
 	Domain   string        // the clients' domain (and for pl the targets')
@@ -280,8 +283,11 @@ func (g *Gen) setup(c *client, i int) error {
 	}
 	to := wire.Address{User: targetUser(i), Domain: cfg.Domain}
 	agentNode := cfg.Target
-	if cfg.Kind == KindXPL {
+	switch {
+	case cfg.Kind == KindXPL:
 		to.Domain, agentNode = cfg.Domain2, cfg.Target2
+	case cfg.Target2.IsValid():
+		agentNode = cfg.Target2
 	}
 	pl, err := (&wire.Locate{From: from, To: to}).Append(nil)
 	if err != nil {
