@@ -114,11 +114,13 @@ func limitFlags(fs *flag.FlagSet) *node.Limits {
 	l := &node.Limits{}
 	fs.Float64Var(&l.AgentRate, "agent-rate", node.DefaultAgentRate, "PLs a second one of the domain's agents may send (-1: no limit)")
 	fs.Float64Var(&l.PeerRate, "peer-rate", node.DefaultPeerRate, "PLs a second one address may send for the domain's users on behalf of other domains (-1: no limit)")
-	fs.DurationVar(&l.RepeatGap, "repeat-gap", node.DefaultRepeatGap, "the same locate (asker, target) is forwarded at most once per this; a burst costs one forward (-1: every time)")
+	l.RepeatGap = node.DefaultRepeatGap
+	fs.Var((*offDuration)(&l.RepeatGap), "repeat-gap", "the same locate (asker, target) is forwarded at most once per this `duration`; a burst costs one forward (-1: every time)")
 	fs.IntVar(&l.MaxPending, "max-pending", node.DefaultMaxPending, "locates in flight at most (-1: no limit)")
 	fs.IntVar(&l.MaxLookups, "max-lookups", node.DefaultMaxLookups, "DNS lookups in flight at most (-1: no limit)")
 	fs.IntVar(&l.SourceLookups, "source-lookups", node.DefaultSourceLookups, "DNS lookups in flight for one agent's PLs at most (-1: no limit)")
-	fs.DurationVar(&l.ProbeWait, "probe-wait", node.DefaultProbeWait, "how long a registered agent has to answer the node's check before a PR from another address takes its registration (-1: no check, the new address wins at once)")
+	l.ProbeWait = node.DefaultProbeWait
+	fs.Var((*offDuration)(&l.ProbeWait), "probe-wait", "the `duration` a registered agent has to answer the node's check before a PR from another address takes its registration (-1: no check, the new address wins at once)")
 	return l
 }
 
@@ -338,6 +340,25 @@ func startCPUProfile(path string) (func(), error) {
 		pprof.StopCPUProfile()
 		f.Close()
 	}, nil
+}
+
+// offDuration is a duration flag whose -1 (no unit) turns its limit off,
+// as the flags' help says; any negative duration does too.
+type offDuration time.Duration
+
+func (d *offDuration) String() string { return time.Duration(*d).String() }
+
+func (d *offDuration) Set(v string) error {
+	if v == "-1" {
+		*d = -1
+		return nil
+	}
+	x, err := time.ParseDuration(v)
+	if err != nil {
+		return fmt.Errorf("want a duration such as 500ms, or -1 for none: %q", v)
+	}
+	*d = offDuration(x)
+	return nil
 }
 
 // sizeFlag is a byte count written with an optional K, M or G (powers of

@@ -156,6 +156,27 @@ func TestSIGHUPReopensLog(t *testing.T) {
 	}
 }
 
+// TestOffDuration: -1, as the help says, turns a limit off; durations
+// read as usual; anything else is refused with the reason.
+func TestOffDuration(t *testing.T) {
+	for in, want := range map[string]time.Duration{"-1": -1, "500ms": 500 * time.Millisecond, "-1s": -time.Second, "0": 0} {
+		var d offDuration
+		if err := d.Set(in); err != nil || time.Duration(d) != want {
+			t.Errorf("Set(%q) = %v, %v; want %v", in, time.Duration(d), err, want)
+		}
+	}
+	for _, in := range []string{"", "-2", "soon", "5"} {
+		var d offDuration
+		if err := d.Set(in); err == nil {
+			t.Errorf("Set(%q) = %v, want an error", in, time.Duration(d))
+		}
+	}
+	var stderr syncbuf.Buffer
+	if code := run(context.Background(), []string{"-probe-wait", "-1", "-config", filepath.Join(t.TempDir(), "missing.cfg")}, strings.NewReader(""), io.Discard, &stderr, nil); code != exitError {
+		t.Errorf("-probe-wait -1: exit %d, want %d (past the flags, to the missing config):\n%s", code, exitError, stderr.String())
+	}
+}
+
 func TestSizeFlag(t *testing.T) {
 	for in, want := range map[string]int64{"0": 0, "4096": 4096, "64K": 64 << 10, "100M": 100 << 20, "2G": 2 << 30} {
 		var s sizeFlag
