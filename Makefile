@@ -92,10 +92,18 @@ wireshark:
 	install -m 0644 dissector/mi.lua '$(WIRESHARK_PLUGINS)/mi.lua'
 	@echo "installed $(WIRESHARK_PLUGINS)/mi.lua: restart Wireshark, or Analyze > Reload Lua Plugins"
 
-.PHONY: demo demo-live
+.PHONY: demo demo-live demo-cluster
 # The whole system on loopback: DNS, two nodes, two agents chatting.
 demo:
 	$(GO) run ./cmd/mi-demo
+
+# One domain on three lumi-node processes sharing a redis-server (Debian's:
+# apt-get install redis-server), agents calling across them, one node
+# killed. mi-demo finds lumi-node beside itself: both are built into a
+# temporary directory, which the trap removes.
+demo-cluster:
+	@bin=$$(mktemp -d) || exit 1; trap 'rm -rf "$$bin"' EXIT; \
+	$(GO) build -o "$$bin/" ./cmd/mi-demo ./cmd/lumi-node && "$$bin/mi-demo" -cluster
 
 # DNS and two nodes, left running to chat by hand with mi-agent; Ctrl-C
 # stops them and exits 0. Built, not go run: go run exits 1 when it gets the

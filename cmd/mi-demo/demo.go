@@ -263,16 +263,42 @@ func runDemo(ctx context.Context, out io.Writer, logger *slog.Logger) error {
 // converse: caller calls callee, they exchange lines (the caller's first,
 // alternating while both have some), and the caller hangs up.
 func converse(ctx context.Context, caller, callee *demoAgent, callerLines, calleeLines []string) error {
+	return converseAs(ctx, caller.Addr().User+" calls "+callee.Addr().String(), false, caller, callee, callerLines, calleeLines, nil)
+}
+
+// converseAs is converse under the heading title. With again, a call
+// that fails for a reason callAgain accepts is made again every
+// clusterCallRetry until it connects or ctx ends. connected, if not nil,
+// is set to when the caller connected.
+func converseAs(ctx context.Context, title string, again bool, caller, callee *demoAgent, callerLines, calleeLines []string, connected *time.Time) error {
 	name := caller.Addr().User + " calls " + callee.Addr().String()
-	fmt.Fprintf(caller.w, "\n== %s\n", name)
-	if err := caller.Call(ctx, callee.Addr().String()); err != nil {
-		return step(name, err)
+	fmt.Fprintf(caller.w, "\n== %s\n", title)
+	for {
+		err := caller.Call(ctx, callee.Addr().String())
+		if err == nil {
+			break
+		}
+		if !again || !callAgain(err) {
+			return step(name, err)
+		}
+		if _, err := caller.wait(ctx, agent.EventError); err != nil { // the error, printed
+			return step(name, err)
+		}
+		fmt.Fprintf(caller.w, "[%-5s] calling again in %v\n", caller.Nick(), clusterCallRetry)
+		select {
+		case <-time.After(clusterCallRetry):
+		case <-ctx.Done():
+			return step(name, ctx.Err())
+		}
 	}
 	if _, err := callee.wait(ctx, agent.EventConnected); err != nil {
 		return step(name, err)
 	}
 	if _, err := caller.wait(ctx, agent.EventConnected); err != nil {
 		return step(name, err)
+	}
+	if connected != nil {
+		*connected = time.Now()
 	}
 	say := func(from, to *demoAgent, text string) error {
 		name := from.Nick() + " says " + fmt.Sprintf("%q", text)
@@ -322,15 +348,21 @@ type demoAgent struct {
 	once   sync.Once
 }
 
-func newDemoAgent(ctx context.Context, w io.Writer, addr string, res *lumi.Resolver, dir string, logger *slog.Logger) (*demoAgent, error) {
+// newDemoAgent starts the agent of addr; change, if given, changes its
+// configuration first.
+func newDemoAgent(ctx context.Context, w io.Writer, addr string, res *lumi.Resolver, dir string, logger *slog.Logger, change ...func(*agent.Config)) (*demoAgent, error) {
 	a0, err := wire.ParseAddress(addr)
 	if err != nil {
 		return nil, err
 	}
-	a, err := agent.New(ctx, agent.Config{
+	cfg := agent.Config{
 		Addr: a0, Resolver: res, Listen: "127.0.0.1:0",
 		LogPath: filepath.Join(dir, "p2p-"+a0.User+".log"), Logger: logger.With("agent", addr),
-	})
+	}
+	for _, f := range change {
+		f(&cfg)
+	}
+	a, err := agent.New(ctx, cfg)
 	if err != nil {
 		return nil, err
 	}
@@ -394,6 +426,8 @@ func printEvent(w io.Writer, who string, e agent.Event) {
 		s = "error " + e.Reason + ": " + e.Message
 	case agent.EventDeregistered:
 		s = "deregistered " + e.Addr
+	case agent.EventNotice:
+		s = "notice " + e.Reason + ": " + e.Message
 	}
 	fmt.Fprintf(w, "[%-5s] %s\n", who, s)
 }

@@ -86,8 +86,14 @@ func TestUsage(t *testing.T) {
 		{"help", []string{"-h"}, exitOK, []string{
 			"usage: mi-demo [flags]\n\nmi-demo runs the whole MI system on loopback",
 			"With -live", "Ctrl-C",
-			"Examples:\n  mi-demo ", "mi-demo -live",
-			"Flags:\n", "-live\n", "-timeout duration", "-v\t"}, true},
+			"With -cluster", "apt-get install", "redis-server",
+			"Examples:\n  mi-demo ", "mi-demo -live", "mi-demo -cluster", "make demo-cluster",
+			"Exit status: 0", "3 -cluster cannot find redis-server or lumi-node",
+			"Flags:\n", "-cluster\n", "-live\n", "-lumi-node binary", "-timeout duration", "-v\t"}, true},
+		{"live and cluster", []string{"-live", "-cluster"}, exitUsage, []string{
+			"mi-demo: -live and -cluster cannot go together\n", "usage: mi-demo [flags]"}, true},
+		{"lumi-node without cluster", []string{"-lumi-node", "/bin/true"}, exitUsage, []string{
+			"mi-demo: -lumi-node is for -cluster\n", "usage: mi-demo [flags]"}, true},
 		{"unexpected argument", []string{"now"}, exitUsage, []string{
 			"mi-demo: unexpected arguments [\"now\"]\n", "usage: mi-demo [flags]", "Flags:\n"}, true},
 		{"unknown flag", []string{"-x"}, exitUsage, []string{
