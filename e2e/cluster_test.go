@@ -179,6 +179,17 @@ func (c *clusterWorld) agent(user string, order []string, extra ...string) *agen
 	return a
 }
 
+// known waits until every node finds each user of users (user@domain):
+// the store's feed has brought their bindings everywhere.
+func (c *clusterWorld) known(users ...string) {
+	c.t.Helper()
+	for _, u := range users {
+		for _, id := range clusterIDs {
+			c.askers[id].waitLocate(c.addr[id], u, "RL0", clusterWait)
+		}
+	}
+}
+
 // startingAt is the SRV order that starts at node id and goes round
 // clusterIDs.
 func startingAt(id string) []string {
@@ -363,6 +374,7 @@ func TestClusterCallAcrossNodes(t *testing.T) {
 	laura := c.agent("laura", startingAt("n1"))
 	pau := c.agent("pau", startingAt("n2"))
 	marc := c.agent("marc", startingAt("n3"))
+	c.known("laura@"+clusterDomain, "pau@"+clusterDomain, "marc@"+clusterDomain)
 
 	call(t, laura, pau, "pau@"+clusterDomain)
 	talk(t, laura, pau, "Hola Pau! Soc a n1.")
@@ -412,6 +424,7 @@ func TestClusterTakeoverAtAnotherNode(t *testing.T) {
 	c := newCluster(t)
 	laura := c.agent("laura", startingAt("n1"))
 	pau := c.agent("pau", startingAt("n2"))
+	c.known("laura@" + clusterDomain)
 	stranger := newRawAgent(t, "laura@"+clusterDomain)
 	for _, id := range []string{"n2", "n3"} {
 		stranger.ask(c.addr[id], "PRlaura@"+clusterDomain, "RR1")
@@ -611,6 +624,7 @@ func TestClusterStoreRestart(t *testing.T) {
 	c := newCluster(t)
 	laura := c.agent("laura", startingAt("n1"))
 	pau := c.agent("pau", startingAt("n2"))
+	c.known("laura@"+clusterDomain, "pau@"+clusterDomain)
 
 	c.redis.Kill()
 	call(t, laura, pau, "pau@"+clusterDomain)
@@ -654,7 +668,7 @@ func TestClusterNodeRestartSameID(t *testing.T) {
 			pau := c.agent("pau", startingAt("n2"))
 			anna := newRawAgent(t, "anna@"+clusterDomain)
 			anna.ask(c.addr["n1"], "PR"+anna.user, "RR0")
-			c.askers["n2"].waitLocate(c.addr["n2"], anna.user, anna.found(c.askers["n2"].user), clusterWait)
+			c.known(anna.user, "laura@"+clusterDomain)
 
 			if how == "stopped" {
 				c.nodes["n1"].stop(t)
