@@ -67,6 +67,8 @@ type Config struct {
 	// It is called only on a change, never twice with the same value in a
 	// row, from the goroutine of the operation that saw the change, one
 	// call at a time; it must return quickly and must not call the Store.
-	// The store is up when Open returns.
+	// The store is up when Open returns. An operation whose own context
+	// ends first says nothing of the store; Heartbeat's, which wait at
+	// most DeadAfter, find a store that hangs.
 	OnState func(up bool)
 }

@@ -110,9 +110,30 @@ func Open(ctx context.Context, cfg Config) (*Store, error) {
 	// flaps. A node's traffic to the store is light (binding changes,
 	// heartbeats), and rueidis pipelines what shares the connection.
 	opt.PipelineMultiplex = -1
-	client, err := rueidis.NewClient(opt)
-	if err != nil {
-		return nil, fmt.Errorf("cluster: store %s: %w", shown, err)
+	// NewClient dials without a context: wait for it as long as ctx lets.
+	type made struct {
+		client rueidis.Client
+		err    error
+	}
+	ch := make(chan made, 1)
+	go func() {
+		c, err := rueidis.NewClient(opt)
+		ch <- made{c, err}
+	}()
+	var client rueidis.Client
+	select {
+	case m := <-ch:
+		if m.err != nil {
+			return nil, fmt.Errorf("cluster: store %s: %w", shown, m.err)
+		}
+		client = m.client
+	case <-ctx.Done():
+		go func() {
+			if m := <-ch; m.err == nil {
+				m.client.Close()
+			}
+		}()
+		return nil, fmt.Errorf("cluster: store %s: %w", shown, ctx.Err())
 	}
 	if err := client.Do(ctx, client.B().Ping().Build()).Error(); err != nil {
 		client.Close()

@@ -121,6 +121,23 @@ func TestOpenErrors(t *testing.T) {
 	}
 }
 
+// TestOpenTimeout: a store that does not answer is given up on when the
+// context ends.
+func TestOpenTimeout(t *testing.T) {
+	r := clustertest.StartRedis(t)
+	r.Pause()
+	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
+	defer cancel()
+	s, err := Open(ctx, Config{URL: r.URL(), Domain: "bb.com"})
+	if err == nil {
+		s.Close()
+		t.Fatal("Open of a frozen store succeeded")
+	}
+	if !errors.Is(err, context.DeadlineExceeded) || !strings.Contains(err.Error(), r.URL()) {
+		t.Errorf("Open of a frozen store: %v", err)
+	}
+}
+
 func TestOpenUnixAndKeys(t *testing.T) {
 	r := clustertest.StartRedis(t)
 	s := open(t, r.UnixURL(), "a", func(c *Config) { c.Domain = "BB.com" })
