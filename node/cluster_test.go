@@ -2,6 +2,7 @@ package node
 
 import (
 	"fmt"
+	"log/slog"
 	"strings"
 	"sync"
 	"testing"
@@ -9,6 +10,7 @@ import (
 
 	"mi/cluster"
 	"mi/cluster/clustertest"
+	"mi/internal/syncbuf"
 )
 
 // Timings of the cluster tests: quick heartbeats, so that a node's death
@@ -247,4 +249,30 @@ func TestClusterStoreDies(t *testing.T) {
 	eventually(t, "a learns pau again", func() bool { return a.sees("pau", "b", true) })
 	pau.send(b.Addr(), "PLpau@bb.test:abe@bb.test")
 	abe.expect(a.Addr(), "PLpau@bb.test:abe@bb.test")
+}
+
+// TestClusterGarbageInStore: a binding the node cannot read does not keep
+// it from starting: it serves the others, and says which it left out.
+func TestClusterGarbageInStore(t *testing.T) {
+	redis := clustertest.StartRedis(t)
+	users := []string{"laura", "pau"}
+	n := startMember(t, redis, "a", users, nil)
+	laura := newAgent(t)
+	laura.ask(n.Addr(), "PRlaura@bb.test", "RR0")
+	listen := n.Addr().String()
+	n.stop()
+	if _, err := redis.Do("HSET", "{lumi:bb.test}:bindings", "pau", "\x1b[2Jnot a binding"); err != nil {
+		t.Fatal(err)
+	}
+	var logs syncbuf.Buffer
+	n2 := startNode(t, listen, "bb.test", users, func(o *Options) {
+		o.Cluster = &cluster.Config{URL: redis.URL(), NodeID: "a", Heartbeat: testHeartbeat, DeadAfter: testDeadAfter}
+		o.Logger = slog.New(slog.NewTextHandler(&logs, nil))
+	})
+	if !n2.sees("laura", "a", true) {
+		t.Error("laura's binding was not loaded")
+	}
+	if out := logs.String(); !strings.Contains(out, "bindings in the store that do not decode are left out") || strings.Contains(out, "\x1b") {
+		t.Errorf("log:\n%q", out)
+	}
 }

@@ -59,7 +59,12 @@ func (n *Node) openStore(ctx context.Context, cfg cluster.Config, users []string
 	}
 	n.core.cl = newClusterView(cfg.NodeID, deadAfter)
 	all, err := s.Load(ctx)
-	if err != nil {
+	switch {
+	case errors.Is(err, cluster.ErrMalformed):
+		// Values the node cannot read are someone else's writing: serve
+		// the rest, and say which.
+		n.log.Error("bindings in the store that do not decode are left out", "err", err)
+	case err != nil:
 		s.Close()
 		return fmt.Errorf("store: %w", err)
 	}
@@ -187,13 +192,18 @@ func (n *Node) settle(ctx context.Context, r settleRequest) []send {
 		switch {
 		case err != nil && ctx.Err() != nil:
 			return nil
+		case errors.Is(err, cluster.ErrMalformed), errors.Is(err, cluster.ErrInvalid):
+			// The store answers, but the binding there (or this one)
+			// is not one the node can write over: refuse the change.
+			n.log.Error("binding change refused", "user", r.name, "err", err)
+			n.store.settled[settleLost].Add(1)
+			return answer(r.lost)
 		case err != nil:
-			n.storeState(false)
+			// The store is unreachable (the Store tells storeState).
 			n.store.settled[settleLocal].Add(1)
 			c.takeLocal(r, now)
 			return answer(r.won)
 		case won:
-			n.storeState(true)
 			n.store.settled[settleWon].Add(1)
 			c.apply(cur, true, now)
 			return answer(r.won)
