@@ -313,7 +313,11 @@ func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time
 		c.log.Info("registration from a new address: checking the registered agent", "user", r.name, "agent", r.old, "from", src)
 		w.st.takeovers[takeoverStarted].Add(1)
 		w.out = outCheck
-		c.probe(w, r.name, r.probeTo)
+		to := r.old
+		if r.owner != ownerSelf {
+			to = c.cl.owner(r.owner).addr // the check goes through the sibling that holds the agent
+		}
+		c.probe(w, r.name, to)
 	case regRefused:
 		if c.drops.note(dropTakeover, src, nil) {
 			c.log.Warn("registration takeover refused: the registered agent answers", "user", r.name, "agent", r.old, "from", src)
@@ -344,7 +348,7 @@ type registration struct {
 	name    string
 	old     netip.AddrPort // the registered agent before the PR
 	refuse  netip.AddrPort // a takeover to refuse now
-	probeTo netip.AddrPort // where a check goes: the agent, or the sibling that owns it
+	owner   int16          // who holds the binding: the check goes to its agent here, or through the sibling
 	// settle: with a store, the PR changes the binding, which is written
 	// there (at version base) before it is taken and answered.
 	settle bool
@@ -368,12 +372,10 @@ const (
 // silence for ProbeWait lets the new address in, at the sweep or at the new
 // agent's retry, whichever comes first.
 func (c *core) registerUser(sh *userShard, u *userState, src netip.AddrPort, now int64) registration {
-	r := registration{name: u.name, old: u.agent(), probeTo: u.agent(), base: u.version}
+	r := registration{name: u.name, old: u.agent(), owner: u.owner, base: u.version}
 	online := u.online
 	if c.cl != nil && u.owner != ownerSelf {
-		// Held by a sibling: the check goes through it, and a sibling
-		// that died holds nothing.
-		r.probeTo = c.cl.owner(u.owner).addr
+		// Held by a sibling, whose death frees it.
 		online = online && c.ownerAlive(u)
 	}
 	tk, checking := sh.takeovers[u.name]
