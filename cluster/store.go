@@ -235,12 +235,15 @@ func (s *Store) report(start uint64, up bool, err error) {
 		return
 	}
 	s.up, s.changedSeq = up, s.opSeq.Load()
+	if s.cfg.OnState != nil {
+		// Its owner says it, with what that means for it: said once.
+		s.log.Debug("cluster store state", "up", up, "store", s.url, "err", err)
+		s.cfg.OnState(up)
+		return
+	}
 	if up {
 		s.log.Info("cluster store reachable again", "store", s.url)
 	} else {
 		s.log.Warn("cluster store unreachable", "store", s.url, "err", err)
-	}
-	if s.cfg.OnState != nil {
-		s.cfg.OnState(up)
 	}
 }
