@@ -86,7 +86,6 @@ func findPrograms(lumiNode string) (clusterPrograms, error) {
 
 // clusterDomainRun is the running store, DNS and nodes of the domain.
 type clusterDomainRun struct {
-	dir     string
 	redis   *supervise.Process
 	store   string                     // the store's URL
 	views   map[string]*dnszone.Server // node id -> DNS listing it first
