@@ -75,6 +75,14 @@ type Config struct {
 	LogPath string       // the p2p datagram log; "" for none
 	Logger  *slog.Logger // diagnostics; nil: discarded
 
+	// StatePath is a small file that keeps the UDP port the agent last
+	// registered from, so that it registers from the same address after a
+	// restart and its node takes it back at once, rather than as a
+	// takeover to check (see state.go). New reads it; a registration from
+	// another port rewrites it, atomically. A port that is taken is given
+	// up for any port. "" for none.
+	StatePath string
+
 	// Secret proves the user to a node that requires it (authenticated
 	// registration); nil: none.
 	Secret []byte
@@ -134,6 +142,10 @@ type Agent struct {
 	advertise netip.AddrPort
 	datalog   *datalog.DataLog
 	log       *slog.Logger
+
+	stateMu   sync.Mutex // guards statePort
+	statePort uint16     // the port the state file holds
+	portTaken uint16     // the port the state file held, taken by another socket at New; 0 if none
 
 	ops       chan func()
 	roomOps   chan func() // like ops, taken only while the event queue has room
@@ -248,7 +260,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if a.datalog != nil {
 		ccfg.Log = a.datalog
 	}
-	c, err := plumi.NewClient(ccfg)
+	c, err := a.newClient(ccfg)
 	if err != nil {
 		return nil, err
 	}
@@ -274,6 +286,49 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	go a.loop()
 	go a.accept()
 	return a, nil
+}
+
+// newClient opens the PLUMI client, from the port the state file holds
+// when it is free, else from any port.
+func (a *Agent) newClient(ccfg plumi.Config) (*plumi.Client, error) {
+	if a.cfg.StatePath == "" {
+		return plumi.NewClient(ccfg)
+	}
+	s, err := readState(a.cfg.StatePath)
+	if err != nil {
+		a.log.Warn("cannot read the state file; registering from any port", "err", err)
+	}
+	ccfg.LocalPort = s.portFor(a.addr)
+	c, err := plumi.NewClient(ccfg)
+	if err != nil && ccfg.LocalPort != 0 {
+		a.log.Warn("the UDP port registered from last is taken; registering from another, which the node takes for a new address",
+			"port", ccfg.LocalPort, "err", err)
+		a.portTaken = ccfg.LocalPort
+		ccfg.LocalPort = 0
+		return plumi.NewClient(ccfg)
+	}
+	if err == nil {
+		a.statePort = ccfg.LocalPort
+	}
+	return c, err
+}
+
+// keepPort writes the port just registered from to the state file, when
+// the file does not hold it already.
+func (a *Agent) keepPort() {
+	if a.cfg.StatePath == "" {
+		return
+	}
+	port := a.client.LocalAddr().Port()
+	a.stateMu.Lock()
+	defer a.stateMu.Unlock()
+	if port == a.statePort {
+		return
+	}
+	a.statePort = port // tried once per port: a failure is said once
+	if err := writeState(a.cfg.StatePath, savedState{addr: a.addr, port: port}); err != nil {
+		a.log.Warn("cannot keep the registration's port for the next start", "err", err)
+	}
 }
 
 // release closes what New opened.
@@ -697,6 +752,13 @@ func (a *Agent) register(ctx context.Context) error {
 	err := a.client.Register(ctx, a.addr)
 	for silent(err) && a.failover(ctx) {
 		err = a.client.Register(ctx, a.addr)
+	}
+	switch {
+	case err == nil:
+		a.keepPort()
+	case errors.Is(err, plumi.ErrUserUnknown) && a.portTaken != 0:
+		err = plumi.ErrUserUnknown.New(fmt.Sprintf("%v; this agent registered from a new port, as the one it registered from last (%d) is taken by another program",
+			err, a.portTaken))
 	}
 	return err
 }

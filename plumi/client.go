@@ -254,7 +254,12 @@ func (c *Client) Register(ctx context.Context, addr wire.Address) error {
 	case wire.RegisterDenied:
 		return ErrDenied.New(fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
 	}
-	return ErrUserUnknown.New(fmt.Sprintf("node %s refused to register %s: no such user in its domain", c.Node(), addr))
+	// RR1 says no more than "refused": the node has no such user, or the
+	// user is registered at another address whose agent answers (a
+	// takeover refused). Only the person can tell which, so both are said,
+	// with what to do about the second.
+	return ErrUserUnknown.New(fmt.Sprintf("node %s refused to register %s: it has no such user, or another agent holds it from another address and answers the node's check; if that agent is yours, stop it (or wait until it stops answering) and register again",
+		c.Node(), addr))
 }
 
 // Deregister asks the node to mark addr offline.

@@ -25,6 +25,11 @@
 // When stdout is not read, the agent stops reading the peer instead of
 // piling its lines up.
 //
+// It keeps the UDP port it registered from in a state file (-state; by
+// default p2p-<nick>.state beside the -log file) and registers from it
+// again when it starts, so that its node takes a restarted agent back at
+// once; when the port is taken it uses any other.
+//
 // With -json, stdout carries one JSON object per event and nothing else;
 // see the README for the schema. Exit status: 0 after a clean deregister, 1
 // when it cannot start, register or deregister, 2 bad usage.

@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -35,7 +36,7 @@ const (
 // options are mi-agent's flags.
 type options struct {
 	addr, nick, node, dns, hosts, listen, advertise, logPath string
-	secretFile                                               string
+	secretFile, statePath                                    string
 	json, verbose                                            bool
 	attempts, lineBurst                                      int
 	lineRate                                                 float64
@@ -59,6 +60,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.listen, "listen", ":0", "TCP address for chats")
 	fs.StringVar(&o.advertise, "advertise", "", "ip to give peers (default: the local ip that reaches the node)")
 	fs.StringVar(&o.logPath, "log", "", `datagram log (default p2p-<nick>.log; "-" for none)`)
+	fs.StringVar(&o.statePath, "state", "", "`file` keeping the UDP port you registered from, to register from it again after a restart (default p2p-<nick>.state beside the -log file; none with -log - unless given; \"-\" for none)")
 	fs.BoolVar(&o.json, "json", false, "one JSON object per event on stdout")
 	fs.BoolVar(&o.verbose, "v", false, "diagnostics on stderr")
 	fs.IntVar(&o.attempts, "attempts", wire.Attempts, "sends per LUMI request")
@@ -320,10 +322,17 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	case "-":
 		logPath = ""
 	}
+	statePath := o.statePath
+	switch {
+	case statePath == "-":
+		statePath = ""
+	case statePath == "" && logPath != "":
+		statePath = filepath.Join(filepath.Dir(logPath), "p2p-"+nick+".state")
+	}
 	cfg := agent.Config{
 		Addr: addr, Nick: nick, Listen: o.listen, Attempts: o.attempts, RetryInterval: o.retry,
 		HandshakeTimeout: o.handshake, MessageTimeout: o.message, LineRate: o.lineRate, LineBurst: o.lineBurst,
-		Refresh: o.refresh, LogPath: logPath, Logger: logger,
+		Refresh: o.refresh, LogPath: logPath, Logger: logger, StatePath: statePath,
 	}
 	if o.secretFile != "" {
 		secret, err := auth.ReadSecret(o.secretFile)

@@ -171,6 +171,32 @@ func TestRefreshFlag(t *testing.T) {
 	}
 }
 
+func TestStateFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want string
+	}{
+		{nil, "p2p-laura.state"},
+		{[]string{"-nick", "Laura"}, "p2p-Laura.state"},
+		{[]string{"-log", "/var/log/mi/laura.log"}, "/var/log/mi/p2p-laura.state"},
+		{[]string{"-log", "-"}, ""},
+		{[]string{"-log", "-", "-state", "/var/lib/mi/laura"}, "/var/lib/mi/laura"},
+		{[]string{"-state", "-"}, ""},
+	} {
+		o, err := parseFlags(append([]string{"-addr", "laura@bb.com", "-hosts", "-"}, tc.args...), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := agentConfig(o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.StatePath != tc.want {
+			t.Errorf("%q: StatePath %q, want %q", tc.args, cfg.StatePath, tc.want)
+		}
+	}
+}
+
 func TestHumanError(t *testing.T) {
 	cases := []struct{ reason, msg, want string }{
 		{"busy", "pau@cc.org is busy in another conversation", "pau@cc.org is busy in another conversation"},
