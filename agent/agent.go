@@ -33,6 +33,7 @@ import (
 	"time"
 
 	"mi/internal/datalog"
+	"mi/internal/droplog"
 
 	"mi/lumi"
 	"mi/plumi"
@@ -73,6 +74,7 @@ type Config struct {
 	Refresh time.Duration
 
 	LogPath string       // the p2p datagram log; "" for none
+	LogMax  int64        // bytes after which the log moves to LogPath.1 and a new one starts; 0: DefaultLogMax; negative: no cap
 	Logger  *slog.Logger // diagnostics; nil: discarded
 
 	// StatePath is a small file that keeps the UDP port the agent last
@@ -98,6 +100,7 @@ const (
 	DefaultLineBurst      = 50
 	DefaultDropReport     = 10 * time.Second
 	DefaultRefresh        = 60 * time.Second
+	DefaultLogMax         = 10 << 20 // a flood of spoofed datagrams cannot fill a person's disk
 )
 
 // withDefaults fills in the unset limits of cfg.
@@ -146,6 +149,9 @@ type Agent struct {
 	stateMu   sync.Mutex // guards statePort
 	statePort uint16     // the port the state file holds
 	portTaken uint16     // the port the state file held, taken by another socket at New; 0 if none
+
+	// Reasons to drop a locate, counted in the client's drop log.
+	dropOther, dropUnsent *droplog.Reason
 
 	ops       chan func()
 	roomOps   chan func() // like ops, taken only while the event queue has room
@@ -253,6 +259,10 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		if err != nil {
 			return nil, plumi.ErrNetwork.Wrap("open log", err)
 		}
+		if cfg.LogMax == 0 {
+			cfg.LogMax = DefaultLogMax
+		}
+		dl.SetMaxSize(max(cfg.LogMax, 0))
 		a.datalog = dl
 	}
 	ccfg := plumi.Config{Node: cfg.Node, Attempts: cfg.Attempts, RetryInterval: cfg.RetryInterval, Logger: lg, Secret: cfg.Secret,
@@ -265,6 +275,8 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		return nil, err
 	}
 	a.client = c
+	a.dropOther = c.Drops().Reason("locate for another user")
+	a.dropUnsent = c.Drops().Reason("answer not sent")
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
 		return nil, plumi.ErrNetwork.Wrap("listen for chats on "+cfg.Listen, err)
@@ -481,7 +493,10 @@ func (a *Agent) busy() bool { return a.conv != nil || a.dialing }
 // answerLocate answers a PL from the node. Loop only.
 func (a *Agent) answerLocate(pl wire.Locate) {
 	if !plumi.SameAddr(pl.To, a.addr) {
-		a.log.Warn("ignored a locate request for another user", "from", pl.From.String(), "to", pl.To.String())
+		b, _ := pl.Append(nil)
+		if a.dropOther.Note(a.client.Node(), b) {
+			a.log.Warn("ignored a locate request for another user", "from", pl.From.String(), "to", pl.To.String())
+		}
 		return
 	}
 	rl := wire.LocateReply{Code: wire.LocateBusy, From: pl.From, To: pl.To}
@@ -491,7 +506,7 @@ func (a *Agent) answerLocate(pl wire.Locate) {
 			a.locator, a.locatorAt = pl.From, time.Now()
 		}
 	}
-	if err := a.client.AnswerLocate(&rl); err != nil {
+	if err := a.client.AnswerLocate(&rl); err != nil && a.dropUnsent.Note(a.client.Node(), nil) {
 		a.log.Warn("answer locate", "err", err)
 	}
 }

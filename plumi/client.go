@@ -27,6 +27,7 @@ import (
 	"time"
 
 	"mi/internal/auth"
+	"mi/internal/droplog"
 	"mi/lumi"
 	"mi/wire"
 )
@@ -91,6 +92,11 @@ type Client struct {
 	done    chan struct{}
 	readers sync.WaitGroup
 	once    sync.Once
+
+	drops  *droplog.Log  // what the reader drops, counted and summed up
+	ticked chan struct{} // closed when the drop log's ticker has stopped
+	// The reasons of drops.
+	dropBad, dropStranger, dropUnserved, dropUnasked, dropLocates, dropRefused *droplog.Reason
 }
 
 // link is one socket connected to one node.
@@ -147,10 +153,41 @@ func NewClient(cfg Config) (*Client, error) {
 		sem:     make(chan struct{}, 1),
 		locates: make(chan wire.Locate, locateQueue),
 		done:    make(chan struct{}),
+		drops:   droplog.New(lg),
+		ticked:  make(chan struct{}),
 	}
+	c.dropBad = c.drops.Reason("bad datagram")
+	c.dropStranger = c.drops.Reason("not from the node")
+	c.dropUnserved = c.drops.Reason("type not served")
+	c.dropUnasked = c.drops.Reason("reply to no request")
+	c.dropLocates = c.drops.Reason("too many locates")
+	c.dropRefused = c.drops.Reason("ICMP port unreachable")
+	c.drops.Tick(time.Now())
+	go c.tick()
 	c.start(l)
 	return c, nil
 }
+
+// tick ends the drop log's windows until the client closes.
+func (c *Client) tick() {
+	defer close(c.ticked)
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case now := <-t.C:
+			c.drops.Tick(now)
+		case <-c.done:
+			return
+		}
+	}
+}
+
+// Drops is the log of what the client drops unanswered, for its owner to
+// count its own drops of what the client hands it (a PL for another user)
+// in the same summaries: per reason, a burst logged in full, then one line
+// per window (see mi/internal/droplog). The client ends it at Close.
+func (c *Client) Drops() *droplog.Log { return c.drops }
 
 // dial opens a UDP socket connected to node, from port (0: a free one),
 // bound to the local address the system routes to the node through.
@@ -237,6 +274,8 @@ func (c *Client) Close() error {
 		err = c.link.Load().conn.Close()
 		c.linkMu.Unlock()
 		c.readers.Wait()
+		<-c.ticked
+		c.drops.End(time.Now())
 		close(c.locates)
 	})
 	return err
@@ -491,28 +530,39 @@ func (c *Client) read(l *link) {
 		}
 		from = netip.AddrPortFrom(from.Addr().Unmap(), from.Port())
 		b := buf[:n]
-		if c.cfg.Log != nil {
-			c.cfg.Log.Received(from, b)
-		}
 		if from != l.node {
-			c.log.Warn("dropped a datagram not from our node", "from", from, "node", l.node, "datagram", printable(b))
+			if c.dropStranger.Note(from, b) {
+				c.log.Warn("dropped a datagram not from our node", "from", from, "node", l.node, "datagram", droplog.Shown(b))
+			}
 			continue
 		}
 		var d wire.PLUMIDatagram
 		if err := d.Decode(b); err != nil {
-			c.log.Warn("dropped a malformed datagram", "from", from, "datagram", printable(b), "err", err)
+			// Counted, not written to the datagram log: as the node's, it
+			// holds the datagrams that decode, so that spoofed junk cannot
+			// fill it.
+			if c.dropBad.Note(from, b) {
+				c.log.Warn("dropped a malformed datagram", "from", from, "datagram", droplog.Shown(b), "err", err)
+			}
 			continue
+		}
+		if c.cfg.Log != nil {
+			c.cfg.Log.Received(from, b)
 		}
 		switch d.Tag {
 		case wire.TagLocate:
 			select {
 			case c.locates <- d.Locate:
 			default:
-				c.log.Warn("dropped a locate request: too many waiting", "datagram", printable(b))
+				if c.dropLocates.Note(from, b) {
+					c.log.Warn("dropped a locate request: too many waiting", "datagram", droplog.Shown(b))
+				}
 			}
 			continue
 		case wire.TagRegister, wire.TagDeregister:
-			c.log.Warn("dropped a request a client does not serve", "datagram", printable(b))
+			if c.dropUnserved.Note(from, b) {
+				c.log.Warn("dropped a request a client does not serve", "datagram", droplog.Shown(b))
+			}
 			continue
 		}
 		c.mu.Lock()
@@ -525,8 +575,8 @@ func (c *Client) read(l *link) {
 			p = &pending{}
 		}
 		c.mu.Unlock()
-		if p != nil {
-			c.log.Warn("dropped a reply that answers no request in progress", "datagram", printable(b))
+		if p != nil && c.dropUnasked.Note(from, b) {
+			c.log.Warn("dropped a reply that answers no request in progress", "datagram", droplog.Shown(b))
 		}
 	}
 }
@@ -544,7 +594,7 @@ func (c *Client) refused(l *link, err error) {
 		p = nil
 	}
 	c.mu.Unlock()
-	if p == nil {
+	if p == nil && c.dropRefused.Note(l.node, nil) {
 		c.log.Warn("the node's address is unreachable (ICMP port unreachable)", "node", l.node)
 	}
 }
@@ -554,14 +604,6 @@ func (c *Client) refused(l *link, err error) {
 // laura@bb.com forwards its PL to laura's agent, which must answer it.
 func SameAddr(a, b wire.Address) bool {
 	return strings.EqualFold(a.User, b.User) && strings.EqualFold(a.Domain, b.Domain)
-}
-
-// printable quotes a datagram for a log line.
-func printable(b []byte) string {
-	if len(b) > wire.PLUMIMax {
-		return fmt.Sprintf("%q... (%d bytes)", b[:wire.PLUMIMax], len(b))
-	}
-	return fmt.Sprintf("%q", b)
 }
 
 // ParseNode parses a node address for -node flags: "ip[:port]" or

@@ -30,6 +30,10 @@
 // again when it starts, so that its node takes a restarted agent back at
 // once; when the port is taken it uses any other.
 //
+// Datagrams it drops (junk, even spoofed from its node's address) are
+// counted and summed up on stderr, not logged one by one, and the datagram
+// log is capped by -log-max (10M by default; it moves to FILE.1).
+//
 // With -json, stdout carries one JSON object per event and nothing else;
 // see the README for the schema. Exit status: 0 after a clean deregister, 1
 // when it cannot start, register or deregister, 2 bad usage.

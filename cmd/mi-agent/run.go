@@ -22,6 +22,7 @@ import (
 
 	"mi/agent"
 	"mi/internal/auth"
+	"mi/internal/datalog"
 	"mi/lumi"
 	"mi/plumi"
 	"mi/wire"
@@ -41,6 +42,7 @@ type options struct {
 	attempts, lineBurst                                      int
 	lineRate                                                 float64
 	retry, handshake, message, refresh                       time.Duration
+	logMax                                                   datalog.Size
 }
 
 func parseFlags(args []string, stderr io.Writer) (options, error) {
@@ -60,6 +62,8 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.StringVar(&o.listen, "listen", ":0", "TCP address for chats")
 	fs.StringVar(&o.advertise, "advertise", "", "ip to give peers (default: the local ip that reaches the node)")
 	fs.StringVar(&o.logPath, "log", "", `datagram log (default p2p-<nick>.log; "-" for none)`)
+	o.logMax = agent.DefaultLogMax
+	fs.Var(&o.logMax, "log-max", "cap the datagram log at `size` (e.g. 10M): when full it moves to FILE.1 and a new file starts; 0 for no cap")
 	fs.StringVar(&o.statePath, "state", "", "`file` keeping the UDP port you registered from, to register from it again after a restart (default p2p-<nick>.state beside the -log file; none with -log - unless given; \"-\" for none)")
 	fs.BoolVar(&o.json, "json", false, "one JSON object per event on stdout")
 	fs.BoolVar(&o.verbose, "v", false, "diagnostics on stderr")
@@ -332,7 +336,10 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	cfg := agent.Config{
 		Addr: addr, Nick: nick, Listen: o.listen, Attempts: o.attempts, RetryInterval: o.retry,
 		HandshakeTimeout: o.handshake, MessageTimeout: o.message, LineRate: o.lineRate, LineBurst: o.lineBurst,
-		Refresh: o.refresh, LogPath: logPath, Logger: logger, StatePath: statePath,
+		Refresh: o.refresh, LogPath: logPath, LogMax: int64(o.logMax), Logger: logger, StatePath: statePath,
+	}
+	if cfg.LogMax == 0 {
+		cfg.LogMax = -1 // no cap
 	}
 	if o.secretFile != "" {
 		secret, err := auth.ReadSecret(o.secretFile)

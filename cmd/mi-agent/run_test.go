@@ -197,6 +197,29 @@ func TestStateFlag(t *testing.T) {
 	}
 }
 
+func TestLogMaxFlag(t *testing.T) {
+	for _, tc := range []struct {
+		args []string
+		want int64
+	}{
+		{nil, agent.DefaultLogMax},
+		{[]string{"-log-max", "64K"}, 64 << 10},
+		{[]string{"-log-max", "0"}, -1}, // no cap
+	} {
+		o, err := parseFlags(append([]string{"-addr", "laura@bb.com", "-hosts", "-"}, tc.args...), io.Discard)
+		if err != nil {
+			t.Fatal(err)
+		}
+		cfg, err := agentConfig(o, nil)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if cfg.LogMax != tc.want {
+			t.Errorf("%q: LogMax %d, want %d", tc.args, cfg.LogMax, tc.want)
+		}
+	}
+}
+
 func TestHumanError(t *testing.T) {
 	cases := []struct{ reason, msg, want string }{
 		{"busy", "pau@cc.org is busy in another conversation", "pau@cc.org is busy in another conversation"},
