@@ -7,14 +7,12 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"math"
 	"net/http"
 	"net/netip"
 	"os"
 	"os/signal"
 	"runtime"
 	"runtime/pprof"
-	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -24,6 +22,7 @@ import (
 
 	"mi/cluster"
 	"mi/internal/auth"
+	"mi/internal/datalog"
 	"mi/internal/opserver"
 	"mi/internal/sdnotify"
 	"mi/lumi"
@@ -141,7 +140,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	dnsServer := fs.String("dns", "", "DNS server `host:port` (default: the first of /etc/resolv.conf)")
 	hosts := fs.String("hosts", "", "hosts file (default "+lumi.DefaultHostsFile+"; - for none)")
 	logPath := fs.String("log", "", "datagram log file (default nodelumi-<domain>.log; - for none)")
-	var logMax sizeFlag
+	var logMax datalog.Size
 	fs.Var(&logMax, "log-max", "cap the datagram log at `size` (e.g. 100M): when full it moves to FILE.1 and a new file starts; 0 for no cap")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sockets serving -listen, one goroutine each (SO_REUSEPORT)")
 	verbose := fs.Bool("v", false, "log debug events")
@@ -358,29 +357,5 @@ func (d *offDuration) Set(v string) error {
 		return fmt.Errorf("want a duration such as 500ms, or -1 for none: %q", v)
 	}
 	*d = offDuration(x)
-	return nil
-}
-
-// sizeFlag is a byte count written with an optional K, M or G (powers of
-// 1024).
-type sizeFlag int64
-
-func (s *sizeFlag) String() string { return strconv.FormatInt(int64(*s), 10) }
-
-func (s *sizeFlag) Set(v string) error {
-	mult := int64(1)
-	switch {
-	case strings.HasSuffix(v, "K"):
-		mult, v = 1<<10, strings.TrimSuffix(v, "K")
-	case strings.HasSuffix(v, "M"):
-		mult, v = 1<<20, strings.TrimSuffix(v, "M")
-	case strings.HasSuffix(v, "G"):
-		mult, v = 1<<30, strings.TrimSuffix(v, "G")
-	}
-	n, err := strconv.ParseInt(v, 10, 64)
-	if err != nil || n < 0 || n > math.MaxInt64/mult {
-		return fmt.Errorf("want a size in bytes, with K, M or G if you like: %q", v)
-	}
-	*s = sizeFlag(n * mult)
 	return nil
 }
