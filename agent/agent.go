@@ -9,6 +9,10 @@
 // and when the user is behind on events the agent stops reading the peer,
 // so TCP holds the peer back instead of the agent's memory.
 //
+// A caller is named after the asker of a locate only when it connects to
+// the port that locate's RL0 gave it alone (a caller port), and then as a
+// claim (Event.Claimed): a PL anyone can forge names no other connection.
+//
 // One goroutine owns the agent's state. The PLUMI client's socket reader
 // (a plumi.Client), the TCP accept loop, each conversation's reader and
 // each call in progress run beside it and hand it what they get; what
@@ -27,6 +31,7 @@ import (
 	"log/slog"
 	"net"
 	"net/netip"
+	"slices"
 	"sync"
 	"sync/atomic"
 	"syscall"
@@ -68,6 +73,15 @@ type Config struct {
 	LineBurst     int           // lines a peer may send at once beyond LineRate; default 50
 	DropReport    time.Duration // lines dropped are said in one notice this often; default 10s
 
+	// CallerPorts is how many TCP ports the agent keeps open at once for
+	// the callers it answered RL0, one per asker, each given in that
+	// asker's RL0 alone: a connection to one is named after its asker, as
+	// a claim (see callerPort). Beyond them an RL0 gives the chat port,
+	// and its caller comes unnamed. Default DefaultCallerPorts when Listen
+	// has no fixed port; none when it has one (the port a firewall or a
+	// port forward lets in), or when negative.
+	CallerPorts int
+
 	// Refresh is how often the agent sends its PR again, so that a node
 	// that restarted (and lost its table) learns where the user is.
 	// 0 means DefaultRefresh; negative: never. See Agent.Register.
@@ -95,6 +109,7 @@ const (
 	DefaultTimeout        = 5 * time.Second // HandshakeTimeout, DialTimeout, WriteTimeout
 	DefaultMessageTimeout = 10 * time.Second
 	DefaultMaxHandshakes  = 8
+	DefaultCallerPorts    = 16
 	DefaultEventQueue     = 256
 	DefaultLineRate       = 20
 	DefaultLineBurst      = 50
@@ -166,15 +181,43 @@ type Agent struct {
 	refreshNow  chan struct{} // asks the refresher for a refresh at once
 
 	// Owned by the loop goroutine.
-	queue     []Event
-	conv      *conversation
-	pending   map[net.Conn]struct{} // incoming connections in their nickname exchange
-	dialing   bool                  // a Call's connection is in its nickname exchange
-	calling   bool                  // a Call in progress
-	nextID    int
-	locator   wire.Address // the last asker answered RL0, for peer_addr
-	locatorAt time.Time
+	queue       []Event
+	conv        *conversation
+	pending     map[net.Conn]handshake // incoming connections in their nickname exchange
+	dialing     bool                   // a Call's connection is in its nickname exchange
+	calling     bool                   // a Call in progress
+	nextID      int
+	callerPorts []*callerPort // open for the askers answered RL0
 }
+
+// handshake is an incoming connection in its nickname exchange. Owned by
+// the loop.
+type handshake struct {
+	claimed string // the asker whose caller port it came to; "" for the chat port
+}
+
+// callerPort is a TCP port opened for one asker's locate and given in the
+// RL0 that answers it, and in no other. The nodes route that RL0 to the
+// asker's node and on to the address the asker registered from, so the
+// port is known to who reads the RL0 there, and to nobody else off the
+// path: someone who forged the PL, from any address, never learns it. A
+// connection to it is the asker's, as far as the asker's nodes can tell,
+// and is named after the asker, as a claim; a connection to the chat port
+// is named after nobody. So a name learnt from a PL goes to the one
+// connection that answers that PL, never to a later one. The port takes
+// one connection, and closes then or callerPortTTL after the last RL0 that
+// gave it (a retransmitted PL gets the same port). Owned by the loop.
+type callerPort struct {
+	asker   wire.Address
+	ln      net.Listener
+	port    uint16
+	expires time.Time
+}
+
+// callerPortTTL is how long a caller port waits for its caller after the
+// last RL0 that gave it: the caller connects as soon as the RL0 is in,
+// within its dial timeout (5 s).
+const callerPortTTL = 10 * time.Second
 
 // conversation is the one open chat. Owned by the loop.
 type conversation struct {
@@ -183,6 +226,7 @@ type conversation struct {
 	w         *wire.Writer
 	peerNick  string
 	peerAddr  string
+	claimed   bool // peerAddr is the caller's claim (its locate's asker)
 	initiator bool
 	done      chan struct{} // closed when the conversation ends
 
@@ -194,6 +238,7 @@ type conversation struct {
 type PeerInfo struct {
 	Nick      string
 	Addr      string // "" when not known
+	Claimed   bool   // Addr is the caller's claim: the asker of the locate whose RL0 it connected through
 	Remote    string // ip:port
 	Initiator bool
 }
@@ -244,7 +289,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		events:  make(chan Event),
 		quit:    make(chan struct{}),
 		loopWG:  make(chan struct{}),
-		pending: make(map[net.Conn]struct{}),
+		pending: make(map[net.Conn]handshake),
 
 		refreshNow: make(chan struct{}, 1),
 	}
@@ -294,6 +339,12 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		return nil, plumi.ErrBadAddress.New("advertised ip " + ip.String() + " is not IPv4, which RL0 requires")
 	}
 	a.advertise = netip.AddrPortFrom(ip, lap.Port())
+	if a.cfg.CallerPorts == 0 {
+		a.cfg.CallerPorts = DefaultCallerPorts
+		if _, port, err := net.SplitHostPort(cfg.Listen); err == nil && port != "0" && port != "" {
+			a.cfg.CallerPorts = -1 // a fixed port: the only one let in
+		}
+	}
 	ok = true
 	go a.loop()
 	go a.accept()
@@ -476,6 +527,9 @@ func (a *Agent) loop() {
 			a.answerLocate(pl)
 		case <-a.quit:
 			a.closeHandshakes()
+			for _, cp := range a.callerPorts {
+				cp.ln.Close()
+			}
 			if a.conv != nil {
 				a.endConv(ByLocal, nil)
 			}
@@ -503,7 +557,7 @@ func (a *Agent) answerLocate(pl wire.Locate) {
 	if !a.busy() {
 		rl.Code, rl.IP, rl.Port = wire.LocateFound, a.advertise.Addr(), a.advertise.Port()
 		if !plumi.SameAddr(pl.From, a.addr) { // the node checking that the agent is alive calls no one
-			a.locator, a.locatorAt = pl.From, time.Now()
+			rl.Port = a.callerPortFor(pl.From)
 		}
 	}
 	if err := a.client.AnswerLocate(&rl); err != nil && a.dropUnsent.Note(a.client.Node(), nil) {
@@ -523,16 +577,78 @@ func (a *Agent) accept() {
 			time.Sleep(50 * time.Millisecond)
 			continue
 		}
-		if !a.whenRoom(nil, func() { a.incoming(conn) }) {
+		if !a.whenRoom(nil, func() { a.incoming(conn, "") }) {
 			conn.Close()
 			return
 		}
 	}
 }
 
+// callerPortFor returns the port to give asker in its RL0: its caller
+// port, opened now or, for a retransmitted PL, before; the chat port when
+// CallerPorts are open already (or none are to be) or one cannot be
+// opened. Loop only.
+func (a *Agent) callerPortFor(asker wire.Address) uint16 {
+	now := time.Now()
+	for _, cp := range a.callerPorts {
+		if plumi.SameAddr(cp.asker, asker) {
+			cp.expires = now.Add(callerPortTTL)
+			return cp.port
+		}
+	}
+	if len(a.callerPorts) >= a.cfg.CallerPorts {
+		a.log.Debug("no caller port free: the caller will come unnamed", "asker", asker.String(), "open", len(a.callerPorts))
+		return a.advertise.Port()
+	}
+	host, _, _ := net.SplitHostPort(a.ln.Addr().String())
+	if ip := net.ParseIP(host); ip != nil && ip.IsUnspecified() {
+		host = ""
+	}
+	ln, err := net.Listen("tcp", net.JoinHostPort(host, "0"))
+	if err != nil {
+		a.log.Warn("cannot open a caller port: the caller will come unnamed", "err", err)
+		return a.advertise.Port()
+	}
+	cp := &callerPort{asker: asker, ln: ln, port: ln.Addr().(*net.TCPAddr).AddrPort().Port(), expires: now.Add(callerPortTTL)}
+	a.callerPorts = append(a.callerPorts, cp)
+	go a.acceptCaller(cp)
+	time.AfterFunc(callerPortTTL, func() { a.do(func() { a.expireCallerPort(cp) }) })
+	return cp.port
+}
+
+// acceptCaller takes the one connection of cp, closes cp and hands the
+// connection to the loop, named after cp's asker.
+func (a *Agent) acceptCaller(cp *callerPort) {
+	conn, err := cp.ln.Accept()
+	cp.ln.Close()
+	if err != nil {
+		return // expired, or the agent closed
+	}
+	if !a.whenRoom(nil, func() { a.dropCallerPort(cp); a.incoming(conn, cp.asker.String()) }) {
+		conn.Close()
+	}
+}
+
+// expireCallerPort closes cp once callerPortTTL has passed since the last
+// RL0 that gave it, or waits for that. Loop only.
+func (a *Agent) expireCallerPort(cp *callerPort) {
+	if left := time.Until(cp.expires); left > 0 {
+		time.AfterFunc(left, func() { a.do(func() { a.expireCallerPort(cp) }) })
+		return
+	}
+	cp.ln.Close()
+	a.dropCallerPort(cp)
+}
+
+// dropCallerPort forgets cp. Loop only.
+func (a *Agent) dropCallerPort(cp *callerPort) {
+	a.callerPorts = slices.DeleteFunc(a.callerPorts, func(c *callerPort) bool { return c == cp })
+}
+
 // incoming starts the nickname exchange of a new connection, unless the
-// agent is busy or has MaxHandshakes exchanges going. Loop only.
-func (a *Agent) incoming(conn net.Conn) {
+// agent is busy or has MaxHandshakes exchanges going. claimed is the asker
+// whose caller port it came to ("" for the chat port). Loop only.
+func (a *Agent) incoming(conn net.Conn, claimed string) {
 	remote := conn.RemoteAddr().String()
 	switch {
 	case a.busy():
@@ -540,7 +656,7 @@ func (a *Agent) incoming(conn net.Conn) {
 	case len(a.pending) >= a.cfg.MaxHandshakes:
 		a.log.Info("refused a chat connection: too many nickname exchanges in progress", "remote", remote, "max", a.cfg.MaxHandshakes)
 	default:
-		a.pending[conn] = struct{}{}
+		a.pending[conn] = handshake{claimed: claimed}
 		go a.answer(conn)
 		return
 	}
@@ -556,7 +672,8 @@ func (a *Agent) answer(conn net.Conn) {
 // answered ends an incoming nickname exchange: the first to end well
 // becomes the conversation. Loop only.
 func (a *Agent) answered(conn net.Conn, r *msgReader, nick string, err error) {
-	if _, ok := a.pending[conn]; !ok {
+	h, ok := a.pending[conn]
+	if !ok {
 		return // closed here, as another exchange or a call came first
 	}
 	delete(a.pending, conn)
@@ -565,19 +682,8 @@ func (a *Agent) answered(conn net.Conn, r *msgReader, nick string, err error) {
 		a.emitErr(err)
 		return
 	}
-	a.startConv(conn, r, nick, a.takeLocator(), false)
+	a.startConv(conn, r, nick, h.claimed, h.claimed != "", false)
 	a.answerNick(a.conv)
-}
-
-// takeLocator returns the last asker answered RL0, if recent: most likely
-// the caller who just connected. Loop only.
-func (a *Agent) takeLocator() string {
-	peerAddr := ""
-	if a.locator.User != "" && time.Since(a.locatorAt) < 30*time.Second {
-		peerAddr = a.locator.String()
-	}
-	a.locator = wire.Address{}
-	return peerAddr
 }
 
 // closeHandshakes drops the incoming nickname exchanges in progress, once
@@ -636,13 +742,13 @@ func (a *Agent) answerNick(c *conversation) {
 
 // startConv makes conn the conversation and drops the other nickname
 // exchanges. Loop only.
-func (a *Agent) startConv(conn net.Conn, r *msgReader, nick, peerAddr string, initiator bool) {
+func (a *Agent) startConv(conn net.Conn, r *msgReader, nick, peerAddr string, claimed, initiator bool) {
 	a.closeHandshakes()
 	a.nextID++
 	c := &conversation{id: a.nextID, conn: conn, w: wire.NewWriter(conn), peerNick: nick, peerAddr: peerAddr,
-		initiator: initiator, done: make(chan struct{})}
+		claimed: claimed, initiator: initiator, done: make(chan struct{})}
 	a.conv = c
-	a.emit(Event{Kind: EventConnected, PeerNick: nick, PeerAddr: peerAddr,
+	a.emit(Event{Kind: EventConnected, PeerNick: nick, PeerAddr: peerAddr, Claimed: claimed,
 		Local: unmapString(conn.LocalAddr()), Remote: unmapString(conn.RemoteAddr()), Initiator: initiator})
 	go a.readConv(c, r)
 }
@@ -1044,7 +1150,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 		case a.conv != nil:
 			err = ErrInConvers.New("another conversation started while calling " + peerAddr)
 		default:
-			a.startConv(conn, r, nick, peerAddr, true)
+			a.startConv(conn, r, nick, peerAddr, false, true)
 			return
 		}
 		conn.Close()
@@ -1099,7 +1205,7 @@ func (a *Agent) Peer() (PeerInfo, bool) {
 	var ok bool
 	a.do(func() {
 		if c := a.conv; c != nil {
-			p = PeerInfo{Nick: c.peerNick, Addr: c.peerAddr, Remote: unmapString(c.conn.RemoteAddr()), Initiator: c.initiator}
+			p = PeerInfo{Nick: c.peerNick, Addr: c.peerAddr, Claimed: c.claimed, Remote: unmapString(c.conn.RemoteAddr()), Initiator: c.initiator}
 			ok = true
 		}
 	})

@@ -36,7 +36,14 @@ func askLocate(t *testing.T, n *plumitest.Node, a *Agent, from string) wire.Loca
 // dialPeer connects to a's chat socket as a peer and exchanges nicknames.
 func dialPeer(t *testing.T, a *Agent, nick string) (net.Conn, *wire.Reader) {
 	t.Helper()
-	conn, err := net.Dial("tcp", a.ChatAddr().String())
+	return dialPeerAt(t, a, a.ChatAddr(), nick)
+}
+
+// dialPeerAt connects to a at ap (its chat socket, or a caller port an RL0
+// gave) as a peer and exchanges nicknames.
+func dialPeerAt(t *testing.T, a *Agent, ap netip.AddrPort, nick string) (net.Conn, *wire.Reader) {
+	t.Helper()
+	conn, err := net.Dial("tcp", ap.String())
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -61,13 +68,13 @@ func TestAnswersLocateFreeAndBusy(t *testing.T) {
 	a := newTestAgent(t, n, "laura@bb.com", nil)
 	rl := askLocate(t, n, a, "pau@cc.org")
 	wantRL := wire.LocateReply{Code: wire.LocateFound, From: plumitest.Addr(t, "pau@cc.org"), To: a.Addr(),
-		IP: netip.MustParseAddr("127.0.0.1"), Port: a.ChatAddr().Port()}
-	if rl != wantRL {
-		t.Fatalf("free: got %+v, want %+v", rl, wantRL)
+		IP: netip.MustParseAddr("127.0.0.1"), Port: rl.Port}
+	if rl != wantRL || rl.Port == 0 || rl.Port == a.ChatAddr().Port() {
+		t.Fatalf("free: got %+v, want %+v with a caller port of its own", rl, wantRL)
 	}
-	conn, _ := dialPeer(t, a, "pau")
+	conn, _ := dialPeerAt(t, a, netip.AddrPortFrom(rl.IP, rl.Port), "pau")
 	e := want(t, a, EventConnected)
-	if e.PeerNick != "pau" || e.PeerAddr != "pau@cc.org" || e.Initiator || e.Remote != conn.LocalAddr().String() {
+	if e.PeerNick != "pau" || e.PeerAddr != "pau@cc.org" || !e.Claimed || e.Initiator || e.Remote != conn.LocalAddr().String() {
 		t.Errorf("connected event %+v", e)
 	}
 	// Mid-conversation, and again after a line: busy.
@@ -115,7 +122,7 @@ func TestAdvertise(t *testing.T) {
 		c.Advertise = netip.MustParseAddr("192.0.2.7")
 	})
 	rl := askLocate(t, n, a, "pau@cc.org")
-	if rl.IP != netip.MustParseAddr("192.0.2.7") || rl.Port != a.ChatAddr().Port() {
+	if rl.IP != netip.MustParseAddr("192.0.2.7") || rl.Port == 0 {
 		t.Errorf("got %+v", rl)
 	}
 	// Without -advertise and listening on every address, the ip is the one
@@ -249,14 +256,14 @@ func TestCall(t *testing.T) {
 	if e := want(t, a, EventLocating); e.Target != "pau@cc.org" {
 		t.Errorf("%+v", e)
 	}
-	if e := want(t, a, EventLocated); e.IP != "127.0.0.1" || e.Port != int(b.ChatAddr().Port()) {
+	if e := want(t, a, EventLocated); e.IP != "127.0.0.1" || e.Port == 0 || e.Port == int(b.ChatAddr().Port()) {
 		t.Errorf("%+v", e)
 	}
 	ea, eb := want(t, a, EventConnected), want(t, b, EventConnected)
 	if ea.PeerNick != "Pau" || ea.PeerAddr != "pau@cc.org" || !ea.Initiator || ea.Remote != eb.Local || ea.Local != eb.Remote {
 		t.Errorf("caller %+v, callee %+v", ea, eb)
 	}
-	if eb.PeerNick != "laura" || eb.PeerAddr != "laura@bb.com" || eb.Initiator {
+	if eb.PeerNick != "laura" || eb.PeerAddr != "laura@bb.com" || !eb.Claimed || eb.Initiator || ea.Claimed {
 		t.Errorf("callee %+v", eb)
 	}
 	if p, ok := a.Peer(); !ok || p.Nick != "Pau" {

@@ -14,7 +14,7 @@ const (
 	EventRegistered   Kind = "registered"   // Addr, Node
 	EventLocating     Kind = "locating"     // Target
 	EventLocated      Kind = "located"      // Target, IP, Port
-	EventConnected    Kind = "connected"    // PeerNick, PeerAddr (when known), Local, Remote, Initiator
+	EventConnected    Kind = "connected"    // PeerNick, PeerAddr (when known), Claimed, Local, Remote, Initiator
 	EventLine         Kind = "line"         // From (the peer's nick), Text
 	EventHangup       Kind = "hangup"       // By: "local" or "peer"
 	EventError        Kind = "error"        // Reason, Message
@@ -65,7 +65,8 @@ type Event struct {
 	IP        string // located
 	Port      int    // located
 	PeerNick  string // connected
-	PeerAddr  string // connected, when known
+	PeerAddr  string // connected, when known: the address called, or the caller's claim (Claimed)
+	Claimed   bool   // connected: PeerAddr is what the caller's locate said it is, which nobody checked (see Agent's callerPort)
 	Local     string // connected: the TCP connection's local ip:port
 	Remote    string // connected: its remote ip:port
 	Initiator bool   // connected: this agent called
@@ -110,6 +111,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		field("peer_nick", e.PeerNick)
 		if e.PeerAddr != "" {
 			field("peer_addr", e.PeerAddr)
+			if e.Claimed {
+				field("claimed", true)
+			}
 		}
 		field("local", e.Local)
 		field("remote", e.Remote)

@@ -210,7 +210,7 @@ var eventFields = map[string][]string{
 	"registered":   {"addr", "node"},
 	"locating":     {"target"},
 	"located":      {"target", "ip", "port"},
-	"connected":    {"peer_nick", "peer_addr?", "local", "remote", "initiator"},
+	"connected":    {"peer_nick", "peer_addr?", "claimed?", "local", "remote", "initiator"},
 	"line":         {"from", "text"},
 	"hangup":       {"by"},
 	"error":        {"reason", "message"},

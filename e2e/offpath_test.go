@@ -1,12 +1,19 @@
 package e2e
 
 import (
+	"net"
 	"net/netip"
+	"os"
+	"path/filepath"
+	"regexp"
 	"strings"
 	"sync/atomic"
 	"syscall"
 	"testing"
 	"time"
+
+	"mi/internal/spoof"
+	"mi/wire"
 )
 
 // TestRestartWhileStrangerPolls: an mi-agent killed with SIGKILL and
@@ -81,4 +88,88 @@ func TestRestartWhileStrangerPolls(t *testing.T) {
 	if out := w.nodes["bb.com"].console(t, "list", "laura"); !strings.Contains(out, "ONLINE") {
 		t.Errorf("node's list:\n%s", out)
 	}
+}
+
+// chatAddr is the chat address mi-agent -json tells people on stderr.
+func (a *agentProc) chatAddr() string {
+	a.t.Helper()
+	re := regexp.MustCompile(`chat address (\S+);`)
+	var m []string
+	waitFor(a.t, 5*time.Second, a.name+"'s chat address", func() bool {
+		m = re.FindStringSubmatch(a.stderr.String())
+		return m != nil
+	})
+	return m[1]
+}
+
+// TestSpoofedAskerNamesNoLaterCaller: a PL naming boss@cc.org as its asker,
+// which anyone can have sent (laura's node forwards other domains' PLs
+// from any address; or spoofed from the node's address), does not make
+// laura's agent label a later connection that did not read its RL0
+// boss@cc.org. A real caller, who connects to the port its own RL0 gave,
+// is named, as a claim.
+func TestSpoofedAskerNamesNoLaterCaller(t *testing.T) {
+	w := newWorld(t, demoDomains)
+	node := netip.MustParseAddrPort(w.nodeAddr("bb.com"))
+	laura := w.startAgent("laura@bb.com")
+	chat := laura.chatAddr()
+	agentUDP := func() netip.AddrPort {
+		out := w.nodes["bb.com"].console(t, "list", "laura")
+		m := regexp.MustCompile(`(?m)^laura\s+(\S+)\s+ONLINE`).FindStringSubmatch(out)
+		if m == nil {
+			t.Fatalf("laura is not online at the node:\n%s", out)
+		}
+		return netip.MustParseAddrPort(m[1])
+	}()
+	forged := "PLboss@cc.org:laura@bb.com"
+	for _, tc := range []struct {
+		name string
+		send func(t *testing.T)
+	}{
+		{"through the node, from any address", func(t *testing.T) {
+			udpSocket(t).WriteToUDPAddrPort([]byte(forged), node)
+		}},
+		{"spoofed from the node's address", func(t *testing.T) {
+			if err := spoof.NewForTest(t).Send(node, agentUDP, []byte(forged)); err != nil {
+				t.Fatal(err)
+			}
+		}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			p2p := filepath.Join(w.dir, "p2p-laura.log")
+			answered := strings.Count(readFile(t, p2p), "RL0boss@cc.org:laura@bb.com")
+			tc.send(t)
+			waitFor(t, 5*time.Second, "laura's agent to answer the forged PL", func() bool {
+				return strings.Count(readFile(t, p2p), "RL0boss@cc.org:laura@bb.com") > answered
+			})
+			conn, err := net.Dial("tcp", chat)
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer conn.Close()
+			if err := wire.NewWriter(conn).WriteMessage(&wire.Nick{Nick: "boss"}); err != nil {
+				t.Fatal(err)
+			}
+			e := laura.want("connected")
+			t.Logf("FIGURE a connection after a forged PL (%s): peer_addr %q, claimed %v", tc.name, e.str("peer_addr"), e["claimed"])
+			if e.str("peer_addr") == "boss@cc.org" {
+				t.Errorf("a connection that read no RL0 is labelled boss@cc.org: %v", e)
+			}
+			conn.Close()
+			laura.want("hangup")
+		})
+	}
+	// A real caller is named, as a claim: its connection came to the port
+	// its own locate's RL0 gave.
+	pau := w.startAgent("pau@cc.org")
+	_, ed := call(t, pau, laura, "laura@bb.com")
+	if ed.str("peer_addr") != "pau@cc.org" || ed["claimed"] != true {
+		t.Errorf("laura's connected event for pau's call: %v; want peer_addr pau@cc.org, claimed", ed)
+	}
+}
+
+// readFile is the file's text; "" if it cannot be read.
+func readFile(t *testing.T, path string) string {
+	b, _ := os.ReadFile(path)
+	return string(b)
 }

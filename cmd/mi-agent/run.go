@@ -233,11 +233,7 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 		}()
 	case "/who":
 		if p, ok := a.Peer(); ok {
-			who := inert(p.Nick)
-			if p.Addr != "" {
-				who += " (" + inert(p.Addr) + ")"
-			}
-			out.note("talking to " + who + " at " + inert(p.Remote))
+			out.note("talking to " + peerName(inert(p.Nick), inert(p.Addr), p.Claimed) + " at " + inert(p.Remote))
 		} else {
 			out.note("not in a conversation; you are " + a.Addr().String() + ", chat address " + a.ChatAddr().String())
 		}
@@ -449,10 +445,7 @@ func (p *printer) event(e agent.Event) {
 		s = p.paint(cDim, fmt.Sprintf("* %s is at %s:%d", e.Target, e.IP, e.Port))
 	case agent.EventConnected:
 		p.peer = e.PeerNick
-		who := e.PeerNick
-		if e.PeerAddr != "" {
-			who += " (" + e.PeerAddr + ")"
-		}
+		who := peerName(e.PeerNick, e.PeerAddr, e.Claimed)
 		how := "called you"
 		if e.Initiator {
 			how = "answered"
@@ -483,6 +476,19 @@ func (p *printer) event(e agent.Event) {
 		s = p.paint(cDim, e.Time.Local().Format("15:04")) + " " + s
 	}
 	fmt.Fprintln(p.w, s)
+}
+
+// peerName is how people see a peer: its nick, and its address when
+// known; an address a caller gave is said to be its claim, as nothing
+// checked it.
+func peerName(nick, addr string, claimed bool) string {
+	switch {
+	case addr == "":
+		return nick
+	case claimed:
+		return nick + " (claims to be " + addr + ")"
+	}
+	return nick + " (" + addr + ")"
 }
 
 // cancelled: the error of a call or registration that the user's leaving

@@ -51,7 +51,7 @@ func TestUseColour(t *testing.T) {
 func TestPrinter(t *testing.T) {
 	tm := time.Date(2026, 1, 2, 3, 4, 5, 0, time.UTC)
 	events := []agent.Event{
-		{Kind: agent.EventConnected, Time: tm, PeerNick: "pau", PeerAddr: "pau@cc.org", Remote: "127.0.0.1:9"},
+		{Kind: agent.EventConnected, Time: tm, PeerNick: "pau", PeerAddr: "pau@cc.org", Claimed: true, Remote: "127.0.0.1:9"},
 		{Kind: agent.EventLine, Time: tm, From: "pau", Text: "hola"},
 		{Kind: agent.EventHangup, Time: tm, By: agent.ByPeer},
 		{Kind: agent.EventError, Time: tm, Reason: "busy", Message: "pau@cc.org is busy"},
@@ -65,7 +65,7 @@ func TestPrinter(t *testing.T) {
 		jp.event(e)
 	}
 	jp.note("a note")
-	want := "* pau (pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! pau@cc.org is busy\n" +
+	want := "* pau (claims to be pau@cc.org) called you, from 127.0.0.1:9; type to chat, /hangup to end\npau> hola\n* conversation ended by pau\n! pau@cc.org is busy\n" +
 		"* dropped 3 lines from pau\n" + `pau> \x1b[2Jgone\u202e` + "\n"
 	if human.String() != want {
 		t.Errorf("human:\n%s\nwant:\n%s", human.String(), want)
@@ -79,6 +79,9 @@ func TestPrinter(t *testing.T) {
 		if err := json.Unmarshal([]byte(l), &m); err != nil || m["event"] == nil || m["time"] != "2026-01-02T03:04:05Z" {
 			t.Errorf("json line %q: %v", l, err)
 		}
+	}
+	if !strings.Contains(lines[0], `"peer_addr":"pau@cc.org","claimed":true`) {
+		t.Errorf("json: the caller's address not marked claimed: %s", lines[0])
 	}
 	if strings.Contains(js.String(), "\x1b") || notes.String() != "a note\n" {
 		t.Errorf("json mode: colour or notes on stdout; notes %q", notes.String())
