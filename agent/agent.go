@@ -4,10 +4,12 @@
 // at a time.
 //
 // No one connection can hold the agent: nickname exchanges run several at
-// once and the first to finish well becomes the conversation; a message
-// once begun must end within a deadline; a peer's lines are rate-limited,
-// and when the user is behind on events the agent stops reading the peer,
-// so TCP holds the peer back instead of the agent's memory.
+// once, a few per source, and the first to finish well becomes the
+// conversation; a conversation in which neither side says anything gives
+// way to the next caller after a grace period; a message once begun must
+// end within a deadline; a peer's lines are rate-limited, and when the
+// user is behind on events the agent stops reading the peer, so TCP holds
+// the peer back instead of the agent's memory.
 //
 // A caller is named after the asker of a locate only when it connects to
 // the port that locate's RL0 gave it alone (a caller port), and then as a
@@ -67,7 +69,9 @@ type Config struct {
 	WriteTimeout     time.Duration // for one line to the peer; default 5s
 	MessageTimeout   time.Duration // for the rest of a PMI message once its first byte is in; default 10s
 
-	MaxHandshakes int           // incoming nickname exchanges at once; more connections are closed; default 8
+	MaxHandshakes int           // incoming nickname exchanges at once; when all are taken, a new source takes the oldest's place; default 8
+	PerSource     int           // incoming nickname exchanges at once from one source (an IPv4 address, an IPv6 /64); more are closed; default 2
+	SilentGrace   time.Duration // an incoming conversation where neither side has said anything since the nicknames gives way to the next caller after this; default 30s
 	EventQueue    int           // events held for a reader that is behind; when full, the peer is no longer read; default 256
 	LineRate      float64       // a peer's lines a second; more are dropped; default 20; math.Inf(1): no limit
 	LineBurst     int           // lines a peer may send at once beyond LineRate; default 50
@@ -109,6 +113,8 @@ const (
 	DefaultTimeout        = 5 * time.Second // HandshakeTimeout, DialTimeout, WriteTimeout
 	DefaultMessageTimeout = 10 * time.Second
 	DefaultMaxHandshakes  = 8
+	DefaultPerSource      = 2
+	DefaultSilentGrace    = 30 * time.Second
 	DefaultCallerPorts    = 16
 	DefaultEventQueue     = 256
 	DefaultLineRate       = 20
@@ -131,13 +137,16 @@ func withDefaults(cfg Config) Config {
 	if cfg.DropReport <= 0 {
 		cfg.DropReport = DefaultDropReport
 	}
+	if cfg.SilentGrace <= 0 {
+		cfg.SilentGrace = DefaultSilentGrace
+	}
 	if cfg.Refresh == 0 {
 		cfg.Refresh = DefaultRefresh
 	}
 	for _, v := range []struct {
 		n   *int
 		def int
-	}{{&cfg.MaxHandshakes, DefaultMaxHandshakes}, {&cfg.EventQueue, DefaultEventQueue}, {&cfg.LineBurst, DefaultLineBurst}} {
+	}{{&cfg.MaxHandshakes, DefaultMaxHandshakes}, {&cfg.PerSource, DefaultPerSource}, {&cfg.EventQueue, DefaultEventQueue}, {&cfg.LineBurst, DefaultLineBurst}} {
 		if *v.n <= 0 {
 			*v.n = v.def
 		}
@@ -193,7 +202,24 @@ type Agent struct {
 // handshake is an incoming connection in its nickname exchange. Owned by
 // the loop.
 type handshake struct {
-	claimed string // the asker whose caller port it came to; "" for the chat port
+	claimed string     // the asker whose caller port it came to; "" for the chat port
+	source  netip.Addr // sourceOf its remote address
+	since   time.Time
+}
+
+// sourceOf is the source a connection from addr counts against: its IPv4
+// address, or the /64 of its IPv6 address (one host's share).
+func sourceOf(addr net.Addr) netip.Addr {
+	t, ok := addr.(*net.TCPAddr)
+	if !ok {
+		return netip.Addr{}
+	}
+	ip := t.AddrPort().Addr().Unmap()
+	if ip.Is6() {
+		p, _ := ip.Prefix(64)
+		return p.Addr()
+	}
+	return ip
 }
 
 // callerPort is a TCP port opened for one asker's locate and given in the
@@ -229,6 +255,9 @@ type conversation struct {
 	claimed   bool // peerAddr is the caller's claim (its locate's asker)
 	initiator bool
 	done      chan struct{} // closed when the conversation ends
+	since     time.Time     // it began
+	said      bool          // the user has sent a line (loop only)
+	heard     atomic.Bool   // the peer has sent a message after its nickname
 
 	paused  bool         // said that the agent stopped reading the peer (loop only)
 	dropped atomic.Int64 // lines over the rate not yet said in a notice
@@ -540,9 +569,19 @@ func (a *Agent) loop() {
 
 // busy reports whether a locate should be answered RL1: in a conversation,
 // or calling one. Incoming nickname exchanges do not count: a connection
-// that never sends its nickname must not make the agent look busy. Loop
+// that never sends its nickname must not make the agent look busy; nor
+// does a conversation that gives way (silent). Loop only.
+func (a *Agent) busy() bool { return a.conv != nil && !a.silent(a.conv) || a.dialing }
+
+// silent reports whether c gives way to the next caller: someone called,
+// neither side has said anything since the nicknames, and SilentGrace has
+// passed. A peer that connects, sends its nickname and idles would
+// otherwise keep the agent busy for good; one that has spoken is the
+// user's to hang up on, and a call the user made is the user's own. Loop
 // only.
-func (a *Agent) busy() bool { return a.conv != nil || a.dialing }
+func (a *Agent) silent(c *conversation) bool {
+	return !c.initiator && !c.said && !c.heard.Load() && time.Since(c.since) >= a.cfg.SilentGrace
+}
 
 // answerLocate answers a PL from the node. Loop only.
 func (a *Agent) answerLocate(pl wire.Locate) {
@@ -650,17 +689,54 @@ func (a *Agent) dropCallerPort(cp *callerPort) {
 // whose caller port it came to ("" for the chat port). Loop only.
 func (a *Agent) incoming(conn net.Conn, claimed string) {
 	remote := conn.RemoteAddr().String()
+	src := sourceOf(conn.RemoteAddr())
 	switch {
 	case a.busy():
 		a.log.Info("refused a chat connection: busy", "remote", remote)
-	case len(a.pending) >= a.cfg.MaxHandshakes:
-		a.log.Info("refused a chat connection: too many nickname exchanges in progress", "remote", remote, "max", a.cfg.MaxHandshakes)
+	case a.fromSource(src) >= a.cfg.PerSource:
+		a.log.Info("refused a chat connection: its source has its share of nickname exchanges in progress", "remote", remote, "max", a.cfg.PerSource)
 	default:
-		a.pending[conn] = handshake{claimed: claimed}
+		if len(a.pending) >= a.cfg.MaxHandshakes {
+			a.dropOldestHandshake()
+		}
+		a.pending[conn] = handshake{claimed: claimed, source: src, since: time.Now()}
 		go a.answer(conn)
 		return
 	}
 	conn.Close()
+}
+
+// fromSource counts the nickname exchanges in progress from src. Loop
+// only.
+func (a *Agent) fromSource(src netip.Addr) int {
+	n := 0
+	for _, h := range a.pending {
+		if h.source == src {
+			n++
+		}
+	}
+	return n
+}
+
+// dropOldestHandshake closes the nickname exchange that has waited
+// longest, to make room for a new source's: a caller sends its nickname
+// as soon as it connects, so with every place taken the oldest is the one
+// least likely to be a caller, and a peer can keep a real caller out only
+// by opening connections faster than the caller's nickname comes. Loop
+// only.
+func (a *Agent) dropOldestHandshake() {
+	var oldest net.Conn
+	var at time.Time
+	for conn, h := range a.pending {
+		if oldest == nil || h.since.Before(at) {
+			oldest, at = conn, h.since
+		}
+	}
+	if oldest != nil {
+		a.log.Info("closed the oldest nickname exchange to make room for a new source", "remote", oldest.RemoteAddr().String(), "max", a.cfg.MaxHandshakes)
+		delete(a.pending, oldest)
+		oldest.Close()
+	}
 }
 
 // answer runs an incoming nickname exchange beside the loop.
@@ -681,6 +757,15 @@ func (a *Agent) answered(conn net.Conn, r *msgReader, nick string, err error) {
 		conn.Close()
 		a.emitErr(err)
 		return
+	}
+	if c := a.conv; c != nil {
+		if !a.silent(c) {
+			a.log.Info("refused a chat connection: busy", "remote", conn.RemoteAddr().String(), "nick", nick)
+			conn.Close()
+			return
+		}
+		a.notice(NoticeSilentReplaced, 0, fmt.Sprintf("dropped %s: nothing said either way in the %v since it called, and %s calls", c.peerNick, a.cfg.SilentGrace, nick))
+		a.endConv(ByLocal, nil)
 	}
 	a.startConv(conn, r, nick, h.claimed, h.claimed != "", false)
 	a.answerNick(a.conv)
@@ -746,7 +831,7 @@ func (a *Agent) startConv(conn net.Conn, r *msgReader, nick, peerAddr string, cl
 	a.closeHandshakes()
 	a.nextID++
 	c := &conversation{id: a.nextID, conn: conn, w: wire.NewWriter(conn), peerNick: nick, peerAddr: peerAddr,
-		claimed: claimed, initiator: initiator, done: make(chan struct{})}
+		claimed: claimed, initiator: initiator, done: make(chan struct{}), since: time.Now()}
 	a.conv = c
 	a.emit(Event{Kind: EventConnected, PeerNick: nick, PeerAddr: peerAddr, Claimed: claimed,
 		Local: unmapString(conn.LocalAddr()), Remote: unmapString(conn.RemoteAddr()), Initiator: initiator})
@@ -764,6 +849,7 @@ func (a *Agent) readConv(c *conversation, r *msgReader) {
 			a.do(func() { a.readFailed(c, err) })
 			return
 		}
+		c.heard.Store(true)
 		l, isLine := m.(*wire.Line)
 		switch {
 		case !bucket.allow(time.Now()):
@@ -1176,7 +1262,9 @@ func (a *Agent) Send(text string) error {
 		if werr := c.w.WriteLine(text); werr != nil {
 			err = ErrSend.Wrap("send to "+c.peerNick, werr)
 			a.endConv(ByPeer, err)
+			return
 		}
+		c.said = true
 	}); derr != nil {
 		return derr
 	}

@@ -27,6 +27,10 @@ const (
 const (
 	NoticeReadingPaused = "reading_paused" // the user is behind on events: the agent stopped reading the peer; Count is the events waiting
 	NoticeLinesDropped  = "lines_dropped"  // the peer sent lines over the rate: Count of them were dropped
+	// An incoming conversation in which neither side had said anything
+	// since the nicknames, for Config.SilentGrace, was dropped for the
+	// next caller; a hangup (by local) and the new conversation follow.
+	NoticeSilentReplaced = "silent_replaced"
 )
 
 // What a notice says about the node (Event.Reason of EventNotice): what

@@ -96,7 +96,14 @@ func callVia(t *testing.T, n *plumitest.Node, caller, callee *Agent) error {
 // dialRaw opens a TCP connection to a's chat socket and sends nothing.
 func dialRaw(t *testing.T, a *Agent) net.Conn {
 	t.Helper()
-	conn, err := net.Dial("tcp", a.ChatAddr().String())
+	return dialRawFrom(t, a, "127.0.0.1")
+}
+
+// dialRawFrom is dialRaw from the loopback address ip: another source.
+func dialRawFrom(t *testing.T, a *Agent, ip string) net.Conn {
+	t.Helper()
+	d := net.Dialer{LocalAddr: &net.TCPAddr{IP: net.ParseIP(ip)}}
+	conn, err := d.Dial("tcp", a.ChatAddr().String())
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"math"
 	"net"
 	"net/netip"
@@ -53,19 +54,21 @@ func TestSilentConnectionDoesNotBlockACall(t *testing.T) {
 	}
 }
 
-// TestConcurrentHandshakes: MaxHandshakes exchanges go on at once, one more
-// connection is closed at once, the agent stays free, and the first
-// nickname to come, from the last connection, wins.
+// TestConcurrentHandshakes: MaxHandshakes exchanges go on at once (from
+// sources holding their share each), one more connection from one of them
+// is closed at once, the agent stays free, and the first nickname to come,
+// from the last connection, wins.
 func TestConcurrentHandshakes(t *testing.T) {
 	n := plumitest.NewNode(t)
 	a := newTestAgent(t, n, "laura@bb.com", longHandshake)
+	source := func(i int) string { return fmt.Sprintf("127.0.0.%d", 2+i/DefaultPerSource) }
 	var others []net.Conn
 	for i := 0; i < DefaultMaxHandshakes-1; i++ {
-		others = append(others, dialRaw(t, a))
+		others = append(others, dialRawFrom(t, a, source(i)))
 	}
-	winner := dialRaw(t, a)
+	winner := dialRawFrom(t, a, source(DefaultMaxHandshakes-1))
 	waitHandshakes(t, a, DefaultMaxHandshakes)
-	wantClosed(t, dialRaw(t, a), "a connection over the limit")
+	wantClosed(t, dialRawFrom(t, a, source(0)), "a connection over the limit")
 	if rl := askLocate(t, n, a, "pau@cc.org"); rl.Code != wire.LocateFound {
 		t.Errorf("with only nickname exchanges going: %+v, want RL0", rl)
 	}

@@ -22,6 +22,9 @@
 // its nickname (several may be trying at once; the first wins), and
 // -message-timeout to finish a message once begun; lines beyond -line-rate
 // a second (-line-burst at once) are dropped, and a notice says how many.
+// One host has at most two nickname exchanges going at once, and a caller
+// who says nothing after its nickname, while you type nothing, gives way
+// to the next caller after -silent-grace.
 // When stdout is not read, the agent stops reading the peer instead of
 // piling its lines up.
 //

@@ -41,7 +41,7 @@ type options struct {
 	json, verbose                                            bool
 	attempts, lineBurst                                      int
 	lineRate                                                 float64
-	retry, handshake, message, refresh                       time.Duration
+	retry, handshake, message, refresh, silentGrace          time.Duration
 	logMax                                                   datalog.Size
 }
 
@@ -71,6 +71,7 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 	fs.DurationVar(&o.retry, "retry", wire.RetryInterval, "wait for a LUMI reply before sending again")
 	fs.DurationVar(&o.handshake, "handshake-timeout", agent.DefaultTimeout, "time a peer has to send its nickname")
 	fs.DurationVar(&o.message, "message-timeout", agent.DefaultMessageTimeout, "time a peer has to finish a message once its first byte is in")
+	fs.DurationVar(&o.silentGrace, "silent-grace", agent.DefaultSilentGrace, "a caller who has said nothing since the nicknames, while you have typed nothing, gives way to the next caller after this")
 	fs.Float64Var(&o.lineRate, "line-rate", agent.DefaultLineRate, `a peer's lines a second; more are dropped ("inf": no limit)`)
 	fs.IntVar(&o.lineBurst, "line-burst", agent.DefaultLineBurst, "lines a peer may send at once beyond -line-rate")
 	fs.DurationVar(&o.refresh, "refresh", agent.DefaultRefresh, "how often to register again, so that a node that restarted learns where you are (negative: never)")
@@ -331,7 +332,7 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	}
 	cfg := agent.Config{
 		Addr: addr, Nick: nick, Listen: o.listen, Attempts: o.attempts, RetryInterval: o.retry,
-		HandshakeTimeout: o.handshake, MessageTimeout: o.message, LineRate: o.lineRate, LineBurst: o.lineBurst,
+		HandshakeTimeout: o.handshake, MessageTimeout: o.message, SilentGrace: o.silentGrace, LineRate: o.lineRate, LineBurst: o.lineBurst,
 		Refresh: o.refresh, LogPath: logPath, LogMax: int64(o.logMax), Logger: logger, StatePath: statePath,
 	}
 	if cfg.LogMax == 0 {

@@ -123,17 +123,17 @@ func TestInert(t *testing.T) {
 
 func TestLimitFlags(t *testing.T) {
 	type limits struct {
-		Handshake, Message time.Duration
-		Rate               float64
-		Burst              int
+		Handshake, Message, Silent time.Duration
+		Rate                       float64
+		Burst                      int
 	}
 	cases := []struct {
 		args []string
 		want limits
 	}{
-		{nil, limits{agent.DefaultTimeout, agent.DefaultMessageTimeout, agent.DefaultLineRate, agent.DefaultLineBurst}},
-		{[]string{"-handshake-timeout", "2s", "-message-timeout", "3s", "-line-rate", "inf", "-line-burst", "7"},
-			limits{2 * time.Second, 3 * time.Second, math.Inf(1), 7}},
+		{nil, limits{agent.DefaultTimeout, agent.DefaultMessageTimeout, agent.DefaultSilentGrace, agent.DefaultLineRate, agent.DefaultLineBurst}},
+		{[]string{"-handshake-timeout", "2s", "-message-timeout", "3s", "-silent-grace", "4s", "-line-rate", "inf", "-line-burst", "7"},
+			limits{2 * time.Second, 3 * time.Second, 4 * time.Second, math.Inf(1), 7}},
 	}
 	for _, tc := range cases {
 		o, err := parseFlags(append([]string{"-addr", "laura@bb.com", "-hosts", "-"}, tc.args...), io.Discard)
@@ -144,7 +144,7 @@ func TestLimitFlags(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		got := limits{cfg.HandshakeTimeout, cfg.MessageTimeout, cfg.LineRate, cfg.LineBurst}
+		got := limits{cfg.HandshakeTimeout, cfg.MessageTimeout, cfg.SilentGrace, cfg.LineRate, cfg.LineBurst}
 		if d := cmp.Diff(tc.want, got); d != "" {
 			t.Errorf("%q (-want +got):\n%s", tc.args, d)
 		}
