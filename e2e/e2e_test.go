@@ -265,11 +265,16 @@ func TestTCPFraming(t *testing.T) {
 	if code, _, errOut := lumictl(t, "register", "-node", w.nodeAddr("cc.org"), "-port", port, "pau@cc.org"); code != 0 {
 		t.Fatalf("lumictl register: %d %s", code, errOut)
 	}
-	code, out, errOut := lumictl(t, "locate", "-node", w.nodeAddr("cc.org"), "-port", port, "pau@cc.org", "laura@bb.com")
-	if code != 0 {
-		t.Fatalf("lumictl locate: %d %s", code, errOut)
+	// Each RL0 gives the caller a port for one connection (a caller port),
+	// so each connection follows a locate of its own.
+	locate := func() string {
+		t.Helper()
+		code, out, errOut := lumictl(t, "locate", "-node", w.nodeAddr("cc.org"), "-port", port, "pau@cc.org", "laura@bb.com")
+		if code != 0 {
+			t.Fatalf("lumictl locate: %d %s", code, errOut)
+		}
+		return strings.TrimSpace(out)
 	}
-	chat := strings.TrimSpace(out)
 	var stream []byte
 	stream, _ = (&wire.Nick{Nick: "pau"}).Append(stream)
 	lines := []string{"u", "dos", strings.Repeat("tres ", 19)}
@@ -277,7 +282,7 @@ func TestTCPFraming(t *testing.T) {
 		stream, _ = (&wire.Line{Text: l}).Append(stream)
 	}
 	for _, mode := range []string{"byte at a time", "all at once"} {
-		conn, err := net.Dial("tcp", chat)
+		conn, err := net.Dial("tcp", locate())
 		if err != nil {
 			t.Fatal(err)
 		}
@@ -316,7 +321,7 @@ func TestTCPFraming(t *testing.T) {
 	}
 	// A peer that stalls mid-handshake is dropped; one that sends garbage too.
 	for _, bad := range []string{"N0", "garbage!"} {
-		conn, err := net.Dial("tcp", chat)
+		conn, err := net.Dial("tcp", locate())
 		if err != nil {
 			t.Fatal(err)
 		}
