@@ -75,7 +75,7 @@ type Config struct {
 	EventQueue    int           // events held for a reader that is behind; when full, the peer is no longer read; default 256
 	LineRate      float64       // a peer's lines a second; more are dropped; default 20; math.Inf(1): no limit
 	LineBurst     int           // lines a peer may send at once beyond LineRate; default 50
-	DropReport    time.Duration // lines dropped are said in one notice this often; default 10s
+	DropReport    time.Duration // lines dropped, and failed nickname exchanges beyond 5, are said in one notice this often; default 10s
 
 	// CallerPorts is how many TCP ports the agent keeps open at once for
 	// the callers it answered RL0, one per asker, each given in that
@@ -197,6 +197,7 @@ type Agent struct {
 	calling     bool                   // a Call in progress
 	nextID      int
 	callerPorts []*callerPort // open for the askers answered RL0
+	hsFailed    int           // incoming nickname exchanges failed in this DropReport period
 }
 
 // handshake is an incoming connection in its nickname exchange. Owned by
@@ -755,7 +756,9 @@ func (a *Agent) answered(conn net.Conn, r *msgReader, nick string, err error) {
 	delete(a.pending, conn)
 	if err != nil {
 		conn.Close()
-		a.emitErr(err)
+		if a.failedHandshake() {
+			a.emitErr(err)
+		}
 		return
 	}
 	if c := a.conv; c != nil {
@@ -769,6 +772,32 @@ func (a *Agent) answered(conn net.Conn, r *msgReader, nick string, err error) {
 	}
 	a.startConv(conn, r, nick, h.claimed, h.claimed != "", false)
 	a.answerNick(a.conv)
+}
+
+// handshakeBurst is how many failed incoming nickname exchanges are said
+// one by one per DropReport period; the rest are counted in one notice.
+const handshakeBurst = 5
+
+// failedHandshake counts an incoming nickname exchange that failed and
+// says whether to report it as an error event: the first handshakeBurst of
+// a DropReport period are, and the period's end says how many more there
+// were, in one notice. A host that opens and closes connections in a loop
+// (thousands a second) costs a few lines, not one each. Loop only.
+func (a *Agent) failedHandshake() bool {
+	a.hsFailed++
+	if a.hsFailed == 1 {
+		time.AfterFunc(a.cfg.DropReport, func() { a.do(a.reportHandshakes) })
+	}
+	return a.hsFailed <= handshakeBurst
+}
+
+// reportHandshakes ends a period of failed nickname exchanges. Loop only.
+func (a *Agent) reportHandshakes() {
+	if n := a.hsFailed - handshakeBurst; n > 0 {
+		a.notice(NoticeHandshakesFailed, n, fmt.Sprintf("dropped %d more connections that sent no nickname in %v (the first %d were said)",
+			n, a.cfg.DropReport, handshakeBurst))
+	}
+	a.hsFailed = 0
 }
 
 // closeHandshakes drops the incoming nickname exchanges in progress, once

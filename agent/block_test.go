@@ -1,6 +1,7 @@
 package agent
 
 import (
+	"fmt"
 	"io"
 	"net"
 	"net/netip"
@@ -177,4 +178,33 @@ func TestSilentConversationGivesWay(t *testing.T) {
 			t.Errorf("%+v, want RL1", rl)
 		}
 	})
+}
+
+// TestFailedHandshakesCounted: a host that opens and closes connections in
+// a loop costs a few error events and one notice per period, not an event
+// per connection.
+func TestFailedHandshakesCounted(t *testing.T) {
+	n := plumitest.NewNode(t)
+	a := newTestAgent(t, n, "laura@bb.com", func(c *Config) { c.DropReport = 200 * time.Millisecond })
+	const conns = 200
+	for i := range conns {
+		c := dialRawFrom(t, a, fmt.Sprintf("127.0.0.%d", 2+i%50))
+		c.Close()
+	}
+	errs, notices, counted := 0, 0, 0
+	for errs+counted < conns {
+		switch e := next(t, a); {
+		case e.Kind == EventError && e.Reason == ErrHandshake.Word():
+			errs++
+		case e.Kind == EventNotice && e.Reason == NoticeHandshakesFailed:
+			notices++
+			counted += e.Count
+		default:
+			t.Fatalf("%+v", e)
+		}
+	}
+	t.Logf("FIGURE %d connections closed before their nickname: %d error events, %d notices", conns, errs, notices)
+	if errs > 3*handshakeBurst || notices > 3 {
+		t.Errorf("%d error events and %d notices for %d failed exchanges, want a few per period", errs, notices, conns)
+	}
 }

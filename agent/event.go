@@ -31,6 +31,10 @@ const (
 	// since the nicknames, for Config.SilentGrace, was dropped for the
 	// next caller; a hangup (by local) and the new conversation follow.
 	NoticeSilentReplaced = "silent_replaced"
+	// More incoming connections failed their nickname exchange in a
+	// Config.DropReport period than were said one by one (5, as
+	// handshake_failed errors): Count of them.
+	NoticeHandshakesFailed = "handshakes_failed"
 )
 
 // What a notice says about the node (Event.Reason of EventNotice): what
