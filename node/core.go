@@ -313,11 +313,11 @@ func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time
 		c.log.Info("registration from a new address: checking the registered agent", "user", r.name, "agent", r.old, "from", src)
 		w.st.takeovers[takeoverStarted].Add(1)
 		w.out = outCheck
-		to := r.old
+		to, kind := r.old, toAgent
 		if r.owner != ownerSelf {
-			to = c.cl.owner(r.owner).addr // the check goes through the sibling that holds the agent
+			to, kind = c.cl.owner(r.owner).addr, toSibling // through the sibling that holds the agent
 		}
-		c.probe(w, r.name, to)
+		c.probe(w, r.name, to, kind, now)
 	case regRefused:
 		if c.drops.note(dropTakeover, src, nil) {
 			c.log.Warn("registration takeover refused: the registered agent answers", "user", r.name, "agent", r.old, "from", src)
@@ -410,11 +410,17 @@ func (c *core) registerUser(sh *userShard, u *userState, src netip.AddrPort, now
 	return r
 }
 
-// take registers u at src: at once for a node alone, or for a refresh from
-// the registered address at the node that holds it; else, with a store,
-// the change is to be settled there first (r.settle).
+// take registers u at src: at once for a node alone; with a store the
+// change is to be settled there first (r.settle). A refresh from the
+// registered address at the node that holds it changes nothing.
 func (c *core) take(u *userState, src netip.AddrPort, now int64, r *registration) {
-	if c.cl == nil || (u.owner == ownerSelf && u.online && u.agent() == src && !u.silent) {
+	if u.owner == ownerSelf && u.online && u.agent() == src {
+		// A refresh: the registration stands as it is. It is no sign of
+		// life, as anyone can send it from the agent's address: only
+		// answers to locates are (answered).
+		return
+	}
+	if c.cl == nil {
 		c.accept(u, src, now)
 		return
 	}
@@ -427,10 +433,16 @@ func (c *core) accept(u *userState, src netip.AddrPort, now int64) {
 	u.setAgent(src)
 }
 
-// probe asks the agent at agent whether it is alive: a PL for its own user,
-// which every agent answers with an RL.
-func (c *core) probe(w *scratch, name string, agent netip.AddrPort) {
+// probe asks the agent at agent (or the sibling that holds it) whether it
+// is alive: a PL for its own user, which every agent answers with an RL.
+// The PL is recorded as a locate of the node's own, so that only its
+// answer, from where it went and in time, counts (answered).
+func (c *core) probe(w *scratch, name string, agent netip.AddrPort, kind forwardKind, now time.Time) {
 	a := wire.Address{User: name, Domain: c.domain}
+	p := pendingLocate{forwardedTo: agent, expires: now.Add(c.ttl).UnixNano(), user: name, kind: kind}
+	if c.t.admit(c.keyOf(w, a, a), p, now.UnixNano(), c.repeatGap, c.perShard) != admitted {
+		return // one in flight already, or no room: the takeover waits for its verdict anyway
+	}
 	pl := wire.Locate{From: a, To: a}
 	start := len(w.buf)
 	b, err := pl.Append(w.buf)
@@ -665,61 +677,23 @@ func lookupReason(err error) string {
 }
 
 // routeReply forwards an RL to whoever asked, if it answers a PL this node
-// forwarded and comes from where the PL went. An RL from a user's agent
-// also shows the agent alive: it clears the user's unanswered locates and
-// refuses a takeover being checked.
+// forwarded and comes from where the PL went. An RL that answers a locate
+// forwarded to one of the domain's agents is the only sign of life the
+// node takes from an agent (answered): anything else from its address
+// could be anyone's.
 func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.AddrPort, now time.Time) {
 	t := now.UnixNano()
-	var (
-		fromAgent bool
-		name      string
-		back      bool
-		refuse    netip.AddrPort
-	)
-	if c.ours(m.To.Domain) {
-		c.t.withUserShard(w.userKey(m.To.User), func(sh *userShard, u *userState) {
-			if c.cl != nil && u.owner != ownerSelf {
-				// The sibling that holds the user routed its agent's
-				// answer to a check made here: the agent is alive.
-				if o := c.cl.owner(u.owner); o.alive && o.addr == src && u.online {
-					fromAgent, name = true, u.name
-					if tk, ok := sh.takeovers[u.name]; ok && !tk.refused {
-						refuse = tk.from
-						sh.setTakeover(u.name, takeover{from: tk.from, expires: t + c.refuseFor, refused: true})
-					}
-				}
-				return
-			}
-			if u.agentPort == 0 || u.agent() != src {
-				return
-			}
-			fromAgent, name = true, u.name
-			u.unanswered, u.lastSeen = 0, t
-			if u.silent {
-				u.online, u.silent, back = true, false, true
-			}
-			if tk, ok := sh.takeovers[u.name]; ok && !tk.refused && u.online {
-				refuse = tk.from
-				sh.setTakeover(u.name, takeover{from: tk.from, expires: t + c.refuseFor, refused: true})
-			}
-		})
-	}
-	if back {
-		c.log.Info("user back online: its agent answered", "user", name, "agent", src)
-	}
-	if refuse.IsValid() {
-		c.log.Warn("registration takeover refused: the registered agent answers", "user", name, "agent", src, "refused", refuse)
-		w.st.takeovers[takeoverRefused].Add(1)
-		w.forward(refuse, replyRR1)
-	}
 	p, found, taken := c.t.takePending(c.keyOf(w, m.From, m.To), src, t)
+	if taken && p.user != "" {
+		c.answered(w, p, t)
+	}
 	switch {
-	case taken:
+	case taken && p.requester.IsValid():
 		w.out = outForwarded
 		w.st.routed.Add(1)
 		w.forward(p.requester, b)
-	case !found && fromAgent && selfLocate(m):
-		// The answer to the node's own check (probe), late or not.
+	case taken:
+		// The answer to the node's own check of an agent (probe).
 	case !found:
 		if c.drop(w, dropNoPL, src, b) {
 			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", shown(b))
@@ -731,10 +705,42 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 	}
 }
 
-// selfLocate says whether m answers a PL of a user for itself, the shape of
-// the node's check of an agent.
-func selfLocate(m *wire.LocateReply) bool {
-	return strings.EqualFold(m.From.User, m.To.User) && strings.EqualFold(m.From.Domain, m.To.Domain)
+// answered takes the RL to the locate p, which went to a user's agent (or
+// to the sibling that holds it), as the agent's word: it clears the
+// user's unanswered locates, brings back a user marked offline by silence,
+// and refuses a takeover being checked.
+func (c *core) answered(w *scratch, p pendingLocate, t int64) {
+	var (
+		name   string
+		back   bool
+		refuse netip.AddrPort
+	)
+	c.t.withUserShard(w.userKey(p.user), func(sh *userShard, u *userState) {
+		here := u.owner == ownerSelf && u.agentPort != 0 && u.agent() == p.forwardedTo
+		via := c.cl != nil && u.owner != ownerSelf && c.cl.owner(u.owner).addr == p.forwardedTo
+		if !here && !via {
+			return
+		}
+		name = u.name
+		if here {
+			u.unanswered, u.lastSeen = 0, t
+			if u.silent {
+				u.online, u.silent, back = true, false, true
+			}
+		}
+		if tk, ok := sh.takeovers[u.name]; ok && !tk.refused && u.online {
+			refuse = tk.from
+			sh.setTakeover(u.name, takeover{from: tk.from, expires: t + c.refuseFor, refused: true})
+		}
+	})
+	if back {
+		c.log.Info("user back online: its agent answered", "user", name, "agent", p.forwardedTo)
+	}
+	if refuse.IsValid() {
+		c.log.Warn("registration takeover refused: the registered agent answers", "user", name, "agent", p.forwardedTo, "refused", refuse)
+		w.st.takeovers[takeoverRefused].Add(1)
+		w.forward(refuse, replyRR1)
+	}
 }
 
 // sweep ends what has waited too long at now: the locates nobody answered,

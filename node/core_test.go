@@ -173,7 +173,8 @@ func checkInvariants(t testing.TB, c *core) {
 		}
 	}
 	c.t.eachPending(func(k pendingKey, p pendingLocate) {
-		if !p.forwardedTo.IsValid() || !p.requester.IsValid() {
+		// A check of an agent (probe) is the node's own: no requester.
+		if !p.forwardedTo.IsValid() || !p.requester.IsValid() && p.user == "" {
 			t.Fatalf("pending %v: invalid address %+v", k, p)
 		}
 		if c.t.pendingShard(k) != &c.t.pending[k[0]%shards] {
@@ -372,9 +373,12 @@ func TestOfflineAfterFiveSilentLocates(t *testing.T) {
 		"Laura": {},
 	})
 	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:u2@bb.com"))
-	// A late word from the agent brings the user back.
+	// An RL that answers no locate in flight is no sign of life: anyone
+	// can send one from the agent's address.
 	h.expect("RL1u1@bb.com:u2@bb.com", agentU2)
-	h.checkLogged(`msg="user back online: its agent answered" user=u2 agent=10.0.0.2:6001`)
+	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU1, "RL3u1@bb.com:u2@bb.com"))
+	// The agent's next registration brings the user back.
+	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
 	h.expect("PLu1@bb.com:u2@bb.com", agentU1, to(agentU2, "PLu1@bb.com:u2@bb.com"))
 }
 
@@ -432,15 +436,20 @@ func TestOfflineCountResetByRL(t *testing.T) {
 	})
 }
 
-func TestOfflineCountResetByPR(t *testing.T) {
+// TestOfflineCountNotResetByPR: a refresh from the registered address is
+// answered, but is no sign of life (anyone can send it from there): the
+// count of unanswered locates goes on, and the fifth marks the user
+// offline. An answer to a locate resets it (TestOfflineCountResetByRL).
+func TestOfflineCountNotResetByPR(t *testing.T) {
 	h := offlineSetup(t)
 	h.expect("PRu2@bb.com", agentU2, to(agentU2, "RR0"))
-	h.unanswered()
 	h.checkTable(map[string]view{
 		"u1":    {Agent: agentU1.String(), Online: true},
-		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: 1},
+		"u2":    {Agent: agentU2.String(), Online: true, Unanswered: wire.OfflineAfter - 1},
 		"Laura": {},
 	})
+	h.unanswered()
+	h.checkLogged(`msg="user marked offline: locates unanswered" user=u2 agent=10.0.0.2:6001 unanswered=5`)
 }
 
 // A PL whose asker claims this domain is served only from the asker's
