@@ -3,6 +3,7 @@ package node
 import (
 	"errors"
 	"log/slog"
+	"math"
 	"net/netip"
 	"slices"
 	"strings"
@@ -32,6 +33,9 @@ type core struct {
 	perShard            int        // locates in flight per pending shard
 	probeWait           int64      // nanoseconds (Limits.ProbeWait)
 	refuseFor           int64      // how long an answered check refuses takeovers
+	guessLimit          int16      // Limits.GuessLimit
+	guessWindow         int64      // nanoseconds (Limits.GuessWindow)
+	freezeFor           int64      // nanoseconds (Limits.FreezeFor); negative: never frozen
 	auth                *authState // nil: no user needs proof
 	// cl is the domain's other nodes when it shares its bindings through
 	// a store (-store); nil for a node alone, whose request path then
@@ -105,6 +109,10 @@ func newCoreTable(domain string, t *table, ttl time.Duration, lim Limits, log *s
 		perShard:  max(lim.MaxPending/shards, 1),
 		probeWait: int64(lim.ProbeWait),
 		refuseFor: int64(ttl),
+
+		guessLimit:  int16(min(lim.GuessLimit, math.MaxInt16)),
+		guessWindow: int64(lim.GuessWindow),
+		freezeFor:   int64(lim.FreezeFor),
 	}
 }
 
@@ -280,9 +288,14 @@ func (c *core) register(w *scratch, a wire.Address, src netip.AddrPort, now time
 		r = c.registerUser(sh, u, src, now.UnixNano())
 	})
 	if !ok {
-		c.log.Info("registration refused: not a user of this domain", "addr", a.String(), "from", src)
+		if c.drops.note(dropUnknownUser, src, nil) {
+			c.log.Info("registration refused: not a user of this domain", "addr", a.String(), "from", src)
+		}
 		w.reply(src, replyRR1, outRR1)
 		return
+	}
+	if r.froze {
+		c.frozenLog(w, r.name)
 	}
 	if r.settle {
 		// The binding changes: the store says whether this PR wins, off
@@ -353,6 +366,7 @@ type registration struct {
 	// there (at version base) before it is taken and answered.
 	settle bool
 	base   uint64
+	froze  bool // this PR froze the user (guess)
 }
 
 type registrationOutcome int
@@ -392,14 +406,19 @@ func (c *core) registerUser(sh *userShard, u *userState, src netip.AddrPort, now
 		}
 		c.take(u, src, now, &r)
 		r.outcome = regAccepted
+	case now < u.frozen:
+		// Too many refused attempts from other addresses: no takeover.
+		r.outcome, r.froze = regRefused, c.guess(u, now)
 	case c.probeWait < 0: // no check: the new address wins at once
 		c.take(u, src, now, &r)
 		r.outcome = regMoved
-	case !checking || (tk.refused && now >= tk.expires):
+	case !checking || (tk.refused && (now >= tk.expires || tk.from != src)):
+		// A refusal holds against the address refused, not against an
+		// agent of the user that comes back from a new one.
 		sh.setTakeover(u.name, takeover{from: src, expires: now + c.probeWait})
 		r.outcome = regCheck
 	case tk.refused:
-		r.outcome = regRefused
+		r.outcome, r.froze = regRefused, c.guess(u, now)
 	case now < tk.expires:
 		r.outcome = regWait
 	default:
@@ -463,12 +482,18 @@ func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now ti
 	var agent netip.AddrPort
 	var done bool
 	var settle *settleRequest
+	var froze, frozen bool
+	t := now.UnixNano()
 	ok := c.ours(a.Domain) && c.t.withUserShard(w.userKey(a.User), func(sh *userShard, u *userState) {
 		name, agent = u.name, u.agent()
 		// Only the agent the user registered from may take it offline,
-		// at the node that holds it. The address is kept after a PD, so a
-		// retried PD is answered RD0 again.
-		if agent != src || u.owner != ownerSelf {
+		// at the node that holds it, and not while the user is frozen. The
+		// address is kept after a PD, so a retried PD is answered RD0
+		// again.
+		if agent != src && u.agentPort != 0 {
+			froze = c.guess(u, t)
+		}
+		if frozen = t < u.frozen; frozen || agent != src || u.owner != ownerSelf {
 			return
 		}
 		if c.cl != nil && u.online {
@@ -485,11 +510,20 @@ func (c *core) deregister(w *scratch, a wire.Address, src netip.AddrPort, now ti
 		w.settles = append(w.settles, *settle)
 		return
 	}
+	if froze {
+		c.frozenLog(w, name)
+	}
 	switch {
 	case !ok:
-		c.log.Info("deregistration refused: not a user of this domain", "addr", a.String(), "from", src)
+		if c.drops.note(dropUnknownUser, src, nil) {
+			c.log.Info("deregistration refused: not a user of this domain", "addr", a.String(), "from", src)
+		}
+	case frozen:
+		// Said once, when it froze.
 	case !done:
-		c.log.Warn("deregistration refused: not from the user's registered address", "user", name, "agent", agent, "from", src)
+		if c.drops.note(dropRefusedPD, src, nil) {
+			c.log.Warn("deregistration refused: not from the user's registered address", "user", name, "agent", agent, "from", src)
+		}
 	default:
 		w.reply(src, replyRD0, outRD0)
 		return
@@ -698,11 +732,60 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 		if c.drop(w, dropNoPL, src, b) {
 			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", shown(b))
 		}
+		c.guessRL(w, m, src, now)
 	default:
 		if c.drop(w, dropWrongSource, src, b) {
 			c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", shown(b))
 		}
+		c.guessRL(w, m, src, now)
 	}
+}
+
+// guessRL counts an RL that answered nothing, for its target if that is
+// a user of this domain registered elsewhere: someone trying answers in
+// its name.
+func (c *core) guessRL(w *scratch, m *wire.LocateReply, src netip.AddrPort, now time.Time) {
+	if !c.ours(m.To.Domain) {
+		return
+	}
+	var froze bool
+	var name string
+	c.t.withUser(w.userKey(m.To.User), func(u *userState) {
+		if u.agentPort != 0 && u.agent() != src {
+			froze, name = c.guess(u, now.UnixNano()), u.name
+		}
+	})
+	if froze {
+		c.frozenLog(w, name)
+	}
+}
+
+// guess counts, under u's lock, a refused request for u from an address
+// other than its registered one, at now; GuessLimit of them within
+// GuessWindow freeze u for FreezeFor, and each one more while it is frozen
+// makes the freeze last. It says whether u was frozen by this one.
+func (c *core) guess(u *userState, now int64) (froze bool) {
+	if c.freezeFor < 0 {
+		return false
+	}
+	if now-u.guessFrom > c.guessWindow {
+		u.guesses, u.guessFrom = 0, now
+	}
+	if u.guesses < math.MaxInt16 {
+		u.guesses++
+	}
+	if u.guesses >= c.guessLimit {
+		froze = u.frozen <= now
+		u.frozen = now + c.freezeFor
+	}
+	return froze
+}
+
+// frozenLog says once, when it begins, that a user's registration is
+// frozen.
+func (c *core) frozenLog(w *scratch, name string) {
+	w.st.freezes.Add(1)
+	c.log.Warn("registration frozen: too many refused requests for the user from other addresses; its PDs and takeovers are refused for a while", "user", name, "for", time.Duration(c.freezeFor))
 }
 
 // answered takes the RL to the locate p, which went to a user's agent (or

@@ -24,7 +24,8 @@ type counters struct {
 	challenges  [challengeResults]atomic.Uint64
 	proofs      [proofResults]atomic.Uint64
 	rateLimited [limitKinds]atomic.Uint64
-	_           [64]byte // the next goroutine's counters start on a cache line of their own
+	freezes     atomic.Uint64 // users frozen by refused requests from other addresses
+	_           [64]byte      // the next goroutine's counters start on a cache line of their own
 }
 
 // invalidType is the row of requests for datagrams that did not decode.

@@ -29,6 +29,8 @@ const (
 	dropTakeover                      // a PR refused: the registered agent answers (answered RR1: logged as a drop, counted as a reply)
 	dropChallenges                    // a PR or PD needing proof while the challenges in flight are at their bound
 	dropSettling                      // with a store: a PR or PD while its user's change is being written, or too many are
+	dropUnknownUser                   // a PR or PD for no user of this domain (answered: logged as a drop, counted as a reply)
+	dropRefusedPD                     // a PD not from the user's registered address (answered RD1, likewise)
 	dropReasons
 )
 
@@ -46,6 +48,8 @@ var dropNames = [dropReasons]string{
 	dropTakeover:    "takeover refused",
 	dropChallenges:  "too many challenges",
 	dropSettling:    "binding change in flight",
+	dropUnknownUser: "unknown user",
+	dropRefusedPD:   "PD from elsewhere",
 }
 
 // dropLabels are the reason label's values of the drop metrics; a reason

@@ -144,6 +144,16 @@ type Limits struct {
 	// the node's check before a PR from another address takes the
 	// registration over.
 	ProbeWait time.Duration
+	// GuessLimit is how many refused requests for one user from addresses
+	// other than its registered one (PDs, takeover PRs, RLs that answer
+	// nothing) within GuessWindow freeze its registration for FreezeFor:
+	// a PD or a takeover is refused then, whatever its address, so that
+	// an attacker sweeping the ports of the agent's host cannot land on
+	// the right one. The agent's own retries come from its registered
+	// address and never count.
+	GuessLimit  int
+	GuessWindow time.Duration
+	FreezeFor   time.Duration
 }
 
 // The default limits.
@@ -155,6 +165,9 @@ const (
 	DefaultMaxLookups    = 4096
 	DefaultSourceLookups = 16
 	DefaultProbeWait     = wire.RetryInterval / 2
+	DefaultGuessLimit    = 16
+	DefaultGuessWindow   = 10 * time.Second
+	DefaultFreezeFor     = time.Minute
 )
 
 // withDefaults fills the zero fields with the defaults and turns the
@@ -169,6 +182,9 @@ func (l Limits) withDefaults() Limits {
 	l.MaxLookups = orDefault(l.MaxLookups, DefaultMaxLookups, math.MaxInt32)
 	l.SourceLookups = orDefault(l.SourceLookups, DefaultSourceLookups, math.MaxInt32)
 	l.ProbeWait = orDefault(l.ProbeWait, DefaultProbeWait, -1)
+	l.GuessLimit = orDefault(l.GuessLimit, DefaultGuessLimit, math.MaxInt16)
+	l.GuessWindow = orDefault(l.GuessWindow, DefaultGuessWindow, DefaultGuessWindow)
+	l.FreezeFor = orDefault(l.FreezeFor, DefaultFreezeFor, -1)
 	return l
 }
 

@@ -63,6 +63,7 @@ type collector struct {
 	logBytes, logRotations, logReopens *prometheus.Desc
 
 	storeUp, nodes, settles *prometheus.Desc // with a store only
+	freezes                 *prometheus.Desc
 }
 
 func desc(name, help string, labels ...string) *prometheus.Desc {
@@ -95,6 +96,7 @@ func (n *Node) Collector() prometheus.Collector {
 		logBytes:        desc("datagram_log_bytes_total", "Bytes written to the datagram log's files."),
 		logRotations:    desc("datagram_log_rotations_total", "Moves of the datagram log to FILE.1 at its size cap (-log-max)."),
 		logReopens:      desc("datagram_log_reopens_total", "Reopens of the datagram log (SIGHUP)."),
+		freezes:         desc("registrations_frozen_total", "Users whose registration froze: too many refused PDs, takeover PRs or stray RLs for them from other addresses within -guess-window; their PDs and takeovers are refused for -freeze-for."),
 		storeUp:         desc("store_up", "With -store: 1 while the store answers, else 0 (the node serves from memory and takes registrations alone)."),
 		nodes:           desc("cluster_nodes", "With -store: the domain's other nodes this node knows, by state (alive: their heartbeat is current).", "state"),
 		settles:         desc("binding_changes_total", "With -store: binding changes this node wrote, by result: won (the store took it), lost (another node's binding stands), local (the store was unreachable: taken here, written back later).", "result"),
@@ -104,7 +106,7 @@ func (n *Node) Collector() prometheus.Collector {
 func (c *collector) Describe(ch chan<- *prometheus.Desc) {
 	for _, d := range []*prometheus.Desc{c.received, c.sent, c.requests, c.drops, c.forwarded, c.routed, c.unanswered,
 		c.takeovers, c.challenges, c.proofs, c.rateLimited, c.users, c.online, c.pending, c.lookupsInFlight,
-		c.workers, c.ready, c.logBytes, c.logRotations, c.logReopens, c.storeUp, c.nodes, c.settles} {
+		c.workers, c.ready, c.logBytes, c.logRotations, c.logReopens, c.storeUp, c.nodes, c.settles, c.freezes} {
 		ch <- d
 	}
 	c.n.dnsMetrics.lookups.Describe(ch)
@@ -148,6 +150,7 @@ func (c *collector) Collect(ch chan<- prometheus.Metric) {
 		counter(c.unanswered, sum.unanswered[k].Load(), forwardNames[k])
 	}
 	counter(c.routed, sum.routed.Load())
+	counter(c.freezes, sum.freezes.Load())
 	for r := range takeoverResults {
 		counter(c.takeovers, sum.takeovers[r].Load(), takeoverNames[r])
 	}
@@ -221,6 +224,7 @@ func (c *counters) add(o *counters) {
 	c.received.Add(o.received.Load())
 	c.sent.Add(o.sent.Load())
 	c.routed.Add(o.routed.Load())
+	c.freezes.Add(o.freezes.Load())
 	addAll(c.requests[:], o.requests[:])
 	addEach(c.lateDrops[:], o.lateDrops[:])
 	addEach(c.forwarded[:], o.forwarded[:])

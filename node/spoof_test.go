@@ -1,7 +1,9 @@
 package node
 
 import (
+	"net/netip"
 	"testing"
+	"time"
 
 	"mi/internal/spoof"
 	"mi/wire"
@@ -49,4 +51,83 @@ func TestSpoofedRLsKeepNoDeadUserOnline(t *testing.T) {
 		return !online
 	})
 	bob.ask(n.Addr(), "PLbob@bb.test:alice@bb.test", "RL3bob@bb.test:alice@bb.test")
+}
+
+// TestPortSweepFreezesRegistration: an attacker sends PDs for laura
+// "from" every port around her agent's, hers among them. The first
+// refused ones freeze her registration, so the one that carries her exact
+// address is refused too, and so is the attacker's takeover after it.
+// Before, the sweep took her offline and the attacker registered at once.
+func TestPortSweepFreezesRegistration(t *testing.T) {
+	s := spoof.NewForTest(t)
+	n := startNode(t, "127.0.0.1:0", "bb.test", []string{"laura", "bob"}, nil)
+	laura, bob, attacker := newAgent(t), newAgent(t), newAgent(t)
+	laura.ask(n.Addr(), "PRlaura@bb.test", "RR0")
+	bob.ask(n.Addr(), "PRbob@bb.test", "RR0")
+	her := laura.addr()
+	lo := max(int(her.Port())-1000, 1024)
+	sent := 0
+	for p := lo; p < lo+2000 && p < 65536; p++ {
+		if p == int(bob.addr().Port()) || p == int(attacker.addr().Port()) {
+			continue // their answers would mix with the test's
+		}
+		from := netip.AddrPortFrom(her.Addr(), uint16(p))
+		if err := s.Send(from, n.Addr(), []byte("PDlaura@bb.test")); err != nil {
+			t.Fatal(err)
+		}
+		if sent++; sent%100 == 0 {
+			time.Sleep(2 * time.Millisecond) // within the socket's buffer
+		}
+	}
+	// Read, or dropped by a full socket buffer on a slow machine: wait
+	// until the node's count stops moving.
+	last, still := -1.0, 0
+	eventually(t, "the sweep read", func() bool {
+		got := series(t, n.Collector())[`lumi_node_datagrams_received_total`]
+		if got == last {
+			still++
+		} else {
+			last, still = got, 0
+		}
+		time.Sleep(20 * time.Millisecond)
+		return got >= float64(2+sent) || still >= 10
+	})
+	// The PD "from" her address was answered to her: RD1, not RD0.
+	for {
+		buf := make([]byte, 2048)
+		laura.conn.SetReadDeadline(time.Now().Add(200 * time.Millisecond))
+		k, err := laura.conn.Read(buf)
+		if err != nil {
+			break
+		}
+		if got := string(buf[:k]); got != "RD1" {
+			t.Fatalf("laura's agent got %q: the sweep took her offline", got)
+		}
+	}
+	attacker.ask(n.Addr(), "PRlaura@bb.test", "RR1")
+	bob.send(n.Addr(), "PLbob@bb.test:laura@bb.test")
+	laura.expect(n.Addr(), "PLbob@bb.test:laura@bb.test")
+	if got := series(t, n.Collector())[`lumi_node_registrations_frozen_total`]; got != 1 {
+		t.Errorf("%v freezes, want 1", got)
+	}
+}
+
+// TestRefusalHoldsAgainstTheRefusedAddress: after a stranger's takeover
+// was refused, laura's agent restarting from a new address is checked,
+// not refused with the stranger: her old agent is gone, so it wins.
+func TestRefusalHoldsAgainstTheRefusedAddress(t *testing.T) {
+	n := startNode(t, "127.0.0.1:0", "bb.test", []string{"laura"}, func(o *Options) {
+		o.Limits.ProbeWait = 200 * time.Millisecond
+	})
+	laura, stranger := newAgent(t), newAgent(t)
+	laura.ask(n.Addr(), "PRlaura@bb.test", "RR0")
+	stranger.send(n.Addr(), "PRlaura@bb.test")
+	laura.expect(n.Addr(), "PLlaura@bb.test:laura@bb.test")
+	laura.send(n.Addr(), "RL0laura@bb.test:laura@bb.test:127.0.0.1:7000")
+	stranger.expect(n.Addr(), "RR1")
+	stranger.ask(n.Addr(), "PRlaura@bb.test", "RR1") // still refused
+	laura.conn.Close()                               // her agent dies
+	restarted := newAgent(t)
+	restarted.send(n.Addr(), "PRlaura@bb.test")
+	restarted.expect(n.Addr(), "RR0") // after the check of the dead agent
 }

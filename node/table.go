@@ -78,6 +78,9 @@ type userState struct {
 	silent     bool  // offline because locates went unanswered, not by a PD
 	owner      int16 // the node that holds the binding: ownerSelf, or a sibling (clusterView)
 	dirty      bool  // taken while the store was unreachable: re-asserted when it is back
+	guesses    int16 // refused requests from other addresses since guessFrom (core.guess)
+	guessFrom  int64 // unix nanoseconds: the window of guesses began
+	frozen     int64 // unix nanoseconds until which a PD or a takeover is refused
 }
 
 func (u *userState) agent() netip.AddrPort {

@@ -83,11 +83,14 @@ func TestLimitsWithDefaults(t *testing.T) {
 		want Limits
 	}{
 		{"zero", Limits{}, Limits{AgentRate: DefaultAgentRate, PeerRate: DefaultPeerRate, RepeatGap: DefaultRepeatGap,
-			MaxPending: DefaultMaxPending, MaxLookups: DefaultMaxLookups, SourceLookups: DefaultSourceLookups, ProbeWait: DefaultProbeWait}},
-		{"off", Limits{AgentRate: -1, PeerRate: -5, RepeatGap: -1, MaxPending: -1, MaxLookups: -1, SourceLookups: -1, ProbeWait: -1},
-			Limits{AgentRate: -1, PeerRate: -1, RepeatGap: -1, MaxPending: math.MaxInt, MaxLookups: math.MaxInt32, SourceLookups: math.MaxInt32, ProbeWait: -1}},
-		{"set", Limits{AgentRate: 3, MaxPending: 7, ProbeWait: time.Second}, Limits{AgentRate: 3, PeerRate: DefaultPeerRate, RepeatGap: DefaultRepeatGap,
-			MaxPending: 7, MaxLookups: DefaultMaxLookups, SourceLookups: DefaultSourceLookups, ProbeWait: time.Second}},
+			MaxPending: DefaultMaxPending, MaxLookups: DefaultMaxLookups, SourceLookups: DefaultSourceLookups, ProbeWait: DefaultProbeWait,
+			GuessLimit: DefaultGuessLimit, GuessWindow: DefaultGuessWindow, FreezeFor: DefaultFreezeFor}},
+		{"off", Limits{AgentRate: -1, PeerRate: -5, RepeatGap: -1, MaxPending: -1, MaxLookups: -1, SourceLookups: -1, ProbeWait: -1, GuessLimit: -1, GuessWindow: -1, FreezeFor: -1},
+			Limits{AgentRate: -1, PeerRate: -1, RepeatGap: -1, MaxPending: math.MaxInt, MaxLookups: math.MaxInt32, SourceLookups: math.MaxInt32, ProbeWait: -1,
+				GuessLimit: math.MaxInt16, GuessWindow: DefaultGuessWindow, FreezeFor: -1}},
+		{"set", Limits{AgentRate: 3, MaxPending: 7, ProbeWait: time.Second, GuessLimit: 5}, Limits{AgentRate: 3, PeerRate: DefaultPeerRate, RepeatGap: DefaultRepeatGap,
+			MaxPending: 7, MaxLookups: DefaultMaxLookups, SourceLookups: DefaultSourceLookups, ProbeWait: time.Second,
+			GuessLimit: 5, GuessWindow: DefaultGuessWindow, FreezeFor: DefaultFreezeFor}},
 	} {
 		once := tc.in.withDefaults()
 		if diff := cmp.Diff(tc.want, once); diff != "" {

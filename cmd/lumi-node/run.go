@@ -120,6 +120,10 @@ func limitFlags(fs *flag.FlagSet) *node.Limits {
 	fs.IntVar(&l.SourceLookups, "source-lookups", node.DefaultSourceLookups, "DNS lookups in flight for one agent's PLs at most (-1: no limit)")
 	l.ProbeWait = node.DefaultProbeWait
 	fs.Var((*offDuration)(&l.ProbeWait), "probe-wait", "the `duration` a registered agent has to answer the node's check before a PR from another address takes its registration (-1: no check, the new address wins at once)")
+	fs.IntVar(&l.GuessLimit, "guess-limit", node.DefaultGuessLimit, "refused PDs, takeover PRs and stray RLs for one user from addresses other than its registered one, within -guess-window, that freeze its registration (-1: never)")
+	fs.DurationVar(&l.GuessWindow, "guess-window", node.DefaultGuessWindow, "the window in which -guess-limit counts")
+	l.FreezeFor = node.DefaultFreezeFor
+	fs.Var((*offDuration)(&l.FreezeFor), "freeze-for", "how long a frozen registration refuses PDs and takeovers, from the last refused request (-1: never frozen)")
 	return l
 }
 
