@@ -1,14 +1,13 @@
 // Package auth holds what agents and nodes share of authenticated
 // registration (spec/mi.spec, "Authenticated registration"): the proof's
-// MAC, fresh nonces and the secrets file. The wire forms are the generated
-// codecs'; this package computes the values that go in them.
+// MAC, the node's nonces (Nonces) and the secrets file. The wire forms are
+// the generated codecs'; this package computes the values that go in them.
 package auth
 
 import (
 	"bufio"
 	"bytes"
 	"crypto/hmac"
-	"crypto/rand"
 	"crypto/sha256"
 	"encoding/hex"
 	"fmt"
@@ -41,16 +40,6 @@ func MAC(secret []byte, p *wire.AuthProof) (string, error) {
 func Verify(secret []byte, p *wire.AuthProof) bool {
 	want, err := MAC(secret, p)
 	return err == nil && hmac.Equal([]byte(want), []byte(p.MAC))
-}
-
-// nonceBytes is the nonce's 64 random bits.
-const nonceBytes = 8
-
-// NewNonce returns a fresh nonce from the system's cryptographic source.
-func NewNonce() string {
-	var b [nonceBytes]byte
-	rand.Read(b[:]) // never fails (crypto/rand)
-	return hex.EncodeToString(b[:])
 }
 
 // minSecret is the shortest secret a secrets file may hold: a guessable

@@ -47,28 +47,6 @@ func TestMACOfTheSpecExamples(t *testing.T) {
 	}
 }
 
-func TestNewNonce(t *testing.T) {
-	seen := map[string]bool{}
-	for range 100 {
-		n := NewNonce()
-		if err := (&wire.AuthChallenge{Addr: wire.Address{User: "u", Domain: "d"}, Nonce: n}).Decode(mustChallenge(t, n)); err != nil {
-			t.Fatalf("nonce %q: %v", n, err)
-		}
-		if seen[n] {
-			t.Fatalf("nonce %q twice", n)
-		}
-		seen[n] = true
-	}
-}
-
-func mustChallenge(t *testing.T, nonce string) []byte {
-	b, err := (&wire.AuthChallenge{Addr: wire.Address{User: "u", Domain: "d"}, Nonce: nonce}).Append(nil)
-	if err != nil {
-		t.Fatal(err)
-	}
-	return b
-}
-
 func TestReadSecrets(t *testing.T) {
 	for _, tc := range []struct {
 		name, file string
