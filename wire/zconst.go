@@ -38,7 +38,7 @@ const (
 	MaxPortLen    = 5  // TCP port, decimal without leading zeros
 	MaxNickLen    = 99 // a nickname shown to the peer
 	MaxLineLen    = 99 // one line of conversation, without the line break
-	MaxNonceLen   = 16 // a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA
+	MaxNonceLen   = 16 // a challenge: 64 bits that only the node can make, as 16 lower-case hex digits
 	MaxMACLen     = 32 // a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits
 )
 

@@ -702,7 +702,7 @@ func appendAuthOp(b []byte, v AuthOp) []byte { return append(b, '0'+byte(v)) }
 
 func lenAuthOp(AuthOp) int { return 1 }
 
-// Kind nonce (text): a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA.
+// Kind nonce (text): a challenge: 64 bits that only the node can make, as 16 lower-case hex digits.
 func checkNonce(v string, field string, off int) error {
 	if len(v) < 16 {
 		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 16))

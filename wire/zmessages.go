@@ -872,7 +872,7 @@ func (m *LocateReply) decode(s string) error {
 type AuthChallenge struct {
 	Op    AuthOp  `json:"op"`    // the request a proof is for
 	Addr  Address `json:"addr"`  // an MI address user@domain
-	Nonce string  `json:"nonce"` // a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA
+	Nonce string  `json:"nonce"` // a challenge: 64 bits that only the node can make, as 16 lower-case hex digits
 }
 
 // Tag returns "RA".
@@ -978,7 +978,7 @@ func (m *AuthChallenge) decode(s string) error {
 type AuthProof struct {
 	Op    AuthOp  `json:"op"`    // the request a proof is for
 	Addr  Address `json:"addr"`  // an MI address user@domain
-	Nonce string  `json:"nonce"` // a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA
+	Nonce string  `json:"nonce"` // a challenge: 64 bits that only the node can make, as 16 lower-case hex digits
 	MAC   string  `json:"mac"`   // a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits
 }
 

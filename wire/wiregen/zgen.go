@@ -158,7 +158,7 @@ var ruleNonce = textRule{min: 16, max: 16, set: "0123456789abcdef", high: false,
 // NonceLen draws a valid nonce of min to max bytes.
 func NonceLen(min, max int) *rapid.Generator[string] { return text(ruleNonce, min, max) }
 
-// Nonce draws a valid nonce: a challenge: 64 random bits as 16 lower-case hex digits, fresh for each RA.
+// Nonce draws a valid nonce: a challenge: 64 bits that only the node can make, as 16 lower-case hex digits.
 func Nonce() *rapid.Generator[string] { return NonceLen(16, 16) }
 
 // BadNonce draws an invalid nonce.
