@@ -22,6 +22,7 @@ const (
 	dropRelay                         // a PL between two other domains
 	dropNoPL                          // an RL for no PL in flight
 	dropWrongSource                   // an RL from elsewhere than its PL went
+	dropWrongPort                     // an RL on another socket than its PL left from, or anything else on a source port
 	dropForged                        // a PL whose asker of ours is not at its address
 	dropRate                          // a PL past its source's rate
 	dropRepeat                        // the same PL again, too soon
@@ -41,6 +42,7 @@ var dropNames = [dropReasons]string{
 	dropRelay:       "not for this domain",
 	dropNoPL:        "RL without PL",
 	dropWrongSource: "RL from elsewhere",
+	dropWrongPort:   "RL on the wrong port",
 	dropForged:      "asker not at its address",
 	dropRate:        "over the rate",
 	dropRepeat:      "repeated too soon",
@@ -61,6 +63,7 @@ var dropLabels = [dropReasons]string{
 	dropRelay:       "other_domains",
 	dropNoPL:        "rl_without_pl",
 	dropWrongSource: "rl_wrong_source",
+	dropWrongPort:   "rl_wrong_port",
 	dropForged:      "asker_not_registered",
 	dropRate:        "rate_limited",
 	dropRepeat:      "repeated",

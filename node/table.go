@@ -112,6 +112,10 @@ type pendingLocate struct {
 	// the table's string, so a forward allocates nothing.
 	user string
 	kind forwardKind // where it went, for the metrics
+	// via is the socket the PL left from, to which its RL must come: 0
+	// the listening socket, i the source port i (sourcePorts), drawn at
+	// random for each PL to another domain's node.
+	via uint16
 }
 
 // admission is what admit did with a locate.
@@ -333,10 +337,19 @@ func (t *table) admit(k pendingKey, p pendingLocate, now, gap int64, perShard in
 }
 
 // takePending removes and returns the locate k if it is in flight at now
-// and its RL comes from src. Otherwise it says why not: found false means
-// no such locate (or it expired), and a found one from elsewhere is left in
-// place and returned for the log.
+// and its RL comes from src to the listening socket. Otherwise it says why
+// not: found false means no such locate (or it expired), and a found one
+// from elsewhere or on another socket is left in place and returned for
+// the log.
 func (t *table) takePending(k pendingKey, src netip.AddrPort, now int64) (p pendingLocate, found, taken bool) {
+	return t.takeReply(k, src, 0, false, now)
+}
+
+// takeReply is takePending for an RL that came to socket in (0 the
+// listening socket, i the source port i): it must come to the socket its
+// PL left from, or with listen to the listening socket whatever it left
+// from (a node that answers there, as the original C node does).
+func (t *table) takeReply(k pendingKey, src netip.AddrPort, in uint16, listen bool, now int64) (p pendingLocate, found, taken bool) {
 	sh := t.pendingShard(k)
 	sh.mu.Lock()
 	defer sh.mu.Unlock()
@@ -345,6 +358,8 @@ func (t *table) takePending(k pendingKey, src netip.AddrPort, now int64) (p pend
 	case !found || p.expires <= now:
 		return p, false, false
 	case p.forwardedTo != src:
+		return p, true, false
+	case p.via != in && !(listen && in == 0):
 		return p, true, false
 	}
 	delete(sh.m, k)

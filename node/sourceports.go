@@ -1,0 +1,178 @@
+package node
+
+import (
+	"fmt"
+	"net"
+	"net/netip"
+	"sync"
+	"time"
+)
+
+// Source ports: the node's defence against forged RLs between nodes, the
+// one DNS resolvers use against forged answers (RFC 5452). A PL for another
+// domain leaves from a port drawn at random from a pool of sockets that the
+// node opens at start, and only an RL that comes back to that port, from
+// the node the PL went to, is routed to the asker. An off-path attacker who
+// forges the other node's address must now also guess the port, and the
+// PL's pair of addresses, which it may know, no longer suffices.
+//
+// The original C node sends every RL to the asker's domain's node at port
+// 3344, whatever port its PL came from. So an RL on the listening socket
+// is still routed when it comes from the node the PL went to, unless that
+// node is known to answer on the source port (sourcePeers): each of ours
+// does, since it answers a PL to where it came from.
+
+// DefaultSourcePorts is how many source ports a node opens unless told
+// (Options.SourcePorts, lumi-node -source-ports). An attacker who does
+// not know them must hit one port of the kernel's range (28,232 on Linux)
+// whatever their number; one who learnt them (a domain whose node our
+// agents' PLs reach sees them) wins a locate with odds of about its rate
+// times the locate's wait, divided by their number. 256 cost 1.9 MB of
+// RSS, 256 descriptors and goroutines, and 10 ms at start on the machine
+// of BENCHMARKS.md, and no cross-domain throughput that the bench could
+// tell from 64; 1,024 cost 7 MB idle (13 MB under load) and 15% of it.
+const DefaultSourcePorts = 256
+
+// sourcePortsOf is how many source ports Options.SourcePorts n opens.
+func sourcePortsOf(n int) int {
+	switch {
+	case n == 0:
+		return DefaultSourcePorts
+	case n == 1 || n < 0:
+		return 0
+	}
+	return n
+}
+
+// listenSources opens n sockets on the address of the listening socket
+// at, each on a port the kernel draws at random from its ephemeral range
+// (Linux: net.ipv4.ip_local_port_range, 32768 to 60999 by default).
+func listenSources(at *net.UDPAddr, n int) ([]*net.UDPConn, error) {
+	var conns []*net.UDPConn
+	for len(conns) < n {
+		c, err := net.ListenUDP("udp", &net.UDPAddr{IP: at.IP, Zone: at.Zone})
+		if err != nil {
+			closeAll(conns)
+			return nil, fmt.Errorf("source port %d of %d: %w", len(conns)+1, n, err)
+		}
+		conns = append(conns, c)
+	}
+	return conns, nil
+}
+
+// peerMemory is how long a node that answered on a source port is taken to
+// answer there: until then its RLs on the listening socket are refused.
+// Each of its answers on a source port renews it. After it, the node is
+// taken for one that may answer on the listening socket again, so that a
+// domain whose node was replaced by the original C node works again, and
+// so that a node wrongly taken to answer on the source port (an attacker
+// who knew the source ports and the locate guessed one) is not refused for
+// good.
+const peerMemory = time.Hour
+
+// maxPeerRecords bounds each table of sourcePeers. Only answers from the
+// nodes the domain's agents locate users at enter them, but a user could
+// locate users of many domains that an attacker made up, each at its own
+// address. When a table is full and nothing in it has expired, a new node
+// is not recorded: it is treated as one that answers on the listening
+// socket, as all were before source ports.
+const maxPeerRecords = 1 << 16
+
+// sourcePeers is what the node knows of how other domains' nodes answer
+// the PLs it sends them from its source ports. It is consulted off the
+// common path: when an RL for a PL sent from a source port comes to the
+// listening socket, or comes to a source port with no locate in flight
+// for it, and it learns from each RL routed from a source port.
+type sourcePeers struct {
+	mu sync.Mutex
+	// onSource holds the nodes that answered on a source port, with the
+	// time of their last such answer (unix nanoseconds).
+	onSource map[netip.AddrPort]int64
+	// onListen holds the locates whose RL was routed from the listening
+	// socket, from a node not known to answer on the source port, until
+	// they would have expired. An RL for one of them from that node on
+	// its source port shows that the node answers there, and that the
+	// RL routed was forged: an attacker who sprays forged RLs at the
+	// listening socket would otherwise win every locate before the
+	// node's own RL, on the source port, could teach the node anything.
+	onListen map[pendingKey]listenAnswer
+}
+
+// listenAnswer is a locate whose RL was routed from the listening socket.
+type listenAnswer struct {
+	peer    netip.AddrPort // the node its PL went to
+	via     uint16         // the source port its PL left from
+	expires int64          // when it would have expired, unix nanoseconds
+}
+
+func newSourcePeers() *sourcePeers {
+	return &sourcePeers{onSource: make(map[netip.AddrPort]int64), onListen: make(map[pendingKey]listenAnswer)}
+}
+
+// answersOnSource says whether peer answered on a source port within
+// peerMemory before now.
+func (s *sourcePeers) answersOnSource(peer netip.AddrPort, now int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	at, ok := s.onSource[peer]
+	return ok && now-at < int64(peerMemory)
+}
+
+// sawOnSource records that peer answered on a source port at now, and
+// says whether it is new: not known to answer there until now.
+func (s *sourcePeers) sawOnSource(peer netip.AddrPort, now int64) (learnt bool) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.sawLocked(peer, now)
+}
+
+func (s *sourcePeers) sawLocked(peer netip.AddrPort, now int64) (learnt bool) {
+	at, ok := s.onSource[peer]
+	learnt = !ok || now-at >= int64(peerMemory)
+	if !ok && len(s.onSource) >= maxPeerRecords {
+		for p, at := range s.onSource {
+			if now-at >= int64(peerMemory) {
+				delete(s.onSource, p)
+			}
+		}
+		if len(s.onSource) >= maxPeerRecords {
+			return false
+		}
+	}
+	s.onSource[peer] = now
+	return learnt
+}
+
+// routedOnListen records that the RL of the locate k, p, was routed from
+// the listening socket at now.
+func (s *sourcePeers) routedOnListen(k pendingKey, p pendingLocate, now int64) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if _, ok := s.onListen[k]; !ok && len(s.onListen) >= maxPeerRecords {
+		for k, a := range s.onListen {
+			if a.expires <= now {
+				delete(s.onListen, k)
+			}
+		}
+		if len(s.onListen) >= maxPeerRecords {
+			return
+		}
+	}
+	s.onListen[k] = listenAnswer{peer: p.forwardedTo, via: p.via, expires: p.expires}
+}
+
+// forged says whether an RL for the locate k from peer on source port in
+// answers a locate whose RL was routed from the listening socket at most
+// its wait before now, from its PL's source port: then the node answers
+// on the source port, which is recorded, and the RL routed was forged.
+func (s *sourcePeers) forged(k pendingKey, peer netip.AddrPort, in uint16, now int64) bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	a, ok := s.onListen[k]
+	if !ok || a.peer != peer || a.via != in || a.expires <= now {
+		return false
+	}
+	delete(s.onListen, k)
+	s.sawLocked(peer, now)
+	return true
+}
