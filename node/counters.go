@@ -136,11 +136,10 @@ type challengeResult uint8
 const (
 	challengeSent    challengeResult = iota
 	challengeLimited                 // its source asked more than its rate
-	challengeFull                    // too many challenges in flight
 	challengeResults
 )
 
-var challengeNames = [challengeResults]string{challengeSent: "sent", challengeLimited: "rate_limited", challengeFull: "table_full"}
+var challengeNames = [challengeResults]string{challengeSent: "sent", challengeLimited: "rate_limited"}
 
 // proofResult is what a PA got.
 type proofResult uint8

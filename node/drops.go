@@ -28,7 +28,6 @@ const (
 	dropRepeat                        // the same PL again, too soon
 	dropFull                          // a PL while the locates in flight are at their bound
 	dropTakeover                      // a PR refused: the registered agent answers (answered RR1: logged as a drop, counted as a reply)
-	dropChallenges                    // a PR or PD needing proof while the challenges in flight are at their bound
 	dropSettling                      // with a store: a PR or PD while its user's change is being written, or too many are
 	dropUnknownUser                   // a PR or PD for no user of this domain (answered: logged as a drop, counted as a reply)
 	dropRefusedPD                     // a PD not from the user's registered address (answered RD1, likewise)
@@ -48,7 +47,6 @@ var dropNames = [dropReasons]string{
 	dropRepeat:      "repeated too soon",
 	dropFull:        "too many locates",
 	dropTakeover:    "takeover refused",
-	dropChallenges:  "too many challenges",
 	dropSettling:    "binding change in flight",
 	dropUnknownUser: "unknown user",
 	dropRefusedPD:   "PD from elsewhere",
@@ -68,7 +66,6 @@ var dropLabels = [dropReasons]string{
 	dropRate:        "rate_limited",
 	dropRepeat:      "repeated",
 	dropFull:        "locates_full",
-	dropChallenges:  "challenges_full",
 	dropSettling:    "settle_busy",
 }
 

@@ -84,7 +84,7 @@ func (n *Node) Collector() prometheus.Collector {
 		routed:          desc("locate_replies_routed_total", "RLs routed back to the asker of a forwarded PL."),
 		unanswered:      desc("locates_unanswered_total", "Forwarded PLs that ended with no RL within -locate-wait, by where they went.", "to"),
 		takeovers:       desc("takeover_checks_total", "Takeover checks: started (a PR from a new address for a user online elsewhere), refused (the registered agent answered) and moved (it was silent; the new address won).", "result"),
-		challenges:      desc("challenges_total", "PRs and PDs that needed proof of a secret (-auth), by what the node did: sent an RA, or not (rate_limited, table_full).", "result"),
+		challenges:      desc("challenges_total", "PRs and PDs that needed proof of a secret (-auth), by what the node did: sent an RA, or not (rate_limited).", "result"),
 		proofs:          desc("proofs_total", "PAs, by result: valid, invalid (wrong mac), repeated (the same PA again), stale (no challenge for it: a fresh RA).", "result"),
 		rateLimited:     desc("rate_limited_total", "Datagrams refused by a per-source rate limit, by limit: agent (-agent-rate), peer (-peer-rate), challenge.", "limit"),
 		users:           desc("users", "Users of the domain (the config)."),
