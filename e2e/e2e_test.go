@@ -112,15 +112,17 @@ func TestDemoScenario(t *testing.T) {
 	}
 	bb, cc := w.nodeAddr("bb.com"), w.nodeAddr("cc.org")
 	udp := func(ap string) string { return strings.Replace(ap, ":", ":UDP:", 1) }
-	// Patterns in order; ANY is an agent's ip:UDP:port.
+	// Patterns in order; ANY is an agent's ip:UDP:port, or one of the
+	// source ports that a node's PLs to other domains leave from: the
+	// other node answers there.
 	expect := map[string][]string{
 		w.nodeLog("bb.com"): {
 			"------ INICI LOG ------",
 			"R: ANY, PRlaura@bb.com, 14", "E: ANY, RR0, 3",
 			"R: ANY, PLlaura@bb.com:pau@cc.org, 25", "E: " + udp(cc) + ", PLlaura@bb.com:pau@cc.org, 25",
 			"R: " + udp(cc) + ", RL0laura@bb.com:pau@cc.org:127.0.0.1:PORT, LEN", "E: ANY, RL0laura@bb.com:pau@cc.org:127.0.0.1:PORT, LEN",
-			"R: " + udp(cc) + ", PLpau@cc.org:laura@bb.com, 25", "E: ANY, PLpau@cc.org:laura@bb.com, 25",
-			"R: ANY, RL0pau@cc.org:laura@bb.com:127.0.0.1:PORT, LEN", "E: " + udp(cc) + ", RL0pau@cc.org:laura@bb.com:127.0.0.1:PORT, LEN",
+			"R: ANY, PLpau@cc.org:laura@bb.com, 25", "E: ANY, PLpau@cc.org:laura@bb.com, 25",
+			"R: ANY, RL0pau@cc.org:laura@bb.com:127.0.0.1:PORT, LEN", "E: ANY, RL0pau@cc.org:laura@bb.com:127.0.0.1:PORT, LEN",
 			"R: ANY, PDlaura@bb.com, 14", "E: ANY, RD0, 3",
 			"------ FINAL LOG ------",
 		},
@@ -149,8 +151,15 @@ func TestDemoScenario(t *testing.T) {
 			}
 		}
 	}
-	if !strings.Contains(logs[w.nodeLog("cc.org")], "R: "+udp(bb)+", PLlaura@bb.com:pau@cc.org, 25") {
-		t.Errorf("cc.org's node log lacks the PL from bb.com:\n%s", logs[w.nodeLog("cc.org")])
+	// Each node answered the other's PL on the port it came from.
+	for _, n := range []struct{ log, pl, rl string }{
+		{w.nodeLog("bb.com"), "PLpau@cc.org:laura@bb.com, 25", "RL0pau@cc.org:laura@bb.com:"},
+		{w.nodeLog("cc.org"), "PLlaura@bb.com:pau@cc.org, 25", "RL0laura@bb.com:pau@cc.org:"},
+	} {
+		m := regexp.MustCompile(`(?m)^R: (127\.0\.0\.1:UDP:\d+), ` + regexp.QuoteMeta(n.pl) + "$").FindStringSubmatch(logs[n.log])
+		if m == nil || !strings.Contains(logs[n.log], "E: "+m[1]+", "+n.rl) {
+			t.Errorf("%s: the other node's PL is not answered to where it came from:\n%s", n.log, logs[n.log])
+		}
 	}
 }
 

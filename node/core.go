@@ -4,6 +4,7 @@ import (
 	"errors"
 	"log/slog"
 	"math"
+	"math/rand/v2"
 	"net/netip"
 	"slices"
 	"strings"
@@ -41,6 +42,12 @@ type core struct {
 	// a store (-store); nil for a node alone, whose request path then
 	// takes none of the branches that consult it.
 	cl *clusterView
+	// sourcePorts are the ports of the sockets that PLs to other domains'
+	// nodes leave from, one drawn at random for each (sourceports.go);
+	// none: they leave from the listening socket. peers is how those
+	// nodes answer.
+	sourcePorts []uint16
+	peers       *sourcePeers
 }
 
 // scratch is what one goroutine's calls of the core reuse, so that a
@@ -55,6 +62,9 @@ type scratch struct {
 	settles  []settleRequest // with a store: binding changes to write before answering
 	key      []byte          // a folded name or pair of addresses
 	rl       wire.LocateReply
+	// in is the socket the goroutine reads: 0 the listening socket, i the
+	// source port i (Node.readSource).
+	in uint16
 }
 
 // newScratch returns a scratch that counts on st, or on counters of its
@@ -71,6 +81,9 @@ func newScratch(st *counters) *scratch {
 type send struct {
 	to netip.AddrPort
 	b  []byte
+	// via is the socket to send from: 0 the listening socket, i the
+	// source port i.
+	via uint16
 }
 
 // resolveRequest asks the owner to find the node of domain and then call
@@ -156,6 +169,13 @@ func (w *scratch) forward(to netip.AddrPort, b []byte) {
 	start := len(w.buf)
 	w.buf = append(w.buf, b...)
 	w.queue(to, start)
+}
+
+// forwardFrom queues the datagram b unchanged for to, to send from the
+// socket via (send.via).
+func (w *scratch) forwardFrom(via uint16, to netip.AddrPort, b []byte) {
+	w.forward(to, b)
+	w.sends[len(w.sends)-1].via = via
 }
 
 // drop makes reason r the outcome of the datagram b from src, which
@@ -655,11 +675,17 @@ func (c *core) locateOwned(w *scratch, m *wire.Locate, b []byte, src netip.AddrP
 // its RL back to requester; user is the target's name when to is its agent.
 func (c *core) forwardLocate(w *scratch, m *wire.Locate, b []byte, requester, to netip.AddrPort, user string, kind forwardKind, now time.Time) {
 	p := pendingLocate{forwardedTo: to, requester: requester, expires: now.Add(c.ttl).UnixNano(), user: user, kind: kind}
+	if kind == toDomain && len(c.sourcePorts) > 0 {
+		// A source port drawn anew for each PL, its retries too, with
+		// math/rand/v2's generator: ChaCha8, one per thread, seeded by
+		// the kernel's random bytes.
+		p.via = uint16(1 + rand.IntN(len(c.sourcePorts)))
+	}
 	switch c.t.admit(c.keyOf(w, m.From, m.To), p, now.UnixNano(), c.repeatGap, c.perShard) {
 	case admitted:
 		w.out = outForwarded
 		w.st.forwarded[kind].Add(1)
-		w.forward(to, b)
+		w.forwardFrom(p.via, to, b)
 	case admitRepeat:
 		if c.drop(w, dropRepeat, requester, b) {
 			c.log.Info("PL not forwarded again: the same locate was forwarded just before", "from", requester, "datagram", shown(b))
@@ -711,13 +737,27 @@ func lookupReason(err error) string {
 }
 
 // routeReply forwards an RL to whoever asked, if it answers a PL this node
-// forwarded and comes from where the PL went. An RL that answers a locate
+// forwarded and comes from where the PL went, to the socket it left from
+// (w.in): the PL's source port, or, from a node not known to answer there,
+// the listening socket (sourceports.go). An RL that answers a locate
 // forwarded to one of the domain's agents is the only sign of life the
 // node takes from an agent (answered): anything else from its address
 // could be anyone's.
 func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.AddrPort, now time.Time) {
 	t := now.UnixNano()
-	p, found, taken := c.t.takePending(c.keyOf(w, m.From, m.To), src, t)
+	k := c.keyOf(w, m.From, m.To)
+	p, found, taken := c.t.takeReply(k, src, w.in, false, t)
+	if found && !taken && w.in == 0 && p.via != 0 && p.forwardedTo == src && !c.peers.answersOnSource(src, t) {
+		// Its PL left from a source port, but the node it went to has
+		// not answered on one: it may answer on the listening port, as
+		// the original C node does, and is believed there.
+		if p, found, taken = c.t.takeReply(k, src, 0, true, t); taken {
+			c.peers.routedOnListen(k, p, t)
+		}
+	}
+	if taken && w.in != 0 && c.peers.sawOnSource(src, t) {
+		c.log.Info("the node of a domain answers on the source port of its PL: its RLs on the listening port are refused from now on", "node", src, "port", c.portOf(w.in))
+	}
 	if taken && p.user != "" {
 		c.answered(w, p, t)
 	}
@@ -728,17 +768,33 @@ func (c *core) routeReply(w *scratch, m *wire.LocateReply, b []byte, src netip.A
 		w.forward(p.requester, b)
 	case taken:
 		// The answer to the node's own check of an agent (probe).
+	case !found && w.in != 0 && c.peers.forged(k, src, w.in, t):
+		c.drop(w, dropNoPL, src, b)
+		c.log.Warn("an RL routed from the listening port was forged: the node it claimed to come from answers on the source port of its PL, and does so now; its RLs on the listening port are refused from now on", "node", src, "port", c.portOf(w.in), "datagram", shown(b))
 	case !found:
 		if c.drop(w, dropNoPL, src, b) {
 			c.log.Warn("RL dropped: no PL forwarded for it", "from", src, "datagram", shown(b))
 		}
 		c.guessRL(w, m, src, now)
-	default:
+	case p.forwardedTo != src:
 		if c.drop(w, dropWrongSource, src, b) {
 			c.log.Warn("RL dropped: not from where its PL was forwarded", "from", src, "want", p.forwardedTo, "datagram", shown(b))
 		}
 		c.guessRL(w, m, src, now)
+	default:
+		if c.drop(w, dropWrongPort, src, b) {
+			c.log.Warn("RL dropped: not on the port its PL left from", "from", src, "port", c.portOf(w.in), "want", c.portOf(p.via), "datagram", shown(b))
+		}
 	}
+}
+
+// portOf names the socket i for the log: the listening socket, or the
+// source port i.
+func (c *core) portOf(i uint16) any {
+	if i == 0 {
+		return "listening"
+	}
+	return c.sourcePorts[i-1]
 }
 
 // guessRL counts an RL that answered nothing, for its target if that is

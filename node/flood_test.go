@@ -65,8 +65,8 @@ func TestStaticPeerDuringDNSFlood(t *testing.T) {
 			t.Fatalf("the static peer got nothing in %d attempts: %v", attempt, err)
 		}
 	}
-	if string(buf[:k]) != want || src != n.Addr() {
-		t.Fatalf("the static peer got %q from %v, want %q from %v", buf[:k], src, want, n.Addr())
+	if string(buf[:k]) != want || !n.isSource(src) {
+		t.Fatalf("the static peer got %q from %v, want %q from a source port of %v", buf[:k], src, want, n.Addr())
 	}
 }
 

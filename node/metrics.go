@@ -212,7 +212,7 @@ func (c *collector) collectStore(ch chan<- prometheus.Metric) {
 
 // allCounters are the counters of every goroutine of the node.
 func (n *Node) allCounters() []*counters {
-	all := []*counters{n.bg}
+	all := []*counters{n.bg, n.srcSt}
 	for _, w := range n.workers {
 		all = append(all, w.st)
 	}

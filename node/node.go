@@ -56,6 +56,13 @@ type Options struct {
 	// deregister (authenticated registration), by lower-case name; nil:
 	// nobody (auth.ReadSecrets reads them from a file).
 	Secrets map[string][]byte
+	// SourcePorts is how many sockets the node opens for the PLs it
+	// forwards to other domains' nodes, each on a port the kernel draws at
+	// random: each PL leaves from one of them drawn at random, and only
+	// an RL that comes back to it, from the node the PL went to, is
+	// routed (sourceports.go). 0 takes DefaultSourcePorts; 1 or a
+	// negative value: none, the PLs leave from the listening socket.
+	SourcePorts int
 	// Cluster, if not nil, shares the domain's bindings with its other
 	// nodes through a store (docs/cluster.md): URL, NodeID and the
 	// timings are the caller's; the node fills in the domain, its address,
@@ -73,6 +80,8 @@ type Node struct {
 	log      *slog.Logger
 	workers  []*worker
 	addr     netip.AddrPort
+	sources  []*net.UDPConn // the source ports (sourceports.go)
+	srcSt    *counters      // their readers'
 	dlog     *datalog.DataLog
 	resolver atomic.Pointer[lumi.Resolver] // atomic so that tests can point a running node at a zone
 	core     *core
@@ -178,6 +187,18 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	lim := opts.Limits.withDefaults()
 	c := newCoreTable(cfg.Domain, users, ttl, lim, log)
 	c.auth = newAuthState(opts.Secrets)
+	sources, err := listenSources(conns[0].LocalAddr().(*net.UDPAddr), sourcePortsOf(opts.SourcePorts))
+	if err != nil {
+		closeAll(conns)
+		dlog.Close()
+		return nil, fmt.Errorf("node: %w", err)
+	}
+	for _, s := range sources {
+		c.sourcePorts = append(c.sourcePorts, s.LocalAddr().(*net.UDPAddr).AddrPort().Port())
+	}
+	if len(sources) > 0 {
+		c.peers = newSourcePeers()
+	}
 	log.Info("config loaded", "path", opts.ConfigPath, "domain", cfg.Domain, "users", len(cfg.Users), "took", time.Since(t0).Round(time.Millisecond))
 	if !addr.Addr().IsUnspecified() {
 		c.self = addr
@@ -185,6 +206,8 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 	n := &Node{
 		log:     log,
 		addr:    addr,
+		sources: sources,
+		srcSt:   new(counters),
 		dlog:    dlog,
 		core:    c,
 		cfgPath: opts.ConfigPath,
@@ -209,6 +232,7 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 		defer cancel()
 		if err := n.openStore(ctx, *opts.Cluster, cfg.Users); err != nil {
 			closeAll(conns)
+			closeAll(sources)
 			n.dlog.Close()
 			return nil, fmt.Errorf("node: -store: %w", err)
 		}
@@ -227,7 +251,7 @@ func DefaultLogPath(domain string) string { return "nodelumi-" + domain + ".log"
 
 // ReadyMessage is the message of the one log line a node writes when it
 // serves: every worker reads its socket. Its attributes are domain, addr,
-// users, workers, start (since New) and rss. Programs that start a node
+// users, workers, source_ports, start (since New) and rss. Programs that start a node
 // and cannot use the readiness signal (lumi-node's $NOTIFY_SOCKET, or
 // Ready) match this constant, never their own copy of the text.
 const ReadyMessage = "node ready"
@@ -279,6 +303,7 @@ func (n *Node) run(ctx context.Context) (err error) {
 	var wg sync.WaitGroup
 	defer func() {
 		cancel()
+		closeAll(n.sources) // first: their readers send from the workers' sockets
 		for _, w := range n.workers {
 			w.conn.Close()
 		}
@@ -305,7 +330,7 @@ func (n *Node) run(ctx context.Context) (err error) {
 	if n.store != nil {
 		n.runStore(ctx, &wg)
 	}
-	failed := make(chan error, len(n.workers))
+	failed := make(chan error, len(n.workers)+len(n.sources))
 	var reading sync.WaitGroup
 	reading.Add(len(n.workers))
 	for _, w := range n.workers {
@@ -315,8 +340,15 @@ func (n *Node) run(ctx context.Context) (err error) {
 			}
 		})
 	}
+	for i, conn := range n.sources {
+		wg.Go(func() {
+			if err := n.readSource(ctx, uint16(i+1), conn); err != nil {
+				failed <- err
+			}
+		})
+	}
 	reading.Wait()
-	n.log.Info(ReadyMessage, "domain", n.core.domain, "addr", n.addr, "users", n.core.t.len(), "workers", len(n.workers),
+	n.log.Info(ReadyMessage, "domain", n.core.domain, "addr", n.addr, "users", n.core.t.len(), "workers", len(n.workers), "source_ports", len(n.sources),
 		"start", time.Since(n.started).Round(time.Millisecond), "rss", procstat.Field("VmRSS"))
 	close(n.ready)
 	sweep := time.NewTicker(n.sweepEvery())
@@ -436,11 +468,16 @@ func (n *Node) sweepEvery() time.Duration {
 	return max(d, 10*time.Millisecond)
 }
 
-// sendAll sends datagrams one by one, off the batched path.
+// sendAll sends datagrams one by one, off the batched path: from conn, a
+// listening socket, or from their source port.
 func (n *Node) sendAll(conn *net.UDPConn, sends []send) {
 	for _, s := range sends {
 		n.dlog.Sent(s.to, s.b) // first, as worker.queue does
 		n.bg.sent.Add(1)
+		if s.via != 0 {
+			n.sendSource(s)
+			continue
+		}
 		if _, err := conn.WriteToUDPAddrPort(s.b, s.to); err != nil {
 			n.log.Warn("send failed", "to", s.to, "datagram", shown(s.b), "err", err)
 		}

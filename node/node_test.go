@@ -9,6 +9,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -150,6 +151,29 @@ func logLine(dir string, peer netip.AddrPort, datagram string) string {
 	return fmt.Sprintf("%s: %s:UDP:%d, %s, %d\n", dir, peer.Addr(), peer.Port(), datagram, len(datagram))
 }
 
+// loggedPeer returns the peer of the first line of the datagram log at
+// path in direction dir ("R" or "E") for datagram.
+func loggedPeer(t *testing.T, path, dir, datagram string) netip.AddrPort {
+	t.Helper()
+	b, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for line := range strings.Lines(string(b)) {
+		var ip string
+		var port uint16
+		if _, err := fmt.Sscanf(line, dir+": %s", &ip); err != nil || !strings.HasSuffix(line, loggedAs(datagram)) {
+			continue
+		}
+		host, p, ok := strings.Cut(strings.TrimSuffix(ip, ","), ":UDP:")
+		if _, err := fmt.Sscan(p, &port); ok && err == nil {
+			return netip.AddrPortFrom(netip.MustParseAddr(host), port)
+		}
+	}
+	t.Fatalf("%s: no %s line for %s", path, dir, datagram)
+	return netip.AddrPort{}
+}
+
 func checkLog(t *testing.T, path string, lines ...string) {
 	t.Helper()
 	b, err := os.ReadFile(path)
@@ -160,6 +184,12 @@ func checkLog(t *testing.T, path string, lines ...string) {
 	if diff := cmp.Diff(want, string(b)); diff != "" {
 		t.Errorf("%s (-want +got):\n%s", path, diff)
 	}
+}
+
+// isSource says whether ap is one of n's source ports, which its PLs to
+// other domains' nodes leave from.
+func (n *testNode) isSource(ap netip.AddrPort) bool {
+	return ap.Addr() == n.Addr().Addr() && slices.Contains(n.core.sourcePorts, ap.Port())
 }
 
 // shortWait makes forwarded PLs wait 100 ms for their RL, for tests that
@@ -224,6 +254,12 @@ func TestTwoNodesLikeTheCaptures(t *testing.T) {
 	a2.ask(d, "PDu2@PC-d", "RD0")
 	nc.stop()
 	nd.stop()
+	// PC-c's PL left from one of its source ports, drawn at random, and
+	// PC-d answered there: the reference's nodes both used port 3344.
+	cs := loggedPeer(t, nd.logPath, "R", "PLu1@PC-c:u2@PC-d")
+	if !nc.isSource(cs) {
+		t.Errorf("PC-d got the PL from %v, not from a source port of PC-c (%v)", cs, c)
+	}
 	checkLog(t, nc.logPath,
 		logLine("R", a1.addr(), "PRu1@PC-c"),
 		logLine("E", a1.addr(), "RR0"),
@@ -237,10 +273,10 @@ func TestTwoNodesLikeTheCaptures(t *testing.T) {
 	checkLog(t, nd.logPath,
 		logLine("R", a2.addr(), "PRu2@PC-d"),
 		logLine("E", a2.addr(), "RR0"),
-		logLine("R", c, "PLu1@PC-c:u2@PC-d"),
+		logLine("R", cs, "PLu1@PC-c:u2@PC-d"),
 		logLine("E", a2.addr(), "PLu1@PC-c:u2@PC-d"),
 		logLine("R", a2.addr(), rl),
-		logLine("E", c, rl),
+		logLine("E", cs, rl),
 		logLine("R", a2.addr(), "PDu2@PC-d"),
 		logLine("E", a2.addr(), "RD0"),
 	)

@@ -1,11 +1,15 @@
 package node
 
 import (
+	"context"
+	"errors"
 	"fmt"
 	"net"
 	"net/netip"
 	"sync"
 	"time"
+
+	"mi/wire"
 )
 
 // Source ports: the node's defence against forged RLs between nodes, the
@@ -175,4 +179,66 @@ func (s *sourcePeers) forged(k pendingKey, peer netip.AddrPort, in uint16, now i
 	delete(s.onListen, k)
 	s.sawLocked(peer, now)
 	return true
+}
+
+// handleSource runs one datagram b that came to source port w.in from src
+// at now, as handle does for the listening socket. A source port serves
+// the RLs of the PLs sent from it, which are for other domains' users;
+// whatever else comes to it is dropped.
+func (c *core) handleSource(w *scratch, b []byte, src netip.AddrPort, now time.Time) (_ []send, valid bool) {
+	w.reset()
+	d := &w.d
+	if err := d.DecodeString(unsafeString(b)); err != nil {
+		if c.drop(w, dropBad, src, b) {
+			c.log.Warn("bad datagram dropped", "from", src, "port", c.portOf(w.in), "datagram", shown(b), "err", err.Error())
+		}
+		w.st.requests[invalidType][w.out].Add(1)
+		return nil, false
+	}
+	if d.Tag == wire.TagLocateReply && !c.ours(d.LocateReply.To.Domain) {
+		c.routeReply(w, &d.LocateReply, b, src, now)
+	} else if c.drop(w, dropWrongPort, src, b) {
+		c.log.Warn("datagram dropped: a source port takes only the RLs of the PLs sent from it", "from", src, "port", c.portOf(w.in), "datagram", shown(b))
+	}
+	w.count(d.Tag)
+	return w.sends, true
+}
+
+// readSource reads the source port i, conn, until it is closed. Each
+// datagram goes through the core on this goroutine, and an RL it routes
+// goes to its asker, one of the domain's agents, from the listening
+// socket, which is where an agent hears from its node. A source port
+// carries only the RLs of the PLs sent from it, so a plain read loop with
+// a buffer of one datagram serves it: a batch worker's 64 buffers each
+// would cost a pool of them megabytes.
+func (n *Node) readSource(ctx context.Context, i uint16, conn *net.UDPConn) error {
+	w := newScratch(n.srcSt)
+	w.in = i
+	// One byte over the largest datagram: a longer one is read cut to
+	// it, and refused as too long rather than served cut.
+	buf := make([]byte, wire.PLUMIMax+1)
+	for {
+		k, src, err := conn.ReadFromUDPAddrPort(buf)
+		if err != nil {
+			if ctx.Err() != nil || errors.Is(err, net.ErrClosed) {
+				return nil
+			}
+			return err
+		}
+		n.srcSt.received.Add(1)
+		src = unmap(src)
+		b := buf[:k]
+		sends, valid := n.core.handleSource(w, b, src, time.Now())
+		if valid {
+			n.dlog.Received(src, b)
+		}
+		n.sendAll(n.workers[0].conn, sends)
+	}
+}
+
+// sendSource sends s from its source port.
+func (n *Node) sendSource(s send) {
+	if _, err := n.sources[s.via-1].WriteToUDPAddrPort(s.b, s.to); err != nil {
+		n.log.Warn("send failed", "to", s.to, "port", n.core.sourcePorts[s.via-1], "datagram", shown(s.b), "err", err)
+	}
 }

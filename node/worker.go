@@ -150,6 +150,12 @@ func (w *worker) resize(k int) {
 func (w *worker) queue(s send) {
 	w.log.Sent(s.to, s.b)
 	w.st.sent.Add(1)
+	if s.via != 0 {
+		// A PL to another domain's node leaves from its source port, on
+		// its own: the batch is the listening socket's.
+		w.n.sendSource(s)
+		return
+	}
 	if len(w.out) == cap(w.out) || len(w.outBuf)+len(s.b) > cap(w.outBuf) {
 		w.flush()
 	}

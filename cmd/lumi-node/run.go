@@ -147,6 +147,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	var logMax datalog.Size
 	fs.Var(&logMax, "log-max", "cap the datagram log at `size` (e.g. 100M): when full it moves to FILE.1 and a new file starts; 0 for no cap")
 	workers := fs.Int("workers", runtime.GOMAXPROCS(0), "sockets serving -listen, one goroutine each (SO_REUSEPORT)")
+	sourcePorts := fs.Int("source-ports", node.DefaultSourcePorts, "sockets on random ports of -listen's address that PLs to other domains' nodes leave from, one drawn at random for each; only an RL that comes back to it from the node the PL went to is routed (0 or 1: none, PLs leave from -listen's port)")
 	verbose := fs.Bool("v", false, "log debug events")
 	cpuProfile := fs.String("cpuprofile", "", "write a CPU profile of the whole run to `file` (for go tool pprof)")
 	locateWait := fs.Duration("locate-wait", node.DefaultPendingTTL, "how long a forwarded PL waits for its RL; a locate that ends unanswered counts against the target's agent")
@@ -174,6 +175,13 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		fmt.Fprintf(stderr, "lumi-node: -workers must be at least 1, not %d\n", *workers)
 		return exitUsage
 	}
+	if *sourcePorts < 0 {
+		fmt.Fprintf(stderr, "lumi-node: -source-ports must not be negative, not %d\n", *sourcePorts)
+		return exitUsage
+	}
+	if *sourcePorts == 0 {
+		*sourcePorts = -1 // none: Options takes 0 for the default
+	}
 	level := slog.LevelInfo
 	if *verbose {
 		level = slog.LevelDebug
@@ -192,21 +200,22 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		defer ops.Close()
 	}
 	n, err := node.New(node.Options{
-		ConfigPath: *cfgPath,
-		Listen:     *listen,
-		Peers:      peers,
-		DNSServer:  *dnsServer,
-		HostsFile:  *hosts,
-		LogPath:    *logPath,
-		LogMax:     int64(logMax),
-		Logger:     log,
-		Workers:    *workers,
-		PendingTTL: *locateWait,
-		Limits:     *lim,
-		Secrets:    secrets,
-		Cluster:    clusterConfig(*storeURL, *nodeID, *heartbeat, *deadAfter),
-		DownFor:    *downFor,
-		DNSTimeout: *dnsTimeout,
+		ConfigPath:  *cfgPath,
+		Listen:      *listen,
+		Peers:       peers,
+		DNSServer:   *dnsServer,
+		HostsFile:   *hosts,
+		LogPath:     *logPath,
+		LogMax:      int64(logMax),
+		Logger:      log,
+		Workers:     *workers,
+		SourcePorts: *sourcePorts,
+		PendingTTL:  *locateWait,
+		Limits:      *lim,
+		Secrets:     secrets,
+		Cluster:     clusterConfig(*storeURL, *nodeID, *heartbeat, *deadAfter),
+		DownFor:     *downFor,
+		DNSTimeout:  *dnsTimeout,
 	})
 	if err != nil {
 		return cannotStart(log, stderr, err)
