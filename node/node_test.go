@@ -89,9 +89,14 @@ type agent struct {
 	conn *net.UDPConn
 }
 
-func newAgent(t *testing.T) *agent {
+func newAgent(t *testing.T) *agent { return newAgentAt(t, net.IPv4(127, 0, 0, 1)) }
+
+// newAgentAt is newAgent on loopback address ip: tests that spoof sources
+// keep to an address of their own, so that the answers to their forged
+// datagrams reach no other test's sockets.
+func newAgentAt(t *testing.T, ip net.IP) *agent {
 	t.Helper()
-	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	conn, err := net.ListenUDP("udp4", &net.UDPAddr{IP: ip})
 	if err != nil {
 		t.Fatal(err)
 	}
