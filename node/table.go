@@ -336,19 +336,13 @@ func (t *table) admit(k pendingKey, p pendingLocate, now, gap int64, perShard in
 	return admitted
 }
 
-// takePending removes and returns the locate k if it is in flight at now
-// and its RL comes from src to the listening socket. Otherwise it says why
-// not: found false means no such locate (or it expired), and a found one
-// from elsewhere or on another socket is left in place and returned for
-// the log.
-func (t *table) takePending(k pendingKey, src netip.AddrPort, now int64) (p pendingLocate, found, taken bool) {
-	return t.takeReply(k, src, 0, false, now)
-}
-
-// takeReply is takePending for an RL that came to socket in (0 the
-// listening socket, i the source port i): it must come to the socket its
-// PL left from, or with listen to the listening socket whatever it left
-// from (a node that answers there, as the original C node does).
+// takeReply removes and returns the locate k if it is in flight at now
+// and its RL comes from src to socket in (0 the listening socket, i the
+// source port i): the socket its PL left from, or with listen the
+// listening socket whatever it left from (a node that answers there, as
+// the original C node does). Otherwise it says why not: found false means
+// no such locate (or it expired), and a found one from elsewhere or on
+// another socket is left in place and returned for the log.
 func (t *table) takeReply(k pendingKey, src netip.AddrPort, in uint16, listen bool, now int64) (p pendingLocate, found, taken bool) {
 	sh := t.pendingShard(k)
 	sh.mu.Lock()
