@@ -18,8 +18,9 @@ var decodeCommand = &command{
 	synopsis: "[-hex] MESSAGE",
 	summary:  "decode one PMI or PLUMI message and print it as JSON",
 	help: `
-MESSAGE is decoded as PLUMI if its first two bytes are a PLUMI type
-(PR RR PD RD PL RL), else as PMI. On success it prints one JSON object:
+MESSAGE is decoded as PLUMI if its first bytes are a PLUMI type
+(` + strings.Join(wire.PLUMITags[:], " ") + `), else as PMI (` + strings.Join(wire.PMITags[:], " ") + `).
+On success it prints one JSON object:
 
   {"protocol":"PLUMI","type":"PR","fields":{"addr":"u1@PC-c"}}
 

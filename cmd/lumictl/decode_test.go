@@ -151,3 +151,14 @@ func TestCompactFields(t *testing.T) {
 		}
 	}
 }
+
+// TestDecodeHelpListsEveryTag: the help's lists of types come from the
+// generated tables, so a message added to the spec shows there too.
+func TestDecodeHelpListsEveryTag(t *testing.T) {
+	_, _, stderr := runLumictl("decode", "-h")
+	for _, tags := range [][]string{wire.PLUMITags[:], wire.PMITags[:]} {
+		if want := "(" + strings.Join(tags, " ") + ")"; !strings.Contains(stderr, want) {
+			t.Errorf("decode -h does not list %s:\n%s", want, stderr)
+		}
+	}
+}
