@@ -287,7 +287,9 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 	for _, m := range ms {
 		tags = append(tags, "Tag"+m.GoType)
 	}
-	g.p("case %s: return true", strings.Join(tags, ", "))
+	if len(tags) > 0 { // a protocol may have no message yet
+		g.p("case %s: return true", strings.Join(tags, ", "))
+	}
 	g.p("}")
 	g.p("return false")
 	g.p("}\n")
