@@ -64,7 +64,7 @@ func TestScratchSpecDissector(t *testing.T) {
 	if err := os.WriteFile(lua, fs[0].data, 0o644); err != nil {
 		t.Fatal(err)
 	}
-	for _, want := range []string{`["via.ttl"] = "Via TTL"`, `["peer_ip"] = "Peer IP"`, `{tag = "PZ", name = "Ping"`, `{tag = "Z", name = "Bye"`} {
+	for _, want := range []string{`["via.ttl"] = "Via TTL"`, `["peer_ip"] = "Peer IP"`, `{tag = "pz", name = "Ping"`, `{tag = "z", name = "Bye"`} {
 		if !strings.Contains(string(fs[0].data), want) {
 			t.Errorf("the scratch dissector does not hold %s", want)
 		}
