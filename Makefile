@@ -40,7 +40,8 @@ test: check-generated compat
 # that the spec does not acknowledge with a breaking statement (spec/README.md):
 # by default the latest tag, else the commit that added the spec. Without
 # that history (not a git checkout, a shallow clone) it says so and passes.
-COMPAT_REF ?= $(shell git describe --tags --abbrev=0 2>/dev/null || git log --diff-filter=A --format=%H -- spec/mi.spec 2>/dev/null | tail -1)
+# gen reads the old spec from a temporary file but names it REF:spec/mi.spec.
+COMPAT_REF ?= $(shell git describe --tags --abbrev=0 2>/dev/null || git log --diff-filter=A --format=%h -- spec/mi.spec 2>/dev/null | tail -1)
 
 .PHONY: compat
 compat:
@@ -56,22 +57,29 @@ compat:
 	old="$$tmp/mi.spec@$$(git rev-parse --short "$$ref")"; \
 	git show "$$ref:spec/mi.spec" > "$$old" || exit 1; \
 	echo "compat: spec/mi.spec against $$ref:spec/mi.spec"; \
-	$(GO) run ./gen -spec spec/mi.spec -compat "$$old"
+	$(GO) run ./gen -spec spec/mi.spec -compat "$$old" -compat-name "$$ref:spec/mi.spec"
 
+# fuzz runs every target for FUZZTIME, two at a time where the machine has
+# the cores for it (one worker each on two cores), through .ci/fuzz.
+CORES     := $(shell nproc 2>/dev/null || echo 1)
+FUZZJOBS  ?= $(shell [ $(CORES) -ge 2 ] && echo 2 || echo 1)
 fuzz:
-	@# go test -fuzz sometimes ends with "context deadline exceeded" and no
-	@# failing input when a worker is slow to stop on a loaded machine: that
-	@# run is repeated once; a real finding ("Failing input written") is not.
-	@for pt in $(FUZZ_TARGETS); do \
-		pkg=$${pt%%:*}; t=$${pt##*:}; \
-		for try in 1 2; do \
-			echo "fuzz $$t in $$pkg for $(FUZZTIME)"; \
-			out=$$($(GO) test -run '^$$' -fuzz "^$$t$$" -fuzztime $(FUZZTIME) $$pkg 2>&1); rc=$$?; \
-			echo "$$out"; \
-			[ $$rc = 0 ] && break; \
-			if [ $$try = 2 ] || echo "$$out" | grep -q "Failing input written" || ! echo "$$out" | grep -q "context deadline exceeded"; then exit 1; fi; \
-			echo "fuzz $$t: engine timeout without a finding; running it again"; \
+	@FUZZTIME='$(FUZZTIME)' JOBS='$(FUZZJOBS)' PAR=$$(( $(CORES) / $(FUZZJOBS) > 0 ? $(CORES) / $(FUZZJOBS) : 1 )) GO='$(GO)' ./.ci/fuzz $(FUZZ_TARGETS)
+
+# fuzz-keep copies the inputs that fuzz runs found interesting, which go
+# test keeps in its cache only, into each target's testdata/fuzz, where
+# they become seeds every go test runs: review them, then commit.
+.PHONY: fuzz-keep
+fuzz-keep:
+	@cache=$$($(GO) env GOCACHE)/fuzz; \
+	for pt in $(FUZZ_TARGETS); do \
+		pkg=$${pt%%:*}; t=$${pt##*:}; src="$$cache/$$($(GO) list $$pkg)/$$t"; \
+		[ -d "$$src" ] || continue; \
+		dst="$${pkg%/}/testdata/fuzz/$$t"; mkdir -p "$$dst"; n=0; \
+		for f in "$$src"/*; do \
+			[ -e "$$dst/$$(basename "$$f")" ] || { cp "$$f" "$$dst/"; n=$$((n+1)); }; \
 		done; \
+		echo "$$t: $$n new inputs in $$dst"; \
 	done
 
 bench:
