@@ -4,42 +4,116 @@ import (
 	"strings"
 )
 
+// damage is what of a spec was refused or found broken: whatever leans on
+// it is not checked, so that one mistake is reported once, where it is,
+// while the parts that stand alone are all checked in the same run.
+type damage struct {
+	refused      map[string]bool // kinds (and codes) refused unread, by name
+	refusedProto map[string]bool // protocols refused unread, by name
+	refusedTag   map[string]bool // messages refused unread, by tag
+	broken       map[*Kind]bool  // kinds read with an error in them, or in a kind they use
+	protos       map[*Protocol]bool
+	msgs         map[*Message]bool // messages whose items are not what the spec meant
+	incomplete   bool              // a statement no one can tell was refused
+	quiet        int               // statements refused for a mistake reported elsewhere
+}
+
+func newDamage() *damage {
+	return &damage{refused: map[string]bool{}, refusedProto: map[string]bool{}, refusedTag: map[string]bool{},
+		broken: map[*Kind]bool{}, protos: map[*Protocol]bool{}, msgs: map[*Message]bool{}}
+}
+
+// kind reports whether k, or a kind of its parts, is broken.
+func (d *damage) kind(k *Kind) bool {
+	if d.broken[k] {
+		return true
+	}
+	for _, f := range fieldsOf(k.Parts) {
+		if d.broken[f.Kind] {
+			return true
+		}
+	}
+	return false
+}
+
+// message reports whether m, its protocol or a kind of its fields is broken.
+func (d *damage) message(m *Message) bool {
+	if d.msgs[m] || d.protos[m.Proto] {
+		return true
+	}
+	for _, f := range m.Fields() {
+		if d.kind(f.Kind) {
+			return true
+		}
+	}
+	return false
+}
+
+// whole reports whether nothing was refused or broken: what is checked
+// against the whole model (a scenario's datagrams) can then be.
+func (d *damage) whole() bool {
+	return !d.incomplete && len(d.refused)+len(d.refusedProto)+len(d.refusedTag)+len(d.broken)+len(d.protos)+len(d.msgs) == 0
+}
+
+// failed runs f and reports whether it reported an error.
+func (r *errs) failed(f func()) bool {
+	n := len(r.list)
+	f()
+	return len(r.list) > n
+}
+
 // check validates what the grammar cannot: that every field can be
 // delimited, that limits fit the protocols, that each base's attributes are
 // coherent, and that every example and invalid input behaves as it says.
-// Kinds and protocols are checked even when the parser found errors (their
-// checks stand alone); messages and examples only on a spec without errors,
-// which is what they lean on.
-func (s *Spec) check(r *errs, broken map[*Kind]bool) {
+// Every part is checked, but for what leans on a part d holds as refused or
+// broken: a part with an error found here is added to d, so that what leans
+// on it (a message on its kinds, an example on its message) is not checked
+// either. d is nil for a model with no damage (an IR).
+func (s *Spec) check(r *errs, d *damage) {
+	if d == nil {
+		d = newDamage()
+	}
 	for _, k := range s.Kinds {
-		if !broken[k] {
-			k.Impl().Check(k, r)
+		if !d.kind(k) && r.failed(func() { k.Impl().Check(k, r) }) {
+			d.broken[k] = true
 		}
 	}
 	for _, p := range s.Protocols {
-		for _, a := range []string{"transport", "tag", "max"} {
-			if _, ok := p.Attrs[a]; !ok {
-				r.errorf(p.Pos, "protocol %s needs %s", p.Name, a)
-			}
-		}
-		if _, ok := p.Attrs["tag"]; ok && (p.TagLen < 1 || p.TagLen > 8) {
-			r.errorf(p.Attrs["tag"], "protocol %s: tag is %d bytes; want 1 to 8", p.Name, p.TagLen)
-		}
-		if _, ok := p.Attrs["length"]; ok && (p.LengthDigits < 1 || p.LengthDigits > 6) {
-			r.errorf(p.Attrs["length"], "protocol %s: length is %d digits; want 1 to 6", p.Name, p.LengthDigits)
+		if r.failed(func() { checkProtocol(p, r) }) {
+			d.protos[p] = true
 		}
 	}
 	s.checkGoNames(r)
-	s.checkBreaking(r)
-	if len(r.list) > 0 {
-		return // messages lean on their kinds and protocols
+	t := *s // a breaking statement about what was refused was not wrong
+	t.Breaking = nil
+	for _, b := range s.Breaking {
+		if w := strings.Fields(b.Subject); len(w) < 2 || !(d.refused[w[1]] || d.refusedProto[w[1]] || len(w) == 3 && d.refusedTag[w[2]]) {
+			t.Breaking = append(t.Breaking, b)
+		}
 	}
+	t.checkBreaking(r)
 	for _, m := range s.Messages {
-		s.checkMessage(m, r)
+		if !d.message(m) && r.failed(func() { s.checkMessage(m, r) }) {
+			d.msgs[m] = true // its examples lean on a coherent message
+		}
 	}
-	if len(r.list) == 0 {
-		s.checkExamples(r) // the decoder needs a coherent model
-		s.checkScenarios(r)
+	s.checkExamples(r, d)
+	if d.whole() {
+		s.checkScenarios(r) // checked against every message
+	}
+}
+
+func checkProtocol(p *Protocol, r *errs) {
+	for _, a := range []string{"transport", "tag", "max"} {
+		if _, ok := p.Attrs[a]; !ok {
+			r.errorf(p.Pos, "protocol %s needs %s", p.Name, a)
+		}
+	}
+	if _, ok := p.Attrs["tag"]; ok && (p.TagLen < 1 || p.TagLen > 8) {
+		r.errorf(p.Attrs["tag"], "protocol %s: tag is %d bytes; want 1 to 8", p.Name, p.TagLen)
+	}
+	if _, ok := p.Attrs["length"]; ok && (p.LengthDigits < 1 || p.LengthDigits > 6) {
+		r.errorf(p.Attrs["length"], "protocol %s: length is %d digits; want 1 to 6", p.Name, p.LengthDigits)
 	}
 }
 
@@ -173,17 +247,18 @@ func (k *Kind) buildAllowed(r *errs) (ok bool) {
 	for c := 0; c < 256; c++ {
 		k.Allowed[c] = k.AllowSrc == ""
 	}
-	for _, w := range strings.Fields(k.AllowSrc) {
+	for _, f := range fieldsAt(k.AllowSrc) {
+		w, at := f.text, r.in(k.Attrs["allow"], 1, f.off)
 		lo, hi := w[0], w[0]
 		switch {
 		case len(w) == 3 && w[1] == '-':
 			hi = w[2]
 		case len(w) != 1:
-			r.errorf(k.Attrs["allow"], "kind %s: allow item %q is neither a byte nor a range X-Y", k.Name, w)
+			r.errorf(at, "kind %s: allow item %q is neither a byte nor a range X-Y", k.Name, w)
 			continue
 		}
 		if lo > hi {
-			r.errorf(k.Attrs["allow"], "kind %s: allow range %q is empty (%q comes after %q)", k.Name, w, lo, hi)
+			r.errorf(at, "kind %s: allow range %q is empty (%q comes after %q)", k.Name, w, lo, hi)
 		}
 		for c := int(lo); c <= int(hi); c++ {
 			k.Allowed[c] = true
@@ -204,17 +279,45 @@ func (k *Kind) buildAllowed(r *errs) (ok bool) {
 	return ok
 }
 
+// span is a word of a string and its offset in it.
+type span struct {
+	text string
+	off  int
+}
+
+// fieldsAt is strings.Fields (of spaces and tabs) with each word's offset.
+func fieldsAt(s string) []span {
+	var out []span
+	for i := 0; i < len(s); {
+		if s[i] == ' ' || s[i] == '\t' {
+			i++
+			continue
+		}
+		j := i
+		for j < len(s) && s[j] != ' ' && s[j] != '\t' {
+			j++
+		}
+		out = append(out, span{s[i:j], i})
+		i = j
+	}
+	return out
+}
+
 // checkExamples decodes every example and invalid input with the model's
 // own decoder: an example must decode as its message (or kind) and encode
 // back to the same bytes; an invalid input must be refused with the class
-// and in the field it names.
-func (s *Spec) checkExamples(r *errs) {
+// and in the field it names. An error names the byte it is about. The
+// examples of what d holds broken are not decoded.
+func (s *Spec) checkExamples(r *errs, d *damage) {
 	for _, k := range s.Kinds {
+		if d.kind(k) {
+			continue
+		}
 		for _, e := range k.Examples {
 			v, err := k.ParseKind(e.Input)
 			switch {
 			case err != nil:
-				r.errorf(e.Pos, "kind %s: example %q is refused: %v", k.Name, e.Input, err)
+				r.errorf(r.in(e.Pos, 1, err.Offset), "kind %s: example %q is refused: %v", k.Name, e.Input, err)
 			case string(k.Impl().Encode(k, nil, v)) != e.Input:
 				r.errorf(e.Pos, "kind %s: example %q encodes back as %q", k.Name, e.Input, k.Impl().Encode(k, nil, v))
 			}
@@ -225,26 +328,49 @@ func (s *Spec) checkExamples(r *errs) {
 		}
 	}
 	for _, m := range s.Messages {
+		if d.message(m) {
+			continue
+		}
 		for _, e := range m.Examples {
-			s.checkExample(r, m, e.Input, e.Pos)
+			if !s.leansOnDamage(m.Proto, e.Input, d) {
+				s.checkExample(r, m, e.Input, e.Pos, 1)
+			}
 		}
 		for _, in := range m.Invalid {
-			_, err := s.Decode(m.Proto, []byte(in.Input))
-			checkRefusal(r, "message "+m.Tag, in, err)
+			if !s.leansOnDamage(m.Proto, in.Input, d) {
+				_, err := s.Decode(m.Proto, []byte(in.Input))
+				checkRefusal(r, "message "+m.Tag, in, err)
+			}
 		}
 	}
 	for _, sq := range s.Sequences {
 		for _, st := range sq.Steps {
-			s.checkExample(r, st.Msg, st.Example, st.Pos)
+			if !d.message(st.Msg) && !s.leansOnDamage(st.Msg.Proto, st.Example, d) {
+				s.checkExample(r, st.Msg, st.Example, st.Pos, 4)
+			}
 		}
 	}
 }
 
-func (s *Spec) checkExample(r *errs, m *Message, input string, pos Pos) {
+// leansOnDamage reports whether input starts with the tag of a message d
+// holds refused or broken: decoding it would only repeat that.
+func (s *Spec) leansOnDamage(p *Protocol, input string, d *damage) bool {
+	if len(input) < p.TagLen {
+		return false
+	}
+	tag := input[:p.TagLen]
+	if o := s.message(p, tag); o != nil {
+		return d.message(o)
+	}
+	return d.refusedTag[tag]
+}
+
+// checkExample decodes input, word i of the statement at pos, as m.
+func (s *Spec) checkExample(r *errs, m *Message, input string, pos Pos, i int) {
 	d, err := s.Decode(m.Proto, []byte(input))
 	switch {
 	case err != nil:
-		r.errorf(pos, "message %s: example %q is refused: %v", m.Tag, input, err)
+		r.errorf(r.in(pos, i, err.Offset), "message %s: example %q is refused: %v", m.Tag, input, err)
 	case d.Msg != m:
 		r.errorf(pos, "message %s: example %q decodes as message %s", m.Tag, input, d.Msg.Tag)
 	case string(d.Encode()) != input:
@@ -257,7 +383,7 @@ func checkRefusal(r *errs, owner string, in Invalid, err *WireError) {
 	case err == nil:
 		r.errorf(in.Pos, "%s: invalid input %q is accepted; want %s in field %q", owner, in.Input, in.Err, in.Field)
 	case err.Class != in.Err || err.Field != in.Field:
-		r.errorf(in.Pos, "%s: invalid input %q is refused with %s in field %q (%s at offset %d), not %s in field %q",
+		r.errorf(r.in(in.Pos, 1, err.Offset), "%s: invalid input %q is refused with %s in field %q (%s at offset %d), not %s in field %q",
 			owner, in.Input, err.Class, err.Field, err.Reason, err.Offset, in.Err, in.Field)
 	}
 }

@@ -7,7 +7,6 @@ import (
 	"strconv"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 )
 
 // Load reads and checks a spec file.
@@ -23,10 +22,10 @@ func Load(path string) (*Spec, error) {
 // an ErrorList of every problem found, each at its file:line:col.
 func Parse(file, src string) (*Spec, error) {
 	r := &errs{file: file}
-	p := &parser{errs: r, lines: lexLines(src, r), s: &Spec{File: file}, refused: map[string]bool{}, broken: map[*Kind]bool{}}
+	p := &parser{errs: r, lines: lexLines(src, r), s: &Spec{File: file}, damage: newDamage()}
 	p.top()
 	p.resolveAnswers()
-	p.s.check(r, p.broken)
+	p.s.check(r, p.damage)
 	if len(r.list) > 0 {
 		return nil, r.list.sorted()
 	}
@@ -35,12 +34,11 @@ func Parse(file, src string) (*Spec, error) {
 
 type parser struct {
 	*errs
-	lines    [][]token
+	*damage  // what was refused or is broken: its consequences are not reported
+	lines    []line
 	pos      int
 	s        *Spec
-	refused  map[string]bool // kinds declared but refused: uses are not errors again
-	broken   map[*Kind]bool  // kinds with a refused attribute: not checked further
-	answered []answersStmt   // resolved once every message is read
+	answered []answersStmt // resolved once every message is read
 }
 
 // stmt is one statement: its words, its position, and whether it opens a
@@ -49,6 +47,7 @@ type stmt struct {
 	words []token
 	pos   Pos
 	block bool
+	bad   bool // its line did not lex (reported): refused without another word
 }
 
 func (st stmt) word(i int) string {
@@ -75,11 +74,11 @@ func (p *parser) peek() (st stmt, close, eof bool) {
 	if p.pos >= len(p.lines) {
 		return stmt{}, false, true
 	}
-	toks := p.lines[p.pos]
+	toks := p.lines[p.pos].toks
 	if len(toks) == 1 && toks[0].text == "}" && !toks[0].quoted {
 		return stmt{pos: toks[0].pos}, true, false
 	}
-	st = stmt{words: toks, pos: toks[0].pos}
+	st = stmt{words: toks, pos: toks[0].pos, bad: p.lines[p.pos].bad}
 	if last := toks[len(toks)-1]; last.text == "{" && !last.quoted {
 		st.block = true
 		if len(toks) > 1 { // a lone "{" stays a word, so that it is reported
@@ -126,37 +125,60 @@ func (p *parser) top() {
 			p.pos++
 		default:
 			p.pos++
-			p.dispatch(st, "the top level", rules)
+			p.dispatch(st, topLevel, rules)
 		}
 	}
 }
 
+const topLevel = "the top level"
+
 // dispatch checks st against the rules of its context and runs it; a
-// statement that is refused has its block skipped.
-func (p *parser) dispatch(st stmt, where string, rules map[string]rule) {
-	r, ok := rules[st.word(0)]
-	if !ok || st.words[0].quoted {
+// statement that is refused has its block skipped. kw is the statement's
+// keyword, or the one a misspelt keyword most likely meant ("" if none);
+// ok says st was read without an error, its block's statements included.
+// A top-level statement refused before it is read is recorded (refuse), so
+// that what uses what it declares is not reported again.
+func (p *parser) dispatch(st stmt, where string, rules map[string]rule) (kw string, ok bool) {
+	n, quiet := len(p.list), p.quiet
+	kw = st.word(0)
+	refuse := func() (string, bool) {
+		if where == topLevel {
+			p.refuse(kw, st)
+		}
+		p.skipBlock(st)
+		return kw, false
+	}
+	if st.bad {
+		return refuse()
+	}
+	r, known := rules[kw]
+	if !known || st.words[0].quoted {
 		var want []string
 		for w := range rules {
 			want = append(want, w)
 		}
 		sort.Strings(want)
-		p.errorf(st.pos, "unknown statement %q in %s (want %s)", st.word(0), where, strings.Join(want, ", "))
-		p.skipBlock(st)
-		return
+		if kw = suggest(st.word(0), want); kw != "" && !st.words[0].quoted {
+			p.errorf(st.pos, "unknown statement %q in %s; did you mean %s?", st.word(0), where, kw)
+		} else {
+			kw = ""
+			p.errorf(st.pos, "unknown statement %q in %s (want %s)", st.word(0), where, strings.Join(want, ", "))
+		}
+		return refuse()
 	}
 	if r.words > 0 && !p.shape(st, r.words, r.quoted...) {
-		p.skipBlock(st)
-		return
+		return refuse()
 	}
 	switch {
 	case r.block == noBlock && st.block:
 		p.errorf(st.at(len(st.words)), "%q takes no block", st.word(0))
-		p.skipBlock(st)
-		return
+		return refuse()
 	case r.block == needsBlock && !st.block:
 		p.errorf(st.pos, "%q needs a block: end the line with {", st.word(0))
-		return
+		if where == topLevel {
+			p.refuse(kw, st)
+		}
+		return kw, false
 	}
 	for _, i := range r.quoted {
 		if docWord(st.word(0), i) {
@@ -164,6 +186,26 @@ func (p *parser) dispatch(st stmt, where string, rules map[string]rule) {
 		}
 	}
 	r.do(st)
+	return kw, len(p.list) == n && p.quiet == quiet
+}
+
+// refuse records what a top-level statement refused unread would have
+// declared, kw being its keyword or what a misspelt one meant: uses of it
+// are then left unreported, and what cannot tell (the scenarios, checked
+// against the whole model) is not checked.
+func (p *parser) refuse(kw string, st stmt) {
+	switch kw {
+	case "kind", "codes":
+		p.refused[st.word(1)] = true
+	case "protocol":
+		p.refusedProto[st.word(1)] = true
+	case "message":
+		p.refusedTag[st.word(2)] = true
+	case "sequence", "scenario", "const", "breaking", "version":
+		// nothing uses what they declare
+	default: // var, or a statement no one can tell
+		p.incomplete = true
+	}
 }
 
 // docWord reports whether word i of a statement is prose for people, which
@@ -183,19 +225,19 @@ func docWord(stmt string, i int) bool {
 // doc checks that word i of st is one line of UTF-8 text.
 func (p *parser) doc(st stmt, i int) {
 	w := st.word(i)
-	if !utf8.ValidString(w) {
-		p.errorf(st.at(i), "%q: text %s is not UTF-8", st.word(0), strconv.Quote(clip(w)))
+	if j := badUTF8(w); j < len(w) {
+		p.errorf(st.words[i].at(j), "%q: text %s is not UTF-8", st.word(0), strconv.Quote(clip(w)))
 		return
 	}
-	for _, c := range w {
+	for j, c := range w {
 		if c < 0x20 || c == 0x7f || c >= 0x80 && c < 0xa0 || c == 0x2028 || c == 0x2029 {
-			p.errorf(st.at(i), "%q: text %s holds a control character; write one line of text", st.word(0), strconv.Quote(clip(w)))
+			p.errorf(st.words[i].at(j), "%q: text %s holds a control character; write one line of text", st.word(0), strconv.Quote(clip(w)))
 			return
 		}
 		// In a Go comment one would make the code read otherwise than
 		// it compiles (Trojan Source, CVE-2021-42574).
 		if unicode.Is(unicode.Bidi_Control, c) {
-			p.errorf(st.at(i), "%q: text %s holds a bidi control; right-to-left text needs none", st.word(0), strconv.Quote(clip(w)))
+			p.errorf(st.words[i].at(j), "%q: text %s holds a bidi control; right-to-left text needs none", st.word(0), strconv.Quote(clip(w)))
 			return
 		}
 	}
@@ -317,7 +359,7 @@ func (p *parser) kind(st stmt) {
 	}
 	b := baseOf(k.Base)
 	if b == nil || k.Base == Codes {
-		p.errorf(st.at(2), "kind %s: unknown base %q (want %s)", k.Name, k.Base, strings.Join(declarableBases(), ", "))
+		p.errorf(st.at(2), "kind %s: unknown base %q (want %s)%s", k.Name, k.Base, strings.Join(declarableBases(), ", "), didYouMean(k.Base, declarableBases()))
 		ok = false
 	}
 	if first := p.s.Kind(k.Name); first != nil {
@@ -331,13 +373,17 @@ func (p *parser) kind(st stmt) {
 	}
 	p.s.Kinds = append(p.s.Kinds, k)
 	if st.block {
-		p.body(st, func(a stmt) { p.kindAttr(k, b, a) })
+		p.body(st, func(a stmt) {
+			if kw, ok := p.kindAttr(k, b, a); !ok && kw != "example" && kw != "invalid" {
+				p.broken[k] = true // its checks and uses would only repeat this
+			}
+		})
 	}
 }
 
 // kindAttr reads one statement of a kind's block. Which attributes a kind
 // takes is its base's business.
-func (p *parser) kindAttr(k *Kind, b Base, a stmt) {
+func (p *parser) kindAttr(k *Kind, b Base, a stmt) (kw string, ok bool) {
 	owner := "kind " + k.Name
 	rules := map[string]rule{
 		"example": {2, []int{1}, noBlock, func(a stmt) { k.Examples = append(k.Examples, Example{a.word(1), a.pos}) }},
@@ -390,12 +436,12 @@ func (p *parser) kindAttr(k *Kind, b Base, a stmt) {
 		p.field(&k.Parts, a, owner, nil)
 	}})
 	add("literal", rule{2, []int{1}, noBlock, func(a stmt) { p.literal(&k.Parts, a) }})
-	if _, ok := rules[a.word(0)]; !ok && knownAttr(a.word(0)) {
+	if _, ok := rules[a.word(0)]; !ok && knownAttr(a.word(0)) && !a.bad {
 		p.errorf(a.pos, "%s: %q means nothing for base %s (it takes %s)", owner, a.word(0), k.Base, strings.Join(append(attrs, "example", "invalid"), ", "))
 		p.skipBlock(a)
-		return
+		return a.word(0), false
 	}
-	p.dispatch(a, owner, rules)
+	return p.dispatch(a, owner, rules)
 }
 
 // knownAttr reports whether some base takes the attribute name.
@@ -411,7 +457,11 @@ func knownAttr(name string) bool {
 // invalid: invalid "input" CLASS "field"
 func (p *parser) invalid(dst *[]Invalid, a stmt) {
 	if !contains(ErrNames, a.word(2)) {
-		p.errorf(a.at(2), "invalid: unknown error %q (want one of %s)", a.word(2), strings.Join(ErrNames, ", "))
+		if s := suggest(a.word(2), ErrNames); s != "" {
+			p.errorf(a.at(2), "invalid: unknown error %q; did you mean %s?", a.word(2), s)
+		} else {
+			p.errorf(a.at(2), "invalid: unknown error %q (want one of %s)", a.word(2), strings.Join(ErrNames, ", "))
+		}
 		return
 	}
 	*dst = append(*dst, Invalid{Input: a.word(1), Err: a.word(2), Field: a.word(3), Pos: a.pos})
@@ -432,9 +482,15 @@ func (p *parser) field(dst *[]Item, a stmt, owner string, m *Message) {
 	}
 	k := p.s.Kind(a.word(2))
 	if k == nil {
-		if !p.refused[a.word(2)] {
-			p.errorf(a.at(2), "field %s: unknown kind %q (declare it before use)", a.word(1), a.word(2))
+		if p.refused[a.word(2)] {
+			p.quiet++ // reported where it was refused
+			return
 		}
+		var names []string
+		for _, k := range p.s.Kinds {
+			names = append(names, k.Name)
+		}
+		p.errorf(a.at(2), "field %s: unknown kind %q (declare it before use)%s", a.word(1), a.word(2), didYouMean(a.word(2), names))
 		return
 	}
 	f := &Field{Name: a.word(1), Kind: k, Pos: a.pos}
@@ -462,6 +518,7 @@ func (p *parser) protocol(st stmt) {
 		}
 	}
 	if !ok {
+		p.refusedProto[pr.Name] = true
 		p.skipBlock(st)
 		return
 	}
@@ -510,7 +567,11 @@ func (p *parser) protocol(st stmt) {
 		}},
 		"max": {2, nil, noBlock, number(&pr.Max, 1)},
 	}
-	p.body(st, func(a stmt) { p.dispatch(a, owner, rules) })
+	p.body(st, func(a stmt) {
+		if _, ok := p.dispatch(a, owner, rules); !ok {
+			p.protos[pr] = true
+		}
+	})
 }
 
 // codes: codes GOTYPE "doc" { VALUE NAME "doc" ... }
@@ -528,7 +589,18 @@ func (p *parser) codes(st stmt) {
 	}
 	p.s.Kinds = append(p.s.Kinds, k)
 	owner := "codes " + k.Name
+	n := len(p.list)
+	defer func() {
+		if len(p.list) > n {
+			p.broken[k] = true // an if on it would only repeat this
+		}
+	}()
 	p.body(st, func(a stmt) {
+		if a.bad {
+			p.skipBlock(a)
+			p.broken[k] = true
+			return
+		}
 		if a.block {
 			p.errorf(a.pos, "%s: a code takes no block", owner)
 			p.skipBlock(a)
@@ -561,12 +633,18 @@ func (p *parser) codes(st stmt) {
 }
 
 func (p *parser) proto(st stmt, i int) *Protocol {
+	var names []string
 	for _, pr := range p.s.Protocols {
 		if pr.Name == st.word(i) {
 			return pr
 		}
+		names = append(names, pr.Name)
 	}
-	p.errorf(st.at(i), "unknown protocol %q (declare it before use)", st.word(i))
+	if p.refusedProto[st.word(i)] {
+		p.quiet++ // reported where it was refused
+		return nil
+	}
+	p.errorf(st.at(i), "unknown protocol %q (declare it before use)%s", st.word(i), didYouMean(st.word(i), names))
 	return nil
 }
 
@@ -586,6 +664,7 @@ func (p *parser) message(st stmt) {
 		}
 	}
 	if !ok {
+		p.refusedTag[m.Tag] = true
 		p.skipBlock(st)
 		return
 	}
@@ -602,7 +681,18 @@ func (p *parser) message(st stmt) {
 		"summary":   {2, []int{1}, noBlock, func(a stmt) { summaries = append(summaries, a) }},
 		"signature": {2, nil, noBlock, func(a stmt) { signatures = append(signatures, a) }},
 	}
-	p.body(st, func(a stmt) { p.dispatch(a, owner, rules) })
+	p.body(st, func(a stmt) {
+		switch kw, ok := p.dispatch(a, owner, rules); {
+		case ok:
+		case kw == "field", kw == "literal", kw == "if", kw == "":
+			// Its items are not what the spec meant: its checks and
+			// examples would only repeat this.
+			p.msgs[m] = true
+		}
+	})
+	if p.msgs[m] {
+		return // its summary and signature may name a field it lost
+	}
 	for i, a := range summaries {
 		if i > 0 {
 			p.errorf(a.pos, "%s: summary given twice (first at %s)", owner, p.at(summaries[0].pos))
@@ -636,9 +726,9 @@ func fieldNamed(m *Message, name string) *Field {
 
 // summary reads a message's summary template, reporting what is wrong.
 func (p *parser) summary(m *Message, a stmt) []SummaryPart {
-	parts, msg := ParseSummary(m, a.word(1))
+	parts, off, msg := parseSummary(m, a.word(1))
 	if msg != "" {
-		p.errorf(a.at(1), "message %s: summary: %s", m.Tag, msg)
+		p.errorf(a.words[1].at(off), "message %s: summary: %s", m.Tag, msg)
 		return nil
 	}
 	m.SummarySrc = a.word(1)
@@ -649,13 +739,21 @@ func (p *parser) summary(m *Message, a stmt) []SummaryPart {
 // and [groups] shown only when every field in them is present. msg says
 // what is wrong, if anything.
 func ParseSummary(m *Message, t string) (parts []SummaryPart, msg string) {
+	parts, _, msg = parseSummary(m, t)
+	return parts, msg
+}
+
+// parseSummary is ParseSummary, with the offset in t of what is wrong.
+func parseSummary(m *Message, t string) (parts []SummaryPart, off int, msg string) {
 	parts, rest, msg := summaryParts(m, t, false)
 	if msg == "" && rest != "" {
 		msg = "a ] closes no ["
 	}
-	return parts, msg
+	return parts, len(t) - len(rest), msg
 }
 
+// summaryParts reads t up to the ] that closes a group (inGroup) or its
+// end; rest starts at that ], or at what is wrong when msg says something is.
 func summaryParts(m *Message, t string, inGroup bool) (parts []SummaryPart, rest, msg string) {
 	for t != "" {
 		switch c := t[0]; {
@@ -665,25 +763,27 @@ func summaryParts(m *Message, t string, inGroup bool) (parts []SummaryPart, rest
 				j++
 			}
 			var f *Field
+			var names []string
 			for _, g := range m.Fields() {
 				if g.Name == t[1:j] {
 					f = g
 				}
+				names = append(names, g.Name)
 			}
 			if f == nil {
-				return nil, "", strconv.Quote(t[:j]) + " is not a field of the message"
+				return nil, t, strconv.Quote(t[:j]) + " is not a field of the message" + didYouMean(t[1:j], names)
 			}
 			parts, t = append(parts, SummaryPart{Field: f}), t[j:]
 		case c == '[':
 			if inGroup {
-				return nil, "", "groups do not nest"
+				return nil, t, "groups do not nest"
 			}
 			g, r, msg := summaryParts(m, t[1:], true)
 			switch {
 			case msg != "":
-				return nil, "", msg
+				return nil, r, msg
 			case r == "":
-				return nil, "", "a [ is never closed"
+				return nil, t, "a [ is never closed"
 			}
 			parts, t = append(parts, SummaryPart{Group: g}), r[1:]
 		case c == ']':
@@ -747,8 +847,10 @@ func (p *parser) resolveAnswers() {
 		for i, w := range a.st.words[1:] {
 			o := p.s.message(m.Proto, w.text)
 			switch {
+			case o == nil && p.refusedTag[w.text]:
+				// reported where it was refused
 			case o == nil:
-				p.errorf(a.st.at(i+1), "answers: no %s message %q", m.Proto.Name, w.text)
+				p.errorf(a.st.at(i+1), "answers: no %s message %q%s", m.Proto.Name, w.text, didYouMean(w.text, tagsOf(p.s.MessagesOf(m.Proto))))
 			case o == m:
 				p.errorf(a.st.at(i+1), "answers: message %s cannot answer itself", m.Tag)
 			case slices.Contains(m.Answers, o):
@@ -775,23 +877,33 @@ func (p *parser) cond(m *Message, a stmt) {
 		}
 	}
 	var f *Field
+	var names []string
 	for _, g := range m.Fields() {
+		if g.Kind.Base == Codes {
+			names = append(names, g.Name)
+		}
 		if g.Name == a.word(1) {
 			f = g
 		}
 	}
-	if f == nil || f.Kind.Base != Codes {
-		p.errorf(a.at(1), "if: %q is not a codes field declared earlier in %s", a.word(1), m.Tag)
+	switch {
+	case f == nil && p.msgs[m], f != nil && p.broken[f.Kind]:
+		p.quiet++ // the field or its codes were refused, and reported
+		return
+	case f == nil || f.Kind.Base != Codes:
+		p.errorf(a.at(1), "if: %q is not a codes field declared earlier in %s%s", a.word(1), m.Tag, didYouMean(a.word(1), names))
 		return
 	}
 	c := &Cond{Field: f, Pos: a.pos}
+	names = nil
 	for _, v := range f.Kind.Values {
 		if v.Name == a.word(2) {
 			c.Code = v
 		}
+		names = append(names, v.Name)
 	}
 	if c.Code == nil {
-		p.errorf(a.at(2), "if: %s has no code %q", f.Kind.Name, a.word(2))
+		p.errorf(a.at(2), "if: %s has no code %q%s", f.Kind.Name, a.word(2), didYouMean(a.word(2), names))
 		return
 	}
 	owner := "message " + m.Tag
@@ -823,7 +935,10 @@ func (p *parser) sequence(st stmt) {
 					return
 				}
 			}
-			p.errorf(a.at(3), "step: no %s message %q declared before", pr.Name, a.word(3))
+			if p.refusedTag[a.word(3)] {
+				return // reported where it was refused
+			}
+			p.errorf(a.at(3), "step: no %s message %q declared before%s", pr.Name, a.word(3), didYouMean(a.word(3), tagsOf(p.s.MessagesOf(pr))))
 		}},
 	}
 	p.body(st, func(a stmt) { p.dispatch(a, "sequence "+strconv.Quote(sq.Title), rules) })
@@ -852,6 +967,15 @@ func (p *parser) constant(st stmt) {
 	}
 	c.Value = n
 	p.s.Consts = append(p.s.Consts, c)
+}
+
+// tagsOf lists the tags of ms.
+func tagsOf(ms []*Message) []string {
+	var out []string
+	for _, m := range ms {
+		out = append(out, m.Tag)
+	}
+	return out
 }
 
 func contains(list []string, s string) bool {
