@@ -53,7 +53,7 @@ func TestScratchSpecThroughEveryBackEnd(t *testing.T) {
 		"var labelRunes = runeSet{{0x80, 0x9f}, {0x202a, 0x202e}, {0x2066, 0x2069}}":              "wire/zkinds.go",
 		"func (m *Sealed) AppendSigned(b []byte) ([]byte, error) {":                               "wire/zmessages.go",
 		"return request == TagPing || request == TagSealed":                                       "wire/zconst.go",
-		`{"PLUMI", "psabc:00ff", "psabc", `:                                                       "wire/zspec_test.go",
+		`{"PLUMI", "psabc:00ff", "psabc"},`:                                                       "wire/zspec_test.go",
 		"Signature: `tok` signs the bytes before the `:` in front of it, the tag through `name`.": "docs/protocol.md",
 		"The reply to `pz` or `ps`.":                                                              "docs/protocol.md",
 		"A request, answered by `rz`.":                                                            "docs/protocol.md",

@@ -11,14 +11,12 @@ import (
 
 type specExample struct {
 	Proto, Tag, Input string
-	Line              int
 }
 
 type invalidInput struct {
 	Proto, Input string
 	Err          error
 	Field        string
-	Line         int
 }
 
 // decoders maps a protocol name to its decoder.
@@ -33,22 +31,22 @@ func TestSpecExamples(t *testing.T) {
 	for _, ex := range specExamples {
 		m, err := decoders[ex.Proto]([]byte(ex.Input))
 		if err != nil {
-			t.Errorf("spec line %d: %q: %v", ex.Line, ex.Input, err)
+			t.Errorf("%s example %q: %v", ex.Proto, ex.Input, err)
 			continue
 		}
 		if m.Tag() != ex.Tag {
-			t.Errorf("spec line %d: %q decoded as %s", ex.Line, ex.Input, m.Tag())
+			t.Errorf("%s example %q decoded as %s", ex.Proto, ex.Input, m.Tag())
 		}
 		if m.Len() != len(ex.Input) {
-			t.Errorf("spec line %d: %q: Len %d", ex.Line, ex.Input, m.Len())
+			t.Errorf("%s example %q: Len %d", ex.Proto, ex.Input, m.Len())
 		}
 		out, err := m.Append(nil)
 		if err != nil {
-			t.Errorf("spec line %d: re-encode %q: %v", ex.Line, ex.Input, err)
+			t.Errorf("%s example %q: re-encode: %v", ex.Proto, ex.Input, err)
 			continue
 		}
 		if diff := cmp.Diff(ex.Input, string(out)); diff != "" {
-			t.Errorf("spec line %d: re-encoded bytes differ (-want +got):\n%s", ex.Line, diff)
+			t.Errorf("%s example %q: re-encoded bytes differ (-want +got):\n%s", ex.Proto, ex.Input, diff)
 		}
 	}
 }
@@ -59,12 +57,12 @@ func TestSpecInvalid(t *testing.T) {
 	for _, in := range specInvalid {
 		m, err := decoders[in.Proto]([]byte(in.Input))
 		if err == nil {
-			t.Errorf("spec line %d: %q decoded as %#v, want %v", in.Line, in.Input, m, in.Err)
+			t.Errorf("%s invalid %q decoded as %#v, want %v", in.Proto, in.Input, m, in.Err)
 			continue
 		}
 		var e *wire.Error
 		if !errors.As(err, &e) {
-			t.Errorf("spec line %d: %q: error %T is not *wire.Error", in.Line, in.Input, err)
+			t.Errorf("%s invalid %q: error %T is not *wire.Error", in.Proto, in.Input, err)
 			continue
 		}
 		got := struct {
@@ -76,7 +74,7 @@ func TestSpecInvalid(t *testing.T) {
 			Field string
 		}{in.Err, in.Field}
 		if got != want || !errors.Is(err, in.Err) {
-			t.Errorf("spec line %d: %q: got %v (field %q), want %v in field %q", in.Line, in.Input, err, e.Field, in.Err, in.Field)
+			t.Errorf("%s invalid %q: got %v (field %q), want %v in field %q", in.Proto, in.Input, err, e.Field, in.Err, in.Field)
 		}
 	}
 }

@@ -115,7 +115,7 @@ being the scenario's line in spec/mi.spec.`,
 		return func(e *env, _ []string) error {
 			if *asJSON {
 				enc := json.NewEncoder(e.stdout)
-				for _, sc := range conformTable {
+				for _, sc := range conform.Positions(conformTable) {
 					enc.Encode(map[string]any{"id": sc.ID, "target": sc.Target, "class": sc.Class, "title": sc.Title,
 						"exec": sc.Exec, "line": sc.Line, "steps": len(sc.Steps)})
 				}

@@ -48,7 +48,10 @@ func TestConformList(t *testing.T) {
 		}
 		got = append(got, e)
 	}
-	for _, sc := range conformTable {
+	for _, sc := range conform.Positions(conformTable) {
+		if sc.Line == 0 {
+			t.Errorf("%s: no line in spec/mi.spec", sc.ID)
+		}
 		want = append(want, entry{sc.ID, sc.Target, sc.Class, sc.Title, sc.Exec, sc.Line, len(sc.Steps)})
 	}
 	if diff := cmp.Diff(want, got); diff != "" {

@@ -146,6 +146,7 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario, rep Reporter) ([
 			cfg.RegisterTimeout = execRegister
 		}
 	}
+	scenarios = Positions(scenarios)
 	r := &runner{cfg: cfg, rep: rep}
 	if err := r.configure(); err != nil {
 		return nil, err
@@ -420,7 +421,7 @@ func (r *runner) check(sc *Scenario) error {
 	conns := map[string]bool{}
 	for i, st := range sc.Steps {
 		errf := func(format string, a ...any) error {
-			return setupf("scenario %s (spec/mi.spec:%d), step %d %s (line %d): %s", sc.ID, sc.Line, i+1, st.Op, st.Line, fmt.Sprintf(format, a...))
+			return setupf("scenario %s (%s:%d), step %d %s (line %d): %s", sc.ID, SpecFile, sc.Line, i+1, st.Op, st.Line, fmt.Sprintf(format, a...))
 		}
 		if st.Max > 0 && st.Min > st.Max {
 			return errf("window [%v, %v] is upside down", st.Min, st.Max)

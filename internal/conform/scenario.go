@@ -50,7 +50,7 @@ type Step struct {
 	Raw      bool          // OpSend, OpWrite: Text is sent as it is, valid or not (no $ substitution)
 	Bytewise bool          // OpWrite: one byte per TCP segment
 	Min, Max time.Duration // the window of OpExpect, OpRead, OpClosed, OpExits; the time of OpSilent, OpWait
-	Line     int           // where the step is in spec/mi.spec
+	Line     int           // where the step is in spec/mi.spec; the generated table leaves it 0 and Positions finds it
 }
 
 // Scenario is one conformance check of a node or an agent.
@@ -69,7 +69,7 @@ type Scenario struct {
 	Title  string
 	Exec   bool // needs the tool to start the agent (-exec): restarts, stdin, exit
 	Steps  []Step
-	Line   int
+	Line   int // where the scenario is in spec/mi.spec; the generated table leaves it 0 and Positions finds it
 }
 
 // Var is a variable scenarios use: bound by the tool at run time from its
