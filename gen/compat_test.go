@@ -22,7 +22,7 @@ func TestRunCompat(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// mi.spec's own acknowledgements would be stale against itself.
+	// Without mi.spec's own acknowledgements, each case has its own.
 	mi = regexp.MustCompile(`(?m)^breaking .*$`).ReplaceAll(mi, nil)
 	dir := t.TempDir()
 	oldPath, newPath := filepath.Join(dir, "old.spec"), filepath.Join(dir, "new.spec")
@@ -41,25 +41,25 @@ func TestRunCompat(t *testing.T) {
 		stderr []string
 	}{
 		{"same spec", nil, "", 0,
-			[]string{"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale (" + newPath + " against " + oldPath + ")\n"}, nil},
+			[]string{"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale, 0 kept (" + newPath + " version 1 against " + oldPath + " version 1)\n"}, nil},
 		{"user max narrowed", narrowUser, "", 1,
-			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "\n    to accept it: breaking \"kind user\" max \"why\"\n",
-				"compat: 1 breaking, 0 accepted, 0 compatible, 0 stale "}, nil},
+			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "\n    to accept it: breaking \"kind user\" max against 1 \"why\", with version 2\n",
+				"compat: 1 breaking, 0 accepted, 0 compatible, 0 stale, 0 kept "}, nil},
 		{"code added", []string{"    3 Offline", "    4 Moved \"moved\"\n    3 Offline"}, "", 0,
-			[]string{"compatible " + at("4 Moved", "codes LocateCode") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 0 accepted, 1 compatible, 0 stale "}, nil},
+			[]string{"compatible " + at("4 Moved", "codes LocateCode") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 0 accepted, 1 compatible, 0 stale, 0 kept "}, nil},
 		{"breaking first", []string{"    max 35\n    utf8", "    max 36\n    utf8", "port 3344", "port 3345"}, "", 1,
-			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking, 0 accepted, 1 compatible, 0 stale "}, nil},
-		{"break accepted", narrowUser, ackUser, 0,
+			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "compatible " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 36 widens it", "compat: 1 breaking, 0 accepted, 1 compatible, 0 stale, 0 kept "}, nil},
+		{"break accepted", append(narrowUser, bump...), ackUser, 0,
 			[]string{"breaking, accepted: " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "\n    " + newPath + ":{breaking \"kind}: names are shorter now\n",
-				"compat: 0 breaking, 1 accepted, 0 compatible, 0 stale "}, nil},
-		{"another break beside an accepted one", append([]string{"port 3344", "port 3345"}, narrowUser...), ackUser, 1,
+				"compat: 0 breaking, 1 accepted, 0 compatible, 0 stale, 0 kept "}, nil},
+		{"another break beside an accepted one", append([]string{"port 3344", "port 3345"}, append(narrowUser, bump...)...), ackUser, 1,
 			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "breaking, accepted: " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34",
-				"compat: 1 breaking, 1 accepted, 0 compatible, 0 stale "}, nil},
-		{"acknowledgement of another aspect", narrowUser, strings.Replace(ackUser, " max ", " min ", 1), 1,
-			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34", "STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" min acknowledges no breaking change against " + oldPath + ": remove it\n",
-				"compat: 1 breaking, 0 accepted, 0 compatible, 1 stale "}, nil},
-		{"stale acknowledgement", nil, ackUser, 1,
-			[]string{"STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" max acknowledges no breaking change", "compat: 0 breaking, 0 accepted, 0 compatible, 1 stale "}, nil},
+				"compat: 1 breaking, 1 accepted, 0 compatible, 0 stale, 0 kept "}, nil},
+		{"acknowledgement of another aspect", append(narrowUser, bump...), strings.Replace(ackUser, " max ", " min ", 1), 1,
+			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34", "STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" min against 1 acknowledges no breaking change against " + oldPath + " (version 1): remove it\n",
+				"compat: 1 breaking, 0 accepted, 0 compatible, 1 stale, 0 kept "}, nil},
+		{"stale acknowledgement", bump, ackUser, 1,
+			[]string{"STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" max against 1 acknowledges no breaking change", "compat: 0 breaking, 0 accepted, 0 compatible, 1 stale, 0 kept "}, nil},
 		{"does not check", []string{"    max 35\n", "    max x\n"}, "", 2,
 			nil, []string{newPath + ":{max x}: ", "compat: " + newPath + " does not check"}},
 	} {
@@ -82,7 +82,7 @@ func TestRunCompat(t *testing.T) {
 				tc.stderr[i] = resolve(t, w, "{", "}", src)
 			}
 			var stdout, stderr bytes.Buffer
-			if code := runCompat(newPath, oldPath, &stdout, &stderr); code != tc.code {
+			if code := runCompat(newPath, oldPath, "", &stdout, &stderr); code != tc.code {
 				t.Errorf("exit code %d, want %d", code, tc.code)
 			}
 			for _, out := range []struct {
@@ -110,10 +110,12 @@ func TestRunCompat(t *testing.T) {
 	}
 }
 
-// narrowUser narrows kind user, a breaking change; ackUser accepts it.
+// narrowUser narrows kind user, a breaking change; ackUser accepts it
+// against version 1, with bump, which makes the spec version 2.
 var (
 	narrowUser = []string{"    max 35\n    utf8", "    max 34\n    utf8"}
-	ackUser    = "\nbreaking \"kind user\" max \"names are shorter now\"\n"
+	ackUser    = "\nbreaking \"kind user\" max against 1 \"names are shorter now\"\n"
+	bump       = []string{"\nversion 1\n", "\nversion 2\n"}
 )
 
 // resolve replaces open+TEXT+close in w with the line:col where TEXT first
@@ -135,4 +137,107 @@ func resolve(t *testing.T, w, open, close, src string) string {
 	line := strings.Count(src[:at], "\n") + 1
 	col := at - strings.LastIndex(src[:at], "\n")
 	return w[:i] + fmt.Sprintf("%d:%d", line, col) + w[j+1:]
+}
+
+// TestRunCompatRelease: the release flow. mi.spec, with its breaking
+// statements, against itself (a release just tagged) and after a
+// compatible addition gives 0, its statements kept as the record of the
+// breaks of version 0; against version 0 it accepts them. A break after a
+// release needs a new version and a statement naming the released one; a
+// stale statement is an error only when it names the old spec's version.
+// The old spec is named as the caller says (make compat's REF:PATH), in
+// positions and errors alike.
+func TestRunCompatRelease(t *testing.T) {
+	mi, err := os.ReadFile("../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// v0 is mi.spec as version 0 was: no version, no denyrunes (nor the
+	// invalid inputs only they refuse), no breaking statements.
+	v0 := regexp.MustCompile(`(?m)^(version 1|breaking .*|    denyrunes .*|    invalid "[^"]*\\u(00[89]|061c|200[ef]|202|206)[^"]*" .*)$`).ReplaceAll(mi, nil)
+	edit := func(src []byte, pairs ...string) string {
+		s := string(src)
+		for i := 0; i < len(pairs); i += 2 {
+			if !strings.Contains(s, pairs[i]) {
+				t.Fatalf("%q not in mi.spec", pairs[i])
+			}
+			s = strings.Replace(s, pairs[i], pairs[i+1], 1)
+		}
+		return s
+	}
+	const presence = "\nmessage PLUMI PZ Presence \"presence: a user's status\" {\n    field addr addr\n}\n"
+	dir := t.TempDir()
+	oldPath, newPath := filepath.Join(dir, "mi.spec@166e3dd"), filepath.Join(dir, "new.spec")
+	for _, tc := range []struct {
+		name     string
+		old, new string
+		oldName  string
+		code     int
+		stdout   []string // lines that must appear, in this order
+		stderr   []string
+	}{
+		{name: "itself", old: string(mi), new: string(mi), code: 0, stdout: []string{
+			"warning: " + newPath + ":54:1: breaking \"kind user\" runes against 0 acknowledges no breaking change against " + oldPath + " (version 1): kept, it names version 0",
+			"warning: " + newPath + ":110:1: breaking \"kind nick\" runes against 0",
+			"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale, 2 kept (" + newPath + " version 1 against " + oldPath + " version 1)"}},
+		{name: "a compatible addition after the release", old: string(mi), new: string(mi) + presence, code: 0, stdout: []string{
+			"compatible " + newPath + ":", "message PZ (Presence) added",
+			"compat: 0 breaking, 0 accepted, 1 compatible, 0 stale, 2 kept"}},
+		{name: "against version 0", old: string(v0), new: string(mi), code: 0, stdout: []string{
+			"breaking, accepted: ", "kind user: denyrunes", "breaking, accepted: ", "kind nick: denyrunes",
+			"compat: 0 breaking, 2 accepted, 0 compatible, 0 stale, 0 kept (" + newPath + " version 1 against " + oldPath + " version 0)"}},
+		{name: "a break after the release, in the released version", old: string(mi),
+			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8") + "breaking \"kind user\" max against 1 \"shorter\"\n", code: 2, stderr: []string{
+				"breaking \"kind user\" max against 1: the spec is version 1; a break makes a new version: write version 2"}},
+		{name: "a break after the release, in a new version", old: string(mi),
+			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8", "\nversion 1\n", "\nversion 2\n") + "breaking \"kind user\" max against 1 \"shorter\"\n", code: 0, stdout: []string{
+				"breaking, accepted: ", "kind user: max 35 -> 34", "warning: ", "kind user\" runes against 0", "warning: ", "kind nick\" runes against 0",
+				"compat: 0 breaking, 1 accepted, 0 compatible, 0 stale, 2 kept (" + newPath + " version 2 against " + oldPath + " version 1)"}},
+		{name: "a break after the release, unaccepted", old: string(mi),
+			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8"), code: 1, stdout: []string{
+				"BREAKING ", "kind user: max 35 -> 34", "to accept it: breaking \"kind user\" max against 1 \"why\", with version 2\n",
+				"compat: 1 breaking, 0 accepted, 0 compatible, 0 stale, 2 kept"}},
+		{name: "stale, naming the old version", old: string(mi),
+			new: edit(mi, "\nversion 1\n", "\nversion 2\n") + "breaking \"kind user\" max against 1 \"shorter\"\n", code: 1, stdout: []string{
+				"STALE " + newPath + ":", "breaking \"kind user\" max against 1 acknowledges no breaking change against " + oldPath + " (version 1): remove it",
+				"compat: 0 breaking, 0 accepted, 0 compatible, 1 stale, 2 kept"}},
+		{name: "a version going down", old: edit(mi, "\nversion 1\n", "\nversion 2\n"), new: string(mi), code: 1, stdout: []string{
+			"VERSION " + newPath + " is version 1, " + oldPath + " version 2: a spec's version never goes down"}},
+		{name: "named by its ref", old: string(v0), new: edit(mi, "port 3344", "port 3345"), oldName: "v0:spec/mi.spec", code: 1, stdout: []string{
+			"BREAKING " + newPath + ":", " (was v0:spec/mi.spec:", "): protocol PLUMI: port 3344 -> 3345",
+			"compat: 1 breaking, 2 accepted, 0 compatible, 0 stale, 0 kept (" + newPath + " version 1 against v0:spec/mi.spec version 0)"}},
+		{name: "named by its ref, not checking", old: edit(mi, "    max 35\n", "    max x\n"), new: string(mi), oldName: "v1:spec/mi.spec", code: 2, stderr: []string{
+			fmt.Sprintf("v1:spec/mi.spec:%d:9: ", 1+strings.Count(string(mi[:bytes.Index(mi, []byte("    max 35\n"))]), "\n")), "compat: v1:spec/mi.spec does not check; nothing compared"}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			if err := os.WriteFile(oldPath, []byte(tc.old), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(newPath, []byte(tc.new), 0o644); err != nil {
+				t.Fatal(err)
+			}
+			var stdout, stderr bytes.Buffer
+			if code := runCompat(newPath, oldPath, tc.oldName, &stdout, &stderr); code != tc.code {
+				t.Errorf("exit code %d, want %d\nstdout:\n%s\nstderr:\n%s", code, tc.code, &stdout, &stderr)
+			}
+			for _, out := range []struct {
+				name string
+				got  string
+				want []string
+			}{{"stdout", stdout.String(), tc.stdout}, {"stderr", stderr.String(), tc.stderr}} {
+				rest := out.got
+				for _, w := range out.want {
+					i := strings.Index(rest, w)
+					if i < 0 {
+						t.Errorf("%s: no %q (in this order) in:\n%s", out.name, w, out.got)
+						break
+					}
+					rest = rest[i+len(w):]
+				}
+				if strings.Contains(out.got, "166e3dd") && tc.oldName != "" {
+					t.Errorf("%s names the file the old spec was read from, not %s:\n%s", out.name, tc.oldName, out.got)
+				}
+			}
+		})
+	}
 }

@@ -222,13 +222,14 @@ func docBreaking(d w, s *spec.Spec) {
 		return
 	}
 	d.p("## Intended breaking changes\n")
-	d.p("These changes break wire compatibility with earlier versions of the spec on purpose: a peer")
-	d.p("built from an earlier version may send what a peer of this one refuses. `make compat` accepts")
-	d.p("them, and no other break, for the reason given (spec/README.md, \"breaking\").\n")
-	d.p("| element | what changed | why |")
-	d.p("|---|---|---|")
+	d.p("This is version %d of the spec. These changes break wire compatibility with earlier versions", s.Version)
+	d.p("on purpose: a peer built from the version a change breaks, or an earlier one, may send what a")
+	d.p("peer of this one refuses. `make compat` accepts them, and no other break, for the reason given")
+	d.p("(spec/README.md, \"breaking\").\n")
+	d.p("| element | what changed | breaks version | why |")
+	d.p("|---|---|---|---|")
 	for _, b := range s.Breaking {
-		d.p("| `%s` | `%s` | %s |", b.Subject, b.Aspect, b.Reason)
+		d.p("| `%s` | `%s` | %d | %s |", b.Subject, b.Aspect, b.Against, b.Reason)
 	}
 	d.p("")
 }

@@ -51,9 +51,11 @@ Usage:
   go run ./gen -spec spec/mi.spec -root .          generate every output
   go run ./gen -spec spec/mi.spec -ir               print the checked model as JSON
   go run ./gen -spec NEW.spec -compat OLD.spec      list wire-compatibility changes
+      [-compat-name REF:spec/mi.spec]               what OLD.spec is called in positions
 
-Exit status: 0 done (or: every change compatible), 1 a change breaks wire
-compatibility or an output could not be written, 2 a spec does not check.
+Exit status: 0 done (or: every change compatible or accepted), 1 a change
+breaks wire compatibility unaccepted, an acceptance naming OLD.spec's version
+is stale, or an output could not be written, 2 a spec does not check.
 
 Flags:
 `
@@ -63,6 +65,7 @@ func main() {
 	root := flag.String("root", ".", "the repository root that output paths are relative to")
 	ir := flag.Bool("ir", false, "print the checked model as JSON (docs/ir.md) and write nothing")
 	compat := flag.String("compat", "", "compare -spec with this older spec and write nothing")
+	compatName := flag.String("compat-name", "", "what to call the -compat spec in positions and messages (REF:spec/mi.spec); default its path")
 	flag.Usage = func() {
 		fmt.Fprint(flag.CommandLine.Output(), usage)
 		flag.PrintDefaults()
@@ -72,7 +75,7 @@ func main() {
 	case *ir:
 		os.Exit(runIR(*specPath, os.Stdout, os.Stderr))
 	case *compat != "":
-		os.Exit(runCompat(*specPath, *compat, os.Stdout, os.Stderr))
+		os.Exit(runCompat(*specPath, *compat, *compatName, os.Stdout, os.Stderr))
 	}
 	if err := run(*specPath, *root); err != nil {
 		fmt.Fprintln(os.Stderr, err)

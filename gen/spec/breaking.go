@@ -2,16 +2,20 @@ package spec
 
 import (
 	"slices"
+	"strconv"
 	"strings"
 )
 
 // Breaking is a reviewed acknowledgement of an intended breaking change:
-// the statement breaking "SUBJECT" ASPECT "reason". Compared with an older
-// spec, every breaking change of that aspect of that element is accepted
-// for that reason (Accept); one that acknowledges no change is stale.
+// the statement breaking "SUBJECT" ASPECT against VERSION "reason".
+// Compared with a spec of version VERSION or earlier, every breaking change
+// of that aspect of that element is accepted for that reason (Accept).
+// Against a later version (a release that already has the break) it
+// accepts nothing and stays as the record of the break, in the docs.
 type Breaking struct {
 	Subject string // the element: "kind user", "codes LocateCode", "message PLUMI PR", "protocol PLUMI"
 	Aspect  string // what of it: one of Aspects[the subject's first word]
+	Against int    // the version of the spec it breaks: lower than the spec's own
 	Reason  string
 	Pos     Pos
 }
@@ -25,9 +29,54 @@ var Aspects = map[string][]string{
 	"codes":    {"values"},
 }
 
-// breaking: breaking "SUBJECT" ASPECT "reason"
+// breaking: breaking "SUBJECT" ASPECT against VERSION "reason"
 func (p *parser) breaking(st stmt) {
-	p.addBreaking(p.s, &Breaking{Subject: st.word(1), Aspect: st.word(2), Reason: st.word(3), Pos: st.pos}, st.at(1))
+	if len(st.words) == 4 && st.words[3].quoted {
+		p.errorf(st.pos, "breaking %q %s: name the version it breaks: breaking %q %s against %d %s",
+			st.word(1), st.word(2), st.word(1), st.word(2), max(p.s.Version-1, 0), strconv.Quote(st.word(3)))
+		return
+	}
+	if !p.shape(st, 6, 1, 5) {
+		return
+	}
+	p.doc(st, 5)
+	if st.word(3) != "against" {
+		p.errorf(st.at(3), "breaking %q %s: want against VERSION after the aspect, got %q", st.word(1), st.word(2), st.word(3))
+		return
+	}
+	v, ok := p.version(st, 4)
+	if !ok {
+		return
+	}
+	p.addBreaking(p.s, &Breaking{Subject: st.word(1), Aspect: st.word(2), Against: v, Reason: st.word(5), Pos: st.pos}, st.at(1))
+}
+
+// specVersion: version N, the version of the protocols the spec describes.
+func (p *parser) specVersion(st stmt) {
+	v, ok := p.version(st, 1)
+	if !ok {
+		return
+	}
+	p.setVersion(p.s, v, st.pos)
+}
+
+// version reads word i of st as a version: a number from 0 to maxNumber.
+func (p *parser) version(st stmt, i int) (int, bool) {
+	n, err := strconv.Atoi(st.word(i))
+	if err != nil || n < 0 || n > maxNumber || strconv.Itoa(n) != st.word(i) {
+		p.errorf(st.at(i), "%s: version %q is not a number from 0 to %d", st.word(0), st.word(i), maxNumber)
+		return 0, false
+	}
+	return n, true
+}
+
+// setVersion gives s its version, once.
+func (r *errs) setVersion(s *Spec, v int, pos Pos) {
+	if s.VersionPos != (Pos{}) {
+		r.errorf(pos, "version given twice (first at %s)", r.at(s.VersionPos))
+		return
+	}
+	s.Version, s.VersionPos = v, pos
 }
 
 // addBreaking adds b to s unless its words are wrong (reported at words)
@@ -75,11 +124,16 @@ func firstWord(w []string) string {
 }
 
 // checkBreaking refuses a breaking statement whose subject the spec does
-// not have, or has though it says the element was removed.
+// not have, or has though it says the element was removed, or that names
+// a version not before the spec's own: a break makes a new version, so
+// that once it is released (tagged) the statement names an older one and
+// accepts nothing more.
 func (s *Spec) checkBreaking(r *errs) {
 	for _, b := range s.Breaking {
 		has := s.has(b.Subject)
 		switch {
+		case b.Against >= s.Version:
+			r.errorf(b.Pos, "breaking %q %s against %d: the spec is version %d; a break makes a new version: write version %d", b.Subject, b.Aspect, b.Against, s.Version, b.Against+1)
 		case b.Aspect == "removed" && has:
 			r.errorf(b.Pos, "breaking %q removed: the spec still has it", b.Subject)
 		case b.Aspect != "removed" && !has:
@@ -109,12 +163,22 @@ func (s *Spec) has(subject string) bool {
 	return false
 }
 
-// Accept marks each breaking change of cs that a breaking statement of s,
-// the newer spec, acknowledges (Change.Accepted) and returns the
-// statements that acknowledge none: stale, they would accept a future
-// break unseen, so a caller refuses them.
-func (s *Spec) Accept(cs []Change) (stale []*Breaking) {
+// Accept marks each breaking change of cs, the changes from a spec of
+// version base, that a breaking statement of s, the newer spec,
+// acknowledges (Change.Accepted) and returns the statements that
+// acknowledge none. A statement acknowledges the changes of its subject
+// and aspect when it names base or a later version (the break came after
+// base); one that names an earlier version accepts nothing (the base has
+// the break already, and a second break of that aspect needs a statement
+// of its own). A stale statement that names base would accept a future
+// break unseen, so a caller refuses it (Names); the others are records of
+// breaks of other versions.
+func (s *Spec) Accept(cs []Change, base int) (stale []*Breaking) {
 	for _, b := range s.Breaking {
+		if b.Against < base {
+			stale = append(stale, b)
+			continue
+		}
 		used := false
 		for i := range cs {
 			if c := &cs[i]; c.Breaking && c.Subject == b.Subject && c.Aspect == b.Aspect {
@@ -127,3 +191,7 @@ func (s *Spec) Accept(cs []Change) (stale []*Breaking) {
 	}
 	return stale
 }
+
+// Names reports whether b names the version base: stale against it, b is
+// an error; against another version, a record.
+func (b *Breaking) Names(base int) bool { return b.Against == base }

@@ -1,6 +1,7 @@
 package spec
 
 import (
+	"fmt"
 	"os"
 	"regexp"
 	"strings"
@@ -469,57 +470,85 @@ func TestCompareOrder(t *testing.T) {
 	}
 }
 
-// TestAccept: a breaking statement of the new spec accepts the breaking
-// changes of its subject and aspect, and only those; any other breaking
-// change stays unaccepted; a statement that accepts nothing (no change,
-// another aspect, a compatible change) is stale.
+// TestAccept: a breaking statement of the new spec (version 2) accepts the
+// breaking changes of its subject and aspect, and only those, when it names
+// the old spec's version or a later one; any other breaking change stays
+// unaccepted. A statement that accepts nothing (no change, another aspect, a
+// compatible change) is stale: an error when it names the old spec's
+// version, else a record of a break of another version, kept.
 func TestAccept(t *testing.T) {
 	mi, err := os.ReadFile("../../spec/mi.spec")
 	if err != nil {
 		t.Fatal(err)
 	}
-	src := blankExamples(string(mi))
-	old, err := Parse("old.spec", src)
-	if err != nil {
-		t.Fatal(err)
+	// mi.spec without its own statements; each case adds its own.
+	src := regexp.MustCompile(`(?m)^breaking .*$`).ReplaceAllString(blankExamples(string(mi)), "")
+	if !strings.Contains(src, "\nversion 1\n") {
+		t.Fatal("mi.spec has no version 1 statement")
 	}
 	for _, tc := range []struct {
 		name      string
+		base      int // the old spec's version
 		edit      edit
 		acks      string   // breaking statements appended to the new spec
 		accepted  []string // "SUBJECT ASPECT" of the accepted changes
 		breaking  []string // "SUBJECT ASPECT" of the others that break
-		staleAcks []string // "SUBJECT ASPECT" of the stale statements
+		staleAcks []string // "SUBJECT ASPECT" of the stale statements that name the base
+		kept      []string // "SUBJECT ASPECT" of the stale statements that name another version
 	}{
-		{name: "accepted", edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" max "shorter names"`,
+		{name: "accepted", base: 1, edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" max against 1 "shorter names"`,
 			accepted: []string{"kind user max"}},
-		{name: "unacknowledged", edit: in("kind user", "max 35", "max 20"),
+		{name: "unacknowledged", base: 1, edit: in("kind user", "max 35", "max 20"),
 			breaking: []string{"kind user max"}},
-		{name: "another break beside", edit: edits(in("kind user", "max 35", "max 20"), replace("port 3344", "port 3345")), acks: `breaking "kind user" max "shorter names"`,
+		{name: "another break beside", base: 1, edit: edits(in("kind user", "max 35", "max 20"), replace("port 3344", "port 3345")), acks: `breaking "kind user" max against 1 "shorter names"`,
 			accepted: []string{"kind user max"}, breaking: []string{"protocol PLUMI port"}},
-		{name: "every change of the aspect", edit: edits(in("kind user", "max 35", "max 20"), in("kind user", "min 1", "min 2")),
-			acks:     `breaking "kind user" max "shorter names"` + "\n" + `breaking "kind user" min "longer names"`,
+		{name: "every change of the aspect", base: 1, edit: edits(in("kind user", "max 35", "max 20"), in("kind user", "min 1", "min 2")),
+			acks:     `breaking "kind user" max against 1 "shorter names"` + "\n" + `breaking "kind user" min against 1 "longer names"`,
 			accepted: []string{"kind user min", "kind user max"}},
-		{name: "another aspect", edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" min "longer names"`,
+		{name: "another aspect", base: 1, edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" min against 1 "longer names"`,
 			breaking: []string{"kind user max"}, staleAcks: []string{"kind user min"}},
-		{name: "another element", edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind nick" max "shorter nicknames"`,
+		{name: "another element", base: 1, edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind nick" max against 1 "shorter nicknames"`,
 			breaking: []string{"kind user max"}, staleAcks: []string{"kind nick max"}},
-		{name: "no change", edit: replace("", ""), acks: `breaking "kind user" max "shorter names"`,
+		{name: "no change", base: 1, edit: replace("", ""), acks: `breaking "kind user" max against 1 "shorter names"`,
 			staleAcks: []string{"kind user max"}},
-		{name: "a compatible change", edit: in("kind user", "max 35", "max 40"), acks: `breaking "kind user" max "longer names"`,
+		{name: "a compatible change", base: 1, edit: in("kind user", "max 35", "max 40"), acks: `breaking "kind user" max against 1 "longer names"`,
 			staleAcks: []string{"kind user max"}},
-		{name: "a message removed", edit: removePD, acks: `breaking "message PLUMI PD" removed "no one leaves"`,
+		{name: "a message removed", base: 1, edit: removePD, acks: `breaking "message PLUMI PD" removed against 1 "no one leaves"`,
 			accepted: []string{"message PLUMI PD removed"}},
+		// The release (version 1) has the break already: the statement
+		// stays as its record and accepts nothing.
+		{name: "a released break, no change", base: 1, edit: replace("", ""), acks: `breaking "kind user" max against 0 "shorter names"`,
+			kept: []string{"kind user max"}},
+		{name: "a released break does not accept a new one", base: 1, edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" max against 0 "shorter names"`,
+			breaking: []string{"kind user max"}, kept: []string{"kind user max"}},
+		// Against an older base than it names, a statement accepts its
+		// break (the base does not have it either) and, finding none, is
+		// only a warning.
+		{name: "an older base", base: 0, edit: in("kind user", "max 35", "max 20"), acks: `breaking "kind user" max against 1 "shorter names"`,
+			accepted: []string{"kind user max"}},
+		{name: "an older base, no change", base: 0, edit: replace("", ""), acks: `breaking "kind user" max against 1 "shorter names"`,
+			kept: []string{"kind user max"}},
+		{name: "the base and a later version", base: 0, edit: edits(in("kind user", "max 35", "max 20"), in("kind user", "min 1", "min 2")),
+			acks:     `breaking "kind user" max against 0 "shorter names"` + "\n" + `breaking "kind user" min against 1 "longer names"`,
+			accepted: []string{"kind user min", "kind user max"}},
 	} {
 		t.Run(tc.name, func(t *testing.T) {
-			cur, err := Parse("new.spec", tc.edit(t, src)+"\n"+tc.acks+"\n")
+			old, err := Parse("old.spec", strings.Replace(src, "\nversion 1\n", fmt.Sprintf("\nversion %d\n", tc.base), 1))
+			if err != nil {
+				t.Fatal(err)
+			}
+			cur, err := Parse("new.spec", strings.Replace(tc.edit(t, src), "\nversion 1\n", "\nversion 2\n", 1)+"\n"+tc.acks+"\n")
 			if err != nil {
 				t.Fatal(err)
 			}
 			cs := Compare(old, cur)
-			var stale []string
-			for _, b := range cur.Accept(cs) {
-				stale = append(stale, b.Subject+" "+b.Aspect)
+			var stale, kept []string
+			for _, b := range cur.Accept(cs, old.Version) {
+				if b.Names(old.Version) {
+					stale = append(stale, b.Subject+" "+b.Aspect)
+				} else {
+					kept = append(kept, b.Subject+" "+b.Aspect)
+				}
 			}
 			var accepted, broken []string
 			for _, c := range cs {
@@ -536,12 +565,27 @@ func TestAccept(t *testing.T) {
 			for _, d := range []struct {
 				what      string
 				want, got []string
-			}{{"accepted", tc.accepted, accepted}, {"breaking", tc.breaking, broken}, {"stale", tc.staleAcks, stale}} {
+			}{{"accepted", tc.accepted, accepted}, {"breaking", tc.breaking, broken}, {"stale", tc.staleAcks, stale}, {"kept", tc.kept, kept}} {
 				if diff := cmp.Diff(d.want, d.got); diff != "" {
 					t.Errorf("%s (-want +got):\n%s\nall:\n%s", d.what, diff, lines(cs))
 				}
 			}
 		})
+	}
+}
+
+// TestAcceptSelf: mi.spec against itself accepts nothing and has no
+// stale statement that names its version: its statements are the record
+// of the breaks since version 0.
+func TestAcceptSelf(t *testing.T) {
+	s, err := Load("../../spec/mi.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range s.Accept(Compare(s, s), s.Version) {
+		if b.Names(s.Version) {
+			t.Errorf("mi.spec against itself: %s:%s: breaking %q %s against %d is stale", s.File, b.Pos, b.Subject, b.Aspect, b.Against)
+		}
 	}
 }
 

@@ -36,12 +36,18 @@ type IR struct {
 	Vars      []IRVar      `json:"vars"`
 	Scenarios []IRScenario `json:"scenarios"`
 	Breaking  []IRBreaking `json:"breaking"`
+
+	// SpecVersion is the spec's version statement, 0 without one, and
+	// SpecVersionPos its place, zero without one.
+	SpecVersion    int   `json:"spec_version"`
+	SpecVersionPos IRPos `json:"spec_version_pos"`
 }
 
 // IRBreaking is an acknowledged breaking change: a breaking statement.
 type IRBreaking struct {
 	Subject string `json:"subject"`
 	Aspect  string `json:"aspect"`
+	Against int    `json:"against"`
 	Reason  string `json:"reason"`
 	Pos     IRPos  `json:"pos"`
 }
@@ -257,9 +263,12 @@ func (s *Spec) IR() *IR {
 		Vars:      []IRVar{},
 		Scenarios: []IRScenario{},
 		Breaking:  []IRBreaking{},
+
+		SpecVersion:    s.Version,
+		SpecVersionPos: irPos(s.VersionPos),
 	}
 	for _, b := range s.Breaking {
-		ir.Breaking = append(ir.Breaking, IRBreaking{b.Subject, b.Aspect, text(b.Reason), irPos(b.Pos)})
+		ir.Breaking = append(ir.Breaking, IRBreaking{b.Subject, b.Aspect, b.Against, text(b.Reason), irPos(b.Pos)})
 	}
 	for _, k := range s.Kinds {
 		ik := IRKind{
@@ -484,6 +493,12 @@ func FromIR(ir *IR) (*Spec, error) {
 	}
 	for _, is := range ir.Scenarios {
 		b.scenario(is)
+	}
+	if ir.SpecVersionPos != (IRPos{}) {
+		b.number(ir.SpecVersionPos.pos(), "spec_version", ir.SpecVersion)
+		b.setVersion(b.s, ir.SpecVersion, ir.SpecVersionPos.pos())
+	} else if ir.SpecVersion != 0 {
+		b.errorf(Pos{}, "spec_version %d without its statement's spec_version_pos", ir.SpecVersion)
 	}
 	for _, ib := range ir.Breaking {
 		b.breaking(ib)
@@ -803,7 +818,7 @@ func (b *irReader) scenario(is IRScenario) {
 // breaking rebuilds a breaking statement, refusing what the parser would;
 // the checker looks for its subject.
 func (b *irReader) breaking(ib IRBreaking) {
-	b.addBreaking(b.s, &Breaking{Subject: ib.Subject, Aspect: ib.Aspect, Reason: ib.Reason, Pos: ib.Pos.pos()}, ib.Pos.pos())
+	b.addBreaking(b.s, &Breaking{Subject: ib.Subject, Aspect: ib.Aspect, Against: ib.Against, Reason: ib.Reason, Pos: ib.Pos.pos()}, ib.Pos.pos())
 }
 
 // bytes decodes a lossless byte string: hx when given, after checking that

@@ -252,13 +252,14 @@ sequence T "talk" {
 
 // TestIRBreaking: breaking statements travel in the IR.
 func TestIRBreaking(t *testing.T) {
-	s, err := Parse("ok.spec", okSpec+"breaking \"kind word\" max \"shorter words\"\nbreaking \"message P CD\" removed \"no one sent it\"\n")
+	s, err := Parse("ok.spec", okSpec+"version 3\nbreaking \"kind word\" max against 2 \"shorter words\"\nbreaking \"message P CD\" removed against 0 \"no one sent it\"\n")
 	if err != nil {
 		t.Fatal(err)
 	}
 	got, data := roundTrip(t, s)
 	sameModel(t, s, got)
-	if len(got.Breaking) != 2 || !strings.Contains(string(data), `"subject": "message P CD"`) {
+	if len(got.Breaking) != 2 || !strings.Contains(string(data), `"subject": "message P CD"`) ||
+		got.Version != 3 || got.Breaking[0].Against != 2 || !strings.Contains(string(data), `"spec_version": 3`) {
 		t.Errorf("breaking statements: %+v\n%s", got.Breaking, data)
 	}
 }
@@ -372,8 +373,15 @@ func TestFromIRRefuses(t *testing.T) {
 		{"go_type on text", func(ir *IR) { ir.Kinds[0].GoType = "User" }, `go_type "User" given to base text`},
 		{"code digit", func(ir *IR) { kind(ir, "LocateCode").Values[0].Value = 10 }, "value 10 is not one digit"},
 		{"empty item", func(ir *IR) { msg(ir, "PL").Items[1] = IRItem{} }, "item 2 has 0 of literal, field and if"},
-		{"breaking of nothing", func(ir *IR) { ir.Breaking = append(ir.Breaking, IRBreaking{"kind nope", "max", "why", IRPos{1, 1}}) }, `breaking "kind nope" max: the spec has no kind nope`},
-		{"breaking aspect", func(ir *IR) { ir.Breaking = append(ir.Breaking, IRBreaking{"kind user", "port", "why", IRPos{1, 1}}) }, `breaking "kind user" port: a kind's aspects are`},
+		{"breaking of nothing", func(ir *IR) { ir.Breaking = append(ir.Breaking, IRBreaking{"kind nope", "max", 0, "why", IRPos{1, 1}}) }, `breaking "kind nope" max: the spec has no kind nope`},
+		{"breaking aspect", func(ir *IR) {
+			ir.Breaking = append(ir.Breaking, IRBreaking{"kind user", "port", 0, "why", IRPos{1, 1}})
+		}, `breaking "kind user" port: a kind's aspects are`},
+		{"breaking of the spec's version", func(ir *IR) {
+			ir.Breaking = append(ir.Breaking, IRBreaking{"kind user", "max", ir.SpecVersion, "why", IRPos{1, 1}})
+		}, `breaking "kind user" max against 1: the spec is version 1`},
+		{"negative spec version", func(ir *IR) { ir.SpecVersion = -1 }, "spec_version: -1 is not a number"},
+		{"spec version without its place", func(ir *IR) { ir.SpecVersionPos = IRPos{} }, "spec_version 1 without its statement's spec_version_pos"},
 	} {
 		ir := s.IR()
 		tc.edit(ir)

@@ -67,7 +67,7 @@ func (st stmt) at(i int) Pos {
 
 // topWords start the statements of the top level: met inside a block, one
 // of them means that block was never closed.
-var topWords = []string{"kind", "protocol", "codes", "message", "sequence", "const", "var", "scenario", "breaking"}
+var topWords = []string{"kind", "protocol", "codes", "message", "sequence", "const", "var", "scenario", "breaking", "version"}
 
 // peek classifies the next line: a statement, a closing brace, or the end.
 func (p *parser) peek() (st stmt, close, eof bool) {
@@ -113,7 +113,8 @@ func (p *parser) top() {
 		"const":    {4, []int{3}, noBlock, p.constant},
 		"var":      {4, []int{2, 3}, noBlock, p.variable},
 		"scenario": {5, []int{4}, needsBlock, p.scenario},
-		"breaking": {4, []int{1, 3}, noBlock, p.breaking},
+		"breaking": {0, nil, noBlock, p.breaking},
+		"version":  {2, nil, noBlock, p.specVersion},
 	}
 	for {
 		st, close, eof := p.peek()

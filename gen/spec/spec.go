@@ -16,6 +16,10 @@ type Spec struct {
 	Vars      []*Var
 	Scenarios []*Scenario
 	Breaking  []*Breaking // intended breaking changes, acknowledged
+	// Version is the version of the protocols the spec describes (the
+	// version statement; 0 without one), and VersionPos its statement.
+	Version    int
+	VersionPos Pos
 }
 
 // Kind bases: the lexical shapes the generator knows how to code.
