@@ -139,8 +139,8 @@ func quoted(s string) (v string, n, bad int, msg string) {
 			bad = j - len(in)
 			end := min(len(in), 10)
 			if len(in) > 1 && in[0] == '\\' {
-				end = min(len(in), 2)
-				for end < len(in) && end < 10 && isHex(in[end]) {
+				end = 2
+				for strings.IndexByte("xuU", in[1]) >= 0 && end < len(in) && end < 10 && isHex(in[end]) {
 					end++
 				}
 			}
