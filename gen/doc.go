@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
+	"unicode"
 
 	"mi/gen/spec"
 )
@@ -78,11 +79,92 @@ func docProtocol(d w, s *spec.Spec, p *spec.Protocol) {
 		for i, st := range sq.Steps {
 			d.p("| %d | %s | %s | %s | `%s` |", i+1, st.From, st.To, st.Msg.Tag, st.Example)
 		}
+		d.p("\n```mermaid\n%s```", sequenceDiagram(sq))
 		for _, n := range sq.Notes {
 			d.p("\n%s.", upperFirst(n))
 		}
 		d.p("")
 	}
+}
+
+// sequenceDiagram draws sq as a Mermaid sequenceDiagram, which GitHub and
+// most documentation sites render beside the table.
+func sequenceDiagram(sq *spec.Sequence) string {
+	var b strings.Builder
+	b.WriteString("sequenceDiagram\n")
+	seen := map[string]bool{}
+	for _, st := range sq.Steps {
+		for _, who := range []string{st.From, st.To} {
+			if !seen[who] {
+				seen[who] = true
+				fmt.Fprintf(&b, "    participant %s\n", who)
+			}
+		}
+	}
+	for _, st := range sq.Steps {
+		fmt.Fprintf(&b, "    %s->>%s: %s\n", st.From, st.To, mermaidText(st.Example))
+	}
+	return b.String()
+}
+
+// mermaidText is s as the text of a Mermaid message: the characters
+// Mermaid reads as syntax there written as its entity codes, and what is
+// not printable quoted.
+func mermaidText(s string) string {
+	if !isPrintable(s) {
+		s = strconv.Quote(s)
+	}
+	var b strings.Builder
+	for _, r := range s {
+		switch r {
+		case ';', '#', '<', '>', '"':
+			fmt.Fprintf(&b, "#%d;", r)
+		default:
+			b.WriteRune(r)
+		}
+	}
+	return b.String()
+}
+
+func isPrintable(s string) bool {
+	for _, r := range s {
+		if !unicode.IsPrint(r) {
+			return false
+		}
+	}
+	return true
+}
+
+// fieldDiagram draws m's layout on the wire: a box per item, its name
+// above its length in bytes; a field that only some codes carry is marked
+// with "?".
+func fieldDiagram(m *spec.Message) string {
+	type cell struct{ top, bottom string }
+	cells := []cell{{strconv.Quote(m.Tag), strconv.Itoa(m.Proto.TagLen)}}
+	if m.Proto.LengthDigits > 0 {
+		cells = append(cells, cell{"length", strconv.Itoa(m.Proto.LengthDigits)})
+	}
+	for _, it := range m.Items {
+		switch {
+		case it.Field != nil:
+			name := it.Field.Name
+			if it.Cond != nil {
+				name += "?"
+			}
+			cells = append(cells, cell{name, lengthRange(it.Field.Kind)})
+		default:
+			cells = append(cells, cell{strconv.Quote(it.Literal), strconv.Itoa(len(it.Literal))})
+		}
+	}
+	var rule, top, bottom strings.Builder
+	for _, c := range cells {
+		w := max(len(c.top), len(c.bottom)) + 2
+		rule.WriteString("+" + strings.Repeat("-", w))
+		fmt.Fprintf(&top, "| %-*s", w-1, c.top)
+		fmt.Fprintf(&bottom, "| %-*s", w-1, c.bottom)
+	}
+	r := rule.String() + "+"
+	return r + "\n" + top.String() + "|\n" + bottom.String() + "|\n" + r
 }
 
 func docMessage(d w, s *spec.Spec, m *spec.Message) {
@@ -95,6 +177,7 @@ func docMessage(d w, s *spec.Spec, m *spec.Message) {
 		d.p("The reply to %s.\n", either(tags(m.Answers)))
 	}
 	d.p("Wire: `%s` (at most %d bytes)\n", wireFormat(m), m.MaxLen())
+	d.p("```\n%s\n```\n", fieldDiagram(m))
 	if f := m.Signature; f != nil {
 		items := m.SignedItems()
 		upto := "the tag"

@@ -1,0 +1,53 @@
+package main
+
+import (
+	"os"
+	"testing"
+
+	"github.com/google/go-cmp/cmp"
+
+	"mi/gen/spec"
+)
+
+// TestDiagrams: a message's layout and a sequence drawn as the protocol
+// reference shows them, from a small spec.
+func TestDiagrams(t *testing.T) {
+	b, err := os.ReadFile("testdata/seeds/scenario.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	s, err := spec.Parse("scenario.spec", string(b))
+	if err != nil {
+		t.Fatal(err)
+	}
+	var pr *spec.Message
+	for _, m := range s.Messages {
+		if m.Tag == "PR" {
+			pr = m
+		}
+	}
+	wantBox := "+------+------+\n" +
+		"| \"PR\" | u    |\n" +
+		"| 2    | 1..8 |\n" +
+		"+------+------+"
+	if diff := cmp.Diff(wantBox, fieldDiagram(pr)); diff != "" {
+		t.Errorf("field diagram (-want +got):\n%s", diff)
+	}
+	wantSeq := "sequenceDiagram\n" +
+		"    participant agent\n" +
+		"    participant node\n" +
+		"    agent->>node: PRab\n" +
+		"    node->>agent: RR0\n"
+	if diff := cmp.Diff(wantSeq, sequenceDiagram(s.Sequences[0])); diff != "" {
+		t.Errorf("sequence diagram (-want +got):\n%s", diff)
+	}
+	for in, want := range map[string]string{
+		"PLu1@bb.com:u2@bb.com": "PLu1@bb.com:u2@bb.com",
+		"a;b#c<d>":              "a#59;b#35;c#60;d#62;",
+		"\u202eabc":             "#34;\\u202eabc#34;",
+	} {
+		if got := mermaidText(in); got != want {
+			t.Errorf("mermaidText(%q) = %q, want %q", in, got, want)
+		}
+	}
+}
