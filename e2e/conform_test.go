@@ -38,6 +38,12 @@ func lumictlWithin(t *testing.T, d time.Duration, args ...string) (int, string, 
 
 // startConformNode starts lumi-node for bb.com (laura, marc, anna) on a
 // free loopback port, with cc.org's node at remote, and returns its address.
+// conformLocateWait is the -locate-wait of the node the suite plays
+// against, given to lumictl conform too: short, so that the offline
+// scenario (five locates waited out) takes seconds, and longer than any
+// scenario takes to answer a locate it wants answered.
+const conformLocateWait = "600ms"
+
 func startConformNode(t *testing.T, remote string) string {
 	t.Helper()
 	dir := t.TempDir()
@@ -49,8 +55,9 @@ func startConformNode(t *testing.T, remote string) string {
 	errOut := &syncbuf.Buffer{}
 	// The console is kept open: the node serves until killed.
 	p, err := supervise.Start(context.Background(), supervise.Config{
-		Path:   filepath.Join(bin, "lumi-node"),
-		Args:   []string{"-config", cfg, "-listen", addr, "-peer", "cc.org=" + remote, "-log", "-", "-hosts", "-", "-dns", "127.0.0.1:1"},
+		Path: filepath.Join(bin, "lumi-node"),
+		Args: []string{"-config", cfg, "-listen", addr, "-peer", "cc.org=" + remote, "-log", "-", "-hosts", "-", "-dns", "127.0.0.1:1",
+			"-locate-wait", conformLocateWait},
 		Stdout: errOut, Stdin: true, ReadyTimeout: nodeReadyTimeout,
 	})
 	if err != nil {
@@ -97,7 +104,8 @@ func TestConformNode(t *testing.T) {
 	node := startConformNode(t, remote)
 	start := time.Now()
 	code, out, errOut := lumictlWithin(t, 60*time.Second, "conform", "node", "-target", node, "-domain", "bb.com",
-		"-users", "laura,marc,anna", "-remote-domain", "cc.org", "-remote-listen", remote, "-json")
+		"-users", "laura,marc,anna", "-remote-domain", "cc.org", "-remote-listen", remote, "-json",
+		"-features", strings.Join(conform.Features, ","), "-locate-wait", conformLocateWait)
 	rs := reports(t, out)
 	for _, r := range rs {
 		if r.Status != conform.Pass {

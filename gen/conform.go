@@ -3,6 +3,8 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
+	"sort"
 	"strings"
 
 	"mi/gen/spec"
@@ -19,6 +21,18 @@ func conformFiles(s *spec.Spec) ([]file, error) {
 	g.p("var _ time.Duration // not every spec needs every import\n")
 	g.p("// Classes are the scenario classes of the spec language.")
 	g.p("var Classes = []string{%s}\n", quoteAll(spec.Classes))
+	var features []string
+	for _, sc := range s.Scenarios {
+		for _, f := range sc.Features {
+			if !slices.Contains(features, f) {
+				features = append(features, f)
+			}
+		}
+	}
+	sort.Strings(features)
+	g.p("// Features are the optional features scenarios need (needs feature NAME):")
+	g.p("// a run plays their scenarios only when it chooses them.")
+	g.p("var Features = []string{%s}\n", quoteAll(features))
 	g.p("// Vars are the variables the scenarios use, bound by the tool or captured.")
 	g.p("var Vars = []Var{")
 	for _, v := range s.Vars {
@@ -28,7 +42,11 @@ func conformFiles(s *spec.Spec) ([]file, error) {
 	g.p("// Scenarios are every conformance scenario of the spec, in the order a run plays them.")
 	g.p("var Scenarios = []Scenario{")
 	for _, sc := range s.Scenarios {
-		g.p("{ID: %q, Target: %q, Class: %q, Title: %q, Exec: %v, Steps: []Step{", sc.ID, sc.Target, sc.Class, sc.Title, sc.Exec)
+		feat := ""
+		if len(sc.Features) > 0 {
+			feat = fmt.Sprintf("Features: []string{%s}, ", quoteAll(sc.Features))
+		}
+		g.p("{ID: %q, Target: %q, Class: %q, Title: %q, Exec: %v, %sSteps: []Step{", sc.ID, sc.Target, sc.Class, sc.Title, sc.Exec, feat)
 		for _, st := range sc.Steps {
 			fields := []string{"Op: Op" + strings.ToUpper(st.Op[:1]) + st.Op[1:]}
 			if st.Op == "eof" {
@@ -51,6 +69,9 @@ func conformFiles(s *spec.Spec) ([]file, error) {
 			}
 			if st.Max > 0 {
 				fields = append(fields, fmt.Sprintf("Max: %d * time.Millisecond", st.Max))
+			}
+			if st.Of != "" {
+				fields = append(fields, fmt.Sprintf("Of: %q, Percent: %d", st.Of, st.Percent))
 			}
 			g.p("{%s},", strings.Join(fields, ", "))
 		}

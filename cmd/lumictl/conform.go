@@ -138,6 +138,7 @@ being the scenario's line in spec/mi.spec.`,
 // selection are the flags every run takes.
 type selection struct {
 	classes, run string
+	features     string
 	json         bool
 	timeout      time.Duration
 }
@@ -145,6 +146,7 @@ type selection struct {
 func (s *selection) define(fs *flag.FlagSet) {
 	fs.StringVar(&s.classes, "class", "", "play only these classes, comma separated: "+strings.Join(conform.Classes, ","))
 	fs.StringVar(&s.run, "run", "", "play only the scenarios whose id matches this `regexp`")
+	fs.StringVar(&s.features, "features", "", "also play the scenarios of these optional features, comma separated: "+strings.Join(conform.Features, ",")+" (skipped by default)")
 	fs.BoolVar(&s.json, "json", false, "one JSON object per scenario instead of TAP")
 	fs.DurationVar(&s.timeout, "timeout", conform.DefaultTimeout, "the window of a step whose scenario gives none")
 }
@@ -157,6 +159,14 @@ func (s *selection) apply(cfg *conform.Config) error {
 				return usagef("-class: unknown class %q (the classes are %s)", c, strings.Join(conform.Classes, ", "))
 			}
 			cfg.Classes = append(cfg.Classes, c)
+		}
+	}
+	if s.features != "" {
+		for _, f := range strings.Split(s.features, ",") {
+			if !slices.Contains(conform.Features, f) {
+				return usagef("-features: unknown feature %q (the features are %s)", f, strings.Join(conform.Features, ", "))
+			}
+			cfg.Features = append(cfg.Features, f)
 		}
 	}
 	if s.run != "" {
@@ -206,12 +216,20 @@ func (s *selection) play(e *env, cfg conform.Config) error {
 
 var conformNode = &conformSub{
 	name:     "node",
-	synopsis: "-target HOST:PORT -domain D -users U1,U2,U3 [-remote-domain R -remote-listen HOST:PORT] [-class C] [-run REGEXP] [-json] [-timeout D]",
+	synopsis: "-target HOST:PORT -domain D -users U1,U2,U3 [-remote-domain R -remote-listen HOST:PORT] [-features F -locate-wait D] [-class C] [-run REGEXP] [-json] [-timeout D]",
 	help: `Plays the node scenarios against the LUMI node at -target, which serves
 -domain with at least the three -users in its config ($user1..$user3). The
 tool plays agents, each from a socket of its own, and cleans up after each
 scenario (what a scenario registered it deregisters). Before the first
 scenario it checks that the node answers at all.
+
+Scenarios of an optional feature are skipped unless -features names it.
+The feature offline checks offline detection: five locates in a row that
+the target's agent leaves unanswered mark its user offline. Each is waited
+out for 1.5 times the node's locate wait, which the tool cannot learn from
+the wire: give it as -locate-wait (default 6s, lumi-node's), and start the
+node with a short one to keep the run short (lumi-node -locate-wait 200ms,
+then -features offline -locate-wait 200ms: about 2s).
 
 With -remote-domain and -remote-listen the tool also plays the node of that
 other domain on that UDP address: start the node under test so that it
@@ -223,7 +241,9 @@ Examples:
   lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users laura,marc,anna \
       -remote-domain cc.org -remote-listen 127.0.0.1:3345
   lumictl conform node -target 10.0.0.5:3344 -domain PC-c -users u1,u2,u3 -class core -json
-  lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users a,b,c -run '^LOC-'`,
+  lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users a,b,c -run '^LOC-'
+  lumi-node -config bb.cfg -listen 127.0.0.1:3344 -locate-wait 200ms &
+  lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users a,b,c -features offline -locate-wait 200ms`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var cfg conform.Config
 		var users string
@@ -233,6 +253,7 @@ Examples:
 		fs.StringVar(&users, "users", "", "three or more users of the node's config, comma separated")
 		fs.StringVar(&cfg.RemoteDomain, "remote-domain", "", "another domain, whose node the tool plays")
 		fs.StringVar(&cfg.RemoteListen, "remote-listen", "", "UDP `host:port` to play -remote-domain's node on")
+		fs.DurationVar(&cfg.LocateWait, "locate-wait", conform.DefaultLocateWait, "how long the node waits for the RL to a PL it forwards (lumi-node -locate-wait): the offline scenario waits out five locates of 1.5 times this")
 		sel.define(fs)
 		return func(e *env, _ []string) error {
 			cfg.Target = "node"
@@ -241,6 +262,8 @@ Examples:
 				return usagef("-target, -domain and -users are required")
 			case (cfg.RemoteDomain == "") != (cfg.RemoteListen == ""):
 				return usagef("give -remote-domain and -remote-listen together")
+			case cfg.LocateWait <= 0:
+				return usagef("-locate-wait must be positive")
 			}
 			cfg.Users = strings.Split(users, ",")
 			if len(cfg.Users) < 3 {
@@ -256,7 +279,7 @@ Examples:
 
 var conformAgent = &conformSub{
 	name:     "agent",
-	synopsis: "-node-listen HOST:PORT -addr USER@DOMAIN [-exec 'COMMAND'] [-class C] [-run REGEXP] [-json] [-timeout D]",
+	synopsis: "-node-listen HOST:PORT -addr USER@DOMAIN [-exec 'COMMAND'] [-features F] [-class C] [-run REGEXP] [-json] [-timeout D]",
 	help: `Plays the agent scenarios against the MI agent of -addr: the tool plays
 its node on -node-listen (UDP) and calls it over TCP.
 

@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -138,5 +139,39 @@ func TestConformNode(t *testing.T) {
 	}
 	if len(failed) == 0 || !strings.Contains(stderr, "failed") {
 		t.Errorf("no scenario failed:\n%s%s", stdout, stderr)
+	}
+}
+
+// TestConformNodeOffline plays the offline scenario against our node
+// started with a short locate wait, given to conform as -locate-wait; the
+// scenario is an optional feature, skipped (not failed) without -features.
+func TestConformNodeOffline(t *testing.T) {
+	dir := t.TempDir()
+	cfg := filepath.Join(dir, "nodelumi.cfg")
+	if err := os.WriteFile(cfg, []byte("bb.com\nlaura\nmarc\nanna\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	const wait = 300 * time.Millisecond
+	n, err := node.New(node.Options{ConfigPath: cfg, Listen: "127.0.0.1:0", LogPath: "-", HostsFile: "-", DNSServer: "127.0.0.1:1", PendingTTL: wait})
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan error, 1)
+	go func() { done <- n.Run(ctx) }()
+	t.Cleanup(func() { cancel(); <-done })
+
+	args := []string{"conform", "node", "-target", n.Addr().String(), "-domain", "bb.com", "-users", "laura,marc,anna", "-run", "^OFFLINE$"}
+	code, stdout, stderr := runLumictl(append(args, "-features", "offline", "-locate-wait", wait.String())...)
+	if code != exitOK || !strings.Contains(stdout, "\nok 1 - OFFLINE ") || strings.Contains(stdout, "SKIP") {
+		t.Errorf("-features offline: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, stdout, stderr = runLumictl(args...)
+	if code != exitOK || !strings.Contains(stdout, "\nok 1 - OFFLINE ") || !strings.Contains(stdout, "# SKIP needs feature offline") {
+		t.Errorf("without -features: exit %d\n%s%s", code, stdout, stderr)
+	}
+	code, _, stderr = runLumictl(append(args, "-features", "offline,teleport")...)
+	if code != exitUsage || !strings.Contains(stderr, `unknown feature "teleport"`) {
+		t.Errorf("unknown feature: exit %d\n%s", code, stderr)
 	}
 }

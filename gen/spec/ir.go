@@ -63,13 +63,15 @@ type IRVar struct {
 // IRScenario is a conformance scenario, its steps flat (repeat blocks and
 // invalid sends expanded).
 type IRScenario struct {
-	Target string           `json:"target"`
-	ID     string           `json:"id"`
-	Class  string           `json:"class"`
-	Title  string           `json:"title"`
-	Exec   bool             `json:"exec"`
-	Pos    IRPos            `json:"pos"`
-	Steps  []IRScenarioStep `json:"steps"`
+	Target string `json:"target"`
+	ID     string `json:"id"`
+	Class  string `json:"class"`
+	Title  string `json:"title"`
+	Exec   bool   `json:"exec"`
+	// Features are the optional features it needs (needs feature NAME).
+	Features []string         `json:"features,omitempty"`
+	Pos      IRPos            `json:"pos"`
+	Steps    []IRScenarioStep `json:"steps"`
 }
 
 // IRScenarioStep is one step: Op is the statement's word; Min and Max are
@@ -83,7 +85,11 @@ type IRScenarioStep struct {
 	Bytewise bool   `json:"bytewise,omitempty"`
 	Min      int    `json:"min_ms"`
 	Max      int    `json:"max_ms"`
-	Pos      IRPos  `json:"pos"`
+	// Of, when set, names a duration var bound at run time; the wait or
+	// silent step lasts Percent of it (Max is 0).
+	Of      string `json:"of,omitempty"`
+	Percent int    `json:"percent,omitempty"`
+	Pos     IRPos  `json:"pos"`
 }
 
 // IRPos is a place in the spec file: line and column, both from 1.
@@ -333,9 +339,9 @@ func (s *Spec) IR() *IR {
 		ir.Vars = append(ir.Vars, IRVar{v.Name, text(v.Sample), text(v.Doc), irPos(v.Pos)})
 	}
 	for _, sc := range s.Scenarios {
-		is := IRScenario{Target: sc.Target, ID: sc.ID, Class: sc.Class, Title: text(sc.Title), Exec: sc.Exec, Pos: irPos(sc.Pos), Steps: []IRScenarioStep{}}
+		is := IRScenario{Target: sc.Target, ID: sc.ID, Class: sc.Class, Title: text(sc.Title), Exec: sc.Exec, Features: sc.Features, Pos: irPos(sc.Pos), Steps: []IRScenarioStep{}}
 		for _, st := range sc.Steps {
-			ist := IRScenarioStep{Op: st.Op, Role: st.Role, Raw: st.Raw, Bytewise: st.Bytewise, Min: st.Min, Max: st.Max, Pos: irPos(st.Pos)}
+			ist := IRScenarioStep{Op: st.Op, Role: st.Role, Raw: st.Raw, Bytewise: st.Bytewise, Min: st.Min, Max: st.Max, Of: st.Of, Percent: st.Percent, Pos: irPos(st.Pos)}
 			ist.Text, ist.TextHex = byteString(st.Text)
 			is.Steps = append(is.Steps, ist)
 		}
@@ -799,13 +805,13 @@ func (b *irReader) sequence(is *IRSequence) {
 // scenario rebuilds a scenario, refusing words the parser would not read;
 // the checker does the rest.
 func (b *irReader) scenario(is IRScenario) {
-	sc := &Scenario{Target: is.Target, ID: is.ID, Class: is.Class, Title: is.Title, Exec: is.Exec, Pos: is.Pos.pos()}
+	sc := &Scenario{Target: is.Target, ID: is.ID, Class: is.Class, Title: is.Title, Exec: is.Exec, Features: is.Features, Pos: is.Pos.pos()}
 	owner := "scenario " + is.ID
 	if !contains(Targets, sc.Target) || !contains(Classes, sc.Class) || !validID(sc.ID) {
 		b.errorf(sc.Pos, "%s: target %q, class %q or id not as a spec would write them", owner, sc.Target, sc.Class)
 	}
 	for _, ist := range is.Steps {
-		st := ScenarioStep{Op: ist.Op, Role: ist.Role, Raw: ist.Raw, Bytewise: ist.Bytewise, Min: ist.Min, Max: ist.Max, Pos: ist.Pos.pos()}
+		st := ScenarioStep{Op: ist.Op, Role: ist.Role, Raw: ist.Raw, Bytewise: ist.Bytewise, Min: ist.Min, Max: ist.Max, Of: ist.Of, Percent: ist.Percent, Pos: ist.Pos.pos()}
 		if _, ok := stepShape[st.Op]; !ok {
 			b.errorf(st.Pos, "%s: unknown step %q", owner, st.Op)
 		}

@@ -20,7 +20,8 @@ type Var struct {
 // spec is read, each step keeping the position of the line it comes from.
 type Scenario struct {
 	Target, ID, Class, Title string
-	Exec                     bool // needs the tool to start the agent
+	Exec                     bool     // needs the tool to start the agent
+	Features                 []string // optional features it needs (needs feature NAME), played only when chosen
 	Steps                    []ScenarioStep
 	Pos                      Pos
 }
@@ -33,7 +34,11 @@ type ScenarioStep struct {
 	Raw      bool   // send/write: the bytes go as they are, valid or not
 	Bytewise bool   // write: one byte per TCP segment
 	Min, Max int    // milliseconds: a receive window, or how long to wait
-	Pos      Pos
+	// Of, when set, names a duration var bound at run time (the node's
+	// locate_wait): a wait or silent step lasts Percent of it, and Max is 0.
+	Of      string
+	Percent int
+	Pos     Pos
 }
 
 // Targets and Classes are the words a scenario statement takes.
@@ -133,12 +138,19 @@ func (p *parser) scenarioStep(sc *Scenario, dst *[]ScenarioStep, a stmt, depth i
 	kw := a.word(0)
 	switch kw {
 	case "needs":
-		if a.block || !p.shape(a, 2) || a.word(1) != "exec" {
-			p.errorf(a.pos, "%s: needs takes the word exec", owner)
+		switch {
+		case !a.block && len(a.words) == 2 && !a.words[1].quoted && a.word(1) == "exec":
+			sc.Exec = true
+		case !a.block && len(a.words) == 3 && !a.words[1].quoted && a.word(1) == "feature" && !a.words[2].quoted && validFeature(a.word(2)):
+			if contains(sc.Features, a.word(2)) {
+				p.errorf(a.pos, "%s: needs feature %s given twice", owner, a.word(2))
+				return
+			}
+			sc.Features = append(sc.Features, a.word(2))
+		default:
+			p.errorf(a.pos, "%s: needs takes the word exec, or feature and a feature name (lower-case letters, digits and -)", owner)
 			p.skipBlock(a)
-			return
 		}
-		sc.Exec = true
 		return
 	case "repeat":
 		n, ok := 0, a.block && len(a.words) == 2
@@ -203,6 +215,15 @@ func (p *parser) scenarioStep(sc *Scenario, dst *[]ScenarioStep, a stmt, depth i
 			}
 			step.Text = w.text
 		case 'd':
+			if pct, name, found := strings.Cut(w.text, "%$"); found && !w.quoted {
+				n, err := strconv.Atoi(pct)
+				if err != nil || n < 1 || n > 10000 || !validRole(name) {
+					p.errorf(w.pos, "%s: %q is not a percentage (1 to 10000) of a duration var, like 150%%$locate_wait", owner, w.text)
+					return
+				}
+				step.Of, step.Percent = name, n
+				break
+			}
 			ms, ok := p.duration(w, owner)
 			if !ok {
 				return
@@ -274,6 +295,25 @@ func (p *parser) invalidSends(sc *Scenario, dst *[]ScenarioStep, step ScenarioSt
 	if n == 0 {
 		p.errorf(step.Pos, "%s: no datagram message declared before has an invalid input of class %q", owner, class)
 	}
+}
+
+// validFeature says whether s can name a feature: lower-case letters,
+// digits and -, starting with a letter.
+func validFeature(s string) bool {
+	for i := 0; i < len(s); i++ {
+		c := s[i]
+		if !(c >= 'a' && c <= 'z' || i > 0 && (isDigit(c) || c == '-')) {
+			return false
+		}
+	}
+	return s != ""
+}
+
+// DurationVar says whether v is a duration var: its sample is a duration
+// (6000ms), and a wait or silent step may last a percentage of it.
+func DurationVar(v *Var) bool {
+	n, err := strconv.Atoi(strings.TrimSuffix(v.Sample, "ms"))
+	return strings.HasSuffix(v.Sample, "ms") && err == nil && n > 0
 }
 
 func validRole(s string) bool {
@@ -371,6 +411,11 @@ func (c *scenarioCheck) errorf(st *ScenarioStep, format string, args ...any) {
 }
 
 func (c *scenarioCheck) step(st *ScenarioStep) {
+	if st.Of != "" {
+		if v := c.vars[st.Of]; v == nil || !DurationVar(v) {
+			c.errorf(st, "%s: %d%%$%s: no var %q with a duration sample (like \"6000ms\") is declared", st.Op, st.Percent, st.Of, st.Of)
+		}
+	}
 	switch st.Op {
 	case "play":
 		if c.roles[st.Role] {

@@ -41,8 +41,16 @@ type Config struct {
 	// them; default 10s with Exec, 30s without.
 	RegisterTimeout time.Duration
 
-	Classes []string       // the classes to play; empty: all
-	Run     *regexp.Regexp // only the scenarios whose ID matches; nil: all
+	Classes []string // the classes to play; empty: all
+	// Features are the optional features to play the scenarios of (see
+	// Features); a scenario that needs one not chosen is skipped.
+	Features []string
+	// LocateWait is how long the node under test waits for the RL to a
+	// PL it forwarded (lumi-node -locate-wait), the duration
+	// "locate_wait" of the scenarios that time the node's locates
+	// (offline detection); default DefaultLocateWait.
+	LocateWait time.Duration
+	Run        *regexp.Regexp // only the scenarios whose ID matches; nil: all
 
 	Timeout         time.Duration // the window of a step that gives no Max; default 2s
 	ScenarioTimeout time.Duration // the deadline of one scenario; default the sum of its steps' windows plus 5s
@@ -55,6 +63,7 @@ type Config struct {
 const (
 	DefaultTimeout      = 2 * time.Second
 	DefaultProbeTimeout = 2 * time.Second
+	DefaultLocateWait   = 6 * time.Second        // lumi-node's -locate-wait default
 	execRegister        = 10 * time.Second       // RegisterTimeout with Exec
 	operatorRegister    = 30 * time.Second       // RegisterTimeout without: a person starts the agent
 	closeLinger         = time.Second            // after the tool's FIN, the peer has this long to close its side
@@ -147,7 +156,15 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario, rep Reporter) ([
 		}
 	}
 	scenarios = Positions(scenarios)
-	r := &runner{cfg: cfg, rep: rep}
+	if cfg.LocateWait <= 0 {
+		cfg.LocateWait = DefaultLocateWait
+	}
+	for _, f := range cfg.Features {
+		if !slices.Contains(Features, f) && !slices.ContainsFunc(scenarios, func(sc Scenario) bool { return slices.Contains(sc.Features, f) }) {
+			return nil, setupf("unknown feature %q (the features are %s)", f, strings.Join(Features, ", "))
+		}
+	}
+	r := &runner{cfg: cfg, rep: rep, durations: map[string]time.Duration{"locate_wait": cfg.LocateWait}}
 	if err := r.configure(); err != nil {
 		return nil, err
 	}
@@ -161,6 +178,7 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario, rep Reporter) ([
 	skips := make([]string, len(selected))
 	for i := range selected {
 		if skips[i] = r.skip(&selected[i]); skips[i] == "" {
+			r.timeSteps(&selected[i])
 			if err := r.check(&selected[i]); err != nil {
 				return nil, err
 			}
@@ -220,9 +238,10 @@ func Run(ctx context.Context, cfg Config, scenarios []Scenario, rep Reporter) ([
 
 // runner is one run.
 type runner struct {
-	cfg  Config
-	rep  Reporter
-	vars map[string]string // bound by the tool
+	cfg       Config
+	rep       Reporter
+	vars      map[string]string        // bound by the tool
+	durations map[string]time.Duration // bound by the tool: what a step's Of names
 
 	// node target
 	nodeAP  netip.AddrPort // the node under test
@@ -388,6 +407,11 @@ func (r *runner) close() {
 
 // skip says why sc cannot be played with this configuration, or "".
 func (r *runner) skip(sc *Scenario) string {
+	for _, f := range sc.Features {
+		if !slices.Contains(r.cfg.Features, f) {
+			return fmt.Sprintf("needs feature %s, which is optional (-features %s)", f, f)
+		}
+	}
 	if sc.Target == "agent" {
 		if sc.Exec && r.cfg.Exec == "" {
 			return "needs the tool to start the agent (-exec)"
@@ -403,6 +427,21 @@ func (r *runner) skip(sc *Scenario) string {
 		}
 	}
 	return ""
+}
+
+// timeSteps sets the time of the steps that last a percentage of a
+// duration the tool binds (Step.Of), on a copy of sc's steps.
+func (r *runner) timeSteps(sc *Scenario) {
+	if !slices.ContainsFunc(sc.Steps, func(st Step) bool { return st.Of != "" }) {
+		return
+	}
+	sc.Steps = slices.Clone(sc.Steps)
+	for i := range sc.Steps {
+		st := &sc.Steps[i]
+		if d, ok := r.durations[st.Of]; ok && st.Of != "" {
+			st.Max = d * time.Duration(st.Percent) / 100
+		}
+	}
 }
 
 // check finds what would make sc unplayable, before the run: unknown
@@ -422,6 +461,9 @@ func (r *runner) check(sc *Scenario) error {
 	for i, st := range sc.Steps {
 		errf := func(format string, a ...any) error {
 			return setupf("scenario %s (%s:%d), step %d %s (line %d): %s", sc.ID, SpecFile, sc.Line, i+1, st.Op, st.Line, fmt.Sprintf(format, a...))
+		}
+		if _, ok := r.durations[st.Of]; st.Of != "" && (!ok || st.Op != OpWait && st.Op != OpSilent) {
+			return errf("%d%% of %q: no such duration is bound, or the step is not a wait or silent", st.Percent, st.Of)
 		}
 		if st.Max > 0 && st.Min > st.Max {
 			return errf("window [%v, %v] is upside down", st.Min, st.Max)

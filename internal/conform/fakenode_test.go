@@ -27,10 +27,11 @@ const (
 	faultOpenRL     fault = "routing any RL"                   // an RL is routed without a pending locate
 	faultNoRemote   fault = "no forwarding to other domains"   // a locate of another domain is answered RL2
 	faultStrangerPD fault = "deregistration from anyone"       // a PD is honoured from any address
+	faultNoOffline  fault = "never marking anyone offline"     // unanswered locates do not count
 )
 
 var faults = []fault{faultWrongCode, faultWrongPort, faultBurst, faultTakeover, faultForged, faultAlterPL, faultCrash,
-	faultRR0Anyone, faultOpenRL, faultNoRemote, faultStrangerPD}
+	faultRR0Anyone, faultOpenRL, faultNoRemote, faultStrangerPD, faultNoOffline}
 
 // fakeCheckWait is how long the fake node's check of a registered agent
 // waits for its answer, and fakeRepeatGap how soon it forwards the same
@@ -38,6 +39,10 @@ var faults = []fault{faultWrongCode, faultWrongPort, faultBurst, faultTakeover, 
 const (
 	fakeCheckWait = 300 * time.Millisecond
 	fakeRepeatGap = 200 * time.Millisecond
+	// fakeLocateWait is how long a locate forwarded to an agent waits for
+	// its RL; wire.OfflineAfter of them in a row unanswered mark the user
+	// offline, as lumi-node does with its -locate-wait.
+	fakeLocateWait = 600 * time.Millisecond
 )
 
 // fakeNode is a small LUMI node for the mutation test, written from
@@ -55,9 +60,10 @@ type fakeNode struct {
 }
 
 type fakeUser struct {
-	online   bool
-	agent    netip.AddrPort
-	checking netip.AddrPort // a PR from here waits for the check of agent
+	online     bool
+	unanswered int // locates forwarded to agent that ended with no RL, in a row
+	agent      netip.AddrPort
+	checking   netip.AddrPort // a PR from here waits for the check of agent
 }
 
 type fakePending struct {
@@ -136,7 +142,7 @@ func (n *fakeNode) handle(m wire.Message, b []byte, src netip.AddrPort) {
 		case u.online && u.agent != src && n.fault != faultTakeover:
 			n.check(m.Addr, u, src)
 		default:
-			u.online, u.agent = true, src
+			u.online, u.agent, u.unanswered = true, src, 0
 			n.send(src, &wire.RegisterReply{Code: wire.RegisterOK})
 		}
 	case *wire.Deregister:
@@ -201,7 +207,9 @@ func (n *fakeNode) locate(m *wire.Locate, b []byte, src netip.AddrPort) {
 	case !u.online:
 		reply(wire.LocateOffline)
 	default:
-		n.pending[fakeKey(m.From, m.To)] = fakePending{u.agent, src, time.Now()}
+		k, p := fakeKey(m.From, m.To), fakePending{u.agent, src, time.Now()}
+		n.pending[k] = p
+		time.AfterFunc(fakeLocateWait, func() { n.unanswered(k, p, u) })
 		if n.fault == faultAlterPL {
 			alt := *m
 			alt.From.User += "x"
@@ -228,5 +236,26 @@ func (n *fakeNode) locateReply(m *wire.LocateReply, b []byte, src netip.AddrPort
 		return
 	}
 	delete(n.pending, k)
+	if u := n.user(m.To); u != nil && u.agent == src {
+		u.unanswered = 0
+	}
 	n.conn.WriteToUDPAddrPort(b, p.requester)
+}
+
+// unanswered ends the locate p to u's agent if no RL came: the
+// wire.OfflineAfter-th in a row marks u offline, unless the fault is
+// never to.
+func (n *fakeNode) unanswered(k string, p fakePending, u *fakeUser) {
+	n.mu.Lock()
+	defer n.mu.Unlock()
+	if q, ok := n.pending[k]; !ok || q != p {
+		return
+	}
+	delete(n.pending, k)
+	if u.agent != p.forwardedTo || !u.online {
+		return
+	}
+	if u.unanswered++; u.unanswered >= wire.OfflineAfter && n.fault != faultNoOffline {
+		u.online, u.unanswered = false, 0
+	}
 }

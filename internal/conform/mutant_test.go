@@ -53,6 +53,7 @@ func runFakeNode(t *testing.T, f fault) []string {
 	res, err := Run(ctx, Config{
 		Target: "node", NodeAddr: n.addr(), Domain: "bb.test", Users: []string{"u1", "u2", "u3"},
 		RemoteDomain: "cc.test", RemoteListen: remote.String(), Timeout: 500 * time.Millisecond,
+		Features: Features, LocateWait: fakeLocateWait,
 	}, Scenarios, nil)
 	if err != nil {
 		t.Fatalf("fault %q: %v", f, err)

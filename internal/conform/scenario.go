@@ -50,7 +50,12 @@ type Step struct {
 	Raw      bool          // OpSend, OpWrite: Text is sent as it is, valid or not (no $ substitution)
 	Bytewise bool          // OpWrite: one byte per TCP segment
 	Min, Max time.Duration // the window of OpExpect, OpRead, OpClosed, OpExits; the time of OpSilent, OpWait
-	Line     int           // where the step is in spec/mi.spec; the generated table leaves it 0 and Positions finds it
+	// Of, when set, names a duration the tool binds at run time (the
+	// node's "locate_wait", Config.LocateWait): OpSilent or OpWait lasts
+	// Percent of it, and Max is set when the scenario is played.
+	Of      string
+	Percent int
+	Line    int // where the step is in spec/mi.spec; the generated table leaves it 0 and Positions finds it
 }
 
 // Scenario is one conformance check of a node or an agent.
@@ -68,8 +73,13 @@ type Scenario struct {
 	Class  string // "core", "robust" or "strict"
 	Title  string
 	Exec   bool // needs the tool to start the agent (-exec): restarts, stdin, exit
-	Steps  []Step
-	Line   int // where the scenario is in spec/mi.spec; the generated table leaves it 0 and Positions finds it
+	// Features are the optional features the scenario checks (needs
+	// feature NAME): it is played only when the run chooses every one of
+	// them (Config.Features, lumictl conform -features) and skipped
+	// otherwise.
+	Features []string
+	Steps    []Step
+	Line     int // where the scenario is in spec/mi.spec; the generated table leaves it 0 and Positions finds it
 }
 
 // Var is a variable scenarios use: bound by the tool at run time from its

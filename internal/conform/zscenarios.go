@@ -11,6 +11,10 @@ var _ time.Duration // not every spec needs every import
 // Classes are the scenario classes of the spec language.
 var Classes = []string{"core", "robust", "strict"}
 
+// Features are the optional features scenarios need (needs feature NAME):
+// a run plays their scenarios only when it chooses them.
+var Features = []string{"offline"}
+
 // Vars are the variables the scenarios use, bound by the tool or captured.
 var Vars = []Var{
 	{Name: "domain", Sample: "bb.com", Doc: "the domain of the node under test (-domain), or of the agent's address"},
@@ -26,6 +30,7 @@ var Vars = []Var{
 	{Name: "chat_ip", Sample: "10.0.0.2", Doc: "captured: the ip of the agent's chat socket"},
 	{Name: "chat_port", Sample: "4000", Doc: "captured: the port of the agent's chat socket"},
 	{Name: "peer", Sample: "05laura", Doc: "captured: the agent's nickname message, length included"},
+	{Name: "locate_wait", Sample: "6000ms", Doc: "how long the node under test waits for the RL to a PL it forwarded (lumi-node -locate-wait; lumictl conform -locate-wait)"},
 }
 
 // Scenarios are every conformance scenario of the spec, in the order a run plays them.
@@ -320,6 +325,32 @@ var Scenarios = []Scenario{
 		{Op: OpExpect, Role: "a1", Text: "RR0", Max: 1000 * time.Millisecond},
 		{Op: OpSend, Role: "r", Text: "RL0$user1@$domain:$ruser@$remote_domain:6.6.6.6:666"},
 		{Op: OpSilent, Role: "a1", Max: 500 * time.Millisecond},
+	}},
+	{ID: "OFFLINE", Target: "node", Class: "core", Title: "a user whose agent leaves five locates in a row unanswered is marked offline: the next locate gets RL3", Exec: false, Features: []string{"offline"}, Steps: []Step{
+		{Op: OpPlay, Role: "a1", Text: "agent"},
+		{Op: OpPlay, Role: "a2", Text: "agent"},
+		{Op: OpSend, Role: "a1", Text: "PR$user1@$domain"},
+		{Op: OpExpect, Role: "a1", Text: "RR0", Max: 1000 * time.Millisecond},
+		{Op: OpSend, Role: "a2", Text: "PR$user2@$domain"},
+		{Op: OpExpect, Role: "a2", Text: "RR0", Max: 1000 * time.Millisecond},
+		{Op: OpSend, Role: "a1", Text: "PL$user1@$domain:$user2@$domain"},
+		{Op: OpExpect, Role: "a2", Text: "PL$user1@$domain:$user2@$domain", Max: 1000 * time.Millisecond},
+		{Op: OpWait, Of: "locate_wait", Percent: 150},
+		{Op: OpSend, Role: "a1", Text: "PL$user1@$domain:$user2@$domain"},
+		{Op: OpExpect, Role: "a2", Text: "PL$user1@$domain:$user2@$domain", Max: 1000 * time.Millisecond},
+		{Op: OpWait, Of: "locate_wait", Percent: 150},
+		{Op: OpSend, Role: "a1", Text: "PL$user1@$domain:$user2@$domain"},
+		{Op: OpExpect, Role: "a2", Text: "PL$user1@$domain:$user2@$domain", Max: 1000 * time.Millisecond},
+		{Op: OpWait, Of: "locate_wait", Percent: 150},
+		{Op: OpSend, Role: "a1", Text: "PL$user1@$domain:$user2@$domain"},
+		{Op: OpExpect, Role: "a2", Text: "PL$user1@$domain:$user2@$domain", Max: 1000 * time.Millisecond},
+		{Op: OpWait, Of: "locate_wait", Percent: 150},
+		{Op: OpSend, Role: "a1", Text: "PL$user1@$domain:$user2@$domain"},
+		{Op: OpExpect, Role: "a2", Text: "PL$user1@$domain:$user2@$domain", Max: 1000 * time.Millisecond},
+		{Op: OpWait, Of: "locate_wait", Percent: 150},
+		{Op: OpSend, Role: "a1", Text: "PL$user1@$domain:$user2@$domain"},
+		{Op: OpExpect, Role: "a1", Text: "RL3$user1@$domain:$user2@$domain", Max: 1000 * time.Millisecond},
+		{Op: OpSilent, Role: "a2", Max: 300 * time.Millisecond},
 	}},
 	{ID: "STR-BURST", Target: "node", Class: "strict", Title: "a burst of the same locate is forwarded once, and its answer reaches the asker", Exec: false, Steps: []Step{
 		{Op: OpPlay, Role: "a1", Text: "agent"},
