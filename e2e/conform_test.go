@@ -57,7 +57,7 @@ func startConformNode(t *testing.T, remote string) string {
 	p, err := supervise.Start(context.Background(), supervise.Config{
 		Path: filepath.Join(bin, "lumi-node"),
 		Args: []string{"-config", cfg, "-listen", addr, "-peer", "cc.org=" + remote, "-log", "-", "-hosts", "-", "-dns", "127.0.0.1:1",
-			"-locate-wait", conformLocateWait},
+			"-locate-wait", conformLocateWait, "-source-ports", testSourcePorts},
 		Stdout: errOut, Stdin: true, ReadyTimeout: nodeReadyTimeout,
 	})
 	if err != nil {

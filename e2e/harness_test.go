@@ -135,6 +135,12 @@ func (w *world) startNode(d string) *nodeProc {
 	return p
 }
 
+// testSourcePorts is the size of each node's source-port pool in these
+// tests: the tests reserve ports for the nodes they start later, and a
+// pool of 256 ephemeral ports per node makes it likelier that another
+// node takes a reserved one meanwhile (node/ tests the pool itself).
+const testSourcePorts = "8"
+
 // runNode starts lumi-node, named name in failures, serving on listen with
 // the world's DNS and the flags given, and waits for its READY=1 with that
 // address.
@@ -144,7 +150,7 @@ func (w *world) runNode(name, listen string, flags []string) *nodeProc {
 	p := &nodeProc{out: &syncbuf.Buffer{}, errOut: &syncbuf.Buffer{}}
 	proc, err := supervise.Start(context.Background(), supervise.Config{
 		Path:   filepath.Join(bin, "lumi-node"),
-		Args:   append([]string{"-listen", listen, "-dns", w.zone.Addr(), "-hosts", "-"}, flags...),
+		Args:   append([]string{"-listen", listen, "-dns", w.zone.Addr(), "-hosts", "-", "-source-ports", testSourcePorts}, flags...),
 		Stdout: p.out, Stderr: p.errOut, Stdin: true, ReadyTimeout: nodeReadyTimeout,
 	})
 	if err != nil {

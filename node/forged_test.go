@@ -55,6 +55,7 @@ func newForgeWorld(t *testing.T, delay time.Duration, change func(*Options)) *fo
 		o.Peers = map[string]netip.AddrPort{"b.test": w.b.Addr()}
 		o.Limits = limits
 		o.Logger = slog.New(slog.NewTextHandler(w.logs, nil))
+		o.SourcePorts = DefaultSourcePorts // on its own address: the pool the attacks are measured against
 		if change != nil {
 			change(o)
 		}

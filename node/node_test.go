@@ -52,6 +52,9 @@ func startNode(t *testing.T, listen, domain string, users []string, change func(
 		LogPath:    filepath.Join(dir, DefaultLogPath(domain)),
 		HostsFile:  "-",
 		DNSServer:  "127.0.0.1:1", // nothing answers there; tests that need DNS set it
+		// A small pool: the tests of other packages that run meanwhile
+		// reserve ports they bind later. The pool's own tests set theirs.
+		SourcePorts: 8,
 	}
 	if change != nil {
 		change(&opts)
