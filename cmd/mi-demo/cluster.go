@@ -205,7 +205,7 @@ func startClusterDomain(ctx context.Context, w io.Writer, dir string, progs clus
 		args := []string{"-config", cfg, "-listen", d.addr[id].String(),
 			"-store", d.store, "-node-id", id,
 			"-heartbeat", clusterHeartbeat.String(), "-dead-after", clusterDeadAfter.String(),
-			"-metrics", "127.0.0.1:0",
+			"-metrics", "127.0.0.1:0", "-source-ports", strconv.Itoa(demoSourcePorts),
 			"-dns", d.views[clusterNodes[0]].Addr(), "-hosts", "-", "-log", filepath.Join(dir, node.DefaultLogPath(id))}
 		p, err := supervise.Start(ctx, supervise.Config{Path: progs.lumiNode, Args: args, Stdout: nodeOut})
 		if err != nil {

@@ -123,6 +123,10 @@ func tryStartSystem(ctx context.Context, dir string, logger *slog.Logger) (*syst
 			HostsFile:  "-",
 			LogPath:    logPath,
 			Logger:     logger.With("node", d.name),
+			// The nodes' ports were reserved before any node started;
+			// 256 ephemeral source ports per node could take the next
+			// node's meanwhile. Eight still show the mechanism.
+			SourcePorts: demoSourcePorts,
 		})
 		if err != nil {
 			s.close()
@@ -483,3 +487,7 @@ func (l *lockedWriter) Write(b []byte) (int, error) {
 	defer l.mu.Unlock()
 	return l.w.Write(b)
 }
+
+// demoSourcePorts is the size of each demo node's pool of source ports for
+// PLs to other domains (lumi-node -source-ports).
+const demoSourcePorts = 8
