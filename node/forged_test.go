@@ -154,8 +154,20 @@ func (sp *sprayer) run() {
 		default:
 		}
 		port := sp.ports[i%len(sp.ports)]
-		if sp.skip != nil && port == sp.skip() {
-			continue
+		if sp.skip != nil {
+			// The attacker sprays the ports other than the one a locate
+			// in flight left from; between locates it waits, so that
+			// nothing it sent is still unread when the next locate
+			// draws its port (locates drains), which would be a guess
+			// it cannot make.
+			cur := sp.skip()
+			if cur == 0 {
+				time.Sleep(100 * time.Microsecond)
+				continue
+			}
+			if port == cur {
+				continue
+			}
 		}
 		if sp.s.Send(sp.from, netip.AddrPortFrom(sp.to, port), b) == nil {
 			sp.sent.Add(1)
@@ -196,6 +208,20 @@ func ephemeralPorts() []uint16 {
 	return ports
 }
 
+// drain waits until a's source ports have read what was sprayed at them:
+// their count of RLs dropped as on the wrong port stops moving for 20 ms
+// (bounded by wait).
+func (w *forgeWorld) drain() {
+	read := func() uint64 { return w.a.dropped(dropWrongPort) }
+	last, since := read(), time.Now()
+	for deadline := time.Now().Add(wait); time.Since(since) < 20*time.Millisecond && time.Now().Before(deadline); {
+		time.Sleep(5 * time.Millisecond)
+		if n := read(); n != last {
+			last, since = n, time.Now()
+		}
+	}
+}
+
 // tally counts what n locates got.
 type tally struct{ genuine, forged, none int }
 
@@ -207,6 +233,7 @@ func (w *forgeWorld) locates(n int, wait time.Duration) (tl tally, forgedAt []in
 		start := time.Now()
 		got := w.locate(wait)
 		time.Sleep(time.Until(start.Add(w.delay + 10*time.Millisecond)))
+		w.drain()
 		switch got {
 		case forgeGenuine:
 			tl.genuine++
