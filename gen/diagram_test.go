@@ -2,6 +2,7 @@ package main
 
 import (
 	"os"
+	"strings"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -50,4 +51,31 @@ func TestDiagrams(t *testing.T) {
 			t.Errorf("mermaidText(%q) = %q, want %q", in, got, want)
 		}
 	}
+}
+
+// TestScenarioTableMarksFeatures: the reference says which scenarios are
+// played only when their optional feature is chosen.
+func TestScenarioTableMarksFeatures(t *testing.T) {
+	b, err := os.ReadFile("testdata/seeds/scenario.spec")
+	if err != nil {
+		t.Fatal(err)
+	}
+	src := strings.Replace(string(b), "    play a1 agent\n", "    needs feature offline\n    play a1 agent\n", 1)
+	s, err := spec.Parse("scenario.spec", src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	files, err := generate(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, f := range files {
+		if strings.HasSuffix(f.path, "protocol.md") {
+			if !strings.Contains(string(f.data), "a user registers (optional: played with `-features offline`)") {
+				t.Errorf("%s does not mark the scenario's feature:\n%s", f.path, f.data)
+			}
+			return
+		}
+	}
+	t.Fatal("no protocol.md generated")
 }

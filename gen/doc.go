@@ -326,7 +326,8 @@ func docScenarios(d w, s *spec.Spec) {
 	d.p("What `lumictl conform node` and `lumictl conform agent` play against an implementation,")
 	d.p("over real sockets (README: \"Checking another implementation\"). `core` is what every")
 	d.p("implementation must do, `robust` what a trustworthy one does with bad input, `strict` this")
-	d.p("project's stricter rules.\n")
+	d.p("project's stricter rules. A scenario of an optional feature is played only when")
+	d.p("`-features` names it.\n")
 	d.p("| variable | sample | meaning |")
 	d.p("|---|---|---|")
 	for _, v := range s.Vars {
@@ -338,6 +339,9 @@ func docScenarios(d w, s *spec.Spec) {
 		title := sc.Title
 		if sc.Exec {
 			title += " (needs `-exec`)"
+		}
+		for _, f := range sc.Features {
+			title += fmt.Sprintf(" (optional: played with `-features %s`)", f)
 		}
 		d.p("| [%s](../%s#L%d) | %s | %s | %s |", sc.ID, s.File, sc.Pos.Line, sc.Target, sc.Class, title)
 	}
