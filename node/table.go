@@ -326,7 +326,11 @@ func (t *table) admit(k pendingKey, p pendingLocate, now, gap int64, perShard in
 			return admitFull
 		}
 		sh.peak = max(sh.peak, len(sh.m)+1)
-	case old.forwardedTo != p.forwardedTo || old.requester != p.requester:
+	case old.forwardedTo != p.forwardedTo || old.requester.Addr() != p.requester.Addr():
+		// Another locate. The same asker's retry is the same locate even
+		// from another port: a node sends each forward of a PL from a
+		// source port of its own drawing (sourceports.go), and the RL then
+		// goes to the latest.
 	case now-old.last < gap:
 		return admitRepeat
 	default:

@@ -2,6 +2,7 @@ package node
 
 import (
 	"math"
+	"net/netip"
 	"strings"
 	"testing"
 	"time"
@@ -102,5 +103,34 @@ func TestLimitsWithDefaults(t *testing.T) {
 	}
 	if newRateLimit(-1) != nil {
 		t.Error("a negative rate is a limit")
+	}
+}
+
+// TestAdmitRetryFromAnotherPort: a node forwards each retry of a PL from
+// a source port of its own drawing; at the target's node the retries are
+// still one locate (its first forward kept), not a new locate each, which
+// would count an agent's silence once per retry.
+func TestAdmitRetryFromAnotherPort(t *testing.T) {
+	tb := newTable(1)
+	k := tb.pendingKeyOf([]byte("a@x\x00b@y"))
+	agent := netip.MustParseAddrPort("10.0.0.2:7000")
+	first := pendingLocate{forwardedTo: agent, requester: netip.MustParseAddrPort("10.0.0.9:40001"), expires: 10_000, user: "b"}
+	if got := tb.admit(k, first, 1_000, 100, 100); got != admitted {
+		t.Fatalf("first forward: %v", got)
+	}
+	retry := first
+	retry.requester = netip.MustParseAddrPort("10.0.0.9:51234") // the same node, another source port
+	if got := tb.admit(k, retry, 2_000, 100, 100); got != admitted {
+		t.Fatalf("retry: %v", got)
+	}
+	p := tb.pending[k[0]%shards].m[k]
+	if p.since != 1_000 || p.requester != retry.requester {
+		t.Errorf("after the retry: since %d, requester %v; want the first forward's since (1000) and the retry's requester", p.since, p.requester)
+	}
+	other := first
+	other.requester = netip.MustParseAddrPort("10.0.0.8:40001") // another node
+	tb.admit(k, other, 3_000, 100, 100)
+	if p := tb.pending[k[0]%shards].m[k]; p.since != 3_000 {
+		t.Errorf("another asker's PL: since %d, want a new locate (3000)", p.since)
 	}
 }
