@@ -9,18 +9,16 @@
 package node
 
 import (
-	"bufio"
 	"bytes"
 	"errors"
 	"fmt"
 	"io"
 	"io/fs"
 	"os"
-	"path/filepath"
 	"slices"
 	"strings"
-	"syscall"
 
+	"mi/internal/atomicfile"
 	"mi/wire"
 )
 
@@ -260,80 +258,16 @@ func (c Config) validate() error {
 // directory, fsync, rename, fsync of the directory), so a crash at any
 // moment leaves either the old or the new file, never a mix. An existing
 // file's mode is kept; a new file gets 0644.
-func (c Config) WriteFile(path string) (err error) {
+func (c Config) WriteFile(path string) error {
 	if err := c.validate(); err != nil {
 		return fmt.Errorf("write %s: %w", path, err)
 	}
-	mode := os.FileMode(0o644)
-	if fi, err := os.Stat(path); err == nil {
-		mode = fi.Mode().Perm()
-	}
-	dir, base := filepath.Split(path)
-	if dir == "" {
-		dir = "."
-	}
-	tmp, err := os.CreateTemp(dir, "."+base+".tmp*")
-	if err != nil {
-		// The temp file's name is an implementation detail; what the
-		// administrator can act on is the directory.
-		var pe *fs.PathError
-		if errors.As(err, &pe) {
-			err = pe.Err
-		}
-		return fmt.Errorf("write %s: cannot create a file in directory %s: %w", path, filepath.Clean(dir), err)
-	}
-	defer func() {
-		if err != nil {
-			tmp.Close()
-			os.Remove(tmp.Name())
-			err = fmt.Errorf("write %s: %w", path, err)
-		}
-	}()
-	if err := c.writeTo(tmp, mode); err != nil {
-		return err
-	}
-	if err := tmp.Close(); err != nil {
-		return err
-	}
-	if err := os.Rename(tmp.Name(), path); err != nil {
-		return err
-	}
-	return syncDir(dir)
-}
-
-// writeTo fills the temp file f and makes it durable before it is renamed,
-// otherwise the rename could reach the disk before the data.
-func (c Config) writeTo(f *os.File, mode os.FileMode) error {
-	if err := f.Chmod(mode); err != nil {
-		return err
-	}
-	w := bufio.NewWriterSize(f, 64<<10)
-	w.WriteString(c.Domain)
-	w.WriteByte('\n')
+	var b bytes.Buffer
+	b.WriteString(c.Domain)
+	b.WriteByte('\n')
 	for _, u := range c.Users {
-		w.WriteString(u)
-		w.WriteByte('\n')
+		b.WriteString(u)
+		b.WriteByte('\n')
 	}
-	if err := w.Flush(); err != nil {
-		return err
-	}
-	return f.Sync()
-}
-
-// syncDir makes a rename in dir durable.
-func syncDir(dir string) error {
-	d, err := os.Open(dir)
-	if err != nil {
-		return err
-	}
-	err = d.Sync()
-	if cerr := d.Close(); err == nil {
-		err = cerr
-	}
-	if errors.Is(err, syscall.EINVAL) {
-		// Some file systems cannot fsync a directory; the rename is then as
-		// durable as they can make it.
-		return nil
-	}
-	return err
+	return atomicfile.WriteFile(path, b.Bytes(), 0o644)
 }
