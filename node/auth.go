@@ -2,7 +2,6 @@ package node
 
 import (
 	"hash/maphash"
-	"log/slog"
 	"net/netip"
 	"strings"
 	"sync"
@@ -35,7 +34,6 @@ type authState struct {
 	// guesses the PAs whose mac one source makes the node check: as many
 	// as it could answer when each RA took one guess.
 	limit, guesses *sourceLimit
-	events         eventLog
 
 	mu     sync.Mutex
 	active map[*authUser]struct{} // users with spent nonces, for the sweep
@@ -128,7 +126,7 @@ func (c *core) challenge(w *scratch, op wire.AuthOp, addr wire.Address, src neti
 	if err != nil {
 		// An address that decoded encodes again, so this is a bug; say
 		// so, a few times a window, rather than send half a datagram.
-		if a.events.note(eventUnsent, src, c.log) {
+		if c.drops.note(dropChallengeUnsent, src, nil) {
 			c.log.Error("cannot encode a challenge", "from", src, "addr", addr.String(), "err", err)
 		}
 		return
@@ -217,7 +215,7 @@ func (c *core) proof(w *scratch, m *wire.AuthProof, b []byte, src netip.AddrPort
 	register := m.Op == wire.AuthOpRegister
 	if !auth.Verify(u.secret, m) {
 		w.st.proofs[proofInvalid].Add(1)
-		if a.events.note(eventDenied, src, c.log) {
+		if c.drops.note(dropProofDenied, src, nil) {
 			c.log.Warn("proof refused: its mac does not hold the user's secret", "addr", m.Addr.String(), "from", src)
 		}
 		if register {
@@ -228,7 +226,7 @@ func (c *core) proof(w *scratch, m *wire.AuthProof, b []byte, src netip.AddrPort
 		return
 	}
 	if !a.spend(u, m.Nonce, src, b, made.Add(wire.AuthNonceTTL).UnixNano(), t) {
-		if a.events.note(eventFull, src, c.log) {
+		if c.drops.note(dropProofFull, src, nil) {
 			c.log.Warn("proof not served: the user has spent as many nonces as it may at once", "addr", m.Addr.String(), "from", src, "max", maxSpent)
 		}
 		return
@@ -323,7 +321,6 @@ func (a *authState) sweep(now int64) {
 		u.mu.Unlock()
 	}
 	a.mu.Unlock()
-	a.events.flush(time.Unix(0, now))
 }
 
 // sourceLimit lets each source send rate datagrams a second, in bursts of
@@ -366,72 +363,5 @@ func (l *sourceLimit) allow(src netip.AddrPort, now int64) bool {
 		if c.CompareAndSwap(due, next+l.interval) {
 			return true
 		}
-	}
-}
-
-// authEvent is something on the proof path that anyone who receives RAs
-// can cause as often as it sends datagrams, and that is logged, but is not
-// a drop of the drop log: a PA denied is answered.
-type authEvent int
-
-const (
-	eventDenied authEvent = iota // a PA with a wrong mac
-	eventFull                    // a PA with the right mac past maxSpent
-	eventUnsent                  // an RA that does not encode (a bug)
-	authEvents
-)
-
-var authEventNames = [authEvents]string{
-	eventDenied: "proof refused: wrong mac",
-	eventFull:   "proof not served: too many spent",
-	eventUnsent: "challenge not encoded",
-}
-
-// eventLog bounds the log lines of authEvents as dropLog bounds the
-// drops': the first dropBurst of each kind in a window are logged in full,
-// the rest counted and summed up in one line when the window ends.
-type eventLog struct {
-	log    atomic.Pointer[slog.Logger] // the node's, from the first note
-	counts [authEvents]atomic.Int64
-	first  [authEvents]atomic.Pointer[netip.AddrPort] // the first source not logged in full
-	since  time.Time
-}
-
-// note counts an event from src and says whether to log it in full on
-// log, which the window's summary goes to.
-func (l *eventLog) note(e authEvent, src netip.AddrPort, log *slog.Logger) bool {
-	if l.log.Load() == nil {
-		l.log.Store(log) // before the count: a flush that sees it logs
-	}
-	n := l.counts[e].Add(1)
-	if n == dropBurst+1 {
-		l.first[e].Store(&src)
-	}
-	return n <= dropBurst
-}
-
-// flush ends the window once it has lasted dropWindow. Only the sweep
-// calls it.
-func (l *eventLog) flush(now time.Time) {
-	if l.since.IsZero() {
-		l.since = now
-		return
-	}
-	if now.Sub(l.since) < dropWindow {
-		return
-	}
-	in := now.Sub(l.since).Round(time.Second)
-	l.since = now
-	for e := range authEvents {
-		n := l.counts[e].Swap(0)
-		if n <= dropBurst {
-			continue
-		}
-		var from netip.AddrPort
-		if p := l.first[e].Swap(nil); p != nil {
-			from = *p
-		}
-		l.log.Load().Warn("authentication events not logged in full", "event", authEventNames[e], "count", n, "logged", dropBurst,
-			"in", in, "first_unlogged_from", from)
 	}
 }

@@ -16,6 +16,7 @@ import (
 	"time"
 
 	"mi/internal/auth"
+	"mi/internal/droplog"
 	"mi/internal/spoof"
 	"mi/plumi"
 	"mi/wire"
@@ -255,9 +256,9 @@ func TestDeniedProofsLogBounded(t *testing.T) {
 	if n := strings.Count(h.logs.String(), "proof refused"); n != dropBurst {
 		t.Errorf("%d denied proofs logged in full, want %d", n, dropBurst)
 	}
-	h.now = h.now.Add(dropWindow)
+	h.now = h.now.Add(droplog.Window)
 	h.sweep()
-	if !strings.Contains(h.logs.String(), `event="proof refused: wrong mac" count=1000 logged=5`) {
+	if !strings.Contains(h.logs.String(), `reason="proof refused: wrong mac" count=1000 logged=5`) {
 		t.Errorf("no summary of the denied proofs in:\n%s", h.logs)
 	}
 }
