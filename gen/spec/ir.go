@@ -4,6 +4,7 @@ import (
 	"encoding/hex"
 	"errors"
 	"fmt"
+	"reflect"
 	"slices"
 	"strings"
 	"unicode/utf8"
@@ -36,6 +37,14 @@ type IR struct {
 	Vars      []IRVar      `json:"vars"`
 	Scenarios []IRScenario `json:"scenarios"`
 	Breaking  []IRBreaking `json:"breaking"`
+
+	// FrameOrder and OpOrder are how a decoder reads a message and runs
+	// one op of a plan: the steps in order, the first failing one giving
+	// the error (docs/ir.md, "Decoding"). ErrorClasses are the classes
+	// an error may have.
+	FrameOrder   []FrameStep `json:"frame_order"`
+	OpOrder      []FrameStep `json:"op_order"`
+	ErrorClasses []string    `json:"error_classes"`
 
 	// SpecVersion is the spec's version statement, 0 without one, and
 	// SpecVersionPos its place, zero without one.
@@ -126,6 +135,41 @@ type IRKind struct {
 	Values    []IRCode         `json:"values"`
 	Examples  []IRExample      `json:"examples"`
 	Invalid   []IRInvalid      `json:"invalid"`
+	// Rules are the checks of the kind's decoder, in order (derived);
+	// Plan is a struct kind's decode plan, [] for other bases (derived).
+	Rules []Rule `json:"rules"`
+	Plan  []IROp `json:"plan"`
+}
+
+// IROp is one op of a decode plan (derived): a literal to match (Lit, with
+// After the field its error names, and Found when the byte that ended the
+// field before it is the literal), or a field (Field, its kind Kind, and
+// Term, the byte that ends it, 0 when it runs to the end of its span); the
+// fields that do not apply hold their zero values.
+type IROp struct {
+	Lit    string `json:"lit"`
+	LitHex string `json:"lit_hex,omitempty"`
+	After  string `json:"after"`
+	Found  bool   `json:"found"`
+	Field  string `json:"field"`
+	Kind   string `json:"kind"`
+	Term   int    `json:"term"`
+}
+
+// IRPlan is how a message is read (derived): Head, then, when If is set,
+// Then if If's field holds its code and Else if not. First names the field
+// a length prefix's "truncated" error names, Last its "trailing" error;
+// LastThen and LastElse the field a "trailing" error after each branch
+// names (LastThen after Head when there is no If).
+type IRPlan struct {
+	Head     []IROp `json:"head"`
+	If       IRCond `json:"if"` // Field "" when the message has no if group
+	Then     []IROp `json:"then"`
+	Else     []IROp `json:"else"`
+	First    string `json:"first"`
+	Last     string `json:"last"`
+	LastThen string `json:"last_then"`
+	LastElse string `json:"last_else"`
 }
 
 // IRItem is one item of a message or a struct kind: exactly one of Literal,
@@ -179,7 +223,10 @@ type IRInvalid struct {
 	InputHex string `json:"input_hex,omitempty"`
 	Error    string `json:"error"`
 	Field    string `json:"field"`
-	Pos      IRPos  `json:"pos"`
+	// Offset is where the model's decoder refuses the input (derived):
+	// every decoder must refuse it there.
+	Offset int   `json:"offset"`
+	Pos    IRPos `json:"pos"`
 }
 
 // IRProtocol holds the framing facts of a protocol.
@@ -214,6 +261,7 @@ type IRMessage struct {
 	MaxLen     int         `json:"max_len"`
 	Examples   []IRExample `json:"examples"`
 	Invalid    []IRInvalid `json:"invalid"`
+	Plan       IRPlan      `json:"plan"`
 }
 
 // IRSequence is an exchange of messages of one protocol.
@@ -270,6 +318,8 @@ func (s *Spec) IR() *IR {
 		Scenarios: []IRScenario{},
 		Breaking:  []IRBreaking{},
 
+		FrameOrder: FrameOrder, OpOrder: OpOrder, ErrorClasses: ErrNames,
+
 		SpecVersion:    s.Version,
 		SpecVersionPos: irPos(s.VersionPos),
 	}
@@ -285,7 +335,11 @@ func (s *Spec) IR() *IR {
 			CanHold: byteRanges(k.CanHold),
 			Width:   k.Impl().Width(k), MinLen: k.MinLen(), MaxLen: k.MaxLen(),
 			Parts: irItems(k.Parts), Values: []IRCode{},
-			Examples: irExamples(k.Examples), Invalid: irInvalid(k.Invalid),
+			Examples: irExamples(k.Examples), Invalid: irInvalid(k.Invalid, k.invalidAt),
+			Rules: k.Rules(), Plan: []IROp{},
+		}
+		if k.Base == Struct {
+			ik.Plan = irOps(k.PartOps())
 		}
 		ik.Deny, ik.DenyHex = byteString(k.Deny)
 		ik.Allow, ik.AllowHex = byteString(k.AllowSrc)
@@ -305,7 +359,8 @@ func (s *Spec) IR() *IR {
 		im := IRMessage{
 			Proto: m.Proto.Name, Tag: m.Tag, GoType: m.GoType, Doc: text(m.Doc), Pos: irPos(m.Pos),
 			Role: roleName(s.Role(m)), Items: irItems(m.Items), MaxLen: m.MaxLen(),
-			Examples: irExamples(m.Examples), Invalid: irInvalid(m.Invalid),
+			Examples: irExamples(m.Examples), Invalid: irInvalid(m.Invalid, s.invalidAt(m.Proto)),
+			Plan: irPlan(m.Plan()),
 		}
 		im.AnswersAll = []string{}
 		for _, o := range m.Answers {
@@ -389,14 +444,55 @@ func irExamples(xs []Example) []IRExample {
 	return out
 }
 
-func irInvalid(xs []Invalid) []IRInvalid {
+func irInvalid(xs []Invalid, at func(string) int) []IRInvalid {
 	out := []IRInvalid{}
 	for _, in := range xs {
-		ii := IRInvalid{Error: in.Err, Field: text(in.Field), Pos: irPos(in.Pos)}
+		ii := IRInvalid{Error: in.Err, Field: text(in.Field), Offset: at(in.Input), Pos: irPos(in.Pos)}
 		ii.Input, ii.InputHex = byteString(in.Input)
 		out = append(out, ii)
 	}
 	return out
+}
+
+// invalidAt is where k's decoder refuses input, -1 if it does not.
+func (k *Kind) invalidAt(input string) int {
+	if _, err := k.ParseKind(input); err != nil {
+		return err.Offset
+	}
+	return -1
+}
+
+// invalidAt is where the decoder of p refuses input, -1 if it does not.
+func (s *Spec) invalidAt(p *Protocol) func(string) int {
+	return func(input string) int {
+		if _, err := s.Decode(p, []byte(input)); err != nil {
+			return err.Offset
+		}
+		return -1
+	}
+}
+
+func irOps(ops []Op) []IROp {
+	out := []IROp{}
+	for _, op := range ops {
+		if op.Field != nil {
+			out = append(out, IROp{Field: op.Field.Name, Kind: op.Field.Kind.Name, Term: int(op.Term)})
+			continue
+		}
+		o := IROp{After: op.After, Found: op.Found}
+		o.Lit, o.LitHex = byteString(op.Lit)
+		out = append(out, o)
+	}
+	return out
+}
+
+func irPlan(pl Plan) IRPlan {
+	ip := IRPlan{Head: irOps(pl.Head), Then: irOps(pl.Then), Else: irOps(pl.Else),
+		First: pl.First, Last: pl.Last, LastThen: pl.LastThen, LastElse: pl.LastElse, If: IRCond{Items: []IRItem{}}}
+	if c := pl.Cond; c != nil {
+		ip.If = IRCond{Field: c.Field.Name, Code: c.Code.Name, Value: c.Code.Value, Items: []IRItem{}, Pos: irPos(c.Pos)}
+	}
+	return ip
 }
 
 // byteRanges lists the bytes in a set as inclusive runs [lo, hi], ascending.
@@ -859,6 +955,9 @@ func (b *irReader) derived(ir *IR) {
 			{"width", ik.Width == k.Impl().Width(k)},
 			{"min_len", ik.MinLen == k.MinLen()},
 			{"max_len", ik.MaxLen == k.MaxLen()},
+			{"rules", reflect.DeepEqual(ik.Rules, k.Rules())},
+			{"plan", k.Base != Struct && len(ik.Plan) == 0 || k.Base == Struct && reflect.DeepEqual(ik.Plan, irOps(k.PartOps()))},
+			{"invalid offsets", offsetsAgree(ik.Invalid, k.invalidAt)},
 		} {
 			if !d.ok {
 				b.errorf(k.Pos, "kind %s: %s disagrees with the kind's other fields (it is derived from them)", k.Name, d.name)
@@ -870,6 +969,12 @@ func (b *irReader) derived(ir *IR) {
 		if im.MaxLen != m.MaxLen() {
 			b.errorf(m.Pos, "message %s: max_len %d, but its items give %d", m.Tag, im.MaxLen, m.MaxLen())
 		}
+		if !reflect.DeepEqual(im.Plan, irPlan(m.Plan())) {
+			b.errorf(m.Pos, "message %s: plan disagrees with the message's items (it is derived from them)", m.Tag)
+		}
+		if !offsetsAgree(im.Invalid, b.s.invalidAt(m.Proto)) {
+			b.errorf(m.Pos, "message %s: an invalid input's offset disagrees with where the model refuses it", m.Tag)
+		}
 		if r := roleName(b.s.Role(m)); im.Role != r {
 			b.errorf(m.Pos, "message %s: role %q, but answers make it %q", m.Tag, im.Role, r)
 		}
@@ -880,6 +985,22 @@ func (b *irReader) derived(ir *IR) {
 			}
 		}
 	}
+}
+
+// offsetsAgree reports whether each invalid input's offset is where at
+// refuses it.
+func offsetsAgree(xs []IRInvalid, at func(string) int) bool {
+	for _, x := range xs {
+		in := x.Input
+		if x.InputHex != "" {
+			raw, _ := hex.DecodeString(x.InputHex)
+			in = string(raw)
+		}
+		if at(in) != x.Offset {
+			return false
+		}
+	}
+	return true
 }
 
 // name checks that w is a name as the parser reads one: letters, digits
