@@ -82,16 +82,10 @@ func genConsts(b *bytes.Buffer, s *spec.Spec) {
 	genRoles(g, s)
 }
 
-// genRoles writes what each message is for, so that a server tells a
-// request it does not serve from a reply sent to it by mistake.
+// genRoles writes what each message is for (wire.Role, in wire.go), so
+// that a server tells a request it does not serve from a reply sent to it
+// by mistake.
 func genRoles(g w, s *spec.Spec) {
-	g.p("\n// Role is what a message is for.")
-	g.p("type Role uint8\n")
-	g.p("const (")
-	g.p("RoleOther Role = iota // neither asks nor answers: exchanged freely")
-	g.p("RoleRequest // a reply answers it")
-	g.p("RoleReply // it answers a request")
-	g.p(")")
 	for _, p := range s.Protocols {
 		g.p("\n// %sRole returns the role of the %s message with tag and, for a", p.Name, p.Name)
 		g.p("// reply, the tag of the (first) request it answers; %sAnswers tells", p.Name)
@@ -151,88 +145,9 @@ func genKinds(b *bytes.Buffer, s *spec.Spec) {
 	g.p("var _ = utf8.ValidString")
 	g.p("var _ = dns.IsDomainName")
 	g.p("var _ netip.Addr")
-	genDecimal(g)
-	for _, k := range s.Kinds {
-		if len(k.DenyRunes) > 0 {
-			genRuneSet(g) // once, for every kind that denies code points
-			break
-		}
-	}
+	g.p("var _ = strconv.Itoa")
 	for _, k := range s.Kinds {
 		g.p("\n// Kind %s (%s): %s.", k.Name, k.Base, k.Doc)
 		k.Impl().GoKind(spec.Go{Buffer: b}, k)
 	}
-}
-
-// genRuneSet writes the code point set of the text kinds that deny some
-// (denyrunes): ranges, ascending, searched only in text that holds a byte
-// over 0x7f.
-func genRuneSet(g w) {
-	g.p(`
-// runeSet is a set of code points, as ascending inclusive ranges.
-type runeSet [][2]rune
-
-// has reports whether r is in s.
-func (s runeSet) has(r rune) bool {
-	for _, rg := range s {
-		if r < rg[0] {
-			return false
-		}
-		if r <= rg[1] {
-			return true
-		}
-	}
-	return false
-}
-
-// index returns the offset and value of the first rune of v, valid UTF-8,
-// that is in s, or -1.
-func (s runeSet) index(v string) (int, rune) {
-	for i, r := range v {
-		if r >= utf8.RuneSelf && s.has(r) {
-			return i, r
-		}
-	}
-	return -1, 0
-}
-
-// reasonRune says which code point a text field may not hold: U+009B.
-func reasonRune(r rune) string {
-	h := strings.ToUpper(strconv.FormatInt(int64(r), 16))
-	return "rune U+" + strings.Repeat("0", max(0, 4-len(h))) + h + " not allowed"
-}`)
-}
-
-// genDecimal writes the one decimal scanner every numeric kind uses:
-// ASCII digits only, no sign, no leading zero, bounded before it overflows.
-func genDecimal(g w) {
-	g.p(`
-// scanDecimal reads a canonical decimal number from s[p:limit], stopping at
-// the first non-digit. reason is empty on success.
-func scanDecimal(s string, p, limit, max int) (n, next int, reason string) {
-	start := p
-	for p < limit && s[p] >= '0' && s[p] <= '9' {
-		n = n*10 + int(s[p]-'0')
-		if n > max {
-			return 0, p, "over " + strconv.Itoa(max)
-		}
-		p++
-	}
-	switch {
-	case p == start:
-		return 0, p, "want a decimal digit"
-	case s[start] == '0' && p-start > 1:
-		return 0, p, "leading zero"
-	}
-	return n, p, ""
-}
-
-// decimalLen is the number of digits of n.
-func decimalLen(n int) int {
-	d := 1
-	for ; n >= 10; n /= 10 {
-		d++
-	}
-	return d
-}`)
 }

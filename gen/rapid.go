@@ -107,16 +107,7 @@ func otherCode(c *spec.Cond) *spec.Code {
 // rapidCases lists every message with its generators, for table-driven
 // properties.
 func rapidCases(g w, s *spec.Spec) {
-	g.p("\n// Case is one message type with its generators.")
-	g.p("type Case struct {")
-	g.p("Proto, Tag string")
-	g.p("New func() wire.Message // a zero message to decode into")
-	g.p("Valid, Bad *rapid.Generator[wire.Message] // Bad is nil when no field can be invalid")
-	g.p("}\n")
-	g.p("func asMessage[M wire.Message](g *rapid.Generator[M]) *rapid.Generator[wire.Message] {")
-	g.p("return rapid.Map(g, func(m M) wire.Message { return m })")
-	g.p("}\n")
-	g.p("// Cases lists every message of the spec.")
+	g.p("\n// Cases lists every message of the spec (Case is in cases.go).")
 	g.p("var Cases = []Case{")
 	for _, m := range s.Messages {
 		bad := "nil"
@@ -132,21 +123,13 @@ func rapidCases(g w, s *spec.Spec) {
 // rapidExamples exports the spec's examples and invalid inputs, so that
 // seed lists and tests outside the wire package take them from the spec.
 func rapidExamples(g w, s *spec.Spec) {
-	g.p("\n// Example is a message of the spec's examples.")
-	g.p("type Example struct{ Proto, Tag, Input string }\n")
-	g.p("// Examples lists every example message of the spec, in spec order.")
+	g.p("\n// Examples lists every example message of the spec, in spec order.")
 	g.p("var Examples = []Example{")
 	for _, m := range s.Messages {
 		for _, e := range m.Examples {
 			g.p("{%q, %q, %q},", m.Proto.Name, m.Tag, e.Input)
 		}
 	}
-	g.p("}\n")
-	g.p("// Invalid is an input every decoder must refuse, with the sentinel and field.")
-	g.p("type Invalid struct {")
-	g.p("Proto, Input string")
-	g.p("Err error")
-	g.p("Field string")
 	g.p("}\n")
 	g.p("// Invalids lists every invalid input of the spec, in spec order.")
 	g.p("var Invalids = []Invalid{")

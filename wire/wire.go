@@ -4,8 +4,9 @@
 //
 // Everything that touches a wire field is generated from spec/mi.spec into
 // the z*.go files; this half of the package holds what is not per message:
-// the error values, the Message interface, the PMI stream reader and writer,
-// and the line splitter.
+// the error values, the Message interface and roles, the helpers the
+// generated kinds share (kinds.go), the PMI stream reader and writer, and
+// the line splitter.
 //
 // Encoders append to the caller's buffer and allocate nothing when it has
 // room. Decoders take the whole message, keep no reference to the input, and
@@ -30,6 +31,17 @@ type Message interface {
 	// Decode sets the message from b, which must hold exactly one message.
 	Decode(b []byte) error
 }
+
+// Role is what a message is for: the generated PMIRole and PLUMIRole say
+// it of each tag, so that a server tells a request it does not serve from a
+// reply sent to it by mistake.
+type Role uint8
+
+const (
+	RoleOther   Role = iota // neither asks nor answers: exchanged freely
+	RoleRequest             // a reply answers it
+	RoleReply               // it answers a request
+)
 
 // byteSet is a set of bytes: the bytes a text field may contain.
 type byteSet [8]uint32

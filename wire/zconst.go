@@ -56,15 +56,6 @@ const (
 	TagAuthProof       = "PA" // proof of the user's secret, agent to node, in answer to an RA: does what the PR or PD it challenged asks
 )
 
-// Role is what a message is for.
-type Role uint8
-
-const (
-	RoleOther   Role = iota // neither asks nor answers: exchanged freely
-	RoleRequest             // a reply answers it
-	RoleReply               // it answers a request
-)
-
 // PMIRole returns the role of the PMI message with tag and, for a
 // reply, the tag of the (first) request it answers; PMIAnswers tells
 // whether it answers another. An unknown tag is RoleOther.

@@ -437,18 +437,7 @@ func BadMsgAuthProof() *rapid.Generator[*wire.AuthProof] {
 	})
 }
 
-// Case is one message type with its generators.
-type Case struct {
-	Proto, Tag string
-	New        func() wire.Message            // a zero message to decode into
-	Valid, Bad *rapid.Generator[wire.Message] // Bad is nil when no field can be invalid
-}
-
-func asMessage[M wire.Message](g *rapid.Generator[M]) *rapid.Generator[wire.Message] {
-	return rapid.Map(g, func(m M) wire.Message { return m })
-}
-
-// Cases lists every message of the spec.
+// Cases lists every message of the spec (Case is in cases.go).
 var Cases = []Case{
 	{Proto: "PMI", Tag: "N", New: func() wire.Message { return new(wire.Nick) }, Valid: asMessage(MsgNick()), Bad: asMessage(BadMsgNick())},
 	{Proto: "PMI", Tag: "L", New: func() wire.Message { return new(wire.Line) }, Valid: asMessage(MsgLine()), Bad: asMessage(BadMsgLine())},
@@ -461,9 +450,6 @@ var Cases = []Case{
 	{Proto: "PLUMI", Tag: "RA", New: func() wire.Message { return new(wire.AuthChallenge) }, Valid: asMessage(MsgAuthChallenge()), Bad: asMessage(BadMsgAuthChallenge())},
 	{Proto: "PLUMI", Tag: "PA", New: func() wire.Message { return new(wire.AuthProof) }, Valid: asMessage(MsgAuthProof()), Bad: asMessage(BadMsgAuthProof())},
 }
-
-// Example is a message of the spec's examples.
-type Example struct{ Proto, Tag, Input string }
 
 // Examples lists every example message of the spec, in spec order.
 var Examples = []Example{
@@ -500,13 +486,6 @@ var Examples = []Example{
 	{"PLUMI", "PA", "PA1u1@PC-c:0123456789abcdef:d31d303819993ecf725b2c019e06dcbf"},
 	{"PLUMI", "PA", "PA0laura@bb.com:9f86d081884c7d65:f566eef10d4214faffe55e9e8d2098cd"},
 	{"PLUMI", "PA", "PA0abcdefghijklmnopqrstuvwxyz0123456@b.c:ffffffffffffffff:6f5843982bec35d6c88449faccdbe379"},
-}
-
-// Invalid is an input every decoder must refuse, with the sentinel and field.
-type Invalid struct {
-	Proto, Input string
-	Err          error
-	Field        string
 }
 
 // Invalids lists every invalid input of the spec, in spec order.
