@@ -6,10 +6,14 @@ package procstat
 import (
 	"bufio"
 	"bytes"
+	"encoding/binary"
+	"errors"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strconv"
 	"strings"
+	"syscall"
 )
 
 // Field returns a field of /proc/self/status, e.g. Field("VmRSS") is
@@ -57,22 +61,45 @@ func UDPSockets(pid int, port uint16) int {
 	if err != nil {
 		return -1
 	}
-	mine := map[string]bool{} // the inodes of its sockets
+	mine := map[uint64]bool{} // the inodes of its sockets
 	for _, fd := range fds {
-		l, err := os.Readlink(dir + "/fd/" + fd.Name())
-		if err != nil {
-			continue // closed meanwhile
-		}
-		if inode, ok := strings.CutPrefix(l, "socket:["); ok {
-			mine[strings.TrimSuffix(inode, "]")] = true
+		if inode, ok := socketInode(dir + "/fd/" + fd.Name()); ok {
+			mine[inode] = true
 		}
 	}
+	socks, err := udpBound(dir, port)
+	if err != nil {
+		return -1
+	}
 	n := 0
+	for _, s := range socks {
+		if mine[s.Inode] {
+			n++
+		}
+	}
+	return n
+}
+
+// UDPSocket is a UDP socket as /proc/net/udp and /proc/net/udp6 list it.
+type UDPSocket struct {
+	Addr  netip.AddrPort // the address it is bound to; an IPv4 socket's is IPv4
+	Inode uint64         // its inode, which names it (SocketInode)
+}
+
+// UDPBound lists the UDP sockets, IPv4 and IPv6, bound to port in this
+// process's network namespace, whichever process holds them; an error
+// where /proc/self/net/udp cannot be read (not Linux, no /proc).
+func UDPBound(port uint16) ([]UDPSocket, error) { return udpBound("/proc/self", port) }
+
+// udpBound is UDPBound in the network namespace of the process whose
+// /proc directory is dir.
+func udpBound(dir string, port uint16) ([]UDPSocket, error) {
+	var socks []UDPSocket
 	for _, table := range []string{"udp", "udp6"} {
 		b, err := os.ReadFile(dir + "/net/" + table)
 		if err != nil {
 			if table == "udp" {
-				return -1
+				return nil, err
 			}
 			continue // no IPv6
 		}
@@ -83,14 +110,72 @@ func UDPSockets(pid int, port uint16) int {
 			if len(f) < 10 {
 				continue
 			}
-			i := strings.LastIndexByte(f[1], ':')
-			p, err := strconv.ParseUint(f[1][i+1:], 16, 16)
-			if err == nil && uint16(p) == port && mine[f[9]] {
-				n++
+			ap, ok := parseProcAddr(f[1])
+			if !ok || ap.Port() != port {
+				continue
+			}
+			if inode, err := strconv.ParseUint(f[9], 10, 64); err == nil {
+				socks = append(socks, UDPSocket{ap, inode})
 			}
 		}
 	}
-	return n
+	return socks, nil
+}
+
+// parseProcAddr reads an address of /proc/net/udp ("0100007F:0D10") or
+// udp6: the IP as 32-bit words, each printed in hex in the machine's byte
+// order, then ":" and the port in hex.
+func parseProcAddr(s string) (netip.AddrPort, bool) {
+	h, p, ok := strings.Cut(s, ":")
+	port, err := strconv.ParseUint(p, 16, 16)
+	if !ok || err != nil || (len(h) != 8 && len(h) != 32) {
+		return netip.AddrPort{}, false
+	}
+	var ip []byte
+	for i := 0; i < len(h); i += 8 {
+		w, err := strconv.ParseUint(h[i:i+8], 16, 32)
+		if err != nil {
+			return netip.AddrPort{}, false
+		}
+		ip = binary.NativeEndian.AppendUint32(ip, uint32(w))
+	}
+	a, _ := netip.AddrFromSlice(ip)
+	return netip.AddrPortFrom(a, uint16(port)), true
+}
+
+// SocketInode is the inode of the socket c, as UDPBound gives it; an error
+// where /proc cannot tell (not Linux, no /proc).
+func SocketInode(c syscall.Conn) (uint64, error) {
+	rc, err := c.SyscallConn()
+	if err != nil {
+		return 0, err
+	}
+	var inode uint64
+	ok := false
+	if err := rc.Control(func(fd uintptr) {
+		inode, ok = socketInode("/proc/self/fd/" + strconv.FormatUint(uint64(fd), 10))
+	}); err != nil {
+		return 0, err
+	}
+	if !ok {
+		return 0, errors.New("procstat: cannot read the socket's inode from /proc/self/fd")
+	}
+	return inode, nil
+}
+
+// socketInode reads the inode of the socket that the link fd, in a /proc
+// fd directory, names ("socket:[12345]").
+func socketInode(fd string) (uint64, bool) {
+	l, err := os.Readlink(fd)
+	if err != nil {
+		return 0, false // closed meanwhile, or no /proc
+	}
+	v, ok := strings.CutPrefix(l, "socket:[")
+	if !ok {
+		return 0, false
+	}
+	inode, err := strconv.ParseUint(strings.TrimSuffix(v, "]"), 10, 64)
+	return inode, err == nil
 }
 
 // FSType is the type of the file system dir is on ("ext4", "tmpfs"), from

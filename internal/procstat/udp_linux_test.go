@@ -3,10 +3,12 @@ package procstat
 import (
 	"context"
 	"net"
+	"net/netip"
 	"os"
 	"syscall"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 )
 
@@ -45,5 +47,47 @@ func TestUDPSockets(t *testing.T) {
 	}
 	if got := UDPSockets(-1, uint16(port)); got != -1 {
 		t.Errorf("UDPSockets of no process = %d, want -1", got)
+	}
+}
+
+// TestUDPBound: the sockets bound to a port are listed with their
+// addresses, IPv4 and IPv6, and the inodes SocketInode gives; a socket on
+// another port is not.
+func TestUDPBound(t *testing.T) {
+	if _, err := os.Stat("/proc/self/net/udp"); err != nil {
+		t.Skip("no /proc on this system")
+	}
+	a, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer a.Close()
+	port := a.LocalAddr().(*net.UDPAddr).AddrPort().Port()
+	conns := []*net.UDPConn{a}
+	if b, err := net.ListenUDP("udp6", &net.UDPAddr{IP: net.IPv6loopback, Port: int(port)}); err == nil {
+		defer b.Close()
+		conns = append(conns, b)
+	} else {
+		t.Logf("no IPv6 socket on the port (%v): IPv4 only", err)
+	}
+	other, err := net.ListenUDP("udp4", &net.UDPAddr{IP: net.IPv4(127, 0, 0, 1)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer other.Close()
+	var want []UDPSocket
+	for _, c := range conns {
+		inode, err := SocketInode(c)
+		if err != nil {
+			t.Fatal(err)
+		}
+		want = append(want, UDPSocket{c.LocalAddr().(*net.UDPAddr).AddrPort(), inode})
+	}
+	got, err := UDPBound(port)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, got, cmp.Comparer(func(a, b netip.AddrPort) bool { return a == b })); diff != "" {
+		t.Errorf("UDPBound(%d) (-want +got):\n%s", port, diff)
 	}
 }
