@@ -17,6 +17,7 @@ import (
 
 	"mi/cluster"
 	"mi/internal/datalog"
+	"mi/internal/fileerr"
 	"mi/internal/procstat"
 
 	"mi/lumi"
@@ -176,7 +177,7 @@ func open(opts Options, log *slog.Logger, t0 time.Time) (*Node, error) {
 		}
 		if dlog, err = datalog.OpenDataLog(path); err != nil {
 			closeAll(conns)
-			return nil, fmt.Errorf("node: %w", err)
+			return nil, fmt.Errorf("node: %w", fileerr.Flag("-log", path, err))
 		}
 		dlog.SetMaxSize(opts.LogMax)
 	}

@@ -23,6 +23,7 @@ import (
 	"mi/cluster"
 	"mi/internal/auth"
 	"mi/internal/datalog"
+	"mi/internal/fileerr"
 	"mi/internal/opserver"
 	"mi/internal/sdnotify"
 	"mi/lumi"
@@ -80,12 +81,11 @@ failed; 2 bad usage.
 Flags:
 `
 
-// cannotStart says why the node cannot start: in the log, for programs
-// that watch it (lumictl bench), and as a person reads it, since a config
-// error may show an example on lines of its own. It returns the exit
-// status.
-func cannotStart(log *slog.Logger, stderr io.Writer, err error) int {
-	log.Error("cannot start", "err", err)
+// cannotStart says why the node cannot start, once, as a person reads it
+// (a config error may show an example on lines of its own), and returns
+// the exit status. A program that starts the node reads the same line,
+// or the exit status: the log has no copy of it.
+func cannotStart(stderr io.Writer, err error) int {
 	fmt.Fprintf(stderr, "lumi-node: cannot start: %v\n", err)
 	return exitError
 }
@@ -98,7 +98,7 @@ func readSecrets(path string, log *slog.Logger) (map[string][]byte, error) {
 	}
 	secrets, err := auth.ReadSecrets(path)
 	if err != nil {
-		return nil, fmt.Errorf("-auth: %w", err)
+		return nil, fileerr.Flag("-auth", path, err)
 	}
 	if fi, err := os.Stat(path); err == nil && fi.Mode().Perm()&0o077 != 0 {
 		log.Warn("the secrets file can be read by others than its owner", "path", path, "mode", fi.Mode().Perm().String())
@@ -188,14 +188,21 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: level}))
 
+	if *cpuProfile != "" {
+		stop, err := startCPUProfile(*cpuProfile)
+		if err != nil {
+			return cannotStart(stderr, fileerr.Flag("-cpuprofile", *cpuProfile, err))
+		}
+		defer stop()
+	}
 	secrets, err := readSecrets(*authPath, log)
 	if err != nil {
-		return cannotStart(log, stderr, err)
+		return cannotStart(stderr, err)
 	}
 	var ops *opserver.Server
 	if *metricsAddr != "" {
 		if ops, err = opserver.Listen(*metricsAddr); err != nil {
-			return cannotStart(log, stderr, fmt.Errorf("-metrics: %w", err))
+			return cannotStart(stderr, fmt.Errorf("-metrics: %w", err))
 		}
 		defer ops.Close()
 	}
@@ -218,7 +225,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 		DNSTimeout:  *dnsTimeout,
 	})
 	if err != nil {
-		return cannotStart(log, stderr, err)
+		return cannotStart(stderr, err)
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
@@ -268,14 +275,6 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 			log.Warn("console stopped", "err", err)
 		}
 	}()
-	if *cpuProfile != "" {
-		stop, err := startCPUProfile(*cpuProfile)
-		if err != nil {
-			log.Error("cannot profile", "err", err)
-			return exitError
-		}
-		defer stop()
-	}
 	if err := n.Run(ctx); err != nil {
 		log.Error("node failed", "err", err)
 		return exitError
