@@ -47,7 +47,7 @@ func corpusFiles(s *spec.Spec) ([]file, error) {
 		seed("Fuzz"+sq.Proto.Name+"Stream", fmt.Sprintf("sequence-%d", i+1), stream.String())
 	}
 	for _, k := range s.Kinds {
-		if k.Impl().GoFuzz(k) == "" {
+		if fuzzCall(k) == "" {
 			continue // no target reads seeds of this kind
 		}
 		for i, e := range k.Examples {
@@ -72,7 +72,7 @@ func kindFuzzFile(s *spec.Spec) (file, error) {
 	g := newW(&b)
 	g.p("var _ = wire.PLUMIMax // not every spec needs every import")
 	for _, k := range s.Kinds {
-		if call := k.Impl().GoFuzz(k); call != "" {
+		if call := fuzzCall(k); call != "" {
 			g.p("\n// %s checks the wire package's %s against the model.", kindTarget(k), k.Name)
 			g.p("func %s(f *testing.F) { %s }", kindTarget(k), call)
 		}

@@ -2,6 +2,7 @@ package main
 
 import (
 	"bytes"
+	"fmt"
 	"strings"
 
 	"mi/gen/spec"
@@ -29,12 +30,16 @@ func goFiles(s *spec.Spec) ([]file, error) {
 	return out, nil
 }
 
-// w writes formatted lines; gofmt tidies the layout afterwards.
-type w struct{ spec.Go }
+// w writes Go source lines; gofmt tidies the layout afterwards.
+type w struct{ *bytes.Buffer }
 
-func (g w) p(format string, args ...any) { g.P(format, args...) }
+// p writes one formatted line.
+func (g w) p(format string, args ...any) {
+	fmt.Fprintf(g, format, args...)
+	g.WriteByte('\n')
+}
 
-func newW(b *bytes.Buffer) w { return w{spec.Go{Buffer: b}} }
+func newW(b *bytes.Buffer) w { return w{b} }
 
 func genConsts(b *bytes.Buffer, s *spec.Spec) {
 	header(b, s, "wire", "time")
@@ -148,6 +153,6 @@ func genKinds(b *bytes.Buffer, s *spec.Spec) {
 	g.p("var _ = strconv.Itoa")
 	for _, k := range s.Kinds {
 		g.p("\n// Kind %s (%s): %s.", k.Name, k.Base, k.Doc)
-		k.Impl().GoKind(spec.Go{Buffer: b}, k)
+		goOf(k).write(g, k)
 	}
 }

@@ -45,7 +45,7 @@ func genMessage(g w, m *spec.Message) {
 		if m.CondOf(f) != nil {
 			tag += ",omitzero"
 		}
-		g.p("%s %s `json:%q` // %s", spec.Exported(f.Name), f.Kind.Impl().GoType(f.Kind), tag, f.Kind.Doc)
+		g.p("%s %s `json:%q` // %s", spec.Exported(f.Name), goType(f.Kind), tag, f.Kind.Doc)
 	}
 	g.p("}\n")
 	g.p("// Tag returns %q.", m.Tag)
@@ -53,7 +53,7 @@ func genMessage(g w, m *spec.Message) {
 	g.p("// Len returns the length of m's wire form.")
 	g.p("func (m *%s) Len() int {", t)
 	g.p("n := %d", hdrLen(p))
-	g.LenItems("m.", m.Items)
+	g.lenItems("m.", m.Items)
 	g.p("return n")
 	g.p("}\n")
 	g.p("// Append appends m's wire form to b. If a field is invalid it returns b")
@@ -67,15 +67,15 @@ func genMessage(g w, m *spec.Message) {
 			g.p("b = append(b, byte('0'+info/%d%%10))", pow10(i))
 		}
 	}
-	g.AppendItems("m.", m.Items)
+	g.appendItems("m.", m.Items)
 	g.p("return b, nil")
 	g.p("}\n")
-	ctx := &spec.GoCtx{Dst: "m.", Wrap: func(e string) string { return e }, Limit: "len(s)"}
+	ctx := &goCtx{Dst: "m.", Wrap: func(e string) string { return e }, Limit: "len(s)"}
 	g.p("func (m *%s) check() error {", t)
 	if len(m.Fields()) > 0 {
 		g.p("off := %d", hdrLen(p))
 	}
-	g.CheckItems(ctx, m.Items)
+	g.checkItems(ctx, m.Items)
 	g.p("return nil")
 	g.p("}\n")
 	genDecode(g, m, ctx)
@@ -103,7 +103,7 @@ func genSignedType(g w, s *spec.Spec) {
 // genSigned writes AppendSigned: what m's signature field signs, encoded
 // by the same items code as Append, so that signer and checker sign the
 // same bytes.
-func genSigned(g w, m *spec.Message, ctx *spec.GoCtx) {
+func genSigned(g w, m *spec.Message, ctx *goCtx) {
 	t, sig, items := m.GoType, m.Signature.Name, m.SignedItems()
 	g.p("\n// AppendSigned appends the bytes that m's %s field signs to b: m's wire", sig)
 	g.p("// form up to, not including, the %q before %s. It checks every field", m.Items[len(m.Items)-2].Literal, sig)
@@ -112,19 +112,19 @@ func genSigned(g w, m *spec.Message, ctx *spec.GoCtx) {
 	g.p("func (m *%s) AppendSigned(b []byte) ([]byte, error) {", t)
 	g.p("if err := m.checkSigned(); err != nil { return b, inMessage(err, %q, Tag%s) }", m.Proto.Name, t)
 	g.p("b = append(b, Tag%s...)", t)
-	g.AppendItems("m.", items)
+	g.appendItems("m.", items)
 	g.p("return b, nil")
 	g.p("}\n")
 	g.p("func (m *%s) checkSigned() error {", t)
 	if len(spec.FieldsOf(items)) > 0 {
 		g.p("off := %d", hdrLen(m.Proto))
-		g.CheckItems(ctx, items)
+		g.checkItems(ctx, items)
 	}
 	g.p("return nil")
 	g.p("}")
 }
 
-func genDecode(g w, m *spec.Message, ctx *spec.GoCtx) {
+func genDecode(g w, m *spec.Message, ctx *goCtx) {
 	t, p, pl := m.GoType, m.Proto, m.Plan()
 	g.p("// Decode sets m from b, which must hold exactly one %s message. It", m.Tag)
 	g.p("// keeps no reference to b.")
@@ -141,7 +141,7 @@ func genDecode(g w, m *spec.Message, ctx *spec.GoCtx) {
 	g.p("if len(s) < %d { return fieldErr(ErrTruncated, \"type\", len(s), \"missing\") }", p.TagLen)
 	g.p("if s[:%d] != Tag%s { return fieldErr(ErrUnknownType, \"type\", 0, reasonTag(s[:%d], Tag%s)) }", p.TagLen, t, p.TagLen, t)
 	if p.LengthDigits > 0 {
-		g.p("info, err := %sInfoLen(s)", spec.Lower(p.Name))
+		g.p("info, err := %sInfoLen(s)", lower(p.Name))
 		g.p("if err != nil { return err }")
 		g.p("if n := %d + info; len(s) < n { return fieldErr(ErrTruncated, %q, len(s), reasonLength(len(s), n)) }", hdrLen(p), pl.First)
 		g.p("if n := %d + info; len(s) > n { return fieldErr(ErrTrailing, %q, n, reasonLength(len(s), n)) }", hdrLen(p), pl.Last)
@@ -155,12 +155,12 @@ func genDecode(g w, m *spec.Message, ctx *spec.GoCtx) {
 	framed := p.LengthDigits > 0
 	if pl.Cond == nil {
 		open := spec.EndsOpen(pl.Head)
-		g.DecodeOps(ctx, pl.Head, framed, !open)
+		g.decodeOps(ctx, pl.Head, framed, !open)
 		trailing(g, open, pl.LastThen)
 		g.p("}")
 		return
 	}
-	g.DecodeOps(ctx, pl.Head, framed, true)
+	g.decodeOps(ctx, pl.Head, framed, true)
 	g.p("if m.%s == %s {", spec.Exported(pl.Cond.Field.Name), spec.CodeConst(pl.Cond.Field.Kind, pl.Cond.Code))
 	branch(g, ctx, pl.Then, framed, pl.LastThen)
 	g.p("}")
@@ -169,9 +169,9 @@ func genDecode(g w, m *spec.Message, ctx *spec.GoCtx) {
 }
 
 // branch writes one shape of a message with an if group, after its head.
-func branch(g w, ctx *spec.GoCtx, ops []spec.Op, framed bool, last string) {
+func branch(g w, ctx *goCtx, ops []spec.Op, framed bool, last string) {
 	open := spec.EndsOpen(ops)
-	g.DecodeOps(ctx, ops, framed, !open)
+	g.decodeOps(ctx, ops, framed, !open)
 	trailing(g, open, last)
 }
 
@@ -188,8 +188,8 @@ func trailing(g w, open bool, last string) {
 // decimal digits after the tag.
 func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	h := hdrLen(p)
-	g.p("\n// %sInfoLen reads the info length of a %s message: %s.", spec.Lower(p.Name), p.Name, p.LengthDoc)
-	g.p("func %sInfoLen(s string) (int, error) {", spec.Lower(p.Name))
+	g.p("\n// %sInfoLen reads the info length of a %s message: %s.", lower(p.Name), p.Name, p.LengthDoc)
+	g.p("func %sInfoLen(s string) (int, error) {", lower(p.Name))
 	g.p("if len(s) < %d { return 0, fieldErr(ErrTruncated, \"length\", len(s), \"missing\") }", h)
 	g.p("n := 0")
 	g.p("for i := %d; i < %d; i++ {", p.TagLen, h)
@@ -198,9 +198,9 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("}")
 	g.p("return n, nil")
 	g.p("}\n")
-	g.p("// %sFrameLen returns the length of the %s message whose header starts", spec.Lower(p.Name), p.Name)
+	g.p("// %sFrameLen returns the length of the %s message whose header starts", lower(p.Name), p.Name)
 	g.p("// hdr (at least %d bytes), so a stream reader knows how much to read.", h)
-	g.p("func %sFrameLen(hdr string) (int, error) {", spec.Lower(p.Name))
+	g.p("func %sFrameLen(hdr string) (int, error) {", lower(p.Name))
 	// The error names the tag by its constant: keeping a slice of hdr would
 	// make every caller's header escape to the heap.
 	g.p("var tag string")
@@ -210,7 +210,7 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	}
 	g.p("default: return 0, inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(hdr[:%d], \"\")), %q, \"\")", p.TagLen, p.Name)
 	g.p("}")
-	g.p("n, err := %sInfoLen(hdr)", spec.Lower(p.Name))
+	g.p("n, err := %sInfoLen(hdr)", lower(p.Name))
 	g.p("if err != nil { return 0, inMessage(err, %q, tag) }", p.Name)
 	g.p("return %d + n, nil", h)
 	g.p("}")

@@ -15,7 +15,7 @@ func rapidFiles(s *spec.Spec) ([]file, error) {
 	g := newW(&b)
 	g.p("var _ netip.Addr // not every spec needs every import")
 	for _, k := range s.Kinds {
-		k.Impl().Rapid(g.Go, k)
+		rapidKinds[k.Base].write(g, k)
 	}
 	for _, m := range s.Messages {
 		rapidMessage(g, m)
@@ -76,11 +76,11 @@ func badCases(m *spec.Message) []string {
 		bad := fmt.Sprintf("m.%s = Bad%s().Draw(t, %q)", name, gen, f.Name)
 		c := m.CondOf(f)
 		switch {
-		case c == nil && f.Kind.Impl().HasBad(f.Kind):
+		case c == nil && hasBad(f.Kind):
 			out = append(out, bad)
 		case c != nil:
 			held := bad
-			if !f.Kind.Impl().HasBad(f.Kind) {
+			if !hasBad(f.Kind) {
 				o := otherCode(c)
 				if o == nil {
 					continue // the condition always holds and every value is valid

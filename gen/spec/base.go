@@ -2,9 +2,12 @@ package spec
 
 import "sort"
 
-// Base is a base kind: everything the toolchain knows about one lexical
-// shape of field. Each lives in a file of its own (kind_*.go) and is listed
-// in bases; a base that misses a part of this interface does not compile.
+// Base is a base kind: everything the model knows about one lexical shape
+// of field. Each lives in a file of its own (kind_*.go) and is listed in
+// bases; a base that misses a part of this interface does not compile.
+// What a back end writes for a base is the back end's: an entry per base
+// in each (gen/kinds_*.go), which gen's tests require of every base listed
+// here.
 type Base interface {
 	// Name is the word that names the base in a kind statement.
 	Name() string
@@ -26,25 +29,8 @@ type Base interface {
 	// Encode appends the wire form of a value Decode returned.
 	Encode(k *Kind, b []byte, v any) []byte
 
-	// GoType is the Go type of a value in the wire package; GoZero is its
-	// zero value, ready to compare with.
-	GoType(k *Kind) string
-	GoZero(k *Kind) string
-	// GoKind writes the kind's Go functions: parseN(s, off, limit, field),
-	// checkN(v, field, off), appendN(b, v), lenN(v), and what the wire
-	// package exports for it (N is k.GoName()).
-	GoKind(g Go, k *Kind)
-	// Rapid writes the rapid generator N() of valid values and, when
-	// HasBad, BadN() of invalid ones, in package wiregen.
-	Rapid(g Go, k *Kind)
-	// HasBad reports whether some value of the Go type is invalid.
-	HasBad(k *Kind) bool
 	// DocRules are the kind's rules for the reference page.
 	DocRules(k *Kind) []string
-	// GoFuzz is the Go call that fuzzes what the wire package exports to
-	// parse or check a whole value (package fuzz: fuzzParse or fuzzCheck),
-	// or "" when it exports nothing. The target is FuzzKind<GoName>.
-	GoFuzz(k *Kind) string
 
 	// Lua is the kind's entry in the Wireshark dissector's table of
 	// kinds: a Lua table constructor whose decode mirrors Decode (the
@@ -54,14 +40,6 @@ type Base interface {
 	// a chunk of source the dissector holds once, however many kinds
 	// share it (a chunk two bases return is written once).
 	LuaFuncs() []string
-}
-
-// RapidType is the Go type of a value as package wiregen names it.
-func RapidType(k *Kind) string {
-	if k.GoType != "" {
-		return "wire." + k.GoType
-	}
-	return k.Impl().GoType(k)
 }
 
 // bases lists every base kind. Adding one is a new kind_*.go file and a line here.
@@ -93,6 +71,16 @@ func declarableBases() []string {
 		}
 	}
 	sort.Strings(out)
+	return out
+}
+
+// Bases lists the names of every base, codes included, in the order they
+// are registered: what each back end must have an entry for.
+func Bases() []string {
+	var out []string
+	for _, b := range bases {
+		out = append(out, b.Name())
+	}
 	return out
 }
 

@@ -237,7 +237,7 @@ func decodeStruct(k *Kind, s string, off, limit int) (any, *WireError) {
 		return nil, err
 	}
 	if d.off != limit {
-		return nil, wireErr("trailing", lastField(ops, k.Name), d.off, "the value ends at %d", d.off)
+		return nil, wireErr("trailing", k.TrailingField(), d.off, "the value ends at %d", d.off)
 	}
 	return d.vals, nil
 }

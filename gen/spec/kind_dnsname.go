@@ -25,10 +25,6 @@ func (dnsnameBase) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
 	return v, err
 }
 
-func (dnsnameBase) GoKind(g Go, k *Kind) { goText(g, k, true) }
-
-func (dnsnameBase) Rapid(g Go, k *Kind) { rapidText(g, k, "dnsName") }
-
 func (dnsnameBase) DocRules(k *Kind) []string { return append(textRules(k), "a valid DNS name") }
 
 func (dnsnameBase) Lua(k *Kind) string { return luaText(k, "dnsname_decode") }

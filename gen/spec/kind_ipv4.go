@@ -46,79 +46,9 @@ func (ipv4Base) Encode(_ *Kind, b []byte, v any) []byte {
 	return fmt.Appendf(b, "%d.%d.%d.%d", a[0], a[1], a[2], a[3])
 }
 
-func (ipv4Base) GoType(*Kind) string { return "netip.Addr" }
-
-func (ipv4Base) GoZero(*Kind) string { return "(netip.Addr{})" }
-
-func (ipv4Base) GoKind(g Go, k *Kind) {
-	g.P(`func parse%[1]s(s string, off, limit int, field string) (netip.Addr, error) {
-	var a [4]byte
-	p := off
-	for i := range a {
-		if i > 0 {
-			if p >= limit || s[p] != '.' {
-				return netip.Addr{}, fieldErr(ErrBadField, field, p, "want 4 decimal octets separated by dots")
-			}
-			p++
-		}
-		v, next, reason := scanDecimal(s, p, limit, 255)
-		if reason != "" {
-			return netip.Addr{}, fieldErr(ErrBadField, field, p, "octet: "+reason)
-		}
-		a[i], p = byte(v), next
-	}
-	if p != limit {
-		return netip.Addr{}, fieldErr(ErrBadField, field, p, "want 4 decimal octets separated by dots")
-	}
-	return netip.AddrFrom4(a), nil
-}
-
-func check%[1]s(v netip.Addr, field string, off int) error {
-	if !v.Is4() {
-		return fieldErr(ErrBadField, field, off, "not an IPv4 address: "+v.String())
-	}
-	return nil
-}
-
-func append%[1]s(b []byte, v netip.Addr) []byte { return v.AppendTo(b) }
-
-// len%[1]s is what append%[1]s writes, for any address: a struct's check
-// measures its parts before it checks them.
-func len%[1]s(v netip.Addr) int {
-	if !v.Is4() {
-		var b [64]byte
-		return len(v.AppendTo(b[:0]))
-	}
-	a := v.As4()
-	return 3 + decimalLen(int(a[0])) + decimalLen(int(a[1])) + decimalLen(int(a[2])) + decimalLen(int(a[3]))
-}`, k.GoName())
-}
-
-func (ipv4Base) Rapid(g Go, k *Kind) {
-	n := k.GoName()
-	g.P("\n// %s draws an IPv4 address.", n)
-	g.P("func %s() *rapid.Generator[netip.Addr] {", n)
-	g.P("return rapid.Custom(func(t *rapid.T) netip.Addr {")
-	g.P("var a [4]byte")
-	g.P("for i := range a { a[i] = rapid.Byte().Draw(t, \"octet\") }")
-	g.P("return netip.AddrFrom4(a)")
-	g.P("})")
-	g.P("}\n")
-	g.P("// Bad%s draws what is not an IPv4 address.", n)
-	g.P("func Bad%s() *rapid.Generator[netip.Addr] {", n)
-	g.P("return rapid.SampledFrom([]netip.Addr{{}, netip.IPv6Loopback(), netip.MustParseAddr(\"::ffff:1.2.3.4\")})")
-	g.P("}")
-}
-
-// The zero Addr and IPv6 addresses are no IPv4 address.
-func (ipv4Base) HasBad(*Kind) bool { return true }
-
 func (ipv4Base) DocRules(*Kind) []string {
 	return []string{"four decimal octets 0..255 joined by `.`; no sign, no leading zero"}
 }
-
-// The wire package exports no parser of a lone value of this base.
-func (ipv4Base) GoFuzz(*Kind) string { return "" }
 
 func (ipv4Base) Lua(*Kind) string {
 	return `{ftype = "IPv4", width = 0, decode = ipv4_decode, value = ipv4_value}`

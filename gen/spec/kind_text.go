@@ -38,6 +38,13 @@ func (k *Kind) holdsAny() bool {
 	return false
 }
 
+// Textual reports whether k's values are runs of bytes of any length from
+// Min to Max (text and the bases built on it): the parts a struct's length
+// budget can shorten, which a generator draws by length.
+func (k *Kind) Textual() bool { _, ok := k.Impl().(interface{ textual() }); return ok }
+
+func (textBase) textual() {}
+
 func (textBase) Bounds(k *Kind) (int, int) { return k.Min, k.Max }
 
 func (textBase) CanHold(k *Kind, c byte) bool { return k.Allowed[c] }
@@ -49,155 +56,6 @@ func (textBase) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
 }
 
 func (textBase) Encode(_ *Kind, b []byte, v any) []byte { return append(b, v.(string)...) }
-
-func (textBase) GoType(*Kind) string { return "string" }
-
-func (textBase) GoZero(*Kind) string { return `""` }
-
-func (textBase) GoKind(g Go, k *Kind) { goText(g, k, false) }
-
-// goText writes a text kind's functions; dns adds the DNS name check.
-func goText(g Go, k *Kind, dns bool) {
-	n := k.GoName()
-	set := Lower(n) + "Bytes"
-	g.P("func check%s(v string, field string, off int) error {", n)
-	if k.Min > 0 {
-		g.P("if len(v) < %d { return fieldErr(ErrBadField, field, off, reasonShort(len(v), %d)) }", k.Min, k.Min)
-	}
-	g.P("if len(v) > %d { return fieldErr(ErrTooLong, field, off, reasonLength(len(v), %d)) }", k.Max, k.Max)
-	deny := denied(k)
-	few := len(deny) <= 3 && !k.UTF8
-	hi := false // whether the scan below tracks high bytes for the UTF-8 check
-	switch {
-	case len(deny) == 0:
-		// every byte allowed: nothing to scan
-	case few:
-		// A few denied bytes: IndexByte scans faster than a per-byte test.
-		g.P("if i := indexAnyByte(v, %q); i >= 0 { return fieldErr(ErrBadField, field, off+i, reasonByte(v[i])) }", deny)
-	default:
-		if hi = k.UTF8; hi {
-			g.P("var hi byte // any byte >= 0x80 means UTF-8 to check")
-		}
-		g.P("for i := 0; i < len(v); i++ {")
-		g.P("if !%s.has(v[i]) { return fieldErr(ErrBadField, field, off+i, reasonByte(v[i])) }", set)
-		if k.UTF8 {
-			g.P("hi |= v[i]")
-		}
-		g.P("}")
-	}
-	if k.UTF8 {
-		goUTF8(g, k, hi)
-	}
-	if dns {
-		g.P("if _, ok := dns.IsDomainName(v); !ok { return fieldErr(ErrBadField, field, off, \"not a DNS name\") }")
-	}
-	g.P("return nil")
-	g.P("}\n")
-	g.P("func parse%s(s string, off, limit int, field string) (string, error) {", n)
-	g.P("v := s[off:limit]")
-	g.P("return v, check%s(v, field, off)", n)
-	g.P("}\n")
-	g.P("func append%s(b []byte, v string) []byte { return append(b, v...) }\n", n)
-	g.P("func len%s(v string) int { return len(v) }\n", n)
-	g.P("// Check%s reports whether v is a valid %s.", n, k.Name)
-	g.P("func Check%s(v string) error { return check%s(v, %q, 0) }\n", n, n, k.Name)
-	goRuneSet(g, k)
-	if few || len(deny) == 0 {
-		return // checked without a byte set
-	}
-	var words [8]uint32
-	for c := 0; c < 256; c++ {
-		if k.Allowed[c] {
-			words[c>>5] |= 1 << (c & 31)
-		}
-	}
-	g.P("// %s holds the bytes a %s may contain.", set, k.Name)
-	g.P("var %s = byteSet{%#08x, %#08x, %#08x, %#08x, %#08x, %#08x, %#08x, %#08x}", set,
-		words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7])
-}
-
-// goUTF8 writes the checks of a UTF-8 kind: the encoding, then the code
-// points it denies. hi says the byte scan before it tracked the high bytes:
-// ASCII text then skips both.
-func goUTF8(g Go, k *Kind, hi bool) {
-	bad := "{ return fieldErr(ErrBadField, field, off+badUTF8(v), \"invalid UTF-8\") }"
-	switch {
-	case len(k.DenyRunes) == 0 && hi:
-		g.P("if hi >= 0x80 && !utf8.ValidString(v) %s", bad)
-		return
-	case hi:
-		g.P("if hi >= 0x80 {")
-		defer g.P("}")
-	}
-	g.P("if !utf8.ValidString(v) %s", bad)
-	if len(k.DenyRunes) > 0 {
-		g.P("if i, r := %sRunes.index(v); i >= 0 { return fieldErr(ErrBadField, field, off+i, reasonRune(r)) }", Lower(k.GoName()))
-	}
-}
-
-// goRuneSet writes the code points a kind denies, for goUTF8's check.
-func goRuneSet(g Go, k *Kind) {
-	if len(k.DenyRunes) == 0 {
-		return
-	}
-	g.P("// %sRunes holds the code points a %s may not contain: %s.", Lower(k.GoName()), k.Name, RunesString(k.DenyRunes))
-	g.P("var %sRunes = runeSet%s\n", Lower(k.GoName()), goRunes(k.DenyRunes))
-}
-
-// goRunes is a composite literal of ranges: {{0x80, 0x9f}, {0x61c, 0x61c}}.
-func goRunes(rs []RuneRange) string {
-	var out []string
-	for _, r := range rs {
-		out = append(out, fmt.Sprintf("{%#x, %#x}", r.Lo, r.Hi))
-	}
-	return "{" + strings.Join(out, ", ") + "}"
-}
-
-// denied lists the bytes a text kind may not hold.
-func denied(k *Kind) string {
-	var b []byte
-	for c := 0; c < 256; c++ {
-		if !k.Allowed[c] {
-			b = append(b, byte(c))
-		}
-	}
-	return string(b)
-}
-
-func (textBase) Rapid(g Go, k *Kind) { rapidText(g, k, "text") }
-
-// rapidText writes the generators of a text kind; draw names the wiregen
-// function that draws from its rule.
-func rapidText(g Go, k *Kind, draw string) {
-	n := k.GoName()
-	var set, deny strings.Builder
-	high := false
-	for c := 0; c < 256; c++ {
-		switch {
-		case k.Allowed[c] && c < 0x80:
-			set.WriteByte(byte(c))
-		case k.Allowed[c]:
-			high = true
-		default:
-			deny.WriteByte(byte(c))
-		}
-	}
-	runes := ""
-	if len(k.DenyRunes) > 0 {
-		runes = ", runes: [][2]rune" + goRunes(k.DenyRunes)
-	}
-	g.P("\nvar rule%s = textRule{min: %d, max: %d, set: %q, high: %v, utf8: %v, deny: %q%s}\n",
-		n, k.Min, k.Max, set.String(), high, k.UTF8, deny.String(), runes)
-	g.P("// %sLen draws a valid %s of min to max bytes.", n, k.Name)
-	g.P("func %sLen(min, max int) *rapid.Generator[string] { return %s(rule%s, min, max) }\n", n, draw, n)
-	g.P("// %s draws a valid %s: %s.", n, k.Name, k.Doc)
-	g.P("func %s() *rapid.Generator[string] { return %sLen(%d, %d) }\n", n, n, k.Min, k.Max)
-	g.P("// Bad%s draws an invalid %s.", n, k.Name)
-	g.P("func Bad%s() *rapid.Generator[string] { return badText(rule%s, %v) }", n, n, draw == "dnsName")
-}
-
-// A value longer than max is always invalid.
-func (textBase) HasBad(*Kind) bool { return true }
 
 func (textBase) DocRules(k *Kind) []string { return textRules(k) }
 
@@ -253,10 +111,6 @@ func DocCode(s string) string {
 		s = strings.ReplaceAll(s, "|", `\x7c`)
 	}
 	return "`" + s + "`"
-}
-
-func (textBase) GoFuzz(k *Kind) string {
-	return fmt.Sprintf("fuzzCheck(f, %q, wire.Check%s)", k.Name, k.GoName())
 }
 
 func (textBase) Lua(k *Kind) string { return luaText(k, "text_decode") }

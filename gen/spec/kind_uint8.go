@@ -5,4 +5,4 @@ package spec
 // uint16.
 type uint8Base struct{ decimal }
 
-func (uint8Base) Name() string { return "uint8" }
+func (uint8Base) Name() string { return Uint8 }

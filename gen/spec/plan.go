@@ -66,6 +66,10 @@ func (m *Message) Plan() Plan {
 // PartOps is the plan of a struct kind's parts.
 func (k *Kind) PartOps() []Op { return opsOf(k.Parts, k.Name) }
 
+// TrailingField is the field a struct kind's "trailing" error names: its
+// last field.
+func (k *Kind) TrailingField() string { return lastField(k.PartOps(), k.Name) }
+
 // opsOf turns items without a condition into ops; prev names what comes
 // before them.
 func opsOf(items []Item, prev string) []Op {

@@ -29,6 +29,7 @@ const (
 	Struct  = "struct"  // literals and sub-fields, one Go struct
 	IPv4    = "ipv4"    // dotted quad, canonical decimal octets
 	Uint16  = "uint16"  // canonical decimal (no sign, no leading zero)
+	Uint8   = "uint8"   // canonical decimal 0..255
 	Codes   = "codes"   // one ASCII digit from a closed list
 )
 

@@ -1,0 +1,61 @@
+package main
+
+import (
+	"slices"
+	"testing"
+
+	"mi/gen/spec"
+)
+
+// backEndKinds lists, for each back end that writes code per base, the
+// bases it has an entry for.
+func backEndKinds() map[string][]string {
+	return map[string][]string{
+		"go (kinds_go.go)":       keys(goKinds),
+		"rapid (kinds_rapid.go)": keys(rapidKinds),
+		"fuzz (kinds_fuzz.go)":   keys(fuzzKinds),
+	}
+}
+
+func keys[V any](m map[string]V) []string {
+	var out []string
+	for k := range m {
+		out = append(out, k)
+	}
+	return out
+}
+
+// TestEveryBaseHasEveryBackEnd: every base of gen/spec has an entry in
+// every back end, and no back end has one for a base that does not exist,
+// so that a new base is not half done and a new back end covers them all.
+func TestEveryBaseHasEveryBackEnd(t *testing.T) {
+	bases := spec.Bases()
+	for be, has := range backEndKinds() {
+		for _, b := range bases {
+			if !slices.Contains(has, b) {
+				t.Errorf("base %s has no entry in the %s back end", b, be)
+			}
+		}
+		for _, b := range has {
+			if !slices.Contains(bases, b) {
+				t.Errorf("the %s back end has an entry for %s, which is no base of gen/spec", be, b)
+			}
+		}
+	}
+}
+
+// TestScratchSpecHasEveryBase: mi.spec and testdata/extra.spec hold a kind
+// of every base, so that every entry of every back end is generated and
+// its output compiled and tested (TestScratchSpecThroughEveryBackEnd,
+// TestScratchSpecDissector).
+func TestScratchSpecHasEveryBase(t *testing.T) {
+	s, err := spec.Load(writeScratchSpec(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, b := range spec.Bases() {
+		if !slices.ContainsFunc(s.Kinds, func(k *spec.Kind) bool { return k.Base == b }) {
+			t.Errorf("no kind of base %s in mi.spec or testdata/extra.spec: add one to testdata/extra.spec", b)
+		}
+	}
+}
