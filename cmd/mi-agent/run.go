@@ -4,9 +4,11 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"log/slog"
 	"net/netip"
 	"os"
@@ -23,6 +25,7 @@ import (
 	"mi/agent"
 	"mi/internal/auth"
 	"mi/internal/datalog"
+	"mi/internal/fileerr"
 	"mi/lumi"
 	"mi/plumi"
 	"mi/wire"
@@ -83,20 +86,30 @@ func parseFlags(args []string, stderr io.Writer) (options, error) {
 		return o, fmt.Errorf("unexpected argument %q", fs.Arg(0))
 	}
 	if o.addr == "" {
-		return o, fmt.Errorf("-addr is required")
+		if len(args) == 0 {
+			fs.Usage()
+			return o, errUsageShown
+		}
+		return o, fmt.Errorf("-addr is required: your MI address, user@domain (mi-agent -h lists every flag)")
 	}
 	return o, nil
 }
 
+// errUsageShown: parseFlags printed the usage, as mi-agent run without
+// arguments asks for it; nothing is to be added.
+var errUsageShown = errors.New("usage shown")
+
 // run is mi-agent; it returns the exit status.
 func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os.Signal, getenv func(string) string) int {
 	o, err := parseFlags(args, stderr)
-	if err != nil {
-		if err != flag.ErrHelp {
-			fmt.Fprintf(stderr, "mi-agent: %v\n", err)
-			return exitUsage
-		}
+	switch {
+	case err == flag.ErrHelp:
 		return exitOK
+	case err == errUsageShown:
+		return exitUsage
+	case err != nil:
+		fmt.Fprintf(stderr, "mi-agent: %v\n", err)
+		return exitUsage
 	}
 	out := newPrinter(stdout, stderr, o.json, useColour(stdout, getenv))
 	var scr *screen
@@ -131,7 +144,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os
 	defer cancel()
 	a, err := agent.New(ctx, cfg)
 	if err != nil {
-		out.fail(err)
+		out.fail(logFileError(err, cfg.LogPath))
 		return exitFail
 	}
 	printed := make(chan struct{})
@@ -341,7 +354,7 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	if o.secretFile != "" {
 		secret, err := auth.ReadSecret(o.secretFile)
 		if err != nil {
-			return cfg, fmt.Errorf("%w: -secret-file: %v", agent.ErrBadCommand, err)
+			return cfg, fmt.Errorf("%w: %w", agent.ErrBadCommand, fileerr.Flag("-secret-file", o.secretFile, err))
 		}
 		cfg.Secret = secret
 	}
@@ -365,6 +378,20 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	}
 	cfg.Resolver = res
 	return cfg, nil
+}
+
+// logFileError is err, agent.New's, named after -log and its path when
+// the datagram log at path could not be opened: the agent knows the file,
+// not the flag that named it.
+func logFileError(err error, path string) error {
+	var pe *fs.PathError
+	if path == "" || !errors.As(err, &pe) || pe.Path != path {
+		return err
+	}
+	if r := (*plumi.Reason)(nil); errors.As(err, &r) {
+		return r.Wrap("-log "+path, pe.Err) // as fileerr.Flag words it, with err's reason
+	}
+	return fileerr.Flag("-log", path, pe)
 }
 
 // printer writes events for people or, with -json, for programs.
