@@ -119,7 +119,7 @@ local function run_ops(d, ops, limit)
 end
 
 -- ---------------------------------------------------------------------------
--- The decoders of the base kinds (gen/spec/kind_*.go).
+-- The decoders of the base kinds in use (gen/lua/*.lua).
 
 -- utf8_len is the length of the valid UTF-8 sequence at s[i] (from 1) that
 -- ends by s[e], or 0 if there is none there (Go's rules: no overlong form,

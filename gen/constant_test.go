@@ -6,6 +6,7 @@ import (
 	"go/parser"
 	"go/printer"
 	"go/token"
+	"path/filepath"
 	"strings"
 	"testing"
 
@@ -69,6 +70,36 @@ func TestGeneratedGoVariesWithSpec(t *testing.T) {
 		if b[src] != "" && !strings.HasPrefix(src, modelVocabulary) {
 			t.Errorf("%s: the same for every spec: move it to hand-written source\n%s", at, src)
 		}
+	}
+}
+
+// TestLuaIsLuaSource: no Go string of the generator holds Lua functions:
+// the dissector's runtime is Lua source in gen/lua, embedded, which a
+// reader and a Lua linter see as Lua.
+func TestLuaIsLuaSource(t *testing.T) {
+	paths, err := filepath.Glob("*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	more, err := filepath.Glob("spec/*.go")
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, p := range append(paths, more...) {
+		if strings.HasSuffix(p, "_test.go") {
+			continue
+		}
+		fs := token.NewFileSet()
+		f, err := parser.ParseFile(fs, p, nil, 0)
+		if err != nil {
+			t.Fatal(err)
+		}
+		ast.Inspect(f, func(n ast.Node) bool {
+			if l, ok := n.(*ast.BasicLit); ok && l.Kind == token.STRING && strings.Contains(l.Value, "local function") {
+				t.Errorf("%s: Lua in a Go string: move it to gen/lua", fs.Position(l.Pos()))
+			}
+			return true
+		})
 	}
 }
 

@@ -2,6 +2,7 @@ package main
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"mi/gen/spec"
@@ -11,9 +12,10 @@ import (
 // bases it has an entry for.
 func backEndKinds() map[string][]string {
 	return map[string][]string{
-		"go (kinds_go.go)":       keys(goKinds),
-		"rapid (kinds_rapid.go)": keys(rapidKinds),
-		"fuzz (kinds_fuzz.go)":   keys(fuzzKinds),
+		"go (kinds_go.go)":         keys(goKinds),
+		"rapid (kinds_rapid.go)":   keys(rapidKinds),
+		"fuzz (kinds_fuzz.go)":     keys(fuzzKinds),
+		"wireshark (kinds_lua.go)": keys(luaKinds),
 	}
 }
 
@@ -56,6 +58,37 @@ func TestScratchSpecHasEveryBase(t *testing.T) {
 	for _, b := range spec.Bases() {
 		if !slices.ContainsFunc(s.Kinds, func(k *spec.Kind) bool { return k.Base == b }) {
 			t.Errorf("no kind of base %s in mi.spec or testdata/extra.spec: add one to testdata/extra.spec", b)
+		}
+	}
+}
+
+// TestLuaFilesOfEveryBase: the gen/lua files each base's entries call
+// exist, so a dissector that uses the base loads.
+func TestLuaFilesOfEveryBase(t *testing.T) {
+	for b, lk := range luaKinds {
+		for _, f := range lk.funcs() {
+			if _, err := luaFiles.ReadFile("lua/" + f + ".lua"); err != nil {
+				t.Errorf("base %s calls gen/lua/%s.lua: %v", b, f, err)
+			}
+		}
+	}
+}
+
+// TestLuaOnlyForBasesInUse: the dissector holds the functions of the bases
+// its spec uses, and not those of the others.
+func TestLuaOnlyForBasesInUse(t *testing.T) {
+	s, err := spec.Parse("other.spec", otherSpec) // no dnsname
+	if err != nil {
+		t.Fatal(err)
+	}
+	fs, err := wiresharkFiles(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	lua := string(fs[0].data)
+	for fn, want := range map[string]bool{"text_decode": true, "struct_decode": true, "ipv4_decode": true, "dnsname_decode": false, "is_domain_name": false} {
+		if got := strings.Contains(lua, "local function "+fn+"("); got != want {
+			t.Errorf("the dissector of a spec with no dnsname kind defines %s: %v, want %v", fn, got, want)
 		}
 	}
 }

@@ -31,15 +31,6 @@ type Base interface {
 
 	// DocRules are the kind's rules for the reference page.
 	DocRules(k *Kind) []string
-
-	// Lua is the kind's entry in the Wireshark dissector's table of
-	// kinds: a Lua table constructor whose decode mirrors Decode (the
-	// fields it must have are listed in lua.go).
-	Lua(k *Kind) string
-	// LuaFuncs are the Lua functions the entries of this base call, each
-	// a chunk of source the dissector holds once, however many kinds
-	// share it (a chunk two bases return is written once).
-	LuaFuncs() []string
 }
 
 // bases lists every base kind. Adding one is a new kind_*.go file and a line here.

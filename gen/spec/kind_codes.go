@@ -1,10 +1,5 @@
 package spec
 
-import (
-	"fmt"
-	"strings"
-)
-
 // codesBase is one ASCII digit from a closed list of named values.
 type codesBase struct{}
 
@@ -34,28 +29,3 @@ func (codesBase) Encode(_ *Kind, b []byte, v any) []byte { return append(b, byte
 
 // The codes are listed with each message that carries them.
 func (codesBase) DocRules(*Kind) []string { return nil }
-
-func (codesBase) Lua(k *Kind) string {
-	var vals, vs []string
-	for _, c := range k.Values {
-		vals = append(vals, fmt.Sprintf("[%d] = {value = %d, name = %s, doc = %s}", c.Value, c.Value, LuaString(c.Name), LuaString(c.Doc)))
-		vs = append(vs, fmt.Sprintf("[%d] = %s", c.Value, LuaString(c.Name)))
-	}
-	return fmt.Sprintf("{ftype = \"UINT8\", width = 1, code = true, values = {%s}, vs = {%s}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label}",
-		strings.Join(vals, ", "), strings.Join(vs, ", "))
-}
-
-func (codesBase) LuaFuncs() []string { return []string{luaCodes} }
-
-// luaCodes is codesBase.Decode in Lua; a code shows as its name.
-const luaCodes = `-- codes_decode reads one digit that must be one of the kind's codes.
-local function codes_decode(k, s, off)
-  local c = byte(s, off + 1)
-  local v = k.values[c - 48]
-  if v then return v end
-  return nil, werr("bad_field", "", off, "byte " .. quote_byte(c) .. ": no such code")
-end
-
-local function codes_value(k, v) return v.value end
-local function codes_show(k, v) return v.name end
-local function codes_label(k, v) return fmt("%s (%d): %s", v.name, v.value, v.doc) end`

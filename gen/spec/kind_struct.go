@@ -1,7 +1,6 @@
 package spec
 
 import (
-	"fmt"
 	"strconv"
 	"strings"
 )
@@ -98,24 +97,3 @@ func FormatItems(items []Item) []string {
 	}
 	return parts
 }
-
-func (structBase) Lua(k *Kind) string {
-	return fmt.Sprintf("{ftype = \"STRING\", width = 0, max = %d, last = %s, parts = %s, decode = struct_decode}",
-		k.MaxLen(), LuaString(k.TrailingField()), LuaOps(k.PartOps()))
-}
-
-func (structBase) LuaFuncs() []string { return []string{luaStruct} }
-
-// luaStruct is decodeStruct (decode.go) in Lua.
-const luaStruct = `-- struct_decode reads the parts of a struct kind from s[off:limit]: its
--- length, then its ops; its value lists the parts.
-local function struct_decode(k, s, off, limit)
-  if limit - off > k.max then
-    return nil, werr("too_long", "", off, fmt("length %d, limit %d", limit - off, k.max))
-  end
-  local d = {s = s, off = off, framed = false, vals = {}}
-  local err = run_ops(d, k.parts, limit)
-  if err then return nil, err end
-  if d.off ~= limit then return nil, werr("trailing", k.last, d.off, fmt("the value ends at %d", d.off)) end
-  return d.vals
-end`

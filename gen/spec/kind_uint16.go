@@ -61,23 +61,3 @@ func (decimal) Encode(_ *Kind, b []byte, v any) []byte {
 func (decimal) DocRules(k *Kind) []string {
 	return []string{fmt.Sprintf("decimal %d..%d; no sign, no leading zero", k.Min, k.Max)}
 }
-
-func (d decimal) Lua(k *Kind) string {
-	return fmt.Sprintf("{ftype = \"UINT%d\", width = 0, min = %d, max = %d, decode = decimal_decode, value = decimal_value}", d.bits, k.Min, k.Max)
-}
-
-func (decimal) LuaFuncs() []string { return []string{luaScanDecimal, luaDecimal} }
-
-// luaDecimal is decimal.Decode in Lua.
-const luaDecimal = `-- decimal_decode reads a canonical decimal number in the kind's range.
-local function decimal_decode(k, s, off, limit)
-  local v, next, reason = scan_decimal(s, off, limit, k.max)
-  if not reason then
-    if next ~= limit then reason = "not a decimal number"
-    elseif v < k.min then reason = "under " .. k.min end
-  end
-  if reason then return nil, werr("bad_field", "", off, reason) end
-  return v
-end
-
-local function decimal_value(k, v) return v end`

@@ -1,0 +1,5 @@
+-- The protocols and their messages: each message's fields in wire order and
+-- its decode plan (gen/spec/plan.go): head, then then_ if the if group's
+-- code is there and else_ if not; first and last name the fields a length prefix
+-- blames. A stream protocol's heuristic claims a connection whose first
+-- message is an opener: a message that starts one of its sequences.
