@@ -12,8 +12,8 @@ type Base interface {
 	// Name is the word that names the base in a kind statement.
 	Name() string
 	// Attrs lists the block attributes a kind of this base takes, besides
-	// example and invalid.
-	Attrs() []string
+	// example and invalid: their words and where their values go.
+	Attrs() []attr
 	// Check reports what is wrong with k's attributes and fills in what
 	// follows from them (a text's byte set, a number's default range).
 	Check(k *Kind, r *errs)

@@ -5,7 +5,7 @@ type codesBase struct{}
 
 func (codesBase) Name() string { return Codes }
 
-func (codesBase) Attrs() []string { return nil }
+func (codesBase) Attrs() []attr { return nil }
 
 // The parser refuses a codes block with no value.
 func (codesBase) Check(*Kind, *errs) {}

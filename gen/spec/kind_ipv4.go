@@ -7,7 +7,7 @@ type ipv4Base struct{}
 
 func (ipv4Base) Name() string { return IPv4 }
 
-func (ipv4Base) Attrs() []string { return nil }
+func (ipv4Base) Attrs() []attr { return nil }
 
 func (ipv4Base) Check(*Kind, *errs) {}
 

@@ -10,7 +10,7 @@ type structBase struct{}
 
 func (structBase) Name() string { return Struct }
 
-func (structBase) Attrs() []string { return []string{"field", "literal", "max"} }
+func (structBase) Attrs() []attr { return []attr{fieldAttr, literalAttr, maxAttr} }
 
 func (structBase) Check(k *Kind, r *errs) {
 	if len(k.Parts) == 0 {

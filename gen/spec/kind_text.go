@@ -12,8 +12,16 @@ type textBase struct{}
 
 func (textBase) Name() string { return Text }
 
-func (textBase) Attrs() []string {
-	return []string{"min", "max", "utf8", "nocontrol", "deny", "allow", "denyrunes"}
+func (textBase) Attrs() []attr {
+	return []attr{
+		minAttr,
+		maxAttr,
+		flagAttr("utf8", func(k *Kind) *bool { return &k.UTF8 }),
+		flagAttr("nocontrol", func(k *Kind) *bool { return &k.NoControl }),
+		bytesAttr("deny", func(k *Kind) *string { return &k.Deny }),
+		bytesAttr("allow", func(k *Kind) *string { return &k.AllowSrc }),
+		bytesAttr("denyrunes", func(k *Kind) *string { return &k.DenyRunesSrc }),
+	}
 }
 
 func (textBase) Check(k *Kind, r *errs) {

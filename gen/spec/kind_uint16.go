@@ -9,7 +9,7 @@ import (
 // (no sign, no leading zero) in a range that fits bits.
 type decimal struct{ bits int }
 
-func (decimal) Attrs() []string { return []string{"min", "max"} }
+func (decimal) Attrs() []attr { return []attr{minAttr, maxAttr} }
 
 func (d decimal) top() int { return 1<<d.bits - 1 }
 

@@ -212,8 +212,11 @@ func (p *parser) refuse(kw string, st stmt) {
 // docWord reports whether word i of a statement is prose for people, which
 // the back ends put in comments, tables and dissector trees.
 func docWord(stmt string, i int) bool {
+	if rawAttr(stmt) {
+		return false // bytes, as a base's attribute takes them
+	}
 	switch stmt {
-	case "example", "invalid", "literal", "deny", "allow", "denyrunes", "step":
+	case "example", "invalid", "literal", "step":
 		return false
 	case "var":
 		return i == 3 // word 2 is a sample value
@@ -383,62 +386,18 @@ func (p *parser) kind(st stmt) {
 }
 
 // kindAttr reads one statement of a kind's block. Which attributes a kind
-// takes is its base's business.
+// takes, and what their words are, is its base's business (Base.Attrs).
 func (p *parser) kindAttr(k *Kind, b Base, a stmt) (kw string, ok bool) {
 	owner := "kind " + k.Name
 	rules := map[string]rule{
 		"example": {2, []int{1}, noBlock, func(a stmt) { k.Examples = append(k.Examples, Example{a.word(1), a.pos}) }},
 		"invalid": {4, []int{1, 3}, noBlock, func(a stmt) { p.invalid(&k.Invalid, a) }},
 	}
-	attrs := b.Attrs()
-	add := func(name string, r rule) {
-		if contains(attrs, name) {
-			rules[name] = r
-		}
+	for _, at := range b.Attrs() {
+		rules[at.name] = p.attrRule(k, at)
 	}
-	number := func(dst *int) func(stmt) {
-		return func(a stmt) {
-			v, ok := p.int(a, 1)
-			if !ok {
-				p.broken[k] = true // its checks would only repeat this
-				return
-			}
-			if p.setAttr(k.Attrs, owner, a) {
-				*dst = v
-			}
-		}
-	}
-	flag := func(dst *bool) func(stmt) {
-		return func(a stmt) {
-			if p.setAttr(k.Attrs, owner, a) {
-				*dst = true
-			}
-		}
-	}
-	bytes := func(dst *string) func(stmt) {
-		return func(a stmt) {
-			if p.setAttr(k.Attrs, owner, a) {
-				*dst = a.word(1)
-			}
-		}
-	}
-	add("min", rule{2, nil, noBlock, number(&k.Min)})
-	add("max", rule{2, nil, noBlock, number(&k.Max)})
-	add("utf8", rule{1, nil, noBlock, flag(&k.UTF8)})
-	add("nocontrol", rule{1, nil, noBlock, flag(&k.NoControl)})
-	add("deny", rule{2, []int{1}, noBlock, bytes(&k.Deny)})
-	add("allow", rule{2, []int{1}, noBlock, bytes(&k.AllowSrc)})
-	add("denyrunes", rule{2, []int{1}, noBlock, bytes(&k.DenyRunesSrc)})
-	add("field", rule{3, nil, noBlock, func(a stmt) {
-		if a.word(2) == k.Name {
-			p.errorf(a.at(2), "%s: field %s is of the kind being declared", owner, a.word(1))
-			return
-		}
-		p.field(&k.Parts, a, owner, nil)
-	}})
-	add("literal", rule{2, []int{1}, noBlock, func(a stmt) { p.literal(&k.Parts, a) }})
 	if _, ok := rules[a.word(0)]; !ok && knownAttr(a.word(0)) && !a.bad {
-		p.errorf(a.pos, "%s: %q means nothing for base %s (it takes %s)", owner, a.word(0), k.Base, strings.Join(append(attrs, "example", "invalid"), ", "))
+		p.errorf(a.pos, "%s: %q means nothing for base %s (it takes %s)", owner, a.word(0), k.Base, strings.Join(append(attrNames(b.Attrs()), "example", "invalid"), ", "))
 		p.skipBlock(a)
 		return a.word(0), false
 	}
@@ -448,7 +407,7 @@ func (p *parser) kindAttr(k *Kind, b Base, a stmt) (kw string, ok bool) {
 // knownAttr reports whether some base takes the attribute name.
 func knownAttr(name string) bool {
 	for _, b := range bases {
-		if contains(b.Attrs(), name) {
+		if contains(attrNames(b.Attrs()), name) {
 			return true
 		}
 	}
