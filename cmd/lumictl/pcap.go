@@ -19,21 +19,30 @@ import (
 var pcapCommand = &command{
 	name:     "pcap",
 	synopsis: "[-json] FILE...",
-	summary:  "list the MI messages of pcap capture files",
+	summary:  "list the MI messages of capture files (pcap or pcapng)",
 	help: `
 Prints one line per message: capture time (UTC), source -> destination,
-protocol, type and fields, or the decode error. UDP payloads are PLUMI
-datagrams; TCP payloads are PMI streams, put together per direction and
-framed by the message lengths, so a message split over segments, or several
-in one segment, are still one line each. DNS (port 53) is skipped: it is how
-nodes find each other, not MI. Exits 1 if any payload fails to decode.
+protocol, type and fields, or the decode error.
 
-Files are classic pcap (tcpdump -w), not pcapng.
+UDP datagrams to or from port 3344 are PLUMI: one that does not decode is
+listed with its error. On other UDP ports only datagrams that decode as
+PLUMI are listed (as Wireshark's MI dissector does), so DNS and the rest of
+a capture's UDP traffic are skipped, whatever their port. TCP payloads are
+PMI streams, put together per direction and framed by the message lengths,
+so a message split over segments, or several in one segment, are still one
+line each. PMI has no port of its own, so every TCP stream but DNS's (port
+53) is read as PMI: other TCP traffic in a capture shows as PMI errors.
+
+Files are pcapng (tshark, dumpcap, Wireshark) or classic pcap (tcpdump -w),
+with IPv4 and IPv6. Exits 0 once every file was read, decode errors
+included (they are in the listing); 1 if a file could not be read or is not
+a whole capture (the messages before the damage are listed).
 
 Examples:
   lumictl pcap capture.pcap
-  lumictl pcap -json a.pcap b.pcap
-  tcpdump -i lo -w lumi.pcap 'udp port 3344'    # a capture of a node's traffic to list`,
+  lumictl pcap -json a.pcapng b.pcap
+  tcpdump -i lo -w lumi.pcap 'udp port 3344'    # a capture of a node's traffic to list
+  tshark -i any -w demo.pcapng                  # everything, DNS included: lumictl picks out MI`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		asJSON := fs.Bool("json", false, "print one JSON object per line")
 		return func(e *env, args []string) error {
@@ -45,7 +54,7 @@ Examples:
 	},
 }
 
-// capMessage is one MI message, or one payload that failed, of a capture.
+// capMessage is one MI message, or one MI payload that failed, of a capture.
 type capMessage struct {
 	File     string
 	Time     time.Time
@@ -75,6 +84,11 @@ const (
 	dnsPort  = 53
 )
 
+// errCut marks a datagram whose end the capture did not keep.
+var errCut = errors.New("the capture kept only the start of this datagram: snap length too small")
+
+// pcapMain lists the files' messages. A payload that fails to decode is a
+// line of the listing; only a file that cannot be read fails the command.
 func pcapMain(e *env, files []string, asJSON bool) error {
 	failed := false
 	for i, file := range files {
@@ -86,9 +100,6 @@ func pcapMain(e *env, files []string, asJSON bool) error {
 			fmt.Fprintf(e.stdout, "==> %s <==\n", file)
 		}
 		for _, m := range msgs {
-			if m.Err != nil {
-				failed = true
-			}
 			if err := printMessage(e.stdout, m, asJSON); err != nil {
 				return err
 			}
@@ -115,7 +126,10 @@ func readCapture(file string) ([]capMessage, error) {
 }
 
 // captureMessages decodes UDP payloads as PLUMI datagrams and TCP streams as
-// PMI messages.
+// PMI messages. A datagram is PLUMI if it is to or from PLUMI's port, or
+// else if it decodes as PLUMI: the rule of the Wireshark dissector's
+// heuristic, so other protocols on other ports (DNS on a port of its own,
+// mDNS, ...) are not listed as failed PLUMI.
 func captureMessages(file string, pkts []pcap.Packet) []capMessage {
 	var out []capMessage
 	var tcp []pcap.Packet
@@ -127,9 +141,21 @@ func captureMessages(file string, pkts []pcap.Packet) []capMessage {
 			tcp = append(tcp, p)
 			continue
 		}
+		onPort := p.Src.Port() == wire.PLUMIPort || p.Dst.Port() == wire.PLUMIPort
 		m := capMessage{File: file, Time: p.Time, Index: p.Index, Src: p.Src, Dst: p.Dst, Proto: protoPLUMI}
-		if m.Msg, m.Err = wire.DecodePLUMI(p.Payload); m.Err != nil {
-			m.Payload = p.Payload
+		m.Msg, m.Err = wire.DecodePLUMI(p.Payload)
+		if m.Err != nil && !onPort {
+			continue // not PLUMI
+		}
+		if p.Cut { // what decodes is not what was sent
+			if m.Err == nil {
+				m.Err = errCut
+			} else {
+				m.Err = fmt.Errorf("%w (%v)", m.Err, errCut)
+			}
+		}
+		if m.Err != nil {
+			m.Msg, m.Payload = nil, p.Payload
 		}
 		out = append(out, m)
 	}

@@ -1,8 +1,10 @@
 package main
 
 import (
-	"encoding/binary"
+	"bytes"
 	"encoding/json"
+	"io"
+	"net"
 	"net/netip"
 	"os"
 	"path/filepath"
@@ -11,71 +13,140 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
+	"github.com/miekg/dns"
 )
 
 // testPacket is one packet of a capture a test writes.
 type testPacket struct {
 	at       time.Duration // after testEpoch
 	tcp      bool
-	src, dst string // ip:port
+	src, dst string // ip:port, IPv4 or IPv6
 	seq      uint32
 	payload  string
+	cut      int // bytes of the frame's end the capture did not keep
 }
 
 var testEpoch = time.Date(2024, 1, 2, 3, 4, 5, 123456000, time.UTC)
 
-// writePcap writes a little-endian microsecond pcap of Ethernet frames and
-// returns its path.
-func writePcap(t *testing.T, name string, pkts []testPacket) string {
+// captureWriter writes a capture of Ethernet frames, as tcpdump or tshark
+// would: pcap or pcapng.
+type captureWriter struct {
+	name  string // the file's extension
+	write func(w io.Writer, pkts []testPacket) error
+}
+
+var captureWriters = []captureWriter{
+	{"pcap", func(w io.Writer, pkts []testPacket) error {
+		pw := pcapgo.NewWriter(w)
+		if err := pw.WriteFileHeader(262144, layers.LinkTypeEthernet); err != nil {
+			return err
+		}
+		for _, p := range pkts {
+			frame, ci := frameOf(p)
+			if err := pw.WritePacket(ci, frame); err != nil {
+				return err
+			}
+		}
+		return nil
+	}},
+	{"pcapng", func(w io.Writer, pkts []testPacket) error {
+		nw, err := pcapgo.NewNgWriter(w, layers.LinkTypeEthernet)
+		if err != nil {
+			return err
+		}
+		for _, p := range pkts {
+			frame, ci := frameOf(p)
+			if err := nw.WritePacket(ci, frame); err != nil {
+				return err
+			}
+		}
+		return nw.Flush()
+	}},
+}
+
+// writeCapture writes pkts with cw and returns the file's path.
+func writeCapture(t *testing.T, cw captureWriter, name string, pkts []testPacket) string {
 	t.Helper()
-	le := binary.LittleEndian
-	b := le.AppendUint32(nil, 0xa1b2c3d4)
-	b = le.AppendUint16(b, 2)
-	b = le.AppendUint16(b, 4)
-	b = append(b, make([]byte, 8)...)
-	b = le.AppendUint32(b, 262144)
-	b = le.AppendUint32(b, 1) // Ethernet
-	for _, p := range pkts {
-		frame := frameOf(p)
-		ts := testEpoch.Add(p.at)
-		b = le.AppendUint32(b, uint32(ts.Unix()))
-		b = le.AppendUint32(b, uint32(ts.Nanosecond()/1000))
-		b = le.AppendUint32(b, uint32(len(frame)))
-		b = le.AppendUint32(b, uint32(len(frame)))
-		b = append(b, frame...)
+	var buf bytes.Buffer
+	if err := cw.write(&buf, pkts); err != nil {
+		t.Fatal(err)
 	}
-	path := filepath.Join(t.TempDir(), name)
-	if err := os.WriteFile(path, b, 0o644); err != nil {
+	path := filepath.Join(t.TempDir(), name+"."+cw.name)
+	if err := os.WriteFile(path, buf.Bytes(), 0o644); err != nil {
 		t.Fatal(err)
 	}
 	return path
 }
 
-// frameOf builds the Ethernet, IPv4 and UDP or TCP headers around p's payload.
-func frameOf(p testPacket) []byte {
-	be := binary.BigEndian
+// writePcap writes a classic pcap of pkts and returns its path.
+func writePcap(t *testing.T, name string, pkts []testPacket) string {
+	t.Helper()
+	return writeCapture(t, captureWriters[0], strings.TrimSuffix(name, ".pcap"), pkts)
+}
+
+// frameOf builds the Ethernet, IP and UDP or TCP headers around p's
+// payload with gopacket's layers, and the capture info of the frame.
+func frameOf(p testPacket) ([]byte, gopacket.CaptureInfo) {
 	src, dst := netip.MustParseAddrPort(p.src), netip.MustParseAddrPort(p.dst)
-	var l4 []byte
-	l4 = be.AppendUint16(l4, src.Port())
-	l4 = be.AppendUint16(l4, dst.Port())
-	proto := byte(17)
+	eth := &layers.Ethernet{SrcMAC: net.HardwareAddr{2, 0, 0, 0, 0, 1}, DstMAC: net.HardwareAddr{2, 0, 0, 0, 0, 2},
+		EthernetType: layers.EthernetTypeIPv4}
+	proto := layers.IPProtocolUDP
 	if p.tcp {
-		proto = 6
-		l4 = be.AppendUint32(l4, p.seq)
-		l4 = be.AppendUint32(l4, 1)
-		l4 = append(l4, 5<<4, 0x18, 0xff, 0xff, 0, 0, 0, 0)
-	} else {
-		l4 = be.AppendUint16(l4, uint16(8+len(p.payload)))
-		l4 = append(l4, 0, 0)
+		proto = layers.IPProtocolTCP
 	}
-	l4 = append(l4, p.payload...)
-	ip := []byte{0x45, 0}
-	ip = be.AppendUint16(ip, uint16(20+len(l4)))
-	ip = append(ip, 0, 1, 0x40, 0, 64, proto, 0, 0)
-	s, d := src.Addr().As4(), dst.Addr().As4()
-	ip = append(append(append(ip, s[:]...), d[:]...), l4...)
-	eth := []byte{2, 0, 0, 0, 0, 2, 2, 0, 0, 0, 0, 1, 8, 0}
-	return append(eth, ip...)
+	var ip interface {
+		gopacket.NetworkLayer
+		gopacket.SerializableLayer
+	}
+	if src.Addr().Is4() {
+		ip = &layers.IPv4{Version: 4, TTL: 64, Flags: layers.IPv4DontFragment, Protocol: proto,
+			SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	} else {
+		eth.EthernetType = layers.EthernetTypeIPv6
+		ip = &layers.IPv6{Version: 6, HopLimit: 64, NextHeader: proto, SrcIP: src.Addr().AsSlice(), DstIP: dst.Addr().AsSlice()}
+	}
+	var l4 gopacket.SerializableLayer
+	if p.tcp {
+		tcp := &layers.TCP{SrcPort: layers.TCPPort(src.Port()), DstPort: layers.TCPPort(dst.Port()), Seq: p.seq, Ack: 1,
+			ACK: true, PSH: p.payload != "", Window: 65535}
+		tcp.SetNetworkLayerForChecksum(ip)
+		l4 = tcp
+	} else {
+		udp := &layers.UDP{SrcPort: layers.UDPPort(src.Port()), DstPort: layers.UDPPort(dst.Port())}
+		udp.SetNetworkLayerForChecksum(ip)
+		l4 = udp
+	}
+	buf := gopacket.NewSerializeBuffer()
+	opts := gopacket.SerializeOptions{FixLengths: true, ComputeChecksums: true}
+	if err := gopacket.SerializeLayers(buf, opts, eth, ip, l4, gopacket.Payload(p.payload)); err != nil {
+		panic(err)
+	}
+	frame := buf.Bytes()
+	ci := gopacket.CaptureInfo{Timestamp: testEpoch.Add(p.at), CaptureLength: len(frame) - p.cut, Length: len(frame)}
+	return frame[:len(frame)-p.cut], ci
+}
+
+// dnsWire is a DNS query or answer as the demo's resolver and DNS server
+// send them.
+func dnsWire(answer bool) string {
+	m := new(dns.Msg)
+	m.SetQuestion("_lumi._udp.PC-c.", dns.TypeSRV)
+	m.Id = 0x1234
+	if answer {
+		r := new(dns.Msg)
+		r.SetReply(m)
+		r.Answer = append(r.Answer, &dns.SRV{Hdr: dns.RR_Header{Name: "_lumi._udp.PC-c.", Rrtype: dns.TypeSRV, Class: dns.ClassINET, Ttl: 60},
+			Port: 3344, Target: "node.PC-c."})
+		m = r
+	}
+	b, err := m.Pack()
+	if err != nil {
+		panic(err)
+	}
+	return string(b)
 }
 
 const (
@@ -83,6 +154,8 @@ const (
 	nodeA  = "10.0.0.9:3344"
 	chatA  = "10.0.0.1:50000"
 	chatB  = "10.0.0.2:43038"
+	agent6 = "[fd00::1]:40000"
+	node6  = "[fd00::9]:3344"
 )
 
 // testConversation has a registration, a chat whose messages are split and
@@ -99,15 +172,25 @@ var testConversation = []testPacket{
 	{at: 5 * time.Millisecond, src: nodeA, dst: agentA, payload: "RR0"},
 }
 
-func TestPcapWritten(t *testing.T) {
-	path := writePcap(t, "conv.pcap", testConversation)
-	code, stdout, stderr := runLumictl("pcap", path)
-	if code != exitFailed {
-		t.Errorf("exit %d, want %d for the bad datagram", code, exitFailed)
-	}
-	if stderr != "" {
-		t.Errorf("stderr: %q", stderr)
-	}
+// testDemo is what a capture of the demo holds besides the conversation:
+// DNS on the demo's own port (not 53), in both directions; PLUMI between
+// a node and an agent on ports other than 3344; PLUMI over IPv6; a
+// datagram of another protocol on another port.
+var testDemo = append(append([]testPacket(nil), testConversation...), []testPacket{
+	{at: 6 * time.Millisecond, src: "127.0.0.1:45678", dst: "127.0.0.1:5300", payload: dnsWire(false)},
+	{at: 6100 * time.Microsecond, src: "127.0.0.1:5300", dst: "127.0.0.1:45678", payload: dnsWire(true)},
+	{at: 7 * time.Millisecond, src: "127.0.0.1:41000", dst: "127.0.0.1:4000", payload: "PRu3@PC-d"},
+	{at: 7100 * time.Microsecond, src: "127.0.0.1:4000", dst: "127.0.0.1:41000", payload: "RR0"},
+	{at: 8 * time.Millisecond, src: "127.0.0.1:41000", dst: "127.0.0.1:4000", payload: "hello, not PLUMI"},
+	{at: 9 * time.Millisecond, src: agent6, dst: node6, payload: "PRu1@PC-c"},
+	{at: 9100 * time.Microsecond, src: node6, dst: agent6, payload: "RR0"},
+}...)
+
+// TestPcapDemo lists a capture of the demo's traffic, as pcapng (what
+// tshark writes) and as pcap: the MI messages, on port 3344 or not, over
+// IPv4 and IPv6; the bad datagram on 3344 as an error; the DNS and the
+// other datagrams not at all. The file was read, so the exit status is 0.
+func TestPcapDemo(t *testing.T) {
 	want := `2024-01-02T03:04:05.123Z 10.0.0.1:40000 -> 10.0.0.9:3344 PLUMI PR addr=u1@PC-c
 2024-01-02T03:04:05.124Z 10.0.0.1:50000 -> 10.0.0.2:43038 PMI N nick=u1
 2024-01-02T03:04:05.125Z 10.0.0.2:43038 -> 10.0.0.1:50000 PMI N nick=u2
@@ -115,17 +198,30 @@ func TestPcapWritten(t *testing.T) {
 2024-01-02T03:04:05.126Z 10.0.0.1:50000 -> 10.0.0.2:43038 PMI L text="Hola u2!"
 2024-01-02T03:04:05.127Z 10.0.0.9:3344 -> 10.0.0.1:40000 PLUMI error: PLUMI: field "type" at offset 0: unknown type: no message has tag "XX"; payload "XXabc"
 2024-01-02T03:04:05.128Z 10.0.0.9:3344 -> 10.0.0.1:40000 PLUMI RR code=OK
+2024-01-02T03:04:05.130Z 127.0.0.1:41000 -> 127.0.0.1:4000 PLUMI PR addr=u3@PC-d
+2024-01-02T03:04:05.130Z 127.0.0.1:4000 -> 127.0.0.1:41000 PLUMI RR code=OK
+2024-01-02T03:04:05.132Z [fd00::1]:40000 -> [fd00::9]:3344 PLUMI PR addr=u1@PC-c
+2024-01-02T03:04:05.132Z [fd00::9]:3344 -> [fd00::1]:40000 PLUMI RR code=OK
 `
-	if diff := cmp.Diff(want, stdout); diff != "" {
-		t.Errorf("output differs (-want +got):\n%s", diff)
+	for _, cw := range captureWriters {
+		t.Run(cw.name, func(t *testing.T) {
+			path := writeCapture(t, cw, "demo", testDemo)
+			code, stdout, stderr := runLumictl("pcap", path)
+			if code != exitOK || stderr != "" {
+				t.Errorf("exit %d, stderr %q; want %d and nothing", code, stderr, exitOK)
+			}
+			if diff := cmp.Diff(want, stdout); diff != "" {
+				t.Errorf("output differs (-want +got):\n%s", diff)
+			}
+		})
 	}
 }
 
 func TestPcapJSON(t *testing.T) {
 	path := writePcap(t, "conv.pcap", testConversation)
 	code, stdout, _ := runLumictl("pcap", "-json", path)
-	if code != exitFailed {
-		t.Errorf("exit %d, want %d", code, exitFailed)
+	if code != exitOK {
+		t.Errorf("exit %d, want %d", code, exitOK)
 	}
 	lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 	if len(lines) != 7 {
@@ -157,6 +253,27 @@ func TestPcapJSON(t *testing.T) {
 	}
 }
 
+// TestPcapSnapLength: a datagram that the capture's snap length cut short
+// is an error line that says so, whether what is left decodes or not.
+func TestPcapSnapLength(t *testing.T) {
+	path := writePcap(t, "cut.pcap", []testPacket{
+		{src: agentA, dst: nodeA, payload: "PRuser1@PC-c.example", cut: 3},
+		{at: time.Millisecond, src: agentA, dst: nodeA, payload: "PRuser1@PC-c.example", cut: 15},
+	})
+	code, stdout, _ := runLumictl("pcap", path)
+	want := `2024-01-02T03:04:05.123Z 10.0.0.1:40000 -> 10.0.0.9:3344 PLUMI error: the capture kept only the start of this datagram: ` +
+		`snap length too small; payload "PRuser1@PC-c.exam"
+2024-01-02T03:04:05.124Z 10.0.0.1:40000 -> 10.0.0.9:3344 PLUMI error: PLUMI PR: ` +
+		`field "addr.user" at offset 5: bad separator: missing '@' (the capture kept only the start of this datagram: snap length too small); payload "PRuse"
+`
+	if code != exitOK {
+		t.Errorf("exit %d, want %d", code, exitOK)
+	}
+	if diff := cmp.Diff(want, stdout); diff != "" {
+		t.Errorf("output differs (-want +got):\n%s", diff)
+	}
+}
+
 func TestPcapStreamErrors(t *testing.T) {
 	tests := []struct {
 		name    string
@@ -172,8 +289,8 @@ func TestPcapStreamErrors(t *testing.T) {
 		t.Run(tt.name, func(t *testing.T) {
 			path := writePcap(t, "x.pcap", []testPacket{{tcp: true, src: chatA, dst: chatB, seq: 7, payload: tt.payload}})
 			code, stdout, _ := runLumictl("pcap", path)
-			if code != exitFailed {
-				t.Errorf("exit %d, want %d", code, exitFailed)
+			if code != exitOK {
+				t.Errorf("exit %d, want %d: a stream that fails is a line of the listing", code, exitOK)
 			}
 			lines := strings.Split(strings.TrimSuffix(stdout, "\n"), "\n")
 			if len(lines) != 2 || !strings.HasSuffix(lines[0], "PMI N nick=u1") || !strings.HasSuffix(lines[1], tt.want) {
@@ -211,7 +328,7 @@ func TestPcapFiles(t *testing.T) {
 	}
 	code, stdout, stderr = runLumictl("pcap", cut)
 	if code != exitFailed || !strings.Contains(stdout, "PLUMI PR addr=u1@PC-c") ||
-		!strings.Contains(stderr, "lumictl pcap: "+cut+": record 6: data: truncated") {
+		!strings.Contains(stderr, "lumictl pcap: "+cut+": packet 6: truncated") {
 		t.Errorf("cut capture: exit %d\nstdout:\n%s\nstderr:\n%s", code, stdout, stderr)
 	}
 
@@ -223,7 +340,7 @@ func TestPcapFiles(t *testing.T) {
 	}{
 		{"no file", []string{"pcap"}, exitUsage, "lumictl pcap: missing FILE"},
 		{"missing file", []string{"pcap", filepath.Join(t.TempDir(), "none.pcap")}, exitFailed, "no such file"},
-		{"not a capture", []string{"pcap", writeFile(t, "PRu1@PC-c is not a pcap file")}, exitFailed, "not a classic pcap file"},
+		{"not a capture", []string{"pcap", writeFile(t, "PRu1@PC-c is not a pcap file")}, exitFailed, ": file header: not a pcap or pcapng file"},
 	}
 	for _, tt := range tests {
 		code, _, stderr := runLumictl(tt.args...)
@@ -293,5 +410,63 @@ func TestPcapHelp(t *testing.T) {
 	}
 	if strings.Contains(help, "/work/") || strings.Contains(help, "shared/captures") {
 		t.Errorf("help shows a path users do not have:\n%s", help)
+	}
+}
+
+// TestPcapCapturesNG lists the reference captures, when present, written
+// again as pcapng (as tshark and Wireshark save them): the same lines.
+func TestPcapCapturesNG(t *testing.T) {
+	files, _ := filepath.Glob("../../../shared/captures/*.pcap")
+	if len(files) == 0 {
+		t.Skip("the reference captures are not present")
+	}
+	for _, file := range files {
+		ng := filepath.Join(t.TempDir(), strings.TrimSuffix(filepath.Base(file), ".pcap")+".pcapng")
+		toNG(t, file, ng)
+		code, want, _ := runLumictl("pcap", file)
+		code2, got, stderr := runLumictl("pcap", ng)
+		if code != exitOK || code2 != exitOK || stderr != "" {
+			t.Errorf("%s: exit %d, as pcapng %d, stderr %q", file, code, code2, stderr)
+		}
+		if diff := cmp.Diff(want, got); diff != "" || want == "" {
+			t.Errorf("%s as pcapng differs (-pcap +pcapng):\n%s", file, diff)
+		}
+	}
+}
+
+// toNG copies the pcap file src to the pcapng file dst.
+func toNG(t *testing.T, src, dst string) {
+	t.Helper()
+	in, err := os.Open(src)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer in.Close()
+	r, err := pcapgo.NewReader(in)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var buf bytes.Buffer
+	w, err := pcapgo.NewNgWriter(&buf, r.LinkType())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for {
+		data, ci, err := r.ReadPacketData()
+		if err == io.EOF {
+			break
+		}
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := w.WritePacket(ci, data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.WriteFile(dst, buf.Bytes(), 0o644); err != nil {
+		t.Fatal(err)
 	}
 }

@@ -1,9 +1,15 @@
 package pcap
 
 import (
+	"bytes"
 	"encoding/binary"
 	"net/netip"
+	"testing"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Builders of capture bytes for the tests: each returns the wire bytes of
@@ -15,7 +21,19 @@ type byteOrder interface {
 	binary.AppendByteOrder
 }
 
-// file is a pcap file under construction.
+// Link types of the tests' captures (the LINKTYPE_* values).
+const (
+	linkNull      = uint32(layers.LinkTypeNull)      // BSD loopback
+	linkEthernet  = uint32(layers.LinkTypeEthernet)  // Ethernet II
+	linkRaw       = uint32(layers.LinkTypeRaw)       // raw IP, no link header
+	linkLinuxSLL  = uint32(layers.LinkTypeLinuxSLL)  // Linux cooked capture v1 (tcpdump -i any)
+	linkIPv4      = uint32(layers.LinkTypeIPv4)      // raw IPv4
+	linkIPv6      = uint32(layers.LinkTypeIPv6)      // raw IPv6
+	linkLinuxSLL2 = uint32(layers.LinkTypeLinuxSLL2) // Linux cooked capture v2
+)
+
+// file is a classic pcap file under construction, written byte by byte so
+// that a test can also write what no writer would.
 type file struct {
 	order byteOrder
 	nano  bool
@@ -144,6 +162,55 @@ func tcpOff(sport, dport uint16, seq uint32, off int, options, payload []byte) [
 	b = append(b, 0xff, 0xff, 0, 0, 0, 0)
 	b = append(b, options...)
 	return append(b, payload...)
+}
+
+// ipv6 builds an IPv6 header; next is the protocol of payload (or of its
+// first extension header).
+func ipv6(next byte, src, dst string, payload []byte) []byte {
+	b := []byte{0x60, 0, 0, 0}
+	b = binary.BigEndian.AppendUint16(b, uint16(len(payload)))
+	b = append(b, next, 64)
+	s, d := netip.MustParseAddr(src).As16(), netip.MustParseAddr(dst).As16()
+	b = append(b, s[:]...)
+	b = append(b, d[:]...)
+	return append(b, payload...)
+}
+
+// ngPacket is one packet of a pcapng file: the interface it was captured
+// on and its bytes.
+type ngPacket struct {
+	iface int
+	t     time.Time
+	data  []byte
+}
+
+// ngFile writes a pcapng file with gopacket's writer: one interface per
+// link type of links, then the packets.
+func ngFile(t testing.TB, links []layers.LinkType, pkts ...ngPacket) []byte {
+	t.Helper()
+	var buf bytes.Buffer
+	intf := pcapgo.DefaultNgInterface
+	intf.LinkType = links[0]
+	w, err := pcapgo.NewNgWriterInterface(&buf, intf, pcapgo.DefaultNgWriterOptions)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, l := range links[1:] {
+		intf.LinkType = l
+		if _, err := w.AddInterface(intf); err != nil {
+			t.Fatal(err)
+		}
+	}
+	for _, p := range pkts {
+		ci := gopacket.CaptureInfo{Timestamp: p.t, CaptureLength: len(p.data), Length: len(p.data), InterfaceIndex: p.iface}
+		if err := w.WritePacket(ci, p.data); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if err := w.Flush(); err != nil {
+		t.Fatal(err)
+	}
+	return buf.Bytes()
 }
 
 func ap(s string) netip.AddrPort { return netip.MustParseAddrPort(s) }

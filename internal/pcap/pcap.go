@@ -1,72 +1,66 @@
-// Package pcap reads the UDP and TCP payloads of a classic pcap capture file,
-// the format tcpdump writes, without libpcap.
+// Package pcap reads the UDP and TCP payloads of a capture file: classic
+// pcap (tcpdump -w) or pcapng (tshark, dumpcap, Wireshark's default), told
+// apart by their first bytes.
 //
-// It understands both byte orders, microsecond and nanosecond timestamps,
-// and the link types Linux cooked capture (v1 and v2), Ethernet (with
-// 802.1Q tags), raw IP and BSD loopback. Of the network layer it reads IPv4
-// only; of the transport layer, UDP and TCP. Everything else (ARP, IPv6,
-// ICMP, IPv4 fragments, packets without payload such as TCP handshakes and
-// bare ACKs) is skipped. pcapng files are refused with an error that says so.
+// The files are read by gopacket's pure-Go readers (pcapgo, no libpcap) and
+// the packets decoded by its layers: any link type gopacket decodes
+// (Ethernet with VLAN tags, Linux cooked capture v1 and v2, BSD loopback,
+// raw IP, ...), IPv4 and IPv6, UDP and TCP. In a pcapng file each
+// interface has its own link type. Everything else (ARP, ICMP, IP
+// fragments, packets without payload such as TCP handshakes and bare ACKs,
+// and packets whose headers do not decode) is skipped: it is none of MI's.
 //
-// Reading never panics on bad input: a malformed file or packet gives an
-// error that names the record (0-based) and what was wrong.
+// Reading never panics on bad input. A file that is not a capture, or whose
+// framing is corrupt or cut short, gives an error that says where; the
+// packets before it are returned with it.
 package pcap
 
 import (
+	"bufio"
 	"encoding/binary"
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"net/netip"
 	"os"
 	"time"
+
+	"github.com/gopacket/gopacket"
+	"github.com/gopacket/gopacket/layers"
+	"github.com/gopacket/gopacket/pcapgo"
 )
 
 // Packet is the payload of one captured UDP datagram or TCP segment.
 type Packet struct {
-	Index   int       // the record's index in the file, from 0
+	Index   int       // the packet's index in the file, from 0 (Wireshark's frame number less 1)
 	Time    time.Time // capture time, UTC
 	Src     netip.AddrPort
 	Dst     netip.AddrPort
 	Proto   string // "udp" or "tcp"
 	Seq     uint32 // TCP: sequence number of the first payload byte
 	Payload []byte
+	// Cut is true when the headers promise more payload than the capture
+	// kept (its snap length was too small): Payload lacks its end.
+	Cut bool
 }
 
-// Link types this package decodes (the LINKTYPE_* values of the pcap format).
-const (
-	LinkNull      = 0   // BSD loopback: 4-byte address family in the writer's byte order
-	LinkEthernet  = 1   // Ethernet II
-	LinkRaw       = 101 // raw IP, no link header
-	LinkLinuxSLL  = 113 // Linux cooked capture v1 (tcpdump -i any)
-	LinkIPv4      = 228 // raw IPv4
-	LinkLinuxSLL2 = 276 // Linux cooked capture v2
-)
-
-// Magic numbers of a classic pcap file, as read in the file's byte order.
-const (
-	magicMicro = 0xa1b2c3d4
-	magicNano  = 0xa1b23c4d
-	magicNG    = 0x0a0d0d0a // pcapng section header block
-)
-
-const (
-	fileHeaderLen   = 24
-	recordHeaderLen = 16
-	// maxRecord bounds the bytes of one record, whatever the file claims,
-	// so a corrupt length cannot make Read allocate without limit.
-	maxRecord = 1 << 18
-)
-
-// Errors the packet decoders wrap; a Read error names the record too.
+// Errors a Read error wraps; its message says which packet and why.
 var (
-	ErrFormat    = errors.New("not a classic pcap file")
+	ErrFormat    = errors.New("not a pcap or pcapng file")
 	ErrTruncated = errors.New("truncated")
 	ErrMalformed = errors.New("malformed")
-	ErrLinkType  = errors.New("unsupported link type")
 )
 
-// ReadFile reads the packets of the pcap file at path; see Read.
+// Magic numbers of the first four bytes of a capture file.
+const (
+	magicMicro = 0xa1b2c3d4 // classic pcap, microseconds, in the file's byte order
+	magicNano  = 0xa1b23c4d // classic pcap, nanoseconds
+	magicNG    = 0x0a0d0d0a // pcapng section header block, either byte order
+)
+
+// ReadFile reads the packets of the capture file at path; see Read. Its
+// errors begin with the path.
 func ReadFile(path string) ([]Packet, error) {
 	f, err := os.Open(path)
 	if err != nil {
@@ -80,192 +74,172 @@ func ReadFile(path string) ([]Packet, error) {
 	return pkts, nil
 }
 
-// Read reads a whole pcap stream and returns its UDP and TCP packets that
-// carry a payload, in capture order. On an error it returns the packets
-// read before it, so a capture cut short (tcpdump killed mid-write) still
-// yields what it holds.
+// Read reads a whole capture, pcap or pcapng, and returns its UDP and TCP
+// packets that carry a payload, in capture order. On an error it returns
+// the packets read before it, so a capture cut short (tcpdump killed
+// mid-write) still yields what it holds.
 func Read(r io.Reader) ([]Packet, error) {
-	var hdr [fileHeaderLen]byte
-	if n, err := io.ReadFull(r, hdr[:]); err != nil {
-		if n == 0 && err == io.EOF {
+	cr := &countingReader{r: r}
+	br := bufio.NewReader(cr)
+	head, _ := br.Peek(4)
+	if len(head) < 4 {
+		if len(head) == 0 {
 			return nil, fmt.Errorf("file header: %w: empty input", ErrTruncated)
 		}
-		return nil, fmt.Errorf("file header: %w: %d of %d bytes", ErrTruncated, n, fileHeaderLen)
+		return nil, fmt.Errorf("file header: %w: %d bytes", ErrTruncated, len(head))
 	}
-	var order binary.ByteOrder
-	var nano bool
-	switch le, be := binary.LittleEndian.Uint32(hdr[:]), binary.BigEndian.Uint32(hdr[:]); {
-	case le == magicMicro || le == magicNano:
-		order, nano = binary.LittleEndian, le == magicNano
-	case be == magicMicro || be == magicNano:
-		order, nano = binary.BigEndian, be == magicNano
+	le, be := binary.LittleEndian.Uint32(head), binary.BigEndian.Uint32(head)
+	switch {
 	case le == magicNG:
-		return nil, fmt.Errorf("file header: %w: this is pcapng; convert it with editcap -F pcap", ErrFormat)
+		return readNG(br)
+	case le == magicMicro || le == magicNano || be == magicMicro || be == magicNano:
+		return readClassic(br, cr)
+	case head[0] == 0x1f && head[1] == 0x8b: // gzip: pcapgo unpacks a classic pcap
+		return readClassic(br, nil)
 	default:
 		return nil, fmt.Errorf("file header: %w: magic %#08x", ErrFormat, be)
 	}
-	if major := order.Uint16(hdr[4:]); major != 2 {
-		return nil, fmt.Errorf("file header: %w: version %d.%d, want 2.x", ErrFormat, major, order.Uint16(hdr[6:]))
-	}
-	// The top bits of the link type field may carry FCS information.
-	link := order.Uint32(hdr[20:]) & 0xffff
-	switch link {
-	case LinkNull, LinkEthernet, LinkRaw, LinkLinuxSLL, LinkIPv4, LinkLinuxSLL2:
-	default:
-		return nil, fmt.Errorf("file header: %w %d", ErrLinkType, link)
-	}
+}
 
+const (
+	classicHeaderLen = 24
+	recordHeaderLen  = 16
+)
+
+// readClassic reads a classic pcap file. cr, when not nil, counts the
+// file's bytes, so that bytes after the last whole record (a record cut
+// inside its header or right after it) are an error, not the end.
+func readClassic(r io.Reader, cr *countingReader) ([]Packet, error) {
+	pr, err := pcapgo.NewReader(r)
+	if err != nil {
+		return nil, fmt.Errorf("file header: %w", fileError(err))
+	}
+	link := pr.LinkType()
 	var pkts []Packet
-	var rec [recordHeaderLen]byte
-	buf := make([]byte, 0, 2048)
+	want := int64(classicHeaderLen) // the bytes of the records read so far
 	for i := 0; ; i++ {
-		n, err := io.ReadFull(r, rec[:])
+		data, ci, err := pr.ReadPacketData()
+		if err == io.EOF {
+			if cr != nil && cr.n > want {
+				return pkts, fmt.Errorf("packet %d: %w: %d bytes of a record", i, ErrTruncated, cr.n-want)
+			}
+			return pkts, nil
+		}
 		if err != nil {
-			if n == 0 && err == io.EOF {
-				return pkts, nil
-			}
-			if err == io.ErrUnexpectedEOF {
-				return pkts, fmt.Errorf("record %d: header: %w: %d of %d bytes", i, ErrTruncated, n, recordHeaderLen)
-			}
-			return pkts, fmt.Errorf("record %d: %w", i, err)
+			return pkts, fmt.Errorf("packet %d: %w", i, fileError(err))
 		}
-		sec, frac := order.Uint32(rec[0:]), order.Uint32(rec[4:])
-		incl, orig := order.Uint32(rec[8:]), order.Uint32(rec[12:])
-		if incl > maxRecord {
-			return pkts, fmt.Errorf("record %d: %w: captured length %d over %d", i, ErrMalformed, incl, maxRecord)
+		want += int64(recordHeaderLen + len(data))
+		if p, ok := decode(i, data, ci, link); ok {
+			pkts = append(pkts, p)
 		}
-		if !nano {
-			if frac >= 1e6 {
-				return pkts, fmt.Errorf("record %d: %w: %d microseconds", i, ErrMalformed, frac)
-			}
-			frac *= 1000
-		} else if frac >= 1e9 {
-			return pkts, fmt.Errorf("record %d: %w: %d nanoseconds", i, ErrMalformed, frac)
-		}
-		if cap(buf) < int(incl) {
-			buf = make([]byte, incl)
-		}
-		data := buf[:incl]
-		if n, err := io.ReadFull(r, data); err != nil {
-			if err == io.ErrUnexpectedEOF || err == io.EOF {
-				return pkts, fmt.Errorf("record %d: data: %w: %d of %d bytes", i, ErrTruncated, n, incl)
-			}
-			return pkts, fmt.Errorf("record %d: %w", i, err)
-		}
-		p, ok, err := decodeLink(link, data)
-		if err != nil {
-			if incl < orig {
-				err = fmt.Errorf("%w (the capture kept %d of %d bytes: snap length too small)", err, incl, orig)
-			}
-			return pkts, fmt.Errorf("record %d: %w", i, err)
-		}
-		if !ok || len(p.Payload) == 0 {
-			continue
-		}
-		p.Index = i
-		p.Time = time.Unix(int64(sec), int64(frac)).UTC()
-		p.Payload = append([]byte(nil), p.Payload...) // data is reused
-		pkts = append(pkts, p)
 	}
 }
 
-// decodeLink strips the link header. ok is false for a packet this package
-// skips.
-func decodeLink(link uint32, b []byte) (p Packet, ok bool, err error) {
-	var proto uint16 // ethertype
-	switch link {
-	case LinkNull:
-		if len(b) < 4 {
-			return p, false, fmt.Errorf("loopback header: %w: %d bytes", ErrTruncated, len(b))
+// readNG reads a pcapng file, whose interfaces may differ in link type.
+func readNG(r io.Reader) ([]Packet, error) {
+	nr, err := pcapgo.NewNgReader(r, pcapgo.NgReaderOptions{WantMixedLinkType: true})
+	if err == io.EOF { // a section header and nothing else: no packets
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("pcapng header: %w", fileError(err))
+	}
+	var pkts []Packet
+	for i := 0; ; i++ {
+		data, ci, err := nr.ReadPacketData()
+		if err == io.EOF {
+			return pkts, nil
 		}
-		// AF_INET is 2 on every system; the writer's byte order is unknown.
-		if le, be := binary.LittleEndian.Uint32(b), binary.BigEndian.Uint32(b); le != 2 && be != 2 {
-			return p, false, nil
+		if err != nil {
+			return pkts, fmt.Errorf("packet %d: %w", i, fileError(err))
 		}
-		return decodeIPv4(b[4:])
-	case LinkEthernet:
-		if len(b) < 14 {
-			return p, false, fmt.Errorf("ethernet header: %w: %d bytes", ErrTruncated, len(b))
-		}
-		proto, b = binary.BigEndian.Uint16(b[12:]), b[14:]
-		for proto == 0x8100 || proto == 0x88a8 { // VLAN tags
-			if len(b) < 4 {
-				return p, false, fmt.Errorf("VLAN tag: %w: %d bytes", ErrTruncated, len(b))
+		link := nr.LinkType()
+		if len(ci.AncillaryData) > 0 {
+			if l, ok := ci.AncillaryData[0].(layers.LinkType); ok {
+				link = l
 			}
-			proto, b = binary.BigEndian.Uint16(b[2:]), b[4:]
 		}
-	case LinkLinuxSLL:
-		if len(b) < 16 {
-			return p, false, fmt.Errorf("cooked header: %w: %d bytes", ErrTruncated, len(b))
+		if p, ok := decode(i, data, ci, link); ok {
+			pkts = append(pkts, p)
 		}
-		proto, b = binary.BigEndian.Uint16(b[14:]), b[16:]
-	case LinkLinuxSLL2:
-		if len(b) < 20 {
-			return p, false, fmt.Errorf("cooked v2 header: %w: %d bytes", ErrTruncated, len(b))
-		}
-		proto, b = binary.BigEndian.Uint16(b[0:]), b[20:]
-	case LinkRaw, LinkIPv4:
-		if len(b) == 0 || b[0]>>4 != 4 {
-			return p, false, nil
-		}
-		return decodeIPv4(b)
 	}
-	if proto != 0x0800 {
-		return p, false, nil
-	}
-	return decodeIPv4(b)
 }
 
-// decodeIPv4 reads an IPv4 packet and its UDP or TCP header.
-func decodeIPv4(b []byte) (p Packet, ok bool, err error) {
-	if len(b) < 20 {
-		return p, false, fmt.Errorf("IPv4 header: %w: %d bytes", ErrTruncated, len(b))
+// fileError classifies an error of pcapgo: the input ended early, or its
+// framing is wrong.
+func fileError(err error) error {
+	if errors.Is(err, io.ErrUnexpectedEOF) || errors.Is(err, io.EOF) {
+		return fmt.Errorf("%w: the file ends early", ErrTruncated)
 	}
-	if v := b[0] >> 4; v != 4 {
-		return p, false, fmt.Errorf("IPv4 header: %w: version %d", ErrMalformed, v)
+	return fmt.Errorf("%w: %v", ErrMalformed, err)
+}
+
+// decode reads the addresses, ports and payload of one captured packet. ok
+// is false for a packet this package skips.
+func decode(index int, data []byte, ci gopacket.CaptureInfo, link layers.LinkType) (p Packet, ok bool) {
+	var first gopacket.Decoder = link
+	switch link { // link types gopacket reads only as layers
+	case layers.LinkTypeIPv4:
+		first = layers.LayerTypeIPv4
+	case layers.LinkTypeIPv6:
+		first = layers.LayerTypeIPv6
 	}
-	ihl := int(b[0]&0x0f) * 4
-	total := int(binary.BigEndian.Uint16(b[2:]))
-	switch {
-	case ihl < 20:
-		return p, false, fmt.Errorf("IPv4 header: %w: header length %d", ErrMalformed, ihl)
-	case total < ihl:
-		return p, false, fmt.Errorf("IPv4 header: %w: total length %d under header length %d", ErrMalformed, total, ihl)
-	case total > len(b):
-		return p, false, fmt.Errorf("IPv4 packet: %w: total length %d, captured %d", ErrTruncated, total, len(b))
-	}
-	// Fragments: MF set or a non-zero offset. MI messages are far smaller
-	// than any MTU, so fragments are none of ours; skip rather than guess.
-	if flags := binary.BigEndian.Uint16(b[6:]); flags&0x2000 != 0 || flags&0x1fff != 0 {
-		return p, false, nil
-	}
-	src := netip.AddrFrom4([4]byte(b[12:16]))
-	dst := netip.AddrFrom4([4]byte(b[16:20]))
-	proto := b[9]
-	b = b[ihl:total] // total drops link-layer padding
-	switch proto {
-	case 17:
-		if len(b) < 8 {
-			return p, false, fmt.Errorf("UDP header: %w: %d bytes", ErrTruncated, len(b))
+	// data is the packet's own (ReadPacketData allocates it), so the
+	// layers may point into it.
+	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{NoCopy: true})
+	var src, dst netip.Addr
+	fragment := false
+	// The transport layer's addresses are those of the IP header right
+	// before it: in a tunnel, the inner one.
+	for _, l := range pkt.Layers() {
+		switch l := l.(type) {
+		case *layers.IPv4:
+			src, dst = addr(l.SrcIP), addr(l.DstIP)
+			// MI messages are far smaller than any MTU, so fragments are
+			// none of ours: skip rather than guess.
+			fragment = l.Flags&layers.IPv4MoreFragments != 0 || l.FragOffset != 0
+		case *layers.IPv6:
+			src, dst = addr(l.SrcIP), addr(l.DstIP)
+			fragment = false
+		case *layers.IPv6Fragment:
+			fragment = true
+		case *layers.UDP:
+			p.Proto, p.Payload = "udp", l.Payload
+			p.Src = netip.AddrPortFrom(src, uint16(l.SrcPort))
+			p.Dst = netip.AddrPortFrom(dst, uint16(l.DstPort))
+		case *layers.TCP:
+			p.Proto, p.Payload, p.Seq = "tcp", l.Payload, l.Seq
+			p.Src = netip.AddrPortFrom(src, uint16(l.SrcPort))
+			p.Dst = netip.AddrPortFrom(dst, uint16(l.DstPort))
 		}
-		n := int(binary.BigEndian.Uint16(b[4:]))
-		if n < 8 || n > len(b) {
-			return p, false, fmt.Errorf("UDP header: %w: length %d, IP payload %d", ErrMalformed, n, len(b))
+		if p.Proto != "" {
+			break
 		}
-		p.Proto, p.Payload = "udp", b[8:n]
-	case 6:
-		if len(b) < 20 {
-			return p, false, fmt.Errorf("TCP header: %w: %d bytes", ErrTruncated, len(b))
-		}
-		off := int(b[12]>>4) * 4
-		if off < 20 || off > len(b) {
-			return p, false, fmt.Errorf("TCP header: %w: data offset %d, segment %d", ErrMalformed, off, len(b))
-		}
-		p.Proto, p.Seq, p.Payload = "tcp", binary.BigEndian.Uint32(b[4:]), b[off:]
-	default:
-		return p, false, nil
 	}
-	p.Src = netip.AddrPortFrom(src, binary.BigEndian.Uint16(b[0:]))
-	p.Dst = netip.AddrPortFrom(dst, binary.BigEndian.Uint16(b[2:]))
-	return p, true, nil
+	if p.Proto == "" || fragment || !src.IsValid() || !dst.IsValid() || len(p.Payload) == 0 {
+		return Packet{}, false
+	}
+	p.Index = index
+	p.Time = ci.Timestamp.UTC()
+	p.Cut = pkt.Metadata().Truncated
+	return p, true
+}
+
+// addr converts an address of a decoded layer; an IPv4-mapped IPv6
+// address stays IPv6, as the header said.
+func addr(ip net.IP) netip.Addr {
+	a, _ := netip.AddrFromSlice(ip)
+	return a
+}
+
+// countingReader counts the bytes read through it.
+type countingReader struct {
+	r io.Reader
+	n int64
+}
+
+func (c *countingReader) Read(b []byte) (int, error) {
+	n, err := c.r.Read(b)
+	c.n += int64(n)
+	return n, err
 }

@@ -1,6 +1,7 @@
 package pcap
 
 import (
+	"strings"
 	"testing"
 	"time"
 
@@ -60,5 +61,32 @@ func TestTCPStreamsWrap(t *testing.T) {
 	got := TCPStreams(pkts)
 	if len(got) != 1 || string(got[0].Data) != "N02u1L00" || got[0].Gaps != 0 {
 		t.Fatalf("got %+v, want one stream N02u1L00 without gaps", got)
+	}
+}
+
+// TestTCPStreamsReordered: a segment captured before the one it follows
+// still lands in its place, and a segment split over pages keeps one
+// Segment.
+func TestTCPStreamsReordered(t *testing.T) {
+	const a, b = "[fd00::1]:5000", "[fd00::2]:43038"
+	at := func(ms int) time.Time { return t0.Add(time.Duration(ms) * time.Millisecond) }
+	big := strings.Repeat("x", 5000) // over two of the assembler's pages
+	pkts := []Packet{
+		tcpPkt(0, at(0), a, b, 100, "N02u1"),
+		tcpPkt(1, at(1), a, b, 110, "lo"),    // ahead of its place
+		tcpPkt(2, at(2), a, b, 105, "L02Ho"), // the bytes before it
+		tcpPkt(3, at(3), a, b, 300, big),     // after bytes never captured
+		tcpPkt(4, at(4), a, b, 5300, "L00"),
+	}
+	want := []*Stream{{Src: ap(a), Dst: ap(b), Data: []byte("N02u1L02Holo" + big + "L00"), Gaps: 300 - 112,
+		Segments: []Segment{
+			{Offset: 0, Index: 0, Time: at(0)},
+			{Offset: 5, Index: 2, Time: at(2)},
+			{Offset: 10, Index: 1, Time: at(1)},
+			{Offset: 12, Index: 3, Time: at(3)},
+			{Offset: 12 + len(big), Index: 4, Time: at(4)},
+		}}}
+	if diff := cmp.Diff(want, TCPStreams(pkts), equateAddrs); diff != "" {
+		t.Fatalf("streams differ (-want +got):\n%s", diff)
 	}
 }
