@@ -11,8 +11,10 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
 	"golang.org/x/sys/unix"
 
+	"mi/internal/vtscreen"
 	"mi/wire"
 )
 
@@ -119,6 +121,77 @@ func TestTerminalColour(t *testing.T) {
 	if !strings.Contains(p.out.String(), cDim) {
 		t.Errorf("no colour on a terminal")
 	}
+	io.WriteString(p.stdin, "\x03") // Ctrl-C
+	p.deregistered()
+}
+
+// inputRow is the input row of a terminal: the row the cursor is on, and
+// the cursor's column.
+type inputRow struct {
+	Row    string
+	Column int
+}
+
+// waitScreen waits until the pty, 80 columns by 24 rows as vtscreen
+// draws what mi-agent wrote to it, has the cursor on a row that shows
+// want.Row, at want.Column; for at most 10 seconds.
+func (p *chatProc) waitScreen(what string, want inputRow) {
+	p.t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
+		sc := vtscreen.New(80, 24)
+		sc.Write([]byte(p.out.String()))
+		x, y := sc.Cursor()
+		got := inputRow{sc.Row(y), x}
+		if got == want {
+			return
+		}
+		if time.Now().After(deadline) {
+			p.t.Fatalf("%s: the input row (-want +got):\n%s\nthe screen: %s", what, cmp.Diff(want, got), sc)
+		}
+	}
+}
+
+// TestTerminalWideCharacters: the line editor counts in cells what the
+// terminal draws, and deletes and moves by what a person sees as one
+// character: ab🙂cd typed and five Backspaces leave the prompt alone
+// and the cursor after it, where the next character typed goes; a line
+// with emoji recalled from the history, then left for the empty line
+// being typed, leaves nothing behind; a character typed inside the
+// recalled line goes where the cursor shows.
+func TestTerminalWideCharacters(t *testing.T) {
+	n := newTestNode(t)
+	p, _ := startOnPTY(t, n)
+	conn := callAgent(t, p.chat)
+	p.waitFor("the call", func(s string) bool { return strings.Contains(s, "called you") })
+	p.waitScreen("the prompt", inputRow{"laura>", 7})
+	io.WriteString(p.stdin, "ab🙂cd")
+	p.waitScreen("ab🙂cd typed", inputRow{"laura> ab🙂cd", 13})
+	for range 5 {
+		io.WriteString(p.stdin, "\x7f") // Backspace
+	}
+	p.waitScreen("five Backspaces", inputRow{"laura>", 7})
+	io.WriteString(p.stdin, "x")
+	p.waitScreen("x typed after them", inputRow{"laura> x", 8})
+
+	io.WriteString(p.stdin, "\x7f🙂🙂🙂🙂 ok\r")
+	conn.SetReadDeadline(time.Now().Add(10 * time.Second))
+	m, err := wire.NewReader(conn).ReadMessage()
+	if err != nil {
+		t.Fatal(err)
+	}
+	if l, ok := m.(*wire.Line); !ok || l.Text != "🙂🙂🙂🙂 ok" {
+		t.Errorf("the peer got %v, want the line 🙂🙂🙂🙂 ok", m)
+	}
+	p.waitFor("one's own line", func(s string) bool { return strings.Contains(s, "<laura> 🙂🙂🙂🙂 ok\r\n") })
+	p.waitScreen("the prompt after the line", inputRow{"laura>", 7})
+	io.WriteString(p.stdin, "\x1b[A") // ↑
+	p.waitScreen("the line recalled", inputRow{"laura> 🙂🙂🙂🙂 ok", 18})
+	io.WriteString(p.stdin, "\x1b[B") // ↓
+	p.waitScreen("back to the empty line", inputRow{"laura>", 7})
+	io.WriteString(p.stdin, "z")
+	p.waitScreen("z typed there", inputRow{"laura> z", 8})
+	io.WriteString(p.stdin, "\x7f\x1b[A\x1b[H\x1b[Cx") // Backspace, ↑, Home, →, x
+	p.waitScreen("x typed after the first emoji", inputRow{"laura> 🙂x🙂🙂🙂 ok", 10})
 	io.WriteString(p.stdin, "\x03") // Ctrl-C
 	p.deregistered()
 }

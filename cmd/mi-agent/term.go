@@ -4,26 +4,24 @@ import (
 	"io"
 	"os"
 	"os/signal"
-	"strconv"
 	"strings"
 	"sync"
-	"sync/atomic"
 	"syscall"
-	"unicode/utf8"
 
 	"golang.org/x/term"
+
+	"mi/internal/lineedit"
 )
 
 // screen is the chat on a terminal: an input line with editing and
-// history (term.Terminal), above which what happens is written, the line
+// history (lineedit), above which what happens is written, the line
 // being typed redrawn after each.
 type screen struct {
-	t      *term.Terminal
-	rw     *termRW
-	fd     int // stdin's
-	state  *term.State
-	prompt string
-	winch  chan os.Signal
+	ed    *lineedit.Editor
+	rw    *termRW
+	fd    int // stdin's
+	state *term.State
+	winch chan os.Signal
 }
 
 // openScreen puts the terminal in raw mode for a screen, if stdin and
@@ -41,15 +39,16 @@ func openScreen(stdin io.Reader, stdout io.Writer, mu *sync.Mutex, prompt string
 		return nil
 	}
 	rw := &termRW{in: in, out: out, mu: mu}
-	s := &screen{t: term.NewTerminal(rw, prompt), rw: rw, fd: int(in.Fd()), state: state, prompt: prompt,
-		winch: make(chan os.Signal, 1)}
+	ed := lineedit.New(rw, prompt)
+	// a line for the peer is taken off the screen: the printer shows it
+	// with the time and the nick; a command stays as typed
+	ed.TakeOff = func(line string) bool { return !strings.HasPrefix(line, "/") }
+	s := &screen{ed: ed, rw: rw, fd: int(in.Fd()), state: state, winch: make(chan os.Signal, 1)}
 	resize := func() {
-		if w, h, err := term.GetSize(int(out.Fd())); err == nil && w > 0 {
-			rw.width.Store(int64(w))
-			s.t.SetSize(w, h)
+		if w, _, err := term.GetSize(int(out.Fd())); err == nil && w > 0 {
+			ed.SetWidth(w)
 		}
 	}
-	rw.width.Store(80)
 	resize()
 	signal.Notify(s.winch, syscall.SIGWINCH)
 	go func() {
@@ -61,23 +60,17 @@ func openScreen(stdin io.Reader, stdout io.Writer, mu *sync.Mutex, prompt string
 }
 
 // Write writes what happened above the input line.
-func (s *screen) Write(b []byte) (int, error) { return s.t.Write(b) }
+func (s *screen) Write(b []byte) (int, error) { return s.ed.Write(b) }
 
 // readLines sends the lines typed to lines, and closes it at Ctrl-D on an
-// empty line, Ctrl-C or the end of input. A line for the peer is taken
-// off the screen (the printer shows it with the time and the nick); a
-// command stays as typed.
+// empty line, Ctrl-C or the end of input. A line for the peer has been
+// taken off the screen when ReadLine returns it, while the printer's
+// lock is still held.
 func (s *screen) readLines(lines chan<- string) {
 	defer close(lines)
 	for {
-		line, err := s.t.ReadLine()
-		if s.rw.held {
-			if !strings.HasPrefix(line, "/") {
-				rows := (utf8.RuneCountInString(s.prompt)+utf8.RuneCountInString(line))/int(s.rw.width.Load()) + 1
-				s.t.Write([]byte("\x1b[" + strconv.Itoa(rows) + "A\r\x1b[J"))
-			}
-			s.rw.release()
-		}
+		line, err := s.ed.ReadLine()
+		s.rw.release()
 		if err != nil {
 			return
 		}
@@ -90,15 +83,16 @@ func (s *screen) close() {
 	signal.Stop(s.winch)
 	close(s.winch)
 	s.rw.mu.Lock()
-	s.rw.out.Write([]byte("\r\x1b[K"))
+	s.ed.Clear()
 	s.rw.mu.Unlock()
 	term.Restore(s.fd, s.state)
 }
 
-// termRW is the terminal as term.Terminal reads and writes it. A read
+// termRW is the terminal as the line editor reads and writes it. A read
 // hands over at most one line end, and takes the printer's lock with it
-// (held until readLines has taken the line off the screen), so that no
-// event is written between the line's end and its erasing.
+// (held until the editor has taken the line off the screen and returned
+// it), so that no event is written between the line's end and its
+// erasing.
 type termRW struct {
 	in      io.Reader
 	out     io.Writer
@@ -106,7 +100,6 @@ type termRW struct {
 	held    bool // mu is held for a line end read; reader goroutine only
 	pending []byte
 	buf     [256]byte
-	width   atomic.Int64
 }
 
 func (rw *termRW) release() {
