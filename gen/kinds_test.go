@@ -92,3 +92,47 @@ func TestLuaOnlyForBasesInUse(t *testing.T) {
 		}
 	}
 }
+
+// TestEveryBaseAnswersCompat: a kind of every base, compared with itself
+// and with a kind of every other base, gets an answer from the model's
+// compat rules, whatever the pair: none for itself, and for another base a
+// judgement of the base change, breaking or not. A base whose Compat does
+// not know another base's kinds would panic or stay silent here.
+func TestEveryBaseAnswersCompat(t *testing.T) {
+	s, err := spec.Load(writeScratchSpec(t, t.TempDir()))
+	if err != nil {
+		t.Fatal(err)
+	}
+	byBase := map[string]*spec.Kind{}
+	for _, k := range s.Kinds {
+		if byBase[k.Base] == nil {
+			byBase[k.Base] = k
+		}
+	}
+	for _, a := range spec.Bases() {
+		for _, b := range spec.Bases() {
+			o, n := byBase[a], byBase[b]
+			if o == nil || n == nil {
+				continue // TestScratchSpecHasEveryBase says so
+			}
+			changes := compareKinds(t, o, n)
+			switch {
+			case a == b && o == n && len(changes) > 0:
+				t.Errorf("kind %s compared with itself: %v", o.Name, changes)
+			case a != b && !slices.ContainsFunc(changes, func(c spec.Change) bool { return c.Aspect == "base" }):
+				t.Errorf("kind %s (%s) -> %s (%s): no judgement of the base change in %v", o.Name, a, n.Name, b, changes)
+			}
+		}
+	}
+}
+
+// compareKinds is spec.CompareKinds, with a panic as a test failure.
+func compareKinds(t *testing.T, o, n *spec.Kind) (changes []spec.Change) {
+	t.Helper()
+	defer func() {
+		if r := recover(); r != nil {
+			t.Errorf("kind %s (%s) -> %s (%s): compat panics: %v", o.Name, o.Base, n.Name, n.Base, r)
+		}
+	}()
+	return spec.CompareKinds(o, n)
+}

@@ -31,6 +31,19 @@ type Base interface {
 
 	// DocRules are the kind's rules for the reference page.
 	DocRules(k *Kind) []string
+
+	// Domain names what the values of the base's kinds are, for compat:
+	// a kind whose base changes to another of its domain is judged by its
+	// values (Compat), not by the bases' names; kinds of different domains
+	// cannot read each other's values.
+	Domain() string
+	// Compat reports the changes on the wire from o to n: n is of this
+	// base, o of this base or another of its Domain, whose change it
+	// reports too.
+	Compat(d *diff, o, n *Kind)
+	// Aspects are the aspects Compat files its breaking changes under, as
+	// a breaking statement names them (Aspects in breaking.go).
+	Aspects() []string
 }
 
 // bases lists every base kind. Adding one is a new kind_*.go file and a line here.

@@ -21,12 +21,33 @@ type Breaking struct {
 }
 
 // Aspects lists, for each sort of element, the aspects a breaking change
-// of it is filed under, as Compare files them.
+// of it is filed under, as Compare files them: a kind's are its base
+// (changed across domains) and those of the bases (Base.Aspects).
 var Aspects = map[string][]string{
 	"protocol": {"removed", "transport", "port", "tag", "length", "max"},
 	"message":  {"removed", "tag", "items", "signature"},
-	"kind":     {"base", "min", "max", "bytes", "runes", "utf8", "items"},
-	"codes":    {"values"},
+	"kind":     kindAspects(false),
+	"codes":    kindAspects(true),
+}
+
+// kindAspects lists the aspects of the bases in order, each once: of the
+// codes base alone (codes), or of the others (a kind).
+func kindAspects(codes bool) []string {
+	var out []string
+	if !codes {
+		out = append(out, "base")
+	}
+	for _, b := range bases {
+		if (b.Name() == Codes) != codes {
+			continue
+		}
+		for _, a := range b.Aspects() {
+			if !contains(out, a) {
+				out = append(out, a)
+			}
+		}
+	}
+	return out
 }
 
 // breaking: breaking "SUBJECT" ASPECT against VERSION "reason"

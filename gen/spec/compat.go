@@ -454,30 +454,10 @@ func (r *compatRun) cond(owner elem, o, n *Cond, rename map[string]string) {
 	r.items(elem{owner.text + " (if group)", owner.subject}, o.Items, n.Items, o.Pos, n.Pos)
 }
 
-// compatCodes matches the codes of two codes kinds: by name, then an old
-// code left over with a new one of the same value (renamed).
-func compatCodes(o, n *Kind) map[*Code]*Code {
-	m := map[*Code]*Code{}
-	used := map[*Code]bool{}
-	for _, oc := range o.Values {
-		for _, nc := range n.Values {
-			if nc.Name == oc.Name {
-				m[oc], used[nc] = nc, true
-			}
-		}
-	}
-	for _, oc := range o.Values {
-		for _, nc := range n.Values {
-			if m[oc] == nil && !used[nc] && nc.Value == oc.Value {
-				m[oc], used[nc] = nc, true
-			}
-		}
-	}
-	return m
-}
-
 // kind compares the content of the kinds of one field in the two specs,
-// once per pair.
+// once per pair. Within a domain the new kind's base judges the change
+// (Base.Compat), whatever the bases' names; across domains no value reads
+// the same.
 func (r *compatRun) kind(o, n *Kind) {
 	key := [2]*Kind{o, n}
 	if r.kinds[key] {
@@ -486,53 +466,50 @@ func (r *compatRun) kind(o, n *Kind) {
 	r.kinds[key] = true
 	word := "kind"
 	if o.Base == Codes && n.Base == Codes {
-		word = "codes"
+		word = "codes" // the statement that declares them, as a breaking statement names it
 	}
-	what := named(word + " " + n.Name)
+	d := &diff{r: r, what: named(word + " " + n.Name)}
 	if o.Name != n.Name {
-		what.text = fmt.Sprintf("%s %s -> %s", word, o.Name, n.Name)
+		d.what.text = fmt.Sprintf("%s %s -> %s", word, o.Name, n.Name)
 	}
 	before := len(r.out)
-	switch {
-	case o.Base == n.Base:
-		switch o.Base {
-		case Text, DNSName:
-			r.text(what, o, n)
-		case Struct:
-			r.structure(what, o, n)
-		case Codes:
-			r.codes(what, o, n)
-		default: // the decimals, and bases with no attributes (min and max stay 0)
-			r.number(what, o, n)
-		}
-	case compatDecimal(o) && compatDecimal(n):
-		r.add(false, what, "base", o.Pos, n.Pos, "%s: base %s -> %s: the same canonical decimal on the wire", what.text, o.Base, n.Base)
-		r.number(what, o, n)
-	case o.Base == Text && n.Base == DNSName:
-		r.add(true, what, "base", o.Pos, n.Pos, "%s: base text -> dnsname: a new receiver refuses the values that are not DNS names, which an old peer may send", what.text)
-		r.text(what, o, n)
-	case o.Base == DNSName && n.Base == Text:
-		r.add(false, what, "base", o.Pos, n.Pos, "%s: base dnsname -> text widens it: an old receiver refuses the values that are not DNS names, which a new peer may send", what.text)
-		r.text(what, o, n)
-	default:
-		r.add(true, what, "base", o.Pos, n.Pos, "%s: base %s -> %s: old and new peers cannot read each other's values", what.text, o.Base, n.Base)
+	if o.Impl().Domain() == n.Impl().Domain() {
+		n.Impl().Compat(d, o, n)
+	} else {
+		d.add(true, "base", o.Pos, n.Pos, "base %s -> %s: old and new peers cannot read each other's values", o.Base, n.Base)
 	}
 	if o.Name != n.Name && len(r.out) == before {
-		r.add(false, what, "name", o.Pos, n.Pos, "%s: other name, same content (wire-invisible)", what.text)
+		d.add(false, "name", o.Pos, n.Pos, "other name, same content (wire-invisible)")
 	}
 }
 
-// compatDecimal reports whether k's base is a canonical decimal (uint16,
-// uint8): those differ only in their range.
-func compatDecimal(k *Kind) bool {
-	_, ok := k.Impl().(interface{ top() int })
-	return ok
+// CompareKinds lists the changes on the wire from kind o to kind n, as
+// Compare reports them of a field whose kind changes so.
+func CompareKinds(o, n *Kind) []Change {
+	r := &compatRun{old: &Spec{}, new: &Spec{}, kinds: map[[2]*Kind]bool{}}
+	r.kind(o, n)
+	return r.out
 }
+
+// diff is where a base's Compat reports the changes of one pair of kinds.
+type diff struct {
+	r    *compatRun
+	what elem
+}
+
+// add reports a change of an aspect of the kind, at o and n in the old and
+// new specs; the message follows the kind's name.
+func (d *diff) add(breaking bool, aspect string, o, n Pos, format string, args ...any) {
+	d.r.add(breaking, d.what, aspect, o, n, "%s: %s", d.what.text, fmt.Sprintf(format, args...))
+}
+
+// items compares the items of the kinds (a struct's parts).
+func (d *diff) items(o, n []Item, oAt, nAt Pos) { d.r.items(d.what, o, n, oAt, nAt) }
 
 // limit reports a change of a kind's lower or upper bound (attribute a),
 // where narrowed values are refused by new receivers and widened ones by
 // old receivers; refused names the values in between.
-func (r *compatRun) limit(what elem, a string, o, n *Kind, ov, nv int, refused func(lo, hi int) string) {
+func (d *diff) limit(a string, o, n *Kind, ov, nv int, refused func(lo, hi int) string) {
 	op, np := compatAttr(o.Attrs, a, o.Pos), compatAttr(n.Attrs, a, n.Pos)
 	narrows := nv < ov
 	if a == "min" {
@@ -547,181 +524,13 @@ func (r *compatRun) limit(what elem, a string, o, n *Kind, ov, nv int, refused f
 	switch {
 	case ov == nv:
 	case narrows:
-		r.add(true, what, a, op, np, "%s: %s %d -> %d narrows it: a new receiver refuses %s, which an old peer may send", what.text, a, ov, nv, refused(lo, hi))
+		d.add(true, a, op, np, "%s %d -> %d narrows it: a new receiver refuses %s, which an old peer may send", a, ov, nv, refused(lo, hi))
 	default:
-		r.add(false, what, a, op, np, "%s: %s %d -> %d widens it: an old receiver refuses %s, which a new peer may send", what.text, a, ov, nv, refused(lo, hi))
+		d.add(false, a, op, np, "%s %d -> %d widens it: an old receiver refuses %s, which a new peer may send", a, ov, nv, refused(lo, hi))
 	}
 }
 
 func compatLengths(lo, hi int) string { return "the " + compatSpan(lo, hi) + " values" }
-
-func (r *compatRun) text(what elem, o, n *Kind) {
-	r.limit(what, "min", o, n, o.Min, n.Min, compatLengths)
-	r.limit(what, "max", o, n, o.Max, n.Max, compatLengths)
-	var lost, gained []byte
-	high := [2]bool{}
-	for c := 0; c < 256; c++ {
-		switch {
-		case o.Allowed[c] && !n.Allowed[c]:
-			lost = append(lost, byte(c))
-		case !o.Allowed[c] && n.Allowed[c]:
-			gained = append(gained, byte(c))
-		}
-		if c >= 0x80 {
-			high[0] = high[0] || o.Allowed[c]
-			high[1] = high[1] || n.Allowed[c]
-		}
-	}
-	// The attribute that made the difference: the first that changed.
-	op, np := o.Pos, n.Pos
-	for _, a := range []struct {
-		name    string
-		changed bool
-	}{{"allow", o.AllowSrc != n.AllowSrc}, {"deny", o.Deny != n.Deny}, {"nocontrol", o.NoControl != n.NoControl}} {
-		if a.changed {
-			op, np = compatAttr(o.Attrs, a.name, o.Pos), compatAttr(n.Attrs, a.name, n.Pos)
-			break
-		}
-	}
-	if len(lost) > 0 {
-		r.add(true, what, "bytes", op, np, "%s: allowed bytes narrowed: %s no longer allowed; a new receiver refuses the values with them an old peer may send", what.text, compatBytes(lost))
-	}
-	if len(gained) > 0 {
-		r.add(false, what, "bytes", op, np, "%s: allowed bytes widened: %s now allowed; an old receiver refuses the values with them a new peer may send", what.text, compatBytes(gained))
-	}
-	r.runes(what, o, n)
-	// utf8 matters only when both sides allow bytes above 0x7f.
-	if o.UTF8 != n.UTF8 && high[0] && high[1] {
-		op, np := compatAttr(o.Attrs, "utf8", o.Pos), compatAttr(n.Attrs, "utf8", n.Pos)
-		if n.UTF8 {
-			r.add(true, what, "utf8", op, np, "%s: utf8 added: a new receiver refuses the invalid UTF-8 an old peer may send", what.text)
-		} else {
-			r.add(false, what, "utf8", op, np, "%s: utf8 removed: an old receiver refuses the invalid UTF-8 a new peer may send", what.text)
-		}
-	}
-}
-
-// runes reports the code points one side's denyrunes refuses and the other
-// holds. A code point whose bytes one side refuses anyway is the byte
-// sets' change, reported there.
-func (r *compatRun) runes(what elem, o, n *Kind) {
-	op, np := compatAttr(o.Attrs, "denyrunes", o.Pos), compatAttr(n.Attrs, "denyrunes", n.Pos)
-	if lost := runesOnlyIn(n, o); len(lost) > 0 {
-		r.add(true, what, "runes", op, np, "%s: denyrunes %s added: a new receiver refuses the values with them, which an old peer may send", what.text, RunesString(lost))
-	}
-	if gained := runesOnlyIn(o, n); len(gained) > 0 {
-		r.add(false, what, "runes", op, np, "%s: denyrunes %s removed: an old receiver refuses the values with them, which a new peer may send", what.text, RunesString(gained))
-	}
-}
-
-// runesOnlyIn lists the code points a denies and b does not, of those
-// whose bytes both allow.
-func runesOnlyIn(a, b *Kind) []RuneRange {
-	var out []RuneRange
-	for _, rg := range a.DenyRunes {
-		for c := rg.Lo; c <= rg.Hi; c++ {
-			if runeIn(b.DenyRunes, c) || !runeBytes(a, c) || !runeBytes(b, c) {
-				continue
-			}
-			if n := len(out); n > 0 && out[n-1].Hi == c-1 {
-				out[n-1].Hi = c
-			} else {
-				out = append(out, RuneRange{c, c})
-			}
-		}
-	}
-	return out
-}
-
-// runeBytes reports whether k allows every byte of c's UTF-8 encoding.
-func runeBytes(k *Kind, c rune) bool {
-	for _, b := range []byte(string(c)) {
-		if !k.Allowed[b] {
-			return false
-		}
-	}
-	return true
-}
-
-// compatBytes lists bytes escaped, runs of three or more as X-Y:
-// "." or "\x00"-"\x09" "\v".
-func compatBytes(bs []byte) string {
-	q := func(c byte) string { return strconv.QuoteToASCII(string([]byte{c})) }
-	var out []string
-	for i := 0; i < len(bs); {
-		j := i
-		for j+1 < len(bs) && bs[j+1] == bs[j]+1 {
-			j++
-		}
-		if j-i >= 2 {
-			out = append(out, q(bs[i])+"-"+q(bs[j]))
-		} else {
-			for k := i; k <= j; k++ {
-				out = append(out, q(bs[k]))
-			}
-		}
-		i = j + 1
-	}
-	return strings.Join(out, " ")
-}
-
-func (r *compatRun) number(what elem, o, n *Kind) {
-	numbers := func(lo, hi int) string { return compatRange(lo, hi) }
-	r.limit(what, "min", o, n, o.Min, n.Min, numbers)
-	r.limit(what, "max", o, n, o.Max, n.Max, numbers)
-}
-
-func (r *compatRun) structure(what elem, o, n *Kind) {
-	if o.GoType != n.GoType {
-		r.add(false, what, "gotype", o.Pos, n.Pos, "%s: Go type %s -> %s (wire-invisible)", what.text, o.GoType, n.GoType)
-	}
-	r.items(what, o.Parts, n.Parts, o.Pos, n.Pos)
-	// A declared max counts where it is under what the parts allow. Both
-	// are measured against the new parts: a change of the parts' own
-	// limits is reported at the parts' kinds.
-	if o.Max != n.Max {
-		hi := itemsLen(n.Parts, (*Kind).MaxLen)
-		eff := func(declared int) int {
-			if declared > 0 && declared < hi {
-				return declared
-			}
-			return hi
-		}
-		r.limit(what, "max", o, n, eff(o.Max), eff(n.Max), compatLengths)
-	}
-}
-
-func (r *compatRun) codes(what elem, o, n *Kind) {
-	m := compatCodes(o, n)
-	image := map[*Code]bool{}
-	meaning := func(v int) string {
-		for _, c := range n.Values {
-			if c.Value == v {
-				return "now means " + c.Name
-			}
-		}
-		return "is now refused"
-	}
-	for _, oc := range o.Values {
-		nc := m[oc]
-		if nc == nil {
-			r.add(true, what, "values", oc.Pos, n.Pos, "%s: %d %s removed: an old peer may send it, a new receiver refuses it", what.text, oc.Value, oc.Name)
-			continue
-		}
-		image[nc] = true
-		if nc.Name != oc.Name {
-			r.add(false, what, "values", oc.Pos, nc.Pos, "%s: %d %s renamed %s (wire-invisible)", what.text, oc.Value, oc.Name, nc.Name)
-		}
-		if nc.Value != oc.Value {
-			r.add(true, what, "values", oc.Pos, nc.Pos, "%s: %s %d -> %d: the digit %d %s, so old and new peers misread each other", what.text, oc.Name, oc.Value, nc.Value, oc.Value, meaning(oc.Value))
-		}
-	}
-	for _, nc := range n.Values {
-		if !image[nc] {
-			r.add(false, what, "values", o.Pos, nc.Pos, "%s: new value %d %s: an old receiver refuses it", what.text, nc.Value, nc.Name)
-		}
-	}
-}
 
 func (r *compatRun) consts() {
 	val := func(c *Const) string { return strconv.Itoa(c.Value) + c.Unit }

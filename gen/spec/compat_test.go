@@ -136,7 +136,22 @@ const (
 	compatible = false
 )
 
+// hexBase is a text of hex digits: another base than text, whose kinds
+// hold what a text kind with allow "0-9 a-f" holds. A change between the
+// two is judged by content.
+type hexBase struct{ textBase }
+
+func (hexBase) Name() string { return "hex" }
+
+func (hexBase) Attrs() []attr { return []attr{minAttr, maxAttr} }
+
+func (b hexBase) Check(k *Kind, r *errs) {
+	k.AllowSrc = "0-9 a-f"
+	b.textBase.Check(k, r)
+}
+
 func TestCompare(t *testing.T) {
+	withBase(t, hexBase{})
 	mi, err := os.ReadFile("../../spec/mi.spec")
 	if err != nil {
 		t.Fatal(err)
@@ -257,6 +272,16 @@ func TestCompare(t *testing.T) {
 			{breaking, "kind nick: base text -> dnsname: a new receiver refuses the values that are not DNS names", "kind nick text", "kind nick dnsname"}}},
 		{name: "dnsname becomes text", edit: replace("kind domain dnsname", "kind domain text"), want: []found{
 			{compatible, "kind domain: base dnsname -> text widens it", "kind domain dnsname", "kind domain text"}}},
+		{name: "text becomes an equivalent base", small: true, prep: replace(`deny ": "`, `allow "0-9 a-f"`), edit: replace("kind word text \"a word\" {\n    min 1\n    max 10\n    allow \"0-9 a-f\"\n", "kind word hex \"a word\" {\n    min 1\n    max 10\n"), want: []found{
+			{compatible, "kind word: base text -> hex: no check added or removed (wire-invisible)", "kind word text", "kind word hex"}}},
+		{name: "an equivalent base becomes text", small: true, prep: replace(`deny ": "`, `allow "0-9 a-f"`), edit: replace("kind word text \"a word\" {\n    min 1\n    max 10\n    allow \"0-9 a-f\"\n", "kind word hex \"a word\" {\n    min 1\n    max 10\n"), reverse: true, want: []found{
+			{compatible, "kind word: base hex -> text: no check added or removed (wire-invisible)", "kind word hex", "kind word text"}}},
+		{name: "text becomes a narrower base", small: true, edit: replace("kind word text \"a word\" {\n    min 1\n    max 10\n    deny \": \"\n", "kind word hex \"a word\" {\n    min 1\n    max 10\n"), want: []found{
+			{breaking, `kind word: allowed bytes narrowed: "\x00"-"\x1f"`, "kind word text", "kind word hex"},
+			{compatible, "kind word: base text -> hex: no check added or removed (wire-invisible)", "kind word text", "kind word hex"}}},
+		{name: "uint16 becomes uint8", small: true, edit: replace("kind port uint16 \"a port\" {\n    min 1\n    max 65535\n", "kind port uint8 \"a port\" {\n    min 1\n    max 255\n"), want: []found{
+			{compatible, "kind port: base uint16 -> uint8: the same canonical decimal on the wire", "kind port uint16", "kind port uint8"},
+			{breaking, "kind port: max 65535 -> 255 narrows it: a new receiver refuses 256..65535", "max 65535", "max 255"}}},
 		{name: "base changed", small: true, edit: replace("kind port uint16 \"a port\" {\n    min 1\n    max 65535\n", "kind port text \"a port\" {\n    min 1\n    max 5\n    allow \"0-9\"\n"), want: []found{
 			{breaking, "kind port: base uint16 -> text", "kind port uint16", "kind port text"}}},
 		{name: "kind renamed", edit: edits(replace("kind nick text", "kind handle text"), replace("field nick nick", "field nick handle")), want: []found{

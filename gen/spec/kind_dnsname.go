@@ -26,3 +26,7 @@ func (dnsnameBase) Decode(k *Kind, s string, off, limit int) (any, *WireError) {
 }
 
 func (dnsnameBase) DocRules(k *Kind) []string { return append(textRules(k), "a valid DNS name") }
+
+// A dnsname is a text whose receiver also checks it is a DNS name: a
+// change between the two narrows or widens by that check.
+func (dnsnameBase) textChecks() []string { return []string{"DNS names"} }

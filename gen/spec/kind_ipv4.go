@@ -49,3 +49,10 @@ func (ipv4Base) Encode(_ *Kind, b []byte, v any) []byte {
 func (ipv4Base) DocRules(*Kind) []string {
 	return []string{"four decimal octets 0..255 joined by `.`; no sign, no leading zero"}
 }
+
+func (ipv4Base) Domain() string { return IPv4 }
+
+func (ipv4Base) Aspects() []string { return nil }
+
+// Every ipv4 kind holds the same values.
+func (ipv4Base) Compat(*diff, *Kind, *Kind) {}

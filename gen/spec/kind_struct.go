@@ -97,3 +97,28 @@ func FormatItems(items []Item) []string {
 	}
 	return parts
 }
+
+func (structBase) Domain() string { return Struct }
+
+func (structBase) Aspects() []string { return []string{"items", "max"} }
+
+// Compat compares the parts, as a message's items are, and the length.
+func (structBase) Compat(d *diff, o, n *Kind) {
+	if o.GoType != n.GoType {
+		d.add(false, "gotype", o.Pos, n.Pos, "Go type %s -> %s (wire-invisible)", o.GoType, n.GoType)
+	}
+	d.items(o.Parts, n.Parts, o.Pos, n.Pos)
+	// A declared max counts where it is under what the parts allow. Both
+	// are measured against the new parts: a change of the parts' own
+	// limits is reported at the parts' kinds.
+	if o.Max != n.Max {
+		hi := itemsLen(n.Parts, (*Kind).MaxLen)
+		eff := func(declared int) int {
+			if declared > 0 && declared < hi {
+				return declared
+			}
+			return hi
+		}
+		d.limit("max", o, n, eff(o.Max), eff(n.Max), compatLengths)
+	}
+}

@@ -61,3 +61,17 @@ func (decimal) Encode(_ *Kind, b []byte, v any) []byte {
 func (decimal) DocRules(k *Kind) []string {
 	return []string{fmt.Sprintf("decimal %d..%d; no sign, no leading zero", k.Min, k.Max)}
 }
+
+// The decimals differ only in their range: a change between them is
+// judged by it.
+func (decimal) Domain() string { return "decimal" }
+
+func (decimal) Aspects() []string { return []string{"min", "max"} }
+
+func (decimal) Compat(d *diff, o, n *Kind) {
+	if o.Base != n.Base {
+		d.add(false, "base", o.Pos, n.Pos, "base %s -> %s: the same canonical decimal on the wire", o.Base, n.Base)
+	}
+	d.limit("min", o, n, o.Min, n.Min, compatRange)
+	d.limit("max", o, n, o.Max, n.Max, compatRange)
+}
