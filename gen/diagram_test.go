@@ -42,15 +42,6 @@ func TestDiagrams(t *testing.T) {
 	if diff := cmp.Diff(wantSeq, sequenceDiagram(s.Sequences[0])); diff != "" {
 		t.Errorf("sequence diagram (-want +got):\n%s", diff)
 	}
-	for in, want := range map[string]string{
-		"PLu1@bb.com:u2@bb.com": "PLu1@bb.com:u2@bb.com",
-		"a;b#c<d>":              "a#59;b#35;c#60;d#62;",
-		"\u202eabc":             "#34;\\u202eabc#34;",
-	} {
-		if got := mermaidText(in); got != want {
-			t.Errorf("mermaidText(%q) = %q, want %q", in, got, want)
-		}
-	}
 }
 
 // TestScenarioTableMarksFeatures: the reference says which scenarios are

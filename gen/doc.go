@@ -5,9 +5,9 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode"
 
 	"mi/gen/spec"
+	"mi/internal/mermaid"
 )
 
 // docFiles is the reference-page back end: docs/protocol.md, one table per
@@ -90,49 +90,11 @@ func docProtocol(d w, s *spec.Spec, p *spec.Protocol) {
 // sequenceDiagram draws sq as a Mermaid sequenceDiagram, which GitHub and
 // most documentation sites render beside the table.
 func sequenceDiagram(sq *spec.Sequence) string {
-	var b strings.Builder
-	b.WriteString("sequenceDiagram\n")
-	seen := map[string]bool{}
+	var d mermaid.Sequence
 	for _, st := range sq.Steps {
-		for _, who := range []string{st.From, st.To} {
-			if !seen[who] {
-				seen[who] = true
-				fmt.Fprintf(&b, "    participant %s\n", who)
-			}
-		}
+		d.Message(st.From, st.To, st.Example)
 	}
-	for _, st := range sq.Steps {
-		fmt.Fprintf(&b, "    %s->>%s: %s\n", st.From, st.To, mermaidText(st.Example))
-	}
-	return b.String()
-}
-
-// mermaidText is s as the text of a Mermaid message: the characters
-// Mermaid reads as syntax there written as its entity codes, and what is
-// not printable quoted.
-func mermaidText(s string) string {
-	if !isPrintable(s) {
-		s = strconv.Quote(s)
-	}
-	var b strings.Builder
-	for _, r := range s {
-		switch r {
-		case ';', '#', '<', '>', '"':
-			fmt.Fprintf(&b, "#%d;", r)
-		default:
-			b.WriteRune(r)
-		}
-	}
-	return b.String()
-}
-
-func isPrintable(s string) bool {
-	for _, r := range s {
-		if !unicode.IsPrint(r) {
-			return false
-		}
-	}
-	return true
+	return d.String()
 }
 
 // fieldDiagram draws m's layout on the wire: a box per item, its name
