@@ -14,6 +14,7 @@ import (
 	"text/tabwriter"
 	"time"
 
+	"mi/internal/atomicfile"
 	"mi/internal/conform"
 )
 
@@ -38,9 +39,10 @@ comes back and when.
 
 Run 'lumictl conform node -h' or 'lumictl conform agent -h' for the flags.
 Output is TAP version 14 on stdout, or one JSON object per scenario with
--json. Exit status: 0 every scenario played passed (skips allowed); 1 one
-failed; 2 bad usage, or a run that could not be played (the implementation
-never answered).`,
+-json; -diagram FILE also draws each failed scenario's exchange as a
+Mermaid sequence diagram in the Markdown file FILE. Exit status: 0 every
+scenario played passed (skips allowed); 1 one failed; 2 bad usage, or a
+run that could not be played (the implementation never answered).`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		return func(e *env, args []string) error {
 			if len(args) == 0 {
@@ -140,6 +142,7 @@ type selection struct {
 	classes, run string
 	features     string
 	json         bool
+	diagram      string
 	timeout      time.Duration
 }
 
@@ -148,6 +151,7 @@ func (s *selection) define(fs *flag.FlagSet) {
 	fs.StringVar(&s.run, "run", "", "play only the scenarios whose id matches this `regexp`")
 	fs.StringVar(&s.features, "features", "", "also play the scenarios of these optional features, comma separated: "+strings.Join(conform.Features, ",")+" (skipped by default)")
 	fs.BoolVar(&s.json, "json", false, "one JSON object per scenario instead of TAP")
+	fs.StringVar(&s.diagram, "diagram", "", "write each failed scenario's exchange to this Markdown `file` as a Mermaid sequence diagram (an empty file when none failed)")
 	fs.DurationVar(&s.timeout, "timeout", conform.DefaultTimeout, "the window of a step whose scenario gives none")
 }
 
@@ -185,6 +189,13 @@ func (s *selection) apply(cfg *conform.Config) error {
 
 // play runs the scenarios and turns the outcome into an exit status.
 func (s *selection) play(e *env, cfg conform.Config) error {
+	if s.diagram != "" {
+		// Emptied first: no diagram of an earlier run stays, and a path
+		// that cannot be written is found before the run.
+		if err := atomicfile.WriteFile(s.diagram, nil, 0o644); err != nil {
+			return usagef("-diagram: %v", err)
+		}
+	}
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt)
 	defer stop()
 	var rep conform.Reporter = conform.NewTAP(e.stdout)
@@ -208,15 +219,31 @@ func (s *selection) play(e *env, cfg conform.Config) error {
 		}
 	}
 	fmt.Fprintf(e.stderr, "conform: %d passed, %d failed, %d skipped\n", pass, fail, skip)
+	if fail > 0 && s.diagram != "" {
+		if err := atomicfile.WriteFile(s.diagram, conform.DiagramMarkdown(results), 0o644); err != nil {
+			return err
+		}
+		fmt.Fprintf(e.stderr, "conform: the failed scenarios are drawn in %s\n", s.diagram)
+	}
 	if fail > 0 {
 		return errFailed
 	}
 	return nil
 }
 
+// diagramHelp is the paragraph of -diagram in the help of node and agent.
+const diagramHelp = `
+With -diagram FILE the tool writes FILE, a Markdown page: for each failed
+scenario a heading (its id and title) and a Mermaid sequence diagram of
+its exchange, as docs/protocol.md draws the spec's sequences: every
+datagram and message an arrow with its bytes (quoted when not printable),
+every event a note, the failed step last. FILE is emptied when the run
+starts and stays empty when nothing fails.
+`
+
 var conformNode = &conformSub{
 	name:     "node",
-	synopsis: "-target HOST:PORT -domain D -users U1,U2,U3 [-remote-domain R -remote-listen HOST:PORT] [-features F -locate-wait D] [-class C] [-run REGEXP] [-json] [-timeout D]",
+	synopsis: "-target HOST:PORT -domain D -users U1,U2,U3 [-remote-domain R -remote-listen HOST:PORT] [-features F -locate-wait D] [-class C] [-run REGEXP] [-json] [-diagram FILE] [-timeout D]",
 	help: `Plays the node scenarios against the LUMI node at -target, which serves
 -domain with at least the three -users in its config ($user1..$user3). The
 tool plays agents, each from a socket of its own, and cleans up after each
@@ -235,13 +262,14 @@ With -remote-domain and -remote-listen the tool also plays the node of that
 other domain on that UDP address: start the node under test so that it
 finds the domain there (ours: -peer R=HOST:PORT). Without them the
 scenarios that need it are skipped.
-
+` + diagramHelp + `
 Examples:
   lumi-node -config bb.cfg -listen 127.0.0.1:3344 -peer cc.org=127.0.0.1:3345 &
   lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users laura,marc,anna \
       -remote-domain cc.org -remote-listen 127.0.0.1:3345
   lumictl conform node -target 10.0.0.5:3344 -domain PC-c -users u1,u2,u3 -class core -json
   lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users a,b,c -run '^LOC-'
+  lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users a,b,c -diagram failed.md
   lumi-node -config bb.cfg -listen 127.0.0.1:3344 -locate-wait 200ms &
   lumictl conform node -target 127.0.0.1:3344 -domain bb.com -users a,b,c -features offline -locate-wait 200ms`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
@@ -279,7 +307,7 @@ Examples:
 
 var conformAgent = &conformSub{
 	name:     "agent",
-	synopsis: "-node-listen HOST:PORT -addr USER@DOMAIN [-exec 'COMMAND'] [-features F] [-class C] [-run REGEXP] [-json] [-timeout D]",
+	synopsis: "-node-listen HOST:PORT -addr USER@DOMAIN [-exec 'COMMAND'] [-features F] [-class C] [-run REGEXP] [-json] [-diagram FILE] [-timeout D]",
 	help: `Plays the agent scenarios against the MI agent of -addr: the tool plays
 its node on -node-listen (UDP) and calls it over TCP.
 
@@ -290,12 +318,13 @@ restart the agent, type on its stdin or wait for it to exit need -exec
 and are skipped without it; the others share one agent, which the tool
 starts (or you start, without -exec, pointing it at -node-listen) and
 whose registration it answers before the first of them.
-
+` + diagramHelp + `
 Examples:
   lumictl conform agent -node-listen 127.0.0.1:3344 -addr laura@bb.com \
       -exec 'mi-agent -addr {addr} -node {node} -log -'
   lumictl conform agent -node-listen 127.0.0.1:3344 -addr laura@bb.com   # then start the agent
-  lumictl conform agent -node-listen 127.0.0.1:0 -addr u1@PC-c -exec './p2p {addr} {node}' -json`,
+  lumictl conform agent -node-listen 127.0.0.1:0 -addr u1@PC-c -exec './p2p {addr} {node}' -json
+  lumictl conform agent -node-listen 127.0.0.1:0 -addr u1@PC-c -exec './p2p {addr} {node}' -diagram failed.md`,
 	setup: func(fs *flag.FlagSet) func(*env, []string) error {
 		var cfg conform.Config
 		var sel selection

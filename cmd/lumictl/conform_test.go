@@ -3,6 +3,7 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
@@ -82,6 +83,7 @@ func TestConformUsage(t *testing.T) {
 		{"class", append(node, "-users", "a,b,c", "-class", "core,fast"), exitUsage, `-class: unknown class "fast"`},
 		{"run", append(node, "-users", "a,b,c", "-run", "("), exitUsage, "-run: error parsing regexp"},
 		{"timeout", append(node, "-users", "a,b,c", "-timeout", "0s"), exitUsage, "-timeout must be positive"},
+		{"diagram", append(node, "-users", "a,b,c", "-diagram", "/nonexistent/failed.md"), exitUsage, "-diagram: write /nonexistent/failed.md: cannot create a file in directory /nonexistent"},
 		{"bad user: a setup error", append(node, "-users", "a,b,c d"), exitUsage, `lumictl conform node: setup error: user "c d"`},
 		{"nothing selected", append(node, "-users", "a,b,c", "-run", "NOPE"), exitUsage, "no node scenario is selected"},
 		{"agent without flags", []string{"conform", "agent", "-addr", "a@b.c"}, exitUsage, "-node-listen and -addr are required"},
@@ -100,15 +102,16 @@ func TestConformUsage(t *testing.T) {
 	}
 }
 
-// TestConformNode runs the core registration scenarios against our node in
-// this process: exit 0 when they pass, 1 when one fails.
-func TestConformNode(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "nodelumi.cfg")
+// startNode starts our node in this process, serving bb.com with the
+// users laura, marc and anna, and waiting pendingTTL for the RL to a PL
+// it forwards (0: its default); it returns the node's address.
+func startNode(t *testing.T, pendingTTL time.Duration) string {
+	t.Helper()
+	cfg := filepath.Join(t.TempDir(), "nodelumi.cfg")
 	if err := os.WriteFile(cfg, []byte("bb.com\nlaura\nmarc\nanna\n"), 0o644); err != nil {
 		t.Fatal(err)
 	}
-	n, err := node.New(node.Options{ConfigPath: cfg, Listen: "127.0.0.1:0", LogPath: "-", HostsFile: "-", DNSServer: "127.0.0.1:1"})
+	n, err := node.New(node.Options{ConfigPath: cfg, Listen: "127.0.0.1:0", LogPath: "-", HostsFile: "-", DNSServer: "127.0.0.1:1", PendingTTL: pendingTTL})
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -116,8 +119,13 @@ func TestConformNode(t *testing.T) {
 	done := make(chan error, 1)
 	go func() { done <- n.Run(ctx) }()
 	t.Cleanup(func() { cancel(); <-done })
+	return n.Addr().String()
+}
 
-	args := []string{"conform", "node", "-target", n.Addr().String(), "-domain", "bb.com", "-run", "^REG-"}
+// TestConformNode runs the core registration scenarios against our node in
+// this process: exit 0 when they pass, 1 when one fails.
+func TestConformNode(t *testing.T) {
+	args := []string{"conform", "node", "-target", startNode(t, 0), "-domain", "bb.com", "-run", "^REG-"}
 	code, stdout, stderr := runLumictl(append(args, "-users", "laura,marc,anna")...)
 	if code != exitOK || !strings.HasPrefix(stdout, "TAP version 14\n1..") || strings.Contains(stdout, "not ok") {
 		t.Errorf("exit %d\n%s%s", code, stdout, stderr)
@@ -146,22 +154,8 @@ func TestConformNode(t *testing.T) {
 // started with a short locate wait, given to conform as -locate-wait; the
 // scenario is an optional feature, skipped (not failed) without -features.
 func TestConformNodeOffline(t *testing.T) {
-	dir := t.TempDir()
-	cfg := filepath.Join(dir, "nodelumi.cfg")
-	if err := os.WriteFile(cfg, []byte("bb.com\nlaura\nmarc\nanna\n"), 0o644); err != nil {
-		t.Fatal(err)
-	}
 	const wait = 300 * time.Millisecond
-	n, err := node.New(node.Options{ConfigPath: cfg, Listen: "127.0.0.1:0", LogPath: "-", HostsFile: "-", DNSServer: "127.0.0.1:1", PendingTTL: wait})
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	done := make(chan error, 1)
-	go func() { done <- n.Run(ctx) }()
-	t.Cleanup(func() { cancel(); <-done })
-
-	args := []string{"conform", "node", "-target", n.Addr().String(), "-domain", "bb.com", "-users", "laura,marc,anna", "-run", "^OFFLINE$"}
+	args := []string{"conform", "node", "-target", startNode(t, wait), "-domain", "bb.com", "-users", "laura,marc,anna", "-run", "^OFFLINE$"}
 	code, stdout, stderr := runLumictl(append(args, "-features", "offline", "-locate-wait", wait.String())...)
 	if code != exitOK || !strings.Contains(stdout, "\nok 1 - OFFLINE ") || strings.Contains(stdout, "SKIP") {
 		t.Errorf("-features offline: exit %d\n%s%s", code, stdout, stderr)
@@ -173,5 +167,53 @@ func TestConformNodeOffline(t *testing.T) {
 	code, _, stderr = runLumictl(append(args, "-features", "offline,teleport")...)
 	if code != exitUsage || !strings.Contains(stderr, `unknown feature "teleport"`) {
 		t.Errorf("unknown feature: exit %d\n%s", code, stderr)
+	}
+}
+
+// TestConformDiagram: with -diagram, a run that fails writes the failed
+// scenario's exchange as a Mermaid diagram; a run that passes leaves the
+// file empty.
+func TestConformDiagram(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "failed.md")
+	if err := os.WriteFile(file, []byte("a diagram of an earlier run\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"conform", "node", "-target", startNode(t, 0), "-domain", "bb.com", "-run", "^REG-OK$", "-diagram", file}
+
+	// A user the node does not have: its registration is refused (RR1).
+	code, stdout, stderr := runLumictl(append(args, "-users", "nobody,marc,anna")...)
+	if code != exitFailed || !strings.Contains(stderr, "conform: the failed scenarios are drawn in "+file) {
+		t.Fatalf("exit %d, want %d\n%s%s", code, exitFailed, stdout, stderr)
+	}
+	var sc conform.Scenario
+	for _, s := range conform.Positions(conformTable) {
+		if s.ID == "REG-OK" {
+			sc = s
+		}
+	}
+	want := "## REG-OK: " + sc.Title + "\n\n" +
+		"```mermaid\n" +
+		"sequenceDiagram\n" +
+		"    participant a1\n" +
+		"    participant node\n" +
+		"    a1->>node: PRnobody@bb.com\n" +
+		"    node->>a1: RR1\n" +
+		fmt.Sprintf("    Note over a1,node: step 3 failed: expect a1 (spec/mi.spec:%d)<br/>", sc.Steps[2].Line) +
+		"a1: got #34;RR1#34;, want #34;RR0#34;<br/>expected: #34;RR0#34;<br/>arrived: #34;RR1#34;\n" +
+		"```\n"
+	got, err := os.ReadFile(file)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if diff := cmp.Diff(want, string(got)); diff != "" {
+		t.Errorf("%s (-want +got):\n%s", file, diff)
+	}
+
+	code, stdout, stderr = runLumictl(append(args, "-users", "laura,marc,anna")...)
+	if code != exitOK {
+		t.Fatalf("exit %d\n%s%s", code, stdout, stderr)
+	}
+	if got, err := os.ReadFile(file); err != nil || len(got) != 0 {
+		t.Errorf("nothing failed: %s holds %q (%v)", file, got, err)
 	}
 }
