@@ -14,7 +14,8 @@ import (
 // (a fieldless message in each protocol, a single-valued code list, uint8,
 // a struct holding a number, a message ending in a literal, a field name
 // with an initialism, a text that denies code points but no byte, a
-// signed message, a reply to two requests, one declared after it),
+// signed message, a reply to two requests, one declared after it, an
+// enum),
 // generates every output from it, and runs the wire
 // package's and the fuzz package's own tests against the generated codecs
 // through a build overlay: the real tree is not touched.
@@ -56,6 +57,12 @@ func TestScratchSpecThroughEveryBackEnd(t *testing.T) {
 		`{"PLUMI", "psabc:00ff", "psabc"},`:                                                       "wire/zspec_test.go",
 		"Signature: `tok` signs the bytes before the `:` in front of it, the tag through `name`.": "docs/protocol.md",
 		"The reply to `pz` or `ps`.":                                                              "docs/protocol.md",
+		"func checkStatus(v string, field string, off int) error {":                               "wire/zkinds.go",
+		`case "online", "away", "dnd":`:                                                           "wire/zkinds.go",
+		"Status string `json:\"status\"`":                                                         "wire/zmessages.go",
+		`func BadStatus() *rapid.Generator[string] { return notWord("online", "away", "dnd") }`:   "wire/wiregen/zgen.go",
+		`fuzzCheck(f, "status", wire.CheckStatus)`:                                                "fuzz/zkinds_test.go",
+		"one of the words `online`, `away`, `dnd`, byte for byte":                                 "docs/protocol.md",
 		"A request, answered by `rz`.":                                                            "docs/protocol.md",
 	} {
 		b, err := os.ReadFile(filepath.Join(out, in))

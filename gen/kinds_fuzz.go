@@ -19,6 +19,7 @@ var fuzzKinds = map[string]func(k *spec.Kind) string{
 	spec.Uint8:   noFuzz,
 	spec.Struct:  fuzzParse,
 	spec.Codes:   noFuzz,
+	spec.Enum:    fuzzCheck,
 }
 
 // fuzzCall is the fuzz call of k, or "".

@@ -2,6 +2,7 @@ package main
 
 import (
 	"fmt"
+	"strconv"
 	"strings"
 
 	"mi/gen/spec"
@@ -29,6 +30,7 @@ var goKinds = map[string]goKind{
 	spec.Uint8:   goDecimal{8},
 	spec.Struct:  goStruct{},
 	spec.Codes:   goCodes{},
+	spec.Enum:    goEnum{},
 }
 
 // goOf is the Go back end's entry of k's base.
@@ -402,4 +404,29 @@ func goCodesNames(g w, k *spec.Kind) {
 	g.p("}")
 	g.p("return nil")
 	g.p("}\n")
+}
+
+// goEnum writes an enum kind as a string that must be one of its words.
+type goEnum struct{}
+
+func (goEnum) typ(*spec.Kind) string  { return "string" }
+func (goEnum) zero(*spec.Kind) string { return `""` }
+
+func (goEnum) write(g w, k *spec.Kind) {
+	g.p("func check%s(v string, field string, off int) error {", k.GoName())
+	g.p("switch v {")
+	g.p("case %s: return nil", quotedWords(k))
+	g.p("}")
+	g.p("return fieldErr(ErrBadField, field, off, \"not one of its words\")")
+	g.p("}\n")
+	goStringKind(g, k)
+}
+
+// quotedWords lists the words of an enum kind as Go strings: "a", "b".
+func quotedWords(k *spec.Kind) string {
+	var out []string
+	for _, w := range k.Words {
+		out = append(out, strconv.Quote(w.Text))
+	}
+	return strings.Join(out, ", ")
 }

@@ -70,6 +70,7 @@ var luaKinds = map[string]luaKind{
 	spec.Uint8:   luaDecimal{8},
 	spec.Struct:  luaStruct{},
 	spec.Codes:   luaCodes{},
+	spec.Enum:    luaEnum{},
 }
 
 // luaChunks is the Lua source of the functions the kinds of s call, each
@@ -157,6 +158,19 @@ func (luaCodes) entry(k *spec.Kind) string {
 	}
 	return fmt.Sprintf("{ftype = \"UINT8\", width = 1, code = true, values = {%s}, vs = {%s}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label}",
 		strings.Join(vals, ", "), strings.Join(vs, ", "))
+}
+
+// luaEnum is one word of a list, a set of the words in Lua.
+type luaEnum struct{}
+
+func (luaEnum) funcs() []string { return []string{"enum"} }
+
+func (luaEnum) entry(k *spec.Kind) string {
+	var words []string
+	for _, w := range k.Words {
+		words = append(words, "["+luaString(w.Text)+"] = true")
+	}
+	return fmt.Sprintf("{ftype = \"STRING\", width = 0, words = {%s}, decode = enum_decode}", strings.Join(words, ", "))
 }
 
 // luaString is s as a Lua string literal: printable ASCII as it is, every

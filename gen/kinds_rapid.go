@@ -26,6 +26,7 @@ var rapidKinds = map[string]rapidKind{
 	spec.Uint8:   rapidDecimal{8},
 	spec.Struct:  rapidStruct{},
 	spec.Codes:   rapidCodes{},
+	spec.Enum:    rapidEnum{},
 }
 
 // hasBad reports whether some Go value of k is invalid.
@@ -146,6 +147,20 @@ func (rapidCodes) write(g w, k *spec.Kind) {
 	g.p("func Bad%s() *rapid.Generator[%s] {", n, t)
 	g.p("return rapid.Map(outside(0, 255, %s), func(v int) %s { return %s(v) })", strings.Join(ints, ", "), t, t)
 	g.p("}")
+}
+
+// rapidEnum draws one of the words, and a string that is none.
+type rapidEnum struct{}
+
+// The empty string is no word, nor are the words changed by a byte.
+func (rapidEnum) hasBad(*spec.Kind) bool { return true }
+
+func (rapidEnum) write(g w, k *spec.Kind) {
+	n := k.GoName()
+	g.p("\n// %s draws a valid %s: %s.", n, k.Name, k.Doc)
+	g.p("func %s() *rapid.Generator[string] { return rapid.SampledFrom([]string{%s}) }\n", n, quotedWords(k))
+	g.p("// Bad%s draws a string that is no %s.", n, k.Name)
+	g.p("func Bad%s() *rapid.Generator[string] { return notWord(%s) }", n, quotedWords(k))
 }
 
 // rapidStruct draws the parts in order within the struct's length budget;

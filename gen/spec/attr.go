@@ -19,6 +19,7 @@ const (
 	attrNumber  attrShape = iota // max 35: a number from 0 to maxNumber, into an *int
 	attrFlag                     // utf8: no word, sets a *bool
 	attrBytes                    // deny "@: ": a quoted string of any bytes, into a *string
+	attrWords                    // word "on": a quoted string of any bytes, a line each, appended to a *[]Word
 	attrField                    // field NAME KIND: a struct's field, appended to a *[]Item
 	attrLiteral                  // literal "x": a struct's literal, appended to a *[]Item
 )
@@ -35,6 +36,10 @@ func bytesAttr(name string, at func(*Kind) *string) attr {
 	return attr{name, attrBytes, func(k *Kind) any { return at(k) }}
 }
 
+func wordsAttr(name string, at func(*Kind) *[]Word) attr {
+	return attr{name, attrWords, func(k *Kind) any { return at(k) }}
+}
+
 // The attributes more than one base takes.
 var (
 	minAttr     = numberAttr("min", func(k *Kind) *int { return &k.Min })
@@ -49,7 +54,7 @@ var (
 func rawAttr(name string) bool {
 	for _, b := range bases {
 		for _, a := range b.Attrs() {
-			if a.name == name && (a.shape == attrBytes || a.shape == attrLiteral) {
+			if a.name == name && (a.shape == attrBytes || a.shape == attrWords || a.shape == attrLiteral) {
 				return true
 			}
 		}
@@ -67,8 +72,9 @@ func attrNames(attrs []attr) []string {
 }
 
 // attrRule is how the parser reads attribute at of kind k: the words its
-// shape takes, and where the value goes. Set once, but for the parts of a
-// struct, which are its items in order.
+// shape takes, and where the value goes. Set once, but for a list of words
+// and the parts of a struct, which gather their lines in order (k.Attrs
+// keeps the first line's place).
 func (p *parser) attrRule(k *Kind, at attr) rule {
 	owner := "kind " + k.Name
 	once := func(do func(a stmt)) func(stmt) {
@@ -92,6 +98,14 @@ func (p *parser) attrRule(k *Kind, at attr) rule {
 		return rule{words: 1, do: once(func(stmt) { *at.at(k).(*bool) = true })}
 	case attrBytes:
 		return rule{words: 2, quoted: []int{1}, do: once(func(a stmt) { *at.at(k).(*string) = a.word(1) })}
+	case attrWords:
+		return rule{words: 2, quoted: []int{1}, do: func(a stmt) {
+			if _, ok := k.Attrs[at.name]; !ok {
+				k.Attrs[at.name] = a.pos
+			}
+			dst := at.at(k).(*[]Word)
+			*dst = append(*dst, Word{a.word(1), a.pos})
+		}}
 	case attrField:
 		return rule{words: 3, do: func(a stmt) {
 			if a.word(2) == k.Name {

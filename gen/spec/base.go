@@ -55,6 +55,7 @@ var bases = []Base{
 	uint8Base{decimal{8}},
 	structBase{},
 	codesBase{},
+	enumBase{},
 }
 
 func baseOf(name string) Base {

@@ -100,6 +100,11 @@ func edits(es ...edit) edit {
 	}
 }
 
+// addStatus gives compatSpec's message an enum field.
+var addStatus = edits(
+	replace("kind port uint16", "kind status enum \"a status\" {\n    word \"on\"\n    word \"off\"\n}\nkind port uint16"),
+	replace("    field s Result\n", "    field s Result\n    field st status\n    literal \"/\"\n"))
+
 // removePD and renamePD remove and rename mi.spec's PD, and the replies'
 // answers of it.
 var (
@@ -210,6 +215,16 @@ func TestCompare(t *testing.T) {
 		{name: "code removed", edit: in("codes LocateCode", "    3 Offline \"the target is offline\"\n", ""), want: []found{
 			{breaking, "codes LocateCode: 3 Offline removed", "3 Offline", "codes LocateCode"}}},
 		{name: "codes listed in another order", edit: in("codes LocateCode", "    2 Unknown \"the target user, or its domain, does not exist\"\n    3 Offline \"the target is offline\"\n", "    3 Offline \"the target is offline\"\n    2 Unknown \"the target user, or its domain, does not exist\"\n")},
+
+		// Enums.
+		{name: "enum word removed", small: true, prep: addStatus, edit: in("kind status", "    word \"off\"\n", ""), want: []found{
+			{breaking, `kind status: word "off" removed: an old peer may send it, a new receiver refuses it`, `word "off"`, "kind status"}}},
+		{name: "enum word added", small: true, prep: addStatus, edit: in("kind status", "    word \"off\"\n", "    word \"off\"\n    word \"standby\"\n"), want: []found{
+			{compatible, `kind status: new word "standby": an old receiver refuses it`, "kind status", `word "standby"`}}},
+		{name: "enum words reordered", small: true, prep: addStatus, edit: in("kind status", "    word \"on\"\n    word \"off\"\n", "    word \"off\"\n    word \"on\"\n")},
+		{name: "enum word renamed", small: true, prep: addStatus, edit: in("kind status", "word \"off\"", "word \"away\""), want: []found{
+			{breaking, `kind status: word "off" removed`, `word "off"`, "kind status"},
+			{compatible, `kind status: new word "away"`, "kind status", `word "away"`}}},
 
 		// Limits, reported once at the kind however many messages use it.
 		{name: "user max narrowed", edit: in("kind user", "max 35", "max 20"), want: []found{

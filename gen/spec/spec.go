@@ -30,6 +30,7 @@ const (
 	IPv4    = "ipv4"    // dotted quad, canonical decimal octets
 	Uint16  = "uint16"  // canonical decimal (no sign, no leading zero)
 	Uint8   = "uint8"   // canonical decimal 0..255
+	Enum    = "enum"    // one word of a list, byte for byte
 	Codes   = "codes"   // one ASCII digit from a closed list
 )
 
@@ -52,8 +53,15 @@ type Kind struct {
 
 	Parts    []Item    // struct
 	Values   []*Code   // codes
+	Words    []Word    // enum: the values, in spec order
 	Examples []Example // valid values, checked, for seeds and docs
 	Invalid  []Invalid // values every parser of the kind must refuse
+}
+
+// Word is one value of an enum kind, where the spec lists it.
+type Word struct {
+	Text string
+	Pos  Pos
 }
 
 // Item is one element of a message or struct: a literal, a field, or a
