@@ -33,7 +33,7 @@ func (e *WireError) in(field string) *WireError {
 	return e
 }
 
-// Value is one decoded field. V is a string (text, dnsname), a [4]byte
+// Value is one decoded field. V is a string (text, dnsname, enum), a [4]byte
 // (ipv4), an int (numbers), a *Code (codes) or a []Value (struct).
 type Value struct {
 	Field *Field
