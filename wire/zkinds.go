@@ -335,7 +335,7 @@ type RegisterCode uint8
 
 const (
 	RegisterOK      RegisterCode = 0 // registered: the node now reaches the user at the request's source address
-	RegisterRefused RegisterCode = 1 // refused: the user is not in this domain
+	RegisterRefused RegisterCode = 1 // refused, for one of these reasons, which the reply does not tell apart: the address's domain is not the node's, or the user is not in its config; the user is online at another address whose agent answers the node's check (a PL for the user's own address), and then this source's PRs are refused for the node's locate wait; the registered agent registered again while that check was in flight; too many refused requests for the user from other addresses (PDs, takeover PRs, RLs that answer nothing) froze its registration; with the domain on several nodes, another node's registration of the user stands
 	RegisterDenied  RegisterCode = 2 // refused: the proof (PA) does not hold the user's secret
 )
 
@@ -358,7 +358,7 @@ func (c RegisterCode) Doc() string {
 	case RegisterOK:
 		return "registered: the node now reaches the user at the request's source address"
 	case RegisterRefused:
-		return "refused: the user is not in this domain"
+		return "refused, for one of these reasons, which the reply does not tell apart: the address's domain is not the node's, or the user is not in its config; the user is online at another address whose agent answers the node's check (a PL for the user's own address), and then this source's PRs are refused for the node's locate wait; the registered agent registered again while that check was in flight; too many refused requests for the user from other addresses (PDs, takeover PRs, RLs that answer nothing) froze its registration; with the domain on several nodes, another node's registration of the user stands"
 	case RegisterDenied:
 		return "refused: the proof (PA) does not hold the user's secret"
 	}
@@ -413,7 +413,7 @@ type DeregisterCode uint8
 
 const (
 	DeregisterOK      DeregisterCode = 0 // deregistered: the user is now offline
-	DeregisterRefused DeregisterCode = 1 // refused: the user is not in this domain
+	DeregisterRefused DeregisterCode = 1 // refused, for one of these reasons, which the reply does not tell apart: the address's domain is not the node's, or the user is not in its config; the PD does not come from the address the user registered from, or the user never registered; too many refused requests for the user from other addresses (PDs, takeover PRs, RLs that answer nothing) froze its registration; with the domain on several nodes, another node holds the user's registration, or its change stands
 	DeregisterDenied  DeregisterCode = 2 // refused: the proof (PA) does not hold the user's secret
 )
 
@@ -436,7 +436,7 @@ func (c DeregisterCode) Doc() string {
 	case DeregisterOK:
 		return "deregistered: the user is now offline"
 	case DeregisterRefused:
-		return "refused: the user is not in this domain"
+		return "refused, for one of these reasons, which the reply does not tell apart: the address's domain is not the node's, or the user is not in its config; the PD does not come from the address the user registered from, or the user never registered; too many refused requests for the user from other addresses (PDs, takeover PRs, RLs that answer nothing) froze its registration; with the domain on several nodes, another node holds the user's registration, or its change stands"
 	case DeregisterDenied:
 		return "refused: the proof (PA) does not hold the user's secret"
 	}
