@@ -277,13 +277,13 @@ type PeerInfo struct {
 // and starts the agent. It does not register: call Register.
 func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if err := cfg.Addr.Check(); err != nil {
-		return nil, plumi.ErrBadAddress.Wrap("address "+cfg.Addr.String(), err)
+		return nil, plumi.ErrBadAddress.With(plumi.AddressCause(cfg.Addr.String(), err), "address "+cfg.Addr.String(), err)
 	}
 	if cfg.Nick == "" {
 		cfg.Nick = cfg.Addr.User
 	}
 	if err := wire.CheckNick(cfg.Nick); err != nil {
-		return nil, plumi.ErrBadAddress.Wrap("nickname "+cfg.Nick, err)
+		return nil, plumi.ErrBadAddress.With(plumi.Cause{Kind: CauseBadNick, Input: cfg.Nick, Problem: plumi.SysText(err)}, "nickname "+cfg.Nick, err)
 	}
 	if cfg.Listen == "" {
 		cfg.Listen = ":0"
@@ -298,7 +298,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		if cfg.Resolver == nil {
 			r, err := lumi.NewResolver(lumi.Config{Logger: lg})
 			if err != nil {
-				return nil, plumi.ErrDomainUnknown.Wrap("resolver", err)
+				return nil, plumi.ErrDomainUnknown.With(plumi.Cause{Kind: CauseNoResolver, Sys: plumi.SysText(err)}, "resolver", err)
 			}
 			cfg.Resolver = r
 		}
@@ -332,7 +332,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	if cfg.LogPath != "" {
 		dl, err := datalog.OpenDataLog(cfg.LogPath)
 		if err != nil {
-			return nil, plumi.ErrNetwork.Wrap("open log", err)
+			return nil, plumi.ErrNetwork.With(plumi.Cause{Kind: CauseLogOpen, Input: cfg.LogPath, Sys: plumi.SysText(err)}, "open log", err)
 		}
 		if cfg.LogMax == 0 {
 			cfg.LogMax = DefaultLogMax
@@ -354,7 +354,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 	a.dropUnsent = c.Drops().Reason("answer not sent")
 	ln, err := net.Listen("tcp", cfg.Listen)
 	if err != nil {
-		return nil, plumi.ErrNetwork.Wrap("listen for chats on "+cfg.Listen, err)
+		return nil, plumi.ErrNetwork.With(plumi.Cause{Kind: CauseListen, Input: cfg.Listen, Sys: plumi.SysText(err)}, "listen for chats on "+cfg.Listen, err)
 	}
 	a.ln = ln
 	lap := ln.Addr().(*net.TCPAddr).AddrPort()
@@ -366,7 +366,7 @@ func New(ctx context.Context, cfg Config) (*Agent, error) {
 		}
 	}
 	if !ip.Is4() {
-		return nil, plumi.ErrBadAddress.New("advertised ip " + ip.String() + " is not IPv4, which RL0 requires")
+		return nil, plumi.ErrBadAddress.With(plumi.Cause{Kind: CauseNotIPv4, Input: ip.String()}, "advertised ip "+ip.String()+" is not IPv4, which RL0 requires", nil)
 	}
 	a.advertise = netip.AddrPortFrom(ip, lap.Port())
 	if a.cfg.CallerPorts == 0 {
@@ -460,13 +460,13 @@ func (a *Agent) do(f func()) error {
 	select {
 	case a.ops <- func() { f(); close(done) }:
 	case <-a.quit:
-		return plumi.ErrClosed.New("agent closed")
+		return errAgentClosed()
 	}
 	select {
 	case <-done:
 		return nil
 	case <-a.loopWG:
-		return plumi.ErrClosed.New("agent closed")
+		return errAgentClosed()
 	}
 }
 
@@ -477,8 +477,18 @@ func (a *Agent) emit(e Event) {
 }
 
 // emitErr queues an error event for err. Loop only.
-func (a *Agent) emitErr(err error) {
-	a.emit(Event{Kind: EventError, Reason: plumi.ReasonOf(err), Message: err.Error()})
+func (a *Agent) emitErr(err error) { a.emit(ErrorEvent(err)) }
+
+// ErrorEvent is the error event that reports err: its reason, its facts
+// and its message. For a program that reports its own failures among the
+// agent's events (its Time is set when it is emitted).
+func ErrorEvent(err error) Event {
+	return Event{Kind: EventError, Reason: plumi.ReasonOf(err), Cause: plumi.CauseOf(err), Message: err.Error()}
+}
+
+// errAgentClosed is the error of a request to an agent that is closed.
+func errAgentClosed() error {
+	return plumi.ErrClosed.With(plumi.Cause{Kind: plumi.CauseClosed}, "agent closed", nil)
 }
 
 // notice queues a notice, and logs it, as it may say that the user is not
@@ -822,7 +832,7 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*msgReader, string, error
 	r, w := newMsgReader(conn), wire.NewWriter(conn)
 	if caller {
 		if err := w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
-			return nil, "", ErrHandshake.Wrap("send nickname to "+remote, err)
+			return nil, "", ErrHandshake.With(plumi.Cause{Kind: CauseNickUnsent, Remote: remote, Sys: plumi.SysText(err)}, "send nickname to "+remote, err)
 		}
 	}
 	m, err := r.next()
@@ -830,15 +840,18 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*msgReader, string, error
 		var ne net.Error
 		switch {
 		case errors.As(err, &ne) && ne.Timeout():
-			return nil, "", ErrHandshake.New(fmt.Sprintf("dropped %s: no nickname within %v", remote, a.cfg.HandshakeTimeout))
+			return nil, "", ErrHandshake.With(plumi.Cause{Kind: CauseNoNick, Remote: remote, Wait: a.cfg.HandshakeTimeout},
+				fmt.Sprintf("dropped %s: no nickname within %v", remote, a.cfg.HandshakeTimeout), nil)
 		case errors.Is(err, io.EOF), errors.Is(err, io.ErrUnexpectedEOF):
-			return nil, "", ErrHandshake.New("dropped " + remote + ": it closed the connection before its nickname")
+			return nil, "", ErrHandshake.With(plumi.Cause{Kind: CauseClosedEarly, Remote: remote},
+				"dropped "+remote+": it closed the connection before its nickname", nil)
 		}
-		return nil, "", ErrHandshake.Wrap("dropped "+remote+": not a nickname", err)
+		return nil, "", ErrHandshake.With(plumi.Cause{Kind: CauseNotNick, Remote: remote, Sys: plumi.SysText(err)}, "dropped "+remote+": not a nickname", err)
 	}
 	n, ok := m.(*wire.Nick)
 	if !ok {
-		return nil, "", ErrHandshake.New(fmt.Sprintf("dropped %s: sent %q before its nickname", remote, m.Tag()))
+		return nil, "", ErrHandshake.With(plumi.Cause{Kind: CauseNotNick, Remote: remote, Tag: m.Tag()},
+			fmt.Sprintf("dropped %s: sent %q before its nickname", remote, m.Tag()), nil)
 	}
 	conn.SetDeadline(time.Time{})
 	r.guard(a.cfg.MessageTimeout)
@@ -850,7 +863,8 @@ func (a *Agent) handshake(conn net.Conn, caller bool) (*msgReader, string, error
 func (a *Agent) answerNick(c *conversation) {
 	c.conn.SetWriteDeadline(time.Now().Add(a.cfg.HandshakeTimeout))
 	if err := c.w.WriteMessage(&wire.Nick{Nick: a.nick}); err != nil {
-		a.endConv(ByPeer, ErrHandshake.Wrap("send nickname to "+c.conn.RemoteAddr().String(), err))
+		remote := c.conn.RemoteAddr().String()
+		a.endConv(ByPeer, ErrHandshake.With(plumi.Cause{Kind: CauseNickUnsent, Remote: remote, Sys: plumi.SysText(err)}, "send nickname to "+remote, err))
 	}
 }
 
@@ -901,11 +915,12 @@ func (a *Agent) readFailed(c *conversation, err error) {
 	case errors.Is(err, io.EOF) || errors.Is(err, syscall.ECONNRESET):
 		a.endConv(ByPeer, nil)
 	case errors.As(err, &ne) && ne.Timeout():
-		a.endConv(ByPeer, ErrStalled.New(fmt.Sprintf("dropped %s: a message began but did not end within %v", c.peerNick, a.cfg.MessageTimeout)))
+		a.endConv(ByPeer, ErrStalled.With(plumi.Cause{Kind: CausePeerStalled, Peer: c.peerNick, Wait: a.cfg.MessageTimeout},
+			fmt.Sprintf("dropped %s: a message began but did not end within %v", c.peerNick, a.cfg.MessageTimeout), nil))
 	case errors.Is(err, io.ErrUnexpectedEOF):
-		a.endConv(ByPeer, ErrPeer.New(c.peerNick+" closed the connection inside a message"))
+		a.endConv(ByPeer, ErrPeer.With(plumi.Cause{Kind: CausePeerCut, Peer: c.peerNick}, c.peerNick+" closed the connection inside a message", nil))
 	default:
-		a.endConv(ByPeer, ErrPeer.Wrap("dropped "+c.peerNick, err))
+		a.endConv(ByPeer, ErrPeer.With(plumi.Cause{Kind: CausePeerBroke, Peer: c.peerNick, Sys: plumi.SysText(err)}, "dropped "+c.peerNick, err))
 	}
 }
 
@@ -992,11 +1007,29 @@ func (a *Agent) register(ctx context.Context) error {
 	switch {
 	case err == nil:
 		a.keepPort()
-	case errors.Is(err, plumi.ErrUserUnknown) && a.portTaken != 0:
-		err = plumi.ErrUserUnknown.New(fmt.Sprintf("%v; this agent registered from a new port, as the one it registered from last (%d) is taken by another program",
-			err, a.portTaken))
+	case a.portTaken != 0 && plumi.CauseOf(err).Kind == plumi.CauseRegisterRefused:
+		err = a.held(err)
 	}
 	return err
+}
+
+// held is the error of an RR1 while another program on this host holds
+// the UDP port that the state file says the user registered from last.
+// An RR1 alone cannot say why the node refused (no such user, another
+// agent answering the node's check, a frozen registration); this can: the
+// user registered from that port, and something holds it still, most
+// likely the agent that did, which the node has at that port of the
+// address it sees this host at, and which answers the node's check as
+// any live agent does. So the person learns which agent to stop, and
+// where. Agents that keep their state apart (another directory, another
+// host) leave no such evidence, and get the RR1's every meaning.
+func (a *Agent) held(refused error) error {
+	c := plumi.CauseOf(refused)
+	c.Kind = CauseRegisterHeld
+	c.Remote = netip.AddrPortFrom(a.client.LocalAddr().Addr(), a.portTaken).String()
+	return plumi.ErrRefused.With(c, fmt.Sprintf("node %s refused to register %s: it is registered by an agent that answers at %s, "+
+		"the port it registered from last, which another program on this host holds; the node refuses a new address while that agent answers its check",
+		c.Node, a.addr, c.Remote), nil)
 }
 
 // refreshState is what the last refresh found. Refresher only.
@@ -1183,7 +1216,7 @@ func (a *Agent) Locate(ctx context.Context, target string) (netip.AddrPort, erro
 func (a *Agent) locate(ctx context.Context, target string, end func()) (netip.AddrPort, error) {
 	to, err := wire.ParseAddress(target)
 	if err != nil {
-		return netip.AddrPort{}, a.settle(end, plumi.ErrBadAddress.Wrap("bad address "+fmt.Sprintf("%q", target), err))
+		return netip.AddrPort{}, a.settle(end, plumi.ErrBadAddress.With(plumi.AddressCause(target, err), "bad address "+fmt.Sprintf("%q", target), err))
 	}
 	a.post(Event{Kind: EventLocating, Target: to.String()})
 	ap, err := a.client.Locate(ctx, a.addr, to) // an RL2 told apart with cfg.Resolver
@@ -1206,16 +1239,16 @@ func (a *Agent) Call(ctx context.Context, target string) error {
 	if a.do(func() {
 		switch {
 		case a.conv != nil:
-			err = ErrInConvers.New("already talking to " + a.conv.peerNick + "; /hangup first")
+			err = ErrInConvers.With(plumi.Cause{Kind: CauseTalking, Peer: a.conv.peerNick}, "already talking to "+a.conv.peerNick+"; /hangup first", nil)
 		case a.calling:
-			err = ErrInConvers.New("a call is already in progress")
+			err = ErrInConvers.With(plumi.Cause{Kind: CauseCalling}, "a call is already in progress", nil)
 		default:
 			a.calling = true
 			return
 		}
 		a.emitErr(err)
 	}) != nil {
-		return plumi.ErrClosed.New("agent closed")
+		return errAgentClosed()
 	}
 	if err != nil {
 		return err
@@ -1237,7 +1270,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 	var err error
 	if derr := a.do(func() {
 		if a.conv != nil || a.dialing {
-			err = ErrInConvers.New("another conversation started while locating " + peerAddr)
+			err = ErrInConvers.With(plumi.Cause{Kind: CauseOvertaken, Addr: peerAddr}, "another conversation started while locating "+peerAddr, nil)
 			a.endCall()
 			a.emitErr(err)
 			return
@@ -1253,7 +1286,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 	conn, derr := d.DialContext(ctx, "tcp", ap.String())
 	if derr != nil {
 		return a.settle(func() { a.dialing = false; a.endCall() },
-			ErrConnect.Wrap("connect to "+peerAddr+" at "+ap.String(), derr))
+			ErrConnect.With(plumi.Cause{Kind: CauseConnect, Addr: peerAddr, Remote: ap.String(), Sys: plumi.SysText(derr)}, "connect to "+peerAddr+" at "+ap.String(), derr))
 	}
 	r, nick, herr := a.handshake(conn, true)
 	if derr := a.do(func() {
@@ -1263,7 +1296,7 @@ func (a *Agent) connect(ctx context.Context, ap netip.AddrPort, peerAddr string)
 		case herr != nil:
 			err = herr
 		case a.conv != nil:
-			err = ErrInConvers.New("another conversation started while calling " + peerAddr)
+			err = ErrInConvers.With(plumi.Cause{Kind: CauseOvertaken, Addr: peerAddr}, "another conversation started while calling "+peerAddr, nil)
 		default:
 			a.startConv(conn, r, nick, peerAddr, false, true)
 			return
@@ -1283,13 +1316,13 @@ func (a *Agent) Send(text string) error {
 	if derr := a.do(func() {
 		c := a.conv
 		if c == nil {
-			err = ErrNotConnected.New("not in a conversation; /call user@domain first")
+			err = ErrNotConnected.With(plumi.Cause{Kind: CauseNotTalking}, "not in a conversation; /call user@domain first", nil)
 			a.emitErr(err)
 			return
 		}
 		c.conn.SetWriteDeadline(time.Now().Add(a.cfg.WriteTimeout))
 		if werr := c.w.WriteLine(text); werr != nil {
-			err = ErrSend.Wrap("send to "+c.peerNick, werr)
+			err = ErrSend.With(plumi.Cause{Kind: CauseSendFailed, Peer: c.peerNick, Sys: plumi.SysText(werr)}, "send to "+c.peerNick, werr)
 			a.endConv(ByPeer, err)
 			return
 		}
@@ -1305,7 +1338,7 @@ func (a *Agent) Hangup() error {
 	var err error
 	if derr := a.do(func() {
 		if a.conv == nil {
-			err = ErrNotConnected.New("not in a conversation")
+			err = ErrNotConnected.With(plumi.Cause{Kind: CauseNotTalking}, "not in a conversation", nil)
 			a.emitErr(err)
 			return
 		}

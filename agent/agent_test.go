@@ -419,6 +419,11 @@ func TestEventJSON(t *testing.T) {
 			`{"event":"line","time":"2026-01-02T03:04:05Z","from":"p","text":"\u003chi\u003e"}`},
 		{Event{Kind: EventError, Time: tm, Reason: "busy", Message: "m"},
 			`{"event":"error","time":"2026-01-02T03:04:05Z","reason":"busy","message":"m"}`},
+		{Event{Kind: EventError, Time: tm, Reason: "domain_unknown", Cause: plumi.Cause{Kind: plumi.CauseNXDomain, Domain: "cc.orgg"}, Message: "m"},
+			`{"event":"error","time":"2026-01-02T03:04:05Z","reason":"domain_unknown","cause":{"kind":"no_such_domain","domain":"cc.orgg"},"message":"m"}`},
+		{Event{Kind: EventError, Time: tm, Reason: "node_timeout", Message: "m",
+			Cause: plumi.Cause{Kind: plumi.CauseNodeTimeout, Node: "1.2.3.4:3344", Tag: "PL", Attempts: 5, Wait: 1500 * time.Millisecond}},
+			`{"event":"error","time":"2026-01-02T03:04:05Z","reason":"node_timeout","cause":{"kind":"node_timeout","node":"1.2.3.4:3344","tag":"PL","attempts":5,"wait_ms":1500},"message":"m"}`},
 		{Event{Kind: EventNotice, Time: tm, Reason: NoticeLinesDropped, Count: 7, Message: "m", Text: "ignored"},
 			`{"event":"notice","time":"2026-01-02T03:04:05Z","reason":"lines_dropped","count":7,"message":"m"}`},
 	}

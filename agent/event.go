@@ -4,6 +4,8 @@ import (
 	"bytes"
 	"encoding/json"
 	"time"
+
+	"mi/plumi"
 )
 
 // Kind names an event; it is the -json "event" field.
@@ -17,7 +19,7 @@ const (
 	EventConnected    Kind = "connected"    // PeerNick, PeerAddr (when known), Claimed, Local, Remote, Initiator
 	EventLine         Kind = "line"         // From (the peer's nick), Text
 	EventHangup       Kind = "hangup"       // By: "local" or "peer"
-	EventError        Kind = "error"        // Reason, Message
+	EventError        Kind = "error"        // Reason, Cause, Message
 	EventDeregistered Kind = "deregistered" // Addr
 	EventNotice       Kind = "notice"       // Reason (one of the Notice* words), Count, Message
 )
@@ -67,23 +69,24 @@ type Event struct {
 	Kind Kind
 	Time time.Time
 
-	Addr      string // registered, deregistered: the agent's address
-	Node      string // registered: the node's ip:port
-	Target    string // locating, located: the address asked for
-	IP        string // located
-	Port      int    // located
-	PeerNick  string // connected
-	PeerAddr  string // connected, when known: the address called, or the caller's claim (Claimed)
-	Claimed   bool   // connected: PeerAddr is what the caller's locate said it is, which nobody checked (see Agent's callerPort)
-	Local     string // connected: the TCP connection's local ip:port
-	Remote    string // connected: its remote ip:port
-	Initiator bool   // connected: this agent called
-	From      string // line: the peer's nick
-	Text      string // line
-	By        string // hangup: ByLocal or ByPeer
-	Reason    string // error: a snake_case word (see plumi.ReasonOf); notice: a Notice* word
-	Message   string // error, notice: for people
-	Count     int    // notice: how many (see the Notice* words)
+	Addr      string      // registered, deregistered: the agent's address
+	Node      string      // registered: the node's ip:port
+	Target    string      // locating, located: the address asked for
+	IP        string      // located
+	Port      int         // located
+	PeerNick  string      // connected
+	PeerAddr  string      // connected, when known: the address called, or the caller's claim (Claimed)
+	Claimed   bool        // connected: PeerAddr is what the caller's locate said it is, which nobody checked (see Agent's callerPort)
+	Local     string      // connected: the TCP connection's local ip:port
+	Remote    string      // connected: its remote ip:port
+	Initiator bool        // connected: this agent called
+	From      string      // line: the peer's nick
+	Text      string      // line
+	By        string      // hangup: ByLocal or ByPeer
+	Reason    string      // error: a snake_case word (see plumi.ReasonOf); notice: a Notice* word
+	Cause     plumi.Cause // error: the facts of the failure (see plumi.CauseOf), to say it from; Kind "" when there are none
+	Message   string      // error, notice: for logs and people, with the errors under it; never read back
+	Count     int         // notice: how many (see the Notice* words)
 }
 
 // MarshalJSON writes the event as one object with "event", "time" (RFC
@@ -133,6 +136,9 @@ func (e Event) MarshalJSON() ([]byte, error) {
 		field("by", e.By)
 	case EventError:
 		field("reason", e.Reason)
+		if e.Cause.Kind != "" {
+			field("cause", e.Cause)
+		}
 		field("message", e.Message)
 	case EventDeregistered:
 		field("addr", e.Addr)

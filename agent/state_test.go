@@ -4,11 +4,13 @@ import (
 	"context"
 	"errors"
 	"net"
+	"net/netip"
 	"os"
 	"path/filepath"
-	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 
 	"mi/plumi"
 	"mi/plumi/plumitest"
@@ -69,10 +71,39 @@ func TestStateKeepsPort(t *testing.T) {
 	_, from := n.Recv(2 * time.Second)
 	n.Send(from, &wire.RegisterReply{Code: wire.RegisterRefused})
 	err = <-errc
-	if !errors.Is(err, plumi.ErrUserUnknown) || !strings.Contains(err.Error(), "taken") || !strings.Contains(err.Error(), "stop it") {
-		t.Errorf("RR1 from a new port: %v; want user_unknown saying the port was taken and what to do", err)
+	held := plumi.Cause{Kind: CauseRegisterHeld, Node: n.Addr().String(), Addr: "laura@bb.com", Remote: netip.AddrPortFrom(a.Client().LocalAddr().Addr(), port).String()}
+	if d := cmp.Diff(held, plumi.CauseOf(err)); d != "" || !errors.Is(err, plumi.ErrRefused) {
+		t.Errorf("RR1 from a new port: %v; want refused, held by the agent at the taken port (-want +got):\n%s", err, d)
 	}
-	want(t, a, EventError)
+	if e := want(t, a, EventError); e.Reason != "refused" || e.Cause != held {
+		t.Errorf("error event %+v, want reason refused and cause %+v", e, held)
+	}
+}
+
+// TestRefusedWithoutEvidence: an RR1 with no port of the state file taken
+// says what an RR1 can mean (plumi's register_refused), user_unknown: the
+// node may have no such user.
+func TestRefusedWithoutEvidence(t *testing.T) {
+	n := plumitest.NewNode(t)
+	a, err := New(context.Background(), Config{Addr: plumitest.Addr(t, "laura@bb.com"), Node: n.Addr(), Listen: "127.0.0.1:0",
+		Attempts: 3, RetryInterval: fastRetry, StatePath: filepath.Join(t.TempDir(), "p2p-laura.state")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() {
+		a.Close()
+		for range a.Events() {
+		}
+	}()
+	errc := make(chan error, 1)
+	go func() { errc <- a.Register(context.Background()) }()
+	_, from := n.Recv(2 * time.Second)
+	n.Send(from, &wire.RegisterReply{Code: wire.RegisterRefused})
+	err = <-errc
+	refused := plumi.Cause{Kind: plumi.CauseRegisterRefused, Node: n.Addr().String(), Addr: "laura@bb.com"}
+	if d := cmp.Diff(refused, plumi.CauseOf(err)); d != "" || !errors.Is(err, plumi.ErrUserUnknown) {
+		t.Errorf("RR1: %v; want user_unknown, register_refused (-want +got):\n%s", err, d)
+	}
 }
 
 func TestReadState(t *testing.T) {

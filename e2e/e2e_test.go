@@ -263,6 +263,36 @@ func TestErrors(t *testing.T) {
 	laura.quit()
 }
 
+// TestSecondAgentOfUser: a second mi-agent of a user started beside the
+// first (the same state file, whose port the first holds) is refused by
+// the node, which checks the first and finds it answering; the second says
+// that the user is held by an agent at the address the node has for it,
+// not that there is no such user, and exits 1. The first stays registered.
+func TestSecondAgentOfUser(t *testing.T) {
+	w := newWorld(t, demoDomains)
+	first := w.startAgent("laura@bb.com")
+	second := w.launchAgent("laura@bb.com")
+	e := second.want("error")
+	<-second.done
+	node := w.nodes["bb.com"]
+	var holder string
+	waitFor(t, 5*time.Second, "the node's log of the refusal", func() bool {
+		m := regexp.MustCompile(`msg="registration takeover refused: the registered agent answers" user=laura agent=(\S+)`).FindStringSubmatch(node.errOut.String())
+		if m != nil {
+			holder = m[1]
+		}
+		return m != nil
+	})
+	cause, _ := e["cause"].(map[string]any)
+	if e.str("reason") != "refused" || cause["kind"] != "register_held" || cause["remote"] != holder || cause["addr"] != "laura@bb.com" {
+		t.Errorf("second agent: %v; want refused, held by the agent at %s", e, holder)
+	}
+	if second.code != 1 {
+		t.Errorf("second agent: exit status %d, want 1", second.code)
+	}
+	first.quit()
+}
+
 // TestTCPFraming: peers that write one byte at a time, or several messages
 // in one write, are read correctly by mi-agent.
 func TestTCPFraming(t *testing.T) {

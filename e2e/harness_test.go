@@ -219,7 +219,7 @@ var eventFields = map[string][]string{
 	"connected":    {"peer_nick", "peer_addr?", "claimed?", "local", "remote", "initiator"},
 	"line":         {"from", "text"},
 	"hangup":       {"by"},
-	"error":        {"reason", "message"},
+	"error":        {"reason", "cause?", "message"},
 	"deregistered": {"addr"},
 	"notice":       {"reason", "count", "message"},
 }

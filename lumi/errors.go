@@ -101,6 +101,15 @@ func (e *DNSError) Error() string {
 func (e *DNSError) Unwrap() error        { return e.Err }
 func (e *DNSError) Is(target error) bool { return target == ErrDNSFailure }
 
+// RcodeName is the name of the server's rcode (SERVFAIL, REFUSED, ...),
+// or "" when it gave no usable reply.
+func (e *DNSError) RcodeName() string {
+	if e.Rcode < 0 {
+		return ""
+	}
+	return rcodeName(e.Rcode)
+}
+
 // Timeout reports whether the server did not answer in time.
 func (e *DNSError) Timeout() bool { return isTimeout(e.Err) }
 

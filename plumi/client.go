@@ -131,7 +131,7 @@ const locateQueue = 64
 // does.
 func NewClient(cfg Config) (*Client, error) {
 	if !cfg.Node.IsValid() {
-		return nil, ErrBadAddress.New("no node address")
+		return nil, ErrBadAddress.With(Cause{Kind: CauseBadNode}, "no node address", nil)
 	}
 	if cfg.Attempts <= 0 {
 		cfg.Attempts = wire.Attempts
@@ -195,13 +195,13 @@ func dial(node netip.AddrPort, port uint16) (*link, error) {
 	nodeAddr := net.UDPAddrFromAddrPort(node)
 	probe, err := net.DialUDP("udp", nil, nodeAddr)
 	if err != nil {
-		return nil, ErrNetwork.Wrap("no route to node "+node.String(), err)
+		return nil, ErrNetwork.With(Cause{Kind: CauseNodeSocket, Node: node.String(), Sys: SysText(err)}, "no route to node "+node.String(), err)
 	}
 	localIP := probe.LocalAddr().(*net.UDPAddr).AddrPort().Addr().Unmap()
 	probe.Close()
 	conn, err := net.DialUDP("udp", net.UDPAddrFromAddrPort(netip.AddrPortFrom(localIP, port)), nodeAddr)
 	if err != nil {
-		return nil, ErrNetwork.Wrap("open UDP socket to node "+node.String(), err)
+		return nil, ErrNetwork.With(Cause{Kind: CauseNodeSocket, Node: node.String(), Sys: SysText(err)}, "open UDP socket to node "+node.String(), err)
 	}
 	return &link{conn: conn, node: node, local: netip.AddrPortFrom(localIP, conn.LocalAddr().(*net.UDPAddr).AddrPort().Port())}, nil
 }
@@ -232,7 +232,7 @@ func (c *Client) SetNode(ap netip.AddrPort) error {
 	defer c.linkMu.Unlock()
 	select {
 	case <-c.done:
-		return ErrClosed.New("client closed")
+		return errClientClosed()
 	default:
 	}
 	old := c.link.Load()
@@ -291,14 +291,16 @@ func (c *Client) Register(ctx context.Context, addr wire.Address) error {
 	case wire.RegisterOK:
 		return nil
 	case wire.RegisterDenied:
-		return ErrDenied.New(fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
+		return c.denied(wire.TagRegister, addr)
 	}
-	// RR1 says no more than "refused": the node has no such user, or the
-	// user is registered at another address whose agent answers (a
-	// takeover refused). Only the person can tell which, so both are said,
-	// with what to do about the second.
-	return ErrUserUnknown.New(fmt.Sprintf("node %s refused to register %s: it has no such user, or another agent holds it from another address and answers the node's check; if that agent is yours, stop it (or wait until it stops answering) and register again",
-		c.Node(), addr))
+	// RR1 says no more than "refused", for any of several reasons (the
+	// spec's RegisterCode lists them): the node has no such user, another
+	// agent holds it from another address and answers the node's check,
+	// ... Only who knows more can tell which.
+	return ErrUserUnknown.With(Cause{Kind: CauseRegisterRefused, Node: c.Node().String(), Addr: addr.String()},
+		fmt.Sprintf("node %s refused to register %s: it has no such user; or another agent holds it from another address and answers the node's check "+
+			"(if that agent is yours, stop it, or wait until it stops answering, and register again); or too many refused requests for it from other addresses froze it for a while",
+			c.Node(), addr), nil)
 }
 
 // Deregister asks the node to mark addr offline.
@@ -311,9 +313,18 @@ func (c *Client) Deregister(ctx context.Context, addr wire.Address) error {
 	case wire.DeregisterOK:
 		return nil
 	case wire.DeregisterDenied:
-		return ErrDenied.New(fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr))
+		return c.denied(wire.TagDeregister, addr)
 	}
-	return ErrRefused.New(fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or registered from another address", c.Node(), addr))
+	return ErrRefused.With(Cause{Kind: CauseDeregisterRefused, Node: c.Node().String(), Addr: addr.String()},
+		fmt.Sprintf("node %s refused to deregister %s: not a user of its domain, or not registered from this address, or too many refused requests for it from other addresses froze it for a while",
+			c.Node(), addr), nil)
+}
+
+// denied is the error of an RR2 or RD2, the answer to the proof of a
+// request of type tag.
+func (c *Client) denied(tag string, addr wire.Address) error {
+	return ErrDenied.With(Cause{Kind: CauseProofDenied, Node: c.Node().String(), Addr: addr.String(), Tag: tag},
+		fmt.Sprintf("node %s denied the proof for %s: the secret is not the user's", c.Node(), addr), nil)
 }
 
 // proofRounds is how many challenges one request answers: a second one
@@ -333,10 +344,12 @@ func (c *Client) proven(ctx context.Context, req wire.Message, op wire.AuthOp, a
 	d, err := c.request(ctx, req, match)
 	for round := 0; err == nil && d.Tag == wire.TagAuthChallenge; round++ {
 		if c.cfg.Secret == nil {
-			return d, ErrAuthRequired.New(fmt.Sprintf("node %s requires proof of %s's secret, and none is configured", c.Node(), addr))
+			return d, ErrAuthRequired.With(Cause{Kind: CauseAuthRequired, Node: c.Node().String(), Addr: addr.String()},
+				fmt.Sprintf("node %s requires proof of %s's secret, and none is configured", c.Node(), addr), nil)
 		}
 		if round == proofRounds {
-			return d, ErrDenied.New(fmt.Sprintf("node %s challenged the proof for %s %d times", c.Node(), addr, proofRounds))
+			return d, ErrDenied.With(Cause{Kind: CauseProofChallenged, Node: c.Node().String(), Addr: addr.String(), Attempts: proofRounds},
+				fmt.Sprintf("node %s challenged the proof for %s %d times", c.Node(), addr, proofRounds), nil)
 		}
 		p := wire.AuthProof{Op: op, Addr: addr, Nonce: d.AuthChallenge.Nonce}
 		if p.MAC, err = auth.MAC(c.cfg.Secret, &p); err != nil {
@@ -366,9 +379,9 @@ func (c *Client) Locate(ctx context.Context, from, to wire.Address) (netip.AddrP
 	case wire.LocateFound:
 		return netip.AddrPortFrom(rl.IP, rl.Port), nil
 	case wire.LocateBusy:
-		return netip.AddrPort{}, ErrBusy.New(to.String() + " is busy in another conversation")
+		return netip.AddrPort{}, ErrBusy.With(Cause{Kind: CauseBusy, Addr: to.String()}, to.String()+" is busy in another conversation", nil)
 	case wire.LocateOffline:
-		return netip.AddrPort{}, ErrOffline.New(to.String() + " is offline")
+		return netip.AddrPort{}, ErrOffline.With(Cause{Kind: CauseOffline, Addr: to.String()}, to.String()+" is offline", nil)
 	default:
 		return netip.AddrPort{}, unknown(ctx, to, lookup)
 	}
@@ -393,7 +406,7 @@ func (c *Client) lookupAlongside(ctx context.Context, from, to wire.Address) <-c
 // whose DNS fails, told from an unknown user by lookup, the lookup run
 // alongside the locate (nil: none was).
 func unknown(ctx context.Context, to wire.Address, lookup <-chan error) error {
-	generic := ErrUserUnknown.New(to.String() + ": no such user, or no such domain")
+	generic := ErrUserUnknown.With(Cause{Kind: CauseUnknownTarget, Addr: to.String()}, to.String()+": no such user, or no such domain", nil)
 	if lookup == nil {
 		return generic
 	}
@@ -406,7 +419,7 @@ func unknown(ctx context.Context, to wire.Address, lookup <-chan error) error {
 	if errors.Is(err, lumi.ErrDNSFailure) || errors.Is(err, lumi.ErrNoSuchDomain) {
 		return LookupFailed(to.Domain, err)
 	}
-	return ErrUserUnknown.New(to.String() + ": no such user in " + to.Domain)
+	return ErrUserUnknown.With(Cause{Kind: CauseNoSuchUser, Addr: to.String(), Domain: to.Domain}, to.String()+": no such user in "+to.Domain, nil)
 }
 
 // AnswerLocate sends rl to the node, once: a lost answer is covered by the
@@ -428,13 +441,14 @@ func (c *Client) send(b []byte) error {
 	if _, err := l.conn.Write(b); err != nil {
 		select {
 		case <-c.done:
-			return ErrClosed.New("client closed")
+			return errClientClosed()
 		default:
 		}
 		if errors.Is(err, syscall.ECONNREFUSED) {
-			return ErrNodeUnreachable.Wrap("node "+l.node.String()+" is unreachable: nothing listens at its address", err)
+			return ErrNodeUnreachable.With(Cause{Kind: CauseNodeUnreachable, Node: l.node.String()},
+				"node "+l.node.String()+" is unreachable: nothing listens at its address", err)
 		}
-		return ErrNetwork.Wrap("send to node "+l.node.String(), err)
+		return ErrNetwork.With(Cause{Kind: CauseNodeSocket, Node: l.node.String(), Sys: SysText(err)}, "send to node "+l.node.String(), err)
 	}
 	return nil
 }
@@ -442,8 +456,9 @@ func (c *Client) send(b []byte) error {
 // unreachable is the error of a request the node's address refused (an
 // ICMP port unreachable) at attempt i (from 0).
 func (c *Client) unreachable(tag string, i int, cause error) error {
-	return ErrNodeUnreachable.Wrap(fmt.Sprintf("node %s refused %s at attempt %d of %d: nothing listens at its address (ICMP port unreachable)",
-		c.Node(), tag, i+1, c.cfg.Attempts), cause)
+	return ErrNodeUnreachable.With(Cause{Kind: CauseNodeUnreachable, Node: c.Node().String(), Tag: tag, Attempt: i + 1, Attempts: c.cfg.Attempts},
+		fmt.Sprintf("node %s refused %s at attempt %d of %d: nothing listens at its address (ICMP port unreachable)",
+			c.Node(), tag, i+1, c.cfg.Attempts), cause)
 }
 
 // request sends m until a datagram that match accepts comes back, at most
@@ -461,7 +476,7 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 	case <-ctx.Done():
 		return zero, ctx.Err()
 	case <-c.done:
-		return zero, ErrClosed.New("client closed")
+		return zero, errClientClosed()
 	}
 	p := &pending{match: match, reply: make(chan reply, 1)}
 	c.mu.Lock()
@@ -495,11 +510,11 @@ func (c *Client) request(ctx context.Context, m wire.Message, match func(*wire.P
 		case <-ctx.Done():
 			return zero, ctx.Err()
 		case <-c.done:
-			return zero, ErrClosed.New("client closed")
+			return zero, errClientClosed()
 		}
 	}
-	return zero, ErrNodeTimeout.New(fmt.Sprintf("node %s did not answer %s after %d attempts %v apart",
-		c.Node(), m.Tag(), c.cfg.Attempts, c.cfg.RetryInterval))
+	return zero, ErrNodeTimeout.With(Cause{Kind: CauseNodeTimeout, Node: c.Node().String(), Tag: m.Tag(), Attempts: c.cfg.Attempts, Wait: c.cfg.RetryInterval},
+		fmt.Sprintf("node %s did not answer %s after %d attempts %v apart", c.Node(), m.Tag(), c.cfg.Attempts, c.cfg.RetryInterval), nil)
 }
 
 // read receives every datagram of l: replies go to the waiting request,
@@ -599,6 +614,9 @@ func (c *Client) refused(l *link, err error) {
 	}
 }
 
+// errClientClosed is the error of a request on a closed client.
+func errClientClosed() error { return ErrClosed.With(Cause{Kind: CauseClosed}, "client closed", nil) }
+
 // SameAddr compares addresses regardless of case, as nodes look users up
 // and as the DNS compares domains: a node that takes "Laura@BB.com" for
 // laura@bb.com forwards its PL to laura's agent, which must answer it.
@@ -618,7 +636,7 @@ func ParseNode(s string) (netip.AddrPort, error) {
 	}
 	ua, err := net.ResolveUDPAddr("udp4", net.JoinHostPort(host, port))
 	if err != nil {
-		return netip.AddrPort{}, ErrBadAddress.Wrap("node address "+strconv.Quote(s), err)
+		return netip.AddrPort{}, ErrBadAddress.With(Cause{Kind: CauseBadNode, Input: s, Sys: SysText(err)}, "node address "+strconv.Quote(s), err)
 	}
 	ap := ua.AddrPort()
 	return netip.AddrPortFrom(ap.Addr().Unmap(), ap.Port()), nil

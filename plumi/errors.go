@@ -56,10 +56,11 @@ var (
 // lumi.Resolver error): a DNS failure says the domain may exist, anything
 // else that it has no node.
 func LookupFailed(domain string, err error) error {
+	c := lookupCause(domain, err)
 	if errors.Is(err, lumi.ErrDNSFailure) {
-		return ErrDNSFailure.Wrap("cannot find the LUMI node of "+domain+": DNS failed", err)
+		return ErrDNSFailure.With(c, "cannot find the LUMI node of "+domain+": DNS failed", err)
 	}
-	return ErrDomainUnknown.Wrap("no LUMI node for domain "+domain, err)
+	return ErrDomainUnknown.With(c, "no LUMI node for domain "+domain, err)
 }
 
 // ReasonOf returns the snake_case word of the reason err wraps, or
@@ -75,11 +76,13 @@ func ReasonOf(err error) string {
 	return "internal"
 }
 
-// wrapped is an error with a message for people that matches its reason.
+// wrapped is an error with a message that matches its reason, and the
+// facts of it.
 type wrapped struct {
 	reason *Reason
 	msg    string
-	err    error // the cause, if any
+	err    error // the error under it, if any
+	cause  Cause
 }
 
 func (e *wrapped) Error() string { return e.msg }

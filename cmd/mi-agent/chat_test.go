@@ -13,6 +13,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mi/internal/syncbuf"
+	"mi/lumi/dnszone"
 	"mi/wire"
 )
 
@@ -166,6 +167,32 @@ func TestCallYourself(t *testing.T) {
 	})
 	p.say("/quit")
 	p.deregistered()
+}
+
+// TestUnknownDomainShown: /call of a user of a domain that does not exist
+// shows one line that says so, from the error's cause, whatever the Go
+// errors under it say (they ended in "NXDOMAIN)").
+func TestUnknownDomainShown(t *testing.T) {
+	zone, err := dnszone.Start("127.0.0.1:0", dnszone.MustRR("cc.org. 60 IN SOA ns.cc.org. admin.cc.org. 1 60 60 60 5"))
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { zone.Close() })
+	n := newTestNode(t)
+	p := startChat(t, n, nil, "-dns", zone.Addr())
+	p.say("/call pau@cc.orgg")
+	pl, from := n.recv()
+	if pl.Tag != wire.TagLocate {
+		t.Fatalf("datagram %s, want PL", pl.Tag)
+	}
+	n.send(from, &wire.LocateReply{Code: wire.LocateUnknown, From: pl.Locate.From, To: pl.Locate.To})
+	const line = "! no LUMI node for domain cc.orgg: the domain does not exist (NXDOMAIN)\n"
+	p.waitFor("the failure", func(s string) bool { return strings.Contains(s, "\n! ") })
+	p.say("/quit")
+	p.deregistered()
+	if _, shown, _ := strings.Cut(p.out.String(), "* locating pau@cc.orgg...\n"); !strings.HasPrefix(shown, line) {
+		t.Errorf("after locating, the screen shows %q; want %q", shown, line)
+	}
 }
 
 // TestSendsLinesAndLeavesAtEOF: in a conversation, an empty line is not

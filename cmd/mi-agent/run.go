@@ -225,11 +225,12 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 		return false
 	case "/call":
 		if len(fields) != 2 {
-			out.fail(badCommand("usage: /call user@domain"))
+			out.fail(agent.ErrBadCommand.With(plumi.Cause{Kind: causeUsage, Input: fields[0]}, "usage: "+usages[fields[0]], nil))
 			return true
 		}
 		if to, err := wire.ParseAddress(fields[1]); err == nil && sameAddr(to, a.Addr()) {
-			out.fail(&commandError{plumi.ErrBadAddress, a.Addr().String() + " is your own address; /call someone else"})
+			out.fail(plumi.ErrBadAddress.With(plumi.Cause{Kind: causeOwnAddress, Addr: a.Addr().String()},
+				a.Addr().String()+" is your own address; /call someone else", nil))
 			return true
 		}
 		calls.Add(1)
@@ -254,7 +255,7 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 	case "/help":
 		out.note(help)
 	default:
-		out.fail(badCommand("unknown command " + fields[0] + "; /help lists them"))
+		out.fail(agent.ErrBadCommand.With(plumi.Cause{Kind: causeUnknownCommand, Input: fields[0]}, "unknown command "+fields[0]+"; /help lists them", nil))
 	}
 	return true
 }
@@ -267,16 +268,6 @@ const help = `commands:
   /help               this list
   /quit               deregister and leave (so do end of input and Ctrl-C)
 any other line is sent to the peer`
-
-// commandError is a failure found here, before the agent is asked.
-type commandError struct {
-	reason *plumi.Reason
-	msg    string
-}
-
-func (e *commandError) Error() string { return e.msg }
-func (e *commandError) Unwrap() error { return e.reason }
-func badCommand(msg string) error     { return &commandError{agent.ErrBadCommand, msg} }
 
 // sameAddr: the same user, compared as the node does, without case.
 func sameAddr(a, b wire.Address) bool {
@@ -323,7 +314,9 @@ or deregister; 2 bad usage.
 func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	addr, err := wire.ParseAddress(o.addr)
 	if err != nil {
-		return agent.Config{}, fmt.Errorf("%w: -addr %q: %v", plumi.ErrBadAddress, o.addr, err)
+		c := plumi.AddressCause(o.addr, err)
+		c.Kind = causeAddrFlag
+		return agent.Config{}, plumi.ErrBadAddress.With(c, fmt.Sprintf("-addr %q", o.addr), err)
 	}
 	nick := o.nick
 	if nick == "" {
@@ -354,14 +347,15 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	if o.secretFile != "" {
 		secret, err := auth.ReadSecret(o.secretFile)
 		if err != nil {
-			return cfg, fmt.Errorf("%w: %w", agent.ErrBadCommand, fileerr.Flag("-secret-file", o.secretFile, err))
+			return cfg, agent.ErrBadCommand.With(plumi.Cause{Kind: causeSecretFile, Input: o.secretFile, Sys: plumi.SysText(err)},
+				"bad command", fileerr.Flag("-secret-file", o.secretFile, err))
 		}
 		cfg.Secret = secret
 	}
 	if o.advertise != "" {
 		ip, err := netip.ParseAddr(o.advertise)
 		if err != nil {
-			return cfg, fmt.Errorf("%w: -advertise: %v", plumi.ErrBadAddress, err)
+			return cfg, plumi.ErrBadAddress.With(plumi.Cause{Kind: causeAdvertiseFlag, Input: o.advertise, Sys: plumi.SysText(err)}, "-advertise", err)
 		}
 		cfg.Advertise = ip
 	}
@@ -374,7 +368,7 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 	}
 	res, err := lumi.NewResolver(lumi.Config{DNSServer: o.dns, HostsFile: o.hosts, Logger: logger})
 	if err != nil {
-		return cfg, fmt.Errorf("%w: %v", plumi.ErrDomainUnknown, err)
+		return cfg, plumi.ErrDomainUnknown.With(plumi.Cause{Kind: agent.CauseNoResolver, Sys: plumi.SysText(err)}, "resolver", err)
 	}
 	cfg.Resolver = res
 	return cfg, nil
@@ -389,7 +383,7 @@ func logFileError(err error, path string) error {
 		return err
 	}
 	if r := (*plumi.Reason)(nil); errors.As(err, &r) {
-		return r.Wrap("-log "+path, pe.Err) // as fileerr.Flag words it, with err's reason
+		return r.With(plumi.CauseOf(err), "-log "+path, pe.Err) // as fileerr.Flag words it, with err's reason and facts
 	}
 	return fileerr.Flag("-log", path, pe)
 }
@@ -454,7 +448,7 @@ func (p *printer) event(e agent.Event) {
 	}
 	p.mu.Lock()
 	defer p.mu.Unlock()
-	if e.Kind == agent.EventError && p.leaving.Load() && cancelled(e.Message) {
+	if e.Kind == agent.EventError && p.leaving.Load() && e.Cause.Kind == plumi.CauseCancelled {
 		return
 	}
 	if p.json {
@@ -492,7 +486,7 @@ func (p *printer) event(e agent.Event) {
 		}
 		s = p.paint(cGreen, "* conversation ended by "+by)
 	case agent.EventError:
-		s = p.paint(cRed, "! "+humanError(e.Reason, e.Message))
+		s = p.paint(cRed, "! "+inert(sayError(e)))
 	case agent.EventDeregistered:
 		s = p.paint(cDim, "* deregistered "+e.Addr)
 	case agent.EventNotice:
@@ -517,12 +511,6 @@ func peerName(nick, addr string, claimed bool) string {
 		return nick + " (claims to be " + addr + ")"
 	}
 	return nick + " (" + addr + ")"
-}
-
-// cancelled: the error of a call or registration that the user's leaving
-// cut short.
-func cancelled(msg string) bool {
-	return strings.HasSuffix(msg, context.Canceled.Error()) || strings.HasSuffix(msg, "operation was canceled")
 }
 
 // shown is e with what peers choose made inert for a terminal: every
@@ -559,7 +547,9 @@ func inert(s string) string {
 
 // fail reports an error that no agent reported: as an error event.
 func (p *printer) fail(err error) {
-	p.event(agent.Event{Kind: agent.EventError, Time: time.Now(), Reason: plumi.ReasonOf(err), Message: err.Error()})
+	e := agent.ErrorEvent(err)
+	e.Time = time.Now()
+	p.event(e)
 }
 
 // note prints information for people; with -json it goes to stderr, as

@@ -6,6 +6,7 @@ import (
 	"io"
 	"math"
 	"os"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mi/agent"
+	"mi/plumi"
 )
 
 func TestUseColour(t *testing.T) {
@@ -223,30 +225,119 @@ func TestLogMaxFlag(t *testing.T) {
 	}
 }
 
-func TestHumanError(t *testing.T) {
-	cases := []struct{ reason, msg, want string }{
-		{"busy", "pau@cc.org is busy in another conversation", "pau@cc.org is busy in another conversation"},
-		{"bad_address", `bad address: -addr "nobody": field "addr.user" at offset 6: bad separator: missing '@'`,
-			`-addr "nobody" is not a user@domain address (user: missing '@')`},
-		{"bad_address", `bad address "pau@": field "addr.domain" at offset 4: bad field: missing`,
+// TestErrorLines: the line an error shows is said from its cause alone,
+// whatever its message (which keeps the Go errors under it for -v and
+// -json); an error with no cause shows its message.
+func TestErrorLines(t *testing.T) {
+	const node = "127.0.0.1:3344"
+	cases := []struct {
+		name  string
+		cause plumi.Cause
+		want  string
+	}{
+		{"NXDOMAIN", plumi.Cause{Kind: plumi.CauseNXDomain, Domain: "cc.orgg"},
+			"no LUMI node for domain cc.orgg: the domain does not exist (NXDOMAIN)"},
+		{"no node record", plumi.Cause{Kind: plumi.CauseNoNode, Domain: "cc.org"},
+			"no LUMI node for domain cc.org: the domain names none (no SRV record, no address)"},
+		{"SRV targets without address", plumi.Cause{Kind: plumi.CauseNoAddress, Domain: "cc.org"},
+			"no LUMI node for domain cc.org: its SRV records name hosts without an address"},
+		{"SRV target .", plumi.Cause{Kind: plumi.CauseNotOffered, Domain: "cc.org"},
+			`no LUMI node for domain cc.org: its SRV record says it runs none (target ".")`},
+		{"not a domain", plumi.Cause{Kind: plumi.CauseNotADomain, Domain: "a..b"}, `"a..b" is not a domain name`},
+		{"DNS rcode", plumi.Cause{Kind: plumi.CauseDNSRcode, Domain: "cc.org", Server: "127.0.0.1:53", Rcode: "SERVFAIL"},
+			"cannot find the LUMI node of cc.org: DNS server 127.0.0.1:53 answered SERVFAIL"},
+		{"DNS timeout", plumi.Cause{Kind: plumi.CauseDNSTimeout, Domain: "cc.org", Server: "127.0.0.1:53", Attempts: 2},
+			"cannot find the LUMI node of cc.org: DNS server 127.0.0.1:53 did not answer (2 queries)"},
+		{"DNS socket", plumi.Cause{Kind: plumi.CauseDNSError, Domain: "cc.org", Server: "127.0.0.1:9", Sys: "connection refused"},
+			"cannot find the LUMI node of cc.org: DNS server 127.0.0.1:9: connection refused"},
+		{"DNS, no server", plumi.Cause{Kind: plumi.CauseDNSError, Domain: "cc.org", Sys: "no resolver"},
+			"cannot find the LUMI node of cc.org: DNS failed: no resolver"},
+		{"RL2, domain known", plumi.Cause{Kind: plumi.CauseNoSuchUser, Addr: "nobody@cc.org", Domain: "cc.org"}, "nobody@cc.org: no such user in cc.org"},
+		{"RL2", plumi.Cause{Kind: plumi.CauseUnknownTarget, Addr: "nobody@cc.org"}, "nobody@cc.org: no such user, or no such domain"},
+		{"RL1", plumi.Cause{Kind: plumi.CauseBusy, Addr: "pau@cc.org"}, "pau@cc.org is busy in another conversation"},
+		{"RL3", plumi.Cause{Kind: plumi.CauseOffline, Addr: "pau@cc.org"}, "pau@cc.org is offline"},
+		{"RR1", plumi.Cause{Kind: plumi.CauseRegisterRefused, Node: node, Addr: "laura@bb.com"},
+			"node 127.0.0.1:3344 refused to register laura@bb.com: it has no such user; or another agent registered laura@bb.com from another address " +
+				"and answers the node's check (if that agent is yours, stop it, or wait until it stops answering, and start again); " +
+				"or too many refused requests for laura@bb.com from other addresses froze it for a while"},
+		{"RR1, another agent here", plumi.Cause{Kind: agent.CauseRegisterHeld, Node: node, Addr: "laura@bb.com", Remote: "127.0.0.1:51189"},
+			"node 127.0.0.1:3344 refused to register laura@bb.com: laura@bb.com is registered by an agent that answers at 127.0.0.1:51189, " +
+				"a port of this host that another program holds, the one laura@bb.com registered from last; " +
+				"stop that agent, or wait until it stops answering, and start again"},
+		{"RD1", plumi.Cause{Kind: plumi.CauseDeregisterRefused, Node: node, Addr: "laura@bb.com"},
+			"node 127.0.0.1:3344 refused to deregister laura@bb.com: not a user of its domain, or not registered from this address, or frozen for a while"},
+		{"RR2", plumi.Cause{Kind: plumi.CauseProofDenied, Node: node, Addr: "laura@bb.com", Tag: "PR"},
+			"node 127.0.0.1:3344 denied the proof for laura@bb.com: the secret is not the user's"},
+		{"RA again", plumi.Cause{Kind: plumi.CauseProofChallenged, Node: node, Addr: "laura@bb.com", Attempts: 2},
+			"node 127.0.0.1:3344 challenged the proof for laura@bb.com 2 times"},
+		{"RA, no secret", plumi.Cause{Kind: plumi.CauseAuthRequired, Node: node, Addr: "laura@bb.com"},
+			"node 127.0.0.1:3344 requires proof of laura@bb.com's secret: give it with -secret-file"},
+		{"timeout", plumi.Cause{Kind: plumi.CauseNodeTimeout, Node: node, Tag: "PL", Attempts: 5, Wait: time.Second},
+			"node 127.0.0.1:3344 did not answer PL after 5 attempts 1s apart"},
+		{"timeout, one attempt", plumi.Cause{Kind: plumi.CauseNodeTimeout, Node: node, Tag: "PR", Attempts: 1, Wait: time.Second},
+			"node 127.0.0.1:3344 did not answer PR after 1 attempt"},
+		{"ICMP", plumi.Cause{Kind: plumi.CauseNodeUnreachable, Node: node, Tag: "PR", Attempt: 1, Attempts: 5},
+			"node 127.0.0.1:3344 refused PR at attempt 1 of 5: nothing listens at its address"},
+		{"ICMP, no request", plumi.Cause{Kind: plumi.CauseNodeUnreachable, Node: node},
+			"node 127.0.0.1:3344 is unreachable: nothing listens at its address"},
+		{"socket", plumi.Cause{Kind: plumi.CauseNodeSocket, Node: node, Sys: "network is unreachable"},
+			"cannot reach node 127.0.0.1:3344: network is unreachable"},
+		{"bad address", plumi.Cause{Kind: plumi.CauseBadAddress, Input: "pau@", Field: "domain", Problem: "missing"},
 			`"pau@" is not a user@domain address (domain: missing)`},
-		{"domain_unknown", "domain unknown: no LUMI node for domain x.test: lumi: no such domain", "no LUMI node for domain x.test: no such domain"},
-		{"dns_failure", "cannot find the LUMI node of x.test: DNS failed: lumi: DNS failure: x.test (tried query SRV _lumi._udp.x.test to 127.0.0.1:9: read udp 127.0.0.1:1->127.0.0.1:9: read: connection refused)",
-			"cannot find the LUMI node of x.test: DNS failed"},
-		{"connect_failed", "connect to pau@cc.org at 127.0.0.1:1: dial tcp 127.0.0.1:1: connect: connection refused",
-			"connect to pau@cc.org at 127.0.0.1:1: connection refused"},
-		{"network_error", "listen for chats on :99999: listen tcp: address 99999: invalid port", "listen for chats on :99999: invalid port"},
-		{"network_error", "open log: open /x/p2p.log: permission denied", "open log: permission denied"},
-		{"bad_command", "bad command: -secret-file: open /nonexist: no such file or directory", "-secret-file: no such file or directory"},
-		{"node_timeout", "node 127.0.0.1:9 did not answer PR after 1 attempts 1s apart", "node 127.0.0.1:9 did not answer PR after 1 attempt"},
-		{"node_timeout", "node 127.0.0.1:9 did not answer PR after 5 attempts 1s apart", "node 127.0.0.1:9 did not answer PR after 5 attempts 1s apart"},
+		{"bad node", plumi.Cause{Kind: plumi.CauseBadNode, Input: "x:y", Sys: "unknown port"}, `"x:y" is not a node's host:port: unknown port`},
+		{"no node", plumi.Cause{Kind: plumi.CauseBadNode}, "no node address"},
+		{"closed", plumi.Cause{Kind: plumi.CauseClosed}, "stopped: the agent is closing"},
+		{"cancelled", plumi.Cause{Kind: plumi.CauseCancelled}, "cancelled"},
+		{"bad nick", plumi.Cause{Kind: agent.CauseBadNick, Input: "a b", Problem: "byte ' ' not allowed"}, `"a b" cannot be a nickname: byte ' ' not allowed`},
+		{"IPv6 advertised", plumi.Cause{Kind: agent.CauseNotIPv4, Input: "::1"}, "cannot advertise ::1: locate replies carry IPv4 addresses only"},
+		{"log", plumi.Cause{Kind: agent.CauseLogOpen, Input: "/x/p2p.log", Sys: "permission denied"}, "-log /x/p2p.log: permission denied"},
+		{"listen", plumi.Cause{Kind: agent.CauseListen, Input: ":99999", Sys: "address 99999: invalid port"},
+			"cannot listen for chats on :99999: address 99999: invalid port"},
+		{"resolver", plumi.Cause{Kind: agent.CauseNoResolver, Sys: "no DNS server"}, "cannot look nodes up in DNS: no DNS server"},
+		{"connect", plumi.Cause{Kind: agent.CauseConnect, Addr: "pau@cc.org", Remote: "127.0.0.1:1", Sys: "connection refused"},
+			"cannot connect to pau@cc.org at 127.0.0.1:1: connection refused"},
+		{"no nick", plumi.Cause{Kind: agent.CauseNoNick, Remote: "127.0.0.1:5", Wait: 5 * time.Second}, "dropped 127.0.0.1:5: no nickname within 5s"},
+		{"closed early", plumi.Cause{Kind: agent.CauseClosedEarly, Remote: "127.0.0.1:5"}, "dropped 127.0.0.1:5: it closed the connection before its nickname"},
+		{"line first", plumi.Cause{Kind: agent.CauseNotNick, Remote: "127.0.0.1:5", Tag: "L"}, `dropped 127.0.0.1:5: it sent "L" before its nickname`},
+		{"garbage first", plumi.Cause{Kind: agent.CauseNotNick, Remote: "127.0.0.1:5", Sys: "type: no message has tag \"X\""},
+			`dropped 127.0.0.1:5: not a nickname (type: no message has tag "X")`},
+		{"nick unsent", plumi.Cause{Kind: agent.CauseNickUnsent, Remote: "127.0.0.1:5", Sys: "broken pipe"},
+			"cannot send the nickname to 127.0.0.1:5: broken pipe"},
+		{"stalled", plumi.Cause{Kind: agent.CausePeerStalled, Peer: "pau", Wait: 10 * time.Second},
+			"dropped pau: a message began but did not end within 10s"},
+		{"cut short", plumi.Cause{Kind: agent.CausePeerCut, Peer: "pau"}, "pau closed the connection inside a message"},
+		{"garbage", plumi.Cause{Kind: agent.CausePeerBroke, Peer: "pau", Sys: "text: byte 0x00 not allowed"}, "dropped pau: text: byte 0x00 not allowed"},
+		{"send", plumi.Cause{Kind: agent.CauseSendFailed, Peer: "pau", Sys: "broken pipe"}, "cannot send to pau: broken pipe"},
+		{"talking", plumi.Cause{Kind: agent.CauseTalking, Peer: "pau"}, "already talking to pau; /hangup first"},
+		{"calling", plumi.Cause{Kind: agent.CauseCalling}, "a call is already in progress"},
+		{"overtaken", plumi.Cause{Kind: agent.CauseOvertaken, Addr: "pau@cc.org"}, "another conversation started while calling pau@cc.org"},
+		{"not talking", plumi.Cause{Kind: agent.CauseNotTalking}, "not in a conversation; /call user@domain first"},
+		{"unknown command", plumi.Cause{Kind: causeUnknownCommand, Input: "/frob"}, "unknown command /frob; /help lists them"},
+		{"usage", plumi.Cause{Kind: causeUsage, Input: "/call"}, "usage: /call user@domain"},
+		{"own address", plumi.Cause{Kind: causeOwnAddress, Addr: "laura@bb.com"}, "laura@bb.com is your own address; /call someone else"},
+		{"-addr", plumi.Cause{Kind: causeAddrFlag, Input: "nobody", Field: "user", Problem: "missing '@'"},
+			`-addr "nobody" is not a user@domain address (user: missing '@')`},
+		{"-secret-file", plumi.Cause{Kind: causeSecretFile, Input: "/s", Sys: "no such file or directory"}, "-secret-file /s: no such file or directory"},
+		{"-advertise", plumi.Cause{Kind: causeAdvertiseFlag, Input: "x", Sys: "unable to parse IP"}, `-advertise "x" is not an ip address`},
 	}
+	said := map[plumi.CauseKind]bool{}
 	var got, want []string
 	for _, tc := range cases {
-		got, want = append(got, humanError(tc.reason, tc.msg)), append(want, tc.want)
+		said[tc.cause.Kind] = true
+		// The message says something else: the line must not come from it.
+		e := agent.Event{Kind: agent.EventError, Reason: "whatever", Cause: tc.cause, Message: "a message: with: parts)"}
+		got, want = append(got, tc.name+": "+sayError(e)), append(want, tc.name+": "+tc.want)
 	}
 	if d := cmp.Diff(want, got); d != "" {
 		t.Errorf("(-want +got):\n%s", d)
+	}
+	for _, k := range slices.Concat(plumi.CauseKinds, agent.CauseKinds, causeKinds) {
+		if _, ok := causeText(plumi.Cause{Kind: k}); !ok || !said[k] {
+			t.Errorf("cause %s: said here %v, in the table %v", k, ok, said[k])
+		}
+	}
+	if got := sayError(agent.Event{Kind: agent.EventError, Reason: "internal", Message: "encode PR: oops"}); got != "encode PR: oops" {
+		t.Errorf("no cause: %q, want the message", got)
 	}
 }
 
