@@ -46,7 +46,8 @@ type Base interface {
 	Aspects() []string
 }
 
-// bases lists every base kind. Adding one is a new kind_*.go file and a line here.
+// bases lists every base kind. Adding one is a new kind_*.go file, a line
+// here, and its entry in each back end of gen/ (kinds_*.go).
 var bases = []Base{
 	textBase{},
 	dnsnameBase{},
