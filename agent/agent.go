@@ -183,6 +183,7 @@ type Agent struct {
 	quit      chan struct{}
 	loopWG    chan struct{} // closed when the loop has ended
 	closeOnce sync.Once
+	emitted   atomic.Int64 // events emitted so far (Emitted)
 
 	refreshMu   sync.Mutex    // guards refreshStop and refreshDone
 	refreshStop chan struct{} // closed to stop the refresher; nil when none runs
@@ -474,7 +475,15 @@ func (a *Agent) do(f func()) error {
 func (a *Agent) emit(e Event) {
 	e.Time = time.Now()
 	a.queue = append(a.queue, e)
+	a.emitted.Add(1)
 }
+
+// Emitted returns how many events the agent has emitted so far. Once that
+// many have been read from Events, every event of what happened before
+// the call has been read, and none of what happens after: a program that
+// shows output of its own among the events (a command's) waits for that
+// before it shows its own, which then comes after them, in order.
+func (a *Agent) Emitted() int64 { return a.emitted.Load() }
 
 // emitErr queues an error event for err. Loop only.
 func (a *Agent) emitErr(err error) { a.emit(ErrorEvent(err)) }

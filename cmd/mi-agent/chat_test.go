@@ -1,11 +1,14 @@
 package main
 
 import (
+	"encoding/json"
 	"errors"
 	"io"
 	"net/netip"
 	"os"
 	"os/exec"
+	"regexp"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -265,5 +268,110 @@ func TestHelp(t *testing.T) {
 		if !strings.Contains(out.String(), s) {
 			t.Errorf("no %q in:\n%s", s, out.String())
 		}
+	}
+}
+
+// TestCommandsInOrder: with -json, the events of one command all come
+// before the next command's, however long the first takes: piped at once,
+// a /call whose locate is answered late, then a /call of one's own address
+// (refused here, at once), show the first call's locating and failure,
+// then the refusal, even when stdout is slow to take the events (a
+// command's own output waits for the events before it). Lines still
+// waiting at the end of input are run.
+func TestCommandsInOrder(t *testing.T) {
+	n := newTestNode(t)
+	stdin, typed := io.Pipe()
+	out := &syncbuf.Buffer{}
+	code := make(chan int, 1)
+	args := []string{"-addr", "laura@bb.com", "-node", n.conn.LocalAddr().String(), "-json", "-log", "-",
+		"-listen", "127.0.0.1:0", "-hosts", "-", "-retry", "1h"}
+	go func() {
+		code <- run(args, stdin, slowWriter{out, 30 * time.Millisecond, ""}, io.Discard, nil, os.Getenv)
+	}()
+	pr, from := n.recv()
+	if pr.Tag != wire.TagRegister {
+		t.Fatalf("datagram %s, want PR", pr.Tag)
+	}
+	n.send(from, &wire.RegisterReply{Code: wire.RegisterOK})
+	io.WriteString(typed, "/call pau@cc.org\n/call laura@bb.com\n")
+	pl, _ := n.recv()
+	if pl.Tag != wire.TagLocate {
+		t.Fatalf("datagram %s, want PL", pl.Tag)
+	}
+	n.send(from, &wire.LocateReply{Code: wire.LocateOffline, From: pl.Locate.From, To: pl.Locate.To})
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), `"bad_address"`); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no refusal of the second /call:\n%s", out.String())
+		}
+	}
+	io.WriteString(typed, "/frobnicate\nhola\n")
+	typed.Close()
+	d, _ := n.recv()
+	if d.Tag != wire.TagDeregister {
+		t.Fatalf("datagram %s, want PD", d.Tag)
+	}
+	n.send(from, &wire.DeregisterReply{Code: wire.DeregisterOK})
+	if c := <-code; c != exitOK {
+		t.Errorf("exit status %d", c)
+	}
+	var got []string
+	for _, l := range strings.Split(strings.TrimSpace(out.String()), "\n") {
+		var e struct{ Event, Reason, Target string }
+		if err := json.Unmarshal([]byte(l), &e); err != nil {
+			t.Fatalf("%q: %v", l, err)
+		}
+		got = append(got, strings.Join(slices.DeleteFunc([]string{e.Event, e.Reason, e.Target}, func(s string) bool { return s == "" }), " "))
+	}
+	want := []string{"registered", "locating pau@cc.org", "error offline", "error bad_address", "error bad_command",
+		"error not_connected", "deregistered"}
+	if d := cmp.Diff(want, got); d != "" {
+		t.Errorf("events (-want +got):\n%s", d)
+	}
+}
+
+// slowWriter takes its time over each write (of the text match, if not
+// ""), as a terminal or a pipe that is read slowly does.
+type slowWriter struct {
+	w     io.Writer
+	d     time.Duration
+	match string
+}
+
+func (s slowWriter) Write(b []byte) (int, error) {
+	if strings.Contains(string(b), s.match) {
+		time.Sleep(s.d)
+	}
+	return s.w.Write(b)
+}
+
+// TestOutputAfterEvents: what a command shows itself (/who's answer) comes
+// after the events of the command before it, even when the printer is
+// slow with one of them (here the -v log line of an error, written before
+// the error is shown).
+func TestOutputAfterEvents(t *testing.T) {
+	n := newTestNode(t)
+	stdin, typed := io.Pipe()
+	out := &syncbuf.Buffer{}
+	code := make(chan int, 1)
+	args := []string{"-addr", "laura@bb.com", "-node", n.conn.LocalAddr().String(), "-v", "-log", "-",
+		"-listen", "127.0.0.1:0", "-hosts", "-", "-retry", "1h"}
+	slowLog := slowWriter{io.Discard, 200 * time.Millisecond, `msg=error `}
+	go func() { code <- run(args, stdin, out, slowLog, nil, os.Getenv) }()
+	_, from := n.recv()
+	n.send(from, &wire.RegisterReply{Code: wire.RegisterOK})
+	io.WriteString(typed, "/call pau@cc.org\n/who\n")
+	pl, _ := n.recv()
+	n.send(from, &wire.LocateReply{Code: wire.LocateOffline, From: pl.Locate.From, To: pl.Locate.To})
+	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), "not in a conversation"); time.Sleep(5 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("no answer to /who:\n%s", out.String())
+		}
+	}
+	typed.Close()
+	n.recv() // PD
+	n.send(from, &wire.DeregisterReply{Code: wire.DeregisterOK})
+	<-code
+	if s := out.String(); !regexp.MustCompile(`(?s)! pau@cc.org is offline\n.*not in a conversation`).MatchString(s) {
+		t.Errorf("the failure of the call is not shown before /who's answer:\n%s", s)
 	}
 }

@@ -152,6 +152,7 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os
 		defer close(printed)
 		for e := range a.Events() {
 			out.event(e)
+			out.counted()
 		}
 	}()
 	finish := func(code int) int {
@@ -177,26 +178,62 @@ func run(args []string, stdin io.Reader, stdout, stderr io.Writer, sig <-chan os
 			}
 		}()
 	}
+	// Commands run one at a time, in the order given, each once the
+	// events before it are shown: a command's events and output all come
+	// before the next command's, a call's end (connected, or why not)
+	// included. Lines typed meanwhile wait (up to maxPending, then
+	// reading waits). The end of input (Ctrl-D, Ctrl-C) cancels what is
+	// under way and runs what waits, quickly, as calls are cancelled; a
+	// signal leaves at once; /quit leaves in its turn.
 	callCtx, cancelCalls := context.WithCancel(ctx)
-	var calls sync.WaitGroup
+	var pending []string
+	var running chan bool // the command under way, which says whether to go on; nil when none
+	eof := false
 loop:
 	for {
+		if running == nil {
+			if len(pending) == 0 && eof {
+				break loop
+			}
+			if len(pending) > 0 {
+				line := pending[0]
+				pending = pending[1:]
+				running = make(chan bool, 1)
+				go func(done chan<- bool) {
+					out.waitShown(a.Emitted())
+					done <- command(a, out, line, callCtx)
+				}(running)
+			}
+		}
+		in := lines
+		if eof || len(pending) >= maxPending {
+			in = nil
+		}
 		select {
 		case s := <-sig:
 			out.note("got " + s.String() + "; leaving")
 			break loop
-		case line, ok := <-lines:
+		case line, ok := <-in:
 			if !ok {
-				break loop
+				eof = true
+				out.leaving.Store(true)
+				cancelCalls()
+				continue
 			}
-			if !command(a, out, line, callCtx, &calls) {
+			pending = append(pending, line)
+		case more := <-running:
+			running = nil
+			if !more {
 				break loop
 			}
 		}
 	}
 	out.leaving.Store(true)
 	cancelCalls()
-	calls.Wait()
+	out.stopWaiting() // a command cut short by a signal shows nothing more
+	if running != nil {
+		<-running
+	}
 	if _, ok := a.Peer(); ok {
 		a.Hangup()
 	}
@@ -208,8 +245,13 @@ loop:
 	return finish(exitOK)
 }
 
-// command runs one line of input; false means quit.
-func command(a *agent.Agent, out *printer, line string, ctx context.Context, calls *sync.WaitGroup) bool {
+// maxPending is how many lines wait for the command under way; beyond
+// them, input is not read until it ends.
+const maxPending = 256
+
+// command runs one line of input, to its end (a call until it is
+// connected or has failed); false means quit.
+func command(a *agent.Agent, out *printer, line string, ctx context.Context) bool {
 	if !strings.HasPrefix(line, "/") {
 		for _, part := range splitInput(line) {
 			if a.Send(part) != nil { // not in a conversation: an error event says so
@@ -233,19 +275,11 @@ func command(a *agent.Agent, out *printer, line string, ctx context.Context, cal
 				a.Addr().String()+" is your own address; /call someone else", nil))
 			return true
 		}
-		calls.Add(1)
-		go func() {
-			defer calls.Done()
-			a.Call(ctx, fields[1])
-		}()
+		a.Call(ctx, fields[1]) // its events say how it went
 	case "/hangup":
 		a.Hangup()
 	case "/register":
-		calls.Add(1)
-		go func() {
-			defer calls.Done()
-			a.Register(ctx)
-		}()
+		a.Register(ctx)
 	case "/who":
 		if p, ok := a.Peer(); ok {
 			out.note("talking to " + peerName(inert(p.Nick), inert(p.Addr), p.Claimed) + " at " + inert(p.Remote))
@@ -266,8 +300,9 @@ const help = `commands:
   /who                who you are talking to
   /register           register again (say, after the node restarted)
   /help               this list
-  /quit               deregister and leave (so do end of input and Ctrl-C)
-any other line is sent to the peer`
+  /quit               deregister and leave, once the command under way is done
+                      (the end of input and Ctrl-C cut it short)
+any other line is sent to the peer; commands run one at a time, in order`
 
 // sameAddr: the same user, compared as the node does, without case.
 func sameAddr(a, b wire.Address) bool {
@@ -289,7 +324,12 @@ limit goes as several lines, cut at spaces. Commands:
   /who                who you are talking to
   /register           register again (say, after the node restarted)
   /help               the list of commands
-  /quit               deregister and leave (so do Ctrl-D, Ctrl-C, end of input)
+  /quit               deregister and leave, once the command under way is done
+                      (Ctrl-D, Ctrl-C and the end of input cut it short)
+
+Commands run one at a time, in the order typed: what a command shows (a
+call's, until it is connected or has failed) comes before what the next
+one does, and lines typed meanwhile wait their turn.
 
 On a terminal it shows a prompt with line editing and history (arrow
 keys), and every line with its time and who said it. Elsewhere it reads
@@ -403,10 +443,45 @@ type printer struct {
 	// leaving: the user has left, and the calls under way are cancelled;
 	// their errors say only that.
 	leaving atomic.Bool
+
+	shownMu sync.Mutex
+	nShown  int64      // the agent's events read and shown (or left out)
+	stopped bool       // waitShown waits no more
+	more    *sync.Cond // on shownMu: nShown grew, or stopped was set
 }
 
 func newPrinter(w, notes io.Writer, asJSON, colour bool) *printer {
-	return &printer{w: w, notes: notes, json: asJSON, colour: colour && !asJSON}
+	p := &printer{w: w, notes: notes, json: asJSON, colour: colour && !asJSON}
+	p.more = sync.NewCond(&p.shownMu)
+	return p
+}
+
+// counted counts an event of the agent as shown, once event has returned.
+func (p *printer) counted() {
+	p.shownMu.Lock()
+	p.nShown++
+	p.shownMu.Unlock()
+	p.more.Broadcast()
+}
+
+// waitShown waits until n of the agent's events have been shown (see
+// agent.Agent.Emitted), or stopWaiting.
+func (p *printer) waitShown(n int64) {
+	p.shownMu.Lock()
+	defer p.shownMu.Unlock()
+	for p.nShown < n && !p.stopped {
+		p.more.Wait()
+	}
+}
+
+// stopWaiting ends waitShown's waits, now and after: the program stops
+// (a signal), and what a command cut short would show no longer counts,
+// nor stdout being read.
+func (p *printer) stopWaiting() {
+	p.shownMu.Lock()
+	p.stopped = true
+	p.shownMu.Unlock()
+	p.more.Broadcast()
 }
 
 // useColour: only on a terminal, never with NO_COLOR.
