@@ -298,6 +298,11 @@ func TestCommandsInOrder(t *testing.T) {
 	if pl.Tag != wire.TagLocate {
 		t.Fatalf("datagram %s, want PL", pl.Tag)
 	}
+	// The locate is answered late: the second command's refusal, if it
+	// ran meanwhile, would be out by then.
+	for end := time.Now().Add(300 * time.Millisecond); time.Now().Before(end) && !strings.Contains(out.String(), `"bad_address"`); {
+		time.Sleep(5 * time.Millisecond)
+	}
 	n.send(from, &wire.LocateReply{Code: wire.LocateOffline, From: pl.Locate.From, To: pl.Locate.To})
 	for deadline := time.Now().Add(10 * time.Second); !strings.Contains(out.String(), `"bad_address"`); time.Sleep(5 * time.Millisecond) {
 		if time.Now().After(deadline) {
