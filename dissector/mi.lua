@@ -214,88 +214,31 @@ local function text_decode(k, s, off, limit)
   return v
 end
 
--- last_rune_start is where the rune that ends at s[e] starts (from 1), as
--- Go's utf8.DecodeLastRuneInString(s[:e]) finds it.
-local function last_rune_start(s, e)
-  if byte(s, e) < 0x80 then return e end
-  local lim = e - 3
-  if lim < 1 then lim = 1 end
-  local start = e - 1
-  while start >= lim do
-    local c = byte(s, start)
-    if c < 0x80 or c >= 0xc0 then break end
-    start = start - 1
-  end
-  if start < 1 then start = 1 end
-  local size = utf8_len(s, start, e)
-  if size == 0 then size = 1 end
-  if start + size - 1 ~= e then return e end
-  return start
-end
-
--- is_fqdn is miekg/dns IsFqdn: s ends with a dot that is not escaped.
-local function is_fqdn(s)
-  local n = #s
-  if n == 0 or byte(s, n) ~= 46 then return false end
-  n = n - 1
-  if n == 0 or byte(s, n) ~= 92 then return true end
-  local j = n
-  while j >= 1 and byte(s, j) == 92 do j = j - 1 end
-  local i = -1 -- strings.LastIndexFunc(s[:n], not a backslash), from 0
-  if j >= 1 then i = last_rune_start(s, j) - 1 end
-  return (n - i) % 2 ~= 0
-end
-
-local function is_ddd(s, i) -- s[i..i+2] (from 1) are three digits
-  local a, b, c = byte(s, i, i + 2)
-  return a ~= nil and b ~= nil and c ~= nil and a >= 48 and a <= 57 and b >= 48 and b <= 57 and c >= 48 and c <= 57
-end
-
--- is_domain_name is miekg/dns IsDomainName: labels of 1 to 63 bytes, at
--- most 255 bytes in all, no empty label but the root's final dot.
-local function is_domain_name(s)
-  local lenmsg = 256
-  if #s == 0 then return false end
-  if not is_fqdn(s) then s = s .. "." end
-  local off, begin, was_dot, escape = 0, 0, false, false
-  local i = 0
-  while i < #s do
-    local c = byte(s, i + 1)
-    if c == 92 then
-      escape = not escape
-      if off + 1 > lenmsg then return false end
-      if is_ddd(s, i + 2) then
-        i = i + 3
-        begin = begin + 3
-      else
-        i = i + 1
-        begin = begin + 1
-      end
-      was_dot = false
-    elseif c == 46 then
-      escape = false
-      if i == 0 and #s > 1 then return false end
-      if was_dot then return false end
-      was_dot = true
-      local label = i - begin
-      if label >= 64 then return false end
-      off = off + 1 + label
-      if off > lenmsg then return false end
-      begin = i + 1
-    else
-      escape = false
-      was_dot = false
+-- bad_label is where (from 0) the first label of v that breaks a hostname
+-- kind's rules starts, and why: an empty label, one over k.label_max bytes,
+-- one that starts or ends with a byte of k.edge; nil when none does.
+local function bad_label(k, v)
+  local at = 1
+  while true do
+    local dot = string.find(v, ".", at, true)
+    local e = (dot or (#v + 1)) - 1
+    local n = e - at + 1
+    if n == 0 then return at - 1, "an empty label" end
+    if n > k.label_max then return at - 1, fmt("a label over %d bytes", k.label_max) end
+    if string.find(k.edge, sub(v, at, at), 1, true) or string.find(k.edge, sub(v, e, e), 1, true) then
+      return at - 1, "a label starts or ends with a byte of " .. k.edge
     end
-    i = i + 1
+    if not dot then return nil end
+    at = dot + 1
   end
-  return not escape
 end
 
--- dnsname_decode is a text that must also be a DNS name.
-local function dnsname_decode(k, s, off, limit)
+-- hostname_decode is a text whose labels follow the kind's label and edge.
+local function hostname_decode(k, s, off, limit)
   local v, err = text_decode(k, s, off, limit)
   if err then return nil, err end
-  if not is_domain_name(v) then return nil, werr("bad_field", "", off, "not a DNS name") end
+  local i, why = bad_label(k, v)
+  if i then return nil, werr("bad_field", "", off + i, "not a host name: " .. why) end
   return v
 end
 
@@ -380,7 +323,7 @@ local function codes_label(k, v) return fmt("%s (%d): %s", v.name, v.value, v.do
 local kinds = {}
 local function kind(name, doc, k) k.name, k.doc = name, doc; kinds[name] = k end
 kind("user", "the part of an address before @", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = true, allowed = byte_set({{33, 57}, {59, 63}, {65, 126}, {128, 255}}), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
-kind("domain", "the DNS name of the domain's node host, e.g. bb.com or PC-c", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = false, allowed = byte_set({{45, 46}, {48, 57}, {65, 90}, {95, 95}, {97, 122}}), decode = dnsname_decode})
+kind("domain", "the host name of the domain's node, e.g. bb.com or PC-c", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = false, allowed = byte_set({{45, 46}, {48, 57}, {65, 90}, {95, 95}, {97, 122}}), decode = hostname_decode, label_max = 63, edge = "-"})
 kind("addr", "an MI address user@domain", {ftype = "STRING", width = 0, max = 37, last = "domain", parts = {{field = "user", kind = "user", term = 64}, {lit = "@", after = "user", found = true}, {field = "domain", kind = "domain"}}, decode = struct_decode})
 kind("ip", "dotted-quad IPv4 address, decimal octets without leading zeros", {ftype = "IPv4", width = 0, decode = ipv4_decode, value = ipv4_value})
 kind("port", "TCP port, decimal without leading zeros", {ftype = "UINT16", width = 0, min = 1, max = 65535, decode = decimal_decode, value = decimal_value})

@@ -6,6 +6,7 @@ import (
 	"os"
 	"path/filepath"
 	"regexp"
+	"strconv"
 	"strings"
 	"testing"
 )
@@ -41,9 +42,9 @@ func TestRunCompat(t *testing.T) {
 		stderr []string
 	}{
 		{"same spec", nil, "", 0,
-			[]string{"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale, 0 kept (" + newPath + " version 1 against " + oldPath + " version 1)\n"}, nil},
+			[]string{"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale, 0 kept (" + newPath + " version 2 against " + oldPath + " version 2)\n"}, nil},
 		{"user max narrowed", narrowUser, "", 1,
-			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "\n    to accept it: breaking \"kind user\" max against 1 \"why\", with version 2\n",
+			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34 narrows it", "\n    to accept it: breaking \"kind user\" max against 2 \"why\", with version 3\n",
 				"compat: 1 breaking, 0 accepted, 0 compatible, 0 stale, 0 kept "}, nil},
 		{"code added", []string{"    3 Offline", "    4 Moved \"moved\"\n    3 Offline"}, "", 0,
 			[]string{"compatible " + at("4 Moved", "codes LocateCode") + "codes LocateCode: new value 4 Moved", "compat: 0 breaking, 0 accepted, 1 compatible, 0 stale, 0 kept "}, nil},
@@ -56,10 +57,10 @@ func TestRunCompat(t *testing.T) {
 			[]string{"BREAKING " + at("port 3345", "port 3344") + "protocol PLUMI: port 3344 -> 3345", "breaking, accepted: " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34",
 				"compat: 1 breaking, 1 accepted, 0 compatible, 0 stale, 0 kept "}, nil},
 		{"acknowledgement of another aspect", append(narrowUser, bump...), strings.Replace(ackUser, " max ", " min ", 1), 1,
-			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34", "STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" min against 1 acknowledges no breaking change against " + oldPath + " (version 1): remove it\n",
+			[]string{"BREAKING " + at("max 3", "max 35\n    utf8") + "kind user: max 35 -> 34", "STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" min against 2 acknowledges no breaking change against " + oldPath + " (version 2): remove it\n",
 				"compat: 1 breaking, 0 accepted, 0 compatible, 1 stale, 0 kept "}, nil},
 		{"stale acknowledgement", bump, ackUser, 1,
-			[]string{"STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" max against 1 acknowledges no breaking change", "compat: 0 breaking, 0 accepted, 0 compatible, 1 stale, 0 kept "}, nil},
+			[]string{"STALE " + newPath + ":{breaking \"kind}: breaking \"kind user\" max against 2 acknowledges no breaking change", "compat: 0 breaking, 0 accepted, 0 compatible, 1 stale, 0 kept "}, nil},
 		{"does not check", []string{"    max 35\n", "    max x\n"}, "", 2,
 			nil, []string{newPath + ":{max x}: ", "compat: " + newPath + " does not check"}},
 	} {
@@ -111,11 +112,11 @@ func TestRunCompat(t *testing.T) {
 }
 
 // narrowUser narrows kind user, a breaking change; ackUser accepts it
-// against version 1, with bump, which makes the spec version 2.
+// against version 2, with bump, which makes the spec version 3.
 var (
 	narrowUser = []string{"    max 35\n    utf8", "    max 34\n    utf8"}
-	ackUser    = "\nbreaking \"kind user\" max against 1 \"names are shorter now\"\n"
-	bump       = []string{"\nversion 1\n", "\nversion 2\n"}
+	ackUser    = "\nbreaking \"kind user\" max against 2 \"names are shorter now\"\n"
+	bump       = []string{"\nversion 2\n", "\nversion 3\n"}
 )
 
 // resolve replaces open+TEXT+close in w with the line:col where TEXT first
@@ -153,8 +154,13 @@ func TestRunCompatRelease(t *testing.T) {
 		t.Fatal(err)
 	}
 	// v0 is mi.spec as version 0 was: no version, no denyrunes (nor the
-	// invalid inputs only they refuse), no breaking statements.
-	v0 := regexp.MustCompile(`(?m)^(version 1|breaking .*|    denyrunes .*|    invalid "[^"]*\\u(00[89]|061c|200[ef]|202|206)[^"]*" .*)$`).ReplaceAll(mi, nil)
+	// invalid inputs only they refuse), no breaking statements, and a
+	// domain a DNS library judged (dnsname), as version 1 had it too.
+	v0 := regexp.MustCompile(`(?m)^(version 2|breaking .*|    denyrunes .*|    invalid "[^"]*\\u(00[89]|061c|200[ef]|202|206)[^"]*" .*)$`).ReplaceAll(dnsnameDomain(t, mi), nil)
+	// line is the line of the first statement of mi.spec that starts with s.
+	line := func(s string) string {
+		return strconv.Itoa(1 + bytes.Count(mi[:bytes.Index(mi, []byte("\n"+s))+1], []byte("\n")))
+	}
 	edit := func(src []byte, pairs ...string) string {
 		s := string(src)
 		for i := 0; i < len(pairs); i += 2 {
@@ -177,35 +183,36 @@ func TestRunCompatRelease(t *testing.T) {
 		stderr   []string
 	}{
 		{name: "itself", old: string(mi), new: string(mi), code: 0, stdout: []string{
-			"warning: " + newPath + ":54:1: breaking \"kind user\" runes against 0 acknowledges no breaking change against " + oldPath + " (version 1): kept, it names version 0",
-			"warning: " + newPath + ":110:1: breaking \"kind nick\" runes against 0",
-			"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale, 2 kept (" + newPath + " version 1 against " + oldPath + " version 1)"}},
+			"warning: " + newPath + ":" + line(`breaking "kind user"`) + ":1: breaking \"kind user\" runes against 0 acknowledges no breaking change against " + oldPath + " (version 2): kept, it names version 0",
+			"warning: " + newPath + ":" + line(`breaking "kind domain"`) + ":1: breaking \"kind domain\" base against 1",
+			"warning: " + newPath + ":" + line(`breaking "kind nick"`) + ":1: breaking \"kind nick\" runes against 0",
+			"compat: 0 breaking, 0 accepted, 0 compatible, 0 stale, 3 kept (" + newPath + " version 2 against " + oldPath + " version 2)"}},
 		{name: "a compatible addition after the release", old: string(mi), new: string(mi) + presence, code: 0, stdout: []string{
 			"compatible " + newPath + ":", "message PZ (Presence) added",
-			"compat: 0 breaking, 0 accepted, 1 compatible, 0 stale, 2 kept"}},
+			"compat: 0 breaking, 0 accepted, 1 compatible, 0 stale, 3 kept"}},
 		{name: "against version 0", old: string(v0), new: string(mi), code: 0, stdout: []string{
-			"breaking, accepted: ", "kind user: denyrunes", "breaking, accepted: ", "kind nick: denyrunes",
-			"compat: 0 breaking, 2 accepted, 0 compatible, 0 stale, 0 kept (" + newPath + " version 1 against " + oldPath + " version 0)"}},
+			"breaking, accepted: ", "kind user: denyrunes", "breaking, accepted: ", "kind domain: base dnsname -> hostname", "breaking, accepted: ", "kind nick: denyrunes",
+			"compat: 0 breaking, 3 accepted, 1 compatible, 0 stale, 0 kept (" + newPath + " version 2 against " + oldPath + " version 0)"}},
 		{name: "a break after the release, in the released version", old: string(mi),
-			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8") + "breaking \"kind user\" max against 1 \"shorter\"\n", code: 2, stderr: []string{
-				"breaking \"kind user\" max against 1: the spec is version 1; a break makes a new version: write version 2"}},
+			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8") + "breaking \"kind user\" max against 2 \"shorter\"\n", code: 2, stderr: []string{
+				"breaking \"kind user\" max against 2: the spec is version 2; a break makes a new version: write version 3"}},
 		{name: "a break after the release, in a new version", old: string(mi),
-			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8", "\nversion 1\n", "\nversion 2\n") + "breaking \"kind user\" max against 1 \"shorter\"\n", code: 0, stdout: []string{
-				"breaking, accepted: ", "kind user: max 35 -> 34", "warning: ", "kind user\" runes against 0", "warning: ", "kind nick\" runes against 0",
-				"compat: 0 breaking, 1 accepted, 0 compatible, 0 stale, 2 kept (" + newPath + " version 2 against " + oldPath + " version 1)"}},
+			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8", "\nversion 2\n", "\nversion 3\n") + "breaking \"kind user\" max against 2 \"shorter\"\n", code: 0, stdout: []string{
+				"breaking, accepted: ", "kind user: max 35 -> 34", "warning: ", "kind user\" runes against 0", "warning: ", "kind domain\" base against 1", "warning: ", "kind nick\" runes against 0",
+				"compat: 0 breaking, 1 accepted, 0 compatible, 0 stale, 3 kept (" + newPath + " version 3 against " + oldPath + " version 2)"}},
 		{name: "a break after the release, unaccepted", old: string(mi),
 			new: edit(mi, "    max 35\n    utf8", "    max 34\n    utf8"), code: 1, stdout: []string{
-				"BREAKING ", "kind user: max 35 -> 34", "to accept it: breaking \"kind user\" max against 1 \"why\", with version 2\n",
-				"compat: 1 breaking, 0 accepted, 0 compatible, 0 stale, 2 kept"}},
+				"BREAKING ", "kind user: max 35 -> 34", "to accept it: breaking \"kind user\" max against 2 \"why\", with version 3\n",
+				"compat: 1 breaking, 0 accepted, 0 compatible, 0 stale, 3 kept"}},
 		{name: "stale, naming the old version", old: string(mi),
-			new: edit(mi, "\nversion 1\n", "\nversion 2\n") + "breaking \"kind user\" max against 1 \"shorter\"\n", code: 1, stdout: []string{
-				"STALE " + newPath + ":", "breaking \"kind user\" max against 1 acknowledges no breaking change against " + oldPath + " (version 1): remove it",
-				"compat: 0 breaking, 0 accepted, 0 compatible, 1 stale, 2 kept"}},
-		{name: "a version going down", old: edit(mi, "\nversion 1\n", "\nversion 2\n"), new: string(mi), code: 1, stdout: []string{
-			"VERSION " + newPath + " is version 1, " + oldPath + " version 2: a spec's version never goes down"}},
+			new: edit(mi, "\nversion 2\n", "\nversion 3\n") + "breaking \"kind user\" max against 2 \"shorter\"\n", code: 1, stdout: []string{
+				"STALE " + newPath + ":", "breaking \"kind user\" max against 2 acknowledges no breaking change against " + oldPath + " (version 2): remove it",
+				"compat: 0 breaking, 0 accepted, 0 compatible, 1 stale, 3 kept"}},
+		{name: "a version going down", old: edit(mi, "\nversion 2\n", "\nversion 3\n"), new: string(mi), code: 1, stdout: []string{
+			"VERSION " + newPath + " is version 2, " + oldPath + " version 3: a spec's version never goes down"}},
 		{name: "named by its ref", old: string(v0), new: edit(mi, "port 3344", "port 3345"), oldName: "v0:spec/mi.spec", code: 1, stdout: []string{
 			"BREAKING " + newPath + ":", " (was v0:spec/mi.spec:", "): protocol PLUMI: port 3344 -> 3345",
-			"compat: 1 breaking, 2 accepted, 0 compatible, 0 stale, 0 kept (" + newPath + " version 1 against v0:spec/mi.spec version 0)"}},
+			"compat: 1 breaking, 3 accepted, 1 compatible, 0 stale, 0 kept (" + newPath + " version 2 against v0:spec/mi.spec version 0)"}},
 		{name: "named by its ref, not checking", old: edit(mi, "    max 35\n", "    max x\n"), new: string(mi), oldName: "v1:spec/mi.spec", code: 2, stderr: []string{
 			fmt.Sprintf("v1:spec/mi.spec:%d:9: ", 1+strings.Count(string(mi[:bytes.Index(mi, []byte("    max 35\n"))]), "\n")), "compat: v1:spec/mi.spec does not check; nothing compared"}},
 	} {
@@ -240,4 +247,22 @@ func TestRunCompatRelease(t *testing.T) {
 			}
 		})
 	}
+}
+
+// dnsnameDomain is mi with kind domain as versions 0 and 1 had it: a
+// dnsname, which has no label or edge, and took what only the hostname
+// rules refuse.
+func dnsnameDomain(t *testing.T, mi []byte) []byte {
+	t.Helper()
+	block := regexp.MustCompile(`(?s)\nkind domain hostname (.*?\n)}\n`)
+	m := block.FindSubmatchIndex(mi)
+	if m == nil {
+		t.Fatal("no kind domain hostname block in mi.spec")
+	}
+	body := regexp.MustCompile(`(?m)^    (label|edge) .*\n|^    invalid "(bb\.com\.|\.|-bb|bb\.c-)" .*\n`).ReplaceAll(mi[m[2]:m[3]], nil)
+	out := append([]byte{}, mi[:m[0]]...)
+	out = append(out, "\nkind domain dnsname "...)
+	out = append(out, body...)
+	out = append(out, "}\n"...)
+	return append(out, mi[m[1]:]...)
 }

@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"fmt"
+	"slices"
 	"strings"
 
 	"mi/gen/spec"
@@ -143,12 +144,17 @@ func pow10(d int) int {
 }
 
 func genKinds(b *bytes.Buffer, s *spec.Spec) {
-	header(b, s, "wire", "errors", "net/netip", "strconv", "strings", "unicode/utf8", "github.com/miekg/dns")
+	imports := []string{"errors", "net/netip", "strconv", "strings", "unicode/utf8"}
+	if slices.ContainsFunc(s.Kinds, func(k *spec.Kind) bool { return k.Base == spec.DNSName }) {
+		// Only a dnsname kind calls a DNS library: the wire package of a
+		// spec without one does not link it.
+		imports = append(imports, "github.com/miekg/dns")
+	}
+	header(b, s, "wire", imports...)
 	g := newW(b)
 	g.p("var _ = strings.IndexByte // not every spec needs every import")
 	g.p("var _ = errors.New")
 	g.p("var _ = utf8.ValidString")
-	g.p("var _ = dns.IsDomainName")
 	g.p("var _ netip.Addr")
 	g.p("var _ = strconv.Itoa")
 	for _, k := range s.Kinds {

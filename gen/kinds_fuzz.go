@@ -12,14 +12,15 @@ import (
 // nothing. The target is FuzzKind<GoName>. Each base of gen/spec has an
 // entry (TestEveryBaseHasEveryBackEnd).
 var fuzzKinds = map[string]func(k *spec.Kind) string{
-	spec.Text:    fuzzCheck,
-	spec.DNSName: fuzzCheck,
-	spec.IPv4:    noFuzz,
-	spec.Uint16:  noFuzz,
-	spec.Uint8:   noFuzz,
-	spec.Struct:  fuzzParse,
-	spec.Codes:   noFuzz,
-	spec.Enum:    fuzzCheck,
+	spec.Text:     fuzzCheck,
+	spec.DNSName:  fuzzCheck,
+	spec.Hostname: fuzzCheck,
+	spec.IPv4:     noFuzz,
+	spec.Uint16:   noFuzz,
+	spec.Uint8:    noFuzz,
+	spec.Struct:   fuzzParse,
+	spec.Codes:    noFuzz,
+	spec.Enum:     fuzzCheck,
 }
 
 // fuzzCall is the fuzz call of k, or "".

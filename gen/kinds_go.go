@@ -23,14 +23,15 @@ type goKind interface {
 }
 
 var goKinds = map[string]goKind{
-	spec.Text:    goText{},
-	spec.DNSName: goText{dns: true},
-	spec.IPv4:    goIPv4{},
-	spec.Uint16:  goDecimal{16},
-	spec.Uint8:   goDecimal{8},
-	spec.Struct:  goStruct{},
-	spec.Codes:   goCodes{},
-	spec.Enum:    goEnum{},
+	spec.Text:     goText{},
+	spec.DNSName:  goText{dns: true},
+	spec.Hostname: goText{host: true},
+	spec.IPv4:     goIPv4{},
+	spec.Uint16:   goDecimal{16},
+	spec.Uint8:    goDecimal{8},
+	spec.Struct:   goStruct{},
+	spec.Codes:    goCodes{},
+	spec.Enum:     goEnum{},
 }
 
 // goOf is the Go back end's entry of k's base.
@@ -39,8 +40,9 @@ func goOf(k *spec.Kind) goKind { return goKinds[k.Base] }
 // goType is the Go type of a value of k in package wire.
 func goType(k *spec.Kind) string { return goOf(k).typ(k) }
 
-// goText writes a text kind; dns adds the DNS name check.
-type goText struct{ dns bool }
+// goText writes a text kind; dns adds the DNS name check, host the host
+// name's label check (wire's badLabel).
+type goText struct{ dns, host bool }
 
 func (goText) typ(*spec.Kind) string  { return "string" }
 func (goText) zero(*spec.Kind) string { return `""` }
@@ -78,6 +80,9 @@ func (t goText) write(g w, k *spec.Kind) {
 	}
 	if t.dns {
 		g.p("if _, ok := dns.IsDomainName(v); !ok { return fieldErr(ErrBadField, field, off, \"not a DNS name\") }")
+	}
+	if t.host {
+		g.p("if i, why := badLabel(v, %d, %q); i >= 0 { return fieldErr(ErrBadField, field, off+i, why) }", k.Label, k.Edge)
 	}
 	g.p("return nil")
 	g.p("}\n")

@@ -63,14 +63,15 @@ type luaKind interface {
 }
 
 var luaKinds = map[string]luaKind{
-	spec.Text:    luaText{"text_decode", []string{"utf8", "text"}},
-	spec.DNSName: luaText{"dnsname_decode", []string{"utf8", "text", "dnsname"}},
-	spec.IPv4:    luaIPv4{},
-	spec.Uint16:  luaDecimal{16},
-	spec.Uint8:   luaDecimal{8},
-	spec.Struct:  luaStruct{},
-	spec.Codes:   luaCodes{},
-	spec.Enum:    luaEnum{},
+	spec.Text:     luaText{"text_decode", []string{"utf8", "text"}},
+	spec.DNSName:  luaText{"dnsname_decode", []string{"utf8", "text", "dnsname"}},
+	spec.Hostname: luaHostname{luaText{"hostname_decode", []string{"utf8", "text", "hostname"}}},
+	spec.IPv4:     luaIPv4{},
+	spec.Uint16:   luaDecimal{16},
+	spec.Uint8:    luaDecimal{8},
+	spec.Struct:   luaStruct{},
+	spec.Codes:    luaCodes{},
+	spec.Enum:     luaEnum{},
 }
 
 // luaChunks is the Lua source of the functions the kinds of s call, each
@@ -115,6 +116,13 @@ func (t luaText) entry(k *spec.Kind) string {
 	}
 	return fmt.Sprintf("{ftype = \"STRING\", width = 0, min = %d, max = %d, utf8 = %v, allowed = byte_set(%s)%s, decode = %s}",
 		k.Min, k.Max, k.UTF8, luaRanges(&k.Allowed), runes, t.decode)
+}
+
+// luaHostname is a text with the label rules of a hostname kind.
+type luaHostname struct{ luaText }
+
+func (h luaHostname) entry(k *spec.Kind) string {
+	return strings.TrimSuffix(h.luaText.entry(k), "}") + fmt.Sprintf(", label_max = %d, edge = %s}", k.Label, luaString(k.Edge))
 }
 
 // luaIPv4 is a dotted quad; the tree gets an Address.

@@ -19,14 +19,15 @@ type rapidKind interface {
 }
 
 var rapidKinds = map[string]rapidKind{
-	spec.Text:    rapidText{draw: "text"},
-	spec.DNSName: rapidText{draw: "dnsName"},
-	spec.IPv4:    rapidIPv4{},
-	spec.Uint16:  rapidDecimal{16},
-	spec.Uint8:   rapidDecimal{8},
-	spec.Struct:  rapidStruct{},
-	spec.Codes:   rapidCodes{},
-	spec.Enum:    rapidEnum{},
+	spec.Text:     rapidText{draw: "text"},
+	spec.DNSName:  rapidText{draw: "dnsName"},
+	spec.Hostname: rapidText{draw: "hostName"},
+	spec.IPv4:     rapidIPv4{},
+	spec.Uint16:   rapidDecimal{16},
+	spec.Uint8:    rapidDecimal{8},
+	spec.Struct:   rapidStruct{},
+	spec.Codes:    rapidCodes{},
+	spec.Enum:     rapidEnum{},
 }
 
 // hasBad reports whether some Go value of k is invalid.
@@ -66,13 +67,21 @@ func (t rapidText) write(g w, k *spec.Kind) {
 		runes = ", runes: [][2]rune" + goRunes(k.DenyRunes)
 	}
 	g.p("\nvar rule%s = textRule{min: %d, max: %d, set: %q, high: %v, utf8: %v, deny: %q%s}\n",
-		n, k.Min, k.Max, set.String(), high, k.UTF8, deny.String(), runes)
+		n, k.Min, k.Max, set.String(), high, k.UTF8, deny.String(), runes+hostRule(k))
 	g.p("// %sLen draws a valid %s of min to max bytes.", n, k.Name)
 	g.p("func %sLen(min, max int) *rapid.Generator[string] { return %s(rule%s, min, max) }\n", n, t.draw, n)
 	g.p("// %s draws a valid %s: %s.", n, k.Name, k.Doc)
 	g.p("func %s() *rapid.Generator[string] { return %sLen(%d, %d) }\n", n, n, k.Min, k.Max)
 	g.p("// Bad%s draws an invalid %s.", n, k.Name)
-	g.p("func Bad%s() *rapid.Generator[string] { return badText(rule%s, %v) }", n, n, t.draw == "dnsName")
+	g.p("func Bad%s() *rapid.Generator[string] { return badText(rule%s, %v) }", n, n, t.draw != "text")
+}
+
+// hostRule is the label and edge of a hostname kind's textRule.
+func hostRule(k *spec.Kind) string {
+	if k.Base != spec.Hostname {
+		return ""
+	}
+	return fmt.Sprintf(", label: %d, edge: %q", k.Label, k.Edge)
 }
 
 // rapidIPv4 draws any IPv4 address, and addresses that are not IPv4.

@@ -43,10 +43,12 @@ func peerKey(domain string) (string, error) {
 	if domain == "" || domain == "." {
 		return "", errors.New("empty domain")
 	}
-	// The spec's domain rule (ASCII letters, digits, "-", ".", "_", and a
-	// DNS name by miekg/dns): a name no MI address can carry needs no node,
-	// and lower-casing anything else could change it.
-	if err := wire.CheckDomain(domain); err != nil {
+	// The spec's domain rule (ASCII letters, digits, "-", ".", "_" in
+	// labels of a host name): a name no MI address can carry needs no
+	// node, and lower-casing anything else could change it. An address
+	// never ends in a dot, but an operator may write a domain fully
+	// qualified, as DNS does: "bb.com." names bb.com.
+	if err := wire.CheckDomain(strings.TrimSuffix(domain, ".")); err != nil {
 		return "", fmt.Errorf("invalid domain name %q: %v", domain, err)
 	}
 	return strings.ToLower(dns.Fqdn(domain)), nil

@@ -73,3 +73,27 @@ func reasonRune(r rune) string {
 	h := strings.ToUpper(strconv.FormatInt(int64(r), 16))
 	return "rune U+" + strings.Repeat("0", max(0, 4-len(h))) + h + " not allowed"
 }
+
+// badLabel is where the first label of v that breaks a hostname kind's
+// rules starts (an empty label, one over label bytes, one that starts or
+// ends with a byte of edge), and why; -1 when every label is good.
+func badLabel(v string, label int, edge string) (int, string) {
+	for at := 0; ; {
+		n := strings.IndexByte(v[at:], '.')
+		if n < 0 {
+			n = len(v) - at
+		}
+		l := v[at : at+n]
+		switch {
+		case l == "":
+			return at, "not a host name: an empty label"
+		case len(l) > label:
+			return at, "not a host name: a label over " + strconv.Itoa(label) + " bytes"
+		case strings.IndexByte(edge, l[0]) >= 0 || strings.IndexByte(edge, l[len(l)-1]) >= 0:
+			return at, "not a host name: a label starts or ends with " + strconv.Quote(edge)
+		}
+		if at += n + 1; at > len(v) {
+			return -1, ""
+		}
+	}
+}

@@ -32,7 +32,7 @@ const (
 // Length limits of the field kinds, in bytes.
 const (
 	MaxUserLen    = 35 // the part of an address before @
-	MaxDomainLen  = 35 // the DNS name of the domain's node host, e.g. bb.com or PC-c
+	MaxDomainLen  = 35 // the host name of the domain's node, e.g. bb.com or PC-c
 	MaxAddressLen = 37 // an MI address user@domain
 	MaxIPLen      = 15 // dotted-quad IPv4 address, decimal octets without leading zeros
 	MaxPortLen    = 5  // TCP port, decimal without leading zeros

@@ -4,7 +4,6 @@ package wire
 
 import (
 	"errors"
-	"github.com/miekg/dns"
 	"net/netip"
 	"strconv"
 	"strings"
@@ -14,7 +13,6 @@ import (
 var _ = strings.IndexByte // not every spec needs every import
 var _ = errors.New
 var _ = utf8.ValidString
-var _ = dns.IsDomainName
 var _ netip.Addr
 var _ = strconv.Itoa
 
@@ -62,7 +60,7 @@ var userRunes = runeSet{{0x80, 0x9f}, {0x61c, 0x61c}, {0x200e, 0x200f}, {0x2028,
 // userBytes holds the bytes a user may contain.
 var userBytes = byteSet{0x00000000, 0xfbfffffe, 0xfffffffe, 0x7fffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}
 
-// Kind domain (dnsname): the DNS name of the domain's node host, e.g. bb.com or PC-c.
+// Kind domain (hostname): the host name of the domain's node, e.g. bb.com or PC-c.
 func checkDomain(v string, field string, off int) error {
 	if len(v) < 1 {
 		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 1))
@@ -75,8 +73,8 @@ func checkDomain(v string, field string, off int) error {
 			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
 		}
 	}
-	if _, ok := dns.IsDomainName(v); !ok {
-		return fieldErr(ErrBadField, field, off, "not a DNS name")
+	if i, why := badLabel(v, 63, "-"); i >= 0 {
+		return fieldErr(ErrBadField, field, off+i, why)
 	}
 	return nil
 }
@@ -99,7 +97,7 @@ var domainBytes = byteSet{0x00000000, 0x03ff6000, 0x87fffffe, 0x07fffffe, 0x0000
 // Kind addr (struct): an MI address user@domain.
 type Address struct {
 	User   string // the part of an address before @
-	Domain string // the DNS name of the domain's node host, e.g. bb.com or PC-c
+	Domain string // the host name of the domain's node, e.g. bb.com or PC-c
 }
 
 func parseAddress(s string, off, limit int, field string) (v Address, err error) {

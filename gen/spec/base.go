@@ -31,6 +31,9 @@ type Base interface {
 
 	// DocRules are the kind's rules for the reference page.
 	DocRules(k *Kind) []string
+	// Rules are the checks Decode makes, in its order, as data: what the
+	// IR gives a decoder in another language (rules.go, docs/ir.md).
+	Rules(k *Kind) []Rule
 
 	// Domain names what the values of the base's kinds are, for compat:
 	// a kind whose base changes to another of its domain is judged by its
@@ -51,6 +54,7 @@ type Base interface {
 var bases = []Base{
 	textBase{},
 	dnsnameBase{},
+	hostnameBase{},
 	ipv4Base{},
 	uint16Base{decimal{16}},
 	uint8Base{decimal{8}},

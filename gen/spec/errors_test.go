@@ -56,7 +56,7 @@ func TestSeededErrors(t *testing.T) {
 		{"misspelt attribute", []string{"    min 1\n    max 65535", "    min 1\n    mx 65535"}, []string{
 			`ok.spec:27:5: unknown statement "mx" in kind port; did you mean max?`}},
 		{"misspelt base: the kind's uses are not reported", []string{"kind port uint16", "kind port uint61"}, []string{
-			`ok.spec:25:11: kind port: unknown base "uint61" (want dnsname, enum, ipv4, struct, text, uint16, uint8); did you mean uint16?`}},
+			`ok.spec:25:11: kind port: unknown base "uint61" (want dnsname, enum, hostname, ipv4, struct, text, uint16, uint8); did you mean uint16?`}},
 		{"misspelt protocol: the message's uses are not reported", []string{"message P AB Ab", "message PP AB Ab"}, []string{
 			`ok.spec:42:9: unknown protocol "PP" (declare it before use); did you mean P?`}},
 		{"misspelt code", []string{"if r Yes", "if r Yse"}, []string{

@@ -135,10 +135,23 @@ type IRKind struct {
 	Values    []IRCode         `json:"values"`
 	Examples  []IRExample      `json:"examples"`
 	Invalid   []IRInvalid      `json:"invalid"`
+	// Label and Edge (+EdgeHex) are a hostname's longest label and the
+	// bytes a label may not start or end with; Words an enum's values.
+	Label   int      `json:"label"`
+	Edge    string   `json:"edge"`
+	EdgeHex string   `json:"edge_hex,omitempty"`
+	Words   []IRWord `json:"words"`
 	// Rules are the checks of the kind's decoder, in order (derived);
 	// Plan is a struct kind's decode plan, [] for other bases (derived).
 	Rules []Rule `json:"rules"`
 	Plan  []IROp `json:"plan"`
+}
+
+// IRWord is one value of an enum kind: bytes, as an example's input.
+type IRWord struct {
+	Word    string `json:"word"`
+	WordHex string `json:"word_hex,omitempty"`
+	Pos     IRPos  `json:"pos"`
 }
 
 // IROp is one op of a decode plan (derived): a literal to match (Lit, with
@@ -336,7 +349,13 @@ func (s *Spec) IR() *IR {
 			Width:   k.Impl().Width(k), MinLen: k.MinLen(), MaxLen: k.MaxLen(),
 			Parts: irItems(k.Parts), Values: []IRCode{},
 			Examples: irExamples(k.Examples), Invalid: irInvalid(k.Invalid, k.invalidAt),
-			Rules: k.Rules(), Plan: []IROp{},
+			Rules: k.Rules(), Plan: []IROp{}, Label: k.Label, Words: []IRWord{},
+		}
+		ik.Edge, ik.EdgeHex = byteString(k.Edge)
+		for _, w := range k.Words {
+			iw := IRWord{Pos: irPos(w.Pos)}
+			iw.Word, iw.WordHex = byteString(w.Text)
+			ik.Words = append(ik.Words, iw)
 		}
 		if k.Base == Struct {
 			ik.Plan = irOps(k.PartOps())
@@ -644,6 +663,11 @@ func (b *irReader) kind(ik *IRKind) {
 	b.number(k.Pos, owner+": max", k.Max)
 	k.Deny = b.bytes(ik.Deny, ik.DenyHex, k.Pos, owner+": deny")
 	k.AllowSrc = b.bytes(ik.Allow, ik.AllowHex, k.Pos, owner+": allow")
+	k.Label = ik.Label
+	k.Edge = b.bytes(ik.Edge, ik.EdgeHex, k.Pos, owner+": edge")
+	for _, iw := range ik.Words {
+		k.Words = append(k.Words, Word{b.bytes(iw.Word, iw.WordHex, iw.Pos.pos(), owner+": word"), iw.Pos.pos()})
+	}
 	k.Examples = b.examples(ik.Examples, owner)
 	k.Invalid = b.invalid(ik.Invalid, owner)
 	for _, ic := range ik.Values {

@@ -89,3 +89,12 @@ func compatCodes(o, n *Kind) map[*Code]*Code {
 	}
 	return m
 }
+
+// Rules are the checks of the decoder as the IR states them (rules.go).
+func (codesBase) Rules(k *Kind) []Rule {
+	r := Rule{Check: "code", Class: "bad_field", At: "start", Codes: []int{}}
+	for _, c := range k.Values {
+		r.Codes = append(r.Codes, c.Value)
+	}
+	return []Rule{r}
+}

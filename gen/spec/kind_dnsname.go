@@ -30,3 +30,10 @@ func (dnsnameBase) DocRules(k *Kind) []string { return append(textRules(k), "a v
 // A dnsname is a text whose receiver also checks it is a DNS name: a
 // change between the two narrows or widens by that check.
 func (dnsnameBase) textChecks() []string { return []string{"DNS names"} }
+
+// Rules are the checks of the decoder as the IR states them (rules.go):
+// dns_name is a DNS library's judgement, which no rule of the IR spells
+// out; a spec that wants its names checked alike everywhere uses hostname.
+func (dnsnameBase) Rules(k *Kind) []Rule {
+	return append(textCheckRules(k), Rule{Check: "dns_name", Class: "bad_field", At: "start"})
+}

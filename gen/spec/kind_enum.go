@@ -90,11 +90,7 @@ func (enumBase) DocRules(k *Kind) []string {
 
 // Rules are the check of the decoder as the IR states it (rules.go).
 func (enumBase) Rules(k *Kind) []Rule {
-	r := Rule{Check: "word", Class: "bad_field", At: "start", Words: []string{}}
-	for _, w := range k.Words {
-		r.Words = append(r.Words, w.Text)
-	}
-	return []Rule{r}
+	return []Rule{{Check: "word", Class: "bad_field", At: "start"}}
 }
 
 // Enums compare by their words: any other base holds other values.

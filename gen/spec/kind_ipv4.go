@@ -56,3 +56,8 @@ func (ipv4Base) Aspects() []string { return nil }
 
 // Every ipv4 kind holds the same values.
 func (ipv4Base) Compat(*diff, *Kind, *Kind) {}
+
+// Rules are the checks of the decoder as the IR states them (rules.go).
+func (ipv4Base) Rules(*Kind) []Rule {
+	return []Rule{{Check: "dotted_quad", Class: "bad_field", At: "scan"}}
+}

@@ -122,3 +122,12 @@ func (structBase) Compat(d *diff, o, n *Kind) {
 		d.limit("max", o, n, eff(o.Max), eff(n.Max), compatLengths)
 	}
 }
+
+// Rules are the checks of the decoder as the IR states them (rules.go).
+func (structBase) Rules(k *Kind) []Rule {
+	return []Rule{
+		{Check: "max_len", Class: "too_long", At: "start", N: k.MaxLen()},
+		{Check: "plan", At: "scan"},
+		{Check: "end", Class: "trailing", At: "scan"},
+	}
+}

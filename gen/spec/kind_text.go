@@ -282,3 +282,6 @@ func compatBytes(bs []byte) string {
 	}
 	return strings.Join(out, " ")
 }
+
+// Rules are the checks of the decoder as the IR states them (rules.go).
+func (textBase) Rules(k *Kind) []Rule { return textCheckRules(k) }

@@ -75,3 +75,11 @@ func (decimal) Compat(d *diff, o, n *Kind) {
 	d.limit("min", o, n, o.Min, n.Min, compatRange)
 	d.limit("max", o, n, o.Max, n.Max, compatRange)
 }
+
+// Rules are the checks of the decoder as the IR states them (rules.go).
+func (decimal) Rules(k *Kind) []Rule {
+	return []Rule{
+		{Check: "decimal", Class: "bad_field", At: "start", N: k.Max},
+		{Check: "min", Class: "bad_field", At: "start", N: k.Min},
+	}
+}

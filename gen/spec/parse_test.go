@@ -148,7 +148,7 @@ func TestParseErrors(t *testing.T) {
 		{"enum example not a word", okSpec + "kind st enum \"s\" {\n    word \"on\"\n    example \"of\"\n}\n", []string{`35:14: kind st: example "of" is refused: bad_field in field "st" at offset 0: not one of its words`}},
 		{"breaking subject", okSpec + "breaking \"kind\" max against 0 \"why\"\nversion 1\n", []string{`33:10: breaking "kind" max: the subject is "kind NAME", "codes NAME", "protocol NAME" or "message PROTOCOL TAG"`}},
 		{"breaking message subject", okSpec + "breaking \"message AB\" items against 0 \"why\"\nversion 1\n", []string{`33:10: breaking "message AB" items: the subject is`}},
-		{"breaking aspect", okSpec + "breaking \"kind word\" port against 0 \"why\"\nversion 1\n", []string{`33:10: breaking "kind word" port: a kind's aspects are base, min, max, bytes, runes, utf8, items, words`}},
+		{"breaking aspect", okSpec + "breaking \"kind word\" port against 0 \"why\"\nversion 1\n", []string{`33:10: breaking "kind word" port: a kind's aspects are base, min, max, bytes, runes, utf8, label, edge, items, words`}},
 		{"breaking without a reason", okSpec + "breaking \"kind word\" max against 0 \" \"\nversion 1\n", []string{`33:10: breaking "kind word" max: say why the break is intended`}},
 		{"breaking of nothing", okSpec + "breaking \"codes Word\" values against 0 \"why\"\nversion 1\n", []string{`33:1: breaking "codes Word" values: the spec has no codes Word`}},
 		{"breaking of a kind that is codes", okSpec + "breaking \"kind Result\" max against 0 \"why\"\nversion 1\n", []string{`33:1: breaking "kind Result" max: the spec has no kind Result`}},

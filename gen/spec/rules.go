@@ -21,24 +21,18 @@ type Rule struct {
 	Set [][2]int `json:"set"`
 	// Codes are the digits a code rule accepts.
 	Codes []int `json:"codes"`
-	// Words are the values a word rule accepts, each exactly.
-	Words []string `json:"words"`
-	// Label, Name and Edge are a hostname rule's limits: the longest
-	// label, the longest name, and the bytes a label may not start or
-	// end with.
-	Label int    `json:"label"`
-	Name  int    `json:"name"`
-	Edge  string `json:"edge"`
+	// Label is a hostname rule's longest label; the bytes a label may
+	// not start or end with are its kind's edge (bytes, with edge_hex),
+	// as the values of a word rule are its kind's words.
+	Label int `json:"label"`
 }
 
 // Rules are k's checks in the order its decoder runs them. A struct kind's
 // rules end with "plan" (run the kind's plan over the field) and "end".
 func (k *Kind) Rules() []Rule {
 	out := []Rule{}
-	if r, ok := k.Impl().(interface{ Rules(*Kind) []Rule }); ok {
-		for _, rule := range r.Rules(k) {
-			out = append(out, rule.filled())
-		}
+	for _, rule := range k.Impl().Rules(k) {
+		out = append(out, rule.filled())
 	}
 	return out
 }
@@ -51,9 +45,6 @@ func (r Rule) filled() Rule {
 	}
 	if r.Codes == nil {
 		r.Codes = []int{}
-	}
-	if r.Words == nil {
-		r.Words = []string{}
 	}
 	return r
 }
@@ -72,39 +63,6 @@ func textCheckRules(k *Kind) []Rule {
 		}
 	}
 	return out
-}
-
-func (textBase) Rules(k *Kind) []Rule { return textCheckRules(k) }
-
-func (dnsnameBase) Rules(k *Kind) []Rule {
-	return append(textCheckRules(k), Rule{Check: "dns_name", Class: "bad_field", At: "start"})
-}
-
-func (d decimal) Rules(k *Kind) []Rule {
-	return []Rule{
-		{Check: "decimal", Class: "bad_field", At: "start", N: k.Max},
-		{Check: "min", Class: "bad_field", At: "start", N: k.Min},
-	}
-}
-
-func (ipv4Base) Rules(*Kind) []Rule {
-	return []Rule{{Check: "dotted_quad", Class: "bad_field", At: "scan"}}
-}
-
-func (codesBase) Rules(k *Kind) []Rule {
-	r := Rule{Check: "code", Class: "bad_field", At: "start", Codes: []int{}}
-	for _, c := range k.Values {
-		r.Codes = append(r.Codes, c.Value)
-	}
-	return []Rule{r}
-}
-
-func (structBase) Rules(k *Kind) []Rule {
-	return []Rule{
-		{Check: "max_len", Class: "too_long", At: "start", N: k.MaxLen()},
-		{Check: "plan", At: "scan"},
-		{Check: "end", Class: "trailing", At: "scan"},
-	}
 }
 
 // FrameStep is one step of reading a whole message, before and after its

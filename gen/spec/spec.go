@@ -24,14 +24,15 @@ type Spec struct {
 
 // Kind bases: the lexical shapes the generator knows how to code.
 const (
-	Text    = "text"    // bytes from an allowed set, length-bounded
-	DNSName = "dnsname" // a text that must also be a valid DNS name
-	Struct  = "struct"  // literals and sub-fields, one Go struct
-	IPv4    = "ipv4"    // dotted quad, canonical decimal octets
-	Uint16  = "uint16"  // canonical decimal (no sign, no leading zero)
-	Uint8   = "uint8"   // canonical decimal 0..255
-	Enum    = "enum"    // one word of a list, byte for byte
-	Codes   = "codes"   // one ASCII digit from a closed list
+	Text     = "text"     // bytes from an allowed set, length-bounded
+	DNSName  = "dnsname"  // a text that must also be a DNS name as miekg/dns says: kept to read older specs
+	Hostname = "hostname" // a text whose dot-separated labels follow the spec's label and edge
+	Struct   = "struct"   // literals and sub-fields, one Go struct
+	IPv4     = "ipv4"     // dotted quad, canonical decimal octets
+	Uint16   = "uint16"   // canonical decimal (no sign, no leading zero)
+	Uint8    = "uint8"    // canonical decimal 0..255
+	Enum     = "enum"     // one word of a list, byte for byte
+	Codes    = "codes"    // one ASCII digit from a closed list
 )
 
 // Kind is a field's lexical rule.
@@ -50,6 +51,8 @@ type Kind struct {
 	Allowed        [256]bool   // text and dnsname: the bytes a value may hold
 	DenyRunesSrc   string      // the denyrunes attribute as written
 	DenyRunes      []RuneRange // text, dnsname: code points a value may not hold, ascending, merged
+	Label          int         // hostname: the longest label
+	Edge           string      // hostname: the bytes a label may not start or end with
 
 	Parts    []Item    // struct
 	Values   []*Code   // codes

@@ -18,6 +18,8 @@ type textRule struct {
 	utf8     bool      // the value must be valid UTF-8
 	deny     string    // bytes a value may not hold, for invalid values
 	runes    [][2]rune // utf8: code points a value may not hold (denyrunes)
+	label    int       // hostname: the longest label
+	edge     string    // hostname: bytes a label may not start or end with
 }
 
 // wideRunes are the multi-byte characters valid text draws from: letters
@@ -64,6 +66,59 @@ func text(r textRule, min, max int) *rapid.Generator[string] {
 				}
 			}
 			b = append(b, r.set[rapid.IntRange(0, len(r.set)-1).Draw(t, "char")])
+		}
+		return string(b)
+	})
+}
+
+// hostName draws a host name from r's set: labels of 1 to r.label bytes
+// (the dot aside), none starting or ending with a byte of r.edge, joined
+// by dots; at least one byte, as a hostname has no empty value.
+func hostName(r textRule, lo, hi int) *rapid.Generator[string] {
+	var inner, ends []byte
+	for i := 0; i < len(r.set); i++ {
+		if c := r.set[i]; c != '.' {
+			inner = append(inner, c)
+			if strings.IndexByte(r.edge, c) < 0 {
+				ends = append(ends, c)
+			}
+		}
+	}
+	dots := strings.IndexByte(r.set, '.') >= 0
+	return rapid.Custom(func(t *rapid.T) string {
+		n := rapid.IntRange(max(lo, 1), hi).Draw(t, "len")
+		if !dots {
+			n = min(n, r.label)
+		}
+		var b []byte
+		for len(b) < n {
+			if len(b) > 0 {
+				b = append(b, '.')
+			}
+			// Never leave one byte: it could only be a dot with no label.
+			rem := n - len(b)
+			l := rapid.IntRange(1, min(r.label, rem)).Draw(t, "label")
+			last := false
+			if rem-l == 1 {
+				switch {
+				case l < r.label:
+					l++
+				case l > 1:
+					l--
+				default:
+					last = true
+				}
+			}
+			for i := 0; i < l; i++ {
+				set := inner
+				if i == 0 || i == l-1 {
+					set = ends
+				}
+				b = append(b, set[rapid.IntRange(0, len(set)-1).Draw(t, "char")])
+			}
+			if last {
+				break
+			}
 		}
 		return string(b)
 	})
@@ -135,6 +190,12 @@ func badText(r textRule, dns bool) *rapid.Generator[string] {
 	}
 	if dns && r.max >= 4 {
 		gens = append(gens, rapid.Just("a..b"))
+	}
+	if r.label > 0 && r.max >= 2 {
+		gens = append(gens, rapid.Just("a."), rapid.Just(".a"))
+	}
+	if r.edge != "" && r.max >= 2 {
+		gens = append(gens, rapid.Just(r.edge[:1]+"a"), rapid.Just("a"+r.edge[:1]))
 	}
 	return rapid.OneOf(gens...)
 }
