@@ -3,11 +3,14 @@
 package node
 
 import (
+	"fmt"
 	"os"
 	"path/filepath"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/go-cmp/cmp"
 )
 
 // A node owns its config: a second node on the same file is refused while
@@ -80,5 +83,68 @@ func TestMissingConfigLeavesNoLock(t *testing.T) {
 	}
 	if left, _ := os.ReadDir(dir); len(left) != 0 {
 		t.Errorf("left behind: %v", left)
+	}
+}
+
+// The lock file is beside the config unless LockPath (lumi-node -lock)
+// puts it elsewhere, as for a config folder the node cannot write; one it
+// cannot create says so, naming the flag and the path, and why the node
+// wants it.
+func TestLockPath(t *testing.T) {
+	why := " (the lock file keeps two nodes from writing the same config file; it is beside the config unless -lock puts it elsewhere, in a folder the node can write)"
+	for _, tc := range []struct {
+		name, lock string // lock: under the test's folder, which holds conf/bb.cfg and a file "file"
+		err        string // "" for none; DIR stands for the test's folder
+	}{
+		{"beside the config", "", ""},
+		{"elsewhere", "bb.lock", ""},
+		{"in a missing folder", "none/bb.lock", "node: -lock DIR/none/bb.lock: no such file or directory" + why},
+		{"under a file", "file/bb.lock", "node: -lock DIR/file/bb.lock: not a directory" + why},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			dir := t.TempDir()
+			cfg := filepath.Join(dir, "conf", "bb.cfg")
+			if err := os.Mkdir(filepath.Dir(cfg), 0o755); err != nil {
+				t.Fatal(err)
+			}
+			if err := (Config{Domain: "bb.com", Users: []string{"u1"}}).WriteFile(cfg); err != nil {
+				t.Fatal(err)
+			}
+			if err := os.WriteFile(filepath.Join(dir, "file"), nil, 0o644); err != nil {
+				t.Fatal(err)
+			}
+			opts := Options{ConfigPath: cfg, Listen: "127.0.0.1:0", LogPath: "-", HostsFile: "-", SourcePorts: -1}
+			at := filepath.Join(dir, "conf", ".bb.cfg.lock")
+			if tc.lock != "" {
+				opts.LockPath = filepath.Join(dir, tc.lock)
+				at = opts.LockPath
+			}
+			n, err := New(opts)
+			if tc.err != "" {
+				if diff := cmp.Diff(strings.ReplaceAll(tc.err, "DIR", dir), fmt.Sprint(err)); diff != "" {
+					t.Errorf("New (-want +got):\n%s", diff)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer closeUnrun(n)
+			var locks []string
+			for _, d := range []string{dir, filepath.Dir(cfg)} {
+				m, _ := filepath.Glob(filepath.Join(d, "*.lock")) // dot files too
+				locks = append(locks, m...)
+			}
+			if diff := cmp.Diff([]string{at}, locks); diff != "" {
+				t.Errorf("lock files (-want +got):\n%s", diff)
+			}
+			// A node on the same config with the same lock is refused.
+			if second, err := New(opts); err == nil {
+				closeUnrun(second)
+				t.Errorf("a second node on %s with the lock %s started", cfg, at)
+			} else if want := "node: config " + cfg + " is in use by another node (it holds the lock " + at + ")"; err.Error() != want {
+				t.Errorf("second node: %v, want %s", err, want)
+			}
+		})
 	}
 }

@@ -8,6 +8,7 @@ import (
 	"net"
 	"net/netip"
 	"os"
+	"path/filepath"
 	"runtime/debug"
 	"slices"
 	"strings"
@@ -34,6 +35,10 @@ type Options struct {
 	LogPath    string                    // datagram log; default nodelumi-<domain>.log; "-" disables
 	LogMax     int64                     // bytes after which the log moves to LogPath.1; 0: no cap
 	Logger     *slog.Logger              // operational events; default discards them
+	// LockPath is the file a node locks while it owns the config, so
+	// that no two nodes write it; default DefaultLockPath(ConfigPath),
+	// beside it. Every node of one config must name the same file.
+	LockPath string
 	// Workers is how many sockets serve Listen, each read and answered by
 	// its own goroutine; default GOMAXPROCS. More than one needs
 	// SO_REUSEPORT, with which the kernel spreads the peers over them.
@@ -127,7 +132,7 @@ func New(opts Options) (*Node, error) {
 		_, err = LoadConfig(opts.ConfigPath)
 		return nil, fmt.Errorf("node: %w", err)
 	}
-	lock, stale, err := lockConfig(opts.ConfigPath)
+	lock, stale, err := lockConfig(opts.ConfigPath, opts.LockPath)
 	if err != nil {
 		return nil, fmt.Errorf("node: %w", err)
 	}
@@ -245,6 +250,13 @@ func closeAll(conns []*net.UDPConn) {
 	for _, c := range conns {
 		c.Close()
 	}
+}
+
+// DefaultLockPath is the lock file of the config at path, beside it:
+// ".NAME.lock".
+func DefaultLockPath(path string) string {
+	dir, base := filepath.Split(path)
+	return filepath.Join(dir, "."+base+".lock")
 }
 
 // DefaultLogPath is the reference's name for a node's datagram log.

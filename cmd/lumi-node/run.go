@@ -139,6 +139,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	peers := peerFlag{}
 	cfgPath := fs.String("config", "nodelumi.cfg", "config file: the domain, then its user names")
+	lockPath := fs.String("lock", "", "`file` the node locks while it owns the config, so that no two nodes write it (default .NAME.lock beside the config NAME; for a config folder the node cannot write, one in a folder it can, the same for every node of the config)")
 	listen := fs.String("listen", fmt.Sprintf(":%d", wire.PLUMIPort), "UDP address to serve on")
 	fs.Var(peers, "peer", "static node of another domain, `domain=host:port` (repeatable)")
 	dnsServer := fs.String("dns", "", "DNS server `host:port` (default: the first of /etc/resolv.conf)")
@@ -208,6 +209,7 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	}
 	n, err := node.New(node.Options{
 		ConfigPath:  *cfgPath,
+		LockPath:    *lockPath,
 		Listen:      *listen,
 		Peers:       peers,
 		DNSServer:   *dnsServer,

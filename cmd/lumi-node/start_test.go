@@ -7,6 +7,7 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/go-cmp/cmp"
 
@@ -39,6 +40,8 @@ func TestCannotStart(t *testing.T) {
 			"lumi-node: cannot start: -auth " + filepath.Join(missing, "secrets") + ": no such file or directory"},
 		{"profile folder missing", append(base, "-cpuprofile", filepath.Join(missing, "cpu.pprof")),
 			"lumi-node: cannot start: -cpuprofile " + filepath.Join(missing, "cpu.pprof") + ": no such file or directory"},
+		{"lock folder missing", append(base, "-lock", filepath.Join(missing, "bb.lock")),
+			"lumi-node: cannot start: node: -lock " + filepath.Join(missing, "bb.lock") + ": no such file or directory (the lock file keeps two nodes from writing the same config file; it is beside the config unless -lock puts it elsewhere, in a folder the node can write)"},
 		{"address served, one worker", append(base, "-listen", served, "-workers", "1"),
 			"lumi-node: cannot start: node: " + served + " is already served by another process"},
 		{"address served, workers", append(base, "-listen", served, "-workers", "2"),
@@ -46,7 +49,10 @@ func TestCannotStart(t *testing.T) {
 	} {
 		t.Run(tc.name, func(t *testing.T) {
 			var stderr syncbuf.Buffer
-			code := run(context.Background(), tc.args, strings.NewReader(""), io.Discard, &stderr, nil)
+			// A node that starts after all stops here, and fails the test.
+			ctx, cancel := context.WithTimeout(context.Background(), 2*time.Second)
+			defer cancel()
+			code := run(ctx, tc.args, strings.NewReader(""), io.Discard, &stderr, nil)
 			first, _, _ := strings.Cut(stderr.String(), "\n")
 			if diff := cmp.Diff(tc.want, first); diff != "" || code != exitError {
 				t.Errorf("exit %d, want %d; first line of stderr (-want +got):\n%s", code, exitError, diff)
