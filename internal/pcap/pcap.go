@@ -3,12 +3,13 @@
 // apart by their first bytes.
 //
 // The files are read by gopacket's pure-Go readers (pcapgo, no libpcap) and
-// the packets decoded by its layers: any link type gopacket decodes
-// (Ethernet with VLAN tags, Linux cooked capture v1 and v2, BSD loopback,
-// raw IP, ...), IPv4 and IPv6, UDP and TCP. In a pcapng file each
-// interface has its own link type. Everything else (ARP, ICMP, IP
-// fragments, packets without payload such as TCP handshakes and bare ACKs,
-// and packets whose headers do not decode) is skipped: it is none of MI's.
+// the packets decoded by its layers, those MI needs and no others: the
+// link types Ethernet (with VLAN tags), Linux cooked capture v1 and v2
+// (tcpdump -i any), BSD loopback and raw IP; IPv4 and IPv6 (with extension
+// headers); UDP and TCP. In a pcapng file each interface has its own link
+// type. Everything else (other link types, ARP, ICMP, IP fragments,
+// packets without payload such as TCP handshakes and bare ACKs, and
+// packets whose headers do not decode) is skipped: it is none of MI's.
 //
 // Reading never panics on bad input. A file that is not a capture, or whose
 // framing is corrupt or cut short, gives an error that says where; the
@@ -115,6 +116,7 @@ func readClassic(r io.Reader, cr *countingReader) ([]Packet, error) {
 		return nil, fmt.Errorf("file header: %w", fileError(err))
 	}
 	link := pr.LinkType()
+	d := newDecoder()
 	var pkts []Packet
 	want := int64(classicHeaderLen) // the bytes of the records read so far
 	for i := 0; ; i++ {
@@ -129,7 +131,7 @@ func readClassic(r io.Reader, cr *countingReader) ([]Packet, error) {
 			return pkts, fmt.Errorf("packet %d: %w", i, fileError(err))
 		}
 		want += int64(recordHeaderLen + len(data))
-		if p, ok := decode(i, data, ci, link); ok {
+		if p, ok := d.decode(i, data, ci, link); ok {
 			pkts = append(pkts, p)
 		}
 	}
@@ -144,6 +146,7 @@ func readNG(r io.Reader) ([]Packet, error) {
 	if err != nil {
 		return nil, fmt.Errorf("pcapng header: %w", fileError(err))
 	}
+	d := newDecoder()
 	var pkts []Packet
 	for i := 0; ; i++ {
 		data, ci, err := nr.ReadPacketData()
@@ -159,7 +162,7 @@ func readNG(r io.Reader) ([]Packet, error) {
 				link = l
 			}
 		}
-		if p, ok := decode(i, data, ci, link); ok {
+		if p, ok := d.decode(i, data, ci, link); ok {
 			pkts = append(pkts, p)
 		}
 	}
@@ -174,46 +177,97 @@ func fileError(err error) error {
 	return fmt.Errorf("%w: %v", ErrMalformed, err)
 }
 
+// decoder decodes the layers of a packet that MI needs, and no others:
+// link, IP, UDP or TCP. The payload of UDP and TCP is never decoded as
+// another protocol (gopacket would read DNS, sFlow, ... by port), so no
+// decoder of an application protocol runs on what a capture holds.
+type decoder struct {
+	eth     layers.Ethernet
+	dot1q   layers.Dot1Q
+	sll     layers.LinuxSLL
+	sll2    layers.LinuxSLL2
+	loop    layers.Loopback
+	ip4     layers.IPv4
+	ip6     layers.IPv6
+	ext     layers.IPv6ExtensionSkipper
+	frag    layers.IPv6Fragment
+	udp     layers.UDP
+	tcp     layers.TCP
+	parsers map[gopacket.LayerType]*gopacket.DecodingLayerParser // by first layer
+	decoded []gopacket.LayerType
+}
+
+func newDecoder() *decoder {
+	return &decoder{parsers: map[gopacket.LayerType]*gopacket.DecodingLayerParser{}}
+}
+
+// firstLayer returns the layer a packet of link type link begins with, or
+// false for a link type this package does not read.
+func firstLayer(link layers.LinkType, data []byte) (gopacket.LayerType, bool) {
+	switch link {
+	case layers.LinkTypeEthernet:
+		return layers.LayerTypeEthernet, true
+	case layers.LinkTypeLinuxSLL:
+		return layers.LayerTypeLinuxSLL, true
+	case layers.LinkTypeLinuxSLL2:
+		return layers.LayerTypeLinuxSLL2, true
+	case layers.LinkTypeNull, layers.LinkTypeLoop:
+		return layers.LayerTypeLoopback, true
+	case layers.LinkTypeIPv4:
+		return layers.LayerTypeIPv4, true
+	case layers.LinkTypeIPv6:
+		return layers.LayerTypeIPv6, true
+	case layers.LinkTypeRaw, 12, 14: // raw IP (12 and 14 on some BSDs)
+		if len(data) > 0 && data[0]>>4 == 6 {
+			return layers.LayerTypeIPv6, true
+		}
+		return layers.LayerTypeIPv4, true
+	}
+	return 0, false
+}
+
 // decode reads the addresses, ports and payload of one captured packet. ok
 // is false for a packet this package skips.
-func decode(index int, data []byte, ci gopacket.CaptureInfo, link layers.LinkType) (p Packet, ok bool) {
-	var first gopacket.Decoder = link
-	switch link { // link types gopacket reads only as layers
-	case layers.LinkTypeIPv4:
-		first = layers.LayerTypeIPv4
-	case layers.LinkTypeIPv6:
-		first = layers.LayerTypeIPv6
+func (d *decoder) decode(index int, data []byte, ci gopacket.CaptureInfo, link layers.LinkType) (p Packet, ok bool) {
+	first, ok := firstLayer(link, data)
+	if !ok {
+		return Packet{}, false
 	}
-	// data is the packet's own (ReadPacketData allocates it), so the
-	// layers may point into it.
-	pkt := gopacket.NewPacket(data, first, gopacket.DecodeOptions{NoCopy: true})
+	parser := d.parsers[first]
+	if parser == nil {
+		// The IPv6 fragment header's decoder comes after the skipper of
+		// extension headers, so that it is the one for fragments.
+		parser = gopacket.NewDecodingLayerParser(first, &d.eth, &d.dot1q, &d.sll, &d.sll2, &d.loop,
+			&d.ip4, &d.ip6, &d.ext, &d.frag, &d.udp, &d.tcp)
+		parser.IgnoreUnsupported = true // what comes after the transport layer
+		d.parsers[first] = parser
+	}
+	// A layer that fails ends the list; what it holds is what decoded.
+	_ = parser.DecodeLayers(data, &d.decoded)
 	var src, dst netip.Addr
 	fragment := false
-	// The transport layer's addresses are those of the IP header right
-	// before it: in a tunnel, the inner one.
-	for _, l := range pkt.Layers() {
-		switch l := l.(type) {
-		case *layers.IPv4:
-			src, dst = addr(l.SrcIP), addr(l.DstIP)
+	// The addresses are those of the IP header right before the transport
+	// layer: in IP in IP, the inner one (the layer decoded last).
+	for _, t := range d.decoded {
+		switch t {
+		case layers.LayerTypeIPv4:
+			src, dst = addr(d.ip4.SrcIP), addr(d.ip4.DstIP)
 			// MI messages are far smaller than any MTU, so fragments are
 			// none of ours: skip rather than guess.
-			fragment = l.Flags&layers.IPv4MoreFragments != 0 || l.FragOffset != 0
-		case *layers.IPv6:
-			src, dst = addr(l.SrcIP), addr(l.DstIP)
+			fragment = d.ip4.Flags&layers.IPv4MoreFragments != 0 || d.ip4.FragOffset != 0
+		case layers.LayerTypeIPv6:
+			src, dst = addr(d.ip6.SrcIP), addr(d.ip6.DstIP)
 			fragment = false
-		case *layers.IPv6Fragment:
-			fragment = true
-		case *layers.UDP:
-			p.Proto, p.Payload = "udp", l.Payload
-			p.Src = netip.AddrPortFrom(src, uint16(l.SrcPort))
-			p.Dst = netip.AddrPortFrom(dst, uint16(l.DstPort))
-		case *layers.TCP:
-			p.Proto, p.Payload, p.Seq = "tcp", l.Payload, l.Seq
-			p.Src = netip.AddrPortFrom(src, uint16(l.SrcPort))
-			p.Dst = netip.AddrPortFrom(dst, uint16(l.DstPort))
-		}
-		if p.Proto != "" {
-			break
+		case layers.LayerTypeIPv6Fragment:
+			fragment = d.frag.MoreFragments || d.frag.FragmentOffset != 0
+		case layers.LayerTypeUDP:
+			p.Proto, p.Payload = "udp", d.udp.Payload
+			p.Src = netip.AddrPortFrom(src, uint16(d.udp.SrcPort))
+			p.Dst = netip.AddrPortFrom(dst, uint16(d.udp.DstPort))
+		case layers.LayerTypeTCP:
+			p.Proto, p.Payload, p.Seq = "tcp", d.tcp.Payload, d.tcp.Seq
+			p.Src = netip.AddrPortFrom(src, uint16(d.tcp.SrcPort))
+			p.Dst = netip.AddrPortFrom(dst, uint16(d.tcp.DstPort))
 		}
 	}
 	if p.Proto == "" || fragment || !src.IsValid() || !dst.IsValid() || len(p.Payload) == 0 {
@@ -221,7 +275,7 @@ func decode(index int, data []byte, ci gopacket.CaptureInfo, link layers.LinkTyp
 	}
 	p.Index = index
 	p.Time = ci.Timestamp.UTC()
-	p.Cut = pkt.Metadata().Truncated
+	p.Cut = parser.Truncated
 	return p, true
 }
 
