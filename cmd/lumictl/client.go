@@ -161,7 +161,9 @@ var locateCommand = &command{
 	summary:  "ask FROM's node where TO chats (PL) and print its ip:port",
 	help: `FROM and TO are user@domain; the request goes to the node of FROM's
 domain. Prints the ip:port of TO's chat socket. FROM's node answers
-only if FROM registered from this command's address (-port).
+only if FROM registered from this command's address (-port): without
+-port locate warns, and a locate left unanswered names this as the
+likely cause.
 
 A node answers RL2 both for a user unknown to TO's domain and for a
 domain it finds no node for. When TO is of another domain than FROM,
@@ -193,11 +195,19 @@ lookup failed, as mi-agent says.
 			}
 			defer c.Close()
 			ap, err := c.Locate(ctx, from, to)
-			if err != nil {
-				return outcome(e, err)
+			if errors.Is(err, plumi.ErrNodeTimeout) {
+				err = fmt.Errorf("%w; the likely cause: a node drops a PL whose asker did not register from the address it came from, here %v (register %s with the same -port first)", err, c.LocalAddr(), from)
 			}
-			fmt.Fprintln(e.stdout, ap)
-			return nil
+			if err != nil {
+				err = outcome(e, err)
+			} else {
+				fmt.Fprintln(e.stdout, ap)
+			}
+			// After the outcome, whose line stays the first on stderr.
+			if f.port == 0 {
+				fmt.Fprintf(e.stderr, "lumictl: warning: the PL left from %v, a port of this command alone: %s's node answers a PL only from where %s registered; give -port, the port it registered from\n", c.LocalAddr(), from, from)
+			}
+			return err
 		}
 	},
 }
