@@ -101,9 +101,16 @@ wireshark:
 	@echo "installed $(WIRESHARK_PLUGINS)/mi.lua: restart Wireshark, or Analyze > Reload Lua Plugins"
 
 .PHONY: demo demo-live demo-cluster
-# The whole system on loopback: DNS, two nodes, two agents chatting.
+# Each says what it builds before Go compiles, which the first time (modules
+# to fetch, nothing cached) takes a minute of silence otherwise.
+BUILDING = echo "building $(1)... (the first build may take a minute)"
+
+# The whole system on loopback: DNS, two nodes, two agents chatting. Built
+# into a temporary directory, which the trap removes.
 demo:
-	$(GO) run ./cmd/mi-demo
+	@bin=$$(mktemp -d) || exit 1; trap 'rm -rf "$$bin"' EXIT; \
+	$(call BUILDING,mi-demo); \
+	$(GO) build -o "$$bin/mi-demo" ./cmd/mi-demo && "$$bin/mi-demo"
 
 # One domain on three lumi-node processes sharing a redis-server (Debian's:
 # apt-get install redis-server), agents calling across them, one node
@@ -111,6 +118,7 @@ demo:
 # temporary directory, which the trap removes.
 demo-cluster:
 	@bin=$$(mktemp -d) || exit 1; trap 'rm -rf "$$bin"' EXIT; \
+	$(call BUILDING,mi-demo and lumi-node); \
 	$(GO) build -o "$$bin/" ./cmd/mi-demo ./cmd/lumi-node && "$$bin/mi-demo" -cluster
 
 # DNS and two nodes, left running to chat by hand with mi-agent; Ctrl-C
@@ -119,4 +127,5 @@ demo-cluster:
 # temporary directory; the trap removes the binary's.
 demo-live:
 	@bin=$$(mktemp -d) || exit 1; trap 'rm -rf "$$bin"' EXIT; \
+	$(call BUILDING,mi-demo); \
 	$(GO) build -o "$$bin/mi-demo" ./cmd/mi-demo && "$$bin/mi-demo" -live
