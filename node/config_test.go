@@ -44,8 +44,10 @@ func TestParseConfig(t *testing.T) {
 		{"a user name with # inside", "d\na#b\n", Config{"d", []string{"a#b"}}, ""},
 		// The spec's domain rule (dnsname: allow "A-Z a-z 0-9 - . _", a DNS
 		// name) accepts a name that starts with '-'.
-		{"domain rule accepts -", "-\nu\n", Config{"-", []string{"u"}}, ""},
-		{"domain rule accepts -a.com", "-a.com\n", Config{Domain: "-a.com"}, ""},
+		{"domain rule accepts a_b", "a_b\nu\n", Config{"a_b", []string{"u"}}, ""},
+		{"domain rule refuses -", "-\nu\n", Config{}, `t.cfg:1: invalid domain "-": field "domain" at offset 0: bad field: not a host name: a label starts or ends with "-"`},
+		{"domain rule refuses -a.com", "-a.com\n", Config{}, `t.cfg:1: invalid domain "-a.com": field "domain" at offset 0: bad field: not a host name: a label starts or ends with "-"`},
+		{"domain rule refuses a trailing dot", "bb.com.\n", Config{}, `t.cfg:1: invalid domain "bb.com.": field "domain" at offset 7: bad field: not a host name: an empty label`},
 		{"empty", "", Config{}, empty},
 		{"only blanks", " \n\t\n", Config{}, empty},
 		{"only comments", "# bb.com\n# laura\n", Config{}, empty},
@@ -68,7 +70,7 @@ func TestParseConfig(t *testing.T) {
 		{"domain too long", tooLongDomain + "\nu", Config{}, fmt.Sprintf(`t.cfg:1: invalid domain %q: field "domain" at offset 0: too long: length %d, limit %d`, tooLongDomain, wire.MaxDomainLen+1, wire.MaxDomainLen)},
 		{"bad utf-8", "d\nu\xff", Config{}, `t.cfg:2: invalid user name "u\xff": field "user" at offset 1: bad field: invalid UTF-8`},
 		{"bad domain", "a@b\nu", Config{}, `t.cfg:1: invalid domain "a@b": field "domain" at offset 1: bad field: byte '@' not allowed`},
-		{"domain not a DNS name", "\n.bb.com\n", Config{}, `t.cfg:2: invalid domain ".bb.com": field "domain" at offset 0: bad field: not a DNS name`},
+		{"domain not a host name", "\n.bb.com\n", Config{}, `t.cfg:2: invalid domain ".bb.com": field "domain" at offset 0: bad field: not a host name: an empty label`},
 		{"unicode space in the domain", "d\u00a0u1\n", Config{}, `t.cfg:1: invalid domain "d\u00a0u1": field "domain" at offset 1: bad field: byte 0xc2 not allowed`},
 		{"word too long", "d\n" + strings.Repeat("x", maxWord+1), Config{}, fmt.Sprintf("t.cfg:2: invalid user name: %d bytes, longer than any name can be", maxWord+1)},
 		{"domain word too long", strings.Repeat("x", maxWord+1), Config{}, fmt.Sprintf("t.cfg:1: invalid domain: %d bytes, longer than any name can be", maxWord+1)},
@@ -215,7 +217,7 @@ func TestConfigRoundTrip(t *testing.T) {
 		{"PC-c", []string{"u1", "u2"}},
 		{"david-nuclear", []string{"david.perez", "laura.galera", "pere.vila"}},
 		{"d", []string{"ñandú", "李", "a.b-c_d"}},
-		{"-", []string{"a#b", "u1\u00a0u2", "\u00a0edge\u00a0"}},
+		{"_", []string{"a#b", "u1\u00a0u2", "\u00a0edge\u00a0"}},
 	}
 	path := filepath.Join(t.TempDir(), "n.cfg")
 	for _, c := range configs {
