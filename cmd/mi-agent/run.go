@@ -20,6 +20,7 @@ import (
 	"unicode"
 	"unicode/utf8"
 
+	"github.com/rivo/uniseg"
 	"golang.org/x/term"
 
 	"mi/agent"
@@ -602,22 +603,38 @@ func shown(e agent.Event) agent.Event {
 // characters (C0, DEL, C1), format characters such as the bidi overrides,
 // the line and paragraph separators, and bytes that are not UTF-8. The
 // spec keeps only CR and LF out of a line, so a peer's line may hold any
-// of these.
+// of these. A format character that joins the character before it into
+// one (the zero width joiner of 👨‍👩‍👧, the tags of a regional flag) is
+// part of what is shown, and stays, unless it is a bidi control, which
+// turns text around wherever it is.
 func inert(s string) string {
 	var b strings.Builder
-	for i := 0; i < len(s); {
-		r, n := utf8.DecodeRuneInString(s[i:])
-		switch {
-		case r == utf8.RuneError && n <= 1, r < utf8.RuneSelf && unicode.IsControl(r):
-			fmt.Fprintf(&b, "\\x%02x", s[i])
-		case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp):
-			fmt.Fprintf(&b, "\\u%04x", r)
-		default:
-			b.WriteString(s[i : i+n])
+	state := -1
+	for s != "" {
+		var cluster string
+		cluster, s, _, state = uniseg.FirstGraphemeClusterInString(s, state)
+		for i := 0; i < len(cluster); {
+			r, n := utf8.DecodeRuneInString(cluster[i:])
+			switch {
+			case r == utf8.RuneError && n <= 1, r < utf8.RuneSelf && unicode.IsControl(r):
+				fmt.Fprintf(&b, "\\x%02x", cluster[i])
+			case unicode.Is(unicode.Cf, r) && i > 0 && !isBidiControl(r):
+				b.WriteString(cluster[i : i+n])
+			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp):
+				fmt.Fprintf(&b, "\\u%04x", r)
+			default:
+				b.WriteString(cluster[i : i+n])
+			}
+			i += n
 		}
-		i += n
 	}
 	return b.String()
+}
+
+// isBidiControl reports whether r is one of Unicode's bidi controls
+// (UAX #9): the marks, embeddings, overrides and isolates.
+func isBidiControl(r rune) bool {
+	return r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
 }
 
 // fail reports an error that no agent reported: as an error event.
