@@ -125,39 +125,50 @@ func genSigned(g w, m *spec.Message, ctx *goCtx) {
 }
 
 func genDecode(g w, m *spec.Message, ctx *goCtx) {
-	t, p, pl := m.GoType, m.Proto, m.Plan()
+	t, p := m.GoType, m.Proto
 	g.p("// Decode sets m from b, which must hold exactly one %s message. It", m.Tag)
-	g.p("// keeps no reference to b.")
+	g.p("// keeps no reference to b: it reads b in place, then copies it once")
+	g.p("// for the text it keeps, if any.")
 	g.p("func (m *%s) Decode(b []byte) error {", t)
 	if p.LengthDigits == 0 {
 		g.p("if len(b) > %s { return inMessage(fieldErr(ErrTooLong, \"datagram\", %s, reasonLength(len(b), %s)), %q, Tag%s) }",
 			constName(p, "Max"), constName(p, "Max"), constName(p, "Max"), p.Name, t)
 	}
-	g.p("if err := m.decode(string(b)); err != nil { return inMessage(err, %q, Tag%s) }", p.Name, t)
+	g.p("s := view(b)")
+	g.p("if err := m.decode(s); err != nil { return inMessage(err, %q, Tag%s) }", p.Name, t)
+	if hasText(m) {
+		g.p("m.own(s, string(b))")
+	}
 	g.p("return nil")
 	g.p("}\n")
 	g.p("func (m *%s) decode(s string) error {", t)
 	g.p("*m = %s{}", t)
 	g.p("if len(s) < %d { return fieldErr(ErrTruncated, \"type\", len(s), \"missing\") }", p.TagLen)
 	g.p("if s[:%d] != Tag%s { return fieldErr(ErrUnknownType, \"type\", 0, reasonTag(s[:%d], Tag%s)) }", p.TagLen, t, p.TagLen, t)
+	decodeBody(g, m, ctx)
+	g.p("}")
+	genOwn(g, m)
+}
+
+// decodeBody writes the decoding of m after its tag, into m, as the model
+// decodes it (its plan): the message's own decode and its case of the
+// protocol's DecodeString share it, each with its ctx.
+func decodeBody(g w, m *spec.Message, ctx *goCtx) {
+	p, pl := m.Proto, m.Plan()
 	if p.LengthDigits > 0 {
-		g.p("info, err := %sInfoLen(s)", lower(p.Name))
-		g.p("if err != nil { return err }")
-		g.p("if n := %d + info; len(s) < n { return fieldErr(ErrTruncated, %q, len(s), reasonLength(len(s), n)) }", hdrLen(p), pl.First)
-		g.p("if n := %d + info; len(s) > n { return fieldErr(ErrTrailing, %q, n, reasonLength(len(s), n)) }", hdrLen(p), pl.Last)
-	} else if len(m.Fields()) > 0 {
-		g.p("var err error")
+		g.p("info, ok := digits(s, %d, %d)", p.TagLen, hdrLen(p))
+		g.p("if !ok { return %s }", ctx.Wrap(fmt.Sprintf("lengthErr(s, %d, %d)", p.TagLen, hdrLen(p))))
+		g.p("if n := %d + info; len(s) < n { %s }", hdrLen(p), ctx.fail("ErrTruncated", pl.First, "len(s)", "reasonLength(len(s), n)"))
+		g.p("if n := %d + info; len(s) > n { %s }", hdrLen(p), ctx.fail("ErrTrailing", pl.Last, "n", "reasonLength(len(s), n)"))
 	}
 	if len(m.Fields()) > 0 {
+		g.p("var err error")
 		g.p("var end int")
 	}
 	g.p("off := %d", hdrLen(p))
 	framed := p.LengthDigits > 0
 	if pl.Cond == nil {
-		open := spec.EndsOpen(pl.Head)
-		g.decodeOps(ctx, pl.Head, framed, !open)
-		trailing(g, open, pl.LastThen)
-		g.p("}")
+		branch(g, ctx, pl.Head, framed, pl.LastThen)
 		return
 	}
 	g.decodeOps(ctx, pl.Head, framed, true)
@@ -165,41 +176,60 @@ func genDecode(g w, m *spec.Message, ctx *goCtx) {
 	branch(g, ctx, pl.Then, framed, pl.LastThen)
 	g.p("}")
 	branch(g, ctx, pl.Else, framed, pl.LastElse)
-	g.p("}")
 }
 
-// branch writes one shape of a message with an if group, after its head.
+// branch writes one shape of a message after its head, to its end.
 func branch(g w, ctx *goCtx, ops []spec.Op, framed bool, last string) {
 	open := spec.EndsOpen(ops)
 	g.decodeOps(ctx, ops, framed, !open)
-	trailing(g, open, last)
-}
-
-// trailing ends a decoder: unless its last field ran to the end of the
-// input, bytes may follow what it read.
-func trailing(g w, open bool, last string) {
-	if !open {
-		g.p("if off != len(s) { return fieldErr(ErrTrailing, %q, off, reasonLength(len(s), off)) }", last)
+	if !open { // bytes may follow what it read
+		g.p("if off != len(s) { %s }", ctx.fail("ErrTrailing", last, "off", "reasonLength(len(s), off)"))
 	}
 	g.p("return nil")
 }
 
-// genInfoLen writes the reader of a length prefix: fixed-width, zero-padded
-// decimal digits after the tag.
+// textFields lists the Go expressions (from m) of the string values of
+// m, struct parts included: what Decode copies out of the caller's bytes.
+func textFields(m *spec.Message) []string {
+	var out []string
+	for _, f := range m.Fields() {
+		x := "m." + spec.Exported(f.Name)
+		if f.Kind.Base == spec.Struct {
+			for _, part := range spec.FieldsOf(f.Kind.Parts) {
+				if goType(part.Kind) == "string" {
+					out = append(out, x+"."+spec.Exported(part.Name))
+				}
+			}
+		} else if goType(f.Kind) == "string" {
+			out = append(out, x)
+		}
+	}
+	return out
+}
+
+func hasText(m *spec.Message) bool { return len(textFields(m)) > 0 }
+
+// genOwn writes own: what Decode does once m decoded in place.
+func genOwn(g w, m *spec.Message) {
+	if !hasText(m) {
+		return
+	}
+	g.p("\n// own points the text of m, decoded from from, into to, a copy of it.")
+	g.p("func (m *%s) own(from, to string) {", m.GoType)
+	for _, x := range textFields(m) {
+		g.p("%s = rebase(%s, from, to)", x, x)
+	}
+	g.p("}")
+}
+
+// genInfoLen writes what a stream reader needs of a length prefix
+// (fixed-width, zero-padded decimal digits after the tag, read by wire's
+// digits): the length of a message from its header.
 func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	h := hdrLen(p)
-	g.p("\n// %sInfoLen reads the info length of a %s message: %s.", lower(p.Name), p.Name, p.LengthDoc)
-	g.p("func %sInfoLen(s string) (int, error) {", lower(p.Name))
-	g.p("if len(s) < %d { return 0, fieldErr(ErrTruncated, \"length\", len(s), \"missing\") }", h)
-	g.p("n := 0")
-	g.p("for i := %d; i < %d; i++ {", p.TagLen, h)
-	g.p("if s[i] < '0' || s[i] > '9' { return 0, fieldErr(ErrBadField, \"length\", i, reasonByte(s[i])+\": want a decimal digit\") }")
-	g.p("n = n*10 + int(s[i]-'0')")
-	g.p("}")
-	g.p("return n, nil")
-	g.p("}\n")
-	g.p("// %sFrameLen returns the length of the %s message whose header starts", lower(p.Name), p.Name)
-	g.p("// hdr (at least %d bytes), so a stream reader knows how much to read.", h)
+	g.p("\n// %sFrameLen returns the length of the %s message whose header starts", lower(p.Name), p.Name)
+	g.p("// hdr (at least %d bytes), so a stream reader knows how much to read:", h)
+	g.p("// %s.", p.LengthDoc)
 	g.p("func %sFrameLen(hdr string) (int, error) {", lower(p.Name))
 	// The error names the tag by its constant: keeping a slice of hdr would
 	// make every caller's header escape to the heap.
@@ -210,10 +240,47 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	}
 	g.p("default: return 0, inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(hdr[:%d], \"\")), %q, \"\")", p.TagLen, p.Name)
 	g.p("}")
-	g.p("n, err := %sInfoLen(hdr)", lower(p.Name))
-	g.p("if err != nil { return 0, inMessage(err, %q, tag) }", p.Name)
+	g.p("n, ok := digits(hdr, %d, %d)", p.TagLen, h)
+	g.p("if !ok { return 0, inMessage(lengthErr(hdr, %d, %d), %q, tag) }", p.TagLen, h, p.Name)
 	g.p("return %d + n, nil", h)
 	g.p("}")
+}
+
+// genDecodeString writes the union's DecodeString: each message's
+// decoding written out in its case, as its own decode has it, so that the
+// common path makes no call but to its fields' checks.
+func genDecodeString(g w, p *spec.Protocol, ms []*spec.Message) {
+	u := unionName(p)
+	g.p("// DecodeString is Decode of a string. The fields of d are substrings of")
+	g.p("// s, so it allocates nothing: a server that reads into a reused buffer")
+	g.p("// can decode without a copy, as long as nothing of d outlives the buffer's")
+	g.p("// contents.")
+	g.p("func (d *%s) DecodeString(s string) error {", u)
+	g.p("d.Tag = \"\"")
+	if p.LengthDigits == 0 {
+		g.p("if len(s) > %[1]s { return inMessage(fieldErr(ErrTooLong, \"datagram\", %[1]s, reasonLength(len(s), %[1]s)), %[2]q, \"\") }", constName(p, "Max"), p.Name)
+	}
+	g.p("if len(s) < %d { return inMessage(fieldErr(ErrTruncated, \"type\", len(s), \"missing\"), %q, \"\") }", p.TagLen, p.Name)
+	g.p("switch s[:%d] {", p.TagLen)
+	for _, m := range ms {
+		tag := "Tag" + m.GoType
+		ctx := &goCtx{Dst: "m.", Wrap: func(e string) string { return "d.refuse(" + e + ", " + tag + ")" }, Limit: "len(s)"}
+		g.p("case %s:", tag)
+		g.p("d.Tag = %s", tag)
+		g.p("m := &d.%s", m.GoType)
+		g.p("*m = %s{}", m.GoType)
+		decodeBody(g, m, ctx)
+	}
+	g.p("}")
+	g.p("return inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(s[:%d], \"\")), %q, \"\")", p.TagLen, p.Name)
+	g.p("}\n")
+	g.p("// refuse ends a DecodeString that failed: d holds no message.")
+	g.p("//")
+	g.p("//go:noinline")
+	g.p("func (d *%s) refuse(err error, tag string) error {", u)
+	g.p("d.Tag = \"\"")
+	g.p("return inMessage(err, %q, tag)", p.Name)
+	g.p("}\n")
 }
 
 // unionName is the reusable holder of any one message of p.
@@ -233,10 +300,10 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 		g.p("if len(b) < %d { return %sinMessage(fieldErr(ErrTruncated, \"type\", len(b), \"missing\"), %q, \"\") }", p.TagLen, ret, p.Name)
 	}
 	unknown := fmt.Sprintf("inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(string(b[:%d]), \"\")), %q, \"\")", p.TagLen, p.Name)
-	unknownS := strings.Replace(unknown, "string(b[", "(s[", 1)
 
-	g.p("\n// %s holds any one %s message. Decoding into a reused %s allocates at", u, p.Name, u)
-	g.p("// most once: the string its fields share.")
+	g.p("\n// %s holds any one %s message. Decoding into a reused %s allocates", u, p.Name, u)
+	g.p("// nothing with DecodeString, and once with Decode: the copy of the input its")
+	g.p("// text keeps.")
 	g.p("type %s struct {", u)
 	g.p("Tag string // which of the messages below holds the value")
 	for _, m := range ms {
@@ -244,32 +311,21 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 	}
 	g.p("}\n")
 	g.p("// Decode sets d from b, which must hold exactly one %s message. It", p.Name)
-	g.p("// keeps no reference to b.")
+	g.p("// keeps no reference to b: it reads b in place, then copies it once")
+	g.p("// for the text of the message, if it has any.")
 	g.p("func (d *%s) Decode(b []byte) error {", u)
-	g.p("d.Tag = \"\"")
-	pre("")
-	g.p("return d.DecodeString(string(b))")
-	g.p("}\n")
-	g.p("// DecodeString is Decode of a string. The fields of d are substrings of")
-	g.p("// s, so it allocates nothing: a server that reads into a reused buffer")
-	g.p("// can decode without a copy, as long as nothing of d outlives the buffer's")
-	g.p("// contents.")
-	g.p("func (d *%s) DecodeString(s string) error {", u)
-	g.p("d.Tag = \"\"")
-	if p.LengthDigits == 0 {
-		g.p("if len(s) > %[1]s { return inMessage(fieldErr(ErrTooLong, \"datagram\", %[1]s, reasonLength(len(s), %[1]s)), %[2]q, \"\") }", constName(p, "Max"), p.Name)
-	}
-	g.p("if len(s) < %d { return inMessage(fieldErr(ErrTruncated, \"type\", len(s), \"missing\"), %q, \"\") }", p.TagLen, p.Name)
-	g.p("switch s[:%d] {", p.TagLen)
+	g.p("s := view(b)")
+	g.p("if err := d.DecodeString(s); err != nil { return err }")
+	g.p("switch d.Tag {")
 	for _, m := range ms {
-		g.p("case Tag%s:", m.GoType)
-		g.p("if err := d.%s.decode(s); err != nil { return inMessage(err, %q, Tag%s) }", m.GoType, p.Name, m.GoType)
-		g.p("d.Tag = Tag%s", m.GoType)
-		g.p("return nil")
+		if hasText(m) {
+			g.p("case Tag%s: d.%s.own(s, string(b))", m.GoType, m.GoType)
+		}
 	}
 	g.p("}")
-	g.p("return %s", unknownS)
+	g.p("return nil")
 	g.p("}\n")
+	genDecodeString(g, p, ms)
 	g.p("// Message returns the message d holds, or nil.")
 	g.p("func (d *%s) Message() Message {", u)
 	g.p("switch d.Tag {")

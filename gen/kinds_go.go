@@ -40,8 +40,9 @@ func goOf(k *spec.Kind) goKind { return goKinds[k.Base] }
 // goType is the Go type of a value of k in package wire.
 func goType(k *spec.Kind) string { return goOf(k).typ(k) }
 
-// goText writes a text kind; dns adds the DNS name check, host the host
-// name's label check (wire's badLabel).
+// goText writes a text kind; dns adds the DNS name check. A host name's
+// label rules are data of its textKind (label, and the edge bits of its
+// byte table), checked in the same pass as its bytes.
 type goText struct{ dns, host bool }
 
 func (goText) typ(*spec.Kind) string  { return "string" }
@@ -49,49 +50,18 @@ func (goText) zero(*spec.Kind) string { return `""` }
 
 func (t goText) write(g w, k *spec.Kind) {
 	n := k.GoName()
-	set := lower(n) + "Bytes"
 	g.p("func check%s(v string, field string, off int) error {", n)
-	if k.Min > 0 {
-		g.p("if len(v) < %d { return fieldErr(ErrBadField, field, off, reasonShort(len(v), %d)) }", k.Min, k.Min)
-	}
-	g.p("if len(v) > %d { return fieldErr(ErrTooLong, field, off, reasonLength(len(v), %d)) }", k.Max, k.Max)
-	deny := denied(k)
-	few := len(deny) <= 3 && !k.UTF8
-	hi := false // whether the scan below tracks high bytes for the UTF-8 check
-	switch {
-	case len(deny) == 0:
-		// every byte allowed: nothing to scan
-	case few:
-		// A few denied bytes: IndexByte scans faster than a per-byte test.
-		g.p("if i := indexAnyByte(v, %q); i >= 0 { return fieldErr(ErrBadField, field, off+i, reasonByte(v[i])) }", deny)
-	default:
-		if hi = k.UTF8; hi {
-			g.p("var hi byte // any byte >= 0x80 means UTF-8 to check")
-		}
-		g.p("for i := 0; i < len(v); i++ {")
-		g.p("if !%s.has(v[i]) { return fieldErr(ErrBadField, field, off+i, reasonByte(v[i])) }", set)
-		if k.UTF8 {
-			g.p("hi |= v[i]")
-		}
-		g.p("}")
-	}
-	if k.UTF8 {
-		goUTF8(g, k, hi)
-	}
 	if t.dns {
+		g.p("if err := %sText.check(v, field, off); err != nil { return err }", lower(n))
 		g.p("if _, ok := dns.IsDomainName(v); !ok { return fieldErr(ErrBadField, field, off, \"not a DNS name\") }")
+		g.p("return nil")
+	} else {
+		g.p("return %sText.check(v, field, off)", lower(n))
 	}
-	if t.host {
-		g.p("if i, why := badLabel(v, %d, %q); i >= 0 { return fieldErr(ErrBadField, field, off+i, why) }", k.Label, k.Edge)
-	}
-	g.p("return nil")
 	g.p("}\n")
 	goStringKind(g, k)
 	goRuneSet(g, k)
-	if few || len(deny) == 0 {
-		return // checked without a byte set
-	}
-	goByteSet(g, k, set)
+	goTextKind(g, k, t.host)
 }
 
 // goStringKind writes what every kind of Go type string has around its
@@ -108,39 +78,7 @@ func goStringKind(g w, k *spec.Kind) {
 	g.p("func Check%s(v string) error { return check%s(v, %q, 0) }\n", n, n, k.Name)
 }
 
-// goByteSet writes the bytes a text kind allows as a bitmap named set.
-func goByteSet(g w, k *spec.Kind, set string) {
-	var words [8]uint32
-	for c := 0; c < 256; c++ {
-		if k.Allowed[c] {
-			words[c>>5] |= 1 << (c & 31)
-		}
-	}
-	g.p("// %s holds the bytes a %s may contain.", set, k.Name)
-	g.p("var %s = byteSet{%#08x, %#08x, %#08x, %#08x, %#08x, %#08x, %#08x, %#08x}", set,
-		words[0], words[1], words[2], words[3], words[4], words[5], words[6], words[7])
-}
-
-// goUTF8 writes the checks of a UTF-8 kind: the encoding, then the code
-// points it denies. hi says the byte scan before it tracked the high bytes:
-// ASCII text then skips both.
-func goUTF8(g w, k *spec.Kind, hi bool) {
-	bad := "{ return fieldErr(ErrBadField, field, off+badUTF8(v), \"invalid UTF-8\") }"
-	switch {
-	case len(k.DenyRunes) == 0 && hi:
-		g.p("if hi >= 0x80 && !utf8.ValidString(v) %s", bad)
-		return
-	case hi:
-		g.p("if hi >= 0x80 {")
-		defer g.p("}")
-	}
-	g.p("if !utf8.ValidString(v) %s", bad)
-	if len(k.DenyRunes) > 0 {
-		g.p("if i, r := %sRunes.index(v); i >= 0 { return fieldErr(ErrBadField, field, off+i, reasonRune(r)) }", lower(k.GoName()))
-	}
-}
-
-// goRuneSet writes the code points a kind denies, for goUTF8's check.
+// goRuneSet writes the code points a kind denies, for its textKind.
 func goRuneSet(g w, k *spec.Kind) {
 	if len(k.DenyRunes) == 0 {
 		return
@@ -158,15 +96,73 @@ func goRunes(rs []spec.RuneRange) string {
 	return "{" + strings.Join(out, ", ") + "}"
 }
 
-// denied lists the bytes a text kind may not hold.
-func denied(k *spec.Kind) string {
-	var b []byte
-	for c := 0; c < 256; c++ {
-		if !k.Allowed[c] {
-			b = append(b, byte(c))
+// goTextKind writes the rules of a text kind as wire's textKind: its
+// byte table, its code points, its labels.
+func goTextKind(g w, k *spec.Kind, host bool) {
+	n := lower(k.GoName())
+	class := byteClasses(k, host)
+	printable := true
+	for c := 0x20; c < 0x7f; c++ {
+		printable = printable && class[c] == cPlain
+	}
+	g.p("// %sText is what a %s may hold.", n, k.Name)
+	g.p("var %sText = textKind{", n)
+	g.p("min: %d, max: %d,", k.Min, k.Max)
+	g.p("class: &%sClass,", n)
+	if printable {
+		g.p("printable: true,")
+	}
+	if len(k.DenyRunes) > 0 {
+		g.p("runes: %sRunes,", n)
+	}
+	if host {
+		g.p("label: %d,", k.Label)
+		g.p("edge: %q,", k.Edge)
+	}
+	g.p("}\n")
+	g.p("// %sClass is the class of each byte in a %s: 0 not allowed, 1 plain,", n, k.Name)
+	g.p("// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.")
+	g.p("var %sClass = byteClass{", n)
+	for row := 0; row < 256; row += 16 {
+		var cells []string
+		for _, c := range class[row : row+16] {
+			cells = append(cells, strconv.Itoa(int(c)))
+		}
+		g.p("%s, // %#02x", strings.Join(cells, ", "), row)
+	}
+	g.p("}")
+}
+
+// The bits of a byte's class, as wire's kinds.go names them.
+const (
+	cPlain = 1 << iota
+	cUTF8
+	cDot
+	cEdge
+)
+
+// byteClasses is the class of each byte in a value of text kind k, as
+// wire's textKind reads it: a byte not allowed is 0; one of a utf8 kind
+// over 0x7f is part of UTF-8 to decode; a host name's dot separates its
+// labels; an edge byte may not start or end one.
+func byteClasses(k *spec.Kind, host bool) [256]uint8 {
+	var class [256]uint8
+	for c := range class {
+		switch {
+		case !k.Allowed[c]:
+			continue
+		case host && c == '.':
+			class[c] = cDot
+		case k.UTF8 && c >= 0x80:
+			class[c] = cUTF8
+		default:
+			class[c] = cPlain
+		}
+		if host && strings.IndexByte(k.Edge, byte(c)) >= 0 {
+			class[c] |= cEdge
 		}
 	}
-	return string(b)
+	return class
 }
 
 // goIPv4 writes a dotted quad as a netip.Addr.
@@ -177,23 +173,9 @@ func (goIPv4) zero(*spec.Kind) string { return "(netip.Addr{})" }
 
 func (goIPv4) write(g w, k *spec.Kind) {
 	g.p(`func parse%[1]s(s string, off, limit int, field string) (netip.Addr, error) {
-	var a [4]byte
-	p := off
-	for i := range a {
-		if i > 0 {
-			if p >= limit || s[p] != '.' {
-				return netip.Addr{}, fieldErr(ErrBadField, field, p, "want 4 decimal octets separated by dots")
-			}
-			p++
-		}
-		v, next, reason := scanDecimal(s, p, limit, 255)
-		if reason != "" {
-			return netip.Addr{}, fieldErr(ErrBadField, field, p, "octet: "+reason)
-		}
-		a[i], p = byte(v), next
-	}
-	if p != limit {
-		return netip.Addr{}, fieldErr(ErrBadField, field, p, "want 4 decimal octets separated by dots")
+	a, at, why := scanIPv4(s, off, limit)
+	if why != "" {
+		return netip.Addr{}, fieldErr(ErrBadField, field, at, why)
 	}
 	return netip.AddrFrom4(a), nil
 }

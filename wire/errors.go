@@ -5,7 +5,6 @@ import (
 	"fmt"
 	"strconv"
 	"strings"
-	"unicode/utf8"
 )
 
 // Sentinel errors. Every error the codecs return is an *Error that matches
@@ -41,12 +40,17 @@ func (e *Error) Error() string {
 func (e *Error) Unwrap() error { return e.Err }
 
 // fieldErr builds the error of a field check; the message decoder adds the
-// protocol and tag on its way out.
+// protocol and tag on its way out. It is never inlined: a refusal is the
+// rare path, and its code inlined at every check would crowd the decoders'
+// common one.
+//
+//go:noinline
 func fieldErr(sentinel error, field string, off int, reason string) error {
 	return &Error{Field: field, Offset: off, Reason: reason, Err: sentinel}
 }
 
 // inField prefixes the field of err with the struct field that contains it.
+//go:noinline
 func inField(err error, field string) error {
 	if e, ok := err.(*Error); ok {
 		e.Field = field + "." + e.Field
@@ -55,6 +59,7 @@ func inField(err error, field string) error {
 }
 
 // inMessage names the protocol and message of err.
+//go:noinline
 func inMessage(err error, proto, tag string) error {
 	if e, ok := err.(*Error); ok {
 		e.Proto, e.Tag = proto, tag
@@ -78,18 +83,6 @@ func reasonByte(c byte) string {
 		return fmt.Sprintf("byte %q not allowed", c)
 	}
 	return fmt.Sprintf("byte 0x%02x not allowed", c)
-}
-
-// badUTF8 returns the offset of the first byte of v that is not valid UTF-8.
-func badUTF8(v string) int {
-	for i := 0; i < len(v); {
-		r, n := utf8.DecodeRuneInString(v[i:])
-		if r == utf8.RuneError && n <= 1 {
-			return i
-		}
-		i += n
-	}
-	return len(v)
 }
 
 func reasonTag(have, want string) string {

@@ -17,7 +17,7 @@ package wire
 
 //go:generate go run ../gen -spec ../spec/mi.spec -root ..
 
-import "strings"
+import "unsafe"
 
 // Message is any PMI or PLUMI message.
 type Message interface {
@@ -43,20 +43,17 @@ const (
 	RoleReply               // it answers a request
 )
 
-// byteSet is a set of bytes: the bytes a text field may contain.
-type byteSet [8]uint32
+// view is b as a string, without a copy: what Decode reads, before it
+// copies what it keeps (own, rebase). Nothing that outlives Decode may
+// keep a substring of it.
+func view(b []byte) string { return unsafe.String(unsafe.SliceData(b), len(b)) }
 
-func (s *byteSet) has(c byte) bool { return s[c>>5]&(1<<(c&31)) != 0 }
-
-// indexAnyByte returns the index of the first byte of s that is in set, or
-// -1. For the few bytes a text field denies, one IndexByte per byte beats a
-// test of every byte.
-func indexAnyByte(s, set string) int {
-	first := -1
-	for i := 0; i < len(set); i++ {
-		if j := strings.IndexByte(s, set[i]); j >= 0 {
-			first, s = j, s[:j]
-		}
+// rebase returns the substring of to that v is of from: v is a substring
+// of from, and to a copy of from.
+func rebase(v, from, to string) string {
+	if len(v) == 0 {
+		return ""
 	}
-	return first
+	i := int(uintptr(unsafe.Pointer(unsafe.StringData(v))) - uintptr(unsafe.Pointer(unsafe.StringData(from))))
+	return to[i : i+len(v)]
 }

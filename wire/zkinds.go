@@ -18,28 +18,7 @@ var _ = strconv.Itoa
 
 // Kind user (text): the part of an address before @.
 func checkUser(v string, field string, off int) error {
-	if len(v) < 1 {
-		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 1))
-	}
-	if len(v) > 35 {
-		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 35))
-	}
-	var hi byte // any byte >= 0x80 means UTF-8 to check
-	for i := 0; i < len(v); i++ {
-		if !userBytes.has(v[i]) {
-			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
-		}
-		hi |= v[i]
-	}
-	if hi >= 0x80 {
-		if !utf8.ValidString(v) {
-			return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
-		}
-		if i, r := userRunes.index(v); i >= 0 {
-			return fieldErr(ErrBadField, field, off+i, reasonRune(r))
-		}
-	}
-	return nil
+	return userText.check(v, field, off)
 }
 
 func parseUser(s string, off, limit int, field string) (string, error) {
@@ -57,26 +36,37 @@ func CheckUser(v string) error { return checkUser(v, "user", 0) }
 // userRunes holds the code points a user may not contain: U+0080-U+009F U+061C U+200E-U+200F U+2028-U+202E U+2066-U+2069.
 var userRunes = runeSet{{0x80, 0x9f}, {0x61c, 0x61c}, {0x200e, 0x200f}, {0x2028, 0x202e}, {0x2066, 0x2069}}
 
-// userBytes holds the bytes a user may contain.
-var userBytes = byteSet{0x00000000, 0xfbfffffe, 0xfffffffe, 0x7fffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}
+// userText is what a user may hold.
+var userText = textKind{
+	min: 1, max: 35,
+	class: &userClass,
+	runes: userRunes,
+}
+
+// userClass is the class of each byte in a user: 0 not allowed, 1 plain,
+// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+var userClass = byteClass{
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x20
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 1, 1, 1, // 0x30
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x40
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x50
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x60
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, // 0x70
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0x80
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0x90
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xa0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xb0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xc0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xd0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xe0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xf0
+}
 
 // Kind domain (hostname): the host name of the domain's node, e.g. bb.com or PC-c.
 func checkDomain(v string, field string, off int) error {
-	if len(v) < 1 {
-		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 1))
-	}
-	if len(v) > 35 {
-		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 35))
-	}
-	for i := 0; i < len(v); i++ {
-		if !domainBytes.has(v[i]) {
-			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
-		}
-	}
-	if i, why := badLabel(v, 63, "-"); i >= 0 {
-		return fieldErr(ErrBadField, field, off+i, why)
-	}
-	return nil
+	return domainText.check(v, field, off)
 }
 
 func parseDomain(s string, off, limit int, field string) (string, error) {
@@ -91,8 +81,34 @@ func lenDomain(v string) int { return len(v) }
 // CheckDomain reports whether v is a valid domain.
 func CheckDomain(v string) error { return checkDomain(v, "domain", 0) }
 
-// domainBytes holds the bytes a domain may contain.
-var domainBytes = byteSet{0x00000000, 0x03ff6000, 0x87fffffe, 0x07fffffe, 0x00000000, 0x00000000, 0x00000000, 0x00000000}
+// domainText is what a domain may hold.
+var domainText = textKind{
+	min: 1, max: 35,
+	class: &domainClass,
+	label: 63,
+	edge:  "-",
+}
+
+// domainClass is the class of each byte in a domain: 0 not allowed, 1 plain,
+// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+var domainClass = byteClass{
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 9, 4, 0, // 0x20
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, // 0x30
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x40
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 1, // 0x50
+	0, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x60
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, // 0x70
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x80
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x90
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xa0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xb0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xc0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xd0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xe0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xf0
+}
 
 // Kind addr (struct): an MI address user@domain.
 type Address struct {
@@ -192,23 +208,9 @@ func (v *Address) UnmarshalText(b []byte) error {
 
 // Kind ip (ipv4): dotted-quad IPv4 address, decimal octets without leading zeros.
 func parseIP(s string, off, limit int, field string) (netip.Addr, error) {
-	var a [4]byte
-	p := off
-	for i := range a {
-		if i > 0 {
-			if p >= limit || s[p] != '.' {
-				return netip.Addr{}, fieldErr(ErrBadField, field, p, "want 4 decimal octets separated by dots")
-			}
-			p++
-		}
-		v, next, reason := scanDecimal(s, p, limit, 255)
-		if reason != "" {
-			return netip.Addr{}, fieldErr(ErrBadField, field, p, "octet: "+reason)
-		}
-		a[i], p = byte(v), next
-	}
-	if p != limit {
-		return netip.Addr{}, fieldErr(ErrBadField, field, p, "want 4 decimal octets separated by dots")
+	a, at, why := scanIPv4(s, off, limit)
+	if why != "" {
+		return netip.Addr{}, fieldErr(ErrBadField, field, at, why)
 	}
 	return netip.AddrFrom4(a), nil
 }
@@ -262,28 +264,7 @@ func lenPort(v uint16) int { return decimalLen(int(v)) }
 
 // Kind nick (text): a nickname shown to the peer.
 func checkNick(v string, field string, off int) error {
-	if len(v) < 1 {
-		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 1))
-	}
-	if len(v) > 99 {
-		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 99))
-	}
-	var hi byte // any byte >= 0x80 means UTF-8 to check
-	for i := 0; i < len(v); i++ {
-		if !nickBytes.has(v[i]) {
-			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
-		}
-		hi |= v[i]
-	}
-	if hi >= 0x80 {
-		if !utf8.ValidString(v) {
-			return fieldErr(ErrBadField, field, off+badUTF8(v), "invalid UTF-8")
-		}
-		if i, r := nickRunes.index(v); i >= 0 {
-			return fieldErr(ErrBadField, field, off+i, reasonRune(r))
-		}
-	}
-	return nil
+	return nickText.check(v, field, off)
 }
 
 func parseNick(s string, off, limit int, field string) (string, error) {
@@ -301,18 +282,38 @@ func CheckNick(v string) error { return checkNick(v, "nick", 0) }
 // nickRunes holds the code points a nick may not contain: U+0080-U+009F U+061C U+200E-U+200F U+2028-U+202E U+2066-U+2069.
 var nickRunes = runeSet{{0x80, 0x9f}, {0x61c, 0x61c}, {0x200e, 0x200f}, {0x2028, 0x202e}, {0x2066, 0x2069}}
 
-// nickBytes holds the bytes a nick may contain.
-var nickBytes = byteSet{0x00000000, 0xffffffff, 0xffffffff, 0x7fffffff, 0xffffffff, 0xffffffff, 0xffffffff, 0xffffffff}
+// nickText is what a nick may hold.
+var nickText = textKind{
+	min: 1, max: 99,
+	class:     &nickClass,
+	printable: true,
+	runes:     nickRunes,
+}
+
+// nickClass is the class of each byte in a nick: 0 not allowed, 1 plain,
+// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+var nickClass = byteClass{
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x20
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x30
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x40
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x50
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x60
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, // 0x70
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0x80
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0x90
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xa0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xb0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xc0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xd0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xe0
+	2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, // 0xf0
+}
 
 // Kind line (text): one line of conversation, without the line break.
 func checkLine(v string, field string, off int) error {
-	if len(v) > 99 {
-		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 99))
-	}
-	if i := indexAnyByte(v, "\n\r"); i >= 0 {
-		return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
-	}
-	return nil
+	return lineText.check(v, field, off)
 }
 
 func parseLine(s string, off, limit int, field string) (string, error) {
@@ -326,6 +327,34 @@ func lenLine(v string) int { return len(v) }
 
 // CheckLine reports whether v is a valid line.
 func CheckLine(v string) error { return checkLine(v, "line", 0) }
+
+// lineText is what a line may hold.
+var lineText = textKind{
+	min: 0, max: 99,
+	class:     &lineClass,
+	printable: true,
+}
+
+// lineClass is the class of each byte in a line: 0 not allowed, 1 plain,
+// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+var lineClass = byteClass{
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, // 0x00
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x10
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x20
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x30
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x40
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x50
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x60
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x70
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x80
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x90
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0xa0
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0xb0
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0xc0
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0xd0
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0xe0
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0xf0
+}
 
 // Kind RegisterCode (codes): outcome of a registration.
 // RegisterCode is the outcome of a registration: one ASCII digit on the wire.
@@ -641,18 +670,7 @@ func lenAuthOp(AuthOp) int { return 1 }
 
 // Kind nonce (text): a challenge: 64 bits that only the node can make, as 16 lower-case hex digits.
 func checkNonce(v string, field string, off int) error {
-	if len(v) < 16 {
-		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 16))
-	}
-	if len(v) > 16 {
-		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 16))
-	}
-	for i := 0; i < len(v); i++ {
-		if !nonceBytes.has(v[i]) {
-			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
-		}
-	}
-	return nil
+	return nonceText.check(v, field, off)
 }
 
 func parseNonce(s string, off, limit int, field string) (string, error) {
@@ -667,23 +685,36 @@ func lenNonce(v string) int { return len(v) }
 // CheckNonce reports whether v is a valid nonce.
 func CheckNonce(v string) error { return checkNonce(v, "nonce", 0) }
 
-// nonceBytes holds the bytes a nonce may contain.
-var nonceBytes = byteSet{0x00000000, 0x03ff0000, 0x00000000, 0x0000007e, 0x00000000, 0x00000000, 0x00000000, 0x00000000}
+// nonceText is what a nonce may hold.
+var nonceText = textKind{
+	min: 16, max: 16,
+	class: &nonceClass,
+}
+
+// nonceClass is the class of each byte in a nonce: 0 not allowed, 1 plain,
+// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+var nonceClass = byteClass{
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x20
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, // 0x30
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x40
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x50
+	0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x60
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x70
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x80
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x90
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xa0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xb0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xc0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xd0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xe0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xf0
+}
 
 // Kind mac (text): a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits.
 func checkMAC(v string, field string, off int) error {
-	if len(v) < 32 {
-		return fieldErr(ErrBadField, field, off, reasonShort(len(v), 32))
-	}
-	if len(v) > 32 {
-		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), 32))
-	}
-	for i := 0; i < len(v); i++ {
-		if !macBytes.has(v[i]) {
-			return fieldErr(ErrBadField, field, off+i, reasonByte(v[i]))
-		}
-	}
-	return nil
+	return macText.check(v, field, off)
 }
 
 func parseMAC(s string, off, limit int, field string) (string, error) {
@@ -698,5 +729,29 @@ func lenMAC(v string) int { return len(v) }
 // CheckMAC reports whether v is a valid mac.
 func CheckMAC(v string) error { return checkMAC(v, "mac", 0) }
 
-// macBytes holds the bytes a mac may contain.
-var macBytes = byteSet{0x00000000, 0x03ff0000, 0x00000000, 0x0000007e, 0x00000000, 0x00000000, 0x00000000, 0x00000000}
+// macText is what a mac may hold.
+var macText = textKind{
+	min: 32, max: 32,
+	class: &macClass,
+}
+
+// macClass is the class of each byte in a mac: 0 not allowed, 1 plain,
+// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+var macClass = byteClass{
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x20
+	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, // 0x30
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x40
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x50
+	0, 1, 1, 1, 1, 1, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x60
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x70
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x80
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x90
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xa0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xb0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xc0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xd0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xe0
+	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0xf0
+}

@@ -16,23 +16,9 @@ type Signed interface {
 	AppendSigned(b []byte) ([]byte, error)
 }
 
-// pmiInfoLen reads the info length of a PMI message: the info length: 2 ASCII decimal digits, zero padded.
-func pmiInfoLen(s string) (int, error) {
-	if len(s) < 3 {
-		return 0, fieldErr(ErrTruncated, "length", len(s), "missing")
-	}
-	n := 0
-	for i := 1; i < 3; i++ {
-		if s[i] < '0' || s[i] > '9' {
-			return 0, fieldErr(ErrBadField, "length", i, reasonByte(s[i])+": want a decimal digit")
-		}
-		n = n*10 + int(s[i]-'0')
-	}
-	return n, nil
-}
-
 // pmiFrameLen returns the length of the PMI message whose header starts
-// hdr (at least 3 bytes), so a stream reader knows how much to read.
+// hdr (at least 3 bytes), so a stream reader knows how much to read:
+// the info length: 2 ASCII decimal digits, zero padded.
 func pmiFrameLen(hdr string) (int, error) {
 	var tag string
 	switch hdr[:1] {
@@ -43,9 +29,9 @@ func pmiFrameLen(hdr string) (int, error) {
 	default:
 		return 0, inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(hdr[:1], "")), "PMI", "")
 	}
-	n, err := pmiInfoLen(hdr)
-	if err != nil {
-		return 0, inMessage(err, "PMI", tag)
+	n, ok := digits(hdr, 1, 3)
+	if !ok {
+		return 0, inMessage(lengthErr(hdr, 1, 3), "PMI", tag)
 	}
 	return 3 + n, nil
 }
@@ -90,11 +76,14 @@ func (m *Nick) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one N message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *Nick) Decode(b []byte) error {
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PMI", TagNick)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -106,9 +95,9 @@ func (m *Nick) decode(s string) error {
 	if s[:1] != TagNick {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:1], TagNick))
 	}
-	info, err := pmiInfoLen(s)
-	if err != nil {
-		return err
+	info, ok := digits(s, 1, 3)
+	if !ok {
+		return lengthErr(s, 1, 3)
 	}
 	if n := 3 + info; len(s) < n {
 		return fieldErr(ErrTruncated, "nick", len(s), reasonLength(len(s), n))
@@ -116,6 +105,7 @@ func (m *Nick) decode(s string) error {
 	if n := 3 + info; len(s) > n {
 		return fieldErr(ErrTrailing, "nick", n, reasonLength(len(s), n))
 	}
+	var err error
 	var end int
 	off := 3
 	end = len(s)
@@ -123,6 +113,11 @@ func (m *Nick) decode(s string) error {
 		return err
 	}
 	return nil
+}
+
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *Nick) own(from, to string) {
+	m.Nick = rebase(m.Nick, from, to)
 }
 
 // Line is the PMI L message: one line of conversation; either side, at any time after the nicknames.
@@ -165,11 +160,14 @@ func (m *Line) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one L message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *Line) Decode(b []byte) error {
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PMI", TagLine)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -181,9 +179,9 @@ func (m *Line) decode(s string) error {
 	if s[:1] != TagLine {
 		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:1], TagLine))
 	}
-	info, err := pmiInfoLen(s)
-	if err != nil {
-		return err
+	info, ok := digits(s, 1, 3)
+	if !ok {
+		return lengthErr(s, 1, 3)
 	}
 	if n := 3 + info; len(s) < n {
 		return fieldErr(ErrTruncated, "text", len(s), reasonLength(len(s), n))
@@ -191,6 +189,7 @@ func (m *Line) decode(s string) error {
 	if n := 3 + info; len(s) > n {
 		return fieldErr(ErrTrailing, "text", n, reasonLength(len(s), n))
 	}
+	var err error
 	var end int
 	off := 3
 	end = len(s)
@@ -200,8 +199,14 @@ func (m *Line) decode(s string) error {
 	return nil
 }
 
-// PMIFrame holds any one PMI message. Decoding into a reused PMIFrame allocates at
-// most once: the string its fields share.
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *Line) own(from, to string) {
+	m.Text = rebase(m.Text, from, to)
+}
+
+// PMIFrame holds any one PMI message. Decoding into a reused PMIFrame allocates
+// nothing with DecodeString, and once with Decode: the copy of the input its
+// text keeps.
 type PMIFrame struct {
 	Tag  string // which of the messages below holds the value
 	Nick Nick
@@ -209,13 +214,20 @@ type PMIFrame struct {
 }
 
 // Decode sets d from b, which must hold exactly one PMI message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text of the message, if it has any.
 func (d *PMIFrame) Decode(b []byte) error {
-	d.Tag = ""
-	if len(b) < 1 {
-		return inMessage(fieldErr(ErrTruncated, "type", len(b), "missing"), "PMI", "")
+	s := view(b)
+	if err := d.DecodeString(s); err != nil {
+		return err
 	}
-	return d.DecodeString(string(b))
+	switch d.Tag {
+	case TagNick:
+		d.Nick.own(s, string(b))
+	case TagLine:
+		d.Line.own(s, string(b))
+	}
+	return nil
 }
 
 // DecodeString is Decode of a string. The fields of d are substrings of
@@ -229,19 +241,59 @@ func (d *PMIFrame) DecodeString(s string) error {
 	}
 	switch s[:1] {
 	case TagNick:
-		if err := d.Nick.decode(s); err != nil {
-			return inMessage(err, "PMI", TagNick)
-		}
 		d.Tag = TagNick
+		m := &d.Nick
+		*m = Nick{}
+		info, ok := digits(s, 1, 3)
+		if !ok {
+			return d.refuse(lengthErr(s, 1, 3), TagNick)
+		}
+		if n := 3 + info; len(s) < n {
+			return d.refuse(fieldErr(ErrTruncated, "nick", len(s), reasonLength(len(s), n)), TagNick)
+		}
+		if n := 3 + info; len(s) > n {
+			return d.refuse(fieldErr(ErrTrailing, "nick", n, reasonLength(len(s), n)), TagNick)
+		}
+		var err error
+		var end int
+		off := 3
+		end = len(s)
+		if m.Nick, err = parseNick(s, off, end, "nick"); err != nil {
+			return d.refuse(err, TagNick)
+		}
 		return nil
 	case TagLine:
-		if err := d.Line.decode(s); err != nil {
-			return inMessage(err, "PMI", TagLine)
-		}
 		d.Tag = TagLine
+		m := &d.Line
+		*m = Line{}
+		info, ok := digits(s, 1, 3)
+		if !ok {
+			return d.refuse(lengthErr(s, 1, 3), TagLine)
+		}
+		if n := 3 + info; len(s) < n {
+			return d.refuse(fieldErr(ErrTruncated, "text", len(s), reasonLength(len(s), n)), TagLine)
+		}
+		if n := 3 + info; len(s) > n {
+			return d.refuse(fieldErr(ErrTrailing, "text", n, reasonLength(len(s), n)), TagLine)
+		}
+		var err error
+		var end int
+		off := 3
+		end = len(s)
+		if m.Text, err = parseLine(s, off, end, "text"); err != nil {
+			return d.refuse(err, TagLine)
+		}
 		return nil
 	}
-	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag((s[:1]), "")), "PMI", "")
+	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:1], "")), "PMI", "")
+}
+
+// refuse ends a DecodeString that failed: d holds no message.
+//
+//go:noinline
+func (d *PMIFrame) refuse(err error, tag string) error {
+	d.Tag = ""
+	return inMessage(err, "PMI", tag)
 }
 
 // Message returns the message d holds, or nil.
@@ -343,14 +395,17 @@ func (m *Register) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one PR message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *Register) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagRegister)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagRegister)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -373,6 +428,12 @@ func (m *Register) decode(s string) error {
 		return err
 	}
 	return nil
+}
+
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *Register) own(from, to string) {
+	m.Addr.User = rebase(m.Addr.User, from, to)
+	m.Addr.Domain = rebase(m.Addr.Domain, from, to)
 }
 
 // RegisterReply is the PLUMI RR message: register reply, node to agent.
@@ -412,12 +473,14 @@ func (m *RegisterReply) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one RR message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *RegisterReply) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagRegisterReply)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagRegisterReply)
 	}
 	return nil
@@ -485,14 +548,17 @@ func (m *Deregister) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one PD message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *Deregister) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagDeregister)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagDeregister)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -515,6 +581,12 @@ func (m *Deregister) decode(s string) error {
 		return err
 	}
 	return nil
+}
+
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *Deregister) own(from, to string) {
+	m.Addr.User = rebase(m.Addr.User, from, to)
+	m.Addr.Domain = rebase(m.Addr.Domain, from, to)
 }
 
 // DeregisterReply is the PLUMI RD message: deregister reply, node to agent.
@@ -554,12 +626,14 @@ func (m *DeregisterReply) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one RD message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *DeregisterReply) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagDeregisterReply)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagDeregisterReply)
 	}
 	return nil
@@ -637,14 +711,17 @@ func (m *Locate) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one PL message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *Locate) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagLocate)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagLocate)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -679,6 +756,14 @@ func (m *Locate) decode(s string) error {
 		return err
 	}
 	return nil
+}
+
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *Locate) own(from, to string) {
+	m.From.User = rebase(m.From.User, from, to)
+	m.From.Domain = rebase(m.From.Domain, from, to)
+	m.To.User = rebase(m.To.User, from, to)
+	m.To.Domain = rebase(m.To.Domain, from, to)
 }
 
 // LocateReply is the PLUMI RL message: locate reply: travels back to from's agent, routed by from's domain.
@@ -768,14 +853,17 @@ func (m *LocateReply) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one RL message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *LocateReply) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagLocateReply)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagLocateReply)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -866,6 +954,14 @@ func (m *LocateReply) decode(s string) error {
 	return nil
 }
 
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *LocateReply) own(from, to string) {
+	m.From.User = rebase(m.From.User, from, to)
+	m.From.Domain = rebase(m.From.Domain, from, to)
+	m.To.User = rebase(m.To.User, from, to)
+	m.To.Domain = rebase(m.To.Domain, from, to)
+}
+
 // AuthChallenge is the PLUMI RA message: auth challenge, node to agent: prove the user's secret (PA) for the request of this op and address.
 //
 // Wire: "RA" op addr ":" nonce
@@ -920,14 +1016,17 @@ func (m *AuthChallenge) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one RA message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *AuthChallenge) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagAuthChallenge)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagAuthChallenge)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -970,6 +1069,13 @@ func (m *AuthChallenge) decode(s string) error {
 		return err
 	}
 	return nil
+}
+
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *AuthChallenge) own(from, to string) {
+	m.Addr.User = rebase(m.Addr.User, from, to)
+	m.Addr.Domain = rebase(m.Addr.Domain, from, to)
+	m.Nonce = rebase(m.Nonce, from, to)
 }
 
 // AuthProof is the PLUMI PA message: proof of the user's secret, agent to node, in answer to an RA: does what the PR or PD it challenged asks.
@@ -1036,14 +1142,17 @@ func (m *AuthProof) check() error {
 }
 
 // Decode sets m from b, which must hold exactly one PA message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text it keeps, if any.
 func (m *AuthProof) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
 		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagAuthProof)
 	}
-	if err := m.decode(string(b)); err != nil {
+	s := view(b)
+	if err := m.decode(s); err != nil {
 		return inMessage(err, "PLUMI", TagAuthProof)
 	}
+	m.own(s, string(b))
 	return nil
 }
 
@@ -1100,6 +1209,14 @@ func (m *AuthProof) decode(s string) error {
 	return nil
 }
 
+// own points the text of m, decoded from from, into to, a copy of it.
+func (m *AuthProof) own(from, to string) {
+	m.Addr.User = rebase(m.Addr.User, from, to)
+	m.Addr.Domain = rebase(m.Addr.Domain, from, to)
+	m.Nonce = rebase(m.Nonce, from, to)
+	m.MAC = rebase(m.MAC, from, to)
+}
+
 // AppendSigned appends the bytes that m's mac field signs to b: m's wire
 // form up to, not including, the ":" before mac. It checks every field
 // but mac, which may be empty while it is computed; if one is invalid
@@ -1133,8 +1250,9 @@ func (m *AuthProof) checkSigned() error {
 	return nil
 }
 
-// PLUMIDatagram holds any one PLUMI message. Decoding into a reused PLUMIDatagram allocates at
-// most once: the string its fields share.
+// PLUMIDatagram holds any one PLUMI message. Decoding into a reused PLUMIDatagram allocates
+// nothing with DecodeString, and once with Decode: the copy of the input its
+// text keeps.
 type PLUMIDatagram struct {
 	Tag             string // which of the messages below holds the value
 	Register        Register
@@ -1148,16 +1266,28 @@ type PLUMIDatagram struct {
 }
 
 // Decode sets d from b, which must hold exactly one PLUMI message. It
-// keeps no reference to b.
+// keeps no reference to b: it reads b in place, then copies it once
+// for the text of the message, if it has any.
 func (d *PLUMIDatagram) Decode(b []byte) error {
-	d.Tag = ""
-	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", "")
+	s := view(b)
+	if err := d.DecodeString(s); err != nil {
+		return err
 	}
-	if len(b) < 2 {
-		return inMessage(fieldErr(ErrTruncated, "type", len(b), "missing"), "PLUMI", "")
+	switch d.Tag {
+	case TagRegister:
+		d.Register.own(s, string(b))
+	case TagDeregister:
+		d.Deregister.own(s, string(b))
+	case TagLocate:
+		d.Locate.own(s, string(b))
+	case TagLocateReply:
+		d.LocateReply.own(s, string(b))
+	case TagAuthChallenge:
+		d.AuthChallenge.own(s, string(b))
+	case TagAuthProof:
+		d.AuthProof.own(s, string(b))
 	}
-	return d.DecodeString(string(b))
+	return nil
 }
 
 // DecodeString is Decode of a string. The fields of d are substrings of
@@ -1174,55 +1304,273 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	}
 	switch s[:2] {
 	case TagRegister:
-		if err := d.Register.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagRegister)
-		}
 		d.Tag = TagRegister
+		m := &d.Register
+		*m = Register{}
+		var err error
+		var end int
+		off := 2
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "addr", off, "missing"), TagRegister)
+		}
+		end = len(s)
+		if m.Addr, err = parseAddress(s, off, end, "addr"); err != nil {
+			return d.refuse(err, TagRegister)
+		}
 		return nil
 	case TagRegisterReply:
-		if err := d.RegisterReply.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagRegisterReply)
-		}
 		d.Tag = TagRegisterReply
+		m := &d.RegisterReply
+		*m = RegisterReply{}
+		var err error
+		var end int
+		off := 2
+		if off+1 > len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "code", off, "missing"), TagRegisterReply)
+		}
+		end = off + 1
+		if m.Code, err = parseRegisterCode(s, off, end, "code"); err != nil {
+			return d.refuse(err, TagRegisterReply)
+		}
+		off = end
+		if off != len(s) {
+			return d.refuse(fieldErr(ErrTrailing, "code", off, reasonLength(len(s), off)), TagRegisterReply)
+		}
 		return nil
 	case TagDeregister:
-		if err := d.Deregister.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagDeregister)
-		}
 		d.Tag = TagDeregister
+		m := &d.Deregister
+		*m = Deregister{}
+		var err error
+		var end int
+		off := 2
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "addr", off, "missing"), TagDeregister)
+		}
+		end = len(s)
+		if m.Addr, err = parseAddress(s, off, end, "addr"); err != nil {
+			return d.refuse(err, TagDeregister)
+		}
 		return nil
 	case TagDeregisterReply:
-		if err := d.DeregisterReply.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagDeregisterReply)
-		}
 		d.Tag = TagDeregisterReply
+		m := &d.DeregisterReply
+		*m = DeregisterReply{}
+		var err error
+		var end int
+		off := 2
+		if off+1 > len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "code", off, "missing"), TagDeregisterReply)
+		}
+		end = off + 1
+		if m.Code, err = parseDeregisterCode(s, off, end, "code"); err != nil {
+			return d.refuse(err, TagDeregisterReply)
+		}
+		off = end
+		if off != len(s) {
+			return d.refuse(fieldErr(ErrTrailing, "code", off, reasonLength(len(s), off)), TagDeregisterReply)
+		}
 		return nil
 	case TagLocate:
-		if err := d.Locate.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagLocate)
-		}
 		d.Tag = TagLocate
+		m := &d.Locate
+		*m = Locate{}
+		var err error
+		var end int
+		off := 2
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "from", off, "missing"), TagLocate)
+		}
+		if end = strings.IndexByte(s[off:], ':'); end < 0 {
+			return d.refuse(fieldErr(ErrBadSeparator, "from", len(s), "missing ':'"), TagLocate)
+		}
+		end += off
+		if m.From, err = parseAddress(s, off, end, "from"); err != nil {
+			return d.refuse(err, TagLocate)
+		}
+		off = end
+		off++
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "to", off, "missing"), TagLocate)
+		}
+		end = len(s)
+		if m.To, err = parseAddress(s, off, end, "to"); err != nil {
+			return d.refuse(err, TagLocate)
+		}
 		return nil
 	case TagLocateReply:
-		if err := d.LocateReply.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagLocateReply)
-		}
 		d.Tag = TagLocateReply
+		m := &d.LocateReply
+		*m = LocateReply{}
+		var err error
+		var end int
+		off := 2
+		if off+1 > len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "code", off, "missing"), TagLocateReply)
+		}
+		end = off + 1
+		if m.Code, err = parseLocateCode(s, off, end, "code"); err != nil {
+			return d.refuse(err, TagLocateReply)
+		}
+		off = end
+		if m.Code == LocateFound {
+			if off == len(s) {
+				return d.refuse(fieldErr(ErrTruncated, "from", off, "missing"), TagLocateReply)
+			}
+			if end = strings.IndexByte(s[off:], ':'); end < 0 {
+				return d.refuse(fieldErr(ErrBadSeparator, "from", len(s), "missing ':'"), TagLocateReply)
+			}
+			end += off
+			if m.From, err = parseAddress(s, off, end, "from"); err != nil {
+				return d.refuse(err, TagLocateReply)
+			}
+			off = end
+			off++
+			if off == len(s) {
+				return d.refuse(fieldErr(ErrTruncated, "to", off, "missing"), TagLocateReply)
+			}
+			if end = strings.IndexByte(s[off:], ':'); end < 0 {
+				return d.refuse(fieldErr(ErrBadSeparator, "to", len(s), "missing ':'"), TagLocateReply)
+			}
+			end += off
+			if m.To, err = parseAddress(s, off, end, "to"); err != nil {
+				return d.refuse(err, TagLocateReply)
+			}
+			off = end
+			off++
+			if off == len(s) {
+				return d.refuse(fieldErr(ErrTruncated, "ip", off, "missing"), TagLocateReply)
+			}
+			if end = strings.IndexByte(s[off:], ':'); end < 0 {
+				return d.refuse(fieldErr(ErrBadSeparator, "ip", len(s), "missing ':'"), TagLocateReply)
+			}
+			end += off
+			if m.IP, err = parseIP(s, off, end, "ip"); err != nil {
+				return d.refuse(err, TagLocateReply)
+			}
+			off = end
+			off++
+			if off == len(s) {
+				return d.refuse(fieldErr(ErrTruncated, "port", off, "missing"), TagLocateReply)
+			}
+			end = len(s)
+			if m.Port, err = parsePort(s, off, end, "port"); err != nil {
+				return d.refuse(err, TagLocateReply)
+			}
+			return nil
+		}
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "from", off, "missing"), TagLocateReply)
+		}
+		if end = strings.IndexByte(s[off:], ':'); end < 0 {
+			return d.refuse(fieldErr(ErrBadSeparator, "from", len(s), "missing ':'"), TagLocateReply)
+		}
+		end += off
+		if m.From, err = parseAddress(s, off, end, "from"); err != nil {
+			return d.refuse(err, TagLocateReply)
+		}
+		off = end
+		off++
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "to", off, "missing"), TagLocateReply)
+		}
+		end = len(s)
+		if m.To, err = parseAddress(s, off, end, "to"); err != nil {
+			return d.refuse(err, TagLocateReply)
+		}
 		return nil
 	case TagAuthChallenge:
-		if err := d.AuthChallenge.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagAuthChallenge)
-		}
 		d.Tag = TagAuthChallenge
+		m := &d.AuthChallenge
+		*m = AuthChallenge{}
+		var err error
+		var end int
+		off := 2
+		if off+1 > len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "op", off, "missing"), TagAuthChallenge)
+		}
+		end = off + 1
+		if m.Op, err = parseAuthOp(s, off, end, "op"); err != nil {
+			return d.refuse(err, TagAuthChallenge)
+		}
+		off = end
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "addr", off, "missing"), TagAuthChallenge)
+		}
+		if end = strings.IndexByte(s[off:], ':'); end < 0 {
+			return d.refuse(fieldErr(ErrBadSeparator, "addr", len(s), "missing ':'"), TagAuthChallenge)
+		}
+		end += off
+		if m.Addr, err = parseAddress(s, off, end, "addr"); err != nil {
+			return d.refuse(err, TagAuthChallenge)
+		}
+		off = end
+		off++
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "nonce", off, "missing"), TagAuthChallenge)
+		}
+		end = len(s)
+		if m.Nonce, err = parseNonce(s, off, end, "nonce"); err != nil {
+			return d.refuse(err, TagAuthChallenge)
+		}
 		return nil
 	case TagAuthProof:
-		if err := d.AuthProof.decode(s); err != nil {
-			return inMessage(err, "PLUMI", TagAuthProof)
-		}
 		d.Tag = TagAuthProof
+		m := &d.AuthProof
+		*m = AuthProof{}
+		var err error
+		var end int
+		off := 2
+		if off+1 > len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "op", off, "missing"), TagAuthProof)
+		}
+		end = off + 1
+		if m.Op, err = parseAuthOp(s, off, end, "op"); err != nil {
+			return d.refuse(err, TagAuthProof)
+		}
+		off = end
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "addr", off, "missing"), TagAuthProof)
+		}
+		if end = strings.IndexByte(s[off:], ':'); end < 0 {
+			return d.refuse(fieldErr(ErrBadSeparator, "addr", len(s), "missing ':'"), TagAuthProof)
+		}
+		end += off
+		if m.Addr, err = parseAddress(s, off, end, "addr"); err != nil {
+			return d.refuse(err, TagAuthProof)
+		}
+		off = end
+		off++
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "nonce", off, "missing"), TagAuthProof)
+		}
+		if end = strings.IndexByte(s[off:], ':'); end < 0 {
+			return d.refuse(fieldErr(ErrBadSeparator, "nonce", len(s), "missing ':'"), TagAuthProof)
+		}
+		end += off
+		if m.Nonce, err = parseNonce(s, off, end, "nonce"); err != nil {
+			return d.refuse(err, TagAuthProof)
+		}
+		off = end
+		off++
+		if off == len(s) {
+			return d.refuse(fieldErr(ErrTruncated, "mac", off, "missing"), TagAuthProof)
+		}
+		end = len(s)
+		if m.MAC, err = parseMAC(s, off, end, "mac"); err != nil {
+			return d.refuse(err, TagAuthProof)
+		}
 		return nil
 	}
-	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag((s[:2]), "")), "PLUMI", "")
+	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], "")), "PLUMI", "")
+}
+
+// refuse ends a DecodeString that failed: d holds no message.
+//
+//go:noinline
+func (d *PLUMIDatagram) refuse(err error, tag string) error {
+	d.Tag = ""
+	return inMessage(err, "PLUMI", tag)
 }
 
 // Message returns the message d holds, or nil.
