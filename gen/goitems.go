@@ -28,9 +28,14 @@ type goCtx struct {
 	Limit string              // end of the current span
 }
 
+// fail is the statement that returns the error of a field check with a
+// fixed reason.
 func (c *goCtx) fail(sentinel, field, off, reason string) string {
-	return fmt.Sprintf("return %s%s", c.Ret, c.Wrap(fmt.Sprintf("fieldErr(%s, %q, %s, %s)", sentinel, field, off, reason)))
+	return c.ret(fmt.Sprintf("fieldErr(%s, %q, %s, %s)", sentinel, field, off, reason))
 }
+
+// ret is the statement that returns the error err.
+func (c *goCtx) ret(err string) string { return "return " + c.Ret + c.Wrap(err) }
 
 // rest is the unread span.
 func (c *goCtx) rest() string {

@@ -131,8 +131,8 @@ func genDecode(g w, m *spec.Message, ctx *goCtx) {
 	g.p("// for the text it keeps, if any.")
 	g.p("func (m *%s) Decode(b []byte) error {", t)
 	if p.LengthDigits == 0 {
-		g.p("if len(b) > %s { return inMessage(fieldErr(ErrTooLong, \"datagram\", %s, reasonLength(len(b), %s)), %q, Tag%s) }",
-			constName(p, "Max"), constName(p, "Max"), constName(p, "Max"), p.Name, t)
+		g.p("if len(b) > %[1]s { return inMessage(sizeErr(ErrTooLong, \"datagram\", %[1]s, len(b), %[1]s), %[2]q, Tag%[3]s) }",
+			constName(p, "Max"), p.Name, t)
 	}
 	g.p("s := view(b)")
 	g.p("if err := m.decode(s); err != nil { return inMessage(err, %q, Tag%s) }", p.Name, t)
@@ -144,7 +144,7 @@ func genDecode(g w, m *spec.Message, ctx *goCtx) {
 	g.p("func (m *%s) decode(s string) error {", t)
 	g.p("*m = %s{}", t)
 	g.p("if len(s) < %d { return fieldErr(ErrTruncated, \"type\", len(s), \"missing\") }", p.TagLen)
-	g.p("if s[:%d] != Tag%s { return fieldErr(ErrUnknownType, \"type\", 0, reasonTag(s[:%d], Tag%s)) }", p.TagLen, t, p.TagLen, t)
+	g.p("if s[:%d] != Tag%s { return tagErr(s[:%d], Tag%s) }", p.TagLen, t, p.TagLen, t)
 	decodeBody(g, m, ctx)
 	g.p("}")
 	genOwn(g, m)
@@ -157,9 +157,9 @@ func decodeBody(g w, m *spec.Message, ctx *goCtx) {
 	p, pl := m.Proto, m.Plan()
 	if p.LengthDigits > 0 {
 		g.p("info, ok := digits(s, %d, %d)", p.TagLen, hdrLen(p))
-		g.p("if !ok { return %s }", ctx.Wrap(fmt.Sprintf("lengthErr(s, %d, %d)", p.TagLen, hdrLen(p))))
-		g.p("if n := %d + info; len(s) < n { %s }", hdrLen(p), ctx.fail("ErrTruncated", pl.First, "len(s)", "reasonLength(len(s), n)"))
-		g.p("if n := %d + info; len(s) > n { %s }", hdrLen(p), ctx.fail("ErrTrailing", pl.Last, "n", "reasonLength(len(s), n)"))
+		g.p("if !ok { %s }", ctx.ret(fmt.Sprintf("prefixErr(s, %d, %d)", p.TagLen, hdrLen(p))))
+		g.p("if n := %d + info; len(s) < n { %s }", hdrLen(p), ctx.ret(fmt.Sprintf("sizeErr(ErrTruncated, %q, len(s), len(s), n)", pl.First)))
+		g.p("if n := %d + info; len(s) > n { %s }", hdrLen(p), ctx.ret(fmt.Sprintf("sizeErr(ErrTrailing, %q, n, len(s), n)", pl.Last)))
 	}
 	if len(m.Fields()) > 0 {
 		g.p("var err error")
@@ -183,7 +183,7 @@ func branch(g w, ctx *goCtx, ops []spec.Op, framed bool, last string) {
 	open := spec.EndsOpen(ops)
 	g.decodeOps(ctx, ops, framed, !open)
 	if !open { // bytes may follow what it read
-		g.p("if off != len(s) { %s }", ctx.fail("ErrTrailing", last, "off", "reasonLength(len(s), off)"))
+		g.p("if off != len(s) { %s }", ctx.ret(fmt.Sprintf("sizeErr(ErrTrailing, %q, off, len(s), off)", last)))
 	}
 	g.p("return nil")
 }
@@ -238,10 +238,10 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	for _, m := range ms {
 		g.p("case Tag%s: tag = Tag%s", m.GoType, m.GoType)
 	}
-	g.p("default: return 0, inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(hdr[:%d], \"\")), %q, \"\")", p.TagLen, p.Name)
+	g.p("default: return 0, inMessage(tagErr(hdr[:%d], \"\"), %q, \"\")", p.TagLen, p.Name)
 	g.p("}")
 	g.p("n, ok := digits(hdr, %d, %d)", p.TagLen, h)
-	g.p("if !ok { return 0, inMessage(lengthErr(hdr, %d, %d), %q, tag) }", p.TagLen, h, p.Name)
+	g.p("if !ok { return 0, inMessage(prefixErr(hdr, %d, %d), %q, tag) }", p.TagLen, h, p.Name)
 	g.p("return %d + n, nil", h)
 	g.p("}")
 }
@@ -258,7 +258,7 @@ func genDecodeString(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("func (d *%s) DecodeString(s string) error {", u)
 	g.p("d.Tag = \"\"")
 	if p.LengthDigits == 0 {
-		g.p("if len(s) > %[1]s { return inMessage(fieldErr(ErrTooLong, \"datagram\", %[1]s, reasonLength(len(s), %[1]s)), %[2]q, \"\") }", constName(p, "Max"), p.Name)
+		g.p("if len(s) > %[1]s { return inMessage(sizeErr(ErrTooLong, \"datagram\", %[1]s, len(s), %[1]s), %[2]q, \"\") }", constName(p, "Max"), p.Name)
 	}
 	g.p("if len(s) < %d { return inMessage(fieldErr(ErrTruncated, \"type\", len(s), \"missing\"), %q, \"\") }", p.TagLen, p.Name)
 	g.p("switch s[:%d] {", p.TagLen)
@@ -272,7 +272,7 @@ func genDecodeString(g w, p *spec.Protocol, ms []*spec.Message) {
 		decodeBody(g, m, ctx)
 	}
 	g.p("}")
-	g.p("return inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(s[:%d], \"\")), %q, \"\")", p.TagLen, p.Name)
+	g.p("return inMessage(tagErr(s[:%d], \"\"), %q, \"\")", p.TagLen, p.Name)
 	g.p("}\n")
 	g.p("// refuse ends a DecodeString that failed: d holds no message.")
 	g.p("//")
@@ -295,11 +295,11 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 	u := unionName(p)
 	pre := func(ret string) {
 		if p.LengthDigits == 0 {
-			g.p("if len(b) > %[1]s { return %[3]sinMessage(fieldErr(ErrTooLong, \"datagram\", %[1]s, reasonLength(len(b), %[1]s)), %[2]q, \"\") }", constName(p, "Max"), p.Name, ret)
+			g.p("if len(b) > %[1]s { return %[3]sinMessage(sizeErr(ErrTooLong, \"datagram\", %[1]s, len(b), %[1]s), %[2]q, \"\") }", constName(p, "Max"), p.Name, ret)
 		}
 		g.p("if len(b) < %d { return %sinMessage(fieldErr(ErrTruncated, \"type\", len(b), \"missing\"), %q, \"\") }", p.TagLen, ret, p.Name)
 	}
-	unknown := fmt.Sprintf("inMessage(fieldErr(ErrUnknownType, \"type\", 0, reasonTag(string(b[:%d]), \"\")), %q, \"\")", p.TagLen, p.Name)
+	unknown := fmt.Sprintf("inMessage(tagErr(string(b[:%d]), \"\"), %q, \"\")", p.TagLen, p.Name)
 
 	g.p("\n// %s holds any one %s message. Decoding into a reused %s allocates", u, p.Name, u)
 	g.p("// nothing with DecodeString, and once with Decode: the copy of the input its")

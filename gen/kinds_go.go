@@ -209,16 +209,9 @@ func (goDecimal) zero(*spec.Kind) string  { return "0" }
 
 func (d goDecimal) write(g w, k *spec.Kind) {
 	g.p(`func parse%[1]s(s string, off, limit int, field string) (%[4]s, error) {
-	v, next, reason := scanDecimal(s, off, limit, %[3]d)
-	switch {
-	case reason != "":
-	case next != limit:
-		reason = "not a decimal number"
-	case v < %[2]d:
-		reason = "under %[2]d"
-	}
-	if reason != "" {
-		return 0, fieldErr(ErrBadField, field, off, reason)
+	v, next, f := scanDecimal(s, off, limit, %[3]d)
+	if f != decOK || next != limit || v < %[2]d {
+		return 0, decimalErr(field, off, f, next, limit, %[2]d, %[3]d)
 	}
 	return %[4]s(v), nil
 }
@@ -251,7 +244,7 @@ func (goStruct) write(g w, k *spec.Kind) {
 	goStructParse(g, k)
 	max := k.MaxLen()
 	g.p("func check%s(v %s, field string, off int) error {", n, n)
-	g.p("if n := len%s(v); n > %d { return fieldErr(ErrTooLong, field, off, reasonLength(n, %d)) }", n, max, max)
+	g.p("if n := len%s(v); n > %d { return sizeErr(ErrTooLong, field, off, n, %d) }", n, max, max)
 	g.checkItems(structCtx(), k.Parts)
 	g.p("return nil")
 	g.p("}\n")
@@ -278,7 +271,7 @@ func goStructParse(g w, k *spec.Kind) {
 	n, max := k.GoType, k.MaxLen()
 	ctx, ops := structCtx(), k.PartOps()
 	g.p("func parse%s(s string, off, limit int, field string) (v %s, err error) {", n, n)
-	g.p("if limit-off > %d { return v, fieldErr(ErrTooLong, field, off, reasonLength(limit-off, %d)) }", max, max)
+	g.p("if limit-off > %d { return v, sizeErr(ErrTooLong, field, off, limit-off, %d) }", max, max)
 	g.p("var end int")
 	open := spec.EndsOpen(ops)
 	g.decodeOps(ctx, ops, false, !open)
@@ -349,7 +342,7 @@ func (goCodes) write(g w, k *spec.Kind) {
 		names = append(names, spec.CodeConst(k, c))
 	}
 	g.p("}")
-	g.p("return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+\": no such code\")")
+	g.p("return 0, byteErr(field, off, s[off], \": no such code\")")
 	g.p("}\n")
 	g.p("func check%s(v %s, field string, off int) error {", t, t)
 	g.p("switch v {")

@@ -3,7 +3,8 @@ package wire_test
 // Benchmarks of the generated codecs against a naive codec written the
 // usual way (fmt.Sprintf to encode; strings.Split, strconv.Atoi and
 // net.ParseIP to decode), on the same inputs. Sub-benchmarks are named
-// <message>/codec=<generated|generated-iface|naive> so that
+// <message>/codec=<generated|generated-string|generated-iface|naive> so
+// that
 //
 //	benchstat -col /codec bench.txt
 //
@@ -21,8 +22,10 @@ import (
 	"strconv"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"mi/wire"
+	"mi/wire/wiregen"
 )
 
 // ---------------------------------------------------------------------------
@@ -335,9 +338,11 @@ func BenchmarkEncode(b *testing.B) {
 	}
 }
 
-// BenchmarkDecode decodes through the reusable union (generated), through
-// DecodePLUMI/DecodePMI, which allocate the message (generated-iface), and
-// with the naive codec.
+// BenchmarkDecode decodes through the reusable union from bytes, which it
+// copies once for the message's text (generated), from a string, which it
+// does not copy (generated-string), through DecodePLUMI/DecodePMI, which
+// allocate the message (generated-iface), and with the naive codec, which
+// copies the bytes into a string as a reader of a datagram does.
 func BenchmarkDecode(b *testing.B) {
 	for _, c := range benchPLUMICases {
 		b.Run(c.name, func(b *testing.B) {
@@ -346,6 +351,16 @@ func BenchmarkDecode(b *testing.B) {
 				var d wire.PLUMIDatagram
 				for b.Loop() {
 					if err := d.Decode(c.in); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
+			b.Run("codec=generated-string", func(b *testing.B) {
+				b.ReportAllocs()
+				var d wire.PLUMIDatagram
+				s := string(c.in)
+				for b.Loop() {
+					if err := d.DecodeString(s); err != nil {
 						b.Fatal(err)
 					}
 				}
@@ -379,6 +394,16 @@ func BenchmarkDecode(b *testing.B) {
 					}
 				}
 			})
+			b.Run("codec=generated-string", func(b *testing.B) {
+				b.ReportAllocs()
+				var f wire.PMIFrame
+				s := string(c.in)
+				for b.Loop() {
+					if err := f.DecodeString(s); err != nil {
+						b.Fatal(err)
+					}
+				}
+			})
 			b.Run("codec=generated-iface", func(b *testing.B) {
 				b.ReportAllocs()
 				for b.Loop() {
@@ -397,6 +422,68 @@ func BenchmarkDecode(b *testing.B) {
 			})
 		})
 	}
+}
+
+// BenchmarkLongest decodes the longest valid message of each protocol,
+// and of PMI a line and a nickname of 99 bytes that are not ASCII, with
+// DecodeString; utf8.Valid over the same bytes is the floor, the least a
+// check of every byte costs. ns/B is the time per byte of the message.
+func BenchmarkLongest(b *testing.B) {
+	for _, c := range []struct {
+		name, in string
+		plumi    bool
+	}{
+		{"PLUMI-RL0", "RL0abcdefghijklmnopqrstuvwxyz0123456@b.c:abcdefghijklmnopqrstuvwxyz0123456@b.c:255.255.255.255:65535", true},
+		{"PMI-L99", "L99" + benchLong, false},
+		{"PMI-L99-UTF8", "L99" + text99("Què tal? Ça va? "), false},
+		{"PMI-N99-UTF8", "N99" + text99("\u05e9\u05e8\u05d4 (Sara) "), false},
+	} {
+		perByte := func(b *testing.B) {
+			b.ReportMetric(float64(b.Elapsed().Nanoseconds())/float64(b.N*len(c.in)), "ns/B")
+		}
+		b.Run(c.name, func(b *testing.B) {
+			b.Run("codec=generated-string", func(b *testing.B) {
+				b.ReportAllocs()
+				var d wire.PLUMIDatagram
+				var f wire.PMIFrame
+				for b.Loop() {
+					var err error
+					if c.plumi {
+						err = d.DecodeString(c.in)
+					} else {
+						err = f.DecodeString(c.in)
+					}
+					if err != nil {
+						b.Fatal(err)
+					}
+				}
+				perByte(b)
+			})
+			b.Run("codec=utf8.Valid", func(b *testing.B) {
+				for b.Loop() {
+					if !utf8.ValidString(c.in) {
+						b.Fatal("invalid")
+					}
+				}
+				perByte(b)
+			})
+		})
+	}
+}
+
+// text99 is unit repeated to 99 bytes, whole runes, padded with dots.
+func text99(unit string) string {
+	s := ""
+	for len(s)+len(unit) <= 99 {
+		s += unit
+	}
+	for _, r := range unit {
+		if len(s)+utf8.RuneLen(r) > 99 {
+			break
+		}
+		s += string(r)
+	}
+	return s + strings.Repeat(".", 99-len(s))
 }
 
 // BenchmarkReadPMI reads a whole conversation (one op) from a bytes.Reader;
@@ -570,8 +657,9 @@ func TestBenchInputs(t *testing.T) {
 }
 
 // TestAllocs pins the allocation counts: encoding into a buffer with room
-// allocates nothing, and decoding into a reused PLUMIDatagram or PMIFrame
-// allocates at most once (the string the fields share).
+// allocates nothing, decoding a string into a reused PLUMIDatagram or
+// PMIFrame allocates nothing, and decoding bytes allocates at most once
+// (the copy the fields share), not at all for a message without text.
 func TestAllocs(t *testing.T) {
 	if testing.CoverMode() != "" {
 		t.Skip("coverage instrumentation changes allocation counts")
@@ -618,13 +706,17 @@ func TestAllocs(t *testing.T) {
 	for _, c := range plumi {
 		t.Run(c.name, func(t *testing.T) {
 			in := encode(t, c.msg)
+			want := 1.0 // the copy of the text
+			if c.name == "RR" || c.name == "RD" {
+				want = 0
+			}
 			var d wire.PLUMIDatagram
 			if n := testing.AllocsPerRun(100, func() {
 				if err := d.Decode(in); err != nil {
 					t.Fatal(err)
 				}
-			}); n > 1 {
-				t.Errorf("PLUMIDatagram.Decode(%q): %v allocs, want at most 1", in, n)
+			}); n != want {
+				t.Errorf("PLUMIDatagram.Decode(%q): %v allocs, want %v", in, n, want)
 			}
 			s := string(in)
 			if n := testing.AllocsPerRun(100, func() {
@@ -647,12 +739,48 @@ func TestAllocs(t *testing.T) {
 				if err := f.Decode(in); err != nil {
 					t.Fatal(err)
 				}
-			}); n > 1 {
-				t.Errorf("PMIFrame.Decode(%q): %v allocs, want at most 1", in, n)
+			}); n != 1 {
+				t.Errorf("PMIFrame.Decode(%q): %v allocs, want 1", in, n)
+			}
+			s := string(in)
+			if n := testing.AllocsPerRun(100, func() {
+				if err := f.DecodeString(s); err != nil {
+					t.Fatal(err)
+				}
+			}); n != 0 {
+				t.Errorf("PMIFrame.DecodeString(%q): %v allocs, want 0", in, n)
 			}
 			if !reflect.DeepEqual(f.Message(), c.msg) {
 				t.Errorf("decoded %#v, want %#v", f.Message(), c.msg)
 			}
 		})
+	}
+}
+
+// TestRefusalAllocs pins what a refusal costs: its *wire.Error alone, the
+// reason and a dotted field written into it, whether the input is a
+// string or bytes (which are not copied unless they decode).
+func TestRefusalAllocs(t *testing.T) {
+	if testing.CoverMode() != "" {
+		t.Skip("coverage instrumentation changes allocation counts")
+	}
+	var d wire.PLUMIDatagram
+	var f wire.PMIFrame
+	for _, inv := range wiregen.Invalids {
+		s, b := inv.Input, []byte(inv.Input)
+		decode, decodeString := d.Decode, d.DecodeString
+		if inv.Proto == "PMI" {
+			decode, decodeString = f.Decode, f.DecodeString
+		}
+		if n := testing.AllocsPerRun(20, func() {
+			if decodeString(s) == nil {
+				t.Fatalf("%s %q decodes", inv.Proto, s)
+			}
+		}); n != 1 {
+			t.Errorf("%s DecodeString(%q): %v allocs, want 1", inv.Proto, s, n)
+		}
+		if n := testing.AllocsPerRun(20, func() { _ = decode(b) }); n != 1 {
+			t.Errorf("%s Decode(%q): %v allocs, want 1", inv.Proto, s, n)
+		}
 	}
 }

@@ -3,8 +3,10 @@ package wire
 import (
 	"errors"
 	"fmt"
+	"math/bits"
 	"strconv"
 	"strings"
+	"unsafe"
 )
 
 // Sentinel errors. Every error the codecs return is an *Error that matches
@@ -27,6 +29,12 @@ type Error struct {
 	Offset int    // byte offset in the message
 	Reason string
 	Err    error // the sentinel
+
+	// text holds the bytes of Reason and of a dotted Field as long as they
+	// fit, so that a decoder's refusal allocates its Error and nothing
+	// else; n of them are in use. They never change once written.
+	text [96]byte
+	n    int
 }
 
 func (e *Error) Error() string {
@@ -39,55 +47,129 @@ func (e *Error) Error() string {
 
 func (e *Error) Unwrap() error { return e.Err }
 
-// fieldErr builds the error of a field check; the message decoder adds the
-// protocol and tag on its way out. It is never inlined: a refusal is the
-// rare path, and its code inlined at every check would crowd the decoders'
+// The constructors of errors are never inlined: a refusal is the rare
+// path, and its code inlined at every check would crowd the decoders'
 // common one.
+
+// fieldErr is the error of a field check whose reason is a fixed text; the
+// message decoder adds the protocol and tag on its way out.
 //
 //go:noinline
 func fieldErr(sentinel error, field string, off int, reason string) error {
 	return &Error{Field: field, Offset: off, Reason: reason, Err: sentinel}
 }
 
+// newErr starts an error whose reason is yet to write into room.
+func newErr(sentinel error, field string, off int) *Error {
+	return &Error{Field: field, Offset: off, Err: sentinel}
+}
+
+// room is where the next text of e is written: append to it, then keep.
+func (e *Error) room() []byte { return e.text[e.n:e.n] }
+
+// keep returns b, which was appended to e.room(), as a string; if b still
+// lies in e.text, its bytes are now in use.
+func (e *Error) keep(b []byte) string {
+	if len(b) == 0 {
+		return ""
+	}
+	if e.n < len(e.text) && unsafe.SliceData(b) == &e.text[e.n] {
+		e.n += len(b)
+	}
+	return unsafe.String(unsafe.SliceData(b), len(b))
+}
+
+// sizeErr is the error of a length over or under what a field or message
+// allows: "length 43, limit 37".
+//
+//go:noinline
+func sizeErr(sentinel error, field string, off, have, limit int) error {
+	e := newErr(sentinel, field, off)
+	b := strconv.AppendInt(append(e.room(), "length "...), int64(have), 10)
+	e.Reason = e.keep(strconv.AppendInt(append(b, ", limit "...), int64(limit), 10))
+	return e
+}
+
+// shortErr is the error of a text field under its min: "empty", "length 15,
+// at least 16".
+//
+//go:noinline
+func shortErr(field string, off, have, min int) error {
+	if have == 0 {
+		return fieldErr(ErrBadField, field, off, "empty")
+	}
+	e := newErr(ErrBadField, field, off)
+	b := strconv.AppendInt(append(e.room(), "length "...), int64(have), 10)
+	e.Reason = e.keep(strconv.AppendInt(append(b, ", at least "...), int64(min), 10))
+	return e
+}
+
+// byteErr is the error of a byte a field may not hold, and why if more is
+// to say: "byte 'x' not allowed: no such code".
+//
+//go:noinline
+func byteErr(field string, off int, c byte, more string) error {
+	e := newErr(ErrBadField, field, off)
+	b := append(e.room(), "byte "...)
+	if c >= 0x20 && c < 0x7f {
+		b = strconv.AppendQuoteRune(b, rune(c))
+	} else {
+		b = append(b, "0x"...)
+		b = append(b, hex[c>>4], hex[c&15])
+	}
+	e.Reason = e.keep(append(append(b, " not allowed"...), more...))
+	return e
+}
+
+const hex = "0123456789abcdef"
+
+// runeErr is the error of a code point a text field may not hold: "rune
+// U+009B not allowed".
+//
+//go:noinline
+func runeErr(field string, off int, r rune) error {
+	e := newErr(ErrBadField, field, off)
+	b := append(e.room(), "rune U+"...)
+	for shift := max(12, (bits.Len32(uint32(r))+3)/4*4-4); shift >= 0; shift -= 4 {
+		b = append(b, "0123456789ABCDEF"[r>>shift&15])
+	}
+	e.Reason = e.keep(append(b, " not allowed"...))
+	return e
+}
+
+// tagErr is the error of a type tag: no message has it (want is ""), or it
+// is not the one a message's own decoder wants.
+//
+//go:noinline
+func tagErr(have, want string) error {
+	e := newErr(ErrUnknownType, "type", 0)
+	var b []byte
+	if want == "" {
+		b = strconv.AppendQuote(append(e.room(), "no message has tag "...), have)
+	} else {
+		b = strconv.AppendQuote(append(e.room(), "tag "...), have)
+		b = strconv.AppendQuote(append(b, ", want "...), want)
+	}
+	e.Reason = e.keep(b)
+	return e
+}
+
 // inField prefixes the field of err with the struct field that contains it.
+//
 //go:noinline
 func inField(err error, field string) error {
 	if e, ok := err.(*Error); ok {
-		e.Field = field + "." + e.Field
+		e.Field = e.keep(append(append(append(e.room(), field...), '.'), e.Field...))
 	}
 	return err
 }
 
 // inMessage names the protocol and message of err.
+//
 //go:noinline
 func inMessage(err error, proto, tag string) error {
 	if e, ok := err.(*Error); ok {
 		e.Proto, e.Tag = proto, tag
 	}
 	return err
-}
-
-func reasonLength(have, limit int) string {
-	return "length " + strconv.Itoa(have) + ", limit " + strconv.Itoa(limit)
-}
-
-func reasonShort(have, min int) string {
-	if have == 0 {
-		return "empty"
-	}
-	return "length " + strconv.Itoa(have) + ", at least " + strconv.Itoa(min)
-}
-
-func reasonByte(c byte) string {
-	if c >= 0x20 && c < 0x7f {
-		return fmt.Sprintf("byte %q not allowed", c)
-	}
-	return fmt.Sprintf("byte 0x%02x not allowed", c)
-}
-
-func reasonTag(have, want string) string {
-	if want == "" {
-		return "no message has tag " + strconv.Quote(have)
-	}
-	return "tag " + strconv.Quote(have) + ", want " + strconv.Quote(want)
 }

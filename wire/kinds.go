@@ -2,7 +2,6 @@ package wire
 
 import (
 	"strconv"
-	"strings"
 	"unicode/utf8"
 )
 
@@ -62,7 +61,7 @@ func (t *textKind) check(v string, field string, off int) error {
 	}
 	for ; i < len(v); i++ {
 		if t.class[v[i]]&cPlain == 0 {
-			if at, _ := t.scan(v, i); at >= 0 {
+			if t.scan(v, i).at >= 0 {
 				return t.refuse(v, field, off)
 			}
 			return nil
@@ -75,18 +74,55 @@ func (t *textKind) check(v string, field string, off int) error {
 // ranks them (gen/spec/decode.go): the length, then a byte not allowed,
 // then invalid UTF-8, then a code point denied, then a host name's label;
 // the first of the highest rank wins.
+//
+//go:noinline
 func (t *textKind) refuse(v string, field string, off int) error {
 	switch {
 	case len(v) < t.min:
-		return fieldErr(ErrBadField, field, off, reasonShort(len(v), t.min))
+		return shortErr(field, off, len(v), t.min)
 	case len(v) > t.max:
-		return fieldErr(ErrTooLong, field, off, reasonLength(len(v), t.max))
+		return sizeErr(ErrTooLong, field, off, len(v), t.max)
 	}
-	if i, why := t.scan(v, 0); i >= 0 {
-		return fieldErr(ErrBadField, field, off+i, why)
+	f := t.scan(v, 0)
+	at := off + f.at
+	switch f.what {
+	case faultNone:
+		return nil
+	case faultByte:
+		return byteErr(field, at, v[f.at], "")
+	case faultUTF8:
+		return fieldErr(ErrBadField, field, at, "invalid UTF-8")
+	case faultRune:
+		return runeErr(field, at, f.r)
+	case faultEmptyLabel:
+		return fieldErr(ErrBadField, field, at, "not a host name: an empty label")
+	case faultLongLabel:
+		e := newErr(ErrBadField, field, at)
+		b := strconv.AppendInt(append(e.room(), "not a host name: a label over "...), int64(t.label), 10)
+		e.Reason = e.keep(append(b, " bytes"...))
+		return e
 	}
-	return nil
+	e := newErr(ErrBadField, field, at)
+	e.Reason = e.keep(strconv.AppendQuote(append(e.room(), "not a host name: a label starts or ends with "...), t.edge))
+	return e
 }
+
+// A fault is what scan found wrong with a text, and where.
+type fault struct {
+	what uint8 // faultNone and the others below
+	at   int   // offset in the text; -1 with faultNone
+	r    rune  // the code point of faultRune
+}
+
+const (
+	faultNone       uint8 = iota
+	faultByte             // a byte the kind does not allow
+	faultUTF8             // invalid UTF-8
+	faultRune             // a code point the kind denies
+	faultEmptyLabel       // a host name's empty label
+	faultLongLabel        // a host name's label over its label bytes
+	faultEdge             // a host name's label that starts or ends with an edge byte
+)
 
 // checkHost reports whether the host name v is made of plain bytes and
 // labels between the dots of 1 to t.label bytes, none starting or ending
@@ -99,8 +135,7 @@ func (t *textKind) checkHost(v string) bool {
 			continue
 		}
 		if i < len(v) && c[v[i]]&cDot == 0 || i == start || i-start > t.label || (c[v[start]]|c[v[i-1]])&cEdge != 0 {
-			at, _ := t.scan(v, 0)
-			return at < 0
+			return t.scan(v, 0).at < 0
 		}
 		start = i + 1
 	}
@@ -115,14 +150,12 @@ func (t *textKind) plain8(v string) bool {
 }
 
 // scan checks v from v[i] to the end, knowing the bytes before it plain
-// and none a dot, and returns the offset of its first fault and why, or
-// -1. A byte not allowed
-// ends it at once; the first invalid UTF-8, denied code point and bad
-// label are kept until the end, since a byte not allowed after them
-// outranks them.
-func (t *textKind) scan(v string, i int) (int, string) {
-	badUTF8, badRune, r := -1, -1, rune(0)
-	badLabel, why := -1, ""
+// and none a dot, and returns its first fault. A byte not allowed ends it
+// at once; the first invalid UTF-8, denied code point and bad label are
+// kept until the end, since a byte not allowed after them outranks them.
+func (t *textKind) scan(v string, i int) fault {
+	badUTF8, badRune := fault{at: -1}, fault{at: -1}
+	badLabel := fault{at: -1}
 	start := 0 // where the current label starts
 	for i < len(v) {
 		c := t.class[v[i]]
@@ -130,57 +163,57 @@ func (t *textKind) scan(v string, i int) (int, string) {
 		case c&cPlain != 0:
 			i++
 		case c&cDot != 0:
-			if badLabel < 0 {
-				badLabel, why = t.labelFault(v, start, i)
+			if badLabel.at < 0 {
+				badLabel = t.labelFault(v, start, i)
 			}
 			i++
 			start = i
 		case c&cUTF8 == 0:
-			return i, reasonByte(v[i])
-		case badUTF8 >= 0:
+			return fault{faultByte, i, 0}
+		case badUTF8.at >= 0:
 			i++ // once UTF-8 is broken, only the bytes are left to check
 		default:
-			rr, n := utf8.DecodeRuneInString(v[i:])
-			if rr == utf8.RuneError && n == 1 {
-				badUTF8 = i
+			r, n := utf8.DecodeRuneInString(v[i:])
+			if r == utf8.RuneError && n == 1 {
+				badUTF8 = fault{faultUTF8, i, 0}
 				i++
 				continue
 			}
-			if badRune < 0 && t.runes.has(rr) {
-				badRune, r = i, rr
+			if badRune.at < 0 && t.runes.has(r) {
+				badRune = fault{faultRune, i, r}
 			}
 			for j := i + 1; j < i+n; j++ {
 				if t.class[v[j]] == 0 {
-					return j, reasonByte(v[j])
+					return fault{faultByte, j, 0}
 				}
 			}
 			i += n
 		}
 	}
-	if t.label > 0 && badLabel < 0 {
-		badLabel, why = t.labelFault(v, start, len(v))
+	if t.label > 0 && badLabel.at < 0 {
+		badLabel = t.labelFault(v, start, len(v))
 	}
 	switch {
-	case badUTF8 >= 0:
-		return badUTF8, "invalid UTF-8"
-	case badRune >= 0:
-		return badRune, reasonRune(r)
+	case badUTF8.at >= 0:
+		return badUTF8
+	case badRune.at >= 0:
+		return badRune
 	}
-	return badLabel, why
+	return badLabel
 }
 
 // labelFault says what is wrong with the label v[start:end] of a host
-// name, at its start, or returns -1.
-func (t *textKind) labelFault(v string, start, end int) (int, string) {
+// name, at its start.
+func (t *textKind) labelFault(v string, start, end int) fault {
 	switch {
 	case end == start:
-		return start, "not a host name: an empty label"
+		return fault{faultEmptyLabel, start, 0}
 	case end-start > t.label:
-		return start, "not a host name: a label over " + strconv.Itoa(t.label) + " bytes"
+		return fault{faultLongLabel, start, 0}
 	case (t.class[v[start]]|t.class[v[end-1]])&cEdge != 0:
-		return start, "not a host name: a label starts or ends with " + strconv.Quote(t.edge)
+		return fault{faultEdge, start, 0}
 	}
-	return -1, ""
+	return fault{at: -1}
 }
 
 // word is the eight bytes of s at i as a little-endian number: one load.
@@ -211,9 +244,9 @@ func scanIPv4(s string, off, limit int) (a [4]byte, at int, why string) {
 			}
 			p++
 		}
-		v, next, reason := scanDecimal(s, p, limit, 255)
-		if reason != "" {
-			return a, p, "octet: " + reason
+		v, next, f := scanDecimal(s, p, limit, 255)
+		if f != decOK {
+			return a, p, octetReasons[f]
 		}
 		a[i], p = byte(v), next
 	}
@@ -223,24 +256,62 @@ func scanIPv4(s string, off, limit int) (a [4]byte, at int, why string) {
 	return a, p, ""
 }
 
+var octetReasons = [...]string{decNoDigit: "octet: want a decimal digit", decLeadingZero: "octet: leading zero", decOver: "octet: over 255"}
+
+// Why scanDecimal stopped short of a number.
+const (
+	decOK          = iota
+	decNoDigit     // no digit where the number starts
+	decLeadingZero // 0 before other digits
+	decOver        // over the maximum
+)
+
 // scanDecimal reads a canonical decimal number from s[p:limit], stopping at
-// the first non-digit. reason is empty on success.
-func scanDecimal(s string, p, limit, max int) (n, next int, reason string) {
+// the first non-digit; f says what is wrong with it, if anything.
+func scanDecimal(s string, p, limit, max int) (n, next, f int) {
 	start := p
 	for p < limit && s[p]-'0' <= 9 {
 		n = n*10 + int(s[p]-'0')
 		if n > max {
-			return 0, p, "over " + strconv.Itoa(max)
+			return 0, p, decOver
 		}
 		p++
 	}
 	switch {
 	case p == start:
-		return 0, p, "want a decimal digit"
+		return 0, p, decNoDigit
 	case s[start] == '0' && p-start > 1:
-		return 0, p, "leading zero"
+		return 0, p, decLeadingZero
 	}
-	return n, p, ""
+	return n, p, decOK
+}
+
+// decimalErr is the error of a decimal field of min..max that scanDecimal
+// read up to next, its span ending at limit: the first of scanDecimal's
+// fault f, bytes after the number, a number under min.
+//
+//go:noinline
+func decimalErr(field string, off, f, next, limit, min, max int) error {
+	var text string
+	var n int
+	switch {
+	case f == decNoDigit:
+		text = "want a decimal digit"
+	case f == decLeadingZero:
+		text = "leading zero"
+	case f == decOver:
+		text, n = "over ", max
+	case next != limit:
+		text = "not a decimal number"
+	default:
+		text, n = "under ", min
+	}
+	if text[len(text)-1] != ' ' {
+		return fieldErr(ErrBadField, field, off, text)
+	}
+	e := newErr(ErrBadField, field, off)
+	e.Reason = e.keep(strconv.AppendInt(append(e.room(), text...), int64(n), 10))
+	return e
 }
 
 // digits reads s[from:to] as a decimal number of fixed width, a length
@@ -258,9 +329,11 @@ func digits(s string, from, to int) (n int, ok bool) {
 	return n, true
 }
 
-// lengthErr says why digits refused the length prefix s[from:to]: it is
+// prefixErr says why digits refused the length prefix s[from:to]: it is
 // missing, or a byte of it is not a digit.
-func lengthErr(s string, from, to int) error {
+//
+//go:noinline
+func prefixErr(s string, from, to int) error {
 	if len(s) < to {
 		return fieldErr(ErrTruncated, "length", len(s), "missing")
 	}
@@ -268,7 +341,7 @@ func lengthErr(s string, from, to int) error {
 	for i < to-1 && s[i]-'0' <= 9 {
 		i++
 	}
-	return fieldErr(ErrBadField, "length", i, reasonByte(s[i])+": want a decimal digit")
+	return byteErr("length", i, s[i], ": want a decimal digit")
 }
 
 // decimalLen is the number of digits of n.
@@ -296,10 +369,4 @@ func (s runeSet) has(r rune) bool {
 		}
 	}
 	return false
-}
-
-// reasonRune says which code point a text field may not hold: U+009B.
-func reasonRune(r rune) string {
-	h := strings.ToUpper(strconv.FormatInt(int64(r), 16))
-	return "rune U+" + strings.Repeat("0", max(0, 4-len(h))) + h + " not allowed"
 }

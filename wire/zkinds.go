@@ -118,7 +118,7 @@ type Address struct {
 
 func parseAddress(s string, off, limit int, field string) (v Address, err error) {
 	if limit-off > 37 {
-		return v, fieldErr(ErrTooLong, field, off, reasonLength(limit-off, 37))
+		return v, sizeErr(ErrTooLong, field, off, limit-off, 37)
 	}
 	var end int
 	if off == len(s) {
@@ -145,7 +145,7 @@ func parseAddress(s string, off, limit int, field string) (v Address, err error)
 
 func checkAddress(v Address, field string, off int) error {
 	if n := lenAddress(v); n > 37 {
-		return fieldErr(ErrTooLong, field, off, reasonLength(n, 37))
+		return sizeErr(ErrTooLong, field, off, n, 37)
 	}
 	if err := checkUser(v.User, "user", off); err != nil {
 		return inField(err, field)
@@ -237,16 +237,9 @@ func lenIP(v netip.Addr) int {
 
 // Kind port (uint16): TCP port, decimal without leading zeros.
 func parsePort(s string, off, limit int, field string) (uint16, error) {
-	v, next, reason := scanDecimal(s, off, limit, 65535)
-	switch {
-	case reason != "":
-	case next != limit:
-		reason = "not a decimal number"
-	case v < 1:
-		reason = "under 1"
-	}
-	if reason != "" {
-		return 0, fieldErr(ErrBadField, field, off, reason)
+	v, next, f := scanDecimal(s, off, limit, 65535)
+	if f != decOK || next != limit || v < 1 {
+		return 0, decimalErr(field, off, f, next, limit, 1, 65535)
 	}
 	return uint16(v), nil
 }
@@ -419,7 +412,7 @@ func parseRegisterCode(s string, off, limit int, field string) (RegisterCode, er
 	case '2':
 		return RegisterDenied, nil
 	}
-	return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+": no such code")
+	return 0, byteErr(field, off, s[off], ": no such code")
 }
 
 func checkRegisterCode(v RegisterCode, field string, off int) error {
@@ -497,7 +490,7 @@ func parseDeregisterCode(s string, off, limit int, field string) (DeregisterCode
 	case '2':
 		return DeregisterDenied, nil
 	}
-	return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+": no such code")
+	return 0, byteErr(field, off, s[off], ": no such code")
 }
 
 func checkDeregisterCode(v DeregisterCode, field string, off int) error {
@@ -584,7 +577,7 @@ func parseLocateCode(s string, off, limit int, field string) (LocateCode, error)
 	case '3':
 		return LocateOffline, nil
 	}
-	return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+": no such code")
+	return 0, byteErr(field, off, s[off], ": no such code")
 }
 
 func checkLocateCode(v LocateCode, field string, off int) error {
@@ -653,7 +646,7 @@ func parseAuthOp(s string, off, limit int, field string) (AuthOp, error) {
 	case '1':
 		return AuthOpDeregister, nil
 	}
-	return 0, fieldErr(ErrBadField, field, off, reasonByte(s[off])+": no such code")
+	return 0, byteErr(field, off, s[off], ": no such code")
 }
 
 func checkAuthOp(v AuthOp, field string, off int) error {

@@ -27,11 +27,11 @@ func pmiFrameLen(hdr string) (int, error) {
 	case TagLine:
 		tag = TagLine
 	default:
-		return 0, inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(hdr[:1], "")), "PMI", "")
+		return 0, inMessage(tagErr(hdr[:1], ""), "PMI", "")
 	}
 	n, ok := digits(hdr, 1, 3)
 	if !ok {
-		return 0, inMessage(lengthErr(hdr, 1, 3), "PMI", tag)
+		return 0, inMessage(prefixErr(hdr, 1, 3), "PMI", tag)
 	}
 	return 3 + n, nil
 }
@@ -93,17 +93,17 @@ func (m *Nick) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:1] != TagNick {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:1], TagNick))
+		return tagErr(s[:1], TagNick)
 	}
 	info, ok := digits(s, 1, 3)
 	if !ok {
-		return lengthErr(s, 1, 3)
+		return prefixErr(s, 1, 3)
 	}
 	if n := 3 + info; len(s) < n {
-		return fieldErr(ErrTruncated, "nick", len(s), reasonLength(len(s), n))
+		return sizeErr(ErrTruncated, "nick", len(s), len(s), n)
 	}
 	if n := 3 + info; len(s) > n {
-		return fieldErr(ErrTrailing, "nick", n, reasonLength(len(s), n))
+		return sizeErr(ErrTrailing, "nick", n, len(s), n)
 	}
 	var err error
 	var end int
@@ -177,17 +177,17 @@ func (m *Line) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:1] != TagLine {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:1], TagLine))
+		return tagErr(s[:1], TagLine)
 	}
 	info, ok := digits(s, 1, 3)
 	if !ok {
-		return lengthErr(s, 1, 3)
+		return prefixErr(s, 1, 3)
 	}
 	if n := 3 + info; len(s) < n {
-		return fieldErr(ErrTruncated, "text", len(s), reasonLength(len(s), n))
+		return sizeErr(ErrTruncated, "text", len(s), len(s), n)
 	}
 	if n := 3 + info; len(s) > n {
-		return fieldErr(ErrTrailing, "text", n, reasonLength(len(s), n))
+		return sizeErr(ErrTrailing, "text", n, len(s), n)
 	}
 	var err error
 	var end int
@@ -246,13 +246,13 @@ func (d *PMIFrame) DecodeString(s string) error {
 		*m = Nick{}
 		info, ok := digits(s, 1, 3)
 		if !ok {
-			return d.refuse(lengthErr(s, 1, 3), TagNick)
+			return d.refuse(prefixErr(s, 1, 3), TagNick)
 		}
 		if n := 3 + info; len(s) < n {
-			return d.refuse(fieldErr(ErrTruncated, "nick", len(s), reasonLength(len(s), n)), TagNick)
+			return d.refuse(sizeErr(ErrTruncated, "nick", len(s), len(s), n), TagNick)
 		}
 		if n := 3 + info; len(s) > n {
-			return d.refuse(fieldErr(ErrTrailing, "nick", n, reasonLength(len(s), n)), TagNick)
+			return d.refuse(sizeErr(ErrTrailing, "nick", n, len(s), n), TagNick)
 		}
 		var err error
 		var end int
@@ -268,13 +268,13 @@ func (d *PMIFrame) DecodeString(s string) error {
 		*m = Line{}
 		info, ok := digits(s, 1, 3)
 		if !ok {
-			return d.refuse(lengthErr(s, 1, 3), TagLine)
+			return d.refuse(prefixErr(s, 1, 3), TagLine)
 		}
 		if n := 3 + info; len(s) < n {
-			return d.refuse(fieldErr(ErrTruncated, "text", len(s), reasonLength(len(s), n)), TagLine)
+			return d.refuse(sizeErr(ErrTruncated, "text", len(s), len(s), n), TagLine)
 		}
 		if n := 3 + info; len(s) > n {
-			return d.refuse(fieldErr(ErrTrailing, "text", n, reasonLength(len(s), n)), TagLine)
+			return d.refuse(sizeErr(ErrTrailing, "text", n, len(s), n), TagLine)
 		}
 		var err error
 		var end int
@@ -285,7 +285,7 @@ func (d *PMIFrame) DecodeString(s string) error {
 		}
 		return nil
 	}
-	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:1], "")), "PMI", "")
+	return inMessage(tagErr(s[:1], ""), "PMI", "")
 }
 
 // refuse ends a DecodeString that failed: d holds no message.
@@ -347,7 +347,7 @@ func DecodePMI(b []byte) (Message, error) {
 		case TagLine:
 			return new(Line), nil
 		}
-		return nil, inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(string(b[:1]), "")), "PMI", "")
+		return nil, inMessage(tagErr(string(b[:1]), ""), "PMI", "")
 	}()
 	if err != nil {
 		return nil, err
@@ -399,7 +399,7 @@ func (m *Register) check() error {
 // for the text it keeps, if any.
 func (m *Register) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagRegister)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagRegister)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -415,7 +415,7 @@ func (m *Register) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagRegister {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagRegister))
+		return tagErr(s[:2], TagRegister)
 	}
 	var err error
 	var end int
@@ -477,7 +477,7 @@ func (m *RegisterReply) check() error {
 // for the text it keeps, if any.
 func (m *RegisterReply) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagRegisterReply)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagRegisterReply)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -492,7 +492,7 @@ func (m *RegisterReply) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagRegisterReply {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagRegisterReply))
+		return tagErr(s[:2], TagRegisterReply)
 	}
 	var err error
 	var end int
@@ -506,7 +506,7 @@ func (m *RegisterReply) decode(s string) error {
 	}
 	off = end
 	if off != len(s) {
-		return fieldErr(ErrTrailing, "code", off, reasonLength(len(s), off))
+		return sizeErr(ErrTrailing, "code", off, len(s), off)
 	}
 	return nil
 }
@@ -552,7 +552,7 @@ func (m *Deregister) check() error {
 // for the text it keeps, if any.
 func (m *Deregister) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagDeregister)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagDeregister)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -568,7 +568,7 @@ func (m *Deregister) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagDeregister {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagDeregister))
+		return tagErr(s[:2], TagDeregister)
 	}
 	var err error
 	var end int
@@ -630,7 +630,7 @@ func (m *DeregisterReply) check() error {
 // for the text it keeps, if any.
 func (m *DeregisterReply) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagDeregisterReply)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagDeregisterReply)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -645,7 +645,7 @@ func (m *DeregisterReply) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagDeregisterReply {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagDeregisterReply))
+		return tagErr(s[:2], TagDeregisterReply)
 	}
 	var err error
 	var end int
@@ -659,7 +659,7 @@ func (m *DeregisterReply) decode(s string) error {
 	}
 	off = end
 	if off != len(s) {
-		return fieldErr(ErrTrailing, "code", off, reasonLength(len(s), off))
+		return sizeErr(ErrTrailing, "code", off, len(s), off)
 	}
 	return nil
 }
@@ -715,7 +715,7 @@ func (m *Locate) check() error {
 // for the text it keeps, if any.
 func (m *Locate) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagLocate)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagLocate)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -731,7 +731,7 @@ func (m *Locate) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagLocate {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagLocate))
+		return tagErr(s[:2], TagLocate)
 	}
 	var err error
 	var end int
@@ -857,7 +857,7 @@ func (m *LocateReply) check() error {
 // for the text it keeps, if any.
 func (m *LocateReply) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagLocateReply)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagLocateReply)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -873,7 +873,7 @@ func (m *LocateReply) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagLocateReply {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagLocateReply))
+		return tagErr(s[:2], TagLocateReply)
 	}
 	var err error
 	var end int
@@ -1020,7 +1020,7 @@ func (m *AuthChallenge) check() error {
 // for the text it keeps, if any.
 func (m *AuthChallenge) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagAuthChallenge)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagAuthChallenge)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -1036,7 +1036,7 @@ func (m *AuthChallenge) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagAuthChallenge {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagAuthChallenge))
+		return tagErr(s[:2], TagAuthChallenge)
 	}
 	var err error
 	var end int
@@ -1146,7 +1146,7 @@ func (m *AuthProof) check() error {
 // for the text it keeps, if any.
 func (m *AuthProof) Decode(b []byte) error {
 	if len(b) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", TagAuthProof)
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", TagAuthProof)
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
@@ -1162,7 +1162,7 @@ func (m *AuthProof) decode(s string) error {
 		return fieldErr(ErrTruncated, "type", len(s), "missing")
 	}
 	if s[:2] != TagAuthProof {
-		return fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], TagAuthProof))
+		return tagErr(s[:2], TagAuthProof)
 	}
 	var err error
 	var end int
@@ -1297,7 +1297,7 @@ func (d *PLUMIDatagram) Decode(b []byte) error {
 func (d *PLUMIDatagram) DecodeString(s string) error {
 	d.Tag = ""
 	if len(s) > PLUMIMax {
-		return inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(s), PLUMIMax)), "PLUMI", "")
+		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(s), PLUMIMax), "PLUMI", "")
 	}
 	if len(s) < 2 {
 		return inMessage(fieldErr(ErrTruncated, "type", len(s), "missing"), "PLUMI", "")
@@ -1334,7 +1334,7 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 		}
 		off = end
 		if off != len(s) {
-			return d.refuse(fieldErr(ErrTrailing, "code", off, reasonLength(len(s), off)), TagRegisterReply)
+			return d.refuse(sizeErr(ErrTrailing, "code", off, len(s), off), TagRegisterReply)
 		}
 		return nil
 	case TagDeregister:
@@ -1368,7 +1368,7 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 		}
 		off = end
 		if off != len(s) {
-			return d.refuse(fieldErr(ErrTrailing, "code", off, reasonLength(len(s), off)), TagDeregisterReply)
+			return d.refuse(sizeErr(ErrTrailing, "code", off, len(s), off), TagDeregisterReply)
 		}
 		return nil
 	case TagLocate:
@@ -1562,7 +1562,7 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 		}
 		return nil
 	}
-	return inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(s[:2], "")), "PLUMI", "")
+	return inMessage(tagErr(s[:2], ""), "PLUMI", "")
 }
 
 // refuse ends a DecodeString that failed: d holds no message.
@@ -1640,7 +1640,7 @@ func PLUMITagIndex(tag string) int {
 func DecodePLUMI(b []byte) (Message, error) {
 	m, err := func() (Message, error) {
 		if len(b) > PLUMIMax {
-			return nil, inMessage(fieldErr(ErrTooLong, "datagram", PLUMIMax, reasonLength(len(b), PLUMIMax)), "PLUMI", "")
+			return nil, inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(b), PLUMIMax), "PLUMI", "")
 		}
 		if len(b) < 2 {
 			return nil, inMessage(fieldErr(ErrTruncated, "type", len(b), "missing"), "PLUMI", "")
@@ -1663,7 +1663,7 @@ func DecodePLUMI(b []byte) (Message, error) {
 		case TagAuthProof:
 			return new(AuthProof), nil
 		}
-		return nil, inMessage(fieldErr(ErrUnknownType, "type", 0, reasonTag(string(b[:2]), "")), "PLUMI", "")
+		return nil, inMessage(tagErr(string(b[:2]), ""), "PLUMI", "")
 	}()
 	if err != nil {
 		return nil, err
