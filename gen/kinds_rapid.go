@@ -20,7 +20,7 @@ type rapidKind interface {
 
 var rapidKinds = map[string]rapidKind{
 	spec.Text:     rapidText{draw: "text"},
-	spec.DNSName:  rapidText{draw: "dnsName"},
+	spec.DNSName:  rapidText{draw: "hostName"},
 	spec.Hostname: rapidText{draw: "hostName"},
 	spec.IPv4:     rapidIPv4{},
 	spec.Uint16:   rapidDecimal{16},
@@ -54,6 +54,9 @@ func (t rapidText) write(g w, k *spec.Kind) {
 	high := false
 	for c := 0; c < 256; c++ {
 		switch {
+		case k.Base == spec.DNSName && k.Allowed[c] && !ldh(byte(c)):
+			// A DNS library reads more than these (escapes, a root
+			// dot), so valid values are drawn from host names.
 		case k.Allowed[c] && c < 0x80:
 			set.WriteByte(byte(c))
 		case k.Allowed[c]:
@@ -76,12 +79,22 @@ func (t rapidText) write(g w, k *spec.Kind) {
 	g.p("func Bad%s() *rapid.Generator[string] { return badText(rule%s, %v) }", n, n, t.draw != "text")
 }
 
-// hostRule is the label and edge of a hostname kind's textRule.
+// hostRule is the label and edge of the host names a textRule draws: a
+// hostname kind's own, and for a dnsname the rules of RFC 1123's host
+// names, which every DNS library takes.
 func hostRule(k *spec.Kind) string {
-	if k.Base != spec.Hostname {
-		return ""
+	switch k.Base {
+	case spec.Hostname:
+		return fmt.Sprintf(", label: %d, edge: %q, host: true", k.Label, k.Edge)
+	case spec.DNSName:
+		return `, label: 63, edge: "-"`
 	}
-	return fmt.Sprintf(", label: %d, edge: %q", k.Label, k.Edge)
+	return ""
+}
+
+// ldh reports whether c is a letter, a digit, a hyphen or a dot.
+func ldh(c byte) bool {
+	return c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' || c == '-' || c == '.'
 }
 
 // rapidIPv4 draws any IPv4 address, and addresses that are not IPv4.

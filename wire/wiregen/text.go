@@ -20,6 +20,7 @@ type textRule struct {
 	runes    [][2]rune // utf8: code points a value may not hold (denyrunes)
 	label    int       // hostname: the longest label
 	edge     string    // hostname: bytes a label may not start or end with
+	host     bool      // label and edge are the kind's rules (hostname), not only what valid values are drawn by (dnsname)
 }
 
 // wideRunes are the multi-byte characters valid text draws from: letters
@@ -124,52 +125,6 @@ func hostName(r textRule, lo, hi int) *rapid.Generator[string] {
 	})
 }
 
-// dnsName draws a DNS name from r's set: labels of letters and digits,
-// hyphens inside, joined by dots.
-func dnsName(r textRule, min, max int) *rapid.Generator[string] {
-	alnum := strings.Map(func(c rune) rune {
-		if c >= 'a' && c <= 'z' || c >= 'A' && c <= 'Z' || c >= '0' && c <= '9' {
-			return c
-		}
-		return -1
-	}, r.set)
-	hyphen := strings.IndexByte(r.set, '-') >= 0
-	return rapid.Custom(func(t *rapid.T) string {
-		n := rapid.IntRange(min, max).Draw(t, "len")
-		var b []byte
-		for len(b) < n {
-			if len(b) > 0 {
-				b = append(b, '.')
-			}
-			// Never leave one byte: it could only be a dot with no label.
-			rem := n - len(b)
-			l := rapid.IntRange(1, min2(63, rem)).Draw(t, "label")
-			if rem-l == 1 {
-				if l < 63 {
-					l++
-				} else {
-					l--
-				}
-			}
-			for i := 0; i < l; i++ {
-				if hyphen && i > 0 && i < l-1 && rapid.IntRange(0, 7).Draw(t, "hyphen") == 0 {
-					b = append(b, '-')
-					continue
-				}
-				b = append(b, alnum[rapid.IntRange(0, len(alnum)-1).Draw(t, "char")])
-			}
-		}
-		return string(b)
-	})
-}
-
-func min2(a, b int) int {
-	if a < b {
-		return a
-	}
-	return b
-}
-
 // badText draws values that break r: too short, too long, a denied byte,
 // broken UTF-8, or a denied code point.
 func badText(r textRule, dns bool) *rapid.Generator[string] {
@@ -191,10 +146,10 @@ func badText(r textRule, dns bool) *rapid.Generator[string] {
 	if dns && r.max >= 4 {
 		gens = append(gens, rapid.Just("a..b"))
 	}
-	if r.label > 0 && r.max >= 2 {
+	if r.host && r.max >= 2 {
 		gens = append(gens, rapid.Just("a."), rapid.Just(".a"))
 	}
-	if r.edge != "" && r.max >= 2 {
+	if r.host && r.edge != "" && r.max >= 2 {
 		gens = append(gens, rapid.Just(r.edge[:1]+"a"), rapid.Just("a"+r.edge[:1]))
 	}
 	return rapid.OneOf(gens...)
