@@ -156,8 +156,8 @@ func genDecode(g w, m *spec.Message, ctx *goCtx) {
 func decodeBody(g w, m *spec.Message, ctx *goCtx) {
 	p, pl := m.Proto, m.Plan()
 	if p.LengthDigits > 0 {
-		g.p("info, ok := digits(s, %d, %d)", p.TagLen, hdrLen(p))
-		g.p("if !ok { %s }", ctx.ret(fmt.Sprintf("prefixErr(s, %d, %d)", p.TagLen, hdrLen(p))))
+		g.p("if %s { %s }", badPrefix(p, "s"), ctx.ret(fmt.Sprintf("prefixErr(s, %d, %d)", p.TagLen, hdrLen(p))))
+		g.p("info := %s", prefixValue(p, "s"))
 		g.p("if n := %d + info; len(s) < n { %s }", hdrLen(p), ctx.ret(fmt.Sprintf("sizeErr(ErrTruncated, %q, len(s), len(s), n)", pl.First)))
 		g.p("if n := %d + info; len(s) > n { %s }", hdrLen(p), ctx.ret(fmt.Sprintf("sizeErr(ErrTrailing, %q, n, len(s), n)", pl.Last)))
 	}
@@ -222,9 +222,31 @@ func genOwn(g w, m *spec.Message) {
 	g.p("}")
 }
 
-// genInfoLen writes what a stream reader needs of a length prefix
-// (fixed-width, zero-padded decimal digits after the tag, read by wire's
-// digits): the length of a message from its header.
+// badPrefix is the condition under which the input s has no length
+// prefix of p: fixed-width, zero-padded decimal digits after the tag.
+func badPrefix(p *spec.Protocol, s string) string {
+	cond := []string{fmt.Sprintf("len(%s) < %d", s, hdrLen(p))}
+	for i := p.TagLen; i < hdrLen(p); i++ {
+		cond = append(cond, fmt.Sprintf("%s[%d]-'0' > 9", s, i))
+	}
+	return strings.Join(cond, " || ")
+}
+
+// prefixValue is the value of the length prefix of s, digit by digit.
+func prefixValue(p *spec.Protocol, s string) string {
+	var terms []string
+	for i := p.TagLen; i < hdrLen(p); i++ {
+		if w := pow10(hdrLen(p) - 1 - i); w > 1 {
+			terms = append(terms, fmt.Sprintf("int(%s[%d]-'0')*%d", s, i, w))
+		} else {
+			terms = append(terms, fmt.Sprintf("int(%s[%d]-'0')", s, i))
+		}
+	}
+	return strings.Join(terms, " + ")
+}
+
+// genInfoLen writes what a stream reader needs of a length prefix: the
+// length of a message from its header.
 func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	h := hdrLen(p)
 	g.p("\n// %sFrameLen returns the length of the %s message whose header starts", lower(p.Name), p.Name)
@@ -240,9 +262,8 @@ func genInfoLen(g w, p *spec.Protocol, ms []*spec.Message) {
 	}
 	g.p("default: return 0, inMessage(tagErr(hdr[:%d], \"\"), %q, \"\")", p.TagLen, p.Name)
 	g.p("}")
-	g.p("n, ok := digits(hdr, %d, %d)", p.TagLen, h)
-	g.p("if !ok { return 0, inMessage(prefixErr(hdr, %d, %d), %q, tag) }", p.TagLen, h, p.Name)
-	g.p("return %d + n, nil", h)
+	g.p("if %s { return 0, inMessage(prefixErr(hdr, %d, %d), %q, tag) }", badPrefix(p, "hdr"), p.TagLen, h, p.Name)
+	g.p("return %d + %s, nil", h, prefixValue(p, "hdr"))
 	g.p("}")
 }
 
@@ -256,23 +277,26 @@ func genDecodeString(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("// can decode without a copy, as long as nothing of d outlives the buffer's")
 	g.p("// contents.")
 	g.p("func (d *%s) DecodeString(s string) error {", u)
-	g.p("d.Tag = \"\"")
 	if p.LengthDigits == 0 {
-		g.p("if len(s) > %[1]s { return inMessage(sizeErr(ErrTooLong, \"datagram\", %[1]s, len(s), %[1]s), %[2]q, \"\") }", constName(p, "Max"), p.Name)
+		g.p("if len(s) > %[1]s { return d.refuse(sizeErr(ErrTooLong, \"datagram\", %[1]s, len(s), %[1]s), \"\") }", constName(p, "Max"))
 	}
-	g.p("if len(s) < %d { return inMessage(fieldErr(ErrTruncated, \"type\", len(s), \"missing\"), %q, \"\") }", p.TagLen, p.Name)
+	g.p("if len(s) < %d { return d.refuse(fieldErr(ErrTruncated, \"type\", len(s), \"missing\"), \"\") }", p.TagLen)
 	g.p("switch s[:%d] {", p.TagLen)
 	for _, m := range ms {
 		tag := "Tag" + m.GoType
 		ctx := &goCtx{Dst: "m.", Wrap: func(e string) string { return "d.refuse(" + e + ", " + tag + ")" }, Limit: "len(s)"}
 		g.p("case %s:", tag)
 		g.p("d.Tag = %s", tag)
-		g.p("m := &d.%s", m.GoType)
-		g.p("*m = %s{}", m.GoType)
+		if len(m.Fields()) > 0 {
+			g.p("m := &d.%s", m.GoType)
+		}
+		if m.Plan().Cond != nil {
+			g.p("*m = %s{} // a branch sets only its fields", m.GoType)
+		}
 		decodeBody(g, m, ctx)
 	}
 	g.p("}")
-	g.p("return inMessage(tagErr(s[:%d], \"\"), %q, \"\")", p.TagLen, p.Name)
+	g.p("return d.refuse(tagErr(s[:%d], \"\"), \"\")", p.TagLen)
 	g.p("}\n")
 	g.p("// refuse ends a DecodeString that failed: d holds no message.")
 	g.p("//")

@@ -49,14 +49,17 @@ func (goText) typ(*spec.Kind) string  { return "string" }
 func (goText) zero(*spec.Kind) string { return `""` }
 
 func (t goText) write(g w, k *spec.Kind) {
-	n := k.GoName()
+	n, check := k.GoName(), "check"
+	if t.host {
+		check = "checkHost"
+	}
 	g.p("func check%s(v string, field string, off int) error {", n)
 	if t.dns {
-		g.p("if err := %sText.check(v, field, off); err != nil { return err }", lower(n))
+		g.p("if err := %sText.%s(v, field, off); err != nil { return err }", lower(n), check)
 		g.p("if _, ok := dns.IsDomainName(v); !ok { return fieldErr(ErrBadField, field, off, \"not a DNS name\") }")
 		g.p("return nil")
 	} else {
-		g.p("return %sText.check(v, field, off)", lower(n))
+		g.p("return %sText.%s(v, field, off)", lower(n), check)
 	}
 	g.p("}\n")
 	goStringKind(g, k)

@@ -25,8 +25,8 @@ const (
 )
 
 // A textKind is a text kind's rules as data: its length, its byte table
-// and code points, and for a host name its label limit. check applies
-// them all in one pass.
+// and code points, and for a host name its label limit. check, or
+// checkHost for a host name, applies them all in one pass.
 type textKind struct {
 	min, max  int
 	class     *byteClass
@@ -38,36 +38,56 @@ type textKind struct {
 
 // check returns nil if v keeps the rules of t, or else the error of the
 // field named field at offset off that says the first rule v breaks. The
-// common case, plain bytes eight at a time as long as they last (and good
-// labels), takes one quick pass; scan takes over at the first byte that is
-// not plain.
+// common case, plain bytes (and good labels), takes one quick pass, eight
+// bytes at a time (the last eight overlapping the eight before), or a byte
+// at a time under eight; scan takes over at the first eight bytes that
+// are not all plain.
 func (t *textKind) check(v string, field string, off int) error {
 	if len(v) < t.min || len(v) > t.max {
 		return t.refuse(v, field, off)
 	}
-	if t.label > 0 {
-		if t.checkHost(v) {
-			return nil
+	if len(v) < 8 {
+		c, all := t.class, cPlain
+		for _, b := range []byte(v) {
+			all &= c[b]
 		}
-		return t.refuse(v, field, off)
+		if all == 0 {
+			return t.rest(v, 0, field, off)
+		}
+		return nil
+	}
+	if t.printable {
+		i := 0
+		for ; i+16 <= len(v) && printable16(word(v, i), word(v, i+8)); i += 16 {
+		}
+		for ; i+8 <= len(v); i += 8 {
+			if !printable8(word(v, i)) && !t.plain8(v[i:i+8]) {
+				return t.rest(v, i, field, off)
+			}
+		}
+		if i < len(v) && !printable8(word(v, len(v)-8)) && !t.plain8(v[len(v)-8:]) {
+			return t.rest(v, len(v)-8, field, off)
+		}
+		return nil
 	}
 	i := 0
-	if t.printable {
-		for ; i+8 <= len(v) && printable8(word(v, i)); i += 8 {
-		}
-	} else {
-		for ; i+8 <= len(v) && t.plain8(v[i:i+8]); i += 8 {
+	for ; i+8 <= len(v); i += 8 {
+		if !t.plain8(v[i : i+8]) {
+			return t.rest(v, i, field, off)
 		}
 	}
-	for ; i < len(v); i++ {
-		if t.class[v[i]]&cPlain == 0 {
-			if t.scan(v, i).at >= 0 {
-				return t.refuse(v, field, off)
-			}
-			return nil
-		}
+	if i < len(v) && !t.plain8(v[len(v)-8:]) {
+		return t.rest(v, len(v)-8, field, off)
 	}
 	return nil
+}
+
+// rest is check of v from v[i] on, the bytes before it plain.
+func (t *textKind) rest(v string, i int, field string, off int) error {
+	if t.scan(v, i).at < 0 {
+		return nil
+	}
+	return t.refuse(v, field, off)
 }
 
 // refuse is the error of check. The faults rank as the model's decoder
@@ -124,10 +144,13 @@ const (
 	faultEdge             // a host name's label that starts or ends with an edge byte
 )
 
-// checkHost reports whether the host name v is made of plain bytes and
-// labels between the dots of 1 to t.label bytes, none starting or ending
-// with an edge byte; if not, scan says why.
-func (t *textKind) checkHost(v string) bool {
+// checkHost is check of a host name: plain bytes, and labels between the
+// dots of 1 to t.label bytes, none starting or ending with an edge byte,
+// counted in the same pass; scan takes over at the first doubt.
+func (t *textKind) checkHost(v string, field string, off int) error {
+	if len(v) < t.min || len(v) > t.max {
+		return t.refuse(v, field, off)
+	}
 	c := t.class
 	start := 0 // where the current label starts
 	for i := 0; i <= len(v); i++ {
@@ -135,11 +158,11 @@ func (t *textKind) checkHost(v string) bool {
 			continue
 		}
 		if i < len(v) && c[v[i]]&cDot == 0 || i == start || i-start > t.label || (c[v[start]]|c[v[i-1]])&cEdge != 0 {
-			return t.scan(v, 0).at < 0
+			return t.rest(v, 0, field, off)
 		}
 		start = i + 1
 	}
-	return true
+	return nil
 }
 
 // plain8 reports whether the eight bytes of v are all plain.
@@ -173,8 +196,11 @@ func (t *textKind) scan(v string, i int) fault {
 		case badUTF8.at >= 0:
 			i++ // once UTF-8 is broken, only the bytes are left to check
 		default:
-			r, n := utf8.DecodeRuneInString(v[i:])
-			if r == utf8.RuneError && n == 1 {
+			var r rune
+			var n int
+			if b := v[i]; b >= 0xc2 && b <= 0xdf && i+1 < len(v) && v[i+1]&0xc0 == 0x80 {
+				r, n = rune(b&0x1f)<<6|rune(v[i+1]&0x3f), 2 // the common two-byte form, read here
+			} else if r, n = utf8.DecodeRuneInString(v[i:]); r == utf8.RuneError && n == 1 {
 				badUTF8 = fault{faultUTF8, i, 0}
 				i++
 				continue
@@ -232,31 +258,45 @@ func printable8(x uint64) bool {
 	return (x|(x-0x20*ones)|((x^0x7f*ones)-ones))&highs == 0
 }
 
-// scanIPv4 reads a dotted quad from s[off:limit] in one pass: four
-// decimal octets of 0 to 255 without a leading zero, joined by dots. On a
-// fault it returns where and why; why is empty on success.
+// printable16 is printable8 of x and y at once.
+func printable16(x, y uint64) bool {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x|y|(x-0x20*ones)|(y-0x20*ones)|((x^0x7f*ones)-ones)|((y^0x7f*ones)-ones))&highs == 0
+}
+
+// scanIPv4 reads a dotted quad from s[off:limit] in one pass, each octet
+// checked as its digits are read: four decimal numbers of 0 to 255
+// without a leading zero, joined by dots. On a fault it returns where and
+// why; why is empty on success.
 func scanIPv4(s string, off, limit int) (a [4]byte, at int, why string) {
+	const quad = "want 4 decimal octets separated by dots"
 	p := off
 	for i := range a {
 		if i > 0 {
 			if p >= limit || s[p] != '.' {
-				return a, p, "want 4 decimal octets separated by dots"
+				return a, p, quad
 			}
 			p++
 		}
-		v, next, f := scanDecimal(s, p, limit, 255)
-		if f != decOK {
-			return a, p, octetReasons[f]
+		start, n := p, 0
+		for ; p < limit && s[p]-'0' <= 9; p++ {
+			if n = n*10 + int(s[p]-'0'); n > 255 {
+				return a, start, "octet: over 255"
+			}
 		}
-		a[i], p = byte(v), next
+		switch {
+		case p == start:
+			return a, start, "octet: want a decimal digit"
+		case s[start] == '0' && p-start > 1:
+			return a, start, "octet: leading zero"
+		}
+		a[i] = byte(n)
 	}
 	if p != limit {
-		return a, p, "want 4 decimal octets separated by dots"
+		return a, p, quad
 	}
 	return a, p, ""
 }
-
-var octetReasons = [...]string{decNoDigit: "octet: want a decimal digit", decLeadingZero: "octet: leading zero", decOver: "octet: over 255"}
 
 // Why scanDecimal stopped short of a number.
 const (
@@ -314,23 +354,8 @@ func decimalErr(field string, off, f, next, limit, min, max int) error {
 	return e
 }
 
-// digits reads s[from:to] as a decimal number of fixed width, a length
-// prefix; ok is false if s is shorter or a byte is not a digit.
-func digits(s string, from, to int) (n int, ok bool) {
-	if len(s) < to {
-		return 0, false
-	}
-	for _, c := range []byte(s[from:to]) {
-		if c-'0' > 9 {
-			return 0, false
-		}
-		n = n*10 + int(c-'0')
-	}
-	return n, true
-}
-
-// prefixErr says why digits refused the length prefix s[from:to]: it is
-// missing, or a byte of it is not a digit.
+// prefixErr says why s has no length prefix s[from:to]: it is missing,
+// or a byte of it is not a digit.
 //
 //go:noinline
 func prefixErr(s string, from, to int) error {

@@ -66,7 +66,7 @@ var userClass = byteClass{
 
 // Kind domain (hostname): the host name of the domain's node, e.g. bb.com or PC-c.
 func checkDomain(v string, field string, off int) error {
-	return domainText.check(v, field, off)
+	return domainText.checkHost(v, field, off)
 }
 
 func parseDomain(s string, off, limit int, field string) (string, error) {

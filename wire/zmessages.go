@@ -29,11 +29,10 @@ func pmiFrameLen(hdr string) (int, error) {
 	default:
 		return 0, inMessage(tagErr(hdr[:1], ""), "PMI", "")
 	}
-	n, ok := digits(hdr, 1, 3)
-	if !ok {
+	if len(hdr) < 3 || hdr[1]-'0' > 9 || hdr[2]-'0' > 9 {
 		return 0, inMessage(prefixErr(hdr, 1, 3), "PMI", tag)
 	}
-	return 3 + n, nil
+	return 3 + int(hdr[1]-'0')*10 + int(hdr[2]-'0'), nil
 }
 
 // Nick is the PMI N message: nickname: the caller sends its own first, the callee answers with its own.
@@ -95,10 +94,10 @@ func (m *Nick) decode(s string) error {
 	if s[:1] != TagNick {
 		return tagErr(s[:1], TagNick)
 	}
-	info, ok := digits(s, 1, 3)
-	if !ok {
+	if len(s) < 3 || s[1]-'0' > 9 || s[2]-'0' > 9 {
 		return prefixErr(s, 1, 3)
 	}
+	info := int(s[1]-'0')*10 + int(s[2]-'0')
 	if n := 3 + info; len(s) < n {
 		return sizeErr(ErrTruncated, "nick", len(s), len(s), n)
 	}
@@ -179,10 +178,10 @@ func (m *Line) decode(s string) error {
 	if s[:1] != TagLine {
 		return tagErr(s[:1], TagLine)
 	}
-	info, ok := digits(s, 1, 3)
-	if !ok {
+	if len(s) < 3 || s[1]-'0' > 9 || s[2]-'0' > 9 {
 		return prefixErr(s, 1, 3)
 	}
+	info := int(s[1]-'0')*10 + int(s[2]-'0')
 	if n := 3 + info; len(s) < n {
 		return sizeErr(ErrTruncated, "text", len(s), len(s), n)
 	}
@@ -235,19 +234,17 @@ func (d *PMIFrame) Decode(b []byte) error {
 // can decode without a copy, as long as nothing of d outlives the buffer's
 // contents.
 func (d *PMIFrame) DecodeString(s string) error {
-	d.Tag = ""
 	if len(s) < 1 {
-		return inMessage(fieldErr(ErrTruncated, "type", len(s), "missing"), "PMI", "")
+		return d.refuse(fieldErr(ErrTruncated, "type", len(s), "missing"), "")
 	}
 	switch s[:1] {
 	case TagNick:
 		d.Tag = TagNick
 		m := &d.Nick
-		*m = Nick{}
-		info, ok := digits(s, 1, 3)
-		if !ok {
+		if len(s) < 3 || s[1]-'0' > 9 || s[2]-'0' > 9 {
 			return d.refuse(prefixErr(s, 1, 3), TagNick)
 		}
+		info := int(s[1]-'0')*10 + int(s[2]-'0')
 		if n := 3 + info; len(s) < n {
 			return d.refuse(sizeErr(ErrTruncated, "nick", len(s), len(s), n), TagNick)
 		}
@@ -265,11 +262,10 @@ func (d *PMIFrame) DecodeString(s string) error {
 	case TagLine:
 		d.Tag = TagLine
 		m := &d.Line
-		*m = Line{}
-		info, ok := digits(s, 1, 3)
-		if !ok {
+		if len(s) < 3 || s[1]-'0' > 9 || s[2]-'0' > 9 {
 			return d.refuse(prefixErr(s, 1, 3), TagLine)
 		}
+		info := int(s[1]-'0')*10 + int(s[2]-'0')
 		if n := 3 + info; len(s) < n {
 			return d.refuse(sizeErr(ErrTruncated, "text", len(s), len(s), n), TagLine)
 		}
@@ -285,7 +281,7 @@ func (d *PMIFrame) DecodeString(s string) error {
 		}
 		return nil
 	}
-	return inMessage(tagErr(s[:1], ""), "PMI", "")
+	return d.refuse(tagErr(s[:1], ""), "")
 }
 
 // refuse ends a DecodeString that failed: d holds no message.
@@ -1295,18 +1291,16 @@ func (d *PLUMIDatagram) Decode(b []byte) error {
 // can decode without a copy, as long as nothing of d outlives the buffer's
 // contents.
 func (d *PLUMIDatagram) DecodeString(s string) error {
-	d.Tag = ""
 	if len(s) > PLUMIMax {
-		return inMessage(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(s), PLUMIMax), "PLUMI", "")
+		return d.refuse(sizeErr(ErrTooLong, "datagram", PLUMIMax, len(s), PLUMIMax), "")
 	}
 	if len(s) < 2 {
-		return inMessage(fieldErr(ErrTruncated, "type", len(s), "missing"), "PLUMI", "")
+		return d.refuse(fieldErr(ErrTruncated, "type", len(s), "missing"), "")
 	}
 	switch s[:2] {
 	case TagRegister:
 		d.Tag = TagRegister
 		m := &d.Register
-		*m = Register{}
 		var err error
 		var end int
 		off := 2
@@ -1321,7 +1315,6 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	case TagRegisterReply:
 		d.Tag = TagRegisterReply
 		m := &d.RegisterReply
-		*m = RegisterReply{}
 		var err error
 		var end int
 		off := 2
@@ -1340,7 +1333,6 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	case TagDeregister:
 		d.Tag = TagDeregister
 		m := &d.Deregister
-		*m = Deregister{}
 		var err error
 		var end int
 		off := 2
@@ -1355,7 +1347,6 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	case TagDeregisterReply:
 		d.Tag = TagDeregisterReply
 		m := &d.DeregisterReply
-		*m = DeregisterReply{}
 		var err error
 		var end int
 		off := 2
@@ -1374,7 +1365,6 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	case TagLocate:
 		d.Tag = TagLocate
 		m := &d.Locate
-		*m = Locate{}
 		var err error
 		var end int
 		off := 2
@@ -1401,7 +1391,7 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	case TagLocateReply:
 		d.Tag = TagLocateReply
 		m := &d.LocateReply
-		*m = LocateReply{}
+		*m = LocateReply{} // a branch sets only its fields
 		var err error
 		var end int
 		off := 2
@@ -1482,7 +1472,6 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	case TagAuthChallenge:
 		d.Tag = TagAuthChallenge
 		m := &d.AuthChallenge
-		*m = AuthChallenge{}
 		var err error
 		var end int
 		off := 2
@@ -1517,7 +1506,6 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 	case TagAuthProof:
 		d.Tag = TagAuthProof
 		m := &d.AuthProof
-		*m = AuthProof{}
 		var err error
 		var end int
 		off := 2
@@ -1562,7 +1550,7 @@ func (d *PLUMIDatagram) DecodeString(s string) error {
 		}
 		return nil
 	}
-	return inMessage(tagErr(s[:2], ""), "PLUMI", "")
+	return d.refuse(tagErr(s[:2], ""), "")
 }
 
 // refuse ends a DecodeString that failed: d holds no message.
