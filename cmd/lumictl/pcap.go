@@ -30,8 +30,11 @@ PLUMI are listed (as Wireshark's MI dissector does), so DNS and the rest of
 a capture's UDP traffic are skipped, whatever their port. TCP payloads are
 PMI streams, put together per direction and framed by the message lengths,
 so a message split over segments, or several in one segment, are still one
-line each. PMI has no port of its own, so every TCP stream but DNS's (port
-53) is read as PMI: other TCP traffic in a capture shows as PMI errors.
+line each. PMI has no port of its own, so a TCP connection is PMI if the
+first message one of its sides sent decodes as PMI, or the capture ends
+inside it after a PMI type and length digits (as Wireshark's MI dissector
+decides): other TCP traffic (HTTP, SSH, Redis, ...) is skipped. In a PMI
+connection a message that does not decode is listed with its error.
 
 Files are pcapng (tshark, dumpcap, Wireshark) or classic pcap (tcpdump -w),
 with IPv4 and IPv6. Exits 0 once every file was read, decode errors
@@ -129,7 +132,9 @@ func readCapture(file string) ([]capMessage, error) {
 // PMI messages. A datagram is PLUMI if it is to or from PLUMI's port, or
 // else if it decodes as PLUMI: the rule of the Wireshark dissector's
 // heuristic, so other protocols on other ports (DNS on a port of its own,
-// mDNS, ...) are not listed as failed PLUMI.
+// mDNS, ...) are not listed as failed PLUMI. PMI has no port: a TCP
+// connection is PMI if either of its streams opens as PMI (opensPMI), so
+// other TCP traffic is not listed either.
 func captureMessages(file string, pkts []pcap.Packet) []capMessage {
 	var out []capMessage
 	var tcp []pcap.Packet
@@ -159,14 +164,59 @@ func captureMessages(file string, pkts []pcap.Packet) []capMessage {
 		}
 		out = append(out, m)
 	}
-	for _, s := range pcap.TCPStreams(tcp) {
-		out = append(out, streamMessages(file, s)...)
+	streams := pcap.TCPStreams(tcp)
+	pmi := map[connection]bool{}
+	for _, s := range streams {
+		if opensPMI(s.Data) {
+			pmi[connectionOf(s)] = true
+		}
+	}
+	for _, s := range streams {
+		if pmi[connectionOf(s)] {
+			out = append(out, streamMessages(file, s)...)
+		}
 	}
 	// Stable: messages of one segment keep their order.
 	slices.SortStableFunc(out, func(a, b capMessage) int {
 		return cmp.Or(a.Time.Compare(b.Time), cmp.Compare(a.Index, b.Index))
 	})
 	return out
+}
+
+// connection is a TCP connection, its two ends in a fixed order, whichever
+// of them sent a stream.
+type connection [2]netip.AddrPort
+
+func connectionOf(s *pcap.Stream) connection {
+	if s.Src.Compare(s.Dst) > 0 {
+		return connection{s.Dst, s.Src}
+	}
+	return connection{s.Src, s.Dst}
+}
+
+// opensPMI reports whether a TCP stream that starts with data is PMI, by the
+// rule of the Wireshark dissector's heuristic: its first message decodes as
+// a PMI message, or the stream ends inside it (the capture stopped) after
+// bytes that can start one: a PMI type tag, then length digits. An HTTP
+// request, an SSH banner, a Redis command, or an inline one that starts
+// with a letter that is a PMI tag ("LLEN k"), is none of these. The
+// dissector also wants a message that opens a conversation (N); any PMI
+// message opens a stream here, so that a capture started in the middle of
+// a chat still lists it.
+func opensPMI(data []byte) bool {
+	_, err := wire.NewReader(bytes.NewReader(data)).ReadMessage()
+	if err == nil {
+		return true
+	}
+	if !errors.Is(err, io.ErrUnexpectedEOF) || !wire.IsPMITag(data) {
+		return false
+	}
+	for _, c := range data[wire.PMITagLen:min(len(data), wire.PMIHeaderLen)] {
+		if c < '0' || c > '9' {
+			return false
+		}
+	}
+	return true
 }
 
 // streamMessages reads one direction of a TCP connection as PMI messages.

@@ -217,6 +217,90 @@ func TestPcapDemo(t *testing.T) {
 	}
 }
 
+// TestPcapOtherTCP: PMI has no port, so a TCP connection is PMI only if
+// one of its sides opens with a PMI message, as Wireshark's dissector
+// decides. The node's metrics scraped over HTTP, a cluster's Redis (RESP,
+// and an inline command that starts with a PMI tag) and an SSH banner are
+// skipped without a line. In a chat a third message that does not decode
+// is an error line, the other side's messages are listed, and so is a
+// first message that does not decode when the other side's did.
+func TestPcapOtherTCP(t *testing.T) {
+	const (
+		scraper = "10.0.0.7:51000"
+		metrics = "10.0.0.9:9344"
+		client  = "10.0.0.9:52000"
+		redis   = "10.0.0.8:6379"
+		inline  = "10.0.0.9:52001"
+		sshC    = "10.0.0.7:53000"
+		sshD    = "10.0.0.9:22"
+		caller  = "10.0.0.3:50001"
+		callee  = "10.0.0.4:43100"
+		caller2 = "10.0.0.5:50002"
+		callee2 = "10.0.0.6:43101"
+	)
+	pkts := []testPacket{
+		{at: 0, tcp: true, src: scraper, dst: metrics, seq: 100, payload: "GET /metrics HTTP/1.1\r\nHost: 10.0.0.9:9344\r\n\r\n"},
+		{at: 100 * time.Microsecond, tcp: true, src: metrics, dst: scraper, seq: 900,
+			payload: "HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nContent-Length: 28\r\n\r\nlumi_node_registered_users 2\n"},
+		{at: time.Millisecond, tcp: true, src: client, dst: redis, seq: 10, payload: "*3\r\n$4\r\nHGET\r\n$8\r\nlumi:reg\r\n$2\r\nu1\r\n"},
+		{at: 1100 * time.Microsecond, tcp: true, src: redis, dst: client, seq: 20, payload: "$24\r\nnode-a 10.0.0.1:40000 60\r\n"},
+		{at: 1200 * time.Microsecond, tcp: true, src: inline, dst: redis, seq: 30, payload: "LLEN lumi:queue\r\n"},
+		{at: 1300 * time.Microsecond, tcp: true, src: redis, dst: inline, seq: 40, payload: ":0\r\n"},
+		{at: 1500 * time.Microsecond, tcp: true, src: sshD, dst: sshC, seq: 50, payload: "SSH-2.0-OpenSSH_9.6\r\n"},
+		{at: 2 * time.Millisecond, tcp: true, src: caller, dst: callee, seq: 1, payload: "N02u1"},
+		{at: 2100 * time.Microsecond, tcp: true, src: callee, dst: caller, seq: 1, payload: "N02u2"},
+		{at: 3 * time.Millisecond, tcp: true, src: caller, dst: callee, seq: 6, payload: "L02hiL03a\nbL02ok"},
+		{at: 4 * time.Millisecond, tcp: true, src: callee, dst: caller, seq: 6, payload: "L03bye"},
+		{at: 5 * time.Millisecond, tcp: true, src: caller2, dst: callee2, seq: 1, payload: "N02u3"},
+		{at: 5100 * time.Microsecond, tcp: true, src: callee2, dst: caller2, seq: 1, payload: "N02u\x01"},
+	}
+	want := `2024-01-02T03:04:05.125Z 10.0.0.3:50001 -> 10.0.0.4:43100 PMI N nick=u1
+2024-01-02T03:04:05.125Z 10.0.0.4:43100 -> 10.0.0.3:50001 PMI N nick=u2
+2024-01-02T03:04:05.126Z 10.0.0.3:50001 -> 10.0.0.4:43100 PMI L text=hi
+2024-01-02T03:04:05.126Z 10.0.0.3:50001 -> 10.0.0.4:43100 PMI error: PMI L: field "text" at offset 14: bad field: byte 0x0a not allowed; payload "L03a\nbL02ok"
+2024-01-02T03:04:05.127Z 10.0.0.4:43100 -> 10.0.0.3:50001 PMI L text=bye
+2024-01-02T03:04:05.128Z 10.0.0.5:50002 -> 10.0.0.6:43101 PMI N nick=u3
+2024-01-02T03:04:05.128Z 10.0.0.6:43101 -> 10.0.0.5:50002 PMI error: PMI N: field "nick" at offset 4: bad field: byte 0x01 not allowed; payload "N02u\x01"
+`
+	for _, cw := range captureWriters {
+		t.Run(cw.name, func(t *testing.T) {
+			path := writeCapture(t, cw, "other", pkts)
+			code, stdout, stderr := runLumictl("pcap", path)
+			if code != exitOK || stderr != "" {
+				t.Errorf("exit %d, stderr %q; want %d and nothing", code, stderr, exitOK)
+			}
+			if diff := cmp.Diff(want, stdout); diff != "" {
+				t.Errorf("output differs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
+// TestOpensPMI: the rows of the rule that tells a PMI connection from other
+// TCP traffic.
+func TestOpensPMI(t *testing.T) {
+	for _, tc := range []struct {
+		name, data string
+		want       bool
+	}{
+		{"a nickname", "N02u1", true},
+		{"a line, then more", "L02hiN", true},
+		{"a first message, then one that does not decode", "N02u1X02ab", true},
+		{"cut inside the first message", "N05ab", true},
+		{"cut inside the length", "N0", true},
+		{"cut after the tag", "L", true},
+		{"cut after a tag and a letter", "LL", false},
+		{"a PMI tag, no length", "LLEN lumi:queue\r\n", false},
+		{"a first message that does not decode", "N02\x01\x02N02u1", false},
+		{"unknown tag", "GET / HTTP/1.1\r\n", false},
+		{"a Redis array", "*1\r\n$4\r\nPING\r\n", false},
+	} {
+		if got := opensPMI([]byte(tc.data)); got != tc.want {
+			t.Errorf("%s: opensPMI(%q) = %v, want %v", tc.name, tc.data, got, tc.want)
+		}
+	}
+}
+
 func TestPcapJSON(t *testing.T) {
 	path := writePcap(t, "conv.pcap", testConversation)
 	code, stdout, _ := runLumictl("pcap", "-json", path)
