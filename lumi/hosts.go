@@ -29,6 +29,20 @@ func newHostsFile(path string) *hostsFile {
 	return &hostsFile{path: path}
 }
 
+// CheckHostsFile returns the error of reading the hosts file at path, a
+// Config.HostsFile that a user named, so that a program can refuse to start
+// with one it cannot read: a Resolver takes a missing or unreadable file
+// as one with no entries, as the hosts file may come and go while it runs.
+// It is nil for "" (DefaultHostsFile, which a system may lack) and "-"
+// (none).
+func CheckHostsFile(path string) error {
+	if path == "" || path == "-" {
+		return nil
+	}
+	_, err := os.ReadFile(path)
+	return err
+}
+
 // lookup returns the IPv4 address of name (a lower-case FQDN). A missing or
 // unreadable file simply has no entries: the hosts file is optional.
 func (h *hostsFile) lookup(name string) (netip.Addr, bool) {

@@ -1,7 +1,11 @@
 package lumi
 
 import (
+	"errors"
+	"io/fs"
 	"net/netip"
+	"path/filepath"
+	"syscall"
 	"testing"
 
 	"github.com/google/go-cmp/cmp"
@@ -37,6 +41,28 @@ func TestHostsFileMissingOrDisabled(t *testing.T) {
 	for _, path := range []string{"-", t.TempDir() + "/nonexistent"} {
 		if a, ok := newHostsFile(path).lookup("localhost."); ok {
 			t.Errorf("%s: lookup = %v, want nothing", path, a)
+		}
+	}
+}
+
+// TestCheckHostsFile: a hosts file a user names must be readable; the
+// default and none are never an error.
+func TestCheckHostsFile(t *testing.T) {
+	dir := t.TempDir()
+	for _, tc := range []struct {
+		name, path string
+		want       error // errors.Is
+	}{
+		{"a file", writeHosts(t, "10.0.0.1 bb.com\n"), nil},
+		{"an empty file", writeHosts(t, ""), nil},
+		{"the default", "", nil},
+		{"none", "-", nil},
+		{"missing", filepath.Join(dir, "none", "hosts"), fs.ErrNotExist},
+		{"a directory", dir, syscall.EISDIR},
+	} {
+		err := CheckHostsFile(tc.path)
+		if !errors.Is(err, tc.want) || (err == nil) != (tc.want == nil) {
+			t.Errorf("%s: CheckHostsFile(%q) = %v, want %v", tc.name, tc.path, err, tc.want)
 		}
 	}
 }

@@ -200,6 +200,9 @@ func run(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.
 	if err != nil {
 		return cannotStart(stderr, err)
 	}
+	if err := lumi.CheckHostsFile(*hosts); err != nil {
+		return cannotStart(stderr, fileerr.Flag("-hosts", *hosts, err))
+	}
 	var ops *opserver.Server
 	if *metricsAddr != "" {
 		if ops, err = opserver.Listen(*metricsAddr); err != nil {

@@ -16,11 +16,12 @@ const (
 	causeOwnAddress     plumi.CauseKind = "own_address"     // Addr: /call of one's own address
 	causeAddrFlag       plumi.CauseKind = "bad_addr_flag"   // Input, Field, Problem: -addr is no user@domain address
 	causeSecretFile     plumi.CauseKind = "secret_file"     // Input (the path), Sys
+	causeHostsFile      plumi.CauseKind = "hosts_file"      // Input (the path), Sys: -hosts names a file that cannot be read
 	causeAdvertiseFlag  plumi.CauseKind = "bad_advertise"   // Input, Sys: -advertise is no ip
 )
 
 // causeKinds are mi-agent's own kinds.
-var causeKinds = []plumi.CauseKind{causeUnknownCommand, causeUsage, causeOwnAddress, causeAddrFlag, causeSecretFile, causeAdvertiseFlag}
+var causeKinds = []plumi.CauseKind{causeUnknownCommand, causeUsage, causeOwnAddress, causeAddrFlag, causeSecretFile, causeHostsFile, causeAdvertiseFlag}
 
 // usages are the commands that take arguments, as they are used.
 var usages = map[string]string{"/call": "/call user@domain"}
@@ -155,6 +156,8 @@ func causeText(c plumi.Cause) (string, bool) {
 		s = fmt.Sprintf("-addr %q is not a user@domain address (%s: %s)", c.Input, c.Field, c.Problem)
 	case causeSecretFile:
 		s = "-secret-file " + c.Input + ": " + c.Sys
+	case causeHostsFile:
+		s = "-hosts " + c.Input + ": " + c.Sys
 	case causeAdvertiseFlag:
 		s = fmt.Sprintf("-advertise %q is not an ip address", c.Input)
 	default:

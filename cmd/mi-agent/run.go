@@ -407,6 +407,10 @@ func agentConfig(o options, logger *slog.Logger) (agent.Config, error) {
 		}
 		cfg.Node = ap
 	}
+	if err := lumi.CheckHostsFile(o.hosts); err != nil {
+		return cfg, agent.ErrBadCommand.With(plumi.Cause{Kind: causeHostsFile, Input: o.hosts, Sys: plumi.SysText(err)},
+			"bad command", fileerr.Flag("-hosts", o.hosts, err))
+	}
 	res, err := lumi.NewResolver(lumi.Config{DNSServer: o.dns, HostsFile: o.hosts, Logger: logger})
 	if err != nil {
 		return cfg, plumi.ErrDomainUnknown.With(plumi.Cause{Kind: agent.CauseNoResolver, Sys: plumi.SysText(err)}, "resolver", err)

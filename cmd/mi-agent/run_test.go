@@ -325,6 +325,7 @@ func TestErrorLines(t *testing.T) {
 		{"-addr", plumi.Cause{Kind: causeAddrFlag, Input: "nobody", Field: "user", Problem: "missing '@'"},
 			`-addr "nobody" is not a user@domain address (user: missing '@')`},
 		{"-secret-file", plumi.Cause{Kind: causeSecretFile, Input: "/s", Sys: "no such file or directory"}, "-secret-file /s: no such file or directory"},
+		{"-hosts", plumi.Cause{Kind: causeHostsFile, Input: "/h", Sys: "no such file or directory"}, "-hosts /h: no such file or directory"},
 		{"-advertise", plumi.Cause{Kind: causeAdvertiseFlag, Input: "x", Sys: "unable to parse IP"}, `-advertise "x" is not an ip address`},
 	}
 	said := map[plumi.CauseKind]bool{}

@@ -50,6 +50,8 @@ func TestFileErrorsNamed(t *testing.T) {
 	}{
 		{"secret file missing", append(base, "-log", "-", "-secret-file", filepath.Join(missing, "secret")), exitUsage,
 			"-secret-file " + filepath.Join(missing, "secret") + ": no such file or directory"},
+		{"hosts file missing", append(base, "-log", "-", "-hosts", filepath.Join(missing, "hosts")), exitUsage,
+			"-hosts " + filepath.Join(missing, "hosts") + ": no such file or directory"},
 		{"log folder missing", append(base, "-log", filepath.Join(missing, "p2p.log")), exitFail,
 			"-log " + filepath.Join(missing, "p2p.log") + ": no such file or directory"},
 	} {
