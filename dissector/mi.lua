@@ -157,18 +157,6 @@ local function rune_at(s, i, n)
   return r
 end
 
--- bad_utf8 is the offset (from 0) of the first byte of v that is not valid
--- UTF-8, or #v.
-local function bad_utf8(v)
-  local i = 1
-  while i <= #v do
-    local n = utf8_len(v, i, #v)
-    if n == 0 then return i - 1 end
-    i = i + n
-  end
-  return #v
-end
-
 -- byte_set turns {lo, hi} ranges into a set of bytes.
 local function byte_set(ranges)
   local set = {}
@@ -178,69 +166,114 @@ local function byte_set(ranges)
   return set
 end
 
--- denied_rune is the offset (from 0) and value of the first code point of
--- v, valid UTF-8, in the ascending {lo, hi} ranges rs (nil: none), or nil.
-local function denied_rune(rs, v)
-  if not rs then return nil end
-  local i = 1
-  while i <= #v do
-    local n = utf8_len(v, i, #v)
-    local r = rune_at(v, i, n)
-    for _, rg in ipairs(rs) do
-      if r < rg[1] then break end
-      if r <= rg[2] then return i - 1, r end
+-- The class of a byte in a text kind, as wire's byteClass has it (nil: the
+-- kind does not allow the byte).
+local PLAIN, UTF8, DOT = 1, 2, 3
+
+-- byte_class turns the {lo, hi} ranges of the bytes a text kind allows
+-- into the class of each: plain, part of UTF-8 (a byte over 0x7f of a utf8
+-- kind), or a host name's dot between labels.
+local function byte_class(ranges, utf8, host)
+  local class = {}
+  for _, r in ipairs(ranges) do
+    for c = r[1], r[2] do
+      if host and c == 46 then class[c] = DOT
+      elseif utf8 and c >= 0x80 then class[c] = UTF8
+      else class[c] = PLAIN end
     end
-    i = i + n
+  end
+  return class
+end
+
+-- rune_denied says whether the code point r is in the ascending {lo, hi}
+-- ranges rs (nil: none).
+local function rune_denied(rs, r)
+  if not rs then return false end
+  for _, rg in ipairs(rs) do
+    if r < rg[1] then return false end
+    if r <= rg[2] then return true end
+  end
+  return false
+end
+
+-- label_fault says what is wrong with the label s[a..b] (from 1) of a host
+-- name of kind k, or nil: empty, over k.label_max bytes, or starting or
+-- ending with a byte of k.edge.
+local function label_fault(k, s, a, b)
+  if b < a then return "an empty label" end
+  if b - a + 1 > k.label_max then return fmt("a label over %d bytes", k.label_max) end
+  if k.edge[byte(s, a)] or k.edge[byte(s, b)] then
+    return "a label starts or ends with a byte of " .. k.edge_text
   end
 end
 
+-- text_fault is the first fault of s[i..e] (from 1) as a value of text
+-- kind k, found in one pass over its bytes and their classes, as wire's
+-- textKind.scan finds it: a byte not allowed ends the pass; the first
+-- invalid UTF-8, denied code point and (for a host name, whose kind has
+-- label_max) bad label are kept, and rank in that order after it. It
+-- returns where the fault is (from 1) and why, or nil.
+local function text_fault(k, s, i, e)
+  local class = k.class
+  local bad_utf8, bad_rune, rune, bad_label, label_why
+  local start = i -- where the current label starts
+  while i <= e do
+    local c = byte(s, i)
+    local cl = class[c]
+    if cl == PLAIN then
+      i = i + 1
+    elseif cl == DOT then
+      if not bad_label then
+        label_why = label_fault(k, s, start, i - 1)
+        if label_why then bad_label = start end
+      end
+      i = i + 1
+      start = i
+    elseif not cl then
+      return i, "byte " .. quote_byte(c) .. " not allowed"
+    elseif bad_utf8 then
+      i = i + 1 -- once UTF-8 is broken, only the bytes are left to check
+    else
+      local n = utf8_len(s, i, e)
+      if n == 0 then
+        bad_utf8 = i
+        i = i + 1
+      else
+        if not bad_rune then
+          local r = rune_at(s, i, n)
+          if rune_denied(k.deny_runes, r) then bad_rune, rune = i, r end
+        end
+        for j = i + 1, i + n - 1 do
+          if not class[byte(s, j)] then return j, "byte " .. quote_byte(byte(s, j)) .. " not allowed" end
+        end
+        i = i + n
+      end
+    end
+  end
+  if k.label_max and not bad_label then
+    label_why = label_fault(k, s, start, e)
+    if label_why then bad_label = start end
+  end
+  if bad_utf8 then return bad_utf8, "invalid UTF-8" end
+  if bad_rune then return bad_rune, fmt("rune U+%04X not allowed", rune) end
+  if bad_label then return bad_label, "not a host name: " .. label_why end
+end
+
 -- text_decode applies a text kind's rules to s[off:limit]: its length,
--- then every byte, then UTF-8 and the code points it denies.
+-- then its bytes, UTF-8, code points and labels in one pass (text_fault).
 local function text_decode(k, s, off, limit)
   local n = limit - off
   if n < k.min then return nil, werr("bad_field", "", off, fmt("length %d, at least %d", n, k.min)) end
   if n > k.max then return nil, werr("too_long", "", off, fmt("length %d, limit %d", n, k.max)) end
-  for i = off, limit - 1 do
-    local c = byte(s, i + 1)
-    if not k.allowed[c] then return nil, werr("bad_field", "", i, "byte " .. quote_byte(c) .. " not allowed") end
-  end
-  local v = sub(s, off + 1, limit)
-  if k.utf8 then
-    local i = bad_utf8(v)
-    if i < n then return nil, werr("bad_field", "", off + i, "invalid UTF-8") end
-    local j, r = denied_rune(k.deny_runes, v)
-    if j then return nil, werr("bad_field", "", off + j, fmt("rune U+%04X not allowed", r)) end
-  end
-  return v
+  local at, why = text_fault(k, s, off + 1, limit)
+  if at then return nil, werr("bad_field", "", at - 1, why) end
+  return sub(s, off + 1, limit)
 end
 
--- bad_label is where (from 0) the first label of v that breaks a hostname
--- kind's rules starts, and why: an empty label, one over k.label_max bytes,
--- one that starts or ends with a byte of k.edge; nil when none does.
-local function bad_label(k, v)
-  local at = 1
-  while true do
-    local dot = string.find(v, ".", at, true)
-    local e = (dot or (#v + 1)) - 1
-    local n = e - at + 1
-    if n == 0 then return at - 1, "an empty label" end
-    if n > k.label_max then return at - 1, fmt("a label over %d bytes", k.label_max) end
-    if string.find(k.edge, sub(v, at, at), 1, true) or string.find(k.edge, sub(v, e, e), 1, true) then
-      return at - 1, "a label starts or ends with a byte of " .. k.edge
-    end
-    if not dot then return nil end
-    at = dot + 1
-  end
-end
-
--- hostname_decode is a text whose labels follow the kind's label and edge.
-local function hostname_decode(k, s, off, limit)
-  local v, err = text_decode(k, s, off, limit)
-  if err then return nil, err end
-  local i, why = bad_label(k, v)
-  if i then return nil, werr("bad_field", "", off + i, "not a host name: " .. why) end
-  return v
-end
+-- hostname_decode is text_decode: the kind of a host name has label_max,
+-- edge and edge_text, and a dot of class DOT, so text_fault checks its
+-- labels in the same pass as its bytes.
+local hostname_decode = text_decode
 
 -- scan_decimal reads a canonical decimal number of s[off:limit] up to the
 -- first byte that is not a digit: the number, where it stopped, and why it
@@ -322,19 +355,19 @@ local function codes_label(k, v) return fmt("%s (%d): %s", v.name, v.value, v.do
 
 local kinds = {}
 local function kind(name, doc, k) k.name, k.doc = name, doc; kinds[name] = k end
-kind("user", "the part of an address before @", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = true, allowed = byte_set({{33, 57}, {59, 63}, {65, 126}, {128, 255}}), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
-kind("domain", "the host name of the domain's node, e.g. bb.com or PC-c", {ftype = "STRING", width = 0, min = 1, max = 35, utf8 = false, allowed = byte_set({{45, 46}, {48, 57}, {65, 90}, {95, 95}, {97, 122}}), decode = hostname_decode, label_max = 63, edge = "-"})
+kind("user", "the part of an address before @", {ftype = "STRING", width = 0, min = 1, max = 35, class = byte_class({{33, 57}, {59, 63}, {65, 126}, {128, 255}}, true, false), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
+kind("domain", "the host name of the domain's node, e.g. bb.com or PC-c", {ftype = "STRING", width = 0, min = 1, max = 35, class = byte_class({{45, 46}, {48, 57}, {65, 90}, {95, 95}, {97, 122}}, false, true), label_max = 63, edge = byte_set({{45, 45}}), edge_text = "-", decode = hostname_decode})
 kind("addr", "an MI address user@domain", {ftype = "STRING", width = 0, max = 37, last = "domain", parts = {{field = "user", kind = "user", term = 64}, {lit = "@", after = "user", found = true}, {field = "domain", kind = "domain"}}, decode = struct_decode})
 kind("ip", "dotted-quad IPv4 address, decimal octets without leading zeros", {ftype = "IPv4", width = 0, decode = ipv4_decode, value = ipv4_value})
 kind("port", "TCP port, decimal without leading zeros", {ftype = "UINT16", width = 0, min = 1, max = 65535, decode = decimal_decode, value = decimal_value})
-kind("nick", "a nickname shown to the peer", {ftype = "STRING", width = 0, min = 1, max = 99, utf8 = true, allowed = byte_set({{32, 126}, {128, 255}}), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
-kind("line", "one line of conversation, without the line break", {ftype = "STRING", width = 0, min = 0, max = 99, utf8 = false, allowed = byte_set({{0, 9}, {11, 12}, {14, 255}}), decode = text_decode})
+kind("nick", "a nickname shown to the peer", {ftype = "STRING", width = 0, min = 1, max = 99, class = byte_class({{32, 126}, {128, 255}}, true, false), deny_runes = {{128, 159}, {1564, 1564}, {8206, 8207}, {8232, 8238}, {8294, 8297}}, decode = text_decode})
+kind("line", "one line of conversation, without the line break", {ftype = "STRING", width = 0, min = 0, max = 99, class = byte_class({{0, 9}, {11, 12}, {14, 255}}, false, false), decode = text_decode})
 kind("RegisterCode", "outcome of a registration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "registered: the node now reaches the user at the request's source address"}, [1] = {value = 1, name = "Refused", doc = "refused, for one of these reasons, which the reply does not tell apart: the address's domain is not the node's, or the user is not in its config; the user is online at another address whose agent answers the node's check (a PL for the user's own address), and then this source's PRs are refused for the node's locate wait; the registered agent registered again while that check was in flight; too many refused requests for the user from other addresses (PDs, takeover PRs, RLs that answer nothing) froze its registration; with the domain on several nodes, another node's registration of the user stands"}, [2] = {value = 2, name = "Denied", doc = "refused: the proof (PA) does not hold the user's secret"}}, vs = {[0] = "OK", [1] = "Refused", [2] = "Denied"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
 kind("DeregisterCode", "outcome of a deregistration", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "OK", doc = "deregistered: the user is now offline"}, [1] = {value = 1, name = "Refused", doc = "refused, for one of these reasons, which the reply does not tell apart: the address's domain is not the node's, or the user is not in its config; the PD does not come from the address the user registered from, or the user never registered; too many refused requests for the user from other addresses (PDs, takeover PRs, RLs that answer nothing) froze its registration; with the domain on several nodes, another node holds the user's registration, or its change stands"}, [2] = {value = 2, name = "Denied", doc = "refused: the proof (PA) does not hold the user's secret"}}, vs = {[0] = "OK", [1] = "Refused", [2] = "Denied"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
 kind("LocateCode", "outcome of a locate", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "Found", doc = "found: the ip and TCP port of the target's chat socket follow"}, [1] = {value = 1, name = "Busy", doc = "the target is in another conversation"}, [2] = {value = 2, name = "Unknown", doc = "the target user, or its domain, does not exist"}, [3] = {value = 3, name = "Offline", doc = "the target is offline"}}, vs = {[0] = "Found", [1] = "Busy", [2] = "Unknown", [3] = "Offline"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
 kind("AuthOp", "the request a proof is for", {ftype = "UINT8", width = 1, code = true, values = {[0] = {value = 0, name = "Register", doc = "a registration (PR), answered RR"}, [1] = {value = 1, name = "Deregister", doc = "a deregistration (PD), answered RD"}}, vs = {[0] = "Register", [1] = "Deregister"}, decode = codes_decode, value = codes_value, show = codes_show, label = codes_label})
-kind("nonce", "a challenge: 64 bits that only the node can make, as 16 lower-case hex digits", {ftype = "STRING", width = 0, min = 16, max = 16, utf8 = false, allowed = byte_set({{48, 57}, {97, 102}}), decode = text_decode})
-kind("mac", "a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits", {ftype = "STRING", width = 0, min = 32, max = 32, utf8 = false, allowed = byte_set({{48, 57}, {97, 102}}), decode = text_decode})
+kind("nonce", "a challenge: 64 bits that only the node can make, as 16 lower-case hex digits", {ftype = "STRING", width = 0, min = 16, max = 16, class = byte_class({{48, 57}, {97, 102}}, false, false), decode = text_decode})
+kind("mac", "a proof: the first 128 bits of HMAC-SHA256 as 32 lower-case hex digits", {ftype = "STRING", width = 0, min = 32, max = 32, class = byte_class({{48, 57}, {97, 102}}, false, false), decode = text_decode})
 
 -- The protocols and their messages: each message's fields in wire order and
 -- its decode plan (gen/spec/plan.go): head, then then_ if the if group's

@@ -105,7 +105,12 @@ type luaText struct {
 
 func (t luaText) funcs() []string { return t.files }
 
-func (t luaText) entry(k *spec.Kind) string {
+func (t luaText) entry(k *spec.Kind) string { return textEntry(k, t.decode, false, "") }
+
+// textEntry is the entry of a text kind: its byte classes (text.lua's
+// byte_class, from the ranges it allows) and code points, and what more
+// a base adds.
+func textEntry(k *spec.Kind, decode string, host bool, more string) string {
 	runes := ""
 	if len(k.DenyRunes) > 0 {
 		var rs []string
@@ -114,15 +119,20 @@ func (t luaText) entry(k *spec.Kind) string {
 		}
 		runes = ", deny_runes = {" + strings.Join(rs, ", ") + "}"
 	}
-	return fmt.Sprintf("{ftype = \"STRING\", width = 0, min = %d, max = %d, utf8 = %v, allowed = byte_set(%s)%s, decode = %s}",
-		k.Min, k.Max, k.UTF8, luaRanges(&k.Allowed), runes, t.decode)
+	return fmt.Sprintf("{ftype = \"STRING\", width = 0, min = %d, max = %d, class = byte_class(%s, %v, %v)%s%s, decode = %s}",
+		k.Min, k.Max, luaRanges(&k.Allowed), k.UTF8, host, runes, more, decode)
 }
 
 // luaHostname is a text with the label rules of a hostname kind.
 type luaHostname struct{ luaText }
 
 func (h luaHostname) entry(k *spec.Kind) string {
-	return strings.TrimSuffix(h.luaText.entry(k), "}") + fmt.Sprintf(", label_max = %d, edge = %s}", k.Label, luaString(k.Edge))
+	var edge [256]bool
+	for i := 0; i < len(k.Edge); i++ {
+		edge[k.Edge[i]] = true
+	}
+	more := fmt.Sprintf(", label_max = %d, edge = byte_set(%s), edge_text = %s", k.Label, luaRanges(&edge), luaString(k.Edge))
+	return textEntry(k, h.decode, true, more)
 }
 
 // luaIPv4 is a dotted quad; the tree gets an Address.

@@ -33,15 +33,3 @@ local function rune_at(s, i, n)
   for j = i + 1, i + n - 1 do r = r * 64 + byte(s, j) - 128 end
   return r
 end
-
--- bad_utf8 is the offset (from 0) of the first byte of v that is not valid
--- UTF-8, or #v.
-local function bad_utf8(v)
-  local i = 1
-  while i <= #v do
-    local n = utf8_len(v, i, #v)
-    if n == 0 then return i - 1 end
-    i = i + n
-  end
-  return #v
-end
