@@ -9,10 +9,15 @@
 // the line splitter.
 //
 // Encoders append to the caller's buffer and allocate nothing when it has
-// room. Decoders take the whole message, keep no reference to the input, and
-// return an *Error naming the field, the offset and the reason, matching
-// one of the Err* sentinels with errors.Is. Decoding is canonical: whatever
-// decodes re-encodes to the same bytes.
+// room. Decoders take the whole message and return an *Error naming the
+// field, the offset and the reason, matching one of the Err* sentinels
+// with errors.Is. Decode([]byte) keeps no reference to its input: it reads
+// it in place and copies it once if it decodes and has text to keep;
+// DecodeString of a reused PLUMIDatagram or PMIFrame allocates nothing, its
+// fields being substrings of its input; a refusal allocates its *Error
+// alone. A text field is checked in one pass over a table of its kind's
+// bytes (kinds.go). Decoding is canonical: whatever decodes re-encodes to
+// the same bytes.
 package wire
 
 //go:generate go run ../gen -spec ../spec/mi.spec -root ..
