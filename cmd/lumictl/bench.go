@@ -3,12 +3,15 @@ package main
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"flag"
 	"fmt"
 	"io"
+	"io/fs"
 	"net"
 	"net/netip"
 	"os"
+	"os/exec"
 	"os/signal"
 	"path/filepath"
 	"slices"
@@ -17,6 +20,7 @@ import (
 	"syscall"
 	"time"
 
+	"mi/internal/fileerr"
 	"mi/internal/loadgen"
 	"mi/internal/procstat"
 	"mi/internal/supervise"
@@ -259,7 +263,7 @@ func (b *bench) workDir() (string, error) {
 	}
 	dir, err := os.MkdirTemp(b.o.logdir, "lumictl-bench-")
 	if err != nil {
-		return "", err
+		return "", logdirError(err, b.o.logdir)
 	}
 	b.dir = dir
 	fs := procstat.FSType(dir)
@@ -272,6 +276,33 @@ func (b *bench) workDir() (string, error) {
 	}
 	fmt.Fprintf(b.info, "files: %s (%s)%s\n", dir, fs, note)
 	return dir, nil
+}
+
+// logdirError is err, os.MkdirTemp's in dir, named after -logdir when the
+// flag gave dir: a failure to make bench's directory in it is said as
+// dir's ("-logdir /ro: permission denied"), not as that of a pattern the
+// user never wrote.
+func logdirError(err error, dir string) error {
+	if dir == "" {
+		return err
+	}
+	var pe *fs.PathError
+	if errors.As(err, &pe) && (pe.Path == dir || filepath.Dir(pe.Path) == filepath.Clean(dir)) {
+		err = &fs.PathError{Op: pe.Op, Path: dir, Err: pe.Err}
+	}
+	return fileerr.Flag("-logdir", dir, err)
+}
+
+// spawnError is err, supervise.Start's for the binary at path, named after
+// -spawn when the binary could not be run at all ("-spawn PATH: no such
+// file or directory"); a binary that ran and failed is said as before.
+func spawnError(err error, path string) error {
+	var pe *fs.PathError
+	var ee *exec.Error
+	if errors.As(err, &pe) && pe.Path == path || errors.As(err, &ee) && ee.Name == path {
+		return fileerr.Flag("-spawn", path, err)
+	}
+	return err
 }
 
 // cleanup stops every server bench started and removes its directory.
@@ -383,7 +414,7 @@ func (b *bench) spawnNode(ctx context.Context, name, domain string, users []stri
 	// on all the same, but log that its console input ended.
 	p, err := supervise.Start(ctx, supervise.Config{Path: b.o.spawn, Args: args, OutputFile: filepath.Join(dir, "node-"+name+".out"), Stdin: true})
 	if err != nil {
-		return nil, fmt.Errorf("node %s: %w", name, err)
+		return nil, fmt.Errorf("node %s: %w", name, spawnError(err, b.o.spawn))
 	}
 	addr, err := p.Ready().Addr()
 	if err != nil {

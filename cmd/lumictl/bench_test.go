@@ -17,6 +17,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/go-cmp/cmp"
+
 	"mi/internal/loadgen"
 	"mi/wire"
 )
@@ -279,15 +281,33 @@ func TestBenchSpawn(t *testing.T) {
 }
 
 // TestBenchSpawnFails: a node that does not start is an error, and
-// nothing is left running.
+// nothing is left running; a binary that cannot be run, or a directory
+// bench cannot work in, is named by its flag and its path.
 func TestBenchSpawnFails(t *testing.T) {
-	for _, bin := range []string{filepath.Join(t.TempDir(), "missing"), "/bin/false"} {
-		if _, err := os.Stat(bin); bin == "/bin/false" && err != nil {
-			continue
+	dir := t.TempDir()
+	missing := filepath.Join(dir, "missing")
+	plain := filepath.Join(dir, "plain") // not executable
+	if err := os.WriteFile(plain, []byte("not a program\n"), 0o644); err != nil {
+		t.Fatal(err)
+	}
+	for _, tc := range []struct {
+		name, spawn, logdir string
+		want                string // stderr
+	}{
+		{"binary missing", missing, dir, "lumictl bench: node a: -spawn " + missing + ": no such file or directory\n"},
+		{"binary not executable", plain, dir, "lumictl bench: node a: -spawn " + plain + ": permission denied\n"},
+		{"logdir missing", plain, filepath.Join(missing, "logs"), "lumictl bench: -logdir " + filepath.Join(missing, "logs") + ": no such file or directory\n"},
+		{"logdir a file", plain, plain, "lumictl bench: -logdir " + plain + ": not a directory\n"},
+	} {
+		code, stdout, stderr := runBench(t, "-spawn", tc.spawn, "-logdir", tc.logdir, "-echo", "-d", "100ms", "-rounds", "1")
+		if diff := cmp.Diff(tc.want, stderr); diff != "" || code != exitFailed {
+			t.Errorf("%s: exit %d, want %d; stderr (-want +got):\n%s\nstdout:\n%s", tc.name, code, exitFailed, diff, stdout)
 		}
-		code, stdout, stderr := runBench(t, "-spawn", bin, "-echo", "-d", "100ms", "-rounds", "1")
-		if code != exitFailed || !strings.Contains(stderr, "node a") {
-			t.Errorf("%s: exit %d\n%s%s", bin, code, stdout, stderr)
+	}
+	if _, err := os.Stat("/bin/false"); err == nil {
+		code, stdout, stderr := runBench(t, "-spawn", "/bin/false", "-echo", "-d", "100ms", "-rounds", "1")
+		if code != exitFailed || !strings.Contains(stderr, "node a: exited before it was ready") {
+			t.Errorf("/bin/false: exit %d\n%s%s", code, stdout, stderr)
 		}
 	}
 }
