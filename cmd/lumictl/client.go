@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"time"
 
+	"mi/internal/fileerr"
 	"mi/lumi"
 	"mi/plumi"
 	"mi/wire"
@@ -71,6 +72,9 @@ ends.`
 // go to stderr, for the operator.
 func (f *clientFlags) client(ctx context.Context, stderr io.Writer, addr wire.Address) (*plumi.Client, error) {
 	log := slog.New(slog.NewTextHandler(stderr, nil))
+	if err := lumi.CheckHostsFile(f.hosts); err != nil {
+		return nil, usagef("%v", fileerr.Flag("-hosts", f.hosts, err))
+	}
 	res, err := lumi.NewResolver(lumi.Config{DNSServer: f.dns, HostsFile: f.hosts, Logger: log})
 	if err != nil {
 		return nil, usagef("%v", err)

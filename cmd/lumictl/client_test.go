@@ -54,6 +54,7 @@ func TestClientCommands(t *testing.T) {
 		{"locate offline", []string{"locate", "laura@bb.com", "pau@cc.org"}, &wire.LocateReply{Code: wire.LocateOffline, From: from, To: to}, 6, "", "offline: "},
 		{"no answer", []string{"locate", "laura@bb.com", "pau@cc.org"}, nil, 7, "", "node_timeout: "},
 		{"bad address", []string{"locate", "laura", "pau@cc.org"}, nil, exitUsage, "", "FROM \"laura\""},
+		{"missing -hosts", []string{"register", "-hosts", "/nonexistent/hosts", "laura@bb.com"}, nil, exitUsage, "", "-hosts /nonexistent/hosts: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {

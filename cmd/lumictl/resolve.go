@@ -16,6 +16,7 @@ import (
 	"unicode/utf16"
 	"unicode/utf8"
 
+	"mi/internal/fileerr"
 	"mi/lumi"
 )
 
@@ -127,6 +128,9 @@ func resolveMain(e *env, o resolveOptions, domain string) error {
 	// The resolver's warnings (records over its caps) are for the
 	// operator reading this run, on its stderr.
 	log := slog.New(slog.NewTextHandler(e.stderr, nil))
+	if err := lumi.CheckHostsFile(o.hosts); err != nil {
+		return usagef("%v", fileerr.Flag("-hosts", o.hosts, err))
+	}
 	res, err := lumi.NewResolver(lumi.Config{Peers: o.peers, DNSServer: o.dns, HostsFile: o.hosts, Timeout: o.timeout, Logger: log})
 	if err != nil {
 		return usagef("%v", err)

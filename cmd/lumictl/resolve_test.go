@@ -213,6 +213,7 @@ func TestResolveFailures(t *testing.T) {
 		{"bad -timeout", zone, []string{"-timeout", "0s", "bb.com"}, exitUsage, "lumictl resolve: -timeout 0s"},
 		{"bad -peer", zone, []string{"-peer", "bb.com", "bb.com"}, exitUsage, `invalid value "bb.com" for flag -peer`},
 		{"bad -dns", zone, []string{"-dns", "[::1", "bb.com"}, exitUsage, "lumictl resolve: lumi: bad resolver config"},
+		{"missing -hosts", zone, []string{"-hosts", "/nonexistent/hosts", "bb.com"}, exitUsage, "lumictl resolve: -hosts /nonexistent/hosts: no such file or directory"},
 	}
 	for _, tt := range tests {
 		t.Run(tt.name, func(t *testing.T) {
