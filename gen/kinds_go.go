@@ -104,9 +104,13 @@ func goRunes(rs []spec.RuneRange) string {
 func goTextKind(g w, k *spec.Kind, host bool) {
 	n := lower(k.GoName())
 	class := byteClasses(k, host)
-	printable := true
-	for c := 0x20; c < 0x7f; c++ {
-		printable = printable && class[c] == cPlain
+	printable, plainElse := true, false
+	for c := range class {
+		if c >= 0x20 && c < 0x7f {
+			printable = printable && class[c] == cPlain
+		} else {
+			plainElse = plainElse || class[c]&cPlain != 0
+		}
 	}
 	g.p("// %sText is what a %s may hold.", n, k.Name)
 	g.p("var %sText = textKind{", n)
@@ -114,6 +118,9 @@ func goTextKind(g w, k *spec.Kind, host bool) {
 	g.p("class: &%sClass,", n)
 	if printable {
 		g.p("printable: true,")
+		if plainElse {
+			g.p("plainElse: true,")
+		}
 	}
 	if len(k.DenyRunes) > 0 {
 		g.p("runes: %sRunes,", n)

@@ -31,6 +31,7 @@ type textKind struct {
 	min, max  int
 	class     *byteClass
 	printable bool    // every printable ASCII byte is plain: the fast path tests eight bytes at once
+	plainElse bool    // a byte that is not printable ASCII is plain too: a value may pass the table where it fails the printable test
 	runes     runeSet // code points denied (utf8 kinds)
 	label     int     // a host name's longest label; 0: not a host name
 	edge      string  // a host name's edge bytes, for the reason
@@ -38,16 +39,18 @@ type textKind struct {
 
 // check returns nil if v keeps the rules of t, or else the error of the
 // field named field at offset off that says the first rule v breaks. The
-// common case, plain bytes (and good labels), takes one quick pass, eight
-// bytes at a time (the last eight overlapping the eight before), or a byte
-// at a time under eight; scan takes over at the first eight bytes that
-// are not all plain.
+// common case, plain bytes, takes one quick pass without a branch per
+// byte: under eight bytes the AND of their classes, else eight bytes at a
+// time (the last eight overlapping the eight before), as printable ASCII
+// when the kind allows it all, or as the AND of their classes; scan looks
+// again at a value that fails it.
 func (t *textKind) check(v string, field string, off int) error {
 	if len(v) < t.min || len(v) > t.max {
 		return t.refuse(v, field, off)
 	}
-	if len(v) < 8 {
-		c, all := t.class, cPlain
+	c, last := t.class, len(v)-8
+	if last < 0 {
+		all := cPlain
 		for _, b := range []byte(v) {
 			all &= c[b]
 		}
@@ -57,27 +60,23 @@ func (t *textKind) check(v string, field string, off int) error {
 		return nil
 	}
 	if t.printable {
-		i := 0
-		for ; i+16 <= len(v) && printable16(word(v, i), word(v, i+8)); i += 16 {
+		var bad uint64
+		for i := 0; i < last; i += 8 {
+			bad |= unprintable(word(v, i))
 		}
-		for ; i+8 <= len(v); i += 8 {
-			if !printable8(word(v, i)) && !t.plain8(v[i:i+8]) {
-				return t.rest(v, i, field, off)
-			}
+		if bad|unprintable(word(v, last)) == 0 {
+			return nil
 		}
-		if i < len(v) && !printable8(word(v, len(v)-8)) && !t.plain8(v[len(v)-8:]) {
-			return t.rest(v, len(v)-8, field, off)
-		}
-		return nil
-	}
-	i := 0
-	for ; i+8 <= len(v); i += 8 {
-		if !t.plain8(v[i : i+8]) {
-			return t.rest(v, i, field, off)
+		if !t.plainElse {
+			return t.rest(v, 0, field, off)
 		}
 	}
-	if i < len(v) && !t.plain8(v[len(v)-8:]) {
-		return t.rest(v, len(v)-8, field, off)
+	all := cPlain
+	for i := 0; i < last; i += 8 {
+		all &= and8(c, v[i:i+8])
+	}
+	if all&and8(c, v[last:]) == 0 {
+		return t.rest(v, 0, field, off)
 	}
 	return nil
 }
@@ -165,11 +164,10 @@ func (t *textKind) checkHost(v string, field string, off int) error {
 	return nil
 }
 
-// plain8 reports whether the eight bytes of v are all plain.
-func (t *textKind) plain8(v string) bool {
-	c := t.class
+// and8 is the AND of the classes of the eight bytes of v.
+func and8(c *byteClass, v string) uint8 {
 	_ = v[7]
-	return c[v[0]]&c[v[1]]&c[v[2]]&c[v[3]]&c[v[4]]&c[v[5]]&c[v[6]]&c[v[7]]&cPlain != 0
+	return c[v[0]] & c[v[1]] & c[v[2]] & c[v[3]] & c[v[4]] & c[v[5]] & c[v[6]] & c[v[7]]
 }
 
 // scan checks v from v[i] to the end, knowing the bytes before it plain
@@ -177,69 +175,70 @@ func (t *textKind) plain8(v string) bool {
 // at once; the first invalid UTF-8, denied code point and bad label are
 // kept until the end, since a byte not allowed after them outranks them.
 func (t *textKind) scan(v string, i int) fault {
-	badUTF8, badRune := fault{at: -1}, fault{at: -1}
-	badLabel := fault{at: -1}
-	start := 0 // where the current label starts
+	c := t.class
+	badUTF8, badRune, badLabel := -1, -1, -1
+	var r rune      // the code point at badRune
+	var label uint8 // what is wrong at badLabel
+	start := 0      // where the current label starts
 	for i < len(v) {
-		c := t.class[v[i]]
-		switch {
-		case c&cPlain != 0:
+		switch b := c[v[i]]; {
+		case b&cPlain != 0:
 			i++
-		case c&cDot != 0:
-			if badLabel.at < 0 {
-				badLabel = t.labelFault(v, start, i)
+		case b&cDot != 0:
+			if badLabel < 0 {
+				badLabel, label = t.labelFault(v, start, i)
 			}
 			i++
 			start = i
-		case c&cUTF8 == 0:
+		case b&cUTF8 == 0:
 			return fault{faultByte, i, 0}
-		case badUTF8.at >= 0:
+		case badUTF8 >= 0:
 			i++ // once UTF-8 is broken, only the bytes are left to check
 		default:
-			var r rune
+			var rr rune
 			var n int
 			if b := v[i]; b >= 0xc2 && b <= 0xdf && i+1 < len(v) && v[i+1]&0xc0 == 0x80 {
-				r, n = rune(b&0x1f)<<6|rune(v[i+1]&0x3f), 2 // the common two-byte form, read here
-			} else if r, n = utf8.DecodeRuneInString(v[i:]); r == utf8.RuneError && n == 1 {
-				badUTF8 = fault{faultUTF8, i, 0}
+				rr, n = rune(b&0x1f)<<6|rune(v[i+1]&0x3f), 2 // the common two-byte form, read here
+			} else if rr, n = utf8.DecodeRuneInString(v[i:]); rr == utf8.RuneError && n == 1 {
+				badUTF8 = i
 				i++
 				continue
 			}
-			if badRune.at < 0 && t.runes.has(r) {
-				badRune = fault{faultRune, i, r}
+			if badRune < 0 && t.runes.has(rr) {
+				badRune, r = i, rr
 			}
 			for j := i + 1; j < i+n; j++ {
-				if t.class[v[j]] == 0 {
+				if c[v[j]] == 0 {
 					return fault{faultByte, j, 0}
 				}
 			}
 			i += n
 		}
 	}
-	if t.label > 0 && badLabel.at < 0 {
-		badLabel = t.labelFault(v, start, len(v))
+	if t.label > 0 && badLabel < 0 {
+		badLabel, label = t.labelFault(v, start, len(v))
 	}
 	switch {
-	case badUTF8.at >= 0:
-		return badUTF8
-	case badRune.at >= 0:
-		return badRune
+	case badUTF8 >= 0:
+		return fault{faultUTF8, badUTF8, 0}
+	case badRune >= 0:
+		return fault{faultRune, badRune, r}
 	}
-	return badLabel
+	return fault{label, badLabel, 0}
 }
 
 // labelFault says what is wrong with the label v[start:end] of a host
-// name, at its start.
-func (t *textKind) labelFault(v string, start, end int) fault {
+// name, at its start, or returns -1 and faultNone.
+func (t *textKind) labelFault(v string, start, end int) (int, uint8) {
 	switch {
 	case end == start:
-		return fault{faultEmptyLabel, start, 0}
+		return start, faultEmptyLabel
 	case end-start > t.label:
-		return fault{faultLongLabel, start, 0}
+		return start, faultLongLabel
 	case (t.class[v[start]]|t.class[v[end-1]])&cEdge != 0:
-		return fault{faultEdge, start, 0}
+		return start, faultEdge
 	}
-	return fault{at: -1}
+	return -1, faultNone
 }
 
 // word is the eight bytes of s at i as a little-endian number: one load.
@@ -249,19 +248,14 @@ func word(s string, i int) uint64 {
 		uint64(s[4])<<32 | uint64(s[5])<<40 | uint64(s[6])<<48 | uint64(s[7])<<56
 }
 
-// printable8 reports whether the eight bytes of x are all printable ASCII
-// (0x20 to 0x7e): no high bit, none below 0x20, none 0x7f. A byte that
-// borrows in a subtraction is itself out of range, so a borrow into its
-// neighbour changes nothing of the verdict.
-func printable8(x uint64) bool {
+// unprintable has the high bit of each byte of x that is not printable
+// ASCII (0x20 to 0x7e) set, and maybe of bytes above it: x's own high
+// bits, a borrow below 0x20, and 0x7f, which the XOR makes 0 and the
+// subtraction borrows from. A byte that borrows is itself out of range,
+// so a borrow into its neighbour changes nothing of whether any is.
+func unprintable(x uint64) uint64 {
 	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	return (x|(x-0x20*ones)|((x^0x7f*ones)-ones))&highs == 0
-}
-
-// printable16 is printable8 of x and y at once.
-func printable16(x, y uint64) bool {
-	const ones, highs = 0x0101010101010101, 0x8080808080808080
-	return (x|y|(x-0x20*ones)|(y-0x20*ones)|((x^0x7f*ones)-ones)|((y^0x7f*ones)-ones))&highs == 0
+	return (x | (x - 0x20*ones) | ((x ^ 0x7f*ones) - ones)) & highs
 }
 
 // scanIPv4 reads a dotted quad from s[off:limit] in one pass, each octet

@@ -326,6 +326,7 @@ var lineText = textKind{
 	min: 0, max: 99,
 	class:     &lineClass,
 	printable: true,
+	plainElse: true,
 }
 
 // lineClass is the class of each byte in a line: 0 not allowed, 1 plain,
