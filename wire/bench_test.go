@@ -766,7 +766,16 @@ func TestRefusalAllocs(t *testing.T) {
 	}
 	var d wire.PLUMIDatagram
 	var f wire.PMIFrame
-	for _, inv := range wiregen.Invalids {
+	invalids := append([]wiregen.Invalid{
+		// the longest reasons, in a struct's field: a host name's edge
+		// and empty label, a code point, a decimal over its max
+		{Proto: "PLUMI", Input: "PLu1@PC-c:u2@-bb"},
+		{Proto: "PLUMI", Input: "PLu1@PC-c:u2@bb."},
+		{Proto: "PLUMI", Input: "PRu\U0010ffff\u202e@bb"},
+		{Proto: "PLUMI", Input: "RL0a@b.c:d@e.f:1.2.3.4:99999"},
+		{Proto: "PMI", Input: "N03\xff\xfe\xfd"},
+	}, wiregen.Invalids...)
+	for _, inv := range invalids {
 		s, b := inv.Input, []byte(inv.Input)
 		decode, decodeString := d.Decode, d.DecodeString
 		if inv.Proto == "PMI" {

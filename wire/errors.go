@@ -33,7 +33,7 @@ type Error struct {
 	// text holds the bytes of Reason and of a dotted Field as long as they
 	// fit, so that a decoder's refusal allocates its Error and nothing
 	// else; n of them are in use. They never change once written.
-	text [96]byte
+	text [64]byte
 	n    int
 }
 
