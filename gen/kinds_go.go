@@ -130,8 +130,12 @@ func goTextKind(g w, k *spec.Kind, host bool) {
 		g.p("edge: %q,", k.Edge)
 	}
 	g.p("}\n")
-	g.p("// %sClass is the class of each byte in a %s: 0 not allowed, 1 plain,", n, k.Name)
-	g.p("// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.")
+	legend := "0 not allowed, 1 plain, 2 part of UTF-8"
+	if host {
+		legend += ", 4 a dot between labels,\n// +8 no label starts or ends with it"
+	}
+	g.p("// %sClass is the class of each byte in a %s (wire's byteClass):", n, k.Name)
+	g.p("// %s.", legend)
 	g.p("var %sClass = byteClass{", n)
 	for row := 0; row < 256; row += 16 {
 		var cells []string

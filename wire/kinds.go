@@ -55,7 +55,7 @@ func (t *textKind) check(v string, field string, off int) error {
 			all &= c[b]
 		}
 		if all == 0 {
-			return t.rest(v, 0, field, off)
+			return t.rest(v, field, off)
 		}
 		return nil
 	}
@@ -68,7 +68,7 @@ func (t *textKind) check(v string, field string, off int) error {
 			return nil
 		}
 		if !t.plainElse {
-			return t.rest(v, 0, field, off)
+			return t.rest(v, field, off)
 		}
 	}
 	all := cPlain
@@ -76,14 +76,15 @@ func (t *textKind) check(v string, field string, off int) error {
 		all &= and8(c, v[i:i+8])
 	}
 	if all&and8(c, v[last:]) == 0 {
-		return t.rest(v, 0, field, off)
+		return t.rest(v, field, off)
 	}
 	return nil
 }
 
-// rest is check of v from v[i] on, the bytes before it plain.
-func (t *textKind) rest(v string, i int, field string, off int) error {
-	if t.scan(v, i).at < 0 {
+// rest is check of a value the quick pass did not take: valid UTF-8 and
+// code points, or a fault, which scan tells apart.
+func (t *textKind) rest(v string, field string, off int) error {
+	if t.scan(v).at < 0 {
 		return nil
 	}
 	return t.refuse(v, field, off)
@@ -102,7 +103,7 @@ func (t *textKind) refuse(v string, field string, off int) error {
 	case len(v) > t.max:
 		return sizeErr(ErrTooLong, field, off, len(v), t.max)
 	}
-	f := t.scan(v, 0)
+	f := t.scan(v)
 	at := off + f.at
 	switch f.what {
 	case faultNone:
@@ -157,7 +158,7 @@ func (t *textKind) checkHost(v string, field string, off int) error {
 			continue
 		}
 		if i < len(v) && c[v[i]]&cDot == 0 || i == start || i-start > t.label || (c[v[start]]|c[v[i-1]])&cEdge != 0 {
-			return t.rest(v, 0, field, off)
+			return t.rest(v, field, off)
 		}
 		start = i + 1
 	}
@@ -170,12 +171,12 @@ func and8(c *byteClass, v string) uint8 {
 	return c[v[0]] & c[v[1]] & c[v[2]] & c[v[3]] & c[v[4]] & c[v[5]] & c[v[6]] & c[v[7]]
 }
 
-// scan checks v from v[i] to the end, knowing the bytes before it plain
-// and none a dot, and returns its first fault. A byte not allowed ends it
-// at once; the first invalid UTF-8, denied code point and bad label are
-// kept until the end, since a byte not allowed after them outranks them.
-func (t *textKind) scan(v string, i int) fault {
-	c := t.class
+// scan checks v in one pass over its bytes and returns its first fault. A
+// byte not allowed ends it at once; the first invalid UTF-8, denied code
+// point and bad label are kept until the end, since a byte not allowed
+// after them outranks them.
+func (t *textKind) scan(v string) fault {
+	c, i := t.class, 0
 	badUTF8, badRune, badLabel := -1, -1, -1
 	var r rune      // the code point at badRune
 	var label uint8 // what is wrong at badLabel
@@ -197,8 +198,8 @@ func (t *textKind) scan(v string, i int) fault {
 		default:
 			var rr rune
 			var n int
-			if b := v[i]; b >= 0xc2 && b <= 0xdf && i+1 < len(v) && v[i+1]&0xc0 == 0x80 {
-				rr, n = rune(b&0x1f)<<6|rune(v[i+1]&0x3f), 2 // the common two-byte form, read here
+			if lead := v[i]; lead >= 0xc2 && lead <= 0xdf && i+1 < len(v) && v[i+1]&0xc0 == 0x80 {
+				rr, n = rune(lead&0x1f)<<6|rune(v[i+1]&0x3f), 2 // the common two-byte form, read here
 			} else if rr, n = utf8.DecodeRuneInString(v[i:]); rr == utf8.RuneError && n == 1 {
 				badUTF8 = i
 				i++

@@ -43,8 +43,8 @@ var userText = textKind{
 	runes: userRunes,
 }
 
-// userClass is the class of each byte in a user: 0 not allowed, 1 plain,
-// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+// userClass is the class of each byte in a user (wire's byteClass):
+// 0 not allowed, 1 plain, 2 part of UTF-8.
 var userClass = byteClass{
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
@@ -89,8 +89,9 @@ var domainText = textKind{
 	edge:  "-",
 }
 
-// domainClass is the class of each byte in a domain: 0 not allowed, 1 plain,
-// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+// domainClass is the class of each byte in a domain (wire's byteClass):
+// 0 not allowed, 1 plain, 2 part of UTF-8, 4 a dot between labels,
+// +8 no label starts or ends with it.
 var domainClass = byteClass{
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
@@ -283,8 +284,8 @@ var nickText = textKind{
 	runes:     nickRunes,
 }
 
-// nickClass is the class of each byte in a nick: 0 not allowed, 1 plain,
-// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+// nickClass is the class of each byte in a nick (wire's byteClass):
+// 0 not allowed, 1 plain, 2 part of UTF-8.
 var nickClass = byteClass{
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
@@ -329,8 +330,8 @@ var lineText = textKind{
 	plainElse: true,
 }
 
-// lineClass is the class of each byte in a line: 0 not allowed, 1 plain,
-// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+// lineClass is the class of each byte in a line (wire's byteClass):
+// 0 not allowed, 1 plain, 2 part of UTF-8.
 var lineClass = byteClass{
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 0, 1, 1, 0, 1, 1, // 0x00
 	1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, 1, // 0x10
@@ -685,8 +686,8 @@ var nonceText = textKind{
 	class: &nonceClass,
 }
 
-// nonceClass is the class of each byte in a nonce: 0 not allowed, 1 plain,
-// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+// nonceClass is the class of each byte in a nonce (wire's byteClass):
+// 0 not allowed, 1 plain, 2 part of UTF-8.
 var nonceClass = byteClass{
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
@@ -729,8 +730,8 @@ var macText = textKind{
 	class: &macClass,
 }
 
-// macClass is the class of each byte in a mac: 0 not allowed, 1 plain,
-// 2 part of UTF-8, 4 a dot between labels, +8 no label starts or ends with it.
+// macClass is the class of each byte in a mac (wire's byteClass):
+// 0 not allowed, 1 plain, 2 part of UTF-8.
 var macClass = byteClass{
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x00
 	0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, // 0x10
