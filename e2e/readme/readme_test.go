@@ -51,7 +51,8 @@ import (
 	"time"
 
 	"github.com/google/go-cmp/cmp"
-	"golang.org/x/sys/unix"
+
+	"mi/internal/ptytest"
 )
 
 // readmePath is README.md, from this package's directory.
@@ -462,7 +463,7 @@ func TestReadmeCommands(t *testing.T) {
 	if err != nil {
 		t.Skipf("README.md's commands need go: %v", err)
 	}
-	master, slave := openPTY(t)
+	master, slave := ptytest.Open(t, 50, 160)
 
 	root, err := filepath.Abs("../..")
 	if err != nil {
@@ -804,33 +805,6 @@ func portFree(port int) error {
 	}
 	l.Close()
 	return nil
-}
-
-// openPTY returns a new pseudo-terminal's master and slave.
-func openPTY(t *testing.T) (master, slave *os.File) {
-	t.Helper()
-	master, err := os.OpenFile("/dev/ptmx", os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Skipf("no pseudo-terminals to type README.md's commands on: %v", err)
-	}
-	t.Cleanup(func() { master.Close() })
-	fd := int(master.Fd())
-	if err := unix.IoctlSetPointerInt(fd, unix.TIOCSPTLCK, 0); err != nil {
-		t.Fatal(err)
-	}
-	n, err := unix.IoctlGetInt(fd, unix.TIOCGPTN)
-	if err != nil {
-		t.Fatal(err)
-	}
-	slave, err = os.OpenFile("/dev/pts/"+strconv.Itoa(n), os.O_RDWR|syscall.O_NOCTTY, 0)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { slave.Close() })
-	if err := unix.IoctlSetWinsize(int(slave.Fd()), unix.TIOCSWINSZ, &unix.Winsize{Row: 50, Col: 160}); err != nil {
-		t.Fatal(err)
-	}
-	return master, slave
 }
 
 // killSession kills every process of session sid, the terminal's: the
