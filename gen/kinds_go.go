@@ -116,7 +116,10 @@ func goTextKind(g w, k *spec.Kind, host bool) {
 	g.p("var %sText = textKind{", n)
 	g.p("min: %d, max: %d,", k.Min, k.Max)
 	g.p("class: &%sClass,", n)
-	if printable {
+	switch few := denied(class); {
+	case !host && len(few) >= 1 && len(few) <= 3:
+		g.p("few: %q,", few)
+	case printable:
 		g.p("printable: true,")
 		if plainElse {
 			g.p("plainElse: true,")
@@ -145,6 +148,22 @@ func goTextKind(g w, k *spec.Kind, host bool) {
 		g.p("%s, // %#02x", strings.Join(cells, ", "), row)
 	}
 	g.p("}")
+}
+
+// denied lists the bytes of class 0 if every other byte is plain, or
+// returns "" if a byte is of another class (UTF-8, a dot).
+func denied(class [256]uint8) string {
+	var few []byte
+	for c, b := range class {
+		switch b {
+		case 0:
+			few = append(few, byte(c))
+		case cPlain:
+		default:
+			return ""
+		}
+	}
+	return string(few)
 }
 
 // The bits of a byte's class, as wire's kinds.go names them.

@@ -32,6 +32,7 @@ type textKind struct {
 	class     *byteClass
 	printable bool    // every printable ASCII byte is plain: the fast path tests eight bytes at once
 	plainElse bool    // a byte that is not printable ASCII is plain too: a value may pass the table where it fails the printable test
+	few       string  // when the kind denies 1 to 3 bytes and allows every other as plain: those bytes, which the fast path looks for eight bytes at a time
 	runes     runeSet // code points denied (utf8 kinds)
 	label     int     // a host name's longest label; 0: not a host name
 	edge      string  // a host name's edge bytes, for the reason
@@ -48,6 +49,7 @@ func (t *textKind) check(v string, field string, off int) error {
 	if len(v) < t.min || len(v) > t.max {
 		return t.refuse(v, field, off)
 	}
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
 	c, last := t.class, len(v)-8
 	if last < 0 {
 		all := cPlain
@@ -58,6 +60,20 @@ func (t *textKind) check(v string, field string, off int) error {
 			return t.rest(v, field, off)
 		}
 		return nil
+	}
+	if t.few != "" && t.few[len(t.few)-1] < 0x80 {
+		// A value with no byte under the greatest denied one plus one
+		// holds none of them (a line: none under 0x0e, so no CR, no LF).
+		n := ones * uint64(t.few[len(t.few)-1]+1)
+		var low uint64
+		for i := 0; i < last; i += 8 {
+			x := word(v, i)
+			low |= (x - n) &^ x
+		}
+		if x := word(v, last); (low|(x-n)&^x)&highs == 0 {
+			return nil
+		}
+		return t.checkFew(v, field, off)
 	}
 	if t.printable {
 		var bad uint64
@@ -79,6 +95,33 @@ func (t *textKind) check(v string, field string, off int) error {
 		return t.rest(v, field, off)
 	}
 	return nil
+}
+
+// checkFew is check, at least eight bytes, of a kind that denies only the
+// bytes of t.few: any of them, eight bytes at a time.
+func (t *textKind) checkFew(v string, field string, off int) error {
+	const ones = 0x0101010101010101
+	last := len(v) - 8
+	a := ones * uint64(t.few[0])
+	b := ones * uint64(t.few[min(1, len(t.few)-1)]) // a byte twice is as good as once
+	c := ones * uint64(t.few[len(t.few)-1])
+	var hit uint64
+	for i := 0; i < last; i += 8 {
+		x := word(v, i)
+		hit |= zeroByte(x^a) | zeroByte(x^b) | zeroByte(x^c)
+	}
+	x := word(v, last)
+	if hit|zeroByte(x^a)|zeroByte(x^b)|zeroByte(x^c) != 0 {
+		return t.rest(v, field, off)
+	}
+	return nil
+}
+
+// zeroByte is not 0 if a byte of x is 0: its high bit marks the first
+// (a borrow may mark bytes above it, never below).
+func zeroByte(x uint64) uint64 {
+	const ones, highs = 0x0101010101010101, 0x8080808080808080
+	return (x - ones) &^ x & highs
 }
 
 // rest is check of a value the quick pass did not take: valid UTF-8 and

@@ -325,9 +325,8 @@ func CheckLine(v string) error { return checkLine(v, "line", 0) }
 // lineText is what a line may hold.
 var lineText = textKind{
 	min: 0, max: 99,
-	class:     &lineClass,
-	printable: true,
-	plainElse: true,
+	class: &lineClass,
+	few:   "\n\r",
 }
 
 // lineClass is the class of each byte in a line (wire's byteClass):
