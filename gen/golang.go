@@ -143,6 +143,20 @@ func pow10(d int) int {
 	return n
 }
 
+// classBits writes what holds wire's byteClass bits to the values the
+// generator writes its tables with: a constant index out of range does not
+// compile, so kinds.go and kinds_go.go cannot drift apart unseen.
+func classBits(g w) {
+	g.p("\n// The byteClass bits the tables below were written with: if wire's")
+	g.p("// kinds.go gives them other values, this file does not compile.")
+	for _, c := range []struct {
+		name string
+		bit  int
+	}{{"cPlain", cPlain}, {"cUTF8", cUTF8}, {"cDot", cDot}, {"cEdge", cEdge}} {
+		g.p("var _ = [1]struct{}{}[%s-%d]", c.name, c.bit)
+	}
+}
+
 func genKinds(b *bytes.Buffer, s *spec.Spec) {
 	imports := []string{"errors", "net/netip", "strconv", "strings", "unicode/utf8"}
 	if slices.ContainsFunc(s.Kinds, func(k *spec.Kind) bool { return k.Base == spec.DNSName }) {
@@ -157,6 +171,7 @@ func genKinds(b *bytes.Buffer, s *spec.Spec) {
 	g.p("var _ = utf8.ValidString")
 	g.p("var _ netip.Addr")
 	g.p("var _ = strconv.Itoa")
+	classBits(g)
 	for _, k := range s.Kinds {
 		g.p("\n// Kind %s (%s): %s.", k.Name, k.Base, k.Doc)
 		goOf(k).write(g, k)
