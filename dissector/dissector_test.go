@@ -39,19 +39,6 @@ var decoders = map[string]func([]byte) (wire.Message, error){
 	"PLUMI": wire.DecodePLUMI,
 }
 
-// classes maps the wire package's sentinels to the spec's error classes.
-var classes = []struct {
-	err   error
-	class string
-}{
-	{wire.ErrTruncated, "truncated"},
-	{wire.ErrTooLong, "too_long"},
-	{wire.ErrUnknownType, "unknown_type"},
-	{wire.ErrBadField, "bad_field"},
-	{wire.ErrBadSeparator, "bad_separator"},
-	{wire.ErrTrailing, "trailing"},
-}
-
 // tshark returns the tshark command, or skips the test when it is not
 // installed (fails under CI=true, where it must be).
 func tshark(t *testing.T) string {
@@ -147,11 +134,9 @@ func fromWire(s *spec.Spec, p *spec.Protocol, b []byte) msg {
 			m.Err = &refusal{Class: "not a *wire.Error: " + err.Error()}
 			return m
 		}
-		class := "unknown sentinel " + e.Err.Error()
-		for _, c := range classes {
-			if errors.Is(err, c.err) {
-				class = c.class
-			}
+		class := wire.ErrorClass(err)
+		if class == "" {
+			class = "unknown sentinel " + e.Err.Error()
 		}
 		m.Err = &refusal{class, e.Field, e.Offset}
 		return m

@@ -28,17 +28,26 @@ var model = func() *spec.Spec {
 	return s
 }()
 
-// classOf names the spec's error class of a wire error.
-func classOf(err error) string {
-	for class, s := range map[string]error{
-		"truncated": wire.ErrTruncated, "too_long": wire.ErrTooLong, "unknown_type": wire.ErrUnknownType,
-		"bad_field": wire.ErrBadField, "bad_separator": wire.ErrBadSeparator, "trailing": wire.ErrTrailing,
-	} {
-		if errors.Is(err, s) {
-			return class
+// TestErrorClassesOfTheSpec: every invalid input of the spec is refused
+// with an error whose wire.ErrorClass is the class it names, and every
+// class the spec knows is among them, so ErrorClass names each.
+func TestErrorClassesOfTheSpec(t *testing.T) {
+	seen := map[string]bool{}
+	decode := map[string]func([]byte) (wire.Message, error){"PMI": wire.DecodePMI, "PLUMI": wire.DecodePLUMI}
+	for _, m := range model.Messages {
+		for _, in := range m.Invalid {
+			_, err := decode[m.Proto.Name]([]byte(in.Input))
+			if got := wire.ErrorClass(err); got != in.Err {
+				t.Errorf("%s %q: ErrorClass %q, the spec says %q", m.Tag, in.Input, got, in.Err)
+			}
+			seen[in.Err] = true
 		}
 	}
-	return "?"
+	for _, class := range spec.ErrNames {
+		if !seen[class] {
+			t.Errorf("no invalid input of the spec is refused as %s", class)
+		}
+	}
 }
 
 // agreeWithModel checks one input of protocol proto against the model.
@@ -62,7 +71,7 @@ func agreeWithModel(t interface {
 	case err != nil:
 		var e *wire.Error
 		errors.As(err, &e)
-		got := spec.WireError{Class: classOf(err), Field: e.Field, Offset: e.Offset}
+		got := spec.WireError{Class: wire.ErrorClass(err), Field: e.Field, Offset: e.Offset}
 		want := spec.WireError{Class: merr.Class, Field: merr.Field, Offset: merr.Offset}
 		if got != want {
 			t.Fatalf("%q: generated decoder says %v; the model says %v", in, err, merr)
@@ -134,7 +143,7 @@ func agreeOnKind(t *testing.T, kind, in string, err error) {
 		checkErr(t, []byte(in), err)
 		var e *wire.Error
 		errors.As(err, &e)
-		got := spec.WireError{Class: classOf(err), Field: e.Field, Offset: e.Offset}
+		got := spec.WireError{Class: wire.ErrorClass(err), Field: e.Field, Offset: e.Offset}
 		want := spec.WireError{Class: merr.Class, Field: merr.Field, Offset: merr.Offset}
 		if got != want {
 			t.Fatalf("kind %s, %q: wire says %v; the model says %v", kind, in, err, merr)

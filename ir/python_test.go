@@ -167,7 +167,7 @@ func goAnswer(proto string, b []byte) string {
 	if _, err := decode(b); err != nil {
 		var e *wire.Error
 		errors.As(err, &e)
-		return fmt.Sprintf("err %s %s %d", classOf(err), e.Field, e.Offset)
+		return fmt.Sprintf("err %s %s %d", wire.ErrorClass(err), e.Field, e.Offset)
 	}
 	// The wire package's messages are Go values; the fields' bytes come
 	// from the model, which the fuzz tests hold to the wire package.
@@ -197,17 +197,4 @@ func protocol(name string) *spec.Protocol {
 		}
 	}
 	panic("no protocol " + name)
-}
-
-// classOf names the spec's error class of a wire error.
-func classOf(err error) string {
-	for class, s := range map[string]error{
-		"truncated": wire.ErrTruncated, "too_long": wire.ErrTooLong, "unknown_type": wire.ErrUnknownType,
-		"bad_field": wire.ErrBadField, "bad_separator": wire.ErrBadSeparator, "trailing": wire.ErrTrailing,
-	} {
-		if errors.Is(err, s) {
-			return class
-		}
-	}
-	return "?"
 }

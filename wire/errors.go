@@ -21,6 +21,28 @@ var (
 	ErrAbsent       = errors.New("field must be empty") // encoding: a field set that its condition excludes
 )
 
+// ErrorClass is the name of err's class as the spec's invalid inputs give
+// it (truncated, too_long, unknown_type, bad_field, bad_separator,
+// trailing), or "" for an error of none: what a tool or a test compares
+// with the spec, or with another decoder's verdict.
+func ErrorClass(err error) string {
+	switch {
+	case errors.Is(err, ErrTruncated):
+		return "truncated"
+	case errors.Is(err, ErrTooLong):
+		return "too_long"
+	case errors.Is(err, ErrUnknownType):
+		return "unknown_type"
+	case errors.Is(err, ErrBadField):
+		return "bad_field"
+	case errors.Is(err, ErrBadSeparator):
+		return "bad_separator"
+	case errors.Is(err, ErrTrailing):
+		return "trailing"
+	}
+	return ""
+}
+
 // Error says which field of which message was refused, where, and why.
 type Error struct {
 	Proto  string // "PMI" or "PLUMI"
