@@ -48,17 +48,8 @@ func luaData(b *bytes.Buffer, s *spec.Spec) {
 		fmt.Fprintf(b, "  {name = %s, doc = %s, transport = %s, port = %d, taglen = %d, digits = %d, max = %d,\n",
 			q(p.Name), q(p.Doc), q(p.Transport), p.Port, p.TagLen, p.LengthDigits, p.Max)
 		var openers []string
-		seen := map[string]bool{}
-		for _, sq := range s.Sequences {
-			if sq.Proto == p && len(sq.Steps) > 0 && !seen[sq.Steps[0].Msg.Tag] {
-				seen[sq.Steps[0].Msg.Tag] = true
-				openers = append(openers, q(sq.Steps[0].Msg.Tag))
-			}
-		}
-		if len(openers) == 0 {
-			for _, m := range s.MessagesOf(p) {
-				openers = append(openers, q(m.Tag))
-			}
+		for _, m := range s.Openers(p) {
+			openers = append(openers, q(m.Tag))
 		}
 		fmt.Fprintf(b, "   openers = {%s},\n", strings.Join(openers, ", "))
 		var titles []string

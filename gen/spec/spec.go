@@ -296,3 +296,21 @@ func (s *Spec) MessagesOf(p *Protocol) []*Message {
 	}
 	return out
 }
+
+// Openers are the messages a conversation of p starts with, as the spec's
+// sequences of p show (the first step of each, in spec order, once each);
+// every message of p when no sequence shows one. A dissector or a capture
+// reader that meets p off its port takes a stream for p only when it opens
+// with one of them.
+func (s *Spec) Openers(p *Protocol) []*Message {
+	var out []*Message
+	for _, sq := range s.Sequences {
+		if sq.Proto == p && len(sq.Steps) > 0 && !slices.Contains(out, sq.Steps[0].Msg) {
+			out = append(out, sq.Steps[0].Msg)
+		}
+	}
+	if len(out) == 0 {
+		return s.MessagesOf(p)
+	}
+	return out
+}
