@@ -135,9 +135,13 @@ func genDecode(g w, m *spec.Message, ctx *goCtx) {
 			constName(p, "Max"), p.Name, t)
 	}
 	g.p("s := view(b)")
-	g.p("if err := m.decode(s); err != nil { return inMessage(err, %q, Tag%s) }", p.Name, t)
 	if hasText(m) {
+		// A refusal leaves what was decoded before it in place, over b,
+		// which the caller may reuse: it goes.
+		g.p("if err := m.decode(s); err != nil { *m = %s{}; return inMessage(err, %q, Tag%s) }", t, p.Name, t)
 		g.p("m.own(s, string(b))")
+	} else {
+		g.p("if err := m.decode(s); err != nil { return inMessage(err, %q, Tag%s) }", p.Name, t)
 	}
 	g.p("return nil")
 	g.p("}\n")
@@ -220,6 +224,25 @@ func genOwn(g w, m *spec.Message) {
 		g.p("%s = rebase(%s, from, to)", x, x)
 	}
 	g.p("}")
+}
+
+// genForget writes forget, which Decode calls on a refusal: the message
+// the input's tag named may hold text decoded before the refusal, over
+// the caller's bytes, which the caller may reuse; forget clears it.
+func genForget(g w, p *spec.Protocol, ms []*spec.Message) {
+	u := unionName(p)
+	g.p("// forget clears the message of s's tag, refused: its text may point")
+	g.p("// into the bytes s is a view of.")
+	g.p("func (d *%s) forget(s string) {", u)
+	g.p("if len(s) < %d { return }", p.TagLen)
+	g.p("switch s[:%d] {", p.TagLen)
+	for _, m := range ms {
+		if hasText(m) {
+			g.p("case Tag%[1]s: d.%[1]s = %[1]s{}", m.GoType)
+		}
+	}
+	g.p("}")
+	g.p("}\n")
 }
 
 // badPrefix is the condition under which the input s has no length
@@ -339,7 +362,7 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("// for the text of the message, if it has any.")
 	g.p("func (d *%s) Decode(b []byte) error {", u)
 	g.p("s := view(b)")
-	g.p("if err := d.DecodeString(s); err != nil { return err }")
+	g.p("if err := d.DecodeString(s); err != nil { d.forget(s); return err }")
 	g.p("switch d.Tag {")
 	for _, m := range ms {
 		if hasText(m) {
@@ -349,6 +372,7 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("}")
 	g.p("return nil")
 	g.p("}\n")
+	genForget(g, p, ms)
 	genDecodeString(g, p, ms)
 	g.p("// Message returns the message d holds, or nil.")
 	g.p("func (d *%s) Message() Message {", u)

@@ -80,6 +80,7 @@ func (m *Nick) check() error {
 func (m *Nick) Decode(b []byte) error {
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = Nick{}
 		return inMessage(err, "PMI", TagNick)
 	}
 	m.own(s, string(b))
@@ -164,6 +165,7 @@ func (m *Line) check() error {
 func (m *Line) Decode(b []byte) error {
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = Line{}
 		return inMessage(err, "PMI", TagLine)
 	}
 	m.own(s, string(b))
@@ -218,6 +220,7 @@ type PMIFrame struct {
 func (d *PMIFrame) Decode(b []byte) error {
 	s := view(b)
 	if err := d.DecodeString(s); err != nil {
+		d.forget(s)
 		return err
 	}
 	switch d.Tag {
@@ -227,6 +230,20 @@ func (d *PMIFrame) Decode(b []byte) error {
 		d.Line.own(s, string(b))
 	}
 	return nil
+}
+
+// forget clears the message of s's tag, refused: its text may point
+// into the bytes s is a view of.
+func (d *PMIFrame) forget(s string) {
+	if len(s) < 1 {
+		return
+	}
+	switch s[:1] {
+	case TagNick:
+		d.Nick = Nick{}
+	case TagLine:
+		d.Line = Line{}
+	}
 }
 
 // DecodeString is Decode of a string. The fields of d are substrings of
@@ -399,6 +416,7 @@ func (m *Register) Decode(b []byte) error {
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = Register{}
 		return inMessage(err, "PLUMI", TagRegister)
 	}
 	m.own(s, string(b))
@@ -552,6 +570,7 @@ func (m *Deregister) Decode(b []byte) error {
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = Deregister{}
 		return inMessage(err, "PLUMI", TagDeregister)
 	}
 	m.own(s, string(b))
@@ -715,6 +734,7 @@ func (m *Locate) Decode(b []byte) error {
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = Locate{}
 		return inMessage(err, "PLUMI", TagLocate)
 	}
 	m.own(s, string(b))
@@ -857,6 +877,7 @@ func (m *LocateReply) Decode(b []byte) error {
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = LocateReply{}
 		return inMessage(err, "PLUMI", TagLocateReply)
 	}
 	m.own(s, string(b))
@@ -1020,6 +1041,7 @@ func (m *AuthChallenge) Decode(b []byte) error {
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = AuthChallenge{}
 		return inMessage(err, "PLUMI", TagAuthChallenge)
 	}
 	m.own(s, string(b))
@@ -1146,6 +1168,7 @@ func (m *AuthProof) Decode(b []byte) error {
 	}
 	s := view(b)
 	if err := m.decode(s); err != nil {
+		*m = AuthProof{}
 		return inMessage(err, "PLUMI", TagAuthProof)
 	}
 	m.own(s, string(b))
@@ -1267,6 +1290,7 @@ type PLUMIDatagram struct {
 func (d *PLUMIDatagram) Decode(b []byte) error {
 	s := view(b)
 	if err := d.DecodeString(s); err != nil {
+		d.forget(s)
 		return err
 	}
 	switch d.Tag {
@@ -1284,6 +1308,28 @@ func (d *PLUMIDatagram) Decode(b []byte) error {
 		d.AuthProof.own(s, string(b))
 	}
 	return nil
+}
+
+// forget clears the message of s's tag, refused: its text may point
+// into the bytes s is a view of.
+func (d *PLUMIDatagram) forget(s string) {
+	if len(s) < 2 {
+		return
+	}
+	switch s[:2] {
+	case TagRegister:
+		d.Register = Register{}
+	case TagDeregister:
+		d.Deregister = Deregister{}
+	case TagLocate:
+		d.Locate = Locate{}
+	case TagLocateReply:
+		d.LocateReply = LocateReply{}
+	case TagAuthChallenge:
+		d.AuthChallenge = AuthChallenge{}
+	case TagAuthProof:
+		d.AuthProof = AuthProof{}
+	}
 }
 
 // DecodeString is Decode of a string. The fields of d are substrings of
