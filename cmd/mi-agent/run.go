@@ -607,10 +607,9 @@ func shown(e agent.Event) agent.Event {
 // characters (C0, DEL, C1), format characters such as the bidi overrides,
 // the line and paragraph separators, and bytes that are not UTF-8. The
 // spec keeps only CR and LF out of a line, so a peer's line may hold any
-// of these. A format character that joins the character before it into
-// one (the zero width joiner of 👨‍👩‍👧, the tags of a regional flag) is
-// part of what is shown, and stays, unless it is a bidi control, which
-// turns text around wherever it is.
+// of these. A format character that is part of how an emoji is drawn
+// (the zero width joiner of 👨‍👩‍👧, the tags of a subdivision flag) stays
+// (joins).
 func inert(s string) string {
 	var b strings.Builder
 	state := -1
@@ -622,7 +621,7 @@ func inert(s string) string {
 			switch {
 			case r == utf8.RuneError && n <= 1, r < utf8.RuneSelf && unicode.IsControl(r):
 				fmt.Fprintf(&b, "\\x%02x", cluster[i])
-			case unicode.Is(unicode.Cf, r) && i > 0 && !isBidiControl(r):
+			case i > 0 && joins(cluster, r):
 				b.WriteString(cluster[i : i+n])
 			case unicode.IsControl(r) || unicode.Is(unicode.Cf, r) || unicode.In(r, unicode.Zl, unicode.Zp):
 				fmt.Fprintf(&b, "\\u%04x", r)
@@ -635,10 +634,20 @@ func inert(s string) string {
 	return b.String()
 }
 
-// isBidiControl reports whether r is one of Unicode's bidi controls
-// (UAX #9): the marks, embeddings, overrides and isolates.
-func isBidiControl(r rune) bool {
-	return r == 0x061c || r == 0x200e || r == 0x200f || r >= 0x202a && r <= 0x202e || r >= 0x2066 && r <= 0x2069
+// joins reports whether r, a code point inside cluster after its first,
+// is part of how an emoji is drawn: a zero width joiner in a cluster that
+// starts with a symbol (👨‍👩‍👧), or a tag character in a subdivision flag
+// (🏴 then tags). Anywhere else such a character is invisible, and may
+// carry hidden text, so it is escaped.
+func joins(cluster string, r rune) bool {
+	first, _ := utf8.DecodeRuneInString(cluster)
+	switch {
+	case r == 0x200d:
+		return unicode.Is(unicode.So, first)
+	case r >= 0xe0020 && r <= 0xe007f:
+		return first == 0x1f3f4
+	}
+	return false
 }
 
 // fail reports an error that no agent reported: as an error event.

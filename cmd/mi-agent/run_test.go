@@ -113,12 +113,14 @@ func TestInert(t *testing.T) {
 		{"line\u2028sep\u2029", `line\u2028sep\u2029`},
 		{"caf\xe9 \xff", `caf\xe9 \xff`},
 		{"\ufffd is a character", "\ufffd is a character"},
-		// A joiner inside a character is shown; alone, or a bidi
-		// control anywhere, it is not.
+		// A joiner inside an emoji is shown, tags inside a flag too;
+		// after a letter or alone they are not, nor a bidi control.
 		{"family 👨\u200d👩\u200d👧", "family 👨\u200d👩\u200d👧"},
 		{"flag 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f", "flag 🏴\U000e0067\U000e0062\U000e0073\U000e0063\U000e0074\U000e007f"},
 		{"\u200dalone", `\u200dalone`},
-		{"a\u200d\u202eb", "a\u200d" + `\u202eb`},
+		{"a\u200d\u202eb", `a\u200d\u202eb`},
+		{"👨\u200d\u202e👩", "👨\u200d" + `\u202e` + "👩"},
+		{"a\U000e0068\U000e0069", `a\ue0068\ue0069`},
 		{"x\u0301\u2066y", "x\u0301" + `\u2066y`},
 	}
 	var got, want []string
