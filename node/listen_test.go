@@ -69,13 +69,7 @@ func TestJoinerRefused(t *testing.T) {
 		{"127.0.0.2", false}, // another address: datagrams for the node's never reach it
 	} {
 		t.Run(tc.joiner, func(t *testing.T) {
-			// The port: one free on every address tried.
-			free, err := net.ListenUDP("udp4", &net.UDPAddr{})
-			if err != nil {
-				t.Fatal(err)
-			}
-			port := free.LocalAddr().(*net.UDPAddr).Port
-			free.Close()
+			port := unassignedPort(t)
 			pc, err := lc.ListenPacket(context.Background(), "udp4", fmt.Sprintf("%s:%d", tc.joiner, port))
 			if err != nil {
 				t.Skipf("the joiner cannot bind: %v", err)
@@ -94,4 +88,21 @@ func TestJoinerRefused(t *testing.T) {
 			}
 		})
 	}
+}
+
+// unassignedPort is a UDP port free on every address now, below the range
+// the kernel draws ports from: between finding it free and binding it, no
+// other test's socket (whose port the kernel draws) can take it, which one
+// found by binding port 0 and closing the socket could not promise.
+func unassignedPort(t *testing.T) int {
+	t.Helper()
+	lo := int(ephemeralPorts()[0])
+	for p := lo - 1; p > lo-2000 && p > 1024; p-- {
+		if c, err := net.ListenUDP("udp4", &net.UDPAddr{Port: p}); err == nil {
+			c.Close()
+			return p
+		}
+	}
+	t.Skipf("no free UDP port below %d", lo)
+	return 0
 }
