@@ -60,11 +60,13 @@ compat:
 	$(GO) run ./gen -spec spec/mi.spec -compat "$$old" -compat-name "$$ref:spec/mi.spec"
 
 # fuzz runs every target for FUZZTIME, two at a time where the machine has
-# the cores for it (one worker each on two cores), through .ci/fuzz.
+# the cores for it (one worker each on two cores), through .ci/fuzz, each
+# new interesting input minimized for at most FUZZMINTIME.
 CORES     := $(shell nproc 2>/dev/null || echo 1)
 FUZZJOBS  ?= $(shell [ $(CORES) -ge 2 ] && echo 2 || echo 1)
+FUZZMINTIME ?= 2s
 fuzz:
-	@FUZZTIME='$(FUZZTIME)' JOBS='$(FUZZJOBS)' PAR=$$(( $(CORES) / $(FUZZJOBS) > 0 ? $(CORES) / $(FUZZJOBS) : 1 )) GO='$(GO)' ./.ci/fuzz $(FUZZ_TARGETS)
+	@FUZZTIME='$(FUZZTIME)' MINTIME='$(FUZZMINTIME)' JOBS='$(FUZZJOBS)' PAR=$$(( $(CORES) / $(FUZZJOBS) > 0 ? $(CORES) / $(FUZZJOBS) : 1 )) GO='$(GO)' ./.ci/fuzz $(FUZZ_TARGETS)
 
 # fuzz-keep copies the inputs that fuzz runs found interesting, which go
 # test keeps in its cache only, into each target's testdata/fuzz, where
