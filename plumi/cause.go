@@ -109,45 +109,25 @@ func CauseOf(err error) Cause {
 // MarshalJSON writes the cause as one object: "kind", then the facts that
 // are set, in snake_case, Wait in milliseconds ("wait_ms").
 func (c Cause) MarshalJSON() ([]byte, error) {
-	type fact struct {
-		name string
-		v    any
-		set  bool
-	}
-	facts := []fact{
-		{"kind", string(c.Kind), true},
-		{"addr", c.Addr, c.Addr != ""},
-		{"domain", c.Domain, c.Domain != ""},
-		{"node", c.Node, c.Node != ""},
-		{"server", c.Server, c.Server != ""},
-		{"rcode", c.Rcode, c.Rcode != ""},
-		{"tag", c.Tag, c.Tag != ""},
-		{"attempt", c.Attempt, c.Attempt != 0},
-		{"attempts", c.Attempts, c.Attempts != 0},
-		{"wait_ms", c.Wait.Milliseconds(), c.Wait != 0},
-		{"peer", c.Peer, c.Peer != ""},
-		{"remote", c.Remote, c.Remote != ""},
-		{"input", c.Input, c.Input != ""},
-		{"field", c.Field, c.Field != ""},
-		{"problem", c.Problem, c.Problem != ""},
-		{"sys", c.Sys, c.Sys != ""},
-	}
-	b := []byte{'{'}
-	for _, f := range facts {
-		if !f.set {
-			continue
-		}
-		if len(b) > 1 {
-			b = append(b, ',')
-		}
-		k, _ := json.Marshal(f.name)
-		v, err := json.Marshal(f.v)
-		if err != nil {
-			return nil, err
-		}
-		b = append(append(append(b, k...), ':'), v...)
-	}
-	return append(b, '}'), nil
+	return json.Marshal(struct {
+		Kind     CauseKind `json:"kind"`
+		Addr     string    `json:"addr,omitempty"`
+		Domain   string    `json:"domain,omitempty"`
+		Node     string    `json:"node,omitempty"`
+		Server   string    `json:"server,omitempty"`
+		Rcode    string    `json:"rcode,omitempty"`
+		Tag      string    `json:"tag,omitempty"`
+		Attempt  int       `json:"attempt,omitempty"`
+		Attempts int       `json:"attempts,omitempty"`
+		WaitMS   int64     `json:"wait_ms,omitempty"`
+		Peer     string    `json:"peer,omitempty"`
+		Remote   string    `json:"remote,omitempty"`
+		Input    string    `json:"input,omitempty"`
+		Field    string    `json:"field,omitempty"`
+		Problem  string    `json:"problem,omitempty"`
+		Sys      string    `json:"sys,omitempty"`
+	}{c.Kind, c.Addr, c.Domain, c.Node, c.Server, c.Rcode, c.Tag, c.Attempt, c.Attempts, c.Wait.Milliseconds(),
+		c.Peer, c.Remote, c.Input, c.Field, c.Problem, c.Sys})
 }
 
 // SysText is the system's own words at the bottom of err's chain ("connection
