@@ -397,6 +397,15 @@ func genDispatch(g w, p *spec.Protocol, ms []*spec.Message) {
 	g.p("}")
 	g.p("return false")
 	g.p("}\n")
+	if p.LengthDigits > 0 {
+		g.p("// Is%sHeader reports whether b, cut inside a message's header or", p.Name)
+		g.p("// whole, starts with one: a %s tag, then length digits as far as b goes.", p.Name)
+		g.p("func Is%sHeader(b []byte) bool {", p.Name)
+		g.p("if !Is%sTag(b) { return false }", p.Name)
+		g.p("for _, c := range b[%d:min(len(b), %d)] { if c-'0' > 9 { return false } }", p.TagLen, hdrLen(p))
+		g.p("return true")
+		g.p("}\n")
+	}
 	g.p("// %sTags lists the tags of the %s messages in the spec's order, so", p.Name, p.Name)
 	g.p("// that a table per message type (a server's counters) needs no list of")
 	g.p("// its own.")

@@ -28,3 +28,16 @@ func TestTagIndex(t *testing.T) {
 		}
 	}
 }
+
+// TestIsPMIHeader: what can begin a PMI message, cut anywhere in its
+// header or not, and what cannot.
+func TestIsPMIHeader(t *testing.T) {
+	for in, want := range map[string]bool{
+		"": false, "N": true, "N0": true, "N05": true, "N05ab": true, "L99": true,
+		"X": false, "NX": false, "N0X": false, "LLEN k": false, "GET /": false,
+	} {
+		if got := wire.IsPMIHeader([]byte(in)); got != want {
+			t.Errorf("IsPMIHeader(%q) = %v, want %v", in, got, want)
+		}
+	}
+}

@@ -332,6 +332,20 @@ func IsPMITag(b []byte) bool {
 	return false
 }
 
+// IsPMIHeader reports whether b, cut inside a message's header or
+// whole, starts with one: a PMI tag, then length digits as far as b goes.
+func IsPMIHeader(b []byte) bool {
+	if !IsPMITag(b) {
+		return false
+	}
+	for _, c := range b[1:min(len(b), 3)] {
+		if c-'0' > 9 {
+			return false
+		}
+	}
+	return true
+}
+
 // PMITags lists the tags of the PMI messages in the spec's order, so
 // that a table per message type (a server's counters) needs no list of
 // its own.

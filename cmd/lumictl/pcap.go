@@ -208,15 +208,7 @@ func opensPMI(data []byte) bool {
 	if err == nil {
 		return true
 	}
-	if !errors.Is(err, io.ErrUnexpectedEOF) || !wire.IsPMITag(data) {
-		return false
-	}
-	for _, c := range data[wire.PMITagLen:min(len(data), wire.PMIHeaderLen)] {
-		if c < '0' || c > '9' {
-			return false
-		}
-	}
-	return true
+	return errors.Is(err, io.ErrUnexpectedEOF) && wire.IsPMIHeader(data)
 }
 
 // streamMessages reads one direction of a TCP connection as PMI messages.
