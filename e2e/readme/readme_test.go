@@ -257,8 +257,16 @@ var hostPortRE = regexp.MustCompile(`\b(\d{1,3}(?:\.\d{1,3}){3}):(\d+)\b`)
 // portFlagRE is a -port flag, a local port a command binds.
 var portFlagRE = regexp.MustCompile(`(?:^|\s)--?port[ =](\d+)\b`)
 
+// firstEphemeral is the lowest port a system may draw for a socket bound
+// to port 0 (Linux draws from 32768 by default; BSD, macOS and Windows
+// from 49152). A fixed port the README uses must lie below it: a node
+// binds hundreds of source ports that way, and one of them could hold
+// the port a later command binds, in the reader's terminal as in the test.
+const firstEphemeral = 32768
+
 // loopback checks that c names no address but loopback ones, quoted text
-// (a message to decode) aside, and returns the ports it names.
+// (a message to decode) aside, and no port a system may hand out for
+// port 0, and returns the ports it names.
 func (c command) loopback() (ports []int, err error) {
 	code, _, err := split(c.text)
 	if err != nil {
@@ -274,6 +282,11 @@ func (c command) loopback() (ports []int, err error) {
 	for _, m := range portFlagRE.FindAllStringSubmatch(code, -1) {
 		p, _ := strconv.Atoi(m[1])
 		ports = append(ports, p)
+	}
+	for _, p := range ports {
+		if p >= firstEphemeral {
+			return nil, fmt.Errorf("README.md:%d: port %d is where systems draw ports for sockets bound to port 0 (%d and up): a node's source ports may hold it; use one below", c.line, p, firstEphemeral)
+		}
 	}
 	return ports, nil
 }
@@ -438,6 +451,10 @@ func TestMarkersRefused(t *testing.T) {
 	c := command{line: 1, text: "lumictl register -node 192.0.2.1:3344 laura@bb.com"}
 	if _, err := c.loopback(); err == nil {
 		t.Errorf("%q: no error for an address off loopback", c.text)
+	}
+	c = command{line: 1, text: "lumictl register -node 127.0.0.1:3344 -port 40001 laura@bb.com"}
+	if _, err := c.loopback(); err == nil || !strings.Contains(err.Error(), "port 40001") {
+		t.Errorf("%q: error %v, want one for a port in the ephemeral range", c.text, err)
 	}
 	c = command{line: 1, text: "lumictl decode 'RL0u1@PC-c:u2@PC-d:10.100.100.102:43038' # 10.0.0.1:1"}
 	if ps, err := c.loopback(); err != nil || len(ps) != 0 {
