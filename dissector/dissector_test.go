@@ -26,6 +26,7 @@ import (
 
 	"mi/gen/spec"
 	"mi/internal/pcap"
+	"mi/internal/testenv"
 	"mi/wire"
 	"mi/wire/wiregen"
 )
@@ -43,15 +44,7 @@ var decoders = map[string]func([]byte) (wire.Message, error){
 // installed (fails under CI=true, where it must be).
 func tshark(t *testing.T) string {
 	t.Helper()
-	p, err := exec.LookPath("tshark")
-	if err != nil {
-		msg := "tshark is not installed: the dissector is tested with it (Debian/Ubuntu: sudo apt-get install tshark; macOS: brew install wireshark)"
-		if os.Getenv("CI") == "true" {
-			t.Fatal(msg + "; CI=true requires it")
-		}
-		t.Skip(msg)
-	}
-	return p
+	return testenv.Program(t, "tshark", "the dissector is tested with it", "Debian/Ubuntu: sudo apt-get install tshark; macOS: brew install wireshark")
 }
 
 // model is the checked spec the dissector was generated from.

@@ -22,21 +22,14 @@ import (
 	"mi/internal/sdnotify"
 	"mi/internal/supervise"
 	"mi/internal/syncbuf"
+	"mi/internal/testenv"
 )
 
 // needTool returns the path of a program .ci/run installs, or skips the
 // test without it; under CI=true its absence fails the test.
 func needTool(t *testing.T, name string) string {
 	t.Helper()
-	p, err := exec.LookPath(name)
-	if err == nil {
-		return p
-	}
-	if os.Getenv("CI") == "true" {
-		t.Fatalf("%s not found; .ci/run installs it (apt-get install prometheus)", name)
-	}
-	t.Skipf("%s not found: install Debian's prometheus package to run this test", name)
-	return ""
+	return testenv.Program(t, name, "Prometheus does not scrape a node here", "apt-get install prometheus")
 }
 
 // TestPrometheusScrape runs Debian's prometheus against a lumi-node that

@@ -12,6 +12,7 @@ import (
 	"testing"
 
 	"mi/gen/spec"
+	"mi/internal/testenv"
 )
 
 // modelVerdict is what the model says of a message, as
@@ -42,13 +43,7 @@ func modelVerdict(s *spec.Spec, p *spec.Protocol, in string) string {
 // example and invalid input of that spec and every one-byte mutation of
 // them. Without tshark it skips (CI=true: fails).
 func TestScratchSpecDissector(t *testing.T) {
-	ts, err := exec.LookPath("tshark")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("tshark is not installed; CI=true requires it (apt-get install tshark)")
-		}
-		t.Skip("tshark is not installed (apt-get install tshark): the scratch spec's dissector is not loaded")
-	}
+	ts := testenv.Program(t, "tshark", "the scratch spec's dissector is not loaded", "apt-get install tshark")
 	dir := t.TempDir()
 	specPath := writeScratchSpec(t, dir)
 	s, err := spec.Load(specPath)

@@ -15,6 +15,7 @@ import (
 	"testing"
 
 	"mi/gen/spec"
+	"mi/internal/testenv"
 	"mi/wire"
 	"mi/wire/wiregen"
 )
@@ -24,13 +25,7 @@ import (
 // it.
 func python(t *testing.T) (py, irPath string) {
 	t.Helper()
-	py, err := exec.LookPath("python3")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatal("python3 is not installed; .ci/run installs it")
-		}
-		t.Skip("python3 is not installed: the IR's Python decoder is not tested")
-	}
+	py = testenv.Program(t, "python3", "the IR's Python decoder is not tested", "apt-get install python3")
 	s, err := spec.Load("../spec/mi.spec")
 	if err != nil {
 		t.Fatal(err)

@@ -26,6 +26,7 @@ import (
 	"time"
 
 	"mi/internal/syncbuf"
+	"mi/internal/testenv"
 )
 
 // Bounds of the waits, generous for a busy machine running -race: a
@@ -55,13 +56,7 @@ type Redis struct {
 // skips t when redis-server is not installed (fails it under CI=true).
 func StartRedis(t testing.TB) *Redis {
 	t.Helper()
-	bin, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server not found (CI=true: the cluster tests must run): %v", err)
-		}
-		t.Skipf("redis-server not found, skipping a test that needs a real store (apt-get install redis-server): %v", err)
-	}
+	bin := testenv.Program(t, "redis-server", "a test that needs a real store is skipped", "apt-get install redis-server")
 	// A unix socket path is limited to about 100 bytes, too few for some
 	// test names under t.TempDir, so the socket gets a short directory.
 	sockDir, err := os.MkdirTemp("", "rds")

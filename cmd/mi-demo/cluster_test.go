@@ -12,6 +12,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"mi/internal/testenv"
 )
 
 // needRedis returns the path of redis-server, skipping the test where it
@@ -19,14 +21,7 @@ import (
 // run.
 func needRedis(t *testing.T) string {
 	t.Helper()
-	path, err := exec.LookPath("redis-server")
-	if err != nil {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("redis-server not found (CI=true: the cluster demo must run): %v", err)
-		}
-		t.Skipf("redis-server not found, skipping the cluster demo (apt-get install redis-server): %v", err)
-	}
-	return path
+	return testenv.Program(t, "redis-server", "the cluster demo is not run", "apt-get install redis-server")
 }
 
 // buildLumiNode builds lumi-node into a directory of the test's.

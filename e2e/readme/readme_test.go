@@ -53,6 +53,7 @@ import (
 	"github.com/google/go-cmp/cmp"
 
 	"mi/internal/ptytest"
+	"mi/internal/testenv"
 )
 
 // readmePath is README.md, from this package's directory.
@@ -472,13 +473,11 @@ func TestReadmeCommands(t *testing.T) {
 		return
 	}
 	for _, tool := range []string{"bash", "make"} {
-		if _, err := exec.LookPath(tool); err != nil {
-			t.Skipf("README.md's commands need %s: %v", tool, err)
-		}
+		testenv.Program(t, tool, "README.md's commands are not run", "apt-get install "+tool)
 	}
 	goDir, err := goBinDir()
 	if err != nil {
-		t.Skipf("README.md's commands need go: %v", err)
+		testenv.Missing(t, "README.md's commands need go: %v", err)
 	}
 	master, slave := ptytest.Open(t, 50, 160)
 

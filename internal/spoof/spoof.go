@@ -10,11 +10,12 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
-	"os"
 	"sync"
 	"testing"
 
 	"golang.org/x/sys/unix"
+
+	"mi/internal/testenv"
 )
 
 // ErrNotPermitted is returned when the process may not open a raw socket.
@@ -50,10 +51,7 @@ func NewForTest(t testing.TB) *Sender {
 	t.Helper()
 	s, err := New()
 	if errors.Is(err, ErrNotPermitted) {
-		if os.Getenv("CI") == "true" {
-			t.Fatalf("%v: the attack tests must run under CI", err)
-		}
-		t.Skipf("%v: run as root to play an off-path attacker", err)
+		testenv.Missing(t, "%v: run as root to play an off-path attacker", err)
 	}
 	if err != nil {
 		t.Fatal(err)
