@@ -12,8 +12,9 @@ package readme
 // synopses go in text, go or json blocks, which are not commands.
 //
 // In a sh block every line is a command; in a console block the lines
-// that begin "$ " are, and the others are their output, which is not
-// compared. A line that ends with a backslash goes on on the next. A
+// that begin "$ " are, and the others are their output: what the command
+// prints, stdout and stderr together, must be those lines exactly. A
+// command shown with no output is not compared. A line that ends with a backslash goes on on the next. A
 // command must exit 0, unless the comment that ends it ends "exit N"; a
 // command that ends with & is a server, which must signal READY=1 on
 // $NOTIFY_SOCKET (as lumi-node does for systemd) before the next command
@@ -80,10 +81,11 @@ var commandLangs = map[string]bool{"": true, "sh": true, "bash": true, "shell": 
 
 // command is one command of a block, as printed.
 type command struct {
-	line       int    // its first line in the README
-	text       string // without the prompt; continuation lines included
-	want       int    // the exit status it must have
-	background bool   // ends with &: a server, waited for until ready
+	line       int      // its first line in the README
+	text       string   // without the prompt; continuation lines included
+	want       int      // the exit status it must have
+	background bool     // ends with &: a server, waited for until ready
+	shown      []string // the output printed under it, in a console block
 }
 
 // parseBlocks returns the fenced code blocks of md.
@@ -190,12 +192,22 @@ func (b block) commands() ([]command, error) {
 			return nil, fmt.Errorf("README.md:%d: %v", line, err)
 		}
 		c := command{line: line, text: text}
+		for b.lang == "console" && k+1 < len(b.body) && !strings.HasPrefix(b.body[k+1], "$ ") {
+			k++
+			c.shown = append(c.shown, b.body[k])
+		}
+		for len(c.shown) > 0 && strings.TrimSpace(c.shown[len(c.shown)-1]) == "" {
+			c.shown = c.shown[:len(c.shown)-1]
+		}
 		if m := exitRE.FindStringSubmatch(comment); m != nil {
 			c.want, _ = strconv.Atoi(m[1])
 		}
 		code = strings.TrimSpace(code)
 		if strings.HasSuffix(code, "&") && !strings.HasSuffix(code, "&&") {
 			c.background = true
+			if len(c.shown) > 0 {
+				return nil, fmt.Errorf("README.md:%d: a command in the background shows output: its lines would come at any time", line)
+			}
 			if strings.ContainsAny(strings.TrimSuffix(code, "&"), ";|&(){}") {
 				return nil, fmt.Errorf("README.md:%d: a command in the background is one simple command (the test waits for it to be ready)", line)
 			}
@@ -409,7 +421,7 @@ func TestBlocks(t *testing.T) {
 			{line: 6, text: `export PATH="$PWD/bin:$PATH"`},
 		}},
 		{Line: 9, Lang: "console", Runs: true, Cmds: []command{
-			{line: 10, text: "lumictl decode -hex '50 52 # 75'      # errors name the field, exit 1", want: 1},
+			{line: 10, text: "lumictl decode -hex '50 52 # 75'      # errors name the field, exit 1", want: 1, shown: []string{`field "addr" at offset 2`}},
 			{line: 12, text: "lumi-node -config bb.cfg \\\n      -listen 127.0.0.1:3344 </dev/null &   # a node", background: true},
 			{line: 14, text: "kill %1; wait"},
 		}},
@@ -435,6 +447,7 @@ func TestMarkersRefused(t *testing.T) {
 		{"background pipeline", "<!-- readme-test: run -->\n```sh\nyes | head &\n```", "one simple command"},
 		{"unclosed quote", "<!-- readme-test: run -->\n```sh\necho 'a\n```", "unclosed"},
 		{"unclosed block", "```sh\nls\n", "never closed"},
+		{"output of a server", "<!-- readme-test: run -->\n```console\n$ lumi-node </dev/null &\nnode ready\n```", "shows output"},
 	} {
 		t.Run(tt.name, func(t *testing.T) {
 			bs, err := parseBlocks(tt.md)
@@ -510,6 +523,16 @@ func TestReadmeCommands(t *testing.T) {
 	}
 
 	script, servers := writeScript(blocks, h)
+	for _, b := range blocks {
+		for _, c := range b.cmds {
+			if len(c.shown) > 0 {
+				shown := filepath.Join(h, fmt.Sprintf("shown.%d", c.line))
+				if err := os.WriteFile(shown, []byte(strings.Join(c.shown, "\n")+"\n"), 0o644); err != nil {
+					t.Fatal(err)
+				}
+			}
+		}
+	}
 	scriptPath := filepath.Join(h, "readme.sh")
 	if err := os.WriteFile(scriptPath, []byte(script), 0o644); err != nil {
 		t.Fatal(err)
@@ -592,6 +615,10 @@ func TestReadmeCommands(t *testing.T) {
 		where += ": " + c
 	}
 	switch {
+	case failed == printedOther:
+		printed, _ := os.ReadFile(filepath.Join(h, fmt.Sprintf("out.%d", last)))
+		shown, _ := os.ReadFile(filepath.Join(h, fmt.Sprintf("shown.%d", last)))
+		t.Errorf("%s: %s (-shown +printed):\n%s", where, failed, cmp.Diff(strings.Split(string(shown), "\n"), strings.Split(string(printed), "\n")))
 	case failed != "":
 		t.Errorf("%s: %s (after %.1f s)", where, failed, ended-began)
 	case timedOut:
@@ -643,6 +670,13 @@ func writeScript(blocks []runBlock, h string) (string, int) {
 				servers++
 				fmt.Fprintf(&b, "NOTIFY_SOCKET=\"$__h/n%d.sock\" %s\n", servers, c.text)
 				fmt.Fprintf(&b, "__ready %d %d \"$!\"\n", servers, c.line)
+			} else if len(c.shown) > 0 {
+				// What it prints goes to a file, compared with what
+				// the README shows, and then to the terminal.
+				fmt.Fprintf(&b, "{ %s\n} >\"$__h/out.%d\" 2>&1\n", c.text, c.line)
+				fmt.Fprintf(&b, "__s=$?; command cat \"$__h/out.%d\"\n", c.line)
+				fmt.Fprintf(&b, "__check \"$__s\" %d %d\n", c.want, c.line)
+				fmt.Fprintf(&b, "__shown %d\n", c.line)
 			} else {
 				fmt.Fprintf(&b, "%s\n", c.text)
 				fmt.Fprintf(&b, "__check \"$?\" %d %d\n", c.want, c.line)
@@ -653,6 +687,10 @@ func writeScript(blocks []runBlock, h string) (string, int) {
 	b.WriteString("printf 'done\\n' >>\"$__h/status\"\nbuiltin exit 0\n")
 	return b.String(), servers
 }
+
+// printedOther is why a command failed whose output is not what the
+// README shows under it.
+const printedOther = "printed other than the README shows"
 
 // prelude defines the script's checks. A failure is written to the status
 // file, and ends the script after killing its jobs.
@@ -673,6 +711,9 @@ __fail() {
 }
 __check() {
 	[ "$1" = "$2" ] || __fail "$3" "exit status $1, want $2"
+}
+__shown() {
+	[[ "$(<"$__h/out.$1")" == "$(<"$__h/shown.$1")" ]] || __fail "$1" "` + printedOther + `"
 }
 __ready() {
 	local i=0
