@@ -13,13 +13,13 @@ package readme
 //
 // In a sh block every line is a command; in a console block the lines
 // that begin "$ " are, and the others are their output: what the command
-// prints, stdout and stderr together, must be those lines exactly. A
-// command shown with no output is not compared. A line that ends with a backslash goes on on the next. A
-// command must exit 0, unless the comment that ends it ends "exit N"; a
-// command that ends with & is a server, which must signal READY=1 on
-// $NOTIFY_SOCKET (as lumi-node does for systemd) before the next command
-// runs, as a reader would wait before typing it. A block must stop what
-// it started (kill %1; wait).
+// prints, stdout and stderr together, must be those lines exactly (a
+// command shown with no output is not compared). A line that ends with a
+// backslash goes on on the next. A command must exit 0, unless the
+// comment that ends it ends "exit N"; a command that ends with & is a
+// server, which must signal READY=1 on $NOTIFY_SOCKET (as lumi-node does
+// for systemd) before the next command runs, as a reader would wait
+// before typing it. A block must stop what it started (kill %1; wait).
 //
 // TestReadmeCommands runs the blocks marked run, in order, in one
 // interactive bash on a pseudo-terminal, as a reader types them into one
