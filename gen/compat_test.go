@@ -94,15 +94,7 @@ func TestRunCompat(t *testing.T) {
 				if len(out.want) == 0 && out.got != "" {
 					t.Errorf("%s: want nothing, got:\n%s", out.name, out.got)
 				}
-				rest := out.got
-				for _, w := range out.want {
-					i := strings.Index(rest, w)
-					if i < 0 {
-						t.Errorf("%s: no %q (in this order) in:\n%s", out.name, w, out.got)
-						break
-					}
-					rest = rest[i+len(w):]
-				}
+				containsInOrder(t, out.name, out.got, out.want)
 			}
 			if n := strings.Count("\n"+stdout.String(), "\ncompat: "); tc.code != 2 && n != 1 {
 				t.Errorf("%d summary lines, want 1:\n%s", n, &stdout)
@@ -232,15 +224,7 @@ func TestRunCompatRelease(t *testing.T) {
 				got  string
 				want []string
 			}{{"stdout", stdout.String(), tc.stdout}, {"stderr", stderr.String(), tc.stderr}} {
-				rest := out.got
-				for _, w := range out.want {
-					i := strings.Index(rest, w)
-					if i < 0 {
-						t.Errorf("%s: no %q (in this order) in:\n%s", out.name, w, out.got)
-						break
-					}
-					rest = rest[i+len(w):]
-				}
+				containsInOrder(t, out.name, out.got, out.want)
 				if strings.Contains(out.got, "166e3dd") && tc.oldName != "" {
 					t.Errorf("%s names the file the old spec was read from, not %s:\n%s", out.name, tc.oldName, out.got)
 				}
@@ -265,4 +249,19 @@ func dnsnameDomain(t *testing.T, mi []byte) []byte {
 	out = append(out, body...)
 	out = append(out, "}\n"...)
 	return append(out, mi[m[1]:]...)
+}
+
+// containsInOrder checks that got, the output called name, holds each of
+// want, in this order.
+func containsInOrder(t *testing.T, name, got string, want []string) {
+	t.Helper()
+	rest := got
+	for _, w := range want {
+		i := strings.Index(rest, w)
+		if i < 0 {
+			t.Errorf("%s: no %q (in this order) in:\n%s", name, w, got)
+			return
+		}
+		rest = rest[i+len(w):]
+	}
 }

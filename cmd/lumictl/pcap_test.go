@@ -67,6 +67,24 @@ var captureWriters = []captureWriter{
 	}},
 }
 
+// listsInEveryFormat writes pkts as a capture of each format and checks
+// that lumictl pcap lists them as want, exits 0 and writes no error.
+func listsInEveryFormat(t *testing.T, name string, pkts []testPacket, want string) {
+	t.Helper()
+	for _, cw := range captureWriters {
+		t.Run(cw.name, func(t *testing.T) {
+			path := writeCapture(t, cw, name, pkts)
+			code, stdout, stderr := runLumictl("pcap", path)
+			if code != exitOK || stderr != "" {
+				t.Errorf("exit %d, stderr %q; want %d and nothing", code, stderr, exitOK)
+			}
+			if diff := cmp.Diff(want, stdout); diff != "" {
+				t.Errorf("output differs (-want +got):\n%s", diff)
+			}
+		})
+	}
+}
+
 // writeCapture writes pkts with cw and returns the file's path.
 func writeCapture(t *testing.T, cw captureWriter, name string, pkts []testPacket) string {
 	t.Helper()
@@ -203,18 +221,7 @@ func TestPcapDemo(t *testing.T) {
 2024-01-02T03:04:05.132Z [fd00::1]:40000 -> [fd00::9]:3344 PLUMI PR addr=u1@PC-c
 2024-01-02T03:04:05.132Z [fd00::9]:3344 -> [fd00::1]:40000 PLUMI RR code=OK
 `
-	for _, cw := range captureWriters {
-		t.Run(cw.name, func(t *testing.T) {
-			path := writeCapture(t, cw, "demo", testDemo)
-			code, stdout, stderr := runLumictl("pcap", path)
-			if code != exitOK || stderr != "" {
-				t.Errorf("exit %d, stderr %q; want %d and nothing", code, stderr, exitOK)
-			}
-			if diff := cmp.Diff(want, stdout); diff != "" {
-				t.Errorf("output differs (-want +got):\n%s", diff)
-			}
-		})
-	}
+	listsInEveryFormat(t, "demo", testDemo, want)
 }
 
 // TestPcapOtherTCP: PMI has no port, so a TCP connection is PMI only if
@@ -262,18 +269,7 @@ func TestPcapOtherTCP(t *testing.T) {
 2024-01-02T03:04:05.128Z 10.0.0.5:50002 -> 10.0.0.6:43101 PMI N nick=u3
 2024-01-02T03:04:05.128Z 10.0.0.6:43101 -> 10.0.0.5:50002 PMI error: PMI N: field "nick" at offset 4: bad field: byte 0x01 not allowed; payload "N02u\x01"
 `
-	for _, cw := range captureWriters {
-		t.Run(cw.name, func(t *testing.T) {
-			path := writeCapture(t, cw, "other", pkts)
-			code, stdout, stderr := runLumictl("pcap", path)
-			if code != exitOK || stderr != "" {
-				t.Errorf("exit %d, stderr %q; want %d and nothing", code, stderr, exitOK)
-			}
-			if diff := cmp.Diff(want, stdout); diff != "" {
-				t.Errorf("output differs (-want +got):\n%s", diff)
-			}
-		})
-	}
+	listsInEveryFormat(t, "other", pkts, want)
 }
 
 // TestOpensPMI: the rows of the rule that tells a PMI connection from other

@@ -60,22 +60,14 @@ func TestParseOK(t *testing.T) {
 // errsOf parses src and returns its errors as "line:col: message".
 func errsOf(t *testing.T, src string) []string {
 	t.Helper()
-	_, err := Parse("bad.spec", src)
-	if err == nil {
-		return nil
-	}
-	list, ok := err.(ErrorList)
-	if !ok {
-		t.Fatalf("error %T, want ErrorList: %v", err, err)
-	}
-	var out []string
-	for _, e := range list {
-		if e.File != "bad.spec" {
-			t.Errorf("error names file %q", e.File)
+	errs := specErrors(t, "bad.spec", src)
+	for i, e := range errs {
+		var ok bool
+		if errs[i], ok = strings.CutPrefix(e, "bad.spec:"); !ok {
+			t.Errorf("error names another file: %s", e)
 		}
-		out = append(out, e.Pos.String()+": "+e.Msg)
 	}
-	return out
+	return errs
 }
 
 // TestParseErrors: each bad spec is refused with every error it holds, at
